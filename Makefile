@@ -1,0 +1,68 @@
+# tradejob — one command to run a cycle (`make run`), one to pass the tests (`make test`).
+PREFIX ?= /usr/local
+SWIFT ?= swift
+CONFIG ?= config/default.json
+STATE ?= state
+BIN_DEBUG := .build/debug/tradejob
+BIN_RELEASE := .build/release/tradejob
+SYSTEM_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
+
+.PHONY: deps build run test release bench install uninstall clean
+
+## deps: install the system libraries when missing (as root), or print the exact command.
+deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing:$$missing"; (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing system packages:$$missing"; echo "run as root: apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## run: one cycle on the built-in default (simulated market, paper broker; no network, no account).
+run: build
+	$(BIN_DEBUG) run --config $(CONFIG) --state-dir $(STATE)
+
+## test: the whole test suite (the end-to-end tests run the built binary).
+test: build
+	$(SWIFT) test
+
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+
+## bench: release-build benchmarks (figures in the README).
+bench: release
+	$(SWIFT) build -c release --product tradejob-bench
+	Benchmarks/run.sh
+
+## install: release binary, example config, crontab and systemd units with the paths filled in.
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/tradejob $(DESTDIR)$(PREFIX)/share/tradejob \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/var/lib/tradejob
+	install -m 0755 $(BIN_RELEASE) $(DESTDIR)$(PREFIX)/bin/tradejob
+	install -m 0644 config/default.json $(DESTDIR)$(PREFIX)/etc/tradejob/config.example.json
+	[ -e $(DESTDIR)$(PREFIX)/etc/tradejob/config.json ] || install -m 0644 config/default.json $(DESTDIR)$(PREFIX)/etc/tradejob/config.json
+	for f in tradejob.cron tradejob.service tradejob.timer; do \
+	  sed -e 's|/usr/local/bin/tradejob|$(PREFIX)/bin/tradejob|g' \
+	      -e 's|/usr/local/etc/tradejob|$(PREFIX)/etc/tradejob|g' \
+	      -e 's|/usr/local/var/lib/tradejob|$(PREFIX)/var/lib/tradejob|g' \
+	      -e 's|/usr/local/var/log|$(PREFIX)/var/log|g' crontab/$$f > $(DESTDIR)$(PREFIX)/share/tradejob/$$f; \
+	done
+	install -m 0644 $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.service $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.service
+	install -m 0644 $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.timer
+	@echo "installed into $(PREFIX); schedule with: crontab $(PREFIX)/share/tradejob/tradejob.cron  or  systemctl enable --now tradejob.timer"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tradejob $(DESTDIR)$(PREFIX)/etc/tradejob/config.example.json \
+	  $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.cron $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.service \
+	  $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.service \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.timer
+	-rmdir $(DESTDIR)$(PREFIX)/share/tradejob 2>/dev/null
+	@echo "removed; $(PREFIX)/etc/tradejob/config.json and $(PREFIX)/var/lib/tradejob (state) are kept"
+
+clean:
+	rm -rf .build

@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module map (one concern per module; pure logic apart from I/O):
+//   TradingDomain      pure domain types: candles, orders, fills, positions and their lifecycle
+//   TechnicalAnalysis  pure indicators, candlestick patterns and chart structure (TA-Lib exact)
+//   Strategy           pure decisions: signal scoring, sizing, limits, exits, protections, next-run interval
+//   Settings           the JSON configuration: model, defaults, validation, env overrides, template
+//   Storage            the SQLite state through GRDB: migrations and repositories
+//   HTTPTransport      the one HTTP client (URLSession) with deadlines
+//   MarketData         candle sources: simulated market, CSV replay, Binance klines
+//   Binance            Binance Spot REST: signing, weights, bans, exchange filters
+//   Brokers            order execution: paper broker, Binance broker
+//   LLM                OpenAI-compatible model opinions, budgets, breaker, cache, audit
+//   Operations         metrics, notifications, reports, logging formats
+//   Cycle              one orchestration cycle wiring all of the above
+//   Backtest           the same cycle driven over history with a simulated clock
+//   TradejobCLI        the command-line commands; `tradejob` is a thin main over it
+let package = Package(
+    name: "tradejob",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tradejob", targets: ["tradejob"]),
+        .executable(name: "tradejob-bench", targets: ["tradejob-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(name: "TradingDomain"),
+        .target(name: "TechnicalAnalysis"),
+        .target(name: "Strategy", dependencies: ["TradingDomain", "TechnicalAnalysis"]),
+        .target(name: "Settings", dependencies: ["TradingDomain"]),
+        .target(name: "Storage", dependencies: [
+            "TradingDomain", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "HTTPTransport"),
+        .target(name: "MarketData", dependencies: ["TradingDomain", "TechnicalAnalysis", "Binance"]),
+        .target(name: "Binance", dependencies: [
+            "TradingDomain", "HTTPTransport", "Storage",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Brokers", dependencies: [
+            "TradingDomain", "Storage", "Binance", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "LLM", dependencies: [
+            "TradingDomain", "Storage", "HTTPTransport",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Operations", dependencies: [
+            "TradingDomain", "Storage", "HTTPTransport",
+            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Cycle", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"), "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage",
+            "MarketData", "Brokers", "LLM", "Operations",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Backtest", dependencies: [
+            "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers", "Cycle",
+        ]),
+        .target(name: "TradejobCLI", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"), "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
+            "LLM", "Operations", "Cycle", "Backtest",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "tradejob", dependencies: ["TradejobCLI"]),
+        .executableTarget(name: "tradejob-bench", dependencies: [
+            "TechnicalAnalysis", "TradingDomain", "Strategy", "Settings", "Cycle", "Backtest",
+        ]),
+
+        .target(name: "TestSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
+        .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis"], exclude: ["Fixtures"]),
+        .testTarget(name: "DomainAndStrategyTests", dependencies: ["TradingDomain", "Strategy", "TechnicalAnalysis"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "VenueTests", dependencies: [
+            "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "Settings", "TestSupport",
+        ]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "Storage", "Settings", "TestSupport"]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "TestSupport"]),
+        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TestSupport"]),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+    ]
+)

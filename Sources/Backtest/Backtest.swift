@@ -1,0 +1,1 @@
+// Backtest module: see Package.swift for its role.

@@ -1,0 +1,1 @@
+// Binance module: see Package.swift for its role.

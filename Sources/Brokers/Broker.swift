@@ -1,0 +1,82 @@
+import Foundation
+import TradingDomain
+
+/// An order as handed to a broker. The client order id was committed to the database as
+/// `PENDING_SUBMIT` before the broker sees it (write-ahead; see `OrderLedger`).
+public struct OrderRequest: Sendable, Equatable {
+    public var clientOrderID: String
+    public var symbol: String
+    public var side: OrderSide
+    /// Base-asset quantity, already rounded to the venue's step.
+    public var quantity: Decimal
+    /// The price the decision was made at (the paper broker fills near it; live venues fill at market).
+    public var referencePrice: Decimal
+
+    public init(clientOrderID: String, symbol: String, side: OrderSide, quantity: Decimal, referencePrice: Decimal) {
+        self.clientOrderID = clientOrderID
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.referencePrice = referencePrice
+    }
+}
+
+/// What a broker knows about one order: its status, the venue's id and every fill so far.
+public struct OrderReport: Sendable, Equatable {
+    public var clientOrderID: String
+    public var status: OrderStatus
+    public var venueOrderID: String?
+    public var fills: [Fill]
+    /// Why the venue rejected, cancelled or expired it, when it says.
+    public var reason: String?
+
+    public init(clientOrderID: String, status: OrderStatus, venueOrderID: String? = nil, fills: [Fill] = [], reason: String? = nil) {
+        self.clientOrderID = clientOrderID
+        self.status = status
+        self.venueOrderID = venueOrderID
+        self.fills = fills
+        self.reason = reason
+    }
+}
+
+/// The outcome of sending an order.
+public enum SubmitOutcome: Sendable, Equatable {
+    /// The venue answered; the report says what happened (possibly rejected).
+    case answered(OrderReport)
+    /// No answer (timeout, dropped connection, 5xx, -1007): the order may or may not exist. It stays
+    /// `UNKNOWN` and is resolved with `query` before anything is sent again.
+    case unknown(String)
+}
+
+/// The outcome of asking the venue about a client order id.
+public enum QueryOutcome: Sendable, Equatable {
+    case found(OrderReport)
+    /// The venue has no order with that id: it was never placed.
+    case notFound
+}
+
+/// Balances as the venue reports them, by asset.
+public struct Balances: Sendable, Equatable {
+    public var free: [String: Decimal]
+    public var locked: [String: Decimal]
+    public init(free: [String: Decimal], locked: [String: Decimal] = [:]) {
+        self.free = free
+        self.locked = locked
+    }
+}
+
+/// Order execution at a venue: the built-in paper broker or Binance Spot. Market orders only.
+public protocol Broker: Sendable {
+    /// `paper` or `binance`.
+    var name: String { get }
+    /// Whether real money is at stake.
+    var isLive: Bool { get }
+    /// Sends a market order. Must not throw for transport failures: those are `.unknown`.
+    func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome
+    /// Looks up an order by client order id (resolves `UNKNOWN` and `PENDING_SUBMIT` orders).
+    func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome
+    /// Cancels every open order of `symbol`; returns the reports of those cancelled.
+    func cancelOpenOrders(symbol: String) async throws -> [OrderReport]
+    /// The venue's balances.
+    func balances() async throws -> Balances
+}

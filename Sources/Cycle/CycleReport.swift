@@ -1,0 +1,55 @@
+import Foundation
+import Strategy
+import TradingDomain
+
+/// How a run ended.
+public enum RunOutcome: String, Sendable {
+    /// Every symbol analysed; exit code 0.
+    case ok
+    /// The cycle finished but some symbols failed; exit code 1.
+    case partial
+    /// A SIGTERM/SIGINT stopped it between steps; exit 143/130.
+    case interrupted
+    /// The cycle could not finish; exit code 70.
+    case failed
+}
+
+/// What one cycle did, for the summary on stdout, metrics and tests.
+public struct CycleReport: Sendable {
+    public var runID: Int64
+    public var startedAt: Int64
+    public var endedAt: Int64
+    public var outcome: RunOutcome
+    public var symbolsAnalysed: Int
+    public var failedSymbols: [String: String]
+    public var signals: [Signal]
+    public var ordersPlaced: Int
+    public var fills: Int
+    public var openPositions: [Position]
+    public var cash: Decimal
+    public var equity: Decimal
+    public var drawdown: Double
+    public var safeMode: Bool
+    public var volatility: Double?
+    public var nextRun: NextRun?
+    public var phaseSeconds: [String: Double]
+    public var decisions: [String: String]
+    public var configChanged: Bool
+    public var notes: [String]
+
+    /// The short human summary printed at the end of a run.
+    public var summary: String {
+        var lines: [String] = []
+        lines.append("run \(runID) \(outcome.rawValue): \(symbolsAnalysed) symbols analysed" + (failedSymbols.isEmpty ? "" : ", failed: " + failedSymbols.keys.sorted().joined(separator: ", ")))
+        let longs = signals.filter { $0.direction == .long }.count
+        lines.append("signals: \(signals.count) (\(longs) long, \(signals.count - longs) flat); orders: \(ordersPlaced); fills: \(fills)")
+        let positions = openPositions.map { "\($0.symbol) \($0.state.rawValue.lowercased()) \(Money.text($0.quantity))@\(Money.text(Money.round($0.entryPrice, scale: 4)))" }
+        lines.append("positions: \(openPositions.count)" + (positions.isEmpty ? "" : " — " + positions.joined(separator: ", ")))
+        lines.append("equity \(Money.text(Money.round(equity, scale: 2))), cash \(Money.text(Money.round(cash, scale: 2)))" + (safeMode ? " — SAFE MODE" : ""))
+        if let next = nextRun {
+            lines.append("next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue), \(next.intervalSeconds / 60) min): \(next.reason)")
+        }
+        for note in notes { lines.append("note: \(note)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Storage
+
+/// The safe-mode lockfile `<state>/safe_mode.lock`: while it holds (now < until) the job opens nothing,
+/// adds nothing, and keeps closing whatever is left. Written atomically; mirrored by events in the database.
+public struct SafeModeLock: Codable, Sendable, Equatable {
+    public var reason: String
+    /// What tripped it: a protection name, `manual`, or `unreadable_lock`.
+    public var trigger: String
+    /// RFC 3339 UTC.
+    public var enteredAt: String
+    /// RFC 3339 UTC: when the cooldown ends.
+    public var until: String
+    /// Symbols whose positions were closed by the emergency closure (so far).
+    public var positionsClosed: [String]
+    /// Symbols still to close (the closure is retried every run until this is empty).
+    public var positionsPending: [String]
+    /// Leave safe mode by itself after `until` (from `safe_mode.auto_resume` when entered).
+    public var autoResume: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case reason, trigger, until
+        case enteredAt = "entered_at"
+        case positionsClosed = "positions_closed"
+        case positionsPending = "positions_pending"
+        case autoResume = "auto_resume"
+    }
+
+    public init(reason: String, trigger: String, enteredAt: Int64, until: Int64, positionsClosed: [String] = [],
+                positionsPending: [String] = [], autoResume: Bool) {
+        self.reason = reason
+        self.trigger = trigger
+        self.enteredAt = Timestamp.rfc3339(enteredAt)
+        self.until = Timestamp.rfc3339(until)
+        self.positionsClosed = positionsClosed
+        self.positionsPending = positionsPending
+        self.autoResume = autoResume
+    }
+
+    public var untilMs: Int64? { Timestamp.parse(until) }
+    public var enteredAtMs: Int64? { Timestamp.parse(enteredAt) }
+
+    /// What reading the lockfile found.
+    public enum Reading: Sendable, Equatable {
+        case absent
+        case present(SafeModeLock)
+        /// The file exists but cannot be read or parsed: the job stays in safe mode (fail closed).
+        case unreadable(String)
+    }
+
+    public static func path(stateDirectory: String) -> String { stateDirectory + "/safe_mode.lock" }
+
+    public static func read(stateDirectory: String) -> Reading {
+        let path = path(stateDirectory: stateDirectory)
+        guard FileManager.default.fileExists(atPath: path) else { return .absent }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .unreadable("\(path) exists but cannot be read")
+        }
+        do {
+            let lock = try JSONDecoder().decode(SafeModeLock.self, from: data)
+            guard lock.untilMs != nil, lock.enteredAtMs != nil else {
+                return .unreadable("\(path): entered_at/until are not RFC 3339 times")
+            }
+            return .present(lock)
+        } catch {
+            return .unreadable("\(path) is not a valid safe-mode lock (\(error))")
+        }
+    }
+
+    public func write(stateDirectory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: Self.path(stateDirectory: stateDirectory))
+    }
+
+    public static func remove(stateDirectory: String) throws {
+        let path = path(stateDirectory: stateDirectory)
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// How to leave safe mode by hand.
+    public static let clearHint = "run `tradejob safe-mode clear` (with the same --state-dir) once the cause is understood"
+}

@@ -1,0 +1,367 @@
+import Foundation
+import GRDB
+import Logging
+import Brokers
+import Storage
+import Strategy
+import TradingDomain
+
+extension TradingCycle {
+    /// Safe mode as the lockfile says it is now.
+    struct SafeModeState {
+        var active: Bool
+        var until: Int64?
+    }
+
+    func safeModeStatus(runID: Int64, now: Int64, log: Logger) async throws -> SafeModeState {
+        switch SafeModeLock.read(stateDirectory: stateDirectory) {
+        case .absent:
+            return SafeModeState(active: false, until: nil)
+        case let .unreadable(why):
+            log.critical("safe-mode lock unreadable: staying in safe mode (fail closed); \(SafeModeLock.clearHint)", metadata: ["problem": "\(why)"])
+            try await event(runID, now, "safe_mode_lock_unreadable", nil, "\(why); staying in safe mode (fail closed); \(SafeModeLock.clearHint)")
+            return SafeModeState(active: true, until: nil)
+        case let .present(lock):
+            let until = lock.untilMs ?? now
+            if now < until || !lock.autoResume {
+                return SafeModeState(active: true, until: now < until ? until : nil)
+            }
+            let leftovers = try await database.read { try Positions.active($0) }
+            if !leftovers.isEmpty {
+                // The closure is not finished: hold safe mode until it is.
+                return SafeModeState(active: true, until: nil)
+            }
+            try SafeModeLock.remove(stateDirectory: stateDirectory)
+            try await database.write { db in
+                try Events.append(db, runID: runID, time: now, kind: "safe_mode_exited",
+                                  message: "safe mode ended (cooldown until \(lock.until) passed; auto_resume)", data: ["trigger": lock.trigger])
+                try JobState.set(db, "job.state", "RUNNING")
+            }
+            log.notice("safe mode ended: cooldown passed, resuming", metadata: ["until": "\(lock.until)"])
+            return SafeModeState(active: false, until: nil)
+        }
+    }
+
+    /// Writes the lockfile and records the entry; the closure itself follows in `emergencyClosure`.
+    func enterSafeMode(runID: Int64, now: Int64, reason: String, trigger: String, log: Logger) async throws -> SafeModeState {
+        let active = try await database.read { try Positions.active($0) }
+        let until = now + parameters.safeModeCooldownMs
+        let lock = SafeModeLock(reason: reason, trigger: trigger, enteredAt: now, until: until, positionsClosed: [],
+                                positionsPending: active.map(\.symbol), autoResume: parameters.safeModeAutoResume)
+        try lock.write(stateDirectory: stateDirectory)
+        try await database.write { db in
+            try Events.append(db, runID: runID, time: now, kind: "safe_mode_entered", message: "safe mode until \(lock.until): \(reason)",
+                              data: ["trigger": trigger, "until": lock.until])
+            try JobState.set(db, "job.state", "SAFE_MODE")
+        }
+        log.critical("entering safe mode: closing every position", metadata: ["trigger": "\(trigger)", "until": "\(lock.until)"])
+        return SafeModeState(active: true, until: until)
+    }
+
+    /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
+    func emergencyClosure(runID: Int64, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
+        var orders = 0
+        let active = try await database.read { try Positions.active($0) }
+        var closed: [String] = [], pending: [String] = []
+        for var position in active {
+            if interrupt.raised != nil { pending.append(position.symbol); continue }
+            do {
+                _ = try await broker.cancelOpenOrders(symbol: position.symbol)
+                if position.quantity <= 0 {
+                    // Nothing held (an entry never filled): just close the record.
+                    position.state = .closed
+                    position.closedAt = now
+                    position.exitReason = position.exitReason ?? .safeMode
+                    let p = position
+                    try await database.write { db in try Positions.update(db, p) }
+                    closed.append(position.symbol)
+                    continue
+                }
+                if position.state != .closing {
+                    let from = position.state
+                    position.state = try PositionLifecycle.next(from: from, on: .beginExit(.safeMode), adjustments: position.adjustments,
+                                                                maxAdjustments: parameters.exits.maxAdjustments)
+                    position.exitReason = .safeMode
+                    let p = position
+                    try await database.write { db in
+                        try Positions.update(db, p)
+                        try execution.transitionEvent(db, runID: runID, now: now, p, from: from, note: "emergency closure (safe mode)")
+                    }
+                }
+                guard let price = try await referencePrice(position.symbol, results: results, now: now) else {
+                    pending.append(position.symbol)
+                    continue
+                }
+                orders += 1
+                let report = try await execution.place(runID: runID, position: position, side: .sell, purpose: .emergencyClose,
+                                                       quantity: position.quantity, referencePrice: price, now: now)
+                if report?.status == .filled { closed.append(position.symbol) } else { pending.append(position.symbol) }
+            } catch {
+                pending.append(position.symbol)
+                log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(position.symbol)", "error": "\(error)"])
+                try? await event(runID, now, "emergency_close_failed", position.symbol, "\(error); retried next run")
+            }
+        }
+        if case var .present(lock) = SafeModeLock.read(stateDirectory: stateDirectory) {
+            lock.positionsClosed = Array(Set(lock.positionsClosed + closed)).sorted()
+            lock.positionsPending = pending.sorted()
+            try lock.write(stateDirectory: stateDirectory)
+        }
+        if !pending.isEmpty {
+            try await event(runID, now, "emergency_close_pending", nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().joined(separator: ", "))")
+        }
+        return orders
+    }
+
+    /// Entry blocks still in force: protection name → until.
+    func activeEntryBlocks(now: Int64) async throws -> [String: Int64] {
+        try await database.read { db in
+            var blocks: [String: Int64] = [:]
+            for (key, value) in try JobState.all(db, prefix: "block.") {
+                if let until = Int64(value), until > now { blocks[String(key.dropFirst("block.".count))] = until }
+            }
+            return blocks
+        }
+    }
+
+    func accountState(prices: [String: Double]) async throws -> AccountState {
+        let quote = parameters.quoteAsset
+        let (balances, positions) = try await database.read { db in (try Wallet.balances(db), try Positions.active(db)) }
+        let cash = balances[quote] ?? 0
+        var exposure: Decimal = 0
+        for position in positions {
+            let price = prices[position.symbol].flatMap(Money.decimal) ?? position.entryPrice
+            exposure += position.quantity * price
+        }
+        return AccountState(equity: cash + exposure, cash: cash, exposure: exposure, openPositions: positions.count)
+    }
+
+    func protectionFacts(now: Int64, equity: Decimal) async throws -> ProtectionFacts {
+        let lookback = parameters.protections.losingStreak.lookbackMilliseconds
+        return try await database.read { db in
+            let peak = max(try EquityHistory.peak(db) ?? equity, equity)
+            let dayStart = try EquityHistory.first(db, since: ProtectionEvaluator.utcDayStart(now)) ?? equity
+            return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,
+                                   stopLossExits: try Positions.stopLossExits(db, since: now - lookback),
+                                   consecutiveFailures: try Runs.consecutiveFailures(db))
+        }
+    }
+
+    /// The price a market order would trade at now.
+    func referencePrice(_ symbol: String, results: [String: SymbolResult], now: Int64) async throws -> Decimal? {
+        if let price = try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now), let d = Money.decimal(price), d > 0 {
+            return d
+        }
+        return results[symbol]?.candles.last.flatMap { Money.decimal($0.close) }
+    }
+
+    // MARK: Positions
+
+    /// Exits and adjustments for every active position.
+    func managePositions(runID: Int64, now: Int64, results: [String: SymbolResult], safe: SafeModeState, blocks: [String: Int64],
+                         decisions: inout [String: String], log: Logger) async throws -> (orders: Int, unused: Int) {
+        let p = parameters
+        var orders = 0
+        let active = try await database.read { try Positions.active($0) }
+        for var position in active {
+            if interrupt.raised != nil { break }
+            let symbol = position.symbol
+            let result = results[symbol]
+            let candles = result?.candles ?? []
+            if safe.active { continue }  // the emergency closure handles everything
+
+            // An entry that never filled (its order is still unresolved) is left to reconciliation.
+            if position.quantity <= 0 { continue }
+
+            // OPEN → MONITORING on the first pass after the entry.
+            if position.state == .open {
+                let from = position.state
+                position.state = try PositionLifecycle.next(from: .open, on: .startMonitoring, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
+                let snapshot = position
+                try await database.write { db in
+                    try Positions.update(db, snapshot)
+                    try execution.transitionEvent(db, runID: runID, now: now, snapshot, from: from, note: "monitoring stops and targets")
+                }
+            }
+
+            // A position left CLOSING (an exit that did not fill) retries its exit.
+            if position.state == .closing {
+                guard let price = try await referencePrice(symbol, results: results, now: now) else { continue }
+                orders += 1
+                decisions[symbol] = "retrying exit (\(position.exitReason?.rawValue ?? "exit"))"
+                _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
+                                              referencePrice: price, now: now)
+                continue
+            }
+            guard position.state == .monitoring else { continue }
+
+            let check = ExitEvaluator.check(position, candles: candles, signal: result?.signal, now: now, rules: p.exits)
+            position = check.position
+            if let exit = check.exit {
+                let from = position.state
+                position.state = try PositionLifecycle.next(from: from, on: .beginExit(exit.reason), adjustments: position.adjustments,
+                                                            maxAdjustments: p.exits.maxAdjustments)
+                position.exitReason = exit.reason
+                let snapshot = position
+                let note = "exit: \(exit.reason.rawValue)" + (exit.level.map { " at level \(Money.text(Money.round($0, scale: 8)))" } ?? "") + " on candle \(Timestamp.rfc3339(exit.candleTime))"
+                try await database.write { db in
+                    try Positions.update(db, snapshot)
+                    try execution.transitionEvent(db, runID: runID, now: now, snapshot, from: from, note: note)
+                    try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
+                }
+                decisions[symbol] = note
+                guard let price = try await referencePrice(symbol, results: results, now: now) else { continue }
+                orders += 1
+                _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
+                                              referencePrice: price, now: now)
+                log.info("exit", metadata: ["symbol": "\(symbol)", "reason": "\(exit.reason.rawValue)"])
+                continue
+            }
+
+            // Adjustments.
+            let addsAllowed = blocks.isEmpty
+            if let last = candles.last,
+               let adjustment = AdjustmentRules.decide(position, lastClose: last.close, signal: result?.signal, minConfidence: p.minConfidence,
+                                                       rules: p.exits, addsAllowed: addsAllowed),
+               let price = try await referencePrice(symbol, results: results, now: now) {
+                var side = OrderSide.buy, purpose = OrderPurpose.add, quantity: Decimal = 0, why = ""
+                switch adjustment {
+                case let .add(q, reason):
+                    let account = try await accountState(prices: results.compactMapValues { $0.candles.last?.close })
+                    let sizing = PositionSizer.add(requestedQuantity: q, price: price, positionValue: position.quantity * price, account: account, limits: p.limits)
+                    guard let sized = sizing.quantity else {
+                        if case let .none(reason) = sizing { decisions[symbol] = "hold (add refused: \(reason))" }
+                        try await save(position)
+                        continue
+                    }
+                    quantity = sized
+                    why = reason
+                case let .partialTakeProfit(q, reason):
+                    side = .sell
+                    purpose = .partialTakeProfit
+                    quantity = q
+                    why = reason
+                }
+                let from = position.state
+                position.state = try PositionLifecycle.next(from: from, on: .beginAdjustment, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
+                position.adjustments += 1
+                let snapshot = position
+                let note = "adjustment \(position.adjustments)/\(p.exits.maxAdjustments): \(purpose.rawValue) \(Money.text(quantity)) — \(why)"
+                try await database.write { db in
+                    try Positions.update(db, snapshot)
+                    try execution.transitionEvent(db, runID: runID, now: now, snapshot, from: from, note: note)
+                    try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "adjust"])
+                }
+                decisions[symbol] = note
+                orders += 1
+                _ = try await execution.place(runID: runID, position: position, side: side, purpose: purpose, quantity: quantity,
+                                              referencePrice: price, now: now)
+                // Stops follow the basis after an adjustment.
+                try await database.write { db in
+                    if var updated = try Positions.find(db, id: snapshot.id) {
+                        let levels = p.exits.levels(for: updated)
+                        updated.stopPrice = levels.stop
+                        updated.takeProfitPrice = levels.takeProfit
+                        try Positions.update(db, updated)
+                    }
+                }
+                continue
+            }
+            decisions[symbol] = "hold position (\(position.state.rawValue.lowercased()))"
+            try await save(position)
+        }
+        return (orders, 0)
+    }
+
+    func save(_ position: Position) async throws {
+        try await database.write { db in try Positions.update(db, position) }
+    }
+
+    /// New entries for long signals above the confidence gate, within the limits.
+    func enterPositions(runID: Int64, now: Int64, signals: [Signal], results: [String: SymbolResult], safe: SafeModeState, reconciled: Bool,
+                        blocks: [String: Int64], decisions: inout [String: String], log: Logger) async throws -> Int {
+        let p = parameters
+        var orders = 0
+        let (activeSymbols, lastExits) = try await database.read { db in
+            (Set(try Positions.active(db).map(\.symbol)), try Positions.lastExitBySymbol(db))
+        }
+        // Strongest signals first, so the limits favour them.
+        for signal in signals.sorted(by: { $0.confidence > $1.confidence || ($0.confidence == $1.confidence && $0.symbol < $1.symbol) }) {
+            if interrupt.raised != nil { break }
+            let symbol = signal.symbol
+            let conf = String(format: "%.3f", signal.confidence)
+            func skip(_ why: String) async throws {
+                if decisions[symbol] == nil { decisions[symbol] = why }
+                try await database.write { db in
+                    try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
+                }
+            }
+            if activeSymbols.contains(symbol) { continue }
+            guard signal.direction == .long else { try await skip("no entry: signal flat (confidence \(conf))"); continue }
+            guard signal.confidence > p.minConfidence else {
+                try await skip("no entry: confidence \(conf) not above min_confidence \(p.minConfidence)")
+                continue
+            }
+            if let opinion = signal.opinion, opinion.action == .sell, opinion.confidence >= p.llmVetoConfidence {
+                try await skip("no entry: vetoed by the models' sell opinion (confidence \(String(format: "%.2f", opinion.confidence)))")
+                continue
+            }
+            if safe.active { try await skip("no entry: safe mode (confidence \(conf))"); continue }
+            if !reconciled { try await skip("no entry: reconciliation failed this run"); continue }
+            if let (name, until) = blocks.min(by: { $0.key < $1.key }) {
+                try await skip("no entry: protection \(name) blocks entries until \(Timestamp.rfc3339(until)) (confidence \(conf))")
+                continue
+            }
+            if ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[symbol], now: now, rules: p.protections) {
+                try await skip("no entry: symbol cooldown after the exit at \(Timestamp.rfc3339(lastExits[symbol] ?? now))")
+                continue
+            }
+            guard let snapshot = results[symbol]?.snapshot, let price = try await referencePrice(symbol, results: results, now: now) else {
+                try await skip("no entry: no price")
+                continue
+            }
+            let account = try await accountState(prices: results.compactMapValues { $0.candles.last?.close })
+            let sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
+            guard case let .order(quantity, notional, boundBy) = sizing else {
+                if case let .none(reason) = sizing { try await skip("no entry (confidence \(conf)): \(reason)") }
+                continue
+            }
+            // Write-ahead: the position and its entry order are committed before the request.
+            var position = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
+                                    stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: snapshot.atr, adjustments: 0,
+                                    partialTakeProfitDone: false, openedAt: now, lastCheckedCandle: snapshot.candleTime)
+            let levels = p.exits.levels(for: position)
+            position.stopPrice = levels.stop
+            position.takeProfitPrice = levels.takeProfit
+            let note = "enter: confidence \(conf) > \(p.minConfidence); \(Money.text(quantity)) ≈ \(Money.text(Money.round(notional, scale: 2))) \(p.quoteAsset) (bound by \(boundBy))"
+            let draft = position
+            position.id = try await database.write { db in
+                let id = try Positions.insert(db, draft)
+                try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: note,
+                                  data: ["decision": "enter", "confidence": conf, "bound_by": boundBy])
+                try Events.append(db, runID: runID, time: now, kind: "transition", symbol: symbol, message: "position \(id) → OPEN",
+                                  data: ["position_id": "\(id)", "to": "OPEN"])
+                return id
+            }
+            decisions[symbol] = note
+            orders += 1
+            let report = try await execution.place(runID: runID, position: position, side: .buy, purpose: .entry, quantity: quantity,
+                                                   referencePrice: price, now: now)
+            // Stops from the actual fill price.
+            if report?.status == .filled {
+                let positionID = position.id
+                try await database.write { db in
+                    if var filled = try Positions.find(db, id: positionID) {
+                        let levels = p.exits.levels(for: filled)
+                        filled.stopPrice = levels.stop
+                        filled.takeProfitPrice = levels.takeProfit
+                        filled.highestPrice = filled.entryPrice
+                        try Positions.update(db, filled)
+                    }
+                }
+            }
+            log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(Money.text(quantity))"])
+        }
+        return orders
+    }
+}

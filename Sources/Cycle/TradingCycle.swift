@@ -1,0 +1,298 @@
+import Foundation
+import GRDB
+import Logging
+import Brokers
+import MarketData
+import Storage
+import Strategy
+import TradingDomain
+
+/// Asks the language models for an opinion on a symbol (the LLM module behind it); nil = no opinion.
+public protocol OpinionConsultant: Sendable {
+    func opinion(runID: Int64, symbol: String, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
+}
+
+/// Set by SIGTERM/SIGINT: the cycle starts no new symbol or order once it is set.
+public final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signal: Int32 = 0
+    public init() {}
+    public func raise(_ signal: Int32) { lock.lock(); if self.signal == 0 { self.signal = signal }; lock.unlock() }
+    public var raised: Int32? { lock.lock(); defer { lock.unlock() }; return signal == 0 ? nil : signal }
+}
+
+/// One orchestration cycle: reconcile, fetch closed candles, analyse every symbol concurrently (at most
+/// `analysis.max_concurrent_analyses` at a time), manage positions (exits, adjustments), check the
+/// protections and safe mode, enter new positions, choose the next run. "Now" comes from the caller.
+public final class TradingCycle: @unchecked Sendable {
+    let parameters: CycleParameters
+    let configHash: String
+    let database: DatabaseQueue
+    let stateDirectory: String
+    let market: any MarketDataSource
+    let broker: any Broker
+    let consultant: (any OpinionConsultant)?
+    let logger: Logger
+    let interrupt: InterruptFlag
+    let execution: OrderExecution
+
+    public init(parameters: CycleParameters, configHash: String, database: StateDatabase, stateDirectory: String,
+                market: any MarketDataSource, broker: any Broker, consultant: (any OpinionConsultant)? = nil,
+                logger: Logger, interrupt: InterruptFlag = InterruptFlag()) {
+        self.parameters = parameters
+        self.configHash = configHash
+        self.database = database.writer
+        self.stateDirectory = stateDirectory
+        self.market = market
+        self.broker = broker
+        self.consultant = consultant
+        self.logger = logger
+        self.interrupt = interrupt
+        execution = OrderExecution(database: database.writer, broker: broker, quoteAsset: parameters.quoteAsset,
+                                   maxAdjustments: parameters.exits.maxAdjustments)
+    }
+
+    struct SymbolResult: Sendable {
+        var symbol: String
+        var candles: [Candle] = []
+        /// Candles stored by this run (new since the previous one).
+        var newCandles: Int = 0
+        var snapshot: MarketSnapshot?
+        var signal: Signal?
+        var error: String?
+    }
+
+    /// Runs the cycle as of `now` (epoch ms). Errors that end the cycle are thrown after the run is recorded as failed.
+    public func run(now: Int64) async throws -> CycleReport {
+        let clockStart = DispatchTime.now().uptimeNanoseconds
+        var phases: [String: Double] = [:]
+        func phaseEnd(_ name: String, _ start: UInt64) { phases[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        var notes: [String] = []
+        var decisions: [String: String] = [:]
+        var placed = 0
+        var fillsCount = 0
+        let p = parameters
+        let hash = configHash
+
+        // Start the run record.
+        let (runID, previousHash): (Int64, String?) = try await database.write { db in
+            let previous = try Runs.last(db)?.configHash
+            let id = try Runs.start(db, startedAt: now, configHash: hash)
+            try JobState.set(db, "job.state", "RUNNING")
+            if let previous, previous != hash {
+                try Events.append(db, runID: id, time: now, kind: "config_changed", message: "configuration changed since the previous run (hash \(previous) → \(hash))")
+            }
+            return (id, previous)
+        }
+        var log = logger
+        log[metadataKey: "run_id"] = "\(runID)"
+        let configChanged = previousHash != nil && previousHash != hash
+        if configChanged { log.notice("configuration changed since the previous run; the new one applies from this cycle", metadata: ["config_hash": "\(hash)"]) }
+
+        do {
+            // 1. Reconcile with the broker: resolve orders whose outcome is not final.
+            var t = DispatchTime.now().uptimeNanoseconds
+            var reconciled = true
+            do {
+                let result = try await execution.resolveUnresolved(runID: runID, now: now)
+                fillsCount += result.fills
+                if result.unresolved > 0 { notes.append("\(result.unresolved) order(s) still open at the venue") }
+            } catch {
+                reconciled = false
+                notes.append("reconciliation failed: \(error); no new orders this run")
+                log.error("reconciliation failed; no new entries this run", metadata: ["error": "\(error)"])
+                try await event(runID, now, "reconcile_failed", nil, "reconciliation failed: \(error)")
+            }
+            phaseEnd("reconcile", t)
+
+            // 2. Safe mode from the lockfile.
+            var safe = try await safeModeStatus(runID: runID, now: now, log: log)
+
+            // 3 + 4. Fetch and analyse every symbol, at most N at a time.
+            t = DispatchTime.now().uptimeNanoseconds
+            let results = await analyseAll(runID: runID, now: now, log: log)
+            phaseEnd("analyse", t)
+            var failed: [String: String] = [:]
+            var signals: [Signal] = []
+            var bySymbol: [String: SymbolResult] = [:]
+            for r in results {
+                bySymbol[r.symbol] = r
+                if let e = r.error { failed[r.symbol] = e }
+                if let s = r.signal { signals.append(s) }
+            }
+            signals.sort { $0.symbol < $1.symbol }
+            let storedSignals = signals
+            let failedSymbols = failed
+            try await database.write { db in
+                for s in storedSignals { try Signals.insert(db, runID: runID, signal: s) }
+                for (symbol, error) in failedSymbols {
+                    try Events.append(db, runID: runID, time: now, kind: "symbol_failed", symbol: symbol, message: error)
+                }
+            }
+
+            // 5. Manage open positions (exits, then adjustments).
+            t = DispatchTime.now().uptimeNanoseconds
+            let lastPrices = bySymbol.compactMapValues { $0.candles.last?.close }
+            var blocks = try await activeEntryBlocks(now: now)
+            if interrupt.raised == nil {
+                let managed = try await managePositions(runID: runID, now: now, results: bySymbol, safe: safe, blocks: blocks,
+                                                        decisions: &decisions, log: log)
+                placed += managed.orders
+            }
+            phaseEnd("decide", t)
+
+            // 6. Protections (persisted facts) → blocks or safe mode.
+            var account = try await accountState(prices: lastPrices)
+            let facts = try await protectionFacts(now: now, equity: account.equity)
+            let trips = ProtectionEvaluator.evaluate(facts, rules: p.protections)
+            for trip in trips {
+                switch trip.action {
+                case .blockEntries:
+                    let existing = blocks[trip.name] ?? 0
+                    if trip.until > existing {
+                        blocks[trip.name] = trip.until
+                        try await database.write { db in
+                            try JobState.set(db, "block.\(trip.name)", "\(trip.until)")
+                            try Events.append(db, runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entries blocked until \(Timestamp.rfc3339(trip.until))",
+                                              data: ["protection": trip.name, "action": trip.action.rawValue, "until": Timestamp.rfc3339(trip.until)])
+                        }
+                        log.warning("protection triggered: entries blocked", metadata: ["protection": "\(trip.name)", "until": "\(Timestamp.rfc3339(trip.until))"])
+                    }
+                case .safeMode:
+                    if !safe.active {
+                        try await database.write { db in
+                            try Events.append(db, runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entering safe mode",
+                                              data: ["protection": trip.name, "action": trip.action.rawValue])
+                        }
+                        safe = try await enterSafeMode(runID: runID, now: now, reason: trip.reason, trigger: trip.name, log: log)
+                    }
+                }
+            }
+            if safe.active {
+                t = DispatchTime.now().uptimeNanoseconds
+                placed += try await emergencyClosure(runID: runID, now: now, results: bySymbol, log: log)
+                phaseEnd("execute", t)
+            }
+
+            // 7. New entries.
+            t = DispatchTime.now().uptimeNanoseconds
+            if interrupt.raised == nil {
+                let entries = try await enterPositions(runID: runID, now: now, signals: signals, results: bySymbol, safe: safe, reconciled: reconciled,
+                                                       blocks: blocks, decisions: &decisions, log: log)
+                placed += entries
+            }
+            phaseEnd("execute", t)
+
+            // 8. Equity, next run, finish.
+            account = try await accountState(prices: lastPrices)
+            let volatility = RunIntervalPolicy.marketVolatility(results.compactMap { $0.snapshot?.volatility })
+            let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule,
+                                                notLaterThan: safe.active ? safe.until : nil)
+            let interrupted = interrupt.raised
+            let outcome: RunOutcome = interrupted != nil ? .interrupted : failed.isEmpty ? .ok : .partial
+            let fillsTotal = fillsCount + (try await database.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?", arguments: [runID]) ?? 0
+            })
+            let positions = try await database.read { try Positions.active($0) }
+            let peak = max(facts.peakEquity, account.equity)
+            let drawdown = peak > 0 ? Money.double((peak - account.equity) / peak) : 0
+            var report = CycleReport(runID: runID, startedAt: now, endedAt: now, outcome: outcome, symbolsAnalysed: signals.count,
+                                     failedSymbols: failed, signals: signals, ordersPlaced: placed, fills: fillsTotal, openPositions: positions,
+                                     cash: account.cash, equity: account.equity, drawdown: drawdown, safeMode: safe.active,
+                                     volatility: volatility, nextRun: next, phaseSeconds: phases, decisions: decisions,
+                                     configChanged: configChanged, notes: notes)
+            let summary = report.summary
+            let equity = account.equity, cash = account.cash, safeActive = safe.active
+            let analysedCount = report.symbolsAnalysed, failedNames = failed.keys.sorted(), decisionsText = Self.json(decisions)
+            try await database.write { db in
+                try EquityHistory.record(db, time: now, runID: runID, equity: equity, cash: cash, safeMode: safeActive)
+                try Runs.finish(db, id: runID, endedAt: now, outcome: outcome.rawValue, volatility: volatility,
+                                next: (next.intervalSeconds, next.reason, next.at), symbolsAnalysed: analysedCount,
+                                symbolsFailed: failedNames, summary: summary)
+                try JobState.set(db, "job.state", interrupted != nil ? "STOPPING" : safeActive ? "SAFE_MODE" : "RUNNING")
+                try JobState.set(db, "last_decisions", decisionsText)
+                try Events.append(db, runID: runID, time: now, kind: "run_finished", message: "\(outcome.rawValue); next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue)): \(next.reason)")
+            }
+            try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: stateDirectory + "/next_run")
+            report.endedAt = now
+            phases["total"] = Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
+            report.phaseSeconds = phases
+            return report
+        } catch {
+            let message = "\(error)"
+            try? await database.write { db in
+                try Runs.finish(db, id: runID, endedAt: now, outcome: RunOutcome.failed.rawValue, volatility: nil, next: nil,
+                                symbolsAnalysed: 0, symbolsFailed: [], summary: "failed: \(message)")
+                try Events.append(db, runID: runID, time: now, kind: "cycle_failed", message: message)
+            }
+            throw error
+        }
+    }
+
+    static func json(_ value: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+    }
+
+    func event(_ runID: Int64, _ now: Int64, _ kind: String, _ symbol: String?, _ message: String) async throws {
+        try await database.write { db in try Events.append(db, runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
+    }
+
+    // MARK: Analysis
+
+    func analyseAll(runID: Int64, now: Int64, log: Logger) async -> [SymbolResult] {
+        let symbols = parameters.symbols
+        let limit = max(1, parameters.maxConcurrentAnalyses)
+        return await withTaskGroup(of: SymbolResult.self) { group in
+            var results: [SymbolResult] = []
+            var next = 0
+            func launch() {
+                guard next < symbols.count, interrupt.raised == nil else { return }
+                let symbol = symbols[next]
+                next += 1
+                group.addTask { await self.analyse(symbol: symbol, runID: runID, now: now, log: log) }
+            }
+            for _ in 0..<min(limit, symbols.count) { launch() }
+            while let result = await group.next() {
+                results.append(result)
+                launch()
+            }
+            return results
+        }
+    }
+
+    func analyse(symbol: String, runID: Int64, now: Int64, log: Logger) async -> SymbolResult {
+        var result = SymbolResult(symbol: symbol)
+        let p = parameters
+        do {
+            let newest = try await database.read { try Candles.newestOpenTime($0, symbol: symbol, timeframe: p.timeframe) }
+            let fetched = try await market.closedCandles(symbol: symbol, timeframe: p.timeframe, after: newest, limit: p.lookback, now: now)
+            let closedLimit = p.timeframe.lastClosedBarOpen(at: now)
+            let fresh = fetched.filter { $0.openTime <= closedLimit && $0.openTime > (newest ?? .min) }
+            result.newCandles = fresh.count
+            result.candles = try await database.write { db in
+                if !fresh.isEmpty { try Candles.upsert(db, symbol: symbol, timeframe: p.timeframe, candles: fresh) }
+                return try Candles.window(db, symbol: symbol, timeframe: p.timeframe, limit: p.lookback, upTo: closedLimit)
+            }
+            guard let snapshot = SymbolAnalyzer.snapshot(candles: result.candles, parameters: p.analysis) else {
+                result.error = "not enough closed candles to analyse (\(result.candles.count))"
+                return result
+            }
+            result.snapshot = snapshot
+            var signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights)
+            if let consultant, p.llmEnabled, abs(signal.confidence - p.minConfidence) <= p.llmConsultBand {
+                if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: result.candles, snapshot: snapshot, technical: signal, now: now) {
+                    signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights, opinion: opinion)
+                }
+            }
+            result.signal = signal
+        } catch {
+            result.error = "\(error)"
+            var l = log
+            l[metadataKey: "symbol"] = "\(symbol)"
+            l.error("symbol failed; the others go on", metadata: ["error": "\(error)"])
+        }
+        return result
+    }
+}

@@ -1,0 +1,1 @@
+// LLM module: see Package.swift for its role.

@@ -1,0 +1,1 @@
+// Operations module: see Package.swift for its role.

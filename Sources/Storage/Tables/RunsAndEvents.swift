@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+import TradingDomain
+
+/// A row of the `runs` table: one invocation of the cycle.
+public struct RunRow: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var startedAt: Int64
+    public var endedAt: Int64?
+    public var outcome: String
+    public var configHash: String
+    public var volatility: Double?
+    public var intervalSeconds: Int64?
+    public var intervalReason: String?
+    public var nextRunAt: Int64?
+    public var symbolsAnalysed: Int
+    public var symbolsFailed: String
+    public var summary: String?
+}
+
+/// The `runs` table.
+public enum Runs {
+    public static func start(_ db: Database, startedAt: Int64, configHash: String) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO runs (started_at, config_hash, outcome) VALUES (?, ?, 'running')", arguments: [startedAt, configHash])
+        return db.lastInsertedRowID
+    }
+
+    public static func finish(_ db: Database, id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+                              symbolsAnalysed: Int, symbolsFailed: [String], summary: String) throws {
+        try db.execute(sql: """
+            UPDATE runs SET ended_at = ?, outcome = ?, volatility = ?, interval_seconds = ?, interval_reason = ?, next_run_at = ?,
+            symbols_analysed = ?, symbols_failed = ?, summary = ? WHERE id = ?
+            """, arguments: [endedAt, outcome, volatility, next?.seconds, next?.reason, next?.at, symbolsAnalysed,
+                             symbolsFailed.joined(separator: ","), summary, id])
+    }
+
+    static func row(_ r: Row) -> RunRow {
+        RunRow(id: r["id"], startedAt: r["started_at"], endedAt: r["ended_at"], outcome: r["outcome"], configHash: r["config_hash"],
+               volatility: r["volatility"], intervalSeconds: r["interval_seconds"], intervalReason: r["interval_reason"],
+               nextRunAt: r["next_run_at"], symbolsAnalysed: r["symbols_analysed"], symbolsFailed: r["symbols_failed"], summary: r["summary"])
+    }
+
+    /// The newest run, finished or not (excluding `except`).
+    public static func last(_ db: Database, except: Int64? = nil) throws -> RunRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id != ? ORDER BY id DESC LIMIT 1", arguments: [except ?? -1]).map(row)
+    }
+
+    /// The newest finished run that chose a next run time.
+    public static func lastScheduled(_ db: Database) throws -> RunRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE next_run_at IS NOT NULL ORDER BY id DESC LIMIT 1").map(row)
+    }
+
+    public static func recent(_ db: Database, limit: Int) throws -> [RunRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(row)
+    }
+
+    /// Consecutive failed runs counted back from the newest finished one.
+    public static func consecutiveFailures(_ db: Database) throws -> Int {
+        let outcomes = try String.fetchAll(db, sql: "SELECT outcome FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 100")
+        var count = 0
+        for outcome in outcomes {
+            if outcome == "failed" || outcome == "partial" { count += 1 } else { break }
+        }
+        return count
+    }
+
+    /// Runs per chosen interval (for reports).
+    public static func countByInterval(_ db: Database) throws -> [Int64: Int] {
+        var result: [Int64: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT interval_seconds, COUNT(*) AS n FROM runs WHERE interval_seconds IS NOT NULL GROUP BY interval_seconds") {
+            result[row["interval_seconds"]] = row["n"]
+        }
+        return result
+    }
+}
+
+/// A row of the append-only `events` table.
+public struct EventRow: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var runID: Int64?
+    public var time: Int64
+    public var kind: String
+    public var symbol: String?
+    public var message: String
+    public var data: String?
+}
+
+/// The append-only `events` table: every decision, order, fill, lifecycle transition and error, with the run id.
+public enum Events {
+    public static func append(_ db: Database, runID: Int64?, time: Int64, kind: String, symbol: String? = nil, message: String, data: [String: String]? = nil) throws {
+        var json: String?
+        if let data {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            json = (try? encoder.encode(data)).flatMap { String(data: $0, encoding: .utf8) }
+        }
+        try db.execute(sql: "INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [runID, time, kind, symbol, message, json])
+    }
+
+    public static func forRun(_ db: Database, runID: Int64) throws -> [EventRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).map(row)
+    }
+
+    public static func ofKind(_ db: Database, _ kind: String, since: Int64 = 0) throws -> [EventRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind = ? AND time >= ? ORDER BY id", arguments: [kind, since]).map(row)
+    }
+
+    public static func since(_ db: Database, id: Int64) throws -> [EventRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id", arguments: [id]).map(row)
+    }
+
+    static func row(_ r: Row) -> EventRow {
+        EventRow(id: r["id"], runID: r["run_id"], time: r["time"], kind: r["kind"], symbol: r["symbol"], message: r["message"], data: r["data"])
+    }
+}
+
+/// The `job_state` key–value table: persisted facts such as the equity peak, entry blocks and the job's state.
+public enum JobState {
+    public static func get(_ db: Database, _ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM job_state WHERE key = ?", arguments: [key])
+    }
+
+    public static func set(_ db: Database, _ key: String, _ value: String) throws {
+        try db.execute(sql: "INSERT INTO job_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+    }
+
+    public static func remove(_ db: Database, _ key: String) throws {
+        try db.execute(sql: "DELETE FROM job_state WHERE key = ?", arguments: [key])
+    }
+
+    public static func all(_ db: Database, prefix: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM job_state WHERE key LIKE ?", arguments: [prefix + "%"]) {
+            result[row["key"]] = row["value"]
+        }
+        return result
+    }
+}
+
+/// The `counters` table: counters that must be monotonic across processes (metrics `_total`).
+public enum Counters {
+    public static func add(_ db: Database, _ name: String, _ amount: Double) throws {
+        try db.execute(sql: "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", arguments: [name, amount])
+    }
+
+    public static func all(_ db: Database) throws -> [String: Double] {
+        var result: [String: Double] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM counters") { result[row["name"]] = row["value"] }
+        return result
+    }
+}

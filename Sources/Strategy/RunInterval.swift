@@ -1,0 +1,100 @@
+import Foundation
+import TradingDomain
+
+/// The three run cadences.
+public enum RunCadence: String, Sendable, Codable {
+    case fast = "FAST"
+    case normal = "NORMAL"
+    case slow = "SLOW"
+}
+
+/// `volatility.*` and `schedule.*`.
+public struct SchedulePolicy: Sendable, Equatable {
+    public var volatilityLow: Double
+    public var volatilityHigh: Double
+    public var fastSeconds: Int64
+    public var normalSeconds: Int64
+    public var slowSeconds: Int64
+    public var offsetSeconds: Int64
+
+    public init(volatilityLow: Double = 0.3, volatilityHigh: Double = 0.8, fastSeconds: Int64 = 900, normalSeconds: Int64 = 1800,
+                slowSeconds: Int64 = 14_400, offsetSeconds: Int64 = 15) {
+        self.volatilityLow = volatilityLow
+        self.volatilityHigh = volatilityHigh
+        self.fastSeconds = fastSeconds
+        self.normalSeconds = normalSeconds
+        self.slowSeconds = slowSeconds
+        self.offsetSeconds = offsetSeconds
+    }
+}
+
+/// The chosen next run.
+public struct NextRun: Sendable, Equatable {
+    public var cadence: RunCadence
+    public var intervalSeconds: Int64
+    /// Epoch ms.
+    public var at: Int64
+    public var reason: String
+}
+
+/// Chooses the next run from market volatility.
+///
+/// Market volatility = the median across symbols of each symbol's annualised realised volatility
+/// (sample standard deviation of the last `volatility.window` log returns × √(bars per year)).
+/// Above `volatility.high` → FAST, below `volatility.low` → SLOW, otherwise NORMAL (no figure → NORMAL).
+/// The time is `now + interval`, rounded up to the next close of a bar of `min(timeframe, interval)`,
+/// plus `schedule.offset_seconds` (so the run sees the candle that just closed). In safe mode the next
+/// run is no later than the lock's `until`.
+public enum RunIntervalPolicy {
+    public static func marketVolatility(_ perSymbol: [Double]) -> Double? {
+        let values = perSymbol.filter { $0.isFinite }.sorted()
+        guard !values.isEmpty else { return nil }
+        let mid = values.count / 2
+        return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+    }
+
+    public static func choose(volatility: Double?, now: Int64, timeframe: Timeframe, policy: SchedulePolicy, notLaterThan: Int64? = nil) -> NextRun {
+        let cadence: RunCadence
+        let reason: String
+        if let v = volatility {
+            if v > policy.volatilityHigh {
+                cadence = .fast
+                reason = String(format: "market volatility %.3f above volatility.high %.3f", v, policy.volatilityHigh)
+            } else if v < policy.volatilityLow {
+                cadence = .slow
+                reason = String(format: "market volatility %.3f below volatility.low %.3f", v, policy.volatilityLow)
+            } else {
+                cadence = .normal
+                reason = String(format: "market volatility %.3f between %.3f and %.3f", v, policy.volatilityLow, policy.volatilityHigh)
+            }
+        } else {
+            cadence = .normal
+            reason = "no volatility figure (no symbol analysed)"
+        }
+        let interval: Int64 = cadence == .fast ? policy.fastSeconds : cadence == .slow ? policy.slowSeconds : policy.normalSeconds
+        let boundary = min(timeframe.seconds, interval) * 1000
+        let target = now + interval * 1000
+        var at = ((target + boundary - 1) / boundary) * boundary + policy.offsetSeconds * 1000
+        var finalReason = reason
+        if let limit = notLaterThan, limit < at {
+            at = max(limit, now)
+            finalReason += "; safe mode ends earlier"
+        }
+        return NextRun(cadence: cadence, intervalSeconds: interval, at: at, reason: finalReason)
+    }
+
+    /// Annualised realised volatility of the last `window` log returns of `closes`.
+    public static func realizedVolatility(closes: [Double], window: Int, barsPerYear: Double) -> Double? {
+        guard window >= 2, closes.count > window else { return nil }
+        var returns: [Double] = []
+        returns.reserveCapacity(window)
+        for i in (closes.count - window)..<closes.count {
+            let a = closes[i - 1], b = closes[i]
+            guard a > 0, b > 0 else { return nil }
+            returns.append(log(b / a))
+        }
+        let mean = returns.reduce(0, +) / Double(returns.count)
+        let variance = returns.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(returns.count - 1)
+        return sqrt(variance) * sqrt(barsPerYear)
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import TradingDomain
+
+/// What the analysis of one symbol on its newest closed candle gives the scorer.
+public struct MarketSnapshot: Sendable, Equatable {
+    public var candleTime: Int64
+    public var close: Double
+    public var emaFast: Double
+    public var emaSlow: Double
+    public var rsi: Double
+    public var macdHistogram: Double
+    public var bollingerUpper: Double
+    public var bollingerMiddle: Double
+    public var bollingerLower: Double
+    public var atr: Double
+    public var adx: Double
+    /// Annualised realised volatility (sample std of log returns × √bars per year).
+    public var volatility: Double
+    /// Candlestick patterns that fired on the candle: column name → TA-Lib value.
+    public var patterns: [String: Int]
+    /// +1 breakout up through resistance, −1 breakdown through support, 0 none.
+    public var breakout: Int
+    /// +1 up-trend, −1 down-trend, 0 range.
+    public var regime: Int
+
+    public init(candleTime: Int64, close: Double, emaFast: Double, emaSlow: Double, rsi: Double, macdHistogram: Double,
+                bollingerUpper: Double, bollingerMiddle: Double, bollingerLower: Double, atr: Double, adx: Double,
+                volatility: Double, patterns: [String: Int], breakout: Int, regime: Int) {
+        self.candleTime = candleTime
+        self.close = close
+        self.emaFast = emaFast
+        self.emaSlow = emaSlow
+        self.rsi = rsi
+        self.macdHistogram = macdHistogram
+        self.bollingerUpper = bollingerUpper
+        self.bollingerMiddle = bollingerMiddle
+        self.bollingerLower = bollingerLower
+        self.atr = atr
+        self.adx = adx
+        self.volatility = volatility
+        self.patterns = patterns
+        self.breakout = breakout
+        self.regime = regime
+    }
+
+    /// The readings by name, as stored with the signal.
+    public var indicators: [String: Double] {
+        ["close": close, "ema_fast": emaFast, "ema_slow": emaSlow, "rsi": rsi, "macd_hist": macdHistogram,
+         "bb_upper": bollingerUpper, "bb_middle": bollingerMiddle, "bb_lower": bollingerLower, "atr": atr,
+         "adx": adx, "volatility": volatility, "breakout": Double(breakout), "regime": Double(regime)]
+    }
+}
+
+/// Weights of the scoring components (`strategy.weights.*`).
+public struct ScoringWeights: Sendable, Equatable {
+    public var trend, momentum, rsi, bollinger, patterns, structure, llm: Double
+    public init(trend: Double = 0.35, momentum: Double = 0.25, rsi: Double = 0.15, bollinger: Double = 0.10,
+                patterns: Double = 0.10, structure: Double = 0.15, llm: Double = 0.20) {
+        self.trend = trend
+        self.momentum = momentum
+        self.rsi = rsi
+        self.bollinger = bollinger
+        self.patterns = patterns
+        self.structure = structure
+        self.llm = llm
+    }
+}
+
+/// The documented scoring that turns readings into a signal.
+///
+/// Each component is a number in −1…1 (positive is bullish):
+/// - `trend` = clamp((EMA fast − EMA slow) / ATR)
+/// - `momentum` = tanh(MACD histogram / (0.25 × ATR))
+/// - `rsi` = (RSI − 50) / 30 clamped, turned negative above 80 (overbought): −(RSI − 80) / 20
+/// - `bollinger` = −clamp((close − middle) / (upper − middle)) × 0.5 (stretched above the middle is bearish)
+/// - `patterns` = clamp(Σ pattern values / 200) over the patterns that fired on the candle
+/// - `structure` = clamp(breakout + 0.5 × regime)
+/// - `llm` = +confidence for a buy opinion, −confidence for sell, 0 for hold (only when an opinion exists)
+///
+/// score = Σ wᵢ·cᵢ / Σ wᵢ (over the components present); direction = long when score > 0, else flat;
+/// confidence = |score| scaled by 1.6 and capped at 1 (so that agreement of the main components reaches it).
+/// An entry needs confidence > `strategy.min_confidence` (default 0.6).
+public enum SignalScorer {
+    public static let confidenceScale = 1.6
+
+    public static func components(_ s: MarketSnapshot, opinion: ModelOpinion?) -> [String: Double] {
+        let atr = s.atr > 0 && s.atr.isFinite ? s.atr : max(abs(s.close) * 1e-4, 1e-12)
+        var c: [String: Double] = [:]
+        c["trend"] = clamp((s.emaFast - s.emaSlow) / atr)
+        c["momentum"] = tanh(s.macdHistogram / (0.25 * atr))
+        c["rsi"] = s.rsi > 80 ? -clamp((s.rsi - 80) / 20) : clamp((s.rsi - 50) / 30)
+        let halfWidth = s.bollingerUpper - s.bollingerMiddle
+        c["bollinger"] = halfWidth > 0 ? -clamp((s.close - s.bollingerMiddle) / halfWidth) * 0.5 : 0
+        c["patterns"] = clamp(Double(s.patterns.values.reduce(0, +)) / 200)
+        c["structure"] = clamp(Double(s.breakout) + 0.5 * Double(s.regime))
+        if let opinion {
+            switch opinion.action {
+            case .buy: c["llm"] = opinion.confidence
+            case .sell: c["llm"] = -opinion.confidence
+            case .hold: c["llm"] = 0
+            }
+        }
+        for (k, v) in c where !v.isFinite { c[k] = 0 }
+        return c
+    }
+
+    /// Scores `snapshot` for `symbol` (with the models' `opinion` when there is one).
+    public static func score(symbol: String, snapshot s: MarketSnapshot, weights w: ScoringWeights, opinion: ModelOpinion? = nil) -> Signal {
+        let c = components(s, opinion: opinion)
+        let weightOf: [String: Double] = ["trend": w.trend, "momentum": w.momentum, "rsi": w.rsi, "bollinger": w.bollinger,
+                                          "patterns": w.patterns, "structure": w.structure, "llm": w.llm]
+        var total = 0.0, weightSum = 0.0
+        for (name, value) in c {
+            let weight = weightOf[name] ?? 0
+            total += weight * value
+            weightSum += weight
+        }
+        let score = weightSum > 0 ? clamp(total / weightSum) : 0
+        let confidence = min(1, abs(score) * confidenceScale)
+        return Signal(symbol: symbol, candleTime: s.candleTime, direction: score > 0 ? .long : .flat,
+                      confidence: confidence, score: score, components: c, indicators: s.indicators,
+                      patterns: s.patterns, opinion: opinion)
+    }
+
+    @inline(__always) static func clamp(_ x: Double) -> Double { x.isFinite ? min(1, max(-1, x)) : 0 }
+}

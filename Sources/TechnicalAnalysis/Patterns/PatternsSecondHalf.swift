@@ -1,0 +1,125 @@
+// Patterns cdlidentical3crows ... cdlxsidegap3methods. Each function writes TA-Lib's value per bar into `out`
+// (pre-filled with zeros, `bars.count` long). Implementations may move to their own files.
+
+extension CandlestickPatterns {
+    static func cdlidentical3crows(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlinneck(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlinvertedhammer(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlkicking(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlkickingbylength(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlladderbottom(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdllongleggeddoji(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdllongline(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlmarubozu(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlmatchinglow(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlmathold(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlmorningdojistar(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlmorningstar(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlonneck(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlpiercing(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlrickshawman(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlrisefall3methods(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlseparatinglines(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlshootingstar(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlshortline(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlspinningtop(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlstalledpattern(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlsticksandwich(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdltakuri(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdltasukigap(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlthrusting(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdltristar(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlunique3river(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlupsidegap2crows(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+    static func cdlxsidegap3methods(_ bars: PatternBars, into out: inout [Int32]) {
+        // TODO: not implemented yet
+    }
+
+}

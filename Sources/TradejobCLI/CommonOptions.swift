@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Settings
+
+/// `--config` and `--state-dir`, taken by every command.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: $TRADEJOB_CONFIG or config/default.json).")
+    var config: String?
+
+    @Option(name: .customLong("state-dir"), help: "State directory (default: $TRADEJOB_STATE_DIR or state); created if missing.")
+    var stateDir: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default: $TRADEJOB_LOG_LEVEL or info).")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "human or json (default: human on a terminal, json otherwise).")
+    var logFormat: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var configPath: String { config ?? environment["TRADEJOB_CONFIG"] ?? "config/default.json" }
+    var stateDirectory: String {
+        let dir = stateDir ?? environment["TRADEJOB_STATE_DIR"] ?? "state"
+        return dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir
+    }
+
+    func loadConfig() throws -> ResolvedConfig {
+        try ConfigLoader.load(path: configPath, environment: environment)
+    }
+
+    func ensureStateDirectory() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw UsageError(message: "cannot create the state directory \(stateDirectory): \(error.localizedDescription)")
+        }
+    }
+
+    var databasePath: String { stateDirectory + "/tradejob.sqlite" }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Cycle
+import Settings
+import Storage
+
+/// The documented exit codes, and the one place errors are mapped to them.
+public enum TradejobExit: Int32 {
+    /// Cycle done (or not due).
+    case ok = 0
+    /// Cycle done, but some symbols failed.
+    case symbolsFailed = 1
+    /// Wrong command-line usage.
+    case usage = 64
+    /// Internal error (including an unreadable state database).
+    case internalError = 70
+    /// Another cycle holds the run lock.
+    case locked = 75
+    /// Invalid configuration.
+    case config = 78
+    /// Interrupted by SIGINT (128 + 2).
+    case interruptedByINT = 130
+    /// Interrupted by SIGTERM (128 + 15).
+    case interruptedByTERM = 143
+
+    /// Maps an error to its exit code and message.
+    static func of(_ error: Error) -> (TradejobExit, String) {
+        switch error {
+        case let e as ConfigError: return (.config, "\(e)")
+        case let e as RunLock.Held: return (.locked, "\(e)")
+        case let e as UsageError: return (.usage, e.message)
+        case let e as StateDatabaseError: return (.internalError, "\(e)")
+        default: return (.internalError, "internal error: \(error)")
+        }
+    }
+}
+
+/// A usage problem found after parsing (exit 64).
+struct UsageError: Error {
+    let message: String
+}
+
+/// Thrown by commands to end with a given code after printing what they had to say.
+struct ExitWith: Error {
+    let code: TradejobExit
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import Cycle
+import Settings
+import Storage
+
+/// `tradejob safe-mode enter|clear|status`.
+struct SafeModeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "safe-mode", abstract: "Enter, clear or inspect safe mode.",
+                                                    subcommands: [Enter.self, Clear.self, Status.self])
+
+    struct Enter: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enter safe mode now: the next run closes every position; entries stay blocked until the cooldown ends.")
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Why (recorded in the lockfile and the events).") var reason: String
+        @Option(name: .customLong("for"), help: "Cooldown such as 30m, 4h, 2d (default: safe_mode.cooldown_minutes).") var duration: String?
+        @Option(help: "As of this instant (RFC 3339), for tests and replays.") var now: String?
+
+        func run() throws {
+            let config = try options.loadConfig()
+            let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+            var cooldown = Int64(config.int("safe_mode.cooldown_minutes")) * 60_000
+            if let duration {
+                guard let ms = Duration.parse(duration) else {
+                    throw UsageError(message: "--for: got \"\(duration)\", expected a duration such as 30m, 4h or 2d")
+                }
+                cooldown = ms
+            }
+            try options.ensureStateDirectory()
+            let database = try StateDatabase(path: options.databasePath)
+            let pending = try database.writer.read { try Positions.active($0).map(\.symbol) }
+            let lock = SafeModeLock(reason: reason, trigger: "manual", enteredAt: nowMs, until: nowMs + cooldown, positionsClosed: [],
+                                    positionsPending: pending, autoResume: config.bool("safe_mode.auto_resume"))
+            try lock.write(stateDirectory: options.stateDirectory)
+            try database.writer.write { db in
+                try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_entered", message: "safe mode entered by hand until \(lock.until): \(reason)",
+                                  data: ["trigger": "manual", "until": lock.until])
+                try JobState.set(db, "job.state", "SAFE_MODE")
+            }
+            print("safe mode until \(lock.until); the next run closes \(pending.count) position(s)")
+        }
+    }
+
+    struct Clear: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Leave safe mode (removes the lockfile, also an unreadable one).")
+        @OptionGroup var options: CommonOptions
+        func run() throws {
+            let path = SafeModeLock.path(stateDirectory: options.stateDirectory)
+            guard FileManager.default.fileExists(atPath: path) else {
+                print("not in safe mode")
+                return
+            }
+            try SafeModeLock.remove(stateDirectory: options.stateDirectory)
+            if FileManager.default.fileExists(atPath: options.databasePath) {
+                let database = try StateDatabase(path: options.databasePath)
+                let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+                try database.writer.write { db in
+                    try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_exited", message: "safe mode cleared by hand")
+                    try JobState.set(db, "job.state", "RUNNING")
+                }
+            }
+            print("safe mode cleared")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show whether safe mode holds, why and until when.")
+        @OptionGroup var options: CommonOptions
+        @Flag(name: .long, help: "JSON output.") var json = false
+        func run() throws {
+            let reading = SafeModeLock.read(stateDirectory: options.stateDirectory)
+            let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+            var object: [String: Any] = ["lockfile": SafeModeLock.path(stateDirectory: options.stateDirectory)]
+            switch reading {
+            case .absent:
+                object["active"] = false
+            case let .unreadable(why):
+                object["active"] = true
+                object["unreadable"] = why
+                object["how_to_clear"] = SafeModeLock.clearHint
+            case let .present(lock):
+                object["active"] = true
+                object["reason"] = lock.reason
+                object["trigger"] = lock.trigger
+                object["entered_at"] = lock.enteredAt
+                object["until"] = lock.until
+                object["cooldown_over"] = (lock.untilMs ?? 0) <= nowMs
+                object["auto_resume"] = lock.autoResume
+                object["positions_closed"] = lock.positionsClosed
+                object["positions_pending"] = lock.positionsPending
+            }
+            if json {
+                print(JSONText.render(object))
+            } else if case .absent = reading {
+                print("safe mode: off")
+            } else if case let .unreadable(why) = reading {
+                print("safe mode: ON (lockfile unreadable: \(why)) — fail closed; \(SafeModeLock.clearHint)")
+            } else if case let .present(lock) = reading {
+                print("safe mode: ON since \(lock.enteredAt) until \(lock.until) — \(lock.reason) (trigger \(lock.trigger))")
+                print("closed: \(lock.positionsClosed.joined(separator: ", ")); still to close: \(lock.positionsPending.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+/// Durations such as `90s`, `30m`, `4h`, `2d` in milliseconds.
+enum Duration {
+    static func parse(_ text: String) -> Int64? {
+        guard let unit = text.last, let value = Int64(text.dropLast()), value > 0 else { return nil }
+        switch unit {
+        case "s": return value * 1000
+        case "m": return value * 60_000
+        case "h": return value * 3_600_000
+        case "d": return value * 86_400_000
+        default: return nil
+        }
+    }
+}
+
+/// Deterministic JSON text (sorted keys) from plain values.
+enum JSONText {
+    static func render(_ object: Any) -> String {
+        guard JSONSerialization.isValidJSONObject(object),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]),
+              let text = String(data: data, encoding: .utf8) else { return "{}" }
+        return text
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Cycle
+import Settings
+import Storage
+import TradingDomain
+
+/// What `status` and `schedule` read from the state directory.
+struct JobSnapshot {
+    var state: String
+    var lastRun: RunRow?
+    var scheduled: RunRow?
+    var positions: [Position]
+    var cash: Decimal
+    var equity: Decimal
+    var safeMode: SafeModeLock.Reading
+    var decisions: [String: String]
+    var blocks: [String: Int64]
+
+    static func load(options: CommonOptions, config: ResolvedConfig) throws -> JobSnapshot? {
+        guard FileManager.default.fileExists(atPath: options.databasePath) else { return nil }
+        let database = try StateDatabase(path: options.databasePath)
+        let timeframe = Timeframe(config.string("market.timeframe"))
+        let quote = config.string("paper.quote_asset")
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        return try database.writer.read { db in
+            let positions = try Positions.active(db)
+            let balances = try Wallet.balances(db)
+            let cash = balances[quote] ?? 0
+            var equity = cash
+            for p in positions {
+                var price = p.entryPrice
+                if let tf = timeframe, let last = try Candles.window(db, symbol: p.symbol, timeframe: tf, limit: 1).last, let d = Money.decimal(last.close) {
+                    price = d
+                }
+                equity += p.quantity * price
+            }
+            var decisions: [String: String] = [:]
+            if let text = try JobState.get(db, "last_decisions"), let data = text.data(using: .utf8),
+               let parsed = try? JSONDecoder().decode([String: String].self, from: data) { decisions = parsed }
+            var blocks: [String: Int64] = [:]
+            for (key, value) in try JobState.all(db, prefix: "block.") {
+                if let until = Int64(value), until > nowMs { blocks[String(key.dropFirst(6))] = until }
+            }
+            let safe = SafeModeLock.read(stateDirectory: options.stateDirectory)
+            var state = try JobState.get(db, "job.state") ?? "STARTING"
+            if case .absent = safe { if state == "SAFE_MODE" { state = "RUNNING" } } else { state = "SAFE_MODE" }
+            return JobSnapshot(state: state, lastRun: try Runs.last(db), scheduled: try Runs.lastScheduled(db), positions: positions,
+                               cash: cash, equity: equity, safeMode: safe, decisions: decisions, blocks: blocks)
+        }
+    }
+}
+
+/// `tradejob status [--json]`.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the job's state, last and next run, positions, cash and equity.")
+    @OptionGroup var options: CommonOptions
+    @Flag(name: .long, help: "JSON output.") var json = false
+
+    func run() throws {
+        let config = try options.loadConfig()
+        guard let s = try JobSnapshot.load(options: options, config: config) else {
+            if json { print(JSONText.render(["state": "STARTING", "last_run": NSNull(), "next_run_at": NSNull(), "interval_seconds": NSNull(),
+                                             "positions": [Any](), "cash": NSNull(), "equity": NSNull(), "safe_mode": false] as [String: Any])) }
+            else { print("no state yet in \(options.stateDirectory): run `tradejob run` first") }
+            return
+        }
+        var safeActive = true
+        if case .absent = s.safeMode { safeActive = false }
+        let running = RunningProbe.isRunning(stateDirectory: options.stateDirectory)
+        if json {
+            var object: [String: Any] = [
+                "state": running ? "RUNNING" : s.state,
+                "cycle_in_progress": running,
+                "positions": s.positions.map { p -> [String: Any] in
+                    ["symbol": p.symbol, "state": p.state.rawValue, "quantity": Money.text(p.quantity), "entry_price": Money.text(p.entryPrice),
+                     "adjustments": p.adjustments, "stop_price": p.stopPrice.map(Money.text) ?? NSNull(),
+                     "take_profit_price": p.takeProfitPrice.map(Money.text) ?? NSNull(), "opened_at": Timestamp.rfc3339(p.openedAt)]
+                },
+                "cash": Money.text(s.cash),
+                "equity": Money.text(s.equity),
+                "safe_mode": safeActive,
+                "decisions": s.decisions,
+                "entry_blocks": s.blocks.mapValues { Timestamp.rfc3339($0) },
+            ]
+            if let r = s.lastRun {
+                object["last_run"] = ["id": r.id, "start": Timestamp.rfc3339(r.startedAt), "end": r.endedAt.map(Timestamp.rfc3339) ?? NSNull(),
+                                      "outcome": r.outcome, "failed_symbols": r.symbolsFailed.isEmpty ? [] : r.symbolsFailed.split(separator: ",").map(String.init)] as [String: Any]
+            } else { object["last_run"] = NSNull() }
+            object["next_run_at"] = s.scheduled?.nextRunAt.map(Timestamp.rfc3339) ?? NSNull()
+            object["interval_seconds"] = s.scheduled?.intervalSeconds ?? NSNull()
+            object["interval_reason"] = s.scheduled?.intervalReason ?? NSNull()
+            if case let .present(lock) = s.safeMode { object["safe_mode_until"] = lock.until; object["safe_mode_reason"] = lock.reason }
+            if case let .unreadable(why) = s.safeMode { object["safe_mode_reason"] = "lockfile unreadable (fail closed): \(why)" }
+            print(JSONText.render(object))
+            return
+        }
+        print("state: \(running ? "RUNNING" : s.state)" + (safeActive ? " (safe mode)" : ""))
+        if let r = s.lastRun {
+            print("last run: #\(r.id) \(Timestamp.rfc3339(r.startedAt)) → \(r.endedAt.map(Timestamp.rfc3339) ?? "…") \(r.outcome)")
+        }
+        if let n = s.scheduled, let at = n.nextRunAt {
+            print("next run: \(Timestamp.rfc3339(at)) (every \((n.intervalSeconds ?? 0) / 60) min: \(n.intervalReason ?? ""))")
+        }
+        print("cash \(Money.text(Money.round(s.cash, scale: 2))), equity \(Money.text(Money.round(s.equity, scale: 2)))")
+        print("positions: \(s.positions.count)")
+        for p in s.positions {
+            print("  \(p.symbol) \(p.state.rawValue) qty \(Money.text(p.quantity)) entry \(Money.text(Money.round(p.entryPrice, scale: 6))) adjustments \(p.adjustments)")
+        }
+        for (name, until) in s.blocks.sorted(by: { $0.key < $1.key }) { print("entries blocked by \(name) until \(Timestamp.rfc3339(until))") }
+        if !s.decisions.isEmpty {
+            print("last decisions:")
+            for (symbol, why) in s.decisions.sorted(by: { $0.key < $1.key }) { print("  \(symbol): \(why)") }
+        }
+    }
+}
+
+/// Whether a cycle holds the run lock right now (probed without taking it for long).
+enum RunningProbe {
+    static func isRunning(stateDirectory: String) -> Bool {
+        let lock = RunLock(path: stateDirectory + "/tradejob.lock")
+        do {
+            try lock.acquire(startedAt: Date())
+            lock.release()
+            return false
+        } catch {
+            return true
+        }
+    }
+}
+
+/// `tradejob schedule [--json]`: the stored next run time, the interval and why, and whether a run is due now.
+struct ScheduleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "schedule", abstract: "Show the next run time, the interval and why, and whether a run is due now.")
+    @OptionGroup var options: CommonOptions
+    @Flag(name: .long, help: "JSON output.") var json = false
+    @Option(help: "Judge \"due\" as of this instant (RFC 3339).") var now: String?
+
+    func run() throws {
+        let config = try options.loadConfig()
+        let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let grace = Int64(config.int("schedule.grace_seconds")) * 1000
+        let next = NextRunFile.read(stateDirectory: options.stateDirectory)
+        var interval: Int64?
+        var reason: String?
+        if FileManager.default.fileExists(atPath: options.databasePath) {
+            let database = try StateDatabase(path: options.databasePath)
+            if let run = try database.writer.read({ try Runs.lastScheduled($0) }) {
+                interval = run.intervalSeconds
+                reason = run.intervalReason
+            }
+        }
+        let due = next.map { nowMs >= $0 - grace } ?? true
+        if json {
+            print(JSONText.render([
+                "next_run_at": next.map(Timestamp.rfc3339) ?? NSNull(), "next_run_epoch": next.map { $0 / 1000 } ?? NSNull(),
+                "interval_seconds": interval ?? NSNull(), "reason": reason ?? NSNull(), "due": due,
+                "grace_seconds": grace / 1000, "now": Timestamp.rfc3339(nowMs),
+            ] as [String: Any]))
+        } else if let next {
+            print("next run: \(Timestamp.rfc3339(next)) (epoch \(next / 1000))")
+            if let interval { print("interval: \(interval) s — \(reason ?? "")") }
+            print(due ? "due now" : "not due (grace \(grace / 1000) s)")
+        } else {
+            print("no next run stored yet: a run is due now")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+
+/// The `tradejob` command: a thin dispatcher over the subcommands; errors become the documented exit codes.
+public struct Tradejob: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tradejob",
+        abstract: "An autonomous trading job: each invocation runs one cycle and exits.",
+        discussion: "Exit codes: 0 done (or not due), 1 some symbols failed, 64 usage, 70 internal error, 75 another cycle holds the lock, 78 configuration error, 130/143 interrupted.",
+        subcommands: [RunCommand.self, StatusCommand.self, ScheduleCommand.self, ConfigCommand.self, SafeModeCommand.self, AnalyzeCommand.self])
+
+    public init() {}
+
+    /// Parses the arguments, runs the command and exits with the documented code.
+    public static func entry() async -> Never {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            // Help and version exit 0; every parsing or validation problem exits 64.
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+            Foundation.exit(TradejobExit.ok.rawValue)
+        } catch let exitWith as ExitWith {
+            Foundation.exit(exitWith.code.rawValue)
+        } catch {
+            let (code, message) = TradejobExit.of(error)
+            FileHandle.standardError.write(Data(("tradejob: " + message + "\n").utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
+}

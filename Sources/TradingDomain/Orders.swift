@@ -1,0 +1,95 @@
+import Foundation
+
+/// Buy or sell, with Binance's spelling.
+public enum OrderSide: String, Sendable, Codable, CaseIterable {
+    case buy = "BUY"
+    case sell = "SELL"
+}
+
+/// What an order is for in a position's life.
+public enum OrderPurpose: String, Sendable, Codable, CaseIterable {
+    case entry = "ENTRY"
+    case add = "ADD"
+    case partialTakeProfit = "PARTIAL_TP"
+    case exit = "EXIT"
+    case emergencyClose = "EMERGENCY_CLOSE"
+
+    /// Short tag used in deterministic client order ids.
+    public var tag: String {
+        switch self {
+        case .entry: return "en"
+        case .add: return "ad"
+        case .partialTakeProfit: return "tp"
+        case .exit: return "ex"
+        case .emergencyClose: return "em"
+        }
+    }
+
+    /// Whether filling the order adds exposure.
+    public var addsExposure: Bool { self == .entry || self == .add }
+}
+
+/// The status of an order as tradejob knows it. `pendingSubmit` is written before the request is
+/// sent (write-ahead); `unknown` means the request's outcome is not known and must be queried
+/// before anything is sent again.
+public enum OrderStatus: String, Sendable, Codable, CaseIterable {
+    case pendingSubmit = "PENDING_SUBMIT"
+    case unknown = "UNKNOWN"
+    case new = "NEW"
+    case partiallyFilled = "PARTIALLY_FILLED"
+    case filled = "FILLED"
+    case canceled = "CANCELED"
+    case rejected = "REJECTED"
+    case expired = "EXPIRED"
+
+    /// No further fills can come.
+    public var isFinal: Bool {
+        switch self {
+        case .filled, .canceled, .rejected, .expired: return true
+        default: return false
+        }
+    }
+}
+
+/// A deterministic client order id: the same position, leg and attempt always give the same id,
+/// so a restarted job can find what it sent. Fits Binance's rule `^[a-zA-Z0-9-_]{1,36}$`.
+public enum ClientOrderID {
+    public static func make(positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int) -> String {
+        "tj-\(positionID)-\(purpose.tag)\(leg)-a\(attempt)"
+    }
+
+    /// True when `id` satisfies Binance's length and character rules.
+    public static func isValid(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 36 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+}
+
+/// An execution of (part of) an order.
+public struct Fill: Sendable, Equatable, Codable {
+    public var clientOrderID: String
+    /// The venue's trade id (unique per symbol); the paper broker numbers its own.
+    public var tradeID: String
+    public var symbol: String
+    public var side: OrderSide
+    public var quantity: Decimal
+    public var price: Decimal
+    public var fee: Decimal
+    public var feeAsset: String
+    /// Milliseconds since 1970 UTC.
+    public var time: Int64
+
+    public init(clientOrderID: String, tradeID: String, symbol: String, side: OrderSide, quantity: Decimal,
+                price: Decimal, fee: Decimal, feeAsset: String, time: Int64) {
+        self.clientOrderID = clientOrderID
+        self.tradeID = tradeID
+        self.symbol = symbol
+        self.side = side
+        self.quantity = quantity
+        self.price = price
+        self.fee = fee
+        self.feeAsset = feeAsset
+        self.time = time
+    }
+
+    public var notional: Decimal { quantity * price }
+}

@@ -1,0 +1,3 @@
+import TradejobCLI
+
+await Tradejob.entry()

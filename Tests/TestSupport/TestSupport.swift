@@ -1,0 +1,1 @@
+// Test support: HTTP test server, temporary directories, the tradejob binary runner.
