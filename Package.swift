@@ -76,8 +76,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
         .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis"], exclude: ["Fixtures"]),
         .testTarget(name: "DomainAndStrategyTests", dependencies: ["TradingDomain", "Strategy", "TechnicalAnalysis"]),
-        .testTarget(name: "SettingsTests", dependencies: ["Settings", "TestSupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TradingDomain", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "VenueTests", dependencies: [
             "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "Settings", "TestSupport",
         ]),

@@ -3,8 +3,17 @@ import Settings
 import Strategy
 import TradingDomain
 
+/// Which signal logic the cycle uses.
+public enum StrategyKind: Sendable, Equatable {
+    /// The documented scoring of indicators, patterns, chart structure and the models' opinion.
+    case scoring
+    /// The reference SMA crossover (backtest validation): fixed quantity, no stops, no adjustments.
+    case smaCross(fast: Int, slow: Int, quantity: Decimal)
+}
+
 /// Everything the cycle needs from the configuration, as typed values.
 public struct CycleParameters: Sendable {
+    public var strategy: StrategyKind = .scoring
     public var symbols: [String]
     public var timeframe: Timeframe
     public var lookback: Int

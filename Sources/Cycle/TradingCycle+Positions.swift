@@ -218,8 +218,12 @@ extension TradingCycle {
                 continue
             }
 
-            // Adjustments.
+            // Adjustments (the reference strategy makes none).
             let addsAllowed = blocks.isEmpty
+            if p.strategy != .scoring {
+                try await save(position)
+                continue
+            }
             if let last = candles.last,
                let adjustment = AdjustmentRules.decide(position, lastClose: last.close, signal: result?.signal, minConfidence: p.minConfidence,
                                                        rules: p.exits, addsAllowed: addsAllowed),
@@ -321,7 +325,13 @@ extension TradingCycle {
                 continue
             }
             let account = try await accountState(prices: results.compactMapValues { $0.candles.last?.close })
-            let sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
+            let sizing: SizingDecision
+            if case let .smaCross(_, _, fixed) = p.strategy {
+                sizing = fixed * price <= account.cash / (1 + p.limits.costRate)
+                    ? .order(quantity: fixed, notional: fixed * price, boundBy: "fixed_quantity") : .none(reason: "cash: cannot pay for the fixed quantity")
+            } else {
+                sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
+            }
             guard case let .order(quantity, notional, boundBy) = sizing else {
                 if case let .none(reason) = sizing { try await skip("no entry (confidence \(conf)): \(reason)") }
                 continue
@@ -330,9 +340,12 @@ extension TradingCycle {
             var position = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
                                     stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: snapshot.atr, adjustments: 0,
                                     partialTakeProfitDone: false, openedAt: now, lastCheckedCandle: snapshot.candleTime)
-            let levels = p.exits.levels(for: position)
-            position.stopPrice = levels.stop
-            position.takeProfitPrice = levels.takeProfit
+            let usesStops = p.strategy == .scoring
+            if usesStops {
+                let levels = p.exits.levels(for: position)
+                position.stopPrice = levels.stop
+                position.takeProfitPrice = levels.takeProfit
+            }
             let note = "enter: confidence \(conf) > \(p.minConfidence); \(Money.text(quantity)) ≈ \(Money.text(Money.round(notional, scale: 2))) \(p.quoteAsset) (bound by \(boundBy))"
             let draft = position
             position.id = try await database.write { db in
@@ -348,7 +361,7 @@ extension TradingCycle {
             let report = try await execution.place(runID: runID, position: position, side: .buy, purpose: .entry, quantity: quantity,
                                                    referencePrice: price, now: now)
             // Stops from the actual fill price.
-            if report?.status == .filled {
+            if report?.status == .filled, usesStops {
                 let positionID = position.id
                 try await database.write { db in
                     if var filled = try Positions.find(db, id: positionID) {

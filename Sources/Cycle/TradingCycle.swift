@@ -275,6 +275,17 @@ public final class TradingCycle: @unchecked Sendable {
                 if !fresh.isEmpty { try Candles.upsert(db, symbol: symbol, timeframe: p.timeframe, candles: fresh) }
                 return try Candles.window(db, symbol: symbol, timeframe: p.timeframe, limit: p.lookback, upTo: closedLimit)
             }
+            if case let .smaCross(fast, slow, _) = p.strategy {
+                result.signal = SMACrossStrategy.signal(symbol: symbol, candles: result.candles, fast: fast, slow: slow)
+                if result.signal != nil, let last = result.candles.last {
+                    let vol = RunIntervalPolicy.realizedVolatility(closes: result.candles.suffix(p.volatilityWindow + 1).map(\.close),
+                                                                   window: p.volatilityWindow, barsPerYear: p.timeframe.barsPerYear) ?? .nan
+                    result.snapshot = MarketSnapshot(candleTime: last.openTime, close: last.close, emaFast: .nan, emaSlow: .nan, rsi: .nan,
+                                                     macdHistogram: .nan, bollingerUpper: .nan, bollingerMiddle: .nan, bollingerLower: .nan,
+                                                     atr: .nan, adx: .nan, volatility: vol, patterns: [:], breakout: 0, regime: 0)
+                }
+                return result
+            }
             guard let snapshot = SymbolAnalyzer.snapshot(candles: result.candles, parameters: p.analysis) else {
                 result.error = "not enough closed candles to analyse (\(result.candles.count))"
                 return result

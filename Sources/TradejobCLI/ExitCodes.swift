@@ -5,7 +5,7 @@ import Settings
 import Storage
 
 /// The documented exit codes, and the one place errors are mapped to them.
-public enum TradejobExit: Int32 {
+public enum TradejobExit: Int32, Sendable {
     /// Cycle done (or not due).
     case ok = 0
     /// Cycle done, but some symbols failed.

@@ -1,0 +1,25 @@
+import Foundation
+import TradingDomain
+
+/// The reference strategy used to validate the backtest against an independent engine: SMA(fast) and
+/// SMA(slow) of the close; on the close of bar i, a cross up (fast[i-1] < slow[i-1] and fast[i] > slow[i])
+/// is a long signal with confidence 1, a cross down a flat signal with confidence 1; any other bar gives a
+/// signal of confidence 0 (no entry, no exit). Fixed quantity, no stops, no adjustments.
+public enum SMACrossStrategy {
+    public static func signal(symbol: String, candles: [Candle], fast: Int, slow: Int) -> Signal? {
+        let n = candles.count
+        guard n >= slow + 1, fast >= 1, slow >= 1 else { return nil }
+        func sma(_ period: Int, at i: Int) -> Double {
+            var sum = 0.0
+            for k in (i - period + 1)...i { sum += candles[k].close }
+            return sum / Double(period)
+        }
+        let f0 = sma(fast, at: n - 2), s0 = sma(slow, at: n - 2), f1 = sma(fast, at: n - 1), s1 = sma(slow, at: n - 1)
+        let up = f0 < s0 && f1 > s1
+        let down = f0 > s0 && f1 < s1
+        let last = candles[n - 1]
+        return Signal(symbol: symbol, candleTime: last.openTime, direction: up ? .long : down ? .flat : (f1 > s1 ? .long : .flat),
+                      confidence: up || down ? 1 : 0, score: up ? 1 : down ? -1 : 0, components: ["sma_cross": up ? 1 : down ? -1 : 0],
+                      indicators: ["close": last.close, "sma_fast": f1, "sma_slow": s1], patterns: [:])
+    }
+}

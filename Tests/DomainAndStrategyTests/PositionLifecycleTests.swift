@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TradingDomain
+
+@Suite("Position lifecycle")
+struct PositionLifecycleTests {
+    static let events: [LifecycleEvent] = [.startMonitoring, .beginAdjustment, .finishAdjustment, .beginExit(.stopLoss), .exitFilled]
+
+    /// The complete table of allowed transitions; everything else must be rejected.
+    static let allowed: [PositionState: [String: PositionState]] = [
+        .open: ["startMonitoring": .monitoring, "beginExit": .closing],
+        .monitoring: ["beginAdjustment": .adjusting, "beginExit": .closing],
+        .adjusting: ["finishAdjustment": .monitoring, "beginExit": .closing],
+        .closing: ["exitFilled": .closed],
+        .closed: [:],
+    ]
+
+    static func name(_ e: LifecycleEvent) -> String {
+        switch e {
+        case .startMonitoring: return "startMonitoring"
+        case .beginAdjustment: return "beginAdjustment"
+        case .finishAdjustment: return "finishAdjustment"
+        case .beginExit: return "beginExit"
+        case .exitFilled: return "exitFilled"
+        }
+    }
+
+    @Test("every allowed and forbidden transition", arguments: PositionState.allCases)
+    func transitions(from state: PositionState) {
+        for event in Self.events {
+            let expected = Self.allowed[state]?[Self.name(event)]
+            let result = try? PositionLifecycle.next(from: state, on: event, adjustments: 0, maxAdjustments: 3)
+            #expect(result == expected, "\(state) on \(event)")
+        }
+    }
+
+    @Test func adjustmentsAreBoundedByMax() throws {
+        #expect(try PositionLifecycle.next(from: .monitoring, on: .beginAdjustment, adjustments: 2, maxAdjustments: 3) == .adjusting)
+        #expect(throws: IllegalTransition.self) {
+            try PositionLifecycle.next(from: .monitoring, on: .beginAdjustment, adjustments: 3, maxAdjustments: 3)
+        }
+        #expect(throws: IllegalTransition.self) {
+            try PositionLifecycle.next(from: .monitoring, on: .beginAdjustment, adjustments: 0, maxAdjustments: 0)
+        }
+    }
+
+    @Test func closedIsFinal() {
+        for event in Self.events {
+            #expect(throws: IllegalTransition.self) { try PositionLifecycle.next(from: .closed, on: event, adjustments: 0, maxAdjustments: 3) }
+        }
+    }
+}
+
+@Suite("Money and orders")
+struct MoneyTests {
+    @Test func decimalFromDoubleUsesShortestRepresentation() {
+        #expect(Money.decimal(100.1) == Decimal(string: "100.1"))
+        #expect(Money.decimal(.nan) == nil)
+        #expect(Money.decimal(.infinity) == nil)
+    }
+
+    @Test func roundingToSteps() {
+        #expect(Money.floor(Decimal(string: "1.23456")!, toMultipleOf: Decimal(string: "0.001")!) == Decimal(string: "1.234"))
+        #expect(Money.nearest(Decimal(string: "10.26")!, toMultipleOf: Decimal(string: "0.05")!) == Decimal(string: "10.25"))
+        #expect(Money.floor(5, toMultipleOf: 0) == 5)
+    }
+
+    @Test func parseRejectsGarbage() {
+        #expect(Money.parse("12.5") == Decimal(string: "12.5"))
+        #expect(Money.parse("abc") == nil)
+        #expect(Money.parse("") == nil)
+    }
+
+    @Test func clientOrderIDsAreDeterministicAndValid() {
+        let a = ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 12)
+        #expect(a == ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 12))
+        #expect(a != ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 13))
+        #expect(ClientOrderID.isValid(a))
+        #expect(!ClientOrderID.isValid("has space"))
+        #expect(!ClientOrderID.isValid(String(repeating: "a", count: 37)))
+    }
+
+    @Test func positionAccountingNetsEveryFee() {
+        var p = Position(id: 1, symbol: "BTCUSDT", state: .open, quantity: 0, entryPrice: 0, initialEntryPrice: 0, cost: 0, stopPrice: nil,
+                         takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
+        p.applyBuy(Fill(clientOrderID: "a", tradeID: "1", symbol: "BTCUSDT", side: .buy, quantity: 2, price: 100, fee: 1, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
+        p.applyBuy(Fill(clientOrderID: "b", tradeID: "2", symbol: "BTCUSDT", side: .buy, quantity: 2, price: 110, fee: 1, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
+        #expect(p.quantity == 4)
+        #expect(p.entryPrice == 105)
+        p.applySell(Fill(clientOrderID: "c", tradeID: "3", symbol: "BTCUSDT", side: .sell, quantity: 4, price: 120, fee: 2, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
+        #expect(p.quantity == 0)
+        #expect(p.realizedPnL == Decimal(56), "\(Money.text(p.realizedPnL))")
+        #expect(p.fees == 4)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import Testing
+import Storage
+import TradingDomain
+
+@Suite("State database")
+struct StateDatabaseTests {
+    func temporaryPath() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-storage-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("tradejob.sqlite").path
+    }
+
+    @Test func createsMigratesAndUsesWAL() throws {
+        let path = try temporaryPath()
+        let db = try StateDatabase(path: path)
+        let mode = try db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let tables = try db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        for table in ["runs", "candles", "signals", "orders", "fills", "positions", "wallet", "events", "equity", "job_state"] {
+            #expect(tables.contains(table), "\(table)")
+        }
+        // Reopening applies no migration twice.
+        _ = try StateDatabase(path: path)
+    }
+
+    @Test func candlesAreUpsertedOnTheirKey() throws {
+        let db = try StateDatabase(path: try temporaryPath())
+        let tf = Timeframe("15m")!
+        try db.writer.write { d in
+            try Candles.upsert(d, symbol: "X", timeframe: tf, candles: [Candle(openTime: 0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10),
+                                                                        Candle(openTime: 900_000, open: 1.5, high: 2, low: 1, close: 1.8, volume: 10)])
+            try Candles.upsert(d, symbol: "X", timeframe: tf, candles: [Candle(openTime: 900_000, open: 1.5, high: 2.5, low: 1, close: 2, volume: 11)])
+        }
+        let window = try db.writer.read { try Candles.window($0, symbol: "X", timeframe: tf, limit: 10) }
+        #expect(window.count == 2)
+        #expect(window.last?.close == 2)
+        #expect(try db.writer.read { try Candles.newestOpenTime($0, symbol: "X", timeframe: tf) } == 900_000)
+    }
+
+    @Test func aFileThatIsNotADatabaseIsRefusedAndLeftUntouched() throws {
+        let path = try temporaryPath()
+        let garbage = Data("this is not an sqlite database, just some text that must survive".utf8)
+        try garbage.write(to: URL(fileURLWithPath: path))
+        #expect(throws: StateDatabaseError.self) { _ = try StateDatabase(path: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
+    }
+
+    @Test func aCorruptDatabaseIsRefusedAndLeftUntouched() throws {
+        let path = try temporaryPath()
+        do { _ = try StateDatabase(path: path) }
+        // Keep the SQLite header, destroy the rest of the first page.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for i in 100..<min(bytes.count, 4096) { bytes[i] = 0xA5 }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        try? FileManager.default.removeItem(atPath: path + "-wal")
+        try? FileManager.default.removeItem(atPath: path + "-shm")
+        #expect(throws: StateDatabaseError.self) { _ = try StateDatabase(path: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+    }
+
+    @Test func fillsAreRecordedOnce() throws {
+        let db = try StateDatabase(path: try temporaryPath())
+        let fill = Fill(clientOrderID: "c1", tradeID: "t1", symbol: "X", side: .buy, quantity: 1, price: 2, fee: 0, feeAsset: "USDT", time: 0)
+        let (first, second) = try db.writer.write { d in (try Fills.insert(d, fill, runID: 1), try Fills.insert(d, fill, runID: 1)) }
+        #expect(first)
+        #expect(!second)
+    }
+
+    @Test func atomicFileReplacesWholeContent() throws {
+        let path = try temporaryPath() + ".txt"
+        try AtomicFile.write("first\n", to: path)
+        try AtomicFile.write("second\n", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "second\n")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+}
