@@ -83,8 +83,8 @@ let package = Package(
         ]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Storage", "Settings", "TestSupport"]),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "TestSupport"]),
-        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TestSupport"]),
+        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "EndToEndTests"),
     ]
 )
