@@ -28,6 +28,7 @@ struct OrderExecution: Sendable {
                               data: ["client_order_id": id, "position_id": "\(position.id)"])
             return id
         }
+        Failpoint.hit("after-write-ahead")
         let request = OrderRequest(clientOrderID: clientOrderID, symbol: position.symbol, side: side, quantity: quantity, referencePrice: referencePrice)
         let outcome: SubmitOutcome
         do {
@@ -35,6 +36,7 @@ struct OrderExecution: Sendable {
         } catch {
             outcome = .unknown("\(error)")
         }
+        Failpoint.hit("after-submit")
         switch outcome {
         case let .answered(report):
             try await database.write { db in try apply(db, report: report, runID: runID, now: now) }

@@ -36,6 +36,8 @@ extension TradingCycle {
                 try Events.append(db, runID: runID, time: now, kind: "safe_mode_exited",
                                   message: "safe mode ended (cooldown until \(lock.until) passed; auto_resume)", data: ["trigger": lock.trigger])
                 try JobState.set(db, "job.state", "RUNNING")
+                // The drawdown protection measures from a fresh peak after safe mode (else it would trip again at once).
+                try JobState.set(db, "drawdown.peak_since", "\(now)")
             }
             log.notice("safe mode ended: cooldown passed, resuming", metadata: ["until": "\(lock.until)"])
             return SafeModeState(active: false, until: nil)
@@ -96,6 +98,7 @@ extension TradingCycle {
                 let report = try await execution.place(runID: runID, position: position, side: .sell, purpose: .emergencyClose,
                                                        quantity: position.quantity, referencePrice: price, now: now)
                 if report?.status == .filled { closed.append(position.symbol) } else { pending.append(position.symbol) }
+                Failpoint.hit("after-emergency-order")
             } catch {
                 pending.append(position.symbol)
                 log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(position.symbol)", "error": "\(error)"])
@@ -139,7 +142,8 @@ extension TradingCycle {
     func protectionFacts(now: Int64, equity: Decimal) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
         return try await database.read { db in
-            let peak = max(try EquityHistory.peak(db) ?? equity, equity)
+            let since = try JobState.get(db, "drawdown.peak_since").flatMap { Int64($0) } ?? 0
+            let peak = max(try EquityHistory.peak(db, since: since) ?? equity, equity)
             let dayStart = try EquityHistory.first(db, since: ProtectionEvaluator.utcDayStart(now)) ?? equity
             return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,
                                    stopLossExits: try Positions.stopLossExits(db, since: now - lookback),

@@ -77,7 +77,11 @@ public final class TradingCycle: @unchecked Sendable {
         // Start the run record.
         let (runID, previousHash): (Int64, String?) = try await database.write { db in
             let previous = try Runs.last(db)?.configHash
+            let abandoned = try Runs.markAbandoned(db, endedAt: now)
             let id = try Runs.start(db, startedAt: now, configHash: hash)
+            for old in abandoned {
+                try Events.append(db, runID: id, time: now, kind: "run_abandoned", message: "run \(old) never finished (the process died); its work is reconciled now")
+            }
             try JobState.set(db, "job.state", "RUNNING")
             if let previous, previous != hash {
                 try Events.append(db, runID: id, time: now, kind: "config_changed", message: "configuration changed since the previous run (hash \(previous) → \(hash))")

@@ -42,8 +42,9 @@ public struct NextRun: Sendable, Equatable {
 /// Market volatility = the median across symbols of each symbol's annualised realised volatility
 /// (sample standard deviation of the last `volatility.window` log returns × √(bars per year)).
 /// Above `volatility.high` → FAST, below `volatility.low` → SLOW, otherwise NORMAL (no figure → NORMAL).
-/// The time is `now + interval`, rounded up to the next close of a bar of `min(timeframe, interval)`,
-/// plus `schedule.offset_seconds` (so the run sees the candle that just closed). In safe mode the next
+/// The time is `now − offset + interval`, rounded up to a close of a bar of `min(timeframe, interval)`, plus
+/// `schedule.offset_seconds` (so the run sees the candle that just closed): a run at 10:00:15 with a 15-minute
+/// interval is followed by one at 10:15:15. In safe mode the next
 /// run is no later than the lock's `until`.
 public enum RunIntervalPolicy {
     public static func marketVolatility(_ perSymbol: [Double]) -> Double? {
@@ -73,8 +74,9 @@ public enum RunIntervalPolicy {
         }
         let interval: Int64 = cadence == .fast ? policy.fastSeconds : cadence == .slow ? policy.slowSeconds : policy.normalSeconds
         let boundary = min(timeframe.seconds, interval) * 1000
-        let target = now + interval * 1000
-        var at = ((target + boundary - 1) / boundary) * boundary + policy.offsetSeconds * 1000
+        let offset = policy.offsetSeconds * 1000
+        let target = now - offset + interval * 1000
+        var at = ((target + boundary - 1) / boundary) * boundary + offset
         var finalReason = reason
         if let limit = notLaterThan, limit < at {
             at = max(limit, now)

@@ -44,6 +44,7 @@ struct SafeModeCommand: ParsableCommand {
     struct Clear: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Leave safe mode (removes the lockfile, also an unreadable one).")
         @OptionGroup var options: CommonOptions
+        @Option(help: "As of this instant (RFC 3339), for tests and replays.") var now: String?
         func run() throws {
             let path = SafeModeLock.path(stateDirectory: options.stateDirectory)
             guard FileManager.default.fileExists(atPath: path) else {
@@ -53,10 +54,11 @@ struct SafeModeCommand: ParsableCommand {
             try SafeModeLock.remove(stateDirectory: options.stateDirectory)
             if FileManager.default.fileExists(atPath: options.databasePath) {
                 let database = try StateDatabase(path: options.databasePath)
-                let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+                let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
                 try database.writer.write { db in
                     try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_exited", message: "safe mode cleared by hand")
                     try JobState.set(db, "job.state", "RUNNING")
+                    try JobState.set(db, "drawdown.peak_since", "\(nowMs)")
                 }
             }
             print("safe mode cleared")

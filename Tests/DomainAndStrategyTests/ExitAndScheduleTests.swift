@@ -130,8 +130,12 @@ struct ScheduleTests {
     @Test func alignedToACandleClosePlusOffset() {
         let next = RunIntervalPolicy.choose(volatility: 1, now: now, timeframe: tf, policy: policy)
         #expect((next.at - 15_000) % 900_000 == 0)
-        #expect(next.at >= now + 900_000)
-        #expect(next.at < now + 1_800_000 + 15_000)
+        #expect(next.at >= now + 900_000 - 15_000)
+        #expect(next.at < now + 1_800_000)
+        // A run just after a close (plus the offset) is followed exactly one interval later.
+        let onTime: Int64 = 1_700_000_100_000 / 900_000 * 900_000 + 15_000
+        #expect(RunIntervalPolicy.choose(volatility: 1, now: onTime, timeframe: tf, policy: policy).at == onTime + 900_000)
+        #expect(RunIntervalPolicy.choose(volatility: 0.5, now: onTime, timeframe: tf, policy: policy).at == onTime + 1_800_000)
     }
 
     @Test func safeModeUntilBoundsTheNextRun() {

@@ -34,6 +34,13 @@ public enum Runs {
                              symbolsFailed.joined(separator: ","), summary, id])
     }
 
+    /// Marks runs that never finished (their process died) as `crashed`; returns their ids.
+    public static func markAbandoned(_ db: Database, endedAt: Int64) throws -> [Int64] {
+        let ids = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE ended_at IS NULL")
+        try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = 'crashed' WHERE ended_at IS NULL", arguments: [endedAt])
+        return ids
+    }
+
     static func row(_ r: Row) -> RunRow {
         RunRow(id: r["id"], startedAt: r["started_at"], endedAt: r["ended_at"], outcome: r["outcome"], configHash: r["config_hash"],
                volatility: r["volatility"], intervalSeconds: r["interval_seconds"], intervalReason: r["interval_reason"],
@@ -54,12 +61,17 @@ public enum Runs {
         try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(row)
     }
 
-    /// Consecutive failed runs counted back from the newest finished one.
+    /// Consecutive failed runs counted back from the newest finished one: a run that failed or crashed, or
+    /// one whose market source failed for every symbol. Interrupted runs are skipped; any other run ends the streak.
     public static func consecutiveFailures(_ db: Database) throws -> Int {
-        let outcomes = try String.fetchAll(db, sql: "SELECT outcome FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 100")
+        let rows = try Row.fetchAll(db, sql: "SELECT outcome, symbols_analysed FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 100")
         var count = 0
-        for outcome in outcomes {
-            if outcome == "failed" || outcome == "partial" { count += 1 } else { break }
+        for row in rows {
+            let outcome: String = row["outcome"]
+            let analysed: Int = row["symbols_analysed"]
+            if outcome == "failed" || outcome == "crashed" || (outcome == "partial" && analysed == 0) { count += 1 }
+            else if outcome == "interrupted" { continue }
+            else { break }
         }
         return count
     }

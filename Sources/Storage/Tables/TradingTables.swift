@@ -216,8 +216,9 @@ public enum EquityHistory {
         try Row.fetchAll(db, sql: "SELECT * FROM equity ORDER BY time, run_id").map { ($0["time"], decimal($0, "equity"), decimal($0, "cash"), $0["safe_mode"]) }
     }
 
-    public static func peak(_ db: Database) throws -> Decimal? {
-        try String.fetchAll(db, sql: "SELECT equity FROM equity").compactMap(Money.parse).max()
+    /// The highest equity recorded at or after `since`.
+    public static func peak(_ db: Database, since: Int64 = 0) throws -> Decimal? {
+        try String.fetchAll(db, sql: "SELECT equity FROM equity WHERE time >= ?", arguments: [since]).compactMap(Money.parse).max()
     }
 
     /// The first equity recorded at or after `since`.
