@@ -106,7 +106,12 @@ extension TradingCycle {
             }
         }
         if case var .present(lock) = SafeModeLock.read(stateDirectory: stateDirectory) {
-            lock.positionsClosed = Array(Set(lock.positionsClosed + closed)).sorted()
+            // From the database, so a closure finished by a later run (after a crash) is reported whole.
+            let since = lock.enteredAtMs ?? now
+            let closedSince = try await database.read { db in
+                try Positions.closed(db, since: since).filter { $0.exitReason == .safeMode }.map(\.symbol)
+            }
+            lock.positionsClosed = Array(Set(lock.positionsClosed + closed + closedSince)).sorted()
             lock.positionsPending = pending.sorted()
             try lock.write(stateDirectory: stateDirectory)
         }
@@ -136,6 +141,7 @@ extension TradingCycle {
             let price = prices[position.symbol].flatMap(Money.decimal) ?? position.entryPrice
             exposure += position.quantity * price
         }
+        exposure = Money.round(exposure, scale: 8)
         return AccountState(equity: cash + exposure, cash: cash, exposure: exposure, openPositions: positions.count)
     }
 
@@ -146,7 +152,8 @@ extension TradingCycle {
             let peak = max(try EquityHistory.peak(db, since: since) ?? equity, equity)
             let dayStart = try EquityHistory.first(db, since: ProtectionEvaluator.utcDayStart(now)) ?? equity
             return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,
-                                   stopLossExits: try Positions.stopLossExits(db, since: now - lookback),
+                                   stopLossExits: try Positions.stopLossExits(db, since: max(now - lookback,
+                                                                                             (try JobState.get(db, "losing_streak.since").flatMap { Int64($0) } ?? 0) + 1)),
                                    consecutiveFailures: try Runs.consecutiveFailures(db))
         }
     }

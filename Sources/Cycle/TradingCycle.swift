@@ -138,6 +138,8 @@ public final class TradingCycle: @unchecked Sendable {
             t = DispatchTime.now().uptimeNanoseconds
             let lastPrices = bySymbol.compactMapValues { $0.candles.last?.close }
             var blocks = try await activeEntryBlocks(now: now)
+            // Protections first: they judge the account as the run finds it (a breach closes everything in safe mode).
+            try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
             if interrupt.raised == nil {
                 let managed = try await managePositions(runID: runID, now: now, results: bySymbol, safe: safe, blocks: blocks,
                                                         decisions: &decisions, log: log)
@@ -145,33 +147,8 @@ public final class TradingCycle: @unchecked Sendable {
             }
             phaseEnd("decide", t)
 
-            // 6. Protections (persisted facts) → blocks or safe mode.
-            var account = try await accountState(prices: lastPrices)
-            let facts = try await protectionFacts(now: now, equity: account.equity)
-            let trips = ProtectionEvaluator.evaluate(facts, rules: p.protections)
-            for trip in trips {
-                switch trip.action {
-                case .blockEntries:
-                    let existing = blocks[trip.name] ?? 0
-                    if trip.until > existing {
-                        blocks[trip.name] = trip.until
-                        try await database.write { db in
-                            try JobState.set(db, "block.\(trip.name)", "\(trip.until)")
-                            try Events.append(db, runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entries blocked until \(Timestamp.rfc3339(trip.until))",
-                                              data: ["protection": trip.name, "action": trip.action.rawValue, "until": Timestamp.rfc3339(trip.until)])
-                        }
-                        log.warning("protection triggered: entries blocked", metadata: ["protection": "\(trip.name)", "until": "\(Timestamp.rfc3339(trip.until))"])
-                    }
-                case .safeMode:
-                    if !safe.active {
-                        try await database.write { db in
-                            try Events.append(db, runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entering safe mode",
-                                              data: ["protection": trip.name, "action": trip.action.rawValue])
-                        }
-                        safe = try await enterSafeMode(runID: runID, now: now, reason: trip.reason, trigger: trip.name, log: log)
-                    }
-                }
-            }
+            // 6. Protections again, with this run's exits counted (a losing streak may have just happened).
+            try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
             if safe.active {
                 t = DispatchTime.now().uptimeNanoseconds
                 placed += try await emergencyClosure(runID: runID, now: now, results: bySymbol, log: log)
@@ -188,7 +165,8 @@ public final class TradingCycle: @unchecked Sendable {
             phaseEnd("execute", t)
 
             // 8. Equity, next run, finish.
-            account = try await accountState(prices: lastPrices)
+            let account = try await accountState(prices: lastPrices)
+            let facts = try await protectionFacts(now: now, equity: account.equity)
             let volatility = RunIntervalPolicy.marketVolatility(results.compactMap { $0.snapshot?.volatility })
             let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule,
                                                 notLaterThan: safe.active ? safe.until : nil)
@@ -230,6 +208,37 @@ public final class TradingCycle: @unchecked Sendable {
                 try Events.append(db, runID: runID, time: now, kind: "cycle_failed", message: message)
             }
             throw error
+        }
+    }
+
+    /// Evaluates the protections on the persisted facts and applies their actions: an entry block (persisted in
+    /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
+    /// streak trips once.
+    func applyProtections(runID: Int64, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64], log: Logger) async throws {
+        let account = try await accountState(prices: prices)
+        let facts = try await protectionFacts(now: now, equity: account.equity)
+        for trip in ProtectionEvaluator.evaluate(facts, rules: parameters.protections) {
+            switch trip.action {
+            case .blockEntries:
+                guard trip.until > (blocks[trip.name] ?? 0) else { continue }
+                blocks[trip.name] = trip.until
+                try await database.write { db in
+                    try JobState.set(db, "block.\(trip.name)", "\(trip.until)")
+                    if trip.name == "losing_streak" { try JobState.set(db, "losing_streak.since", "\(now)") }
+                    try Events.append(db, runID: runID, time: now, kind: "protection_triggered",
+                                      message: "\(trip.name): \(trip.reason); entries blocked until \(Timestamp.rfc3339(trip.until))",
+                                      data: ["protection": trip.name, "action": trip.action.rawValue, "until": Timestamp.rfc3339(trip.until)])
+                }
+                log.warning("protection triggered: entries blocked", metadata: ["protection": "\(trip.name)", "until": "\(Timestamp.rfc3339(trip.until))"])
+            case .safeMode:
+                guard !safe.active else { continue }
+                try await database.write { db in
+                    if trip.name == "losing_streak" { try JobState.set(db, "losing_streak.since", "\(now)") }
+                    try Events.append(db, runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entering safe mode",
+                                      data: ["protection": trip.name, "action": trip.action.rawValue])
+                }
+                safe = try await enterSafeMode(runID: runID, now: now, reason: trip.reason, trigger: trip.name, log: log)
+            }
         }
     }
 

@@ -118,7 +118,8 @@ struct CycleEndToEndTests {
             runs += 1
         }
         let intervals = try h.sqlite("SELECT COUNT(DISTINCT interval_seconds) FROM runs")
-        #expect((Int(intervals) ?? 0) >= 2, "intervals used: \(try h.sqlite("SELECT GROUP_CONCAT(DISTINCT interval_seconds) FROM runs"))")
+        let used = try h.sqlite("SELECT GROUP_CONCAT(DISTINCT interval_seconds) FROM runs")
+        #expect((Int(intervals) ?? 0) >= 2, "intervals used: \(used)")
         #expect((Int(try h.sqlite("SELECT COUNT(*) FROM positions WHERE state = 'CLOSED' AND exit_reason != 'entry_failed'")) ?? 0) >= 1)
         #expect((Int(try h.sqlite("SELECT COUNT(*) FROM positions WHERE adjustments > 0")) ?? 0) >= 1)
         #expect((Int(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'transition' AND message LIKE '%MONITORING%'")) ?? 0) >= 1)

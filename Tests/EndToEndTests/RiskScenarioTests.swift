@@ -60,11 +60,12 @@ func scenarioConfig(dataDir: String, symbols: [String], extra: [String: Any] = [
     ]
     if let p = extra["protections"] as? [String: Any] { for (k, v) in p { protections[k] = v } }
     var risk: [String: Any] = ["risk_per_trade": 0.2, "max_position_fraction": 0.45, "max_total_exposure": 0.95, "stop_loss_atr": 3.0,
-                               "take_profit_atr": 100.0, "trailing_stop": false, "partial_take_profit_atr": 0.0, "add_trigger_atr": 100.0]
+                               "take_profit_atr": 100.0, "trailing_stop": false, "partial_take_profit_atr": 0.0, "add_trigger_atr": 50.0]
     if let r = extra["risk"] as? [String: Any] { for (k, v) in r { risk[k] = v } }
     var root: [String: Any] = [
         "market": ["source": "csv", "csv_dir": dataDir, "symbols": symbols, "timeframe": "15m", "lookback": 120],
         "strategy": ["min_confidence": 0.01, "exit_confidence": 1.0],
+        "analysis": ["ema_fast": 5, "ema_slow": 12],
         "risk": risk,
         "protections": protections,
     ]
@@ -87,13 +88,12 @@ struct RiskScenarioTests {
     @Test func aCrashTripsTheDrawdownThenSafeModeHoldsThroughTheCooldownAndResumes() throws {
         var s = Script()
         s.uptrend(140, from: 100)
-        s.bar(closeChange: -0.35)
-        s.flat(40)
-        s.uptrend(60, from: 0)
+        s.bar(closeChange: -0.03, lowChange: -0.03)
+        s.uptrend(100, from: 0)
         let h = try harness(symbols: ["AAAUSDT"], scripts: [s], extra: [
-            "protections": ["max_drawdown": ["enabled": true, "fraction": 0.05, "action": "safe_mode"]],
+            "protections": ["max_drawdown": ["enabled": true, "fraction": 0.005, "action": "safe_mode"]],
             "risk": ["stop_loss_atr": 50.0],
-            "safe_mode": ["cooldown_minutes": 120, "auto_resume": true],
+            "safe_mode": ["cooldown_minutes": 240, "auto_resume": true],
         ])
         defer { h.remove() }
         #expect(try h.run(["run", "--now", Script.after(bar: 130)]).code == 0)
@@ -114,13 +114,13 @@ struct RiskScenarioTests {
         let next = try String(contentsOfFile: h.stateDir + "/next_run", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(next <= (lock["until"] as? String ?? ""))
         // Within the cooldown: no entries even on long signals.
-        for i in [144, 150, 160, 170] {
+        for i in [146, 150, 154] {
             #expect(try h.run(["run", "--now", Script.after(bar: i)]).code == 0)
             #expect(try activePositions(h) == 0, "bar \(i)")
         }
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'decision' AND message LIKE '%safe mode%'") != "0")
         // After the cooldown: resumes by itself and may enter again.
-        #expect(try h.run(["run", "--now", Script.after(bar: 200)]).code == 0)
+        #expect(try h.run(["run", "--now", Script.after(bar: 158)]).code == 0)
         #expect(!FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"))
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'safe_mode_exited'") == "1")
         #expect(try h.json(try h.run(["status", "--json"]).stdout)["safe_mode"] as? Bool == false)
@@ -145,8 +145,8 @@ struct RiskScenarioTests {
         var a = Script(), b = Script()
         a.uptrend(140, from: 100)
         b.uptrend(140, from: 50)
-        a.bar(closeChange: -0.2)
-        b.bar(closeChange: -0.2)
+        a.bar(closeChange: 0.0, lowChange: -0.03)
+        b.bar(closeChange: 0.0, lowChange: -0.03)
         a.uptrend(40, from: 0)
         b.uptrend(40, from: 0)
         let h = try harness(symbols: ["AAAUSDT", "BBBUSDT"], scripts: [a, b], extra: [
@@ -172,7 +172,7 @@ struct RiskScenarioTests {
         // Bars 0…95 are 2024-01-01; 96 starts 2024-01-02.
         var s = Script()
         s.uptrend(80, from: 100)
-        s.bar(closeChange: -0.15)  // bar 80: stop-loss exit, a loss of the day
+        s.bar(closeChange: -0.05)  // bar 80: stop-loss exit, a loss of the day
         s.uptrend(60, from: 0)
         let h = try harness(symbols: ["AAAUSDT"], scripts: [s], extra: [
             "protections": ["daily_loss": ["enabled": true, "fraction": 0.01, "action": "block_entries"]],
