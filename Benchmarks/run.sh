@@ -10,8 +10,6 @@ trap 'rm -rf "$work"' EXIT
 echo "== cycle: tradejob run on config/default.json (8 symbols, 500 candles each), process start included"
 # First run backfills 500 candles per symbol; the measured runs are steady-state cycles 15 minutes apart.
 "$BIN" run --config config/default.json --state-dir "$work/state" --now 2024-03-01T00:00:15Z >/dev/null 2>&1
-i=0
-for t in $(seq 1 40); do :; done
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 3 --runs 30 -N \
     --prepare "true" \

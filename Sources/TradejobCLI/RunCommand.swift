@@ -31,7 +31,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let wallStart = Date()
+        let nowMs = now.flatMap(Timestamp.parse) ?? Int64(wallStart.timeIntervalSince1970 * 1000)
         let config = try options.loadConfig()
         let liveAllowed = live || options.environment["TRADEJOB_LIVE"] == "1"
         let isLive = config.string("mode") == "live"
@@ -59,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { lock.release() }
 
-        let logger = Logging.make(label: "tradejob", options: options)
+        let logger = try Logging.make(label: "tradejob", options: options)
         let interrupt = InterruptFlag()
         let signals = SignalTrap(flag: interrupt)
         defer { withExtendedLifetime(signals) {} }
@@ -70,7 +71,11 @@ struct RunCommand: AsyncParsableCommand {
         let cycle = TradingCycle(parameters: parameters, configHash: config.hash, database: database, stateDirectory: options.stateDirectory,
                                  market: venues.market, broker: venues.broker, consultant: venues.consultant, logger: logger, interrupt: interrupt)
         let report = try await cycle.run(now: nowMs)
-        try? RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, database: database, logger: logger)
+        do {
+            try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, database: database, wallStart: wallStart, logger: logger)
+        } catch {
+            logger.error("metrics not written", metadata: ["error": "\(error)"])
+        }
         print(report.summary)
         switch report.outcome {
         case .ok: return

@@ -1,1 +1,14 @@
-print("tradejob-bench: placeholder")
+import Foundation
+
+/// `tradejob-bench <benchmark> [options]`: release-build benchmarks whose figures the README reports.
+let benchmarks: [String: (summary: String, run: ([String]) -> Int32)] = [
+    "risk": ("one risk decision: sizing + every limit + every protection, state already loaded", riskBenchmark),
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let benchmark = benchmarks[name] else {
+    print("usage: tradejob-bench <benchmark> [options]\n")
+    for (name, entry) in benchmarks.sorted(by: { $0.key < $1.key }) { print("  \(name)\t\(entry.summary)") }
+    exit(arguments.isEmpty ? 0 : 64)
+}
+exit(benchmark.run(Array(arguments.dropFirst())))

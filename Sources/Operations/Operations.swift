@@ -1,1 +1,0 @@
-// Operations module: see Package.swift for its role.
