@@ -82,9 +82,9 @@ let package = Package(
             "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "Settings", "TestSupport",
         ]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Storage", "Settings", "TestSupport"]),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "TestSupport"]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport"]),
-        .testTarget(name: "EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Operations"]),
     ]
 )

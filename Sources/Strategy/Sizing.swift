@@ -3,9 +3,13 @@ import TradingDomain
 
 /// The limits that bound a new position (`risk.*`).
 public struct RiskLimits: Sendable, Equatable {
-    public var riskPerTrade: Double
-    public var maxPositionFraction: Double
-    public var maxTotalExposure: Double
+    public var riskPerTrade: Double { didSet { riskPerTradeDecimal = Money.decimal(riskPerTrade) ?? 0 } }
+    public var maxPositionFraction: Double { didSet { maxPositionFractionDecimal = Money.decimal(maxPositionFraction) ?? 0 } }
+    public var maxTotalExposure: Double { didSet { maxTotalExposureDecimal = Money.decimal(maxTotalExposure) ?? 0 } }
+    /// The fractions as decimals, converted once (sizing runs on money).
+    var riskPerTradeDecimal: Decimal = 0
+    var maxPositionFractionDecimal: Decimal = 0
+    var maxTotalExposureDecimal: Decimal = 0
     public var maxOpenPositions: Int
     public var minOrderNotional: Decimal
     public var stopLossATR: Double
@@ -21,6 +25,9 @@ public struct RiskLimits: Sendable, Equatable {
         self.minOrderNotional = minOrderNotional
         self.stopLossATR = stopLossATR
         self.costRate = costRate
+        riskPerTradeDecimal = Money.decimal(riskPerTrade) ?? 0
+        maxPositionFractionDecimal = Money.decimal(maxPositionFraction) ?? 0
+        maxTotalExposureDecimal = Money.decimal(maxTotalExposure) ?? 0
     }
 }
 
@@ -64,10 +71,10 @@ public enum PositionSizer {
             return .none(reason: "max_open_positions: \(account.openPositions) of \(limits.maxOpenPositions) open")
         }
         guard price > 0, account.equity > 0 else { return .none(reason: "no equity or no price") }
-        guard atr.isFinite, atr > 0, let stopDistance = Money.decimal(atr * limits.stopLossATR), stopDistance > 0 else {
+        guard atr.isFinite, atr > 0, let stopDistance = Money.approximate(atr * limits.stopLossATR), stopDistance > 0 else {
             return .none(reason: "no ATR to place a stop")
         }
-        let riskAmount = account.equity * (Money.decimal(limits.riskPerTrade) ?? 0)
+        let riskAmount = account.equity * limits.riskPerTradeDecimal
         let byRisk = riskAmount / stopDistance * price
         return cap(notional: byRisk, boundBy: "risk_per_trade", price: price, account: account, limits: limits, quantityScale: quantityScale)
     }
@@ -77,7 +84,7 @@ public enum PositionSizer {
     public static func add(requestedQuantity: Decimal, price: Decimal, positionValue: Decimal, account: AccountState,
                            limits: RiskLimits, quantityScale: Int = 8) -> SizingDecision {
         guard price > 0, account.equity > 0 else { return .none(reason: "no equity or no price") }
-        let roomInPosition = account.equity * (Money.decimal(limits.maxPositionFraction) ?? 0) - positionValue
+        let roomInPosition = account.equity * limits.maxPositionFractionDecimal - positionValue
         guard roomInPosition > 0 else { return .none(reason: "max_position_fraction: the position is already at its cap") }
         var limitsForAdd = limits
         limitsForAdd.maxOpenPositions = Int.max
@@ -92,10 +99,10 @@ public enum PositionSizer {
         var notional = start
         var boundBy = start_
         if !skipPositionCap {
-            let byPosition = account.equity * (Money.decimal(limits.maxPositionFraction) ?? 0)
+            let byPosition = account.equity * limits.maxPositionFractionDecimal
             if byPosition < notional { notional = byPosition; boundBy = "max_position_fraction" }
         }
-        let byExposure = account.equity * (Money.decimal(limits.maxTotalExposure) ?? 0) - account.exposure
+        let byExposure = account.equity * limits.maxTotalExposureDecimal - account.exposure
         if byExposure < notional { notional = byExposure; boundBy = "max_total_exposure" }
         let byCash = account.cash / (1 + limits.costRate)
         if byCash < notional { notional = byCash; boundBy = "cash" }

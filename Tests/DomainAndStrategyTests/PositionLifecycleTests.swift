@@ -93,3 +93,13 @@ struct MoneyTests {
         #expect(p.fees == 4)
     }
 }
+
+@Suite("Money.approximate")
+struct ApproximateTests {
+    @Test func roundsToTheScale() {
+        #expect(Money.approximate(1.234567891234) == Decimal(string: "1.23456789"))
+        #expect(Money.approximate(-2.5) == Decimal(string: "-2.5"))
+        #expect(Money.approximate(.nan) == nil)
+        #expect(Money.approximate(1e300) == nil)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import TradingDomain
+
+/// A closed trade as reports show it.
+public struct ClosedTrade: Sendable, Equatable {
+    public var symbol: String
+    public var entryTime: Int64
+    public var exitTime: Int64
+    /// Largest quantity held is not tracked; this is the quantity bought in total.
+    public var quantity: Decimal
+    public var entryPrice: Decimal
+    public var exitPrice: Decimal
+    public var fees: Decimal
+    public var pnl: Decimal
+    public var exitReason: String
+
+    public init(symbol: String, entryTime: Int64, exitTime: Int64, quantity: Decimal, entryPrice: Decimal, exitPrice: Decimal,
+                fees: Decimal, pnl: Decimal, exitReason: String) {
+        self.symbol = symbol
+        self.entryTime = entryTime
+        self.exitTime = exitTime
+        self.quantity = quantity
+        self.entryPrice = entryPrice
+        self.exitPrice = exitPrice
+        self.fees = fees
+        self.pnl = pnl
+        self.exitReason = exitReason
+    }
+}
+
+/// Renders closed trades as an aligned table, CSV or JSON (deterministic for the same input).
+public enum TradeHistory {
+    public enum Format: String, Sendable, CaseIterable { case table, csv, json }
+
+    static let header = ["symbol", "entry_time", "exit_time", "quantity", "entry_price", "exit_price", "fees", "pnl", "exit_reason"]
+
+    static func fields(_ t: ClosedTrade, time: (Int64) -> String) -> [String] {
+        [t.symbol, time(t.entryTime), time(t.exitTime), Money.text(t.quantity), Money.text(Money.round(t.entryPrice, scale: 8)),
+         Money.text(Money.round(t.exitPrice, scale: 8)), Money.text(Money.round(t.fees, scale: 8)), Money.text(Money.round(t.pnl, scale: 8)), t.exitReason]
+    }
+
+    public static func render(_ trades: [ClosedTrade], format: Format, time: (Int64) -> String) -> String {
+        switch format {
+        case .csv:
+            return ([header] + trades.map { fields($0, time: time) }).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case .json:
+            let objects = trades.map { t -> String in
+                let f = fields(t, time: time)
+                let pairs = zip(header, f).map { key, value -> String in
+                    let numeric = ["quantity", "entry_price", "exit_price", "fees", "pnl"].contains(key)
+                    return "\"\(key)\": " + (numeric ? value : "\"\(value)\"")
+                }
+                return "  {" + pairs.joined(separator: ", ") + "}"
+            }
+            return "[\n" + objects.joined(separator: ",\n") + (objects.isEmpty ? "" : "\n") + "]\n"
+        case .table:
+            let rows = [header] + trades.map { fields($0, time: time) }
+            var widths = header.map(\.count)
+            for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+            var out = ""
+            for (r, row) in rows.enumerated() {
+                out += row.enumerated().map { i, cell in
+                    i >= 3 && i <= 7 && r > 0 ? String(repeating: " ", count: widths[i] - cell.count) + cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+                }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+            }
+            let total = trades.reduce(Decimal(0)) { $0 + $1.pnl }
+            let wins = trades.filter { $0.pnl > 0 }.count
+            out += "\(trades.count) trades, \(wins) won, net P&L \(Money.text(Money.round(total, scale: 2)))\n"
+            return out
+        }
+    }
+}

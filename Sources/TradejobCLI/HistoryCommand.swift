@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Cycle
+import Operations
+import Storage
+import TradingDomain
+
+/// `tradejob history [--format table|csv|json] [--since RFC3339]`: closed trades.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "List closed trades: entry, exit, quantity, fees, P&L and exit reason.")
+    @OptionGroup var options: CommonOptions
+    @Option(help: "table, csv or json.") var format: String = "table"
+    @Option(help: "Only trades closed at or after this time (RFC 3339).") var since: String?
+
+    func validate() throws {
+        guard TradeHistory.Format(rawValue: format) != nil else { throw ValidationError("--format: got \"\(format)\", expected table, csv or json") }
+        if let since, Timestamp.parse(since) == nil { throw ValidationError("--since: got \"\(since)\", expected an RFC 3339 time") }
+    }
+
+    func run() throws {
+        let format = TradeHistory.Format(rawValue: format) ?? .table
+        let from = since.flatMap(Timestamp.parse) ?? 0
+        var trades: [ClosedTrade] = []
+        if FileManager.default.fileExists(atPath: options.databasePath) {
+            let database = try StateDatabase(path: options.databasePath)
+            trades = try database.writer.read { db in try ClosedTrades.load(db, since: from) }
+        }
+        print(TradeHistory.render(trades, format: format, time: Timestamp.rfc3339), terminator: "")
+    }
+}
+
+/// Closed positions as trades (entries that never filled are left out).
+enum ClosedTrades {
+    static func load(_ db: GRDB.Database, since: Int64) throws -> [ClosedTrade] {
+        try Positions.closed(db, since: since).filter { $0.exitReason != .entryFailed }.map { p in
+            let fills = try Orders.forPosition(db, positionID: p.id).flatMap { try Fills.forOrder(db, clientOrderID: $0.clientOrderID) }
+            let bought = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
+            return ClosedTrade(symbol: p.symbol, entryTime: p.openedAt, exitTime: p.closedAt ?? p.openedAt, quantity: bought,
+                               entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? 0, fees: p.fees, pnl: p.realizedPnL,
+                               exitReason: p.exitReason?.rawValue ?? "")
+        }
+    }
+}
