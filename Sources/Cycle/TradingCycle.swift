@@ -16,8 +16,17 @@ public protocol OpinionConsultant: Sendable {
 public final class InterruptFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var signal: Int32 = 0
+    private let raisedOnce = DispatchSemaphore(value: 0)
     public init() {}
-    public func raise(_ signal: Int32) { lock.lock(); if self.signal == 0 { self.signal = signal }; lock.unlock() }
+    public func raise(_ signal: Int32) {
+        lock.lock()
+        let first = self.signal == 0
+        if first { self.signal = signal }
+        lock.unlock()
+        if first { raisedOnce.signal() }
+    }
+    /// Blocks until a signal has been raised (used by the `sigterm-after-analysis` failpoint).
+    func waitUntilRaised() { raisedOnce.wait(); raisedOnce.signal() }
     public var raised: Int32? { lock.lock(); defer { lock.unlock() }; return signal == 0 ? nil : signal }
 }
 
@@ -116,6 +125,10 @@ public final class TradingCycle: @unchecked Sendable {
             t = DispatchTime.now().uptimeNanoseconds
             let results = await analyseAll(runID: runID, now: now, log: log)
             phaseEnd("analyse", t)
+            if Failpoint.active == "sigterm-after-analysis" {
+                kill(getpid(), SIGTERM)
+                interrupt.waitUntilRaised()
+            }
             var failed: [String: String] = [:]
             var signals: [Signal] = []
             var bySymbol: [String: SymbolResult] = [:]

@@ -30,6 +30,9 @@ public struct Tradejob: AsyncParsableCommand {
             Foundation.exit(TradejobExit.ok.rawValue)
         } catch let exitWith as ExitWith {
             Foundation.exit(exitWith.code.rawValue)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") || error is ValidationError {
+            // Help requested from a subcommand, or a late usage problem: ArgumentParser prints it (exit 0 or 64).
+            exit(withError: error)
         } catch {
             let (code, message) = TradejobExit.of(error)
             FileHandle.standardError.write(Data(("tradejob: " + message + "\n").utf8))

@@ -101,6 +101,21 @@ struct CycleEndToEndTests {
         defer { h.remove() }
         #expect(try h.run(["run", "--now", "yesterday"]).code == 64)
         #expect(try h.run(["frobnicate"], addPaths: false).code == 64)
+        #expect(try h.run(["run", "--help"], addPaths: false).code == 0)
+    }
+
+    @Test func sigtermStopsTheCycleBetweenStepsAndRecordsTheRunAsInterrupted() throws {
+        let h = try Harness()
+        defer { h.remove() }
+        let r = try h.run(["run", "--now", Self.start], environment: ["TRADEJOB_FAILPOINT": "sigterm-after-analysis"])
+        #expect(r.code == 143, "\(r.stderr)")
+        #expect(try h.sqlite("SELECT outcome FROM runs") == "interrupted")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM orders") == "0")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE status = 'PENDING_SUBMIT'") == "0")
+        let status = try h.json(try h.run(["status", "--json"]).stdout)
+        #expect(status["state"] as? String == "STOPPING")
+        // The next run proceeds normally.
+        #expect(try h.run(["run", "--now", "2024-03-01T00:15:15Z"]).code == 0)
     }
 
     /// Runs stepping through two simulated days, each at the time the previous run chose.
