@@ -64,7 +64,7 @@ let package = Package(
         ]),
         .target(name: "TradejobCLI", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"), "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
-            "LLM", "Operations", "Cycle", "Backtest",
+            "LLM", "Operations", "Cycle", "Backtest", "HTTPTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -82,9 +82,9 @@ let package = Package(
             "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "Settings", "TestSupport",
         ]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Storage", "Settings", "TestSupport"]),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "HTTPTransport", "TestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Operations"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TestSupport"]),
     ]
 )

@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import Logging
 import Cycle
+import HTTPTransport
+import Operations
 import Settings
 import Storage
 #if canImport(Glibc)
@@ -70,12 +72,32 @@ struct RunCommand: AsyncParsableCommand {
         let parameters = try CycleParameters(config: config)
         let cycle = TradingCycle(parameters: parameters, configHash: config.hash, database: database, stateDirectory: options.stateDirectory,
                                  market: venues.market, broker: venues.broker, consultant: venues.consultant, logger: logger, interrupt: interrupt)
-        let report = try await cycle.run(now: nowMs)
+        let http = URLSessionHTTPClient(defaultTimeout: 30)
+        let notifier = Notifier(settings: NotificationSettings(
+            webhookURL: config.string("notifications.webhook_url"),
+            telegramToken: config.string("notifications.telegram_bot_token_env").isEmpty ? nil
+                : options.environment[config.string("notifications.telegram_bot_token_env")],
+            telegramChatID: config.string("notifications.telegram_chat_id"), telegramAPIBase: config.string("notifications.telegram_api_base"),
+            timeoutSeconds: config.double("notifications.timeout_seconds"), maxAttempts: config.int("notifications.max_attempts")),
+            http: http, database: database.writer)
+        let report: CycleReport
         do {
-            try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, database: database, wallStart: wallStart, logger: logger)
+            report = try await cycle.run(now: nowMs)
+        } catch {
+            await notifier.deliver(now: nowMs, logger: logger)
+            throw error
+        }
+        do {
+            let text = try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, database: database,
+                                            wallStart: wallStart, logger: logger)
+            let gateway = config.string("metrics.pushgateway_url")
+            if !gateway.isEmpty, let problem = await Pushgateway.push(text, to: gateway, http: http) {
+                logger.warning("metrics not pushed to the Pushgateway", metadata: ["error": "\(problem)"])
+            }
         } catch {
             logger.error("metrics not written", metadata: ["error": "\(error)"])
         }
+        await notifier.deliver(now: nowMs, logger: logger)
         print(report.summary)
         switch report.outcome {
         case .ok: return

@@ -13,8 +13,10 @@ import TradingDomain
 enum RunMetrics {
     static let durationBounds: [Double] = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
+    /// Writes the file and returns its text.
+    @discardableResult
     static func write(report: CycleReport, config: ResolvedConfig, stateDirectory: String, database: StateDatabase,
-                      wallStart: Date, logger: Logger) throws {
+                      wallStart: Date, logger: Logger) throws -> String {
         let duration = Date().timeIntervalSince(wallStart)
         let counters: [String: Double] = try database.writer.write { db in
             try Counters.add(db, "runs_total|\(report.outcome.rawValue)", 1)
@@ -79,5 +81,6 @@ enum RunMetrics {
         let configured = config.string("metrics.directory")
         let directory = configured.isEmpty ? stateDirectory + "/metrics" : configured
         try AtomicFile.write(text, to: directory + "/tradejob.prom")
+        return text
     }
 }

@@ -6,6 +6,7 @@ public enum StateMigrations {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         CoreMigrations.register(in: &migrator)
+        NotificationMigrations.register(in: &migrator)
         return migrator
     }
 }

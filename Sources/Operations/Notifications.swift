@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+import HTTPTransport
+import Logging
+import Storage
+
+/// Where notifications go (`notifications.*`).
+public struct NotificationSettings: Sendable {
+    public var webhookURL: String
+    /// The bot token (read from the environment variable the config names), nil when Telegram is off.
+    public var telegramToken: String?
+    public var telegramChatID: String
+    public var telegramAPIBase: String
+    public var timeoutSeconds: Double
+    public var maxAttempts: Int
+
+    public init(webhookURL: String, telegramToken: String?, telegramChatID: String, telegramAPIBase: String, timeoutSeconds: Double, maxAttempts: Int) {
+        self.webhookURL = webhookURL
+        self.telegramToken = telegramToken
+        self.telegramChatID = telegramChatID
+        self.telegramAPIBase = telegramAPIBase
+        self.timeoutSeconds = timeoutSeconds
+        self.maxAttempts = maxAttempts
+    }
+
+    public var enabled: Bool { !webhookURL.isEmpty || (telegramToken != nil && !telegramChatID.isEmpty) }
+}
+
+/// Sends notifications for the events that matter to an operator — entry fill, exit (with P&L), safe mode entered
+/// and left, protection triggered, cycle failed — through a JSON webhook and/or Telegram's `sendMessage`.
+///
+/// Exactly once across re-runs: each event becomes a ledger row keyed `event-<id>`; only undelivered rows are sent,
+/// each with at most `maxAttempts` tries per run (short timeout) and retried on later runs up to 5 runs in all.
+/// A failure is logged, never thrown: notifications never fail the cycle. Tokens never appear in logs or errors.
+public struct Notifier: Sendable {
+    public static let kinds = ["entry_fill", "exit", "safe_mode_entered", "safe_mode_exited", "protection_triggered", "cycle_failed"]
+    static let maxRuns = 5
+    let settings: NotificationSettings
+    let http: any HTTPClient
+    let database: DatabaseQueue
+
+    public init(settings: NotificationSettings, http: any HTTPClient, database: DatabaseQueue) {
+        self.settings = settings
+        self.http = http
+        self.database = database
+        if let token = settings.telegramToken { SecretRedactor.shared.register(token) }
+    }
+
+    /// Records new notable events in the ledger and delivers every undelivered notification. Returns the number delivered.
+    @discardableResult
+    public func deliver(now: Int64, logger: Logger) async -> Int {
+        guard settings.enabled else { return 0 }
+        let pending: [(key: String, kind: String, message: String)]
+        do {
+            pending = try await database.write { db in
+                let last = Int64(try JobState.get(db, "notifications.last_event_id") ?? "0") ?? 0
+                var newest = last
+                for event in try Events.since(db, id: last) {
+                    newest = max(newest, event.id)
+                    guard let kind = Self.kind(of: event) else { continue }
+                    let text = (event.symbol.map { "\($0): " } ?? "") + event.message
+                    try db.execute(sql: "INSERT OR IGNORE INTO notifications (key, kind, message, created_at) VALUES (?, ?, ?, ?)",
+                                   arguments: ["event-\(event.id)", kind, text, event.time])
+                }
+                try JobState.set(db, "notifications.last_event_id", "\(newest)")
+                return try Row.fetchAll(db, sql: "SELECT key, kind, message FROM notifications WHERE delivered_at IS NULL AND attempts < ? ORDER BY created_at, key",
+                                        arguments: [Self.maxRuns]).map { ($0["key"], $0["kind"], $0["message"]) }
+            }
+        } catch {
+            logger.error("notifications: ledger unavailable", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var delivered = 0
+        for item in pending {
+            var error: String?
+            if !settings.webhookURL.isEmpty { error = await send(webhook: item) }
+            if error == nil, let token = settings.telegramToken, !settings.telegramChatID.isEmpty { error = await send(telegram: item, token: token) }
+            let failure = error
+            do {
+                try await database.write { db in
+                    if let failure {
+                        try db.execute(sql: "UPDATE notifications SET attempts = attempts + 1, last_error = ? WHERE key = ?", arguments: [failure, item.key])
+                    } else {
+                        try db.execute(sql: "UPDATE notifications SET attempts = attempts + 1, delivered_at = ? WHERE key = ?", arguments: [now, item.key])
+                    }
+                }
+            } catch {
+                logger.error("notifications: cannot record delivery", metadata: ["error": "\(error)"])
+            }
+            if let failure {
+                logger.warning("notification not delivered; retried next run", metadata: ["key": "\(item.key)", "error": "\(SecretRedactor.shared.redact(failure))"])
+            } else {
+                delivered += 1
+            }
+        }
+        return delivered
+    }
+
+    static func kind(of event: EventRow) -> String? {
+        switch event.kind {
+        case "fill" where event.message.hasPrefix("ENTRY"): return "entry_fill"
+        case "transition" where event.message.contains("→ CLOSED") && !event.message.contains("entry failed"): return "exit"
+        case "safe_mode_entered", "safe_mode_exited", "protection_triggered", "cycle_failed": return event.kind
+        default: return nil
+        }
+    }
+
+    func post(_ url: URL, json: [String: String]) async -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let body = try? encoder.encode(json) else { return "cannot encode" }
+        var last = "not sent"
+        for _ in 0..<max(1, settings.maxAttempts) {
+            do {
+                let response = try await http.send(HTTPRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"], body: body,
+                                                               timeout: settings.timeoutSeconds))
+                if (200..<300).contains(response.status) { return nil }
+                last = "HTTP \(response.status)"
+                if (400..<500).contains(response.status) && response.status != 429 { break }  // will not succeed on retry
+            } catch {
+                last = "\(error)"
+            }
+        }
+        return last
+    }
+
+    func send(webhook item: (key: String, kind: String, message: String)) async -> String? {
+        guard let url = URL(string: settings.webhookURL) else { return "notifications.webhook_url is not a URL" }
+        return await post(url, json: ["key": item.key, "kind": item.kind, "message": item.message, "source": "tradejob"])
+    }
+
+    func send(telegram item: (key: String, kind: String, message: String), token: String) async -> String? {
+        guard let url = URL(string: "\(settings.telegramAPIBase)/bot\(token)/sendMessage") else { return "the Telegram API base is not a URL" }
+        return await post(url, json: ["chat_id": settings.telegramChatID, "text": "tradejob \(item.kind): \(item.message)"]).map(SecretRedactor.shared.redact)
+    }
+}
+
+/// Pushes the metrics text to a Prometheus Pushgateway (`PUT {url}/metrics/job/tradejob`). Returns an error message or nil.
+public enum Pushgateway {
+    public static func push(_ text: String, to base: String, http: any HTTPClient, timeout: Double = 5) async -> String? {
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        guard let url = URL(string: trimmed + "/metrics/job/tradejob") else { return "metrics.pushgateway_url is not a URL" }
+        do {
+            let response = try await http.send(HTTPRequest(method: "PUT", url: url, headers: ["Content-Type": "text/plain; version=0.0.4"],
+                                                           body: Data(text.utf8), timeout: timeout))
+            return (200..<300).contains(response.status) ? nil : "HTTP \(response.status)"
+        } catch {
+            return "\(error)"
+        }
+    }
+}

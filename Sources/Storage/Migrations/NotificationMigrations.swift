@@ -1,0 +1,20 @@
+import GRDB
+
+/// The notification ledger: one row per notification key, so a notification is sent once even when the job re-runs.
+enum NotificationMigrations {
+    static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v2-notifications") { db in
+            try db.execute(sql: """
+            CREATE TABLE notifications (
+                key TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                message TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                delivered_at INTEGER,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT
+            );
+            """)
+        }
+    }
+}

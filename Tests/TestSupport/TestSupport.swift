@@ -1,1 +1,0 @@
-// Test support: HTTP test server, temporary directories, the tradejob binary runner.
