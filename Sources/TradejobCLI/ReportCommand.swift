@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Cycle
+import Operations
+import Storage
+
+/// `tradejob report --html FILE`: one self-contained HTML page with the equity and drawdown charts, safe-mode periods,
+/// per-symbol statistics and the trades.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Write a self-contained HTML report (equity, drawdown, safe mode, trades).")
+    @OptionGroup var options: CommonOptions
+    @Option(help: "The HTML file to write.") var html: String
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: options.databasePath) else {
+            throw UsageError(message: "no state in \(options.stateDirectory) yet: run `tradejob run` first")
+        }
+        let database = try StateDatabase(path: options.databasePath)
+        let (equity, trades) = try database.writer.read { db in
+            (try EquityHistory.all(db).map { EquityPoint(time: $0.time, equity: $0.equity, safeMode: $0.safeMode) }, try ClosedTrades.load(db, since: 0))
+        }
+        let page = HTMLReport.render(title: "tradejob report", equity: equity, trades: trades, time: Timestamp.rfc3339)
+        try AtomicFile.write(page, to: html)
+        print("wrote \(html): \(equity.count) equity points, \(trades.count) trades")
+    }
+}
