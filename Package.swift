@@ -31,7 +31,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "TradingDomain"),
-        .target(name: "TechnicalAnalysis"),
+        .target(name: "TechnicalAnalysis", dependencies: ["TradingDomain"]),
         .target(name: "Strategy", dependencies: ["TradingDomain", "TechnicalAnalysis"]),
         .target(name: "Settings", dependencies: ["TradingDomain"]),
         .target(name: "Storage", dependencies: [
@@ -74,7 +74,7 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
-        .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis"], exclude: ["Fixtures"]),
+        .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis", "TradingDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "DomainAndStrategyTests", dependencies: ["TradingDomain", "Strategy", "TechnicalAnalysis"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TradingDomain", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -83,7 +83,7 @@ let package = Package(
         ]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Storage", "Settings", "TestSupport"]),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "HTTPTransport", "TestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TestSupport"]),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Brokers
 import Storage
 import TradingDomain
@@ -13,6 +14,7 @@ struct OrderExecution: Sendable {
     let broker: any Broker
     let quoteAsset: String
     let maxAdjustments: Int
+    let logger: Logger
 
     /// Places a market order for `position` and applies the result. Returns the order's final report (nil when unknown).
     func place(runID: Int64, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
@@ -37,11 +39,18 @@ struct OrderExecution: Sendable {
             outcome = .unknown("\(error)")
         }
         Failpoint.hit("after-submit")
+        var log = logger
+        log[metadataKey: "run_id"] = "\(runID)"
+        log[metadataKey: "symbol"] = "\(position.symbol)"
+        log[metadataKey: "order_id"] = "\(clientOrderID)"
         switch outcome {
         case let .answered(report):
             try await database.write { db in try apply(db, report: report, runID: runID, now: now) }
+            log.info("order \(report.status.rawValue.lowercased())", metadata: ["purpose": "\(purpose.rawValue)", "side": "\(side.rawValue)",
+                                                                             "quantity": "\(Money.text(quantity))"])
             return report
         case let .unknown(message):
+            log.warning("order outcome unknown; it will be queried before anything is resent", metadata: ["error": "\(message)"])
             try await database.write { db in
                 try Orders.update(db, clientOrderID: clientOrderID, status: .unknown, venueOrderID: nil, filledQuantity: nil, averagePrice: nil,
                                   reason: message, now: now)

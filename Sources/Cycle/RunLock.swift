@@ -1,4 +1,5 @@
 import Foundation
+import TradingDomain
 import Storage
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import TradingDomain
 import Storage
 
 /// The safe-mode lockfile `<state>/safe_mode.lock`: while it holds (now < until) the job opens nothing,

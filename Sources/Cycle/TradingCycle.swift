@@ -58,7 +58,7 @@ public final class TradingCycle: @unchecked Sendable {
         self.logger = logger
         self.interrupt = interrupt
         execution = OrderExecution(database: database.writer, broker: broker, quoteAsset: parameters.quoteAsset,
-                                   maxAdjustments: parameters.exits.maxAdjustments)
+                                   maxAdjustments: parameters.exits.maxAdjustments, logger: logger)
     }
 
     struct SymbolResult: Sendable {

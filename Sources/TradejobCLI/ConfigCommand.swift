@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TradingDomain
 import Settings
 
 /// `tradejob config validate|show|template`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TradingDomain
 import GRDB
 import Cycle
 import Operations

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import TradingDomain
 import Logging
 import Cycle
 import HTTPTransport

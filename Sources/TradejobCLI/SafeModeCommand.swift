@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TradingDomain
 import Cycle
 import Settings
 import Storage

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 import Brokers
 @testable import Cycle
@@ -49,7 +50,7 @@ struct OrderExecutionTests {
     @Test func anUnknownOutcomeIsResolvedByQueryNeverByResending() async throws {
         let (db, position) = try setup()
         let venue = LossyVenue()
-        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3)
+        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
         let report = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 2, referencePrice: 100, now: 10)
         #expect(report == nil)
         let pending = try await db.writer.read { try Orders.unresolved($0) }
@@ -77,7 +78,7 @@ struct OrderExecutionTests {
                                          positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry, leg: 0, attempt: 1, quantity: 1,
                                          referencePrice: 100, now: 5)
         }
-        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3)
+        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
         _ = try await execution.resolveUnresolved(runID: 1, now: 10)
         let order = try await db.writer.read { try Orders.all($0) }.first
         #expect(order?.status == .rejected)
@@ -103,7 +104,7 @@ struct OrderExecutionTests {
             func balances() async throws -> Balances { Balances(free: [:]) }
         }
         let venue = Inspecting(db: db.writer)
-        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3)
+        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
         _ = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 1, referencePrice: 100, now: 1)
         #expect(venue.seenStatus == "PENDING_SUBMIT")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TradingDomain
 
 /// OHLCV bars as parallel arrays (struct of arrays); times in milliseconds since 1970 UTC.
 public struct OHLCVSeries: Sendable, Equatable {
@@ -87,12 +88,6 @@ public enum OHLCVCSV {
 
     /// RFC 3339 or epoch milliseconds → epoch milliseconds.
     public static func parseTime(_ text: String) -> Int64? {
-        if let ms = Int64(text) { return ms }
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = iso.date(from: text) { return Int64((d.timeIntervalSince1970 * 1000).rounded()) }
-        iso.formatOptions = [.withInternetDateTime]
-        if let d = iso.date(from: text) { return Int64((d.timeIntervalSince1970 * 1000).rounded()) }
-        return nil
+        Int64(text) ?? Timestamp.parse(text)
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// RFC 3339 UTC formatting and parsing of epoch milliseconds.
 public enum Timestamp {
