@@ -61,6 +61,7 @@ let package = Package(
         ]),
         .target(name: "Backtest", dependencies: [
             "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers", "Cycle",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TradejobCLI", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"), "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
@@ -84,7 +85,7 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Storage", "Settings", "TestSupport"]),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "HTTPTransport", "TestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport"]),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Strategy", "TradingDomain", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TestSupport"]),
     ]
 )

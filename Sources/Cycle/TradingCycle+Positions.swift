@@ -37,7 +37,7 @@ extension TradingCycle {
                                   message: "safe mode ended (cooldown until \(lock.until) passed; auto_resume)", data: ["trigger": lock.trigger])
                 try JobState.set(db, "job.state", "RUNNING")
                 // The drawdown protection measures from a fresh peak after safe mode (else it would trip again at once).
-                try JobState.set(db, "drawdown.peak_since", "\(now)")
+                try JobState.remove(db, "equity.peak")
             }
             log.notice("safe mode ended: cooldown passed, resuming", metadata: ["until": "\(lock.until)"])
             return SafeModeState(active: false, until: nil)
@@ -148,8 +148,7 @@ extension TradingCycle {
     func protectionFacts(now: Int64, equity: Decimal) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
         return try await database.read { db in
-            let since = try JobState.get(db, "drawdown.peak_since").flatMap { Int64($0) } ?? 0
-            let peak = max(try EquityHistory.peak(db, since: since) ?? equity, equity)
+            let peak = max(try JobState.get(db, "equity.peak").flatMap(Money.parse) ?? equity, equity)
             let dayStart = try EquityHistory.first(db, since: ProtectionEvaluator.utcDayStart(now)) ?? equity
             return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,
                                    stopLossExits: try Positions.stopLossExits(db, since: max(now - lookback,
@@ -349,7 +348,7 @@ extension TradingCycle {
             }
             // Write-ahead: the position and its entry order are committed before the request.
             var position = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
-                                    stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: snapshot.atr, adjustments: 0,
+                                    stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: snapshot.atr.isFinite ? snapshot.atr : 0, adjustments: 0,
                                     partialTakeProfitDone: false, openedAt: now, lastCheckedCandle: snapshot.candleTime)
             let usesStops = p.strategy == .scoring
             if usesStops {

@@ -91,7 +91,7 @@ public final class TradingCycle: @unchecked Sendable {
             for old in abandoned {
                 try Events.append(db, runID: id, time: now, kind: "run_abandoned", message: "run \(old) never finished (the process died); its work is reconciled now")
             }
-            try JobState.set(db, "job.state", "RUNNING")
+            try JobState.set(db, "job.state", "STARTING")
             if let previous, previous != hash {
                 try Events.append(db, runID: id, time: now, kind: "config_changed", message: "configuration changed since the previous run (hash \(previous) → \(hash))")
             }
@@ -117,6 +117,7 @@ public final class TradingCycle: @unchecked Sendable {
                 try await event(runID, now, "reconcile_failed", nil, "reconciliation failed: \(error)")
             }
             phaseEnd("reconcile", t)
+            try await database.write { db in try JobState.set(db, "job.state", "RUNNING") }
 
             // 2. Safe mode from the lockfile.
             var safe = try await safeModeStatus(runID: runID, now: now, log: log)
@@ -201,6 +202,9 @@ public final class TradingCycle: @unchecked Sendable {
             let analysedCount = report.symbolsAnalysed, failedNames = failed.keys.sorted(), decisionsText = Self.json(decisions)
             try await database.write { db in
                 try EquityHistory.record(db, time: now, runID: runID, equity: equity, cash: cash, safeMode: safeActive)
+                // The persisted peak the drawdown protection measures from (removed when safe mode ends).
+                let peak = try JobState.get(db, "equity.peak").flatMap(Money.parse)
+                if peak.map({ equity > $0 }) ?? true { try JobState.set(db, "equity.peak", Money.text(equity)) }
                 try Runs.finish(db, id: runID, endedAt: now, outcome: outcome.rawValue, volatility: volatility,
                                 next: (next.intervalSeconds, next.reason, next.at), symbolsAnalysed: analysedCount,
                                 symbolsFailed: failedNames, summary: summary)

@@ -2,38 +2,35 @@ import Foundation
 import TechnicalAnalysis
 import TradingDomain
 
-/// Replays scripted candles: one OHLCV CSV per symbol, `<directory>/<SYMBOL>.csv` (see `OHLCVCSV`). A row's time is
-/// the bar's open time; the file's bars are taken as bars of the requested timeframe (one row per bar; gaps allowed).
-/// Only bars closed at `now` (open time + timeframe ≤ now) are returned; the current price is the open of the bar
-/// that contains `now`, else the last close before it. Parsed files are cached per instance.
-public final class CSVMarket: MarketDataSource, @unchecked Sendable {
-    public let name = "csv"
-    public let directory: String
+/// Replays candles held in memory (a backtest's history, or parsed CSV files): only bars closed at `now`
+/// (open time + timeframe ≤ now) are returned; the current price is the open of the bar that contains `now`,
+/// else the last close before it.
+public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
+    public let name: String
     private let lock = NSLock()
-    private var cache: [String: [Candle]] = [:]
+    private var bars: [String: [Candle]]
+    private let loader: (@Sendable (String) throws -> [Candle])?
 
-    public init(directory: String) { self.directory = directory }
+    /// Candles per symbol, oldest first.
+    public init(name: String = "replay", candles: [String: [Candle]]) {
+        self.name = name
+        bars = candles
+        loader = nil
+    }
+
+    /// Candles loaded on first use by `loader` (and cached).
+    init(name: String, loader: @escaping @Sendable (String) throws -> [Candle]) {
+        self.name = name
+        bars = [:]
+        self.loader = loader
+    }
 
     func candles(_ symbol: String) throws -> [Candle] {
-        if let cached = lock.withLock({ cache[symbol] }) { return cached }
-        let path = directory + "/" + symbol + ".csv"
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MarketDataError(source: name, symbol: symbol, message: "\(path) does not exist or cannot be read")
-        }
-        let series: OHLCVSeries
-        do {
-            series = try OHLCVCSV.parse(String(decoding: data, as: UTF8.self))
-        } catch {
-            throw MarketDataError(source: name, symbol: symbol, message: "\(path): \(error)")
-        }
-        var result: [Candle] = []
-        result.reserveCapacity(series.count)
-        for i in 0..<series.count {
-            result.append(Candle(openTime: series.time[i], open: series.open[i], high: series.high[i], low: series.low[i],
-                                 close: series.close[i], volume: series.volume[i]))
-        }
-        lock.withLock { cache[symbol] = result }
-        return result
+        if let cached = lock.withLock({ bars[symbol] }) { return cached }
+        guard let loader else { throw MarketDataError(source: name, symbol: symbol, message: "no candles for this symbol") }
+        let loaded = try loader(symbol)
+        lock.withLock { bars[symbol] = loaded }
+        return loaded
     }
 
     /// Index of the first candle whose open time is ≥ `t`.
@@ -56,9 +53,37 @@ public final class CSVMarket: MarketDataSource, @unchecked Sendable {
 
     public func currentPrice(symbol: String, timeframe: Timeframe, now: Int64) async throws -> Double {
         let all = try candles(symbol)
-        let i = Self.lowerBound(all, now + 1) - 1  // last bar opened at or before now
+        let i = Self.lowerBound(all, now + 1) - 1  // the last bar opened at or before now
         guard i >= 0 else { throw MarketDataError(source: name, symbol: symbol, message: "no candle at or before \(now)") }
-        if now < all[i].openTime + timeframe.milliseconds { return all[i].open }
-        return all[i].close
+        return now < all[i].openTime + timeframe.milliseconds ? all[i].open : all[i].close
+    }
+}
+
+/// Replays scripted candles: one OHLCV CSV per symbol, `<directory>/<SYMBOL>.csv` (see `OHLCVCSV`). A row's time is
+/// the bar's open time; the file's rows are taken as bars of the requested timeframe (gaps allowed). Parsed files
+/// are cached per instance; replay semantics are `ReplayMarket`'s.
+public enum CSVMarket {
+    public static func make(directory: String) -> ReplayMarket {
+        ReplayMarket(name: "csv") { symbol in try load(path: directory + "/" + symbol + ".csv", symbol: symbol) }
+    }
+
+    /// Reads one OHLCV CSV file as candles; errors name the file and the line.
+    public static func load(path: String, symbol: String) throws -> [Candle] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MarketDataError(source: "csv", symbol: symbol, message: "\(path) does not exist or cannot be read")
+        }
+        let series: OHLCVSeries
+        do {
+            series = try OHLCVCSV.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw MarketDataError(source: "csv", symbol: symbol, message: "\(path): \(error)")
+        }
+        var result: [Candle] = []
+        result.reserveCapacity(series.count)
+        for i in 0..<series.count {
+            result.append(Candle(openTime: series.time[i], open: series.open[i], high: series.high[i], low: series.low[i],
+                                 close: series.close[i], volume: series.volume[i]))
+        }
+        return result
     }
 }

@@ -59,7 +59,7 @@ struct SafeModeCommand: ParsableCommand {
                 try database.writer.write { db in
                     try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_exited", message: "safe mode cleared by hand")
                     try JobState.set(db, "job.state", "RUNNING")
-                    try JobState.set(db, "drawdown.peak_since", "\(nowMs)")
+                    try JobState.remove(db, "equity.peak")  // the drawdown is measured from a fresh peak
                 }
             }
             print("safe mode cleared")

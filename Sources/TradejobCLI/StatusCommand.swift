@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import Cycle
 import Settings
@@ -116,17 +119,14 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// Whether a cycle holds the run lock right now (probed without taking it for long).
+/// Whether a cycle holds the run lock right now: the holder writes `pid N started …` into the lock file and empties it
+/// on release; the pid must still be alive. (Never takes the lock itself, so `status` cannot make a run exit 75.)
 enum RunningProbe {
     static func isRunning(stateDirectory: String) -> Bool {
-        let lock = RunLock(path: stateDirectory + "/tradejob.lock")
-        do {
-            try lock.acquire(startedAt: Date())
-            lock.release()
-            return false
-        } catch {
-            return true
-        }
+        guard let text = try? String(contentsOfFile: stateDirectory + "/tradejob.lock", encoding: .utf8) else { return false }
+        let words = text.split(separator: " ")
+        guard words.count >= 2, words[0] == "pid", let pid = Int32(words[1]) else { return false }
+        return kill(pid, 0) == 0
     }
 }
 

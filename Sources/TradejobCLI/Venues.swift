@@ -15,7 +15,7 @@ struct Venues {
         let market: any MarketDataSource
         switch config.string("market.source") {
         case "csv":
-            market = CSVMarket(directory: config.string("market.csv_dir"))
+            market = CSVMarket.make(directory: config.string("market.csv_dir"))
         case "binance":
             throw UsageError(message: "market.source \"binance\" is not available in this build")
         default:

@@ -36,7 +36,7 @@ public enum OHLCVCSV {
         var lineNumber = 0
         var index: [String: Int] = [:]
         var previousTime: Int64?
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = Substring(rawLine)
             if line.last == "\r" { line = line.dropLast() }

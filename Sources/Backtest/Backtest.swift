@@ -1,1 +1,0 @@
-// Backtest module: see Package.swift for its role.

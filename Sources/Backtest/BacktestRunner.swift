@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import Brokers
+import Cycle
+import MarketData
+import Storage
+import Strategy
+import TradingDomain
+
+/// A closed trade of a backtest, with the reference file's columns (bar indexes of the fills in the input).
+public struct BacktestTrade: Sendable, Equatable {
+    public var symbol: String
+    public var entryTime: Int64
+    public var exitTime: Int64
+    public var entryBar: Int
+    public var exitBar: Int
+    public var size: Decimal
+    public var entryPrice: Decimal
+    public var exitPrice: Decimal
+    public var fees: Decimal
+    public var pnl: Decimal
+}
+
+/// What a backtest produced.
+public struct BacktestResult: Sendable {
+    public var trades: [BacktestTrade]
+    public var equity: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)]
+    public var runsPerInterval: [Int64: Int]
+    public var cycles: Int
+    public var cyclesInMarket: Int
+    public var startingCash: Decimal
+}
+
+/// Drives the real `TradingCycle` over history with a simulated clock: a private state directory (never the live
+/// one), the candles replayed by `ReplayMarket`, the paper broker. Time advances as the live job is scheduled —
+/// each cycle's own next run — or, with `everyCandle`, at the open of every bar (so bar i is closed and market orders
+/// fill at bar i+1's open).
+public struct BacktestRunner: Sendable {
+    public var parameters: CycleParameters
+    public var paper: PaperSettings
+    public var candles: [String: [Candle]]
+    public var from: Int64?
+    public var to: Int64?
+    public var everyCandle: Bool
+
+    public init(parameters: CycleParameters, paper: PaperSettings, candles: [String: [Candle]], from: Int64? = nil, to: Int64? = nil, everyCandle: Bool) {
+        self.parameters = parameters
+        self.paper = paper
+        self.candles = candles
+        self.from = from
+        self.to = to
+        self.everyCandle = everyCandle
+    }
+
+    public func run(stateDirectory: String) async throws -> BacktestResult {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let database = try StateDatabase(path: stateDirectory + "/tradejob.sqlite")
+        let broker = PaperBroker(database: database.writer, settings: paper)
+        try broker.ensureFunded()
+        let market = ReplayMarket(name: "backtest", candles: candles)
+        var logger = Logger(label: "backtest") { _ in SwiftLogNoOpLogHandler() }
+        logger.logLevel = .critical
+        let cycle = TradingCycle(parameters: parameters, configHash: "backtest", database: database, stateDirectory: stateDirectory,
+                                 market: market, broker: broker, logger: logger)
+        let step = parameters.timeframe.milliseconds
+        let opens = Array(Set(candles.values.flatMap { $0.map(\.openTime) })).sorted()
+        guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
+        let start = max(from ?? firstOpen, firstOpen + step)  // the first cycle sees bar 0 closed
+        let end = min(to ?? (lastOpen + step), lastOpen + step)
+        var cycles = 0, inMarket = 0
+        if everyCandle {
+            for t in opens where t >= start && t <= end {
+                let report = try await cycle.run(now: t)
+                cycles += 1
+                if !report.openPositions.isEmpty { inMarket += 1 }
+            }
+            if lastOpen + step <= end, lastOpen + step > (opens.last ?? 0) {
+                let report = try await cycle.run(now: lastOpen + step)
+                cycles += 1
+                if !report.openPositions.isEmpty { inMarket += 1 }
+            }
+        } else {
+            var now = start
+            while now <= end {
+                let report = try await cycle.run(now: now)
+                cycles += 1
+                if !report.openPositions.isEmpty { inMarket += 1 }
+                guard let next = report.nextRun?.at, next > now else { break }
+                now = next
+            }
+        }
+        return try await collect(database: database, cycles: cycles, inMarket: inMarket)
+    }
+
+    func emptyResult() -> BacktestResult {
+        BacktestResult(trades: [], equity: [], runsPerInterval: [:], cycles: 0, cyclesInMarket: 0, startingCash: paper.startingCash)
+    }
+
+    func collect(database: StateDatabase, cycles: Int, inMarket: Int) async throws -> BacktestResult {
+        let bars = candles
+        let startingCash = paper.startingCash
+        return try await database.writer.read { db in
+            var trades: [BacktestTrade] = []
+            for p in try Positions.closed(db) where p.exitReason != .entryFailed {
+                let fills = try Orders.forPosition(db, positionID: p.id).flatMap { try Fills.forOrder(db, clientOrderID: $0.clientOrderID) }
+                guard let entry = fills.first(where: { $0.side == .buy }), let exit = fills.last(where: { $0.side == .sell }) else { continue }
+                let series = bars[p.symbol] ?? []
+                func bar(_ t: Int64) -> Int {
+                    let i = ReplayMarketIndex.lowerBound(series, t + 1) - 1
+                    return max(0, i)
+                }
+                let size = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
+                trades.append(BacktestTrade(symbol: p.symbol, entryTime: entry.time, exitTime: exit.time, entryBar: bar(entry.time), exitBar: bar(exit.time),
+                                            size: size, entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? exit.price,
+                                            fees: fills.reduce(Decimal(0)) { $0 + $1.fee }, pnl: p.realizedPnL))
+            }
+            trades.sort { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) }
+            return BacktestResult(trades: trades, equity: try EquityHistory.all(db), runsPerInterval: try Runs.countByInterval(db),
+                                  cycles: cycles, cyclesInMarket: inMarket, startingCash: startingCash)
+        }
+    }
+}
+
+enum ReplayMarketIndex {
+    static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int {
+        var lo = 0, hi = candles.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if candles[mid].openTime < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import TradingDomain
+
+/// Performance figures of a backtest. Returns are per cycle (equity point to equity point); Sharpe and Sortino are
+/// annualised with the number of cycles per year implied by the period (risk-free rate 0); CAGR uses the period's
+/// length in years of 365.25 days; exposure is the share of cycles that ended holding a position.
+public struct BacktestSummary: Sendable {
+    public var totalReturn: Double
+    public var cagr: Double
+    public var sharpe: Double
+    public var sortino: Double
+    public var maxDrawdown: Double
+    public var trades: Int
+    public var winRate: Double
+    public var profitFactor: Double
+    public var exposure: Double
+    public var fees: Decimal
+    public var safeModeShare: Double
+    public var runsPerInterval: [Int64: Int]
+
+    public init(_ r: BacktestResult) {
+        let values = r.equity.map { Money.double($0.equity) }
+        let start = Money.double(r.startingCash)
+        let final = values.last ?? start
+        totalReturn = start > 0 ? final / start - 1 : 0
+        let span = Double((r.equity.last?.time ?? 0) - (r.equity.first?.time ?? 0)) / 1000 / 86_400 / 365.25
+        cagr = span > 0 && final > 0 && start > 0 ? pow(final / start, 1 / span) - 1 : 0
+        var returns: [Double] = []
+        for i in 1..<max(1, values.count) where values[i - 1] > 0 { returns.append(values[i] / values[i - 1] - 1) }
+        let mean = returns.isEmpty ? 0 : returns.reduce(0, +) / Double(returns.count)
+        let sd = returns.count > 1 ? sqrt(returns.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(returns.count - 1)) : 0
+        let downside = returns.isEmpty ? 0 : sqrt(returns.reduce(0) { $0 + min(0, $1) * min(0, $1) } / Double(returns.count))
+        let perYear = span > 0 ? Double(returns.count) / span : 0
+        sharpe = sd > 0 ? mean / sd * sqrt(perYear) : 0
+        sortino = downside > 0 ? mean / downside * sqrt(perYear) : 0
+        var peak = -Double.infinity, worst = 0.0
+        for v in values {
+            peak = max(peak, v)
+            if peak > 0 { worst = max(worst, (peak - v) / peak) }
+        }
+        maxDrawdown = worst
+        trades = r.trades.count
+        let wins = r.trades.filter { $0.pnl > 0 }
+        winRate = r.trades.isEmpty ? 0 : Double(wins.count) / Double(r.trades.count)
+        let gains = wins.reduce(Decimal(0)) { $0 + $1.pnl }
+        let losses = r.trades.filter { $0.pnl < 0 }.reduce(Decimal(0)) { $0 - $1.pnl }
+        profitFactor = losses > 0 ? Money.double(gains / losses) : (gains > 0 ? .infinity : 0)
+        exposure = r.cycles > 0 ? Double(r.cyclesInMarket) / Double(r.cycles) : 0
+        fees = r.trades.reduce(Decimal(0)) { $0 + $1.fees }
+        safeModeShare = r.equity.isEmpty ? 0 : Double(r.equity.filter(\.safeMode).count) / Double(r.equity.count)
+        runsPerInterval = r.runsPerInterval
+    }
+
+    public var text: String {
+        var lines = [
+            String(format: "total return   %.4f%%", totalReturn * 100),
+            String(format: "CAGR           %.4f%%", cagr * 100),
+            String(format: "Sharpe         %.4f", sharpe),
+            String(format: "Sortino        %.4f", sortino),
+            String(format: "max drawdown   %.4f%%", maxDrawdown * 100),
+            "trades         \(trades)",
+            String(format: "win rate       %.2f%%", winRate * 100),
+            String(format: "profit factor  %.4f", profitFactor),
+            String(format: "exposure       %.2f%%", exposure * 100),
+            "fees           \(Money.text(Money.round(fees, scale: 6)))",
+            String(format: "safe mode      %.2f%% of cycles", safeModeShare * 100),
+        ]
+        for (interval, count) in runsPerInterval.sorted(by: { $0.key < $1.key }) { lines.append("runs every \(interval / 60) min: \(count)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The output files.
+public enum BacktestFiles {
+    static func number(_ d: Decimal) -> String { Money.text(Money.round(d, scale: 8)) }
+
+    /// The trade list with the reference file's columns.
+    public static func tradesCSV(_ trades: [BacktestTrade]) -> String {
+        var out = "entry_time,exit_time,entry_bar,exit_bar,size,entry_price,exit_price,fees,pnl\n"
+        for t in trades {
+            out += "\(Timestamp.rfc3339(t.entryTime)),\(Timestamp.rfc3339(t.exitTime)),\(t.entryBar),\(t.exitBar),\(number(t.size)),"
+            out += "\(number(t.entryPrice)),\(number(t.exitPrice)),\(number(t.fees)),\(number(t.pnl))\n"
+        }
+        return out
+    }
+
+    public static func equityCSV(_ equity: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)]) -> String {
+        "time,equity,cash,safe_mode\n" + equity.map { "\(Timestamp.rfc3339($0.time)),\(number($0.equity)),\(number($0.cash)),\($0.safeMode ? 1 : 0)\n" }.joined()
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Backtest
+import Brokers
+import Cycle
+import MarketData
+import Settings
+import Storage
+import Strategy
+import TradingDomain
+
+/// `tradejob backtest`: the real cycle over history with a simulated clock, in a state directory of its own.
+struct BacktestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backtest", abstract: "Run the very same cycle over history (CSV, stored candles or the simulated market).")
+    @OptionGroup var options: CommonOptions
+    @Option(name: .customLong("csv"), help: "OHLCV CSV file of one symbol (repeatable); the symbol is the file name without .csv.") var csvFiles: [String] = []
+    @Option(name: .customLong("from-state"), help: "Use the candles stored in this state directory.") var fromState: String?
+    @Flag(help: "Use the simulated market for the config's symbols (needs --from and --to).") var simulated = false
+    @Option(help: "Start (RFC 3339).") var from: String?
+    @Option(help: "End (RFC 3339).") var to: String?
+    @Option(help: "Timeframe of the input (default: the config's; for CSV files inferred from the bar spacing).") var timeframe: String?
+    @Flag(name: .customLong("every-candle"), help: "Run a cycle at every candle instead of following the adaptive schedule.") var everyCandle = false
+    @Option(help: "default or sma-cross (the reference strategy).") var strategy: String = "default"
+    @Option(help: "sma-cross: fast SMA period.") var fast: Int = 10
+    @Option(help: "sma-cross: slow SMA period.") var slow: Int = 30
+    @Option(help: "sma-cross: fixed quantity.") var size: String = "10"
+    @Option(help: "Fee rate (default: paper.fee_rate; sma-cross: 0.001).") var fee: String?
+    @Option(name: .customLong("trades-out"), help: "Write the closed trades as CSV.") var tradesOut: String?
+    @Option(name: .customLong("equity-out"), help: "Write the equity curve as CSV.") var equityOut: String?
+    @Option(name: .customLong("keep-state"), help: "Keep the backtest's state in this directory (default: a temporary one, removed).") var keepState: String?
+
+    func validate() throws {
+        let sources = (csvFiles.isEmpty ? 0 : 1) + (fromState == nil ? 0 : 1) + (simulated ? 1 : 0)
+        guard sources == 1 else { throw ValidationError("give exactly one input: --csv FILE…, --from-state DIR or --simulated") }
+        guard ["default", "sma-cross"].contains(strategy) else { throw ValidationError("--strategy: got \"\(strategy)\", expected default or sma-cross") }
+        for (name, value) in [("--from", from), ("--to", to)] {
+            if let value, Timestamp.parse(value) == nil { throw ValidationError("\(name): got \"\(value)\", expected an RFC 3339 time") }
+        }
+        if simulated && (from == nil || to == nil) { throw ValidationError("--simulated needs --from and --to") }
+        if let timeframe, Timeframe(timeframe) == nil { throw ValidationError("--timeframe: got \"\(timeframe)\", expected one of \(Timeframe.supported.keys.sorted().joined(separator: ", "))") }
+        guard fast >= 1, slow > fast else { throw ValidationError("--fast and --slow: expected 1 ≤ fast < slow") }
+        guard let q = Money.parse(size), q > 0 else { throw ValidationError("--size: got \"\(size)\", expected a positive number") }
+        if let fee, Money.parse(fee) == nil { throw ValidationError("--fee: got \"\(fee)\", expected a number such as 0.001") }
+    }
+
+    func run() async throws {
+        let config = FileManager.default.fileExists(atPath: options.configPath)
+            ? try options.loadConfig() : try ConfigLoader.resolve(data: Data("{}".utf8), file: "(defaults)", environment: options.environment)
+        var parameters = try CycleParameters(config: config)
+        let fromMs = from.flatMap(Timestamp.parse), toMs = to.flatMap(Timestamp.parse)
+        var candles: [String: [Candle]] = [:]
+        if !csvFiles.isEmpty {
+            for file in csvFiles {
+                let symbol = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                candles[symbol] = try CSVMarket.load(path: file, symbol: symbol)
+            }
+            parameters.timeframe = try timeframe.flatMap(Timeframe.init) ?? Self.inferTimeframe(candles)
+        } else if let fromState {
+            let database = try StateDatabase(path: fromState + "/tradejob.sqlite")
+            if let timeframe, let tf = Timeframe(timeframe) { parameters.timeframe = tf }
+            let tf = parameters.timeframe
+            candles = try await database.writer.read { db in
+                var result: [String: [Candle]] = [:]
+                for symbol in try Candles.symbols(db, timeframe: tf) { result[symbol] = try Candles.range(db, symbol: symbol, timeframe: tf, from: 0, to: .max) }
+                return result
+            }
+        } else if let fromMs, let toMs {
+            if let timeframe, let tf = Timeframe(timeframe) { parameters.timeframe = tf }
+            let count = Int((toMs - fromMs) / parameters.timeframe.milliseconds) + parameters.lookback + 2
+            for symbol in parameters.symbols {
+                candles[symbol] = SimulatedMarket.closedCandles(symbol: symbol, timeframe: parameters.timeframe, after: nil, limit: count, now: toMs)
+            }
+        }
+        guard !candles.isEmpty, candles.values.contains(where: { !$0.isEmpty }) else { throw UsageError(message: "backtest: no candles in the input") }
+        parameters.symbols = candles.keys.sorted()
+        var paper = PaperSettings(startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
+                                  feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps"))
+        if strategy == "sma-cross" {
+            parameters.strategy = .smaCross(fast: fast, slow: slow, quantity: Money.parse(size) ?? 10)
+            parameters.lookback = max(slow + 2, 60)  // the signal needs slow + 1 closes; a shorter window is faster
+            for keyPath in [\ProtectionRules.maxDrawdown, \.dailyLoss, \.losingStreak, \.errorRate] { parameters.protections[keyPath: keyPath].enabled = false }
+            parameters.protections.symbolCooldownMilliseconds = 0
+            parameters.exits.exitConfidence = 0.5
+            parameters.exits.maxHoldingMilliseconds = 0
+            parameters.exits.trailingStop = false
+            parameters.limits.maxOpenPositions = max(parameters.limits.maxOpenPositions, parameters.symbols.count)
+            paper = PaperSettings(startingCash: 10_000_000, quoteAsset: paper.quoteAsset, feeRate: Money.parse(fee ?? "0.001") ?? 0, slippageBasisPoints: 0)
+        } else if let fee {
+            paper.feeRate = Money.parse(fee) ?? paper.feeRate
+        }
+        parameters.limits.costRate = paper.feeRate + paper.slippageBasisPoints / 10000
+
+        let directory = keepState ?? FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-backtest-\(UUID().uuidString)").path
+        if keepState == nil { try? FileManager.default.removeItem(atPath: directory) }
+        defer { if keepState == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: fromMs, to: toMs, everyCandle: everyCandle)
+        let result = try await runner.run(stateDirectory: directory)
+        if let tradesOut { try AtomicFile.write(BacktestFiles.tradesCSV(result.trades), to: tradesOut) }
+        if let equityOut { try AtomicFile.write(BacktestFiles.equityCSV(result.equity), to: equityOut) }
+        print(BacktestSummary(result).text, terminator: "")
+    }
+
+    /// The timeframe whose length is the most common spacing of the bars.
+    static func inferTimeframe(_ candles: [String: [Candle]]) throws -> Timeframe {
+        var counts: [Int64: Int] = [:]
+        for series in candles.values where series.count > 1 {
+            for i in 1..<series.count { counts[series[i].openTime - series[i - 1].openTime, default: 0] += 1 }
+        }
+        guard let spacing = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key,
+              let match = Timeframe.supported.first(where: { $0.value * 1000 == spacing }), let tf = Timeframe(match.key) else {
+            throw UsageError(message: "backtest: cannot infer the timeframe from the bar spacing; give --timeframe")
+        }
+        return tf
+    }
+}
