@@ -54,7 +54,7 @@ public struct BacktestRunner: Sendable {
 
     public func run(stateDirectory: String) async throws -> BacktestResult {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let database = try StateDatabase(path: stateDirectory + "/tradejob.sqlite")
+        let database = try StateDatabase(path: stateDirectory + "/tradejob.sqlite", durable: false)
         let broker = PaperBroker(database: database.writer, settings: paper)
         try broker.ensureFunded()
         let market = ReplayMarket(name: "backtest", candles: candles)

@@ -15,8 +15,9 @@ public final class StateDatabase: Sendable {
     public let path: String
     public let writer: DatabaseQueue
 
-    /// Opens (creating if missing) and migrates the database at `path`.
-    public init(path: String, busyTimeout: TimeInterval = 5) throws {
+    /// Opens (creating if missing) and migrates the database at `path`. `durable: false` (backtests, whose state is
+    /// thrown away) turns off syncing to disk.
+    public init(path: String, busyTimeout: TimeInterval = 5, durable: Bool = true) throws {
         self.path = path
         if FileManager.default.fileExists(atPath: path) {
             try Self.checkHeader(path: path)
@@ -26,7 +27,7 @@ public final class StateDatabase: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: durable ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF")
         }
         do {
             writer = try DatabaseQueue(path: path, configuration: configuration)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Cycle
+import MarketData
+import TechnicalAnalysis
 import Settings
 import Storage
 
@@ -12,6 +14,8 @@ public enum TradejobExit: Int32, Sendable {
     case symbolsFailed = 1
     /// Wrong command-line usage.
     case usage = 64
+    /// An input file given on the command line is malformed (CSV for `backtest`/`analyze`).
+    case dataError = 65
     /// Internal error (including an unreadable state database).
     case internalError = 70
     /// Another cycle holds the run lock.
@@ -29,6 +33,8 @@ public enum TradejobExit: Int32, Sendable {
         case let e as ConfigError: return (.config, "\(e)")
         case let e as RunLock.Held: return (.locked, "\(e)")
         case let e as UsageError: return (.usage, e.message)
+        case let e as MarketDataError: return (.dataError, "\(e)")
+        case let e as OHLCVParseError: return (.dataError, "\(e)")
         case let e as StateDatabaseError: return (.internalError, "\(e)")
         default: return (.internalError, "internal error: \(error)")
         }
