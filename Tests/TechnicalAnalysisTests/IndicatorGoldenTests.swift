@@ -50,10 +50,12 @@ struct IndicatorGoldenTests {
     }
 
     @Test(.enabled(if: spy != nil, "../shared (SPY data and TA-Lib golden file) is absent: skipped"))
-    func coreIndicatorsMatchTALib() throws {
+    func everyIndicatorMatchesTALib() throws {
         let (s, g) = try #require(Self.spy)
         let macd = Indicators.macd(s.close, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9)
         let bands = Indicators.bollingerBands(s.close, period: 20, deviationsUp: 2, deviationsDown: 2)
+        let di = Indicators.directionalIndicators(high: s.high, low: s.low, close: s.close, period: 14)
+        let stoch = Indicators.stochastic(high: s.high, low: s.low, close: s.close, fastK: 14, slowK: 3, slowD: 3)
         let checks: [(String, [Double])] = [
             ("sma_20", Indicators.sma(s.close, period: 20)),
             ("ema_20", Indicators.ema(s.close, period: 20)),
@@ -64,6 +66,17 @@ struct IndicatorGoldenTests {
             ("trange", Indicators.trueRange(high: s.high, low: s.low, close: s.close)),
             ("atr_14", Indicators.atr(high: s.high, low: s.low, close: s.close, period: 14)),
             ("adx_14", Indicators.adx(high: s.high, low: s.low, close: s.close, period: 14)),
+            ("wma_20", Indicators.wma(s.close, period: 20)),
+            ("natr_14", Indicators.natr(high: s.high, low: s.low, close: s.close, period: 14)),
+            ("plus_di_14", di.plus), ("minus_di_14", di.minus),
+            ("stoch_k_14_3_3", stoch.k), ("stoch_d_14_3_3", stoch.d),
+            ("cci_20", Indicators.cci(high: s.high, low: s.low, close: s.close, period: 20)),
+            ("willr_14", Indicators.williamsR(high: s.high, low: s.low, close: s.close, period: 14)),
+            ("mfi_14", Indicators.mfi(high: s.high, low: s.low, close: s.close, volume: s.volume, period: 14)),
+            ("obv", Indicators.obv(close: s.close, volume: s.volume)),
+            ("roc_10", Indicators.roc(s.close, period: 10)),
+            ("mom_10", Indicators.momentum(s.close, period: 10)),
+            ("logret_std_20", Indicators.logReturnStd(s.close, period: 20)),
         ]
         for (name, values) in checks {
             let problems = g.mismatches(name, values)
