@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTransport
+import LLM
 import Brokers
 import Cycle
 import MarketData
@@ -28,6 +30,12 @@ struct Venues {
             throw UsageError(message: "live trading is not available in this build")
         }
         try paper.ensureFunded()
-        return Venues(market: market, broker: paper, consultant: nil)
+        var consultant: (any OpinionConsultant)?
+        if config.bool("llm.enabled") && !config.objects("llm.providers").isEmpty {
+            let service = OpinionService(configuration: ModelConsultant.configuration(config), database: database.writer,
+                                         http: URLSessionHTTPClient(defaultTimeout: 120), environment: environment)
+            consultant = ModelConsultant(service: service, timeframe: config.string("market.timeframe"))
+        }
+        return Venues(market: market, broker: paper, consultant: consultant)
     }
 }

@@ -7,6 +7,7 @@ public enum StateMigrations {
         var migrator = DatabaseMigrator()
         CoreMigrations.register(in: &migrator)
         NotificationMigrations.register(in: &migrator)
+        LLMMigrations.register(in: &migrator)
         return migrator
     }
 }

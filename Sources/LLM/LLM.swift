@@ -1,1 +1,0 @@
-// LLM module: see Package.swift for its role.
