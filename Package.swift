@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "VenueTests", dependencies: [
             "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "Settings", "TestSupport",
         ]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "Storage", "Settings", "TestSupport"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "TradingDomain"]),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "HTTPTransport", "TestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Strategy", "TradingDomain", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),

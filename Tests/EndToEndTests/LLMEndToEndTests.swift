@@ -61,25 +61,25 @@ final class FakeModels: @unchecked Sendable {
 
 @Suite("LLM opinions, end to end", .enabled(if: Harness.available, "the tradejob binary is not built: run `swift build` before `swift test`"))
 struct LLMEndToEndTests {
-    func config(_ url: URL, models: [String], extra: String = "", minConfidence: Double = 0.6, llmWeight: Double = 0.2) -> String {
+    func config(_ url: URL, models: [String], extra: String = "", minConfidence: Double = 0.6, llmWeight: Double = 0.2, band: Double = 1.0) -> String {
         let providers = models.map { #"{"name": "\#($0)", "base_url": "\#(url.absoluteString)", "model": "\#($0)", "timeout_seconds": \#($0 == "slow" ? "0.5" : "10"), "api_key_env": "TJ_TEST_LLM_KEY"}"# }
-        return #"{"strategy": {"min_confidence": \#(minConfidence), "weights": {"llm": \#(llmWeight)}}, "llm": {"enabled": true, "consult_band": 1.0, "providers": [\#(providers.joined(separator: ", "))]\#(extra)}}"#
+        return #"{"strategy": {"min_confidence": \#(minConfidence), "weights": {"llm": \#(llmWeight)}}, "llm": {"enabled": true, "consult_band": \#(band), "providers": [\#(providers.joined(separator: ", "))]\#(extra)}}"#
     }
 
     @Test func aCycleAlwaysCompletesAndTheAuditTrailIsComplete() throws {
         let fake = FakeModels()
         let url = try fake.start()
         defer { fake.stop() }
-        let h = try Harness(config: config(url, models: ["buyer", "seller", "refuser", "truncated", "garbage", "broken", "slow"],
+        let h = try Harness(config: config(url, models: ["buyer", "seller", "refuser", "truncated", "garbage", "broken", "limited", "slow"],
                                            extra: #", "max_calls_per_run": 100, "breaker_failures": 100"#))
         defer { h.remove() }
         let r = try h.run(["run", "--now", "2024-03-01T00:00:15Z"], environment: ["TJ_TEST_LLM_KEY": "sk-test-secret"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(!r.stderr.contains("sk-test-secret"))
-        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls") == "56")  // 8 symbols × 7 models
+        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls") == "64")  // 8 symbols × 8 models
         let debugCalls = try h.sqlite("SELECT symbol, provider, status, problem FROM llm_calls") + (try h.sqlite("SELECT symbol, outcome FROM llm_opinions")) + r.stderr
         #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE status = 'valid'") == "16", "\(debugCalls)")
-        for problem in ["refused", "finish_reason length", "malformed response", "HTTP 500", "no reply"] {
+        for problem in ["refused", "finish_reason length", "malformed response", "HTTP 500", "HTTP 429", "no reply"] {
             #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE problem LIKE '%\(problem)%'") != "0", "\(problem)")
         }
         #expect(try h.sqlite("SELECT COUNT(*) FROM llm_opinions") == "8")
@@ -143,5 +143,44 @@ struct LLMEndToEndTests {
         // The next UTC day has a fresh budget.
         #expect(try h.run(["run", "--now", "2024-03-02T00:00:15Z"]).code == 0)
         #expect(fake.total > first)
+    }
+
+    @Test func structuredOutputOrPlainJSONPerProvider() throws {
+        let fake = FakeModels()
+        let url = try fake.start()
+        defer { fake.stop() }
+        let h = try Harness(config: #"{"market": {"symbols": ["BTCUSDT"]}, "llm": {"enabled": true, "consult_band": 1.0, "providers": [{"name": "a", "base_url": "\#(url.absoluteString)", "model": "buyer"}, {"name": "b", "base_url": "\#(url.absoluteString)", "model": "seller", "structured_output": false}]}}"#)
+        defer { h.remove() }
+        #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"], environment: ["TJ_TEST_LLM_KEY": "k"]).code == 0)
+        let bodies = fake.server?.requests.map { (try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any]) ?? [:] } ?? []
+        let structured = try #require(bodies.first { $0["model"] as? String == "buyer" })
+        let format = structured["response_format"] as? [String: Any]
+        #expect(format?["type"] as? String == "json_schema")
+        #expect((format?["json_schema"] as? [String: Any])?["strict"] as? Bool == true)
+        let plain = try #require(bodies.first { $0["model"] as? String == "seller" })
+        #expect(plain["response_format"] == nil)
+    }
+
+    @Test func aStrongSellOpinionVetoesEntries() throws {
+        let fake = FakeModels()
+        let url = try fake.start()
+        defer { fake.stop() }
+        // llm weight 0: the opinion does not move the score, only the veto applies (seller answers sell 0.9 ≥ 0.7).
+        let h = try Harness(config: config(url, models: ["seller"], minConfidence: 0.3, llmWeight: 0))
+        defer { h.remove() }
+        #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
+        #expect(try h.sqlite("SELECT COUNT(*) FROM orders") == "0")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'decision' AND message LIKE '%vetoed%'") != "0")
+    }
+
+    @Test func onlySymbolsNearTheThresholdAreSent() throws {
+        let fake = FakeModels()
+        let url = try fake.start()
+        defer { fake.stop() }
+        let h = try Harness(config: config(url, models: ["buyer"], band: 0.0))
+        defer { h.remove() }
+        #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
+        #expect(fake.total == 0)
+        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls") == "0")
     }
 }
