@@ -106,7 +106,7 @@ public struct BacktestRunner: Sendable {
                 guard let entry = fills.first(where: { $0.side == .buy }), let exit = fills.last(where: { $0.side == .sell }) else { continue }
                 let series = bars[p.symbol] ?? []
                 func bar(_ t: Int64) -> Int {
-                    let i = ReplayMarketIndex.lowerBound(series, t + 1) - 1
+                    let i = ReplayMarket.lowerBound(series, t + 1) - 1
                     return max(0, i)
                 }
                 let size = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
@@ -118,16 +118,5 @@ public struct BacktestRunner: Sendable {
             return BacktestResult(trades: trades, equity: try EquityHistory.all(db), runsPerInterval: try Runs.countByInterval(db),
                                   cycles: cycles, cyclesInMarket: inMarket, startingCash: startingCash)
         }
-    }
-}
-
-enum ReplayMarketIndex {
-    static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int {
-        var lo = 0, hi = candles.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if candles[mid].openTime < t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
     }
 }

@@ -33,8 +33,8 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
         return loaded
     }
 
-    /// Index of the first candle whose open time is ≥ `t`.
-    static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int {
+    /// Index of the first candle whose open time is ≥ `t` (binary search; candles oldest first).
+    public static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int {
         var lo = 0, hi = candles.count
         while lo < hi {
             let mid = (lo + hi) / 2

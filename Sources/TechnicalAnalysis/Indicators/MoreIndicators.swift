@@ -62,11 +62,7 @@ extension Indicators {
         var fast = [Double](repeating: .nan, count: n)
         guard fastK >= 1, n >= fastK else { return (fast, fast) }
         for i in (fastK - 1)..<n {
-            var hh = -Double.infinity, ll = Double.infinity
-            for j in (i - fastK + 1)...i {
-                if high[j] > hh { hh = high[j] }
-                if low[j] < ll { ll = low[j] }
-            }
+            let (hh, ll) = extremes(high: high, low: low, from: i - fastK + 1, through: i)
             let range = hh - ll
             fast[i] = range != 0 ? (close[i] - ll) / range * 100 : 0
         }
@@ -82,6 +78,16 @@ extension Indicators {
         guard let first = x.firstIndex(where: { !$0.isNaN }) else { return x }
         let tail = sma(Array(x[first...]), period: period)
         return [Double](repeating: .nan, count: first) + tail
+    }
+
+    /// Highest high and lowest low of bars `from...through`.
+    @inline(__always) static func extremes(high: [Double], low: [Double], from: Int, through: Int) -> (high: Double, low: Double) {
+        var hh = -Double.infinity, ll = Double.infinity
+        for j in from...through {
+            if high[j] > hh { hh = high[j] }
+            if low[j] < ll { ll = low[j] }
+        }
+        return (hh, ll)
     }
 
     /// Commodity Channel Index: (typical price − its SMA) / (0.015 × mean absolute deviation); 0 when the deviation is 0.
@@ -109,11 +115,7 @@ extension Indicators {
         var out = [Double](repeating: .nan, count: n)
         guard period >= 1, n >= period else { return out }
         for i in (period - 1)..<n {
-            var hh = -Double.infinity, ll = Double.infinity
-            for j in (i - period + 1)...i {
-                if high[j] > hh { hh = high[j] }
-                if low[j] < ll { ll = low[j] }
-            }
+            let (hh, ll) = extremes(high: high, low: low, from: i - period + 1, through: i)
             let range = hh - ll
             out[i] = range != 0 ? -100 * ((hh - close[i]) / range) : 0
         }
