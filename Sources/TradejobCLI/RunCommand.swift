@@ -88,17 +88,19 @@ struct RunCommand: AsyncParsableCommand {
             await notifier.deliver(now: nowMs, logger: logger)
             throw error
         }
+        var runLogger = logger
+        runLogger[metadataKey: "run_id"] = "\(report.runID)"
         do {
             let text = try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, database: database,
-                                            wallStart: wallStart, logger: logger)
+                                            wallStart: wallStart, logger: runLogger)
             let gateway = config.string("metrics.pushgateway_url")
             if !gateway.isEmpty, let problem = await Pushgateway.push(text, to: gateway, http: http) {
-                logger.warning("metrics not pushed to the Pushgateway", metadata: ["error": "\(problem)"])
+                runLogger.warning("metrics not pushed to the Pushgateway", metadata: ["error": "\(problem)"])
             }
         } catch {
-            logger.error("metrics not written", metadata: ["error": "\(error)"])
+            runLogger.error("metrics not written", metadata: ["error": "\(error)"])
         }
-        await notifier.deliver(now: nowMs, logger: logger)
+        await notifier.deliver(now: nowMs, logger: runLogger)
         print(report.summary)
         switch report.outcome {
         case .ok: return
