@@ -4,7 +4,7 @@ import Foundation
 /// when it reaches the named point, so end-to-end tests can prove that the next run finishes the work.
 /// Points: `after-emergency-order` (after the first emergency-closure order), `after-write-ahead` (after an
 /// order is committed as PENDING_SUBMIT, before it is sent), `after-submit` (after the venue answered,
-/// before the answer is recorded). `sigterm-after-analysis` sends the process a real SIGTERM after the
+/// before the answer is recorded). `sigterm-after-analysis` (`sigint-after-analysis`) sends the process a real SIGTERM (SIGINT) after the
 /// analysis and waits for the handler, to test the interrupted path. Unset in production.
 enum Failpoint {
     static let active: String? = ProcessInfo.processInfo.environment["TRADEJOB_FAILPOINT"]

@@ -126,8 +126,8 @@ public final class TradingCycle: @unchecked Sendable {
             t = DispatchTime.now().uptimeNanoseconds
             let results = await analyseAll(runID: runID, now: now, log: log)
             phaseEnd("analyse", t)
-            if Failpoint.active == "sigterm-after-analysis" {
-                kill(getpid(), SIGTERM)
+            if let point = Failpoint.active, point == "sigterm-after-analysis" || point == "sigint-after-analysis" {
+                kill(getpid(), point == "sigint-after-analysis" ? SIGINT : SIGTERM)
                 interrupt.waitUntilRaised()
             }
             var failed: [String: String] = [:]

@@ -116,6 +116,9 @@ struct CycleEndToEndTests {
         #expect(status["state"] as? String == "STOPPING")
         // The next run proceeds normally.
         #expect(try h.run(["run", "--now", "2024-03-01T00:15:15Z"]).code == 0)
+        // SIGINT (Ctrl-C) exits 130.
+        let interrupted = try h.run(["run", "--now", "2024-03-01T00:30:15Z"], environment: ["TRADEJOB_FAILPOINT": "sigint-after-analysis"])
+        #expect(interrupted.code == 130)
     }
 
     /// Runs stepping through two simulated days, each at the time the previous run chose.

@@ -183,4 +183,17 @@ struct LLMEndToEndTests {
         #expect(fake.total == 0)
         #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls") == "0")
     }
+
+    @Test func theDailyMoneyBudgetStopsRequests() throws {
+        let fake = FakeModels()
+        let url = try fake.start()
+        defer { fake.stop() }
+        // 120 prompt tokens at 10 per 1k = 1.2 per answer; the day allows 1: one call, then none.
+        let h = try Harness(config: #"{"llm": {"enabled": true, "consult_band": 1.0, "max_tokens_per_day": 0, "max_cost_per_day": "1", "cache_ttl_seconds": 0, "providers": [{"name": "a", "base_url": "\#(url.absoluteString)", "model": "buyer", "price_per_1k_input": "10"}]}}"#)
+        defer { h.remove() }
+        #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
+        #expect(fake.total == 1)
+        #expect(try h.sqlite("SELECT cost FROM llm_calls WHERE from_cache = 0") == "1.2")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'llm_budget_exhausted'") != "0")
+    }
 }

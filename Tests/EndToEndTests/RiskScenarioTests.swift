@@ -227,4 +227,21 @@ struct RiskScenarioTests {
         // Exactly one closing order filled per position.
         #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE purpose = 'EMERGENCY_CLOSE' AND status = 'FILLED'") == "2")
     }
+
+    @Test func withoutAutoResumeSafeModeHoldsUntilCleared() throws {
+        var s = Script()
+        s.uptrend(200, from: 100)
+        let h = try harness(symbols: ["AAAUSDT"], scripts: [s], extra: ["safe_mode": ["cooldown_minutes": 60, "auto_resume": false]])
+        defer { h.remove() }
+        #expect(try h.run(["safe-mode", "enter", "--reason", "hold", "--for", "30m", "--now", Script.after(bar: 129)]).code == 0)
+        #expect(try h.run(["run", "--now", Script.after(bar: 130)]).code == 0)
+        // Long after `until`: still in safe mode, nothing opened.
+        #expect(try h.run(["run", "--now", Script.after(bar: 160)]).code == 0)
+        #expect(FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"))
+        #expect(try activePositions(h) == 0)
+        #expect(try h.json(try h.run(["safe-mode", "status", "--json"]).stdout)["cooldown_over"] as? Bool == true)
+        #expect(try h.run(["safe-mode", "clear", "--now", Script.after(bar: 161)]).code == 0)
+        #expect(try h.run(["run", "--now", Script.after(bar: 162)]).code == 0)
+        #expect(try activePositions(h) == 1)
+    }
 }
