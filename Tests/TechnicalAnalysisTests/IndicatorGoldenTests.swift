@@ -41,13 +41,14 @@ struct GoldenFile {
 
 @Suite("Indicators against TA-Lib on real SPY data")
 struct IndicatorGoldenTests {
-    static var spy: (series: OHLCVSeries, golden: GoldenFile)? {
+    /// Read once per test process.
+    static let spy: (series: OHLCVSeries, golden: GoldenFile)? = {
         guard let shared = TestData.shared,
               let text = try? String(contentsOf: shared.appendingPathComponent("data/SPY_1d.csv"), encoding: .utf8),
               let series = try? OHLCVCSV.parse(text),
               let golden = try? GoldenFile(path: shared.appendingPathComponent("reference/talib/SPY_1d.golden.csv").path) else { return nil }
         return (series, golden)
-    }
+    }()
 
     @Test(.enabled(if: spy != nil, "../shared (SPY data and TA-Lib golden file) is absent: skipped"))
     func everyIndicatorMatchesTALib() throws {

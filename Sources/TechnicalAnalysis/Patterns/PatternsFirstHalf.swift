@@ -47,7 +47,10 @@ extension CandlestickPatterns {
     }
 
     static func cdlclosingmarubozu(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyLong, .shadowVeryShort]) { b, i, a in
+            b.realBody(i) > a[0] && ((b.color(i) == 1 && b.upperShadow(i) < a[1]) || (b.color(i) == -1 && b.lowerShadow(i) < a[1]))
+                ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlconcealbabyswall(_ bars: PatternBars, into out: inout [Int32]) {
@@ -63,7 +66,7 @@ extension CandlestickPatterns {
     }
 
     static func cdldoji(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyDoji]) { b, i, a in b.realBody(i) <= a[0] ? 100 : 0 }
     }
 
     static func cdldojistar(_ bars: PatternBars, into out: inout [Int32]) {
@@ -71,7 +74,9 @@ extension CandlestickPatterns {
     }
 
     static func cdldragonflydoji(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyDoji, .shadowVeryShort]) { b, i, a in
+            b.realBody(i) <= a[0] && b.upperShadow(i) < a[1] && b.lowerShadow(i) > a[1] ? 100 : 0
+        }
     }
 
     static func cdlengulfing(_ bars: PatternBars, into out: inout [Int32]) {
@@ -91,7 +96,9 @@ extension CandlestickPatterns {
     }
 
     static func cdlgravestonedoji(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyDoji, .shadowVeryShort]) { b, i, a in
+            b.realBody(i) <= a[0] && b.lowerShadow(i) < a[1] && b.upperShadow(i) > a[1] ? 100 : 0
+        }
     }
 
     static func cdlhammer(_ bars: PatternBars, into out: inout [Int32]) {
@@ -111,7 +118,9 @@ extension CandlestickPatterns {
     }
 
     static func cdlhighwave(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyShort, .shadowVeryLong]) { b, i, a in
+            b.realBody(i) < a[0] && b.upperShadow(i) > a[1] && b.lowerShadow(i) > a[1] ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlhikkake(_ bars: PatternBars, into out: inout [Int32]) {

@@ -27,15 +27,21 @@ extension CandlestickPatterns {
     }
 
     static func cdllongleggeddoji(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyDoji, .shadowLong]) { b, i, a in
+            b.realBody(i) <= a[0] && (b.lowerShadow(i) > a[1] || b.upperShadow(i) > a[1]) ? 100 : 0
+        }
     }
 
     static func cdllongline(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyLong, .shadowShort]) { b, i, a in
+            b.realBody(i) > a[0] && b.upperShadow(i) < a[1] && b.lowerShadow(i) < a[1] ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlmarubozu(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyLong, .shadowVeryShort]) { b, i, a in
+            b.realBody(i) > a[0] && b.upperShadow(i) < a[1] && b.lowerShadow(i) < a[1] ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlmatchinglow(_ bars: PatternBars, into out: inout [Int32]) {
@@ -63,7 +69,11 @@ extension CandlestickPatterns {
     }
 
     static func cdlrickshawman(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyDoji, .shadowLong, .near]) { b, i, a in
+            let middle = b.low[i] + b.highLowRange(i) / 2
+            return b.realBody(i) <= a[0] && b.lowerShadow(i) > a[1] && b.upperShadow(i) > a[1]
+                && b.bodyBottom(i) <= middle + a[2] && b.bodyTop(i) >= middle - a[2] ? 100 : 0
+        }
     }
 
     static func cdlrisefall3methods(_ bars: PatternBars, into out: inout [Int32]) {
@@ -79,11 +89,15 @@ extension CandlestickPatterns {
     }
 
     static func cdlshortline(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyShort, .shadowShort]) { b, i, a in
+            b.realBody(i) < a[0] && b.upperShadow(i) < a[1] && b.lowerShadow(i) < a[1] ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlspinningtop(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyShort]) { b, i, a in
+            b.realBody(i) < a[0] && b.upperShadow(i) > b.realBody(i) && b.lowerShadow(i) > b.realBody(i) ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlstalledpattern(_ bars: PatternBars, into out: inout [Int32]) {
