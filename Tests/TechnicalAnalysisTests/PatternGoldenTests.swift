@@ -6,7 +6,9 @@ import Testing
 struct PatternGoldenTests {
     /// The patterns implemented so far (the others still give 0 on every bar).
     static let implemented: [CandlestickPattern] = [.cdldoji, .cdldragonflydoji, .cdlgravestonedoji, .cdllongleggeddoji, .cdlrickshawman,
-                                                    .cdlmarubozu, .cdlclosingmarubozu, .cdlspinningtop, .cdllongline, .cdlshortline, .cdlhighwave]
+                                                    .cdlmarubozu, .cdlclosingmarubozu, .cdlspinningtop, .cdllongline, .cdlshortline, .cdlhighwave,
+                                                    .cdlengulfing, .cdlharami, .cdlharamicross, .cdlhammer, .cdlhangingman, .cdlinvertedhammer,
+                                                    .cdlshootingstar, .cdltakuri]
 
     @Test(.enabled(if: IndicatorGoldenTests.spy != nil, "../shared (SPY data and TA-Lib golden file) is absent: skipped"), arguments: implemented)
     func matchesTALibOnEveryBar(pattern: CandlestickPattern) throws {

@@ -80,7 +80,14 @@ extension CandlestickPatterns {
     }
 
     static func cdlengulfing(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 2, []) { b, i, _ in
+            let white = b.color(i) == 1 && b.color(i - 1) == -1
+                && ((b.close[i] >= b.open[i - 1] && b.open[i] < b.close[i - 1]) || (b.close[i] > b.open[i - 1] && b.open[i] <= b.close[i - 1]))
+            let black = b.color(i) == -1 && b.color(i - 1) == 1
+                && ((b.open[i] >= b.close[i - 1] && b.close[i] < b.open[i - 1]) || (b.open[i] > b.close[i - 1] && b.close[i] <= b.open[i - 1]))
+            guard white || black else { return 0 }
+            return Int32(b.color(i) * (b.open[i] != b.close[i - 1] && b.close[i] != b.open[i - 1] ? 100 : 80))
+        }
     }
 
     static func cdleveningdojistar(_ bars: PatternBars, into out: inout [Int32]) {
@@ -102,19 +109,27 @@ extension CandlestickPatterns {
     }
 
     static func cdlhammer(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyShort, 0), (.shadowLong, 0), (.shadowVeryShort, 0), (.near, 1)]) { b, i, a in
+            b.realBody(i) < a[0] && b.lowerShadow(i) > a[1] && b.upperShadow(i) < a[2] && b.bodyBottom(i) <= b.low[i - 1] + a[3] ? 100 : 0
+        }
     }
 
     static func cdlhangingman(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyShort, 0), (.shadowLong, 0), (.shadowVeryShort, 0), (.near, 1)]) { b, i, a in
+            b.realBody(i) < a[0] && b.lowerShadow(i) > a[1] && b.upperShadow(i) < a[2] && b.bodyBottom(i) >= b.high[i - 1] - a[3] ? -100 : 0
+        }
     }
 
     static func cdlharami(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyLong, 1), (.bodyShort, 0)]) { b, i, a in
+            harami(b, i, longBody: a[0], smallBody: a[1])
+        }
     }
 
     static func cdlharamicross(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyLong, 1), (.bodyDoji, 0)]) { b, i, a in
+            harami(b, i, longBody: a[0], smallBody: a[1])
+        }
     }
 
     static func cdlhighwave(_ bars: PatternBars, into out: inout [Int32]) {
@@ -135,4 +150,12 @@ extension CandlestickPatterns {
         // TODO: not implemented yet
     }
 
+
+    /// A long candle whose body contains the next, small one: ±100 strictly inside, ±80 when a body edge is shared.
+    static func harami(_ b: PatternBars, _ i: Int, longBody: Double, smallBody: Double) -> Int32 {
+        guard b.realBody(i - 1) > longBody, b.realBody(i) <= smallBody else { return 0 }
+        if b.bodyTop(i) < b.bodyTop(i - 1) && b.bodyBottom(i) > b.bodyBottom(i - 1) { return Int32(-b.color(i - 1) * 100) }
+        if b.bodyTop(i) <= b.bodyTop(i - 1) && b.bodyBottom(i) >= b.bodyBottom(i - 1) { return Int32(-b.color(i - 1) * 80) }
+        return 0
+    }
 }

@@ -11,7 +11,9 @@ extension CandlestickPatterns {
     }
 
     static func cdlinvertedhammer(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyShort, 0), (.shadowLong, 0), (.shadowVeryShort, 0)]) { b, i, a in
+            b.realBody(i) < a[0] && b.upperShadow(i) > a[1] && b.lowerShadow(i) < a[2] && b.realBodyGapDown(i, i - 1) ? 100 : 0
+        }
     }
 
     static func cdlkicking(_ bars: PatternBars, into out: inout [Int32]) {
@@ -85,7 +87,9 @@ extension CandlestickPatterns {
     }
 
     static func cdlshootingstar(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyShort, 0), (.shadowLong, 0), (.shadowVeryShort, 0)]) { b, i, a in
+            b.realBody(i) < a[0] && b.upperShadow(i) > a[1] && b.lowerShadow(i) < a[2] && b.realBodyGapUp(i, i - 1) ? -100 : 0
+        }
     }
 
     static func cdlshortline(_ bars: PatternBars, into out: inout [Int32]) {
@@ -109,7 +113,9 @@ extension CandlestickPatterns {
     }
 
     static func cdltakuri(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        singleCandle(bars, &out, [.bodyDoji, .shadowVeryShort, .shadowVeryLong]) { b, i, a in
+            b.realBody(i) <= a[0] && b.upperShadow(i) < a[1] && b.lowerShadow(i) > a[2] ? 100 : 0
+        }
     }
 
     static func cdltasukigap(_ bars: PatternBars, into out: inout [Int32]) {

@@ -13,4 +13,17 @@ extension CandlestickPatterns {
             for k in totals.indices { totals[k].advance(bars, i) }
         }
     }
+
+    /// Runs a rule over every bar from `lookback` on; each setting is averaged for the candle `offset` bars back.
+    static func candles(_ bars: PatternBars, _ out: inout [Int32], lookback: Int, _ settings: [(CandleSetting, Int)],
+                        _ rule: (PatternBars, Int, [Double]) -> Int32) {
+        guard bars.count > lookback else { return }
+        var totals = settings.map { RunningCandleAverage($0.0, bars: bars, start: lookback, offset: $0.1) }
+        var averages = [Double](repeating: 0, count: settings.count)
+        for i in lookback..<bars.count {
+            for k in totals.indices { averages[k] = totals[k].average(bars, i) }
+            out[i] = rule(bars, i, averages)
+            for k in totals.indices { totals[k].advance(bars, i) }
+        }
+    }
 }
