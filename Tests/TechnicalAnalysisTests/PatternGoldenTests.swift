@@ -8,7 +8,8 @@ struct PatternGoldenTests {
     static let implemented: [CandlestickPattern] = [.cdldoji, .cdldragonflydoji, .cdlgravestonedoji, .cdllongleggeddoji, .cdlrickshawman,
                                                     .cdlmarubozu, .cdlclosingmarubozu, .cdlspinningtop, .cdllongline, .cdlshortline, .cdlhighwave,
                                                     .cdlengulfing, .cdlharami, .cdlharamicross, .cdlhammer, .cdlhangingman, .cdlinvertedhammer,
-                                                    .cdlshootingstar, .cdltakuri]
+                                                    .cdlshootingstar, .cdltakuri, .cdlbelthold, .cdldojistar, .cdlcounterattack, .cdldarkcloudcover,
+                                                    .cdlpiercing, .cdlhomingpigeon, .cdlmatchinglow]
 
     @Test(.enabled(if: IndicatorGoldenTests.spy != nil, "../shared (SPY data and TA-Lib golden file) is absent: skipped"), arguments: implemented)
     func matchesTALibOnEveryBar(pattern: CandlestickPattern) throws {

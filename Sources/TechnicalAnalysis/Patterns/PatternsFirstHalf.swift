@@ -39,7 +39,10 @@ extension CandlestickPatterns {
     }
 
     static func cdlbelthold(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 10, [(.bodyLong, 0), (.shadowVeryShort, 0)]) { b, i, a in
+            b.realBody(i) > a[0] && ((b.color(i) == 1 && b.lowerShadow(i) < a[1]) || (b.color(i) == -1 && b.upperShadow(i) < a[1]))
+                ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlbreakaway(_ bars: PatternBars, into out: inout [Int32]) {
@@ -58,11 +61,17 @@ extension CandlestickPatterns {
     }
 
     static func cdlcounterattack(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.equal, 1), (.bodyLong, 1), (.bodyLong, 0)]) { b, i, a in
+            b.color(i - 1) == -b.color(i) && b.realBody(i - 1) > a[1] && b.realBody(i) > a[2]
+                && b.close[i] <= b.close[i - 1] + a[0] && b.close[i] >= b.close[i - 1] - a[0] ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdldarkcloudcover(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyLong, 1)]) { b, i, a in
+            b.color(i - 1) == 1 && b.realBody(i - 1) > a[0] && b.color(i) == -1 && b.open[i] > b.high[i - 1]
+                && b.close[i] > b.open[i - 1] && b.close[i] < b.close[i - 1] - b.realBody(i - 1) * 0.5 ? -100 : 0
+        }
     }
 
     static func cdldoji(_ bars: PatternBars, into out: inout [Int32]) {
@@ -70,7 +79,11 @@ extension CandlestickPatterns {
     }
 
     static func cdldojistar(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyLong, 1), (.bodyDoji, 0)]) { b, i, a in
+            b.realBody(i - 1) > a[0] && b.realBody(i) <= a[1]
+                && ((b.color(i - 1) == 1 && b.realBodyGapUp(i, i - 1)) || (b.color(i - 1) == -1 && b.realBodyGapDown(i, i - 1)))
+                ? Int32(-b.color(i - 1) * 100) : 0
+        }
     }
 
     static func cdldragonflydoji(_ bars: PatternBars, into out: inout [Int32]) {
@@ -147,7 +160,10 @@ extension CandlestickPatterns {
     }
 
     static func cdlhomingpigeon(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyLong, 1), (.bodyShort, 0)]) { b, i, a in
+            b.color(i - 1) == -1 && b.color(i) == -1 && b.realBody(i - 1) > a[0] && b.realBody(i) <= a[1]
+                && b.open[i] < b.open[i - 1] && b.close[i] > b.close[i - 1] ? 100 : 0
+        }
     }
 
 

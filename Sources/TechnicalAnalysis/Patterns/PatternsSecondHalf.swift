@@ -47,7 +47,9 @@ extension CandlestickPatterns {
     }
 
     static func cdlmatchinglow(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 6, [(.equal, 1)]) { b, i, a in
+            b.color(i - 1) == -1 && b.color(i) == -1 && b.close[i] <= b.close[i - 1] + a[0] && b.close[i] >= b.close[i - 1] - a[0] ? 100 : 0
+        }
     }
 
     static func cdlmathold(_ bars: PatternBars, into out: inout [Int32]) {
@@ -67,7 +69,10 @@ extension CandlestickPatterns {
     }
 
     static func cdlpiercing(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.bodyLong, 1), (.bodyLong, 0)]) { b, i, a in
+            b.color(i - 1) == -1 && b.realBody(i - 1) > a[0] && b.color(i) == 1 && b.realBody(i) > a[1] && b.open[i] < b.low[i - 1]
+                && b.close[i] < b.open[i - 1] && b.close[i] > b.close[i - 1] + b.realBody(i - 1) * 0.5 ? 100 : 0
+        }
     }
 
     static func cdlrickshawman(_ bars: PatternBars, into out: inout [Int32]) {
