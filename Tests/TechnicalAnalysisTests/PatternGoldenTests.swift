@@ -9,7 +9,8 @@ struct PatternGoldenTests {
                                                     .cdlmarubozu, .cdlclosingmarubozu, .cdlspinningtop, .cdllongline, .cdlshortline, .cdlhighwave,
                                                     .cdlengulfing, .cdlharami, .cdlharamicross, .cdlhammer, .cdlhangingman, .cdlinvertedhammer,
                                                     .cdlshootingstar, .cdltakuri, .cdlbelthold, .cdldojistar, .cdlcounterattack, .cdldarkcloudcover,
-                                                    .cdlpiercing, .cdlhomingpigeon, .cdlmatchinglow]
+                                                    .cdlpiercing, .cdlhomingpigeon, .cdlmatchinglow, .cdl3outside, .cdl3inside, .cdlmorningstar,
+                                                    .cdleveningstar, .cdlmorningdojistar, .cdleveningdojistar, .cdl3blackcrows]
 
     @Test(.enabled(if: IndicatorGoldenTests.spy != nil, "../shared (SPY data and TA-Lib golden file) is absent: skipped"), arguments: implemented)
     func matchesTALibOnEveryBar(pattern: CandlestickPattern) throws {

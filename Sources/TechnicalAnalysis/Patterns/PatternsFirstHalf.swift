@@ -7,11 +7,20 @@ extension CandlestickPatterns {
     }
 
     static func cdl3blackcrows(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 13, [(.shadowVeryShort, 2), (.shadowVeryShort, 1), (.shadowVeryShort, 0)]) { b, i, a in
+            b.color(i - 3) == 1 && b.color(i - 2) == -1 && b.lowerShadow(i - 2) < a[0] && b.color(i - 1) == -1 && b.lowerShadow(i - 1) < a[1]
+                && b.color(i) == -1 && b.lowerShadow(i) < a[2] && b.open[i - 1] < b.open[i - 2] && b.open[i - 1] > b.close[i - 2]
+                && b.open[i] < b.open[i - 1] && b.open[i] > b.close[i - 1] && b.high[i - 3] > b.close[i - 2]
+                && b.close[i - 2] > b.close[i - 1] && b.close[i - 1] > b.close[i] ? -100 : 0
+        }
     }
 
     static func cdl3inside(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.bodyLong, 2), (.bodyShort, 1)]) { b, i, a in
+            b.realBody(i - 2) > a[0] && b.realBody(i - 1) <= a[1] && b.bodyTop(i - 1) < b.bodyTop(i - 2) && b.bodyBottom(i - 1) > b.bodyBottom(i - 2)
+                && ((b.color(i - 2) == 1 && b.color(i) == -1 && b.close[i] < b.open[i - 2]) || (b.color(i - 2) == -1 && b.color(i) == 1 && b.close[i] > b.open[i - 2]))
+                ? Int32(-b.color(i - 2) * 100) : 0
+        }
     }
 
     static func cdl3linestrike(_ bars: PatternBars, into out: inout [Int32]) {
@@ -19,7 +28,15 @@ extension CandlestickPatterns {
     }
 
     static func cdl3outside(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 3, []) { b, i, _ in
+            if b.color(i - 1) == 1 && b.color(i - 2) == -1 && b.close[i - 1] > b.open[i - 2] && b.open[i - 1] < b.close[i - 2] && b.close[i] > b.close[i - 1] {
+                return 100
+            }
+            if b.color(i - 1) == -1 && b.color(i - 2) == 1 && b.open[i - 1] > b.close[i - 2] && b.close[i - 1] < b.open[i - 2] && b.close[i] < b.close[i - 1] {
+                return -100
+            }
+            return 0
+        }
     }
 
     static func cdl3starsinsouth(_ bars: PatternBars, into out: inout [Int32]) {
@@ -104,11 +121,17 @@ extension CandlestickPatterns {
     }
 
     static func cdleveningdojistar(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.bodyLong, 2), (.bodyDoji, 1), (.bodyShort, 0)]) { b, i, a in
+            b.realBody(i - 2) > a[0] && b.color(i - 2) == 1 && b.realBody(i - 1) <= a[1] && b.realBodyGapUp(i - 1, i - 2)
+                && b.realBody(i) > a[2] && b.color(i) == -1 && b.close[i] < b.close[i - 2] - b.realBody(i - 2) * 0.3 ? -100 : 0
+        }
     }
 
     static func cdleveningstar(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.bodyLong, 2), (.bodyShort, 1), (.bodyShort, 0)]) { b, i, a in
+            b.realBody(i - 2) > a[0] && b.color(i - 2) == 1 && b.realBody(i - 1) <= a[1] && b.realBodyGapUp(i - 1, i - 2)
+                && b.realBody(i) > a[2] && b.color(i) == -1 && b.close[i] < b.close[i - 2] - b.realBody(i - 2) * 0.3 ? -100 : 0
+        }
     }
 
     static func cdlgapsidesidewhite(_ bars: PatternBars, into out: inout [Int32]) {

@@ -57,11 +57,17 @@ extension CandlestickPatterns {
     }
 
     static func cdlmorningdojistar(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.bodyLong, 2), (.bodyDoji, 1), (.bodyShort, 0)]) { b, i, a in
+            b.realBody(i - 2) > a[0] && b.color(i - 2) == -1 && b.realBody(i - 1) <= a[1] && b.realBodyGapDown(i - 1, i - 2)
+                && b.realBody(i) > a[2] && b.color(i) == 1 && b.close[i] > b.close[i - 2] + b.realBody(i - 2) * 0.3 ? 100 : 0
+        }
     }
 
     static func cdlmorningstar(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.bodyLong, 2), (.bodyShort, 1), (.bodyShort, 0)]) { b, i, a in
+            b.realBody(i - 2) > a[0] && b.color(i - 2) == -1 && b.realBody(i - 1) <= a[1] && b.realBodyGapDown(i - 1, i - 2)
+                && b.realBody(i) > a[2] && b.color(i) == 1 && b.close[i] > b.close[i - 2] + b.realBody(i - 2) * 0.3 ? 100 : 0
+        }
     }
 
     static func cdlonneck(_ bars: PatternBars, into out: inout [Int32]) {
