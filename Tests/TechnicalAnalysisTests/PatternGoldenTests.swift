@@ -10,7 +10,9 @@ struct PatternGoldenTests {
                                                     .cdlengulfing, .cdlharami, .cdlharamicross, .cdlhammer, .cdlhangingman, .cdlinvertedhammer,
                                                     .cdlshootingstar, .cdltakuri, .cdlbelthold, .cdldojistar, .cdlcounterattack, .cdldarkcloudcover,
                                                     .cdlpiercing, .cdlhomingpigeon, .cdlmatchinglow, .cdl3outside, .cdl3inside, .cdlmorningstar,
-                                                    .cdleveningstar, .cdlmorningdojistar, .cdleveningdojistar, .cdl3blackcrows]
+                                                    .cdleveningstar, .cdlmorningdojistar, .cdleveningdojistar, .cdl3blackcrows, .cdl2crows,
+                                                    .cdlupsidegap2crows, .cdlinneck, .cdlonneck, .cdlthrusting, .cdlseparatinglines, .cdltasukigap,
+                                                    .cdlgapsidesidewhite, .cdlsticksandwich, .cdlidentical3crows]
 
     @Test(.enabled(if: IndicatorGoldenTests.spy != nil, "../shared (SPY data and TA-Lib golden file) is absent: skipped"), arguments: implemented)
     func matchesTALibOnEveryBar(pattern: CandlestickPattern) throws {

@@ -3,7 +3,10 @@
 
 extension CandlestickPatterns {
     static func cdl2crows(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.bodyLong, 2)]) { b, i, a in
+            b.color(i - 2) == 1 && b.realBody(i - 2) > a[0] && b.color(i - 1) == -1 && b.realBodyGapUp(i - 1, i - 2) && b.color(i) == -1
+                && b.open[i] < b.open[i - 1] && b.open[i] > b.close[i - 1] && b.close[i] > b.open[i - 2] && b.close[i] < b.close[i - 2] ? -100 : 0
+        }
     }
 
     static func cdl3blackcrows(_ bars: PatternBars, into out: inout [Int32]) {
@@ -135,7 +138,13 @@ extension CandlestickPatterns {
     }
 
     static func cdlgapsidesidewhite(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 7, [(.near, 1), (.equal, 1)]) { b, i, a in
+            let up = b.realBodyGapUp(i - 1, i - 2) && b.realBodyGapUp(i, i - 2)
+            let down = b.realBodyGapDown(i - 1, i - 2) && b.realBodyGapDown(i, i - 2)
+            return (up || down) && b.color(i - 1) == 1 && b.color(i) == 1 && b.realBody(i) >= b.realBody(i - 1) - a[0]
+                && b.realBody(i) <= b.realBody(i - 1) + a[0] && b.open[i] >= b.open[i - 1] - a[1] && b.open[i] <= b.open[i - 1] + a[1]
+                ? (b.realBodyGapUp(i - 1, i - 2) ? 100 : -100) : 0
+        }
     }
 
     static func cdlgravestonedoji(_ bars: PatternBars, into out: inout [Int32]) {

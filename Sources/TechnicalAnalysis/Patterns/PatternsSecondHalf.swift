@@ -3,11 +3,19 @@
 
 extension CandlestickPatterns {
     static func cdlidentical3crows(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.shadowVeryShort, 2), (.shadowVeryShort, 1), (.shadowVeryShort, 0), (.equal, 2), (.equal, 1)]) { b, i, a in
+            b.color(i - 2) == -1 && b.lowerShadow(i - 2) < a[0] && b.color(i - 1) == -1 && b.lowerShadow(i - 1) < a[1]
+                && b.color(i) == -1 && b.lowerShadow(i) < a[2] && b.close[i - 2] > b.close[i - 1] && b.close[i - 1] > b.close[i]
+                && b.open[i - 1] <= b.close[i - 2] + a[3] && b.open[i - 1] >= b.close[i - 2] - a[3]
+                && b.open[i] <= b.close[i - 1] + a[4] && b.open[i] >= b.close[i - 1] - a[4] ? -100 : 0
+        }
     }
 
     static func cdlinneck(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.equal, 1), (.bodyLong, 1)]) { b, i, a in
+            b.color(i - 1) == -1 && b.realBody(i - 1) > a[1] && b.color(i) == 1 && b.open[i] < b.low[i - 1]
+                && b.close[i] <= b.close[i - 1] + a[0] && b.close[i] >= b.close[i - 1] ? -100 : 0
+        }
     }
 
     static func cdlinvertedhammer(_ bars: PatternBars, into out: inout [Int32]) {
@@ -17,11 +25,15 @@ extension CandlestickPatterns {
     }
 
     static func cdlkicking(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.shadowVeryShort, 1), (.bodyLong, 1), (.shadowVeryShort, 0), (.bodyLong, 0)]) { b, i, a in
+            kicking(b, i, a) ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlkickingbylength(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.shadowVeryShort, 1), (.bodyLong, 1), (.shadowVeryShort, 0), (.bodyLong, 0)]) { b, i, a in
+            kicking(b, i, a) ? Int32((b.realBody(i) > b.realBody(i - 1) ? b.color(i) : b.color(i - 1)) * 100) : 0
+        }
     }
 
     static func cdlladderbottom(_ bars: PatternBars, into out: inout [Int32]) {
@@ -71,7 +83,10 @@ extension CandlestickPatterns {
     }
 
     static func cdlonneck(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.equal, 1), (.bodyLong, 1)]) { b, i, a in
+            b.color(i - 1) == -1 && b.realBody(i - 1) > a[1] && b.color(i) == 1 && b.open[i] < b.low[i - 1]
+                && b.close[i] <= b.low[i - 1] + a[0] && b.close[i] >= b.low[i - 1] - a[0] ? -100 : 0
+        }
     }
 
     static func cdlpiercing(_ bars: PatternBars, into out: inout [Int32]) {
@@ -94,7 +109,10 @@ extension CandlestickPatterns {
     }
 
     static func cdlseparatinglines(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.shadowVeryShort, 0), (.bodyLong, 0), (.equal, 1)]) { b, i, a in
+            b.color(i - 1) == -b.color(i) && b.open[i] <= b.open[i - 1] + a[2] && b.open[i] >= b.open[i - 1] - a[2] && b.realBody(i) > a[1]
+                && ((b.color(i) == 1 && b.lowerShadow(i) < a[0]) || (b.color(i) == -1 && b.upperShadow(i) < a[0])) ? Int32(b.color(i) * 100) : 0
+        }
     }
 
     static func cdlshootingstar(_ bars: PatternBars, into out: inout [Int32]) {
@@ -120,7 +138,10 @@ extension CandlestickPatterns {
     }
 
     static func cdlsticksandwich(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 7, [(.equal, 2)]) { b, i, a in
+            b.color(i - 2) == -1 && b.color(i - 1) == 1 && b.color(i) == -1 && b.low[i - 1] > b.close[i - 2]
+                && b.close[i] <= b.close[i - 2] + a[0] && b.close[i] >= b.close[i - 2] - a[0] ? 100 : 0
+        }
     }
 
     static func cdltakuri(_ bars: PatternBars, into out: inout [Int32]) {
@@ -130,11 +151,21 @@ extension CandlestickPatterns {
     }
 
     static func cdltasukigap(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 7, [(.near, 1)]) { b, i, a in
+            let similar = abs(b.realBody(i - 1) - b.realBody(i)) < a[0]
+            if b.realBodyGapUp(i - 1, i - 2) && b.color(i - 1) == 1 && b.color(i) == -1 && b.open[i] < b.close[i - 1] && b.open[i] > b.open[i - 1]
+                && b.close[i] < b.open[i - 1] && b.close[i] > b.bodyTop(i - 2) && similar { return 100 }
+            if b.realBodyGapDown(i - 1, i - 2) && b.color(i - 1) == -1 && b.color(i) == 1 && b.open[i] < b.open[i - 1] && b.open[i] > b.close[i - 1]
+                && b.close[i] > b.open[i - 1] && b.close[i] < b.bodyBottom(i - 2) && similar { return -100 }
+            return 0
+        }
     }
 
     static func cdlthrusting(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 11, [(.equal, 1), (.bodyLong, 1)]) { b, i, a in
+            b.color(i - 1) == -1 && b.realBody(i - 1) > a[1] && b.color(i) == 1 && b.open[i] < b.low[i - 1]
+                && b.close[i] > b.close[i - 1] + a[0] && b.close[i] <= b.close[i - 1] + b.realBody(i - 1) * 0.5 ? -100 : 0
+        }
     }
 
     static func cdltristar(_ bars: PatternBars, into out: inout [Int32]) {
@@ -146,11 +177,22 @@ extension CandlestickPatterns {
     }
 
     static func cdlupsidegap2crows(_ bars: PatternBars, into out: inout [Int32]) {
-        // TODO: not implemented yet
+        candles(bars, &out, lookback: 12, [(.bodyLong, 2), (.bodyShort, 1)]) { b, i, a in
+            b.color(i - 2) == 1 && b.realBody(i - 2) > a[0] && b.color(i - 1) == -1 && b.realBody(i - 1) <= a[1] && b.realBodyGapUp(i - 1, i - 2)
+                && b.color(i) == -1 && b.open[i] > b.open[i - 1] && b.close[i] < b.close[i - 1] && b.close[i] > b.close[i - 2] ? -100 : 0
+        }
     }
 
     static func cdlxsidegap3methods(_ bars: PatternBars, into out: inout [Int32]) {
         // TODO: not implemented yet
     }
 
+
+    /// Two marubozu of opposite colours with a gap between them (averages: [shadow, body] of the first, then the second).
+    static func kicking(_ b: PatternBars, _ i: Int, _ a: [Double]) -> Bool {
+        b.color(i - 1) == -b.color(i)
+            && b.realBody(i - 1) > a[1] && b.upperShadow(i - 1) < a[0] && b.lowerShadow(i - 1) < a[0]
+            && b.realBody(i) > a[3] && b.upperShadow(i) < a[2] && b.lowerShadow(i) < a[2]
+            && ((b.color(i - 1) == -1 && b.candleGapUp(i, i - 1)) || (b.color(i - 1) == 1 && b.candleGapDown(i, i - 1)))
+    }
 }
