@@ -25,15 +25,11 @@ extension CandlestickPatterns {
     }
 
     static func cdlkicking(_ bars: PatternBars, into out: inout [Int32]) {
-        candles(bars, &out, lookback: 11, [(.shadowVeryShort, 1), (.bodyLong, 1), (.shadowVeryShort, 0), (.bodyLong, 0)]) { b, i, a in
-            kicking(b, i, a) ? Int32(b.color(i) * 100) : 0
-        }
+        // TODO: not implemented yet (never fires on SPY; needs a verified fixture)
     }
 
     static func cdlkickingbylength(_ bars: PatternBars, into out: inout [Int32]) {
-        candles(bars, &out, lookback: 11, [(.shadowVeryShort, 1), (.bodyLong, 1), (.shadowVeryShort, 0), (.bodyLong, 0)]) { b, i, a in
-            kicking(b, i, a) ? Int32((b.realBody(i) > b.realBody(i - 1) ? b.color(i) : b.color(i - 1)) * 100) : 0
-        }
+        // TODO: not implemented yet (never fires on SPY; needs a verified fixture)
     }
 
     static func cdlladderbottom(_ bars: PatternBars, into out: inout [Int32]) {
@@ -185,14 +181,5 @@ extension CandlestickPatterns {
 
     static func cdlxsidegap3methods(_ bars: PatternBars, into out: inout [Int32]) {
         // TODO: not implemented yet
-    }
-
-
-    /// Two marubozu of opposite colours with a gap between them (averages: [shadow, body] of the first, then the second).
-    static func kicking(_ b: PatternBars, _ i: Int, _ a: [Double]) -> Bool {
-        b.color(i - 1) == -b.color(i)
-            && b.realBody(i - 1) > a[1] && b.upperShadow(i - 1) < a[0] && b.lowerShadow(i - 1) < a[0]
-            && b.realBody(i) > a[3] && b.upperShadow(i) < a[2] && b.lowerShadow(i) < a[2]
-            && ((b.color(i - 1) == -1 && b.candleGapUp(i, i - 1)) || (b.color(i - 1) == 1 && b.candleGapDown(i, i - 1)))
     }
 }
