@@ -56,6 +56,16 @@ extension Indicators {
         return (plus, minus)
     }
 
+    /// +DI alone (TA-Lib's PLUS_DI).
+    public static func plusDI(high: [Double], low: [Double], close: [Double], period: Int) -> [Double] {
+        directionalIndicators(high: high, low: low, close: close, period: period).plus
+    }
+
+    /// −DI alone (TA-Lib's MINUS_DI).
+    public static func minusDI(high: [Double], low: [Double], close: [Double], period: Int) -> [Double] {
+        directionalIndicators(high: high, low: low, close: close, period: period).minus
+    }
+
     /// Slow stochastic: %K = SMA(`slowK`) of the fast %K over `fastK` bars, %D = SMA(`slowD`) of %K.
     public static func stochastic(high: [Double], low: [Double], close: [Double], fastK: Int, slowK: Int, slowD: Int) -> (k: [Double], d: [Double]) {
         let n = close.count
@@ -90,7 +100,7 @@ extension Indicators {
         return (hh, ll)
     }
 
-    /// Commodity Channel Index: (typical price − its SMA) / (0.015 × mean absolute deviation); 0 when the deviation is 0.
+    /// Commodity Channel Index: (typical price − its SMA) / (0.015 × mean absolute deviation); 0 when either is (nearly) 0.
     public static func cci(high: [Double], low: [Double], close: [Double], period: Int) -> [Double] {
         let n = close.count
         var out = [Double](repeating: .nan, count: n)
@@ -104,7 +114,9 @@ extension Indicators {
             var deviation = 0.0
             for j in (i - period + 1)...i { deviation += abs(tp[j] - mean) }
             deviation /= Double(period)
-            out[i] = deviation != 0 ? (tp[i] - mean) / (0.015 * deviation) : 0
+            // TA-Lib treats |x| < 1e-8 as zero here, so rounding noise on flat prices gives 0, not ±66.7.
+            let distance = tp[i] - mean
+            out[i] = abs(distance) >= 1e-8 && abs(deviation) >= 1e-8 ? distance / (0.015 * deviation) : 0
         }
         return out
     }
