@@ -35,6 +35,7 @@ public enum TradejobExit: Int32, Sendable {
         case let e as UsageError: return (.usage, e.message)
         case let e as MarketDataError: return (.dataError, "\(e)")
         case let e as OHLCVParseError: return (.dataError, "\(e)")
+        case let e as InputFileError: return (.dataError, e.message)
         case let e as StateDatabaseError: return (.internalError, "\(e)")
         default: return (.internalError, "internal error: \(error)")
         }

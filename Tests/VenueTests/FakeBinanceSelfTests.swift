@@ -1,0 +1,172 @@
+import Testing
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Crypto
+import TestSupport
+
+/// Checks that the Binance fake itself behaves like Binance's documented Spot API.
+@Suite struct FakeBinanceSelfTests {
+    static let apiKey = "test-key"
+    static let secret = "test-secret"
+    static let t0: Int64 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000
+
+    static func makeFake(price: Decimal = 100) -> FakeBinance {
+        let market = FakeBinance.Market(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: Decimal(string: "0.01")!,
+                                        stepSize: Decimal(string: "0.001")!, minQty: Decimal(string: "0.001")!, minNotional: 5)
+        let klines = (0..<5).map { i in
+            FakeBinance.Kline(openTimeMs: t0 + Int64(i) * 60_000, open: price, high: price + 1, low: price - 1,
+                              close: price + Decimal(i), volume: 10, intervalMs: 60_000)
+        }
+        let fake = FakeBinance(apiKey: apiKey, secret: secret, symbols: [market], balances: ["USDT": 1000, "BTC": 0],
+                               candles: ["BTCUSDT": klines], serverTimeMs: t0 + 3 * 60_000 + 30_000)
+        fake.setPrice(symbol: "BTCUSDT", price: price)
+        return fake
+    }
+
+    struct Answer {
+        var status: Int
+        var json: Any?
+        var code: Int? { (json as? [String: Any])?["code"] as? Int }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        var array: [Any] { json as? [Any] ?? [] }
+    }
+
+    static func send(_ fake: FakeBinance, _ method: String, _ path: String, query: String = "", body: String? = nil,
+                     apiKey: String? = FakeBinanceSelfTests.apiKey) async throws -> Answer {
+        var components = URLComponents(url: fake.baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        components.percentEncodedQuery = query.isEmpty ? nil : query
+        var request = URLRequest(url: components.url!)
+        request.httpMethod = method
+        if let apiKey { request.setValue(apiKey, forHTTPHeaderField: "X-MBX-APIKEY") }
+        if let body {
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return Answer(status: status, json: try? JSONSerialization.jsonObject(with: data))
+    }
+
+    /// Sends a signed request with all parameters in the query string.
+    static func signed(_ fake: FakeBinance, _ method: String, _ path: String, _ params: String) async throws -> Answer {
+        let payload = (params.isEmpty ? "" : params + "&") + "timestamp=\(fake.serverTimeMs)"
+        return try await send(fake, method, path, query: payload + "&signature=" + fake.sign(payload))
+    }
+
+    @Test func signatureMatchesBinanceDocumentationExample() {
+        let secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+        let payload = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
+        #expect(FakeBinance.sign(payload, secret: secret) == "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71")
+    }
+
+    @Test func signedRequestsAreVerified() async throws {
+        let fake = Self.makeFake()
+        defer { fake.stop() }
+
+        let good = try await Self.signed(fake, "GET", "/api/v3/account", "recvWindow=5000")
+        #expect(good.status == 200)
+        #expect((good.object["balances"] as? [Any])?.isEmpty == false)
+
+        let payload = "timestamp=\(fake.serverTimeMs)"
+        let badSignature = String(repeating: "0", count: 64)
+        let bad = try await Self.send(fake, "GET", "/api/v3/account", query: payload + "&signature=" + badSignature)
+        #expect(bad.status == 400)
+        #expect(bad.code == -1022)
+
+        // Query + body, signed over their concatenation without a separator (Binance's mixed example).
+        let query = "symbol=BTCUSDT&side=BUY&type=MARKET"
+        let body = "quantity=0.010&timestamp=\(fake.serverTimeMs)"
+        let mixed = try await Self.send(fake, "POST", "/api/v3/order", query: query,
+                                        body: body + "&signature=" + fake.sign(query + body))
+        #expect(mixed.status == 200)
+        #expect(mixed.object["status"] as? String == "FILLED")
+
+        let stale = "timestamp=\(fake.serverTimeMs - 6_000)"
+        let late = try await Self.send(fake, "GET", "/api/v3/account", query: stale + "&signature=" + fake.sign(stale))
+        #expect(late.code == -1021)
+
+        let wrongKey = try await Self.send(fake, "GET", "/api/v3/account", query: payload + "&signature=" + fake.sign(payload),
+                                           apiKey: "other")
+        #expect(wrongKey.status == 401)
+        #expect(wrongKey.code == -2015)
+        #expect(fake.signedRequestCount == 5)
+    }
+
+    @Test func duplicateOpenClientOrderIdIsRejectedUntilTheOrderCloses() async throws {
+        let fake = Self.makeFake(price: 100)
+        defer { fake.stop() }
+        let order = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.100&price=90.00&newClientOrderId=bot-1"
+
+        let first = try await Self.signed(fake, "POST", "/api/v3/order", order)
+        #expect(first.status == 200)
+        #expect(first.object["status"] as? String == "NEW")
+        #expect(fake.balance("USDT").locked == 9)
+
+        let duplicate = try await Self.signed(fake, "POST", "/api/v3/order", order)
+        #expect(duplicate.status == 400)
+        #expect(duplicate.code == -2010)
+
+        fake.setPrice(symbol: "BTCUSDT", price: 89)
+        #expect(fake.fillOpenOrders() == 1)
+        #expect(fake.balance("USDT").locked == 0)
+
+        let again = try await Self.signed(fake, "POST", "/api/v3/order", order)
+        #expect(again.status == 200)
+        #expect(again.object["status"] as? String == "FILLED")
+        #expect(fake.orders.filter { $0.clientOrderId == "bot-1" }.count == 2)
+
+        let lookedUp = try await Self.signed(fake, "GET", "/api/v3/order", "symbol=BTCUSDT&origClientOrderId=bot-1")
+        #expect(lookedUp.object["orderId"] as? Int == Int(fake.orders[1].orderId))
+    }
+
+    @Test func marketBuyMovesBalancesAndShowsInMyTrades() async throws {
+        let fake = Self.makeFake(price: 100)
+        defer { fake.stop() }
+
+        let buy = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.500")
+        #expect(buy.status == 200)
+        #expect(buy.object["executedQty"] as? String == "0.50000000")
+        #expect(buy.object["cummulativeQuoteQty"] as? String == "50.00000000")
+        let fills = buy.object["fills"] as? [[String: Any]] ?? []
+        #expect(fills.count == 1)
+        #expect(fills.first?["commissionAsset"] as? String == "BTC")
+
+        #expect(fake.balance("USDT").free == 950)
+        #expect(fake.balance("BTC").free == Decimal(string: "0.4995"))
+
+        let trades = try await Self.signed(fake, "GET", "/api/v3/myTrades", "symbol=BTCUSDT")
+        let rows = trades.array.compactMap { $0 as? [String: Any] }
+        #expect(rows.count == 1)
+        #expect(rows.first?["qty"] as? String == "0.50000000")
+        #expect(rows.first?["price"] as? String == "100.00000000")
+        #expect(rows.first?["commission"] as? String == "0.00050000")
+        #expect(rows.first?["isBuyer"] as? Bool == true)
+
+        let missingSymbol = try await Self.signed(fake, "GET", "/api/v3/myTrades", "")
+        #expect(missingSymbol.code == -1102)
+    }
+
+    @Test func klinesFilterByStartTimeAndServerTime() async throws {
+        let fake = Self.makeFake()
+        defer { fake.stop() }
+
+        // Server time is inside the fourth kline: the fifth has not opened yet, the fourth is still open.
+        let answer = try await Self.send(fake, "GET", "/api/v3/klines",
+                                         query: "symbol=BTCUSDT&interval=1m&startTime=\(Self.t0 + 60_000)")
+        let rows = answer.array.compactMap { $0 as? [Any] }
+        #expect(rows.map { ($0.first as? NSNumber)?.int64Value } == [Self.t0 + 60_000, Self.t0 + 120_000, Self.t0 + 180_000])
+        #expect(rows.first?.count == 12)
+        #expect(rows.first?[4] as? String == "101.00000000")
+        #expect((rows.first?[6] as? NSNumber)?.int64Value == Self.t0 + 120_000 - 1)
+
+        let limited = try await Self.send(fake, "GET", "/api/v3/klines", query: "symbol=BTCUSDT&interval=1m&limit=2")
+        #expect(limited.array.compactMap { ($0 as? [Any])?.first as? NSNumber }.map(\.int64Value)
+                == [Self.t0 + 120_000, Self.t0 + 180_000])
+
+        let unknown = try await Self.send(fake, "GET", "/api/v3/klines", query: "symbol=NOPE&interval=1m")
+        #expect(unknown.status == 400)
+        #expect(unknown.code == -1121)
+    }
+}
