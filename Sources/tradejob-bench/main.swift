@@ -3,6 +3,7 @@ import Foundation
 /// `tradejob-bench <benchmark> [options]`: release-build benchmarks whose figures the README reports.
 let benchmarks: [String: (summary: String, run: ([String]) -> Int32)] = [
     "risk": ("one risk decision: sizing + every limit + every protection, state already loaded", riskBenchmark),
+    "ta": ("every indicator call and candlestick pattern of the TA-Lib golden file on --csv FILE, ns per bar", taBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

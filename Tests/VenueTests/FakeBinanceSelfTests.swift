@@ -77,7 +77,7 @@ import TestSupport
 
         // Query + body, signed over their concatenation without a separator (Binance's mixed example).
         let query = "symbol=BTCUSDT&side=BUY&type=MARKET"
-        let body = "quantity=0.010&timestamp=\(fake.serverTimeMs)"
+        let body = "quantity=0.100&timestamp=\(fake.serverTimeMs)"
         let mixed = try await Self.send(fake, "POST", "/api/v3/order", query: query,
                                         body: body + "&signature=" + fake.sign(query + body))
         #expect(mixed.status == 200)

@@ -1,0 +1,67 @@
+import Dispatch
+import Foundation
+import TechnicalAnalysis
+
+/// `tradejob-bench ta --csv FILE [--repeats N]`: the file is loaded once; each indicator call and each pattern of
+/// TA-Lib's golden file is timed (best of N runs, default 5) and printed as `name ns_per_bar`, followed by
+/// `indicators`, `patterns` and `total` — the format of `../shared/tools/talib_speed.py`, for side-by-side ratios.
+/// Like that script it times the TA-Lib calls only (`logret_std_20`, not a TA-Lib function, is left out).
+func taBenchmark(_ arguments: [String]) -> Int32 {
+    var path: String?
+    var repeats = 5
+    if let i = arguments.firstIndex(of: "--csv"), i + 1 < arguments.count { path = arguments[i + 1] }
+    if let i = arguments.firstIndex(of: "--repeats"), i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 { repeats = n }
+    guard let path else {
+        FileHandle.standardError.write(Data("usage: tradejob-bench ta --csv FILE [--repeats N]\n".utf8))
+        return 64
+    }
+    let series: OHLCVSeries
+    do {
+        guard let data = FileManager.default.contents(atPath: path) else { throw BenchInputError(message: "\(path) cannot be read") }
+        series = try OHLCVCSV.parse(String(decoding: data, as: UTF8.self))
+    } catch {
+        FileHandle.standardError.write(Data("tradejob-bench: \(path): \(error)\n".utf8))
+        return 65
+    }
+    let bars = Double(max(series.count, 1))
+    let patternBars = PatternBars(open: series.open, high: series.high, low: series.low, close: series.close)
+    var groups = (indicators: 0.0, patterns: 0.0)
+    var sink = 0.0
+    for call in StandardAnalysis.indicatorCalls where call.outputs != ["logret_std_20"] {
+        let seconds = bestOf(repeats) { sink += call.compute(series).first?.last ?? 0 }
+        groups.indicators += seconds
+        print("\(call.outputs[0]) \(format(seconds / bars * 1e9))")
+    }
+    var out = [Int32](repeating: 0, count: series.count)
+    for pattern in CandlestickPattern.allCases {
+        let seconds = bestOf(repeats) {
+            for i in out.indices { out[i] = 0 }
+            pattern.compute(patternBars, into: &out)
+            sink += Double(out.last ?? 0)
+        }
+        groups.patterns += seconds
+        print("\(pattern.rawValue) \(format(seconds / bars * 1e9))")
+    }
+    print("indicators \(format(groups.indicators / bars * 1e9))")
+    print("patterns \(format(groups.patterns / bars * 1e9))")
+    print("total \(format((groups.indicators + groups.patterns) / bars * 1e9))")
+    if sink.isNaN && sink == 1 { print(sink) }   // keeps the results alive
+    return 0
+}
+
+private struct BenchInputError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+private func bestOf(_ repeats: Int, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return best
+}
+
+private func format(_ x: Double) -> String { String(format: "%.3f", x) }
