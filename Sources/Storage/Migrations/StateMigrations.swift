@@ -8,6 +8,7 @@ public enum StateMigrations {
         CoreMigrations.register(in: &migrator)
         NotificationMigrations.register(in: &migrator)
         LLMMigrations.register(in: &migrator)
+        BinanceMigrations.register(in: &migrator)
         return migrator
     }
 }

@@ -58,17 +58,18 @@ public enum Indicators {
         loss /= Double(period)
         func value() -> Double { gain + loss == 0 ? 0 : 100 * (gain / (gain + loss)) }
         out[period] = value()
-        let p1 = Double(period - 1), p = Double(period)
-        var i = period + 1
-        while i < n {
-            let d = x[i] - x[i - 1]
-            gain *= p1
-            loss *= p1
-            if d > 0 { gain += d } else { loss -= d }
-            gain /= p
-            loss /= p
-            out[i] = value()
-            i += 1
+        // Wilder smoothing as multiply-adds (the divide off the dependency chain; rounding differs from TA-Lib's
+        // division order only far below 1e-9 relative); gains and losses split without branches.
+        let keep = Double(period - 1) / Double(period), weight = 1 / Double(period)
+        out.withUnsafeMutableBufferPointer { o in
+            x.withUnsafeBufferPointer { x in
+                for i in (period + 1)..<max(n, period + 1) {
+                    let d = x[i] - x[i - 1]
+                    gain = gain * keep + (d > 0 ? d : 0) * weight
+                    loss = loss * keep + (d > 0 ? 0 : -d) * weight
+                    o[i] = gain + loss == 0 ? 0 : 100 * (gain / (gain + loss))
+                }
+            }
         }
         return out
     }
@@ -86,22 +87,48 @@ public enum Indicators {
         let n = x.count
         var fast = fastPeriod, slow = slowPeriod
         if slow < fast { swap(&fast, &slow) }
-        let empty = [Double](repeating: .nan, count: n)
+        var line = [Double](repeating: .nan, count: n), signal = line, histogram = line
         let seedEnd = slow - 1
         let start = seedEnd + signalPeriod - 1
-        guard n > start, fast >= 1, signalPeriod >= 1 else { return MACD(macd: empty, signal: empty, histogram: empty) }
-        let fastEMA = ema(x, period: fast, seedEnd: seedEnd, from: 0)
-        let slowEMA = ema(x, period: slow, seedEnd: seedEnd)
-        var line = empty
-        for i in seedEnd..<n { line[i] = fastEMA[i] - slowEMA[i] }
-        let signal = ema(line, period: signalPeriod, seedEnd: start, from: seedEnd)
-        var macdOut = empty, signalOut = empty, hist = empty
-        for i in start..<n {
-            macdOut[i] = line[i]
-            signalOut[i] = signal[i]
-            hist[i] = line[i] - signal[i]
+        guard n > start, fast >= 1, signalPeriod >= 1 else { return MACD(macd: line, signal: signal, histogram: histogram) }
+        // One pass: both EMAs seeded on the same bar, the signal seeded with the SMA of the first MACD values.
+        let kFast = 2.0 / Double(fast + 1), kSlow = 2.0 / Double(slow + 1), kSignal = 2.0 / Double(signalPeriod + 1)
+        var fastSum = 0.0, slowSum = 0.0
+        for i in 0...seedEnd {
+            slowSum += x[i]
+            if i > seedEnd - fast { fastSum += x[i] }
         }
-        return MACD(macd: macdOut, signal: signalOut, histogram: hist)
+        var fastEMA = fastSum / Double(fast), slowEMA = slowSum / Double(slow)
+        var signalSum = 0.0, signalEMA = 0.0
+        line.withUnsafeMutableBufferPointer { lineOut in
+            signal.withUnsafeMutableBufferPointer { signalOut in
+                histogram.withUnsafeMutableBufferPointer { histogramOut in
+                    x.withUnsafeBufferPointer { x in
+                        for i in seedEnd..<n {
+                            if i > seedEnd {
+                                fastEMA = (x[i] - fastEMA) * kFast + fastEMA
+                                slowEMA = (x[i] - slowEMA) * kSlow + slowEMA
+                            }
+                            let value = fastEMA - slowEMA
+                            if i < start {
+                                signalSum += value
+                                continue
+                            }
+                            if i == start {
+                                signalSum += value
+                                signalEMA = signalSum / Double(signalPeriod)
+                            } else {
+                                signalEMA = (value - signalEMA) * kSignal + signalEMA
+                            }
+                            lineOut[i] = value
+                            signalOut[i] = signalEMA
+                            histogramOut[i] = value - signalEMA
+                        }
+                    }
+                }
+            }
+        }
+        return MACD(macd: line, signal: signal, histogram: histogram)
     }
 
     /// Bollinger Bands: upper, middle (SMA) and lower.
@@ -113,12 +140,39 @@ public enum Indicators {
 
     /// Bollinger Bands around the SMA, with the population standard deviation.
     public static func bollingerBands(_ x: [Double], period: Int, deviationsUp: Double, deviationsDown: Double) -> Bands {
-        let middle = sma(x, period: period)
-        let sd = stddev(x, period: period, deviations: 1)
-        var upper = middle, lower = middle
-        for i in x.indices where !middle[i].isNaN {
-            upper[i] = middle[i] + deviationsUp * sd[i]
-            lower[i] = middle[i] - deviationsDown * sd[i]
+        let n = x.count
+        var upper = [Double](repeating: .nan, count: n), middle = upper, lower = upper
+        guard period >= 1, n >= period else { return Bands(upper: upper, middle: middle, lower: lower) }
+        // The SMA and the population deviation in one pass, with the same sums as `sma` and `stddev`.
+        let p = Double(period)
+        var sum = 0.0, smaSum = 0.0, sumSq = 0.0
+        for i in 0..<(period - 1) {
+            sum += x[i]
+            smaSum += x[i]
+            sumSq += x[i] * x[i]
+        }
+        upper.withUnsafeMutableBufferPointer { up in
+            middle.withUnsafeMutableBufferPointer { mid in
+                lower.withUnsafeMutableBufferPointer { low in
+                    x.withUnsafeBufferPointer { x in
+                        for i in (period - 1)..<n {
+                            smaSum += x[i]
+                            let average = smaSum / p
+                            smaSum -= x[i - period + 1]
+                            sum += x[i]
+                            sumSq += x[i] * x[i]
+                            let mean = sum / p
+                            let variance = sumSq / p - mean * mean
+                            let deviation = variance > 0 ? sqrt(variance) : 0
+                            sum -= x[i - period + 1]
+                            sumSq -= x[i - period + 1] * x[i - period + 1]
+                            mid[i] = average
+                            up[i] = average + deviationsUp * deviation
+                            low[i] = average - deviationsDown * deviation
+                        }
+                    }
+                }
+            }
         }
         return Bands(upper: upper, middle: middle, lower: lower)
     }
@@ -175,12 +229,20 @@ public enum Indicators {
         for i in 1...period { sum += trueRange(high[i], low[i], close[i - 1]) }
         var prev = sum / Double(period)
         out[period] = prev
-        let p1 = Double(period - 1), p = Double(period)
-        var i = period + 1
-        while i < n {
-            prev = (prev * p1 + trueRange(high[i], low[i], close[i - 1])) / p
-            out[i] = prev
-            i += 1
+        // Wilder smoothing, (prev × (p − 1) + tr) / p, as a multiply-add: the divide stays off the dependency chain.
+        // It differs from TA-Lib's division order by rounding only (well within 1e-9 relative).
+        let keep = Double(period - 1) / Double(period), weight = 1 / Double(period)
+        out.withUnsafeMutableBufferPointer { o in
+            high.withUnsafeBufferPointer { h in
+                low.withUnsafeBufferPointer { l in
+                    close.withUnsafeBufferPointer { c in
+                        for i in (period + 1)..<max(n, period + 1) {
+                            prev = prev * keep + trueRange(h[i], l[i], c[i - 1]) * weight
+                            o[i] = prev
+                        }
+                    }
+                }
+            }
         }
         return out
     }

@@ -26,44 +26,64 @@ extension Indicators {
 
     /// ATR as a percentage of the close.
     public static func natr(high: [Double], low: [Double], close: [Double], period: Int) -> [Double] {
-        let atr = atr(high: high, low: low, close: close, period: period)
-        return atr.indices.map { atr[$0].isNaN ? .nan : (close[$0] != 0 ? atr[$0] / close[$0] * 100 : 0) }
+        var out = atr(high: high, low: low, close: close, period: period)
+        guard period >= 1, close.count > period else { return out }
+        out.withUnsafeMutableBufferPointer { o in
+            close.withUnsafeBufferPointer { c in
+                for i in period..<c.count { o[i] = c[i] != 0 ? o[i] / c[i] * 100 : 0 }
+            }
+        }
+        return out
     }
 
     /// +DI and −DI (Wilder-smoothed directional movement over the smoothed true range); first value at index `period`.
     public static func directionalIndicators(high: [Double], low: [Double], close: [Double], period: Int) -> (plus: [Double], minus: [Double]) {
-        let n = close.count
-        var plus = [Double](repeating: .nan, count: n), minus = plus
-        guard period >= 1, n > period else { return (plus, minus) }
-        let p = Double(period)
-        var plusDM = 0.0, minusDM = 0.0, tr = 0.0
-        for today in 1..<n {
-            let diffP = high[today] - high[today - 1]
-            let diffM = low[today - 1] - low[today]
-            let smoothing = today >= period
-            if smoothing {
-                plusDM -= plusDM / p
-                minusDM -= minusDM / p
-            }
-            if diffM > 0 && diffP < diffM { minusDM += diffM } else if diffP > 0 && diffP > diffM { plusDM += diffP }
-            let r = trueRange(high[today], low[today], close[today - 1])
-            tr = smoothing ? tr - tr / p + r : tr + r
-            if smoothing {
-                plus[today] = tr != 0 ? 100 * (plusDM / tr) : 0
-                minus[today] = tr != 0 ? 100 * (minusDM / tr) : 0
-            }
-        }
-        return (plus, minus)
+        (plusDI(high: high, low: low, close: close, period: period), minusDI(high: high, low: low, close: close, period: period))
     }
 
     /// +DI alone (TA-Lib's PLUS_DI).
     public static func plusDI(high: [Double], low: [Double], close: [Double], period: Int) -> [Double] {
-        directionalIndicators(high: high, low: low, close: close, period: period).plus
+        directionalIndicator(high: high, low: low, close: close, period: period, plus: true)
     }
 
     /// −DI alone (TA-Lib's MINUS_DI).
     public static func minusDI(high: [Double], low: [Double], close: [Double], period: Int) -> [Double] {
-        directionalIndicators(high: high, low: low, close: close, period: period).minus
+        directionalIndicator(high: high, low: low, close: close, period: period, plus: false)
+    }
+
+    /// One directional indicator: the chosen directional movement (a bar's move counts for the side that moved more,
+    /// and only if positive), Wilder-smoothed like the true range, as a percentage of it.
+    static func directionalIndicator(high: [Double], low: [Double], close: [Double], period: Int, plus: Bool) -> [Double] {
+        let n = close.count
+        var out = [Double](repeating: .nan, count: n)
+        guard period >= 1, n > period else { return out }
+        let keep = 1 - 1 / Double(period)
+        var dm = 0.0, tr = 0.0
+        out.withUnsafeMutableBufferPointer { o in
+            high.withUnsafeBufferPointer { h in
+                low.withUnsafeBufferPointer { l in
+                    close.withUnsafeBufferPointer { c in
+                        for today in 1..<n {
+                            let diffP = h[today] - h[today - 1]
+                            let diffM = l[today - 1] - l[today]
+                            let minusMove = diffM > 0 &&& diffP < diffM
+                            let plusMove = !minusMove &&& diffP > 0 &&& diffP > diffM
+                            let move = plus ? (plusMove ? diffP : 0) : (minusMove ? diffM : 0)
+                            let r = trueRange(h[today], l[today], c[today - 1])
+                            if today >= period {
+                                dm = dm * keep + move
+                                tr = tr * keep + r
+                                o[today] = tr != 0 ? 100 * (dm / tr) : 0
+                            } else {
+                                dm += move
+                                tr += r
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Slow stochastic: %K = SMA(`slowK`) of the fast %K over `fastK` bars, %D = SMA(`slowD`) of %K.

@@ -33,7 +33,7 @@ public struct CandleSetting: Sendable {
     public static let equal = CandleSetting(.highLow, 5, 0.05)
 }
 
-extension PatternBars {
+extension BarView {
     @inline(__always) func realBody(_ i: Int) -> Double { abs(close[i] - open[i]) }
     @inline(__always) func highLowRange(_ i: Int) -> Double { high[i] - low[i] }
     @inline(__always) func upperShadow(_ i: Int) -> Double { high[i] - (close[i] >= open[i] ? close[i] : open[i]) }
@@ -65,4 +65,18 @@ extension PatternBars {
     /// Whole-candle gap up of bar `i2` over bar `i1` (low above the previous high).
     @inline(__always) func candleGapUp(_ i2: Int, _ i1: Int) -> Bool { low[i2] > high[i1] }
     @inline(__always) func candleGapDown(_ i2: Int, _ i1: Int) -> Bool { high[i2] < low[i1] }
+}
+
+infix operator &&& : LogicalConjunctionPrecedence
+infix operator ||| : LogicalDisjunctionPrecedence
+
+/// `&&` that evaluates both sides. Pattern rules are a dozen cheap comparisons whose outcome is close to random on
+/// market data; evaluating them all and combining the bits avoids a mispredicted branch per comparison.
+@inline(__always) func &&& (lhs: Bool, rhs: Bool) -> Bool {
+    (unsafeBitCast(lhs, to: UInt8.self) & unsafeBitCast(rhs, to: UInt8.self)) != 0
+}
+
+/// `||` that evaluates both sides (see `&&&`).
+@inline(__always) func ||| (lhs: Bool, rhs: Bool) -> Bool {
+    (unsafeBitCast(lhs, to: UInt8.self) | unsafeBitCast(rhs, to: UInt8.self)) != 0
 }

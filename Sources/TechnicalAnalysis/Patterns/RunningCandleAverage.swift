@@ -8,7 +8,7 @@ struct RunningCandleAverage {
     private(set) var total = 0.0
     private var trailing: Int
 
-    init(_ setting: CandleSetting, bars: PatternBars, start: Int, offset: Int = 0) {
+    init(_ setting: CandleSetting, bars: BarView, start: Int, offset: Int = 0) {
         self.setting = setting
         self.offset = offset
         trailing = start - offset - setting.averagePeriod
@@ -20,12 +20,12 @@ struct RunningCandleAverage {
     }
 
     /// The setting's average for the candle `offset` bars before bar `i`.
-    @inline(__always) func average(_ bars: PatternBars, _ i: Int) -> Double {
+    @inline(__always) func average(_ bars: BarView, _ i: Int) -> Double {
         bars.average(setting, total: total, i - offset)
     }
 
     /// Moves the window on after bar `i` was judged.
-    @inline(__always) mutating func advance(_ bars: PatternBars, _ i: Int) {
+    @inline(__always) mutating func advance(_ bars: BarView, _ i: Int) {
         guard setting.averagePeriod != 0 else { return }
         total += bars.range(setting, i - offset) - bars.range(setting, trailing)
         trailing += 1

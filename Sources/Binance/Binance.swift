@@ -1,1 +1,0 @@
-// Binance module: see Package.swift for its role.

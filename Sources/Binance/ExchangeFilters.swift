@@ -1,0 +1,131 @@
+import Foundation
+import GRDB
+import Storage
+import TradingDomain
+
+/// The exchange filters of one symbol that matter for a market order: PRICE_FILTER `tickSize`, LOT_SIZE
+/// `stepSize`/`minQty`, and the minimum notional (NOTIONAL, or the older MIN_NOTIONAL).
+public struct SymbolFilters: Sendable, Equatable {
+    public var symbol: String
+    public var baseAsset: String
+    public var quoteAsset: String
+    public var tickSize: Decimal
+    public var stepSize: Decimal
+    public var minQty: Decimal
+    public var minNotional: Decimal
+
+    public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: Decimal, stepSize: Decimal, minQty: Decimal,
+                minNotional: Decimal) {
+        self.symbol = symbol
+        self.baseAsset = baseAsset
+        self.quoteAsset = quoteAsset
+        self.tickSize = tickSize
+        self.stepSize = stepSize
+        self.minQty = minQty
+        self.minNotional = minNotional
+    }
+
+    /// `quantity` rounded down to a multiple of `step` (a step of 0 leaves it; negative quantities give 0).
+    public static func roundQuantityDown(_ quantity: Decimal, to step: Decimal) -> Decimal {
+        guard quantity > 0 else { return 0 }
+        return Money.floor(quantity, toMultipleOf: step)
+    }
+
+    /// `price` rounded to the nearest multiple of `tick` (a tick of 0 leaves it).
+    public static func roundPrice(_ price: Decimal, to tick: Decimal) -> Decimal {
+        Money.nearest(price, toMultipleOf: tick)
+    }
+
+    /// The quantity this symbol accepts: rounded down to the step.
+    public func roundQuantityDown(_ quantity: Decimal) -> Decimal { Self.roundQuantityDown(quantity, to: stepSize) }
+
+    /// The price rounded to the tick.
+    public func roundPrice(_ price: Decimal) -> Decimal { Self.roundPrice(price, to: tickSize) }
+
+    /// Why an order of `quantity` (already rounded) at about `price` would be refused by the venue's minimums,
+    /// or nil when it passes.
+    public func refusal(quantity: Decimal, price: Decimal) -> String? {
+        if quantity <= 0 {
+            return "quantity \(Money.text(quantity)) \(baseAsset) is not positive after rounding down to the step \(Money.text(stepSize))"
+        }
+        if quantity < minQty {
+            return "below the minimum quantity of \(symbol): \(Money.text(quantity)) < \(Money.text(minQty)) \(baseAsset)"
+        }
+        let notional = quantity * price
+        if notional < minNotional {
+            return "below the minimum notional of \(symbol): \(Money.text(quantity)) × \(Money.text(price)) = \(Money.text(notional)) < "
+                + "\(Money.text(minNotional)) \(quoteAsset)"
+        }
+        return nil
+    }
+
+    /// The filters of one exchangeInfo symbol entry; nil when LOT_SIZE or PRICE_FILTER is missing or unreadable.
+    static func from(_ entry: BinanceExchangeInfo.Symbol) -> SymbolFilters? {
+        func number(_ type: String, _ field: KeyPath<BinanceExchangeInfo.Filter, String?>) -> Decimal? {
+            entry.filters.first { $0.filterType == type }.flatMap { $0[keyPath: field] }.flatMap(BinanceDecimal.parse)
+        }
+        guard let tick = number("PRICE_FILTER", \.tickSize), let step = number("LOT_SIZE", \.stepSize),
+              let minQty = number("LOT_SIZE", \.minQty) else { return nil }
+        let minNotional = number("NOTIONAL", \.minNotional) ?? number("MIN_NOTIONAL", \.minNotional) ?? 0
+        return SymbolFilters(symbol: entry.symbol, baseAsset: entry.baseAsset, quoteAsset: entry.quoteAsset, tickSize: tick,
+                             stepSize: step, minQty: minQty, minNotional: minNotional)
+    }
+}
+
+extension BinanceClient {
+    /// The filters of `symbol`, from the database cache while younger than `exchange_info_ttl_seconds`, else from
+    /// `GET /api/v3/exchangeInfo`.
+    public func symbolFilters(_ symbol: String) async throws -> SymbolFilters {
+        guard let filters = try await symbolFilters([symbol])[symbol] else {
+            throw BinanceError.malformed(endpoint: "GET /api/v3/exchangeInfo", detail: "no filters for \(symbol)")
+        }
+        return filters
+    }
+
+    /// The filters of several symbols; those missing from the cache or stale are fetched in one
+    /// `GET /api/v3/exchangeInfo?symbols=[…]` (weight 20), which also updates the REQUEST_WEIGHT limit.
+    public func symbolFilters(_ symbols: [String]) async throws -> [String: SymbolFilters] {
+        let venue = venue
+        let now = clock()
+        let ttl = Int64(max(settings.exchangeInfoTTLSeconds, 0)) * 1000
+        let wanted = Array(Set(symbols)).sorted()
+        var result: [String: SymbolFilters] = try await database.read { db in
+            var fresh: [String: SymbolFilters] = [:]
+            for symbol in wanted {
+                guard let row = try VenueSymbolFilters.get(db, venue: venue, symbol: symbol),
+                      row.fetchedAt <= now, now - row.fetchedAt < ttl else { continue }
+                fresh[symbol] = SymbolFilters(symbol: row.symbol, baseAsset: row.baseAsset, quoteAsset: row.quoteAsset, tickSize: row.tickSize,
+                                              stepSize: row.stepSize, minQty: row.minQty, minNotional: row.minNotional)
+            }
+            return fresh
+        }
+        let missing = wanted.filter { result[$0] == nil }
+        guard !missing.isEmpty else { return result }
+
+        let list = "[" + missing.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let request = BinanceRequest(path: "/api/v3/exchangeInfo", parameters: [("symbols", list)], weight: 20)
+        let info: BinanceExchangeInfo = try decode(try await send(request), endpoint: request.endpoint)
+        var fetched: [SymbolFilters] = []
+        for symbol in missing {
+            guard let entry = info.symbols.first(where: { $0.symbol == symbol }), let filters = SymbolFilters.from(entry) else {
+                throw BinanceError.malformed(endpoint: request.endpoint, detail: "no usable PRICE_FILTER/LOT_SIZE for \(symbol)")
+            }
+            fetched.append(filters)
+            result[symbol] = filters
+        }
+        let fetchedAt = clock()
+        let weightLimit = info.requestWeightPerMinute
+        let toStore = fetched
+        try await database.write { db in
+            for f in toStore {
+                try VenueSymbolFilters.upsert(db, VenueSymbolFiltersRow(
+                    venue: venue, symbol: f.symbol, baseAsset: f.baseAsset, quoteAsset: f.quoteAsset, tickSize: f.tickSize,
+                    stepSize: f.stepSize, minQty: f.minQty, minNotional: f.minNotional, fetchedAt: fetchedAt))
+            }
+            if let weightLimit, weightLimit > 0 {
+                try VenueStates.update(db, venue: venue) { $0.weightLimit = weightLimit }
+            }
+        }
+        return result
+    }
+}
