@@ -65,7 +65,7 @@ let package = Package(
         ]),
         .target(name: "TradejobCLI", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"), "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
-            "LLM", "Operations", "Cycle", "Backtest", "HTTPTransport",
+            "LLM", "Operations", "Cycle", "Backtest", "HTTPTransport", "Binance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

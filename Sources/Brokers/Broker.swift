@@ -80,3 +80,28 @@ public protocol Broker: Sendable {
     /// The venue's balances.
     func balances() async throws -> Balances
 }
+
+/// A trade the venue reports for the account (live reconciliation).
+public struct VenueTrade: Sendable, Equatable {
+    /// The venue's trade id (increasing per symbol).
+    public var id: Int64
+    /// The venue's id of the order the trade belongs to.
+    public var venueOrderID: String
+    /// The trade as a fill (its client order id is filled in from the database's order).
+    public var fill: Fill
+
+    public init(id: Int64, venueOrderID: String, fill: Fill) {
+        self.id = id
+        self.venueOrderID = venueOrderID
+        self.fill = fill
+    }
+}
+
+/// A live venue that can list an account's open orders and trades, so that each cycle can check that the database
+/// explains everything the venue shows (step 0 of a live cycle).
+public protocol AccountReconciling: Sendable {
+    /// Client order ids of the open orders of `symbol`.
+    func openClientOrderIDs(symbol: String) async throws -> [String]
+    /// Trades of `symbol` with an id above `afterTradeID` (all recent ones when nil), oldest first.
+    func venueTrades(symbol: String, afterTradeID: Int64?) async throws -> [VenueTrade]
+}

@@ -132,6 +132,14 @@ struct OrderExecution: Sendable {
                 try transitionEvent(db, runID: runID, now: now, p, from: .adjusting, note: "adjustment \(report.status.rawValue.lowercased())")
             }
         case .exit, .emergencyClose:
+            if p.quantity > 0, report.status == .filled, p.state == .closing {
+                // The venue sold all it was sent; what is left is below its lot step (the quantity was rounded down,
+                // or a base-asset fee was taken on entry): dust it cannot sell, left in the account.
+                try Events.append(db, runID: runID, time: now, kind: "dust", symbol: p.symbol,
+                                  message: "\(Money.text(p.quantity)) left at the venue below its lot step; the position is closed without it")
+                p.quantity = 0
+                p.cost = 0
+            }
             if p.quantity <= 0, p.state == .closing {
                 p.state = try PositionLifecycle.next(from: .closing, on: .exitFilled, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
                 p.closedAt = now

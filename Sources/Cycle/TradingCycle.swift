@@ -110,6 +110,9 @@ public final class TradingCycle: @unchecked Sendable {
                 let result = try await execution.resolveUnresolved(runID: runID, now: now)
                 fillsCount += result.fills
                 if result.unresolved > 0 { notes.append("\(result.unresolved) order(s) still open at the venue") }
+                let account = try await reconcileAccount(runID: runID, now: now)
+                fillsCount += account.fills
+                if account.unexplained > 0 { notes.append("\(account.unexplained) order(s), trade(s) or balance(s) at the venue the database does not explain") }
             } catch {
                 reconciled = false
                 notes.append("reconciliation failed: \(error); no new orders this run")

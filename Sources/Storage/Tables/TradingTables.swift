@@ -139,6 +139,11 @@ public enum Orders {
         try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED') ORDER BY id").map(order)
     }
 
+    /// The order the venue knows by `venueOrderID` (reconciliation matches trades to orders this way).
+    public static func find(_ db: Database, venueOrderID: String, symbol: String) throws -> OrderRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE venue_order_id = ? AND symbol = ?", arguments: [venueOrderID, symbol]).map(order)
+    }
+
     public static func find(_ db: Database, clientOrderID: String) throws -> OrderRow? {
         try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE client_order_id = ?", arguments: [clientOrderID]).map(order)
     }

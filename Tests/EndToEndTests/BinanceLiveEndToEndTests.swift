@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import TestSupport
+
+/// The real `tradejob` binary trading live against the in-process fake Binance (127.0.0.1, a free port).
+@Suite("Live trading against a fake Binance", .enabled(if: Harness.available, "the tradejob binary is not built: run `swift build` before `swift test`"))
+struct BinanceLiveEndToEndTests {
+    static let apiKey = "test-api-key"
+    static let secret = "test-secret-0123456789"
+    static let symbols = ["BTCUSDT", "ETHUSDT"]
+
+    /// A fake exchange with 200 closed 15-minute candles of a noisy up-trend per symbol, ending before the wall clock.
+    static func exchange() -> FakeBinance {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let bar: Int64 = 900_000
+        let lastOpen = (now / bar) * bar - bar
+        var candles: [String: [FakeBinance.Kline]] = [:]
+        for (k, symbol) in symbols.enumerated() {
+            var price = k == 0 ? 40_000.0 : 2_000.0
+            var klines: [FakeBinance.Kline] = []
+            for i in 0..<200 {
+                let next = price * (1 + 0.002 * ((i % 3 == 2) ? -0.6 : 1.0))
+                func d(_ x: Double) -> Decimal { Decimal(string: String(format: "%.2f", x)) ?? 0 }
+                klines.append(FakeBinance.Kline(openTimeMs: lastOpen - Int64(199 - i) * bar, open: d(price), high: d(max(price, next) * 1.0008),
+                                                low: d(min(price, next) * 0.9992), close: d(next), volume: 1000, intervalMs: bar))
+                price = next
+            }
+            candles[symbol] = klines
+        }
+        let markets = symbols.map {
+            FakeBinance.Market(symbol: $0, baseAsset: String($0.dropLast(4)), quoteAsset: "USDT", tickSize: Decimal(string: "0.01") ?? 0,
+                               stepSize: Decimal(string: "0.00001") ?? 0, minQty: Decimal(string: "0.00001") ?? 0, minNotional: 5)
+        }
+        let fake = FakeBinance(apiKey: apiKey, secret: secret, symbols: markets, balances: ["USDT": 10_000], candles: candles, serverTimeMs: now)
+        fake.weightLimit = 1_000_000
+        return fake
+    }
+
+    static func config(baseURL: URL, extra: [String: Any] = [:]) -> String {
+        var root: [String: Any] = [
+            "mode": "live",
+            "market": ["source": "binance", "symbols": symbols, "timeframe": "15m", "lookback": 120],
+            "binance": ["base_url": baseURL.absoluteString, "request_timeout_seconds": 1.0, "max_retries": 1, "breaker_failures": 50],
+            "paper": ["quote_asset": "USDT"],
+            "strategy": ["min_confidence": 0.01, "exit_confidence": 1.0],
+            "analysis": ["ema_fast": 5, "ema_slow": 12],
+            "risk": ["risk_per_trade": 0.2, "max_position_fraction": 0.4, "max_total_exposure": 0.9, "stop_loss_atr": 3.0,
+                     "take_profit_atr": 100.0, "trailing_stop": false, "partial_take_profit_atr": 0.0, "add_trigger_atr": 50.0,
+                     "max_holding_hours": 0.0001],
+            "protections": ["max_drawdown": ["enabled": false], "daily_loss": ["enabled": false], "losing_streak": ["enabled": false],
+                            "symbol_cooldown": ["enabled": false], "error_rate": ["enabled": false]],
+        ]
+        for (k, v) in extra { root[k] = v }
+        let data = (try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static var liveEnvironment: [String: String] {
+        ["TRADEJOB_LIVE": "1", "TRADEJOB_BINANCE_API_KEY": apiKey, "TRADEJOB_BINANCE_API_SECRET": secret]
+    }
+
+    @Test func liveNeedsBothTheConfigAndTheFlagAndRefusesNow() throws {
+        let fake = Self.exchange()
+        defer { fake.stop() }
+        let h = try Harness(config: Self.config(baseURL: fake.baseURL))
+        defer { h.remove() }
+        let keys = ["TRADEJOB_BINANCE_API_KEY": Self.apiKey, "TRADEJOB_BINANCE_API_SECRET": Self.secret]
+        let refused = try h.run(["run"], environment: keys)
+        #expect(refused.code == 64 && refused.stderr.contains("--live"), "\(refused.stderr)")
+        let withNow = try h.run(["run", "--live", "--now", "2024-01-01T00:00:00Z"], environment: keys)
+        #expect(withNow.code == 64 && withNow.stderr.contains("--now"), "\(withNow.stderr)")
+        let noKeys = try h.run(["run", "--live"])
+        #expect(noKeys.code == 64 && noKeys.stderr.contains("TRADEJOB_BINANCE_API_KEY"), "\(noKeys.stderr)")
+        #expect(fake.signedRequestCount == 0, "nothing signed was sent")
+    }
+
+    @Test func aLiveCycleTradesAndTheSecretStaysOutOfEverything() throws {
+        let fake = Self.exchange()
+        defer { fake.stop() }
+        let h = try Harness(config: Self.config(baseURL: fake.baseURL))
+        defer { h.remove() }
+        let r = try h.run(["run", "--log-level", "debug"], environment: Self.liveEnvironment)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(!fake.orders.isEmpty, "the cycle placed orders: \(r.stdout)")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE status = 'FILLED'") == "\(fake.orders.filter { $0.status == "FILLED" }.count)")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM candles WHERE symbol = 'BTCUSDT'") == "120", "the lookback's closed candles, backfilled")
+        let database = try Data(contentsOf: URL(fileURLWithPath: h.databasePath))
+        #expect(!r.stdout.contains(Self.secret) && !r.stderr.contains(Self.secret))
+        #expect(database.range(of: Data(Self.secret.utf8)) == nil, "the secret is not in the database")
+        let shown = try h.run(["config", "show"], environment: Self.liveEnvironment)
+        #expect(!shown.stdout.contains(Self.secret))
+    }
+
+    /// Kills the job at random points across many cycles (crash failpoints, SIGKILL, answers lost in transit) and
+    /// checks that no intent was filled twice, every exchange order is known to the database, and the database's
+    /// fills explain the exchange's balances exactly.
+    @Test func survivesBeingKilledAtRandomPointsAcrossManyCycles() throws {
+        let fake = Self.exchange()
+        defer { fake.stop() }
+        fake.hangSeconds = 3
+        let h = try Harness(config: Self.config(baseURL: fake.baseURL))
+        defer { h.remove() }
+        var rng = SplitMix(seed: 20261126)
+        let failpoints = ["after-write-ahead", "after-submit"]
+        let faults: [FakeBinance.Fault] = [.timeoutAfterAccept, .acceptThenServerError(503), .unknownExecution, .serverError(500), .malformedJSON]
+        var kills = 0
+        for _ in 0..<110 {
+            fake.setServerTime(Int64(Date().timeIntervalSince1970 * 1000))
+            switch rng.next() % 6 {
+            case 0:
+                let point = failpoints[Int(rng.next() % UInt64(failpoints.count))]
+                var env = Self.liveEnvironment
+                env["TRADEJOB_FAILPOINT"] = point
+                let r = try h.run(["run"], environment: env)
+                if r.code == 137 { kills += 1 }
+            case 1:
+                let running = try h.start(["run"], environment: Self.liveEnvironment)
+                // A random kill point, not a synchronisation: wherever the job happens to be after this long.
+                usleep(UInt32(rng.next() % 400_000))
+                running.signal(SIGKILL)
+                _ = running.wait()
+                kills += 1
+            case 2:
+                fake.inject(faults[Int(rng.next() % UInt64(faults.count))], on: "/api/v3/order", method: "POST")
+                _ = try h.run(["run"], environment: Self.liveEnvironment)
+            default:
+                _ = try h.run(["run"], environment: Self.liveEnvironment)
+            }
+        }
+        // Settle: clean runs resolve whatever the kills left behind.
+        for _ in 0..<3 {
+            fake.setServerTime(Int64(Date().timeIntervalSince1970 * 1000))
+            _ = try h.run(["run"], environment: Self.liveEnvironment)
+        }
+        #expect(kills >= 20, "the test killed the job often enough (\(kills))")
+        let orders = fake.orders
+        #expect(orders.count >= 20, "enough orders were placed (\(orders.count))")
+
+        // 1. No client order id placed twice, and no intent (position, purpose, leg) filled more than once.
+        let ids = orders.map(\.clientOrderId)
+        #expect(Set(ids).count == ids.count, "a client order id was placed twice")
+        var filledPerIntent: [String: Int] = [:]
+        for o in orders where o.executedQty > 0 {
+            let intent = o.clientOrderId.components(separatedBy: "-a").first ?? o.clientOrderId
+            filledPerIntent[intent, default: 0] += 1
+        }
+        #expect(filledPerIntent.values.allSatisfy { $0 == 1 }, "an intent filled twice: \(filledPerIntent.filter { $0.value > 1 })")
+
+        // 2. Every exchange order is known to the database, with the exchange's status.
+        let known = try h.sqlite("SELECT client_order_id || ' ' || status FROM orders")
+        let rows = Set(known.split(separator: "\n").map(String.init))
+        for o in orders {
+            #expect(rows.contains("\(o.clientOrderId) \(o.status)"), "\(o.clientOrderId) \(o.status) not in the database")
+        }
+
+        // 3. The database's fills explain the exchange's balances exactly.
+        let fills = try h.sqlite("SELECT symbol, side, quantity, price, fee, fee_asset FROM fills")
+        var ledger: [String: Decimal] = ["USDT": 10_000]
+        for line in fills.split(separator: "\n") {
+            let f = line.split(separator: "|").map(String.init)
+            guard f.count == 6, let q = Decimal(string: f[2]), let p = Decimal(string: f[3]), let fee = Decimal(string: f[4]) else {
+                Issue.record("unreadable fill \(line)")
+                continue
+            }
+            let base = String(f[0].dropLast(4))
+            let sign: Decimal = f[1] == "BUY" ? 1 : -1
+            ledger[base, default: 0] += sign * q
+            ledger["USDT", default: 0] -= sign * q * p
+            ledger[f[5], default: 0] -= fee
+        }
+        for asset in ["USDT", "BTC", "ETH"] {
+            let venue = fake.balance(asset)
+            #expect(venue.free + venue.locked == ledger[asset] ?? 0, "\(asset): exchange \(venue.free + venue.locked) vs database \(ledger[asset] ?? 0)")
+        }
+        // 4. Open positions hold what the exchange holds (less dust left by closed ones).
+        for symbol in Self.symbols {
+            let base = String(symbol.dropLast(4))
+            let held = Decimal(string: try h.sqlite("SELECT COALESCE(SUM(CAST(quantity AS REAL)), 0) FROM positions WHERE symbol = '\(symbol)' AND state != 'CLOSED'")) ?? -1
+            let venue = fake.balance(base).free + fake.balance(base).locked
+            #expect(held <= venue + Decimal(string: "0.0000001")!, "\(symbol): positions \(held) vs exchange \(venue)")
+        }
+        #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN')") == "0", "every outcome resolved")
+    }
+}
+
+/// A small deterministic random source for the test's choices.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
