@@ -11,8 +11,12 @@ func taBenchmark(_ arguments: [String]) -> Int32 {
     var repeats = 5
     if let i = arguments.firstIndex(of: "--csv"), i + 1 < arguments.count { path = arguments[i + 1] }
     if let i = arguments.firstIndex(of: "--repeats"), i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 { repeats = n }
+    // `--only a,b`: time just these lines (for profiling one pattern or indicator); totals then cover only them.
+    var only: Set<String>?
+    if let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count { only = Set(arguments[i + 1].split(separator: ",").map(String.init)) }
+    func selected(_ name: String) -> Bool { only?.contains(name) ?? true }
     guard let path else {
-        FileHandle.standardError.write(Data("usage: tradejob-bench ta --csv FILE [--repeats N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: tradejob-bench ta --csv FILE [--repeats N] [--only NAME,...]\n".utf8))
         return 64
     }
     let series: OHLCVSeries
@@ -27,7 +31,7 @@ func taBenchmark(_ arguments: [String]) -> Int32 {
     let patternBars = PatternBars(open: series.open, high: series.high, low: series.low, close: series.close)
     var groups = (indicators: 0.0, patterns: 0.0)
     var sink = 0.0
-    for call in StandardAnalysis.indicatorCalls where call.outputs != ["logret_std_20"] {
+    for call in StandardAnalysis.indicatorCalls where call.outputs != ["logret_std_20"] && selected(call.outputs[0]) {
         let seconds = bestOf(repeats) { timed { sink += call.compute(series).first?.last ?? 0 } }
         groups.indicators += seconds
         print("\(call.outputs[0]) \(format(seconds / bars * 1e9))")
@@ -35,7 +39,8 @@ func taBenchmark(_ arguments: [String]) -> Int32 {
     var out = [Int32](repeating: 0, count: series.count)
     // The patterns share their candle-setting averages: computed once per series (timed on its own here, on a
     // fresh copy of the bars, and counted in the patterns' total), then read by every pattern.
-    for pattern in CandlestickPattern.allCases { pattern.compute(patternBars, into: &out) }
+    let patterns = CandlestickPattern.allCases.filter { selected($0.rawValue) }
+    for pattern in patterns { pattern.compute(patternBars, into: &out) }
     let shared = bestOf(repeats) {
         let fresh = PatternBars(open: series.open, high: series.high, low: series.low, close: series.close)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -44,7 +49,7 @@ func taBenchmark(_ arguments: [String]) -> Int32 {
     }
     groups.patterns += shared
     print("candle_averages \(format(shared / bars * 1e9))")
-    for pattern in CandlestickPattern.allCases {
+    for pattern in patterns {
         let seconds = bestOf(repeats) {
             for i in out.indices { out[i] = 0 }
             return timed {
