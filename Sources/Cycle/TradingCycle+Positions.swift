@@ -147,13 +147,17 @@ extension TradingCycle {
 
     func protectionFacts(now: Int64, equity: Decimal) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
-        return try await database.read { db in
+        return try await database.write { db in
+            // A venue circuit breaker that opened since the last check counts as a failure toward the error rate.
+            let openings = try VenueStates.totalBreakerOpenings(db)
+            let seen = try JobState.get(db, "venue.breaker_openings_seen").flatMap { Int($0) } ?? 0
+            try JobState.set(db, "venue.breaker_openings_seen", "\(openings)")
             let peak = max(try JobState.get(db, "equity.peak").flatMap(Money.parse) ?? equity, equity)
             let dayStart = try EquityHistory.first(db, since: ProtectionEvaluator.utcDayStart(now)) ?? equity
             return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,
                                    stopLossExits: try Positions.stopLossExits(db, since: max(now - lookback,
                                                                                              (try JobState.get(db, "losing_streak.since").flatMap { Int64($0) } ?? 0) + 1)),
-                                   consecutiveFailures: try Runs.consecutiveFailures(db))
+                                   consecutiveFailures: try Runs.consecutiveFailures(db) + max(openings - seen, 0))
         }
     }
 

@@ -97,36 +97,40 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         let timeout = request.timeout
         let prepared = urlRequest
 
-        return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
-            group.addTask {
-                do {
-                    let (data, response) = try await self.session.data(for: prepared)
+        // The completion-handler API with our own deadline. Swift-task cancellation of `URLSession.data(for:)` can
+        // deadlock in FoundationNetworking when it races the session's own timeout (the task's status lock is held
+        // while URLSessionTask.cancel() waits for the session queue, which waits for that lock), so the task is only
+        // ever cancelled from a plain dispatch queue, and the caller is resumed exactly once.
+        let call = PendingCall()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
+                let task = session.dataTask(with: prepared) { data, response, error in
+                    if let error {
+                        let mapped: HTTPTransportError = (error as? URLError).map { Self.map($0, url: urlText, timeout: timeout) }
+                            ?? .connectionLost(url: urlText, message: "\(error)")
+                        call.finish(continuation, .failure(mapped))
+                        return
+                    }
                     guard let http = response as? HTTPURLResponse else {
-                        throw HTTPTransportError.connectionLost(url: urlText, message: "not an HTTP response")
+                        call.finish(continuation, .failure(HTTPTransportError.connectionLost(url: urlText, message: "not an HTTP response")))
+                        return
                     }
                     var headers: [String: String] = [:]
                     for (key, value) in http.allHeaderFields {
                         if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
                     }
-                    return HTTPResponse(status: http.statusCode, headers: headers, body: data)
-                } catch let error as HTTPTransportError {
-                    throw error
-                } catch let error as URLError {
-                    throw Self.map(error, url: urlText, timeout: timeout)
-                } catch is CancellationError {
-                    throw HTTPTransportError.cancelled(url: urlText)
-                } catch {
-                    throw HTTPTransportError.connectionLost(url: urlText, message: "\(error)")
+                    call.finish(continuation, .success(HTTPResponse(status: http.statusCode, headers: headers, body: data ?? Data())))
                 }
+                call.start(task) {
+                    call.finish(continuation, .failure(HTTPTransportError.cancelled(url: urlText)))
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + max(timeout, 0.001)) {
+                    if call.finish(continuation, .failure(HTTPTransportError.timedOut(url: urlText, seconds: timeout))) { task.cancel() }
+                }
+                task.resume()
             }
-            group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(max(timeout, 0.001) * 1_000_000_000))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw HTTPTransportError.timedOut(url: urlText, seconds: timeout) }
-            guard let response = first else { throw HTTPTransportError.timedOut(url: urlText, seconds: timeout) }
-            return response
+        } onCancel: {
+            call.cancel()
         }
     }
 
@@ -145,5 +149,47 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url.path }
         components.query = nil
         return components.string ?? url.path
+    }
+}
+
+/// One request in flight: resumes its caller exactly once (answer, deadline or cancellation, whichever comes first)
+/// and cancels the URLSession task from a dispatch queue, never from inside Swift's cancellation machinery.
+private final class PendingCall: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    private var cancelled = false
+    private var task: URLSessionTask?
+    private var onCancel: (@Sendable () -> Void)?
+
+    func start(_ task: URLSessionTask, onCancel: @escaping @Sendable () -> Void) {
+        lock.lock()
+        self.task = task
+        self.onCancel = onCancel
+        let alreadyCancelled = cancelled
+        lock.unlock()
+        if alreadyCancelled { cancel() }
+    }
+
+    /// Resumes the caller unless it was already resumed; true when this call did it.
+    @discardableResult
+    func finish(_ continuation: CheckedContinuation<HTTPResponse, Error>, _ result: Result<HTTPResponse, Error>) -> Bool {
+        lock.lock()
+        guard !done else { lock.unlock(); return false }
+        done = true
+        lock.unlock()
+        continuation.resume(with: result)
+        return true
+    }
+
+    func cancel() {
+        lock.lock()
+        cancelled = true
+        let task = self.task, onCancel = self.onCancel
+        lock.unlock()
+        guard let task else { return }
+        DispatchQueue.global().async {
+            onCancel?()
+            task.cancel()
+        }
     }
 }
