@@ -198,3 +198,25 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Venue breaker and the error-rate protection", .enabled(if: Harness.available, "the tradejob binary is not built: run `swift build` before `swift test`"))
+struct BreakerErrorRateTests {
+    /// A venue circuit breaker that opened since the previous run counts as a failure toward `protections.error_rate`.
+    @Test func aBreakerOpeningTripsTheErrorRateProtection() throws {
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Harness.repository.appendingPathComponent("config/default.json"))) as? [String: Any])
+        var protections = config["protections"] as? [String: Any] ?? [:]
+        protections["error_rate"] = ["enabled": true, "consecutive_failures": 1, "action": "safe_mode"]
+        config["protections"] = protections
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        let h = try Harness(config: text)
+        defer { h.remove() }
+        #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"), "no failure yet")
+        _ = try h.sqlite("INSERT INTO venue_state (venue, breaker_openings) VALUES ('binance', 1)")
+        #expect(try h.run(["run", "--now", "2024-03-01T00:15:15Z"]).code == 0)
+        #expect(FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"), "the opening tripped the error-rate protection")
+        _ = try h.run(["safe-mode", "clear"])
+        #expect(try h.run(["run", "--now", "2024-03-01T00:30:15Z"]).code == 0)
+        #expect(!FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"), "an opening counts once")
+    }
+}
