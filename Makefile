@@ -7,7 +7,7 @@ BIN_DEBUG := .build/debug/tradejob
 BIN_RELEASE := .build/release/tradejob
 SYSTEM_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
 
-.PHONY: deps build run test release bench install uninstall clean
+.PHONY: deps build run test release bench bench-backtest install uninstall clean
 
 ## deps: install the system libraries when missing (as root), or print the exact command.
 deps:
@@ -38,6 +38,10 @@ release: deps
 bench: release
 	$(SWIFT) build -c release --product tradejob-bench
 	Benchmarks/run.sh
+
+## bench-backtest: backtest speed against backtesting.py and in cycle-symbols per second (figures in the README).
+bench-backtest: release
+	Benchmarks/backtest.sh
 
 ## install: release binary, example config, crontab and systemd units with the paths filled in.
 install: release

@@ -31,10 +31,12 @@ public struct BacktestResult: Sendable {
     public var startingCash: Decimal
 }
 
-/// Drives the real `TradingCycle` over history with a simulated clock: a private state directory (never the live
-/// one), the candles replayed by `ReplayMarket`, the paper broker. Time advances as the live job is scheduled —
-/// each cycle's own next run — or, with `everyCandle`, at the open of every bar (so bar i is closed and market orders
-/// fill at bar i+1's open).
+/// Drives the real `TradingCycle` over history with a simulated clock: the candles replayed by `ReplayMarket`, the
+/// paper broker, and state of its own — in memory by default (`MemoryStateStore`, the safe-mode lock in memory), or an
+/// SQLite state directory when one is given (never the live one). Both run the same code and give the same result.
+/// The analysis is computed once per symbol over the whole history (`PrecomputedAnalysis`) and read at each cycle's
+/// newest candle. Time advances as the live job is scheduled — each cycle's own next run — or, with `everyCandle`, at
+/// the open of every bar (so bar i is closed and market orders fill at bar i+1's open).
 public struct BacktestRunner: Sendable {
     public var parameters: CycleParameters
     public var paper: PaperSettings
@@ -52,16 +54,30 @@ public struct BacktestRunner: Sendable {
         self.everyCandle = everyCandle
     }
 
-    public func run(stateDirectory: String) async throws -> BacktestResult {
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let database = try StateDatabase(path: stateDirectory + "/tradejob.sqlite", durable: false)
-        let broker = PaperBroker(database: database.writer, settings: paper)
+    /// Runs the backtest; `stateDirectory` nil keeps the state in memory.
+    public func run(stateDirectory: String? = nil) async throws -> BacktestResult {
+        // The analysis is a lookup here: symbols one after another, without starting tasks.
+        var parameters = self.parameters
+        parameters.maxConcurrentAnalyses = 1
+        let store: any StateStore
+        let locks: any SafeModeLockStorage
+        if let stateDirectory {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            store = SQLiteStateStore(try StateDatabase(path: stateDirectory + "/tradejob.sqlite", durable: false).writer)
+            locks = SafeModeLockFile(stateDirectory: stateDirectory)
+        } else {
+            store = MemoryStateStore()
+            locks = SafeModeLockInMemory()
+        }
+        let broker = PaperBroker(store: store, settings: paper)
         try broker.ensureFunded()
         let market = ReplayMarket(name: "backtest", candles: candles)
         var logger = Logger(label: "backtest") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
-        let cycle = TradingCycle(parameters: parameters, configHash: "backtest", database: database, stateDirectory: stateDirectory,
-                                 market: market, broker: broker, logger: logger)
+        let analyzer: any SnapshotProvider = parameters.strategy == .scoring
+            ? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback) : WindowAnalyzer()
+        let cycle = TradingCycle(parameters: parameters, configHash: "backtest", store: store, stateDirectory: stateDirectory ?? "",
+                                 market: market, broker: broker, analyzer: analyzer, safeModeLocks: locks, writesNextRunFile: false, logger: logger)
         let step = parameters.timeframe.milliseconds
         let opens = Array(Set(candles.values.flatMap { $0.map(\.openTime) })).sorted()
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
@@ -89,20 +105,20 @@ public struct BacktestRunner: Sendable {
                 now = next
             }
         }
-        return try await collect(database: database, cycles: cycles, inMarket: inMarket)
+        return try await collect(store: store, cycles: cycles, inMarket: inMarket)
     }
 
     func emptyResult() -> BacktestResult {
         BacktestResult(trades: [], equity: [], runsPerInterval: [:], cycles: 0, cyclesInMarket: 0, startingCash: paper.startingCash)
     }
 
-    func collect(database: StateDatabase, cycles: Int, inMarket: Int) async throws -> BacktestResult {
+    func collect(store: any StateStore, cycles: Int, inMarket: Int) async throws -> BacktestResult {
         let bars = candles
         let startingCash = paper.startingCash
-        return try await database.writer.read { db in
+        return try await store.read { ledger in
             var trades: [BacktestTrade] = []
-            for p in try Positions.closed(db) where p.exitReason != .entryFailed {
-                let fills = try Orders.forPosition(db, positionID: p.id).flatMap { try Fills.forOrder(db, clientOrderID: $0.clientOrderID) }
+            for p in try ledger.closedPositions(since: 0) where p.exitReason != .entryFailed {
+                let fills = try ledger.orders(positionID: p.id).flatMap { try ledger.fills(clientOrderID: $0.clientOrderID) }
                 guard let entry = fills.first(where: { $0.side == .buy }), let exit = fills.last(where: { $0.side == .sell }) else { continue }
                 let series = bars[p.symbol] ?? []
                 func bar(_ t: Int64) -> Int {
@@ -115,8 +131,8 @@ public struct BacktestRunner: Sendable {
                                             fees: fills.reduce(Decimal(0)) { $0 + $1.fee }, pnl: p.realizedPnL))
             }
             trades.sort { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) }
-            return BacktestResult(trades: trades, equity: try EquityHistory.all(db), runsPerInterval: try Runs.countByInterval(db),
-                                  cycles: cycles, cyclesInMarket: inMarket, startingCash: startingCash)
+            return BacktestResult(trades: trades, equity: try ledger.equityHistory().map { ($0.time, $0.equity, $0.cash, $0.safeMode) },
+                                  runsPerInterval: try ledger.runsByInterval(), cycles: cycles, cyclesInMarket: inMarket, startingCash: startingCash)
         }
     }
 }

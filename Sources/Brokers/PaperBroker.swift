@@ -26,18 +26,23 @@ public struct PaperSettings: Sendable, Equatable {
 public final class PaperBroker: Broker, @unchecked Sendable {
     public let name = "paper"
     public let isLive = false
-    let database: DatabaseQueue
+    let store: any StateStore
     let settings: PaperSettings
 
-    public init(database: DatabaseQueue, settings: PaperSettings) {
-        self.database = database
+    public init(store: any StateStore, settings: PaperSettings) {
+        self.store = store
         self.settings = settings
+    }
+
+    /// On the job's state database.
+    public convenience init(database: DatabaseQueue, settings: PaperSettings) {
+        self.init(store: SQLiteStateStore(database), settings: settings)
     }
 
     /// Funds the wallet with the starting cash the first time.
     public func ensureFunded() throws {
-        try database.write { db in
-            if try Wallet.isEmpty(db) { try Wallet.set(db, asset: settings.quoteAsset, free: settings.startingCash) }
+        try store.writeNow { ledger in
+            if try ledger.walletIsEmpty() { try ledger.setBalance(asset: settings.quoteAsset, free: settings.startingCash) }
         }
     }
 
@@ -49,13 +54,13 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
         let s = settings
         let base = baseAsset(order.symbol)
-        let report: OrderReport = try await database.write { db in
-            if let existing = try Self.paperOrder(db, order.clientOrderID) { return existing }  // idempotent by client id
+        let report: OrderReport = try await store.write { ledger in
+            if let existing = try ledger.paperOrder(clientOrderID: order.clientOrderID) { return Self.report(existing) }  // idempotent by client id
             let slip = order.referencePrice * s.slippageBasisPoints / 10000
             let price = Money.round(order.side == .buy ? order.referencePrice + slip : order.referencePrice - slip, scale: 8)
             let notional = order.quantity * price
             let fee = Money.round(notional * s.feeRate, scale: 8, .up)
-            var balances = try Wallet.balances(db)
+            let balances = try ledger.balances()
             let cash = balances[s.quoteAsset] ?? 0
             let held = balances[base] ?? 0
             var reason: String?
@@ -63,54 +68,45 @@ public final class PaperBroker: Broker, @unchecked Sendable {
             else if order.side == .buy, cash < notional + fee { reason = "insufficient balance: \(Money.text(cash)) \(s.quoteAsset) < \(Money.text(notional + fee))" }
             else if order.side == .sell, held < order.quantity { reason = "insufficient balance: \(Money.text(held)) \(base) < \(Money.text(order.quantity))" }
             if let reason {
-                try db.execute(sql: "INSERT INTO paper_orders (client_order_id, symbol, side, status, quantity, time, reason) VALUES (?, ?, ?, 'REJECTED', ?, ?, ?)",
-                               arguments: [order.clientOrderID, order.symbol, order.side.rawValue, Money.text(order.quantity), now, reason])
+                try ledger.insertPaperOrder(PaperOrderRecord(clientOrderID: order.clientOrderID, symbol: order.symbol, side: order.side, status: .rejected,
+                                                             quantity: order.quantity, time: now, reason: reason))
                 return OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: reason)
             }
             if order.side == .buy {
-                balances[s.quoteAsset] = cash - notional - fee
-                balances[base] = held + order.quantity
+                try ledger.setBalance(asset: s.quoteAsset, free: cash - notional - fee)
+                try ledger.setBalance(asset: base, free: held + order.quantity)
             } else {
-                balances[s.quoteAsset] = cash + notional - fee
-                balances[base] = held - order.quantity
+                try ledger.setBalance(asset: s.quoteAsset, free: cash + notional - fee)
+                try ledger.setBalance(asset: base, free: held - order.quantity)
             }
-            for asset in [s.quoteAsset, base] { try Wallet.set(db, asset: asset, free: balances[asset] ?? 0) }
-            let tradeID = "paper-\(order.clientOrderID)"
-            try db.execute(sql: """
-                INSERT INTO paper_orders (client_order_id, symbol, side, status, quantity, price, fee, fee_asset, trade_id, time)
-                VALUES (?, ?, ?, 'FILLED', ?, ?, ?, ?, ?, ?)
-                """, arguments: [order.clientOrderID, order.symbol, order.side.rawValue, Money.text(order.quantity), Money.text(price),
-                                 Money.text(fee), s.quoteAsset, tradeID, now])
-            let fill = Fill(clientOrderID: order.clientOrderID, tradeID: tradeID, symbol: order.symbol, side: order.side,
-                            quantity: order.quantity, price: price, fee: fee, feeAsset: s.quoteAsset, time: now)
-            return OrderReport(clientOrderID: order.clientOrderID, status: .filled, venueOrderID: tradeID, fills: [fill])
+            let record = PaperOrderRecord(clientOrderID: order.clientOrderID, symbol: order.symbol, side: order.side, status: .filled,
+                                          quantity: order.quantity, price: price, fee: fee, feeAsset: s.quoteAsset,
+                                          tradeID: "paper-\(order.clientOrderID)", time: now)
+            try ledger.insertPaperOrder(record)
+            return Self.report(record)
         }
         return .answered(report)
     }
 
-    static func paperOrder(_ db: Database, _ clientOrderID: String) throws -> OrderReport? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM paper_orders WHERE client_order_id = ?", arguments: [clientOrderID]) else { return nil }
-        let statusText: String = row["status"]
-        let status = OrderStatus(rawValue: statusText) ?? .rejected
+    /// The venue's report of a paper order.
+    static func report(_ o: PaperOrderRecord) -> OrderReport {
         var fills: [Fill] = []
-        if status == .filled, let price = (row["price"] as String?).flatMap(Money.parse), let qty = (row["quantity"] as String?).flatMap(Money.parse) {
-            let sideText: String = row["side"]
-            fills.append(Fill(clientOrderID: clientOrderID, tradeID: row["trade_id"] ?? "paper-\(clientOrderID)", symbol: row["symbol"],
-                              side: OrderSide(rawValue: sideText) ?? .buy, quantity: qty, price: price,
-                              fee: (row["fee"] as String?).flatMap(Money.parse) ?? 0, feeAsset: row["fee_asset"] ?? "", time: row["time"]))
+        if o.status == .filled, let price = o.price {
+            fills.append(Fill(clientOrderID: o.clientOrderID, tradeID: o.tradeID ?? "paper-\(o.clientOrderID)", symbol: o.symbol, side: o.side,
+                              quantity: o.quantity, price: price, fee: o.fee ?? 0, feeAsset: o.feeAsset ?? "", time: o.time))
         }
-        return OrderReport(clientOrderID: clientOrderID, status: status, venueOrderID: row["trade_id"], fills: fills, reason: row["reason"])
+        return OrderReport(clientOrderID: o.clientOrderID, status: o.status, venueOrderID: o.tradeID, fills: fills, reason: o.reason)
     }
 
     public func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome {
-        try await database.read { db in
-            try Self.paperOrder(db, clientOrderID).map(QueryOutcome.found) ?? .notFound
+        try await store.read { ledger in
+            try ledger.paperOrder(clientOrderID: clientOrderID).map { QueryOutcome.found(Self.report($0)) } ?? .notFound
         }
     }
 
     public func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }  // paper market orders never rest
 
     public func balances() async throws -> Balances {
-        Balances(free: try await database.read { try Wallet.balances($0) })
+        Balances(free: try await store.read { try $0.balances() })
     }
 }

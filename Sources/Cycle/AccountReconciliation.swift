@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Brokers
 import Storage
 import TradingDomain
@@ -21,14 +20,14 @@ extension TradingCycle {
         var result = AccountReconciliation()
         for symbol in parameters.symbols {
             let cursorKey = "reconcile.trade_cursor.\(symbol)"
-            let cursor = try await database.read { try JobState.get($0, cursorKey) }.flatMap { Int64($0) }
+            let cursor = try await store.read { try $0.jobState(cursorKey) }.flatMap { Int64($0) }
             let trades = try await venue.venueTrades(symbol: symbol, afterTradeID: cursor)
             let openIDs = try await venue.openClientOrderIDs(symbol: symbol)
-            let found = try await database.write { db -> AccountReconciliation in
+            let found = try await store.write { ledger -> AccountReconciliation in
                 var found = AccountReconciliation()
                 for trade in trades {
-                    guard let order = try Orders.find(db, venueOrderID: trade.venueOrderID, symbol: symbol) else {
-                        try Events.append(db, runID: runID, time: now, kind: "unexplained_trade", symbol: symbol,
+                    guard let order = try ledger.order(venueOrderID: trade.venueOrderID, symbol: symbol) else {
+                        try ledger.record(runID: runID, time: now, kind: "unexplained_trade", symbol: symbol,
                                           message: "venue trade \(trade.id) of order \(trade.venueOrderID) is unknown to the database",
                                           data: ["trade_id": "\(trade.id)", "venue_order_id": trade.venueOrderID])
                         found.unexplained += 1
@@ -37,11 +36,11 @@ extension TradingCycle {
                     var fill = trade.fill
                     fill.clientOrderID = order.clientOrderID
                     let report = OrderReport(clientOrderID: order.clientOrderID, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
-                    found.fills += try execution.apply(db, report: report, runID: runID, now: now)
+                    found.fills += try execution.apply(ledger, report: report, runID: runID, now: now)
                 }
-                if let last = trades.map(\.id).max() { try JobState.set(db, cursorKey, "\(last)") }
-                for id in openIDs where try Orders.find(db, clientOrderID: id) == nil {
-                    try Events.append(db, runID: runID, time: now, kind: "unexplained_order", symbol: symbol,
+                if let last = trades.map(\.id).max() { try ledger.setJobState(cursorKey, "\(last)") }
+                for id in openIDs where try ledger.order(clientOrderID: id) == nil {
+                    try ledger.record(runID: runID, time: now, kind: "unexplained_order", symbol: symbol,
                                       message: "open venue order \(id) is unknown to the database", data: ["client_order_id": id])
                     found.unexplained += 1
                 }
@@ -53,10 +52,10 @@ extension TradingCycle {
         // Balances: the venue must hold at least what the open positions say (less means something sold behind our back).
         let balances = try await broker.balances()
         // The venue's balances are the wallet of a live account (sizing reads the cash from it).
-        try await database.write { db in
-            for (asset, free) in balances.free { try Wallet.set(db, asset: asset, free: free) }
+        try await store.write { ledger in
+            for (asset, free) in balances.free { try ledger.setBalance(asset: asset, free: free) }
         }
-        let held = try await database.read { db in try Positions.active(db) }
+        let held = try await store.read { ledger in try ledger.activePositions() }
         let quote = parameters.quoteAsset
         var expected: [String: Decimal] = [:]
         for p in held where p.symbol.hasSuffix(quote) {

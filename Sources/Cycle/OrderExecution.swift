@@ -10,22 +10,34 @@ import TradingDomain
 /// outcome stays `UNKNOWN` and is resolved by `resolveUnresolved` (a query by client order id) before anything
 /// is sent again for that position.
 struct OrderExecution: Sendable {
-    let database: DatabaseQueue
+    let store: any StateStore
     let broker: any Broker
     let quoteAsset: String
     let maxAdjustments: Int
     let logger: Logger
 
+    init(store: any StateStore, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
+        self.store = store
+        self.broker = broker
+        self.quoteAsset = quoteAsset
+        self.maxAdjustments = maxAdjustments
+        self.logger = logger
+    }
+
+    init(database: DatabaseQueue, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
+        self.init(store: SQLiteStateStore(database), broker: broker, quoteAsset: quoteAsset, maxAdjustments: maxAdjustments, logger: logger)
+    }
+
     /// Places a market order for `position` and applies the result. Returns the order's final report (nil when unknown).
     func place(runID: Int64, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
                referencePrice: Decimal, now: Int64) async throws -> OrderReport? {
         let leg = purpose == .add || purpose == .partialTakeProfit ? position.adjustments : 0
-        let clientOrderID: String = try await database.write { db in
-            let attempt = (try Orders.lastAttempt(db, positionID: position.id, purpose: purpose, leg: leg) ?? 0) + 1
+        let clientOrderID: String = try await store.write { ledger in
+            let attempt = (try ledger.lastAttempt(positionID: position.id, purpose: purpose, leg: leg) ?? 0) + 1
             let id = ClientOrderID.make(positionID: position.id, purpose: purpose, leg: leg, attempt: attempt)
-            _ = try Orders.insertPending(db, clientOrderID: id, runID: runID, positionID: position.id, symbol: position.symbol, side: side,
+            try ledger.insertPendingOrder(clientOrderID: id, runID: runID, positionID: position.id, symbol: position.symbol, side: side,
                                          purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
-            try Events.append(db, runID: runID, time: now, kind: "order_pending", symbol: position.symbol,
+            try ledger.record(runID: runID, time: now, kind: "order_pending", symbol: position.symbol,
                               message: "\(purpose.rawValue) \(side.rawValue) \(Money.text(quantity)) \(position.symbol) as \(id)",
                               data: ["client_order_id": id, "position_id": "\(position.id)"])
             return id
@@ -45,16 +57,16 @@ struct OrderExecution: Sendable {
         log[metadataKey: "order_id"] = "\(clientOrderID)"
         switch outcome {
         case let .answered(report):
-            try await database.write { db in try apply(db, report: report, runID: runID, now: now) }
+            try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now) }
             log.info("order \(report.status.rawValue.lowercased())", metadata: ["purpose": "\(purpose.rawValue)", "side": "\(side.rawValue)",
                                                                              "quantity": "\(Money.text(quantity))"])
             return report
         case let .unknown(message):
             log.warning("order outcome unknown; it will be queried before anything is resent", metadata: ["error": "\(message)"])
-            try await database.write { db in
-                try Orders.update(db, clientOrderID: clientOrderID, status: .unknown, venueOrderID: nil, filledQuantity: nil, averagePrice: nil,
+            try await store.write { ledger in
+                try ledger.updateOrder(clientOrderID: clientOrderID, status: .unknown, venueOrderID: nil, filledQuantity: nil, averagePrice: nil,
                                   reason: message, now: now)
-                try Events.append(db, runID: runID, time: now, kind: "order_unknown", symbol: position.symbol,
+                try ledger.record(runID: runID, time: now, kind: "order_unknown", symbol: position.symbol,
                                   message: "\(clientOrderID): outcome unknown (\(message)); it will be queried before anything is resent",
                                   data: ["client_order_id": clientOrderID])
             }
@@ -65,7 +77,7 @@ struct OrderExecution: Sendable {
     /// Resolves every order whose outcome is not final by asking the venue (step 0 of a cycle). Returns the
     /// number of orders still unresolved (unknown or open) afterwards.
     func resolveUnresolved(runID: Int64, now: Int64) async throws -> (unresolved: Int, fills: Int) {
-        let pending = try await database.read { try Orders.unresolved($0) }
+        let pending = try await store.read { try $0.unresolvedOrders() }
         var stillOpen = 0
         var newFills = 0
         for order in pending {
@@ -79,39 +91,39 @@ struct OrderExecution: Sendable {
                 report = OrderReport(clientOrderID: order.clientOrderID, status: .rejected,
                                      reason: "the venue has no such order: it was never placed")
             }
-            newFills += try await database.write { db in try apply(db, report: report, runID: runID, now: now) }
+            newFills += try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now) }
         }
         return (stillOpen, newFills)
     }
 
     /// Applies a venue report to the order, its fills and its position, in the caller's transaction. Returns new fills.
     @discardableResult
-    func apply(_ db: Database, report: OrderReport, runID: Int64, now: Int64) throws -> Int {
-        guard let order = try Orders.find(db, clientOrderID: report.clientOrderID) else {
-            try Events.append(db, runID: runID, time: now, kind: "unexplained_order", message: "venue reports \(report.clientOrderID), unknown to the database")
+    func apply(_ ledger: any Ledger, report: OrderReport, runID: Int64, now: Int64) throws -> Int {
+        guard let order = try ledger.order(clientOrderID: report.clientOrderID) else {
+            try ledger.record(runID: runID, time: now, kind: "unexplained_order", message: "venue reports \(report.clientOrderID), unknown to the database")
             return 0
         }
-        var position = try order.positionID.flatMap { try Positions.find(db, id: $0) }
+        var position = try order.positionID.flatMap { try ledger.position(id: $0) }
         var newFills = 0
-        for fill in report.fills where try Fills.insert(db, fill, runID: runID) {
+        for fill in report.fills where try ledger.insertFill(fill, runID: runID) {
             newFills += 1
             if fill.side == .buy { position?.applyBuy(fill, quoteAsset: quoteAsset) } else { position?.applySell(fill, quoteAsset: quoteAsset) }
-            try Events.append(db, runID: runID, time: now, kind: "fill", symbol: fill.symbol,
+            try ledger.record(runID: runID, time: now, kind: "fill", symbol: fill.symbol,
                               message: "\(order.purpose.rawValue) \(fill.side.rawValue) \(Money.text(fill.quantity)) @ \(Money.text(fill.price)) fee \(Money.text(fill.fee)) \(fill.feeAsset)",
                               data: ["client_order_id": fill.clientOrderID, "trade_id": fill.tradeID])
         }
-        let all = try Fills.forOrder(db, clientOrderID: order.clientOrderID)
+        let all = try ledger.fills(clientOrderID: order.clientOrderID)
         let filled = all.reduce(Decimal(0)) { $0 + $1.quantity }
         let average = filled > 0 ? all.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / filled : nil
-        try Orders.update(db, clientOrderID: order.clientOrderID, status: report.status, venueOrderID: report.venueOrderID,
+        try ledger.updateOrder(clientOrderID: order.clientOrderID, status: report.status, venueOrderID: report.venueOrderID,
                           filledQuantity: filled, averagePrice: average, reason: report.reason, now: now)
         if report.status != order.status {
-            try Events.append(db, runID: runID, time: now, kind: "order_\(report.status.rawValue.lowercased())", symbol: order.symbol,
+            try ledger.record(runID: runID, time: now, kind: "order_\(report.status.rawValue.lowercased())", symbol: order.symbol,
                               message: "\(order.clientOrderID) \(report.status.rawValue)" + (report.reason.map { ": \($0)" } ?? ""),
                               data: ["client_order_id": order.clientOrderID])
         }
         guard var p = position, report.status.isFinal else {
-            if let p = position { try Positions.update(db, p) }
+            if let p = position { try ledger.updatePosition(p) }
             return newFills
         }
         // The order is final: move the position on.
@@ -121,7 +133,7 @@ struct OrderExecution: Sendable {
                 p.state = .closed
                 p.closedAt = now
                 p.exitReason = .entryFailed
-                try transitionEvent(db, runID: runID, now: now, p, from: .open, note: "entry failed: \(report.reason ?? report.status.rawValue)")
+                try transitionEvent(ledger, runID: runID, now: now, p, from: .open, note: "entry failed: \(report.reason ?? report.status.rawValue)")
             } else {
                 p.initialEntryPrice = p.entryPrice
             }
@@ -129,13 +141,13 @@ struct OrderExecution: Sendable {
             if order.purpose == .partialTakeProfit, filled > 0 { p.partialTakeProfitDone = true }
             if p.state == .adjusting {
                 p.state = try PositionLifecycle.next(from: .adjusting, on: .finishAdjustment, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
-                try transitionEvent(db, runID: runID, now: now, p, from: .adjusting, note: "adjustment \(report.status.rawValue.lowercased())")
+                try transitionEvent(ledger, runID: runID, now: now, p, from: .adjusting, note: "adjustment \(report.status.rawValue.lowercased())")
             }
         case .exit, .emergencyClose:
             if p.quantity > 0, report.status == .filled, p.state == .closing {
                 // The venue sold all it was sent; what is left is below its lot step (the quantity was rounded down,
                 // or a base-asset fee was taken on entry): dust it cannot sell, left in the account.
-                try Events.append(db, runID: runID, time: now, kind: "dust", symbol: p.symbol,
+                try ledger.record(runID: runID, time: now, kind: "dust", symbol: p.symbol,
                                   message: "\(Money.text(p.quantity)) left at the venue below its lot step; the position is closed without it")
                 p.quantity = 0
                 p.cost = 0
@@ -144,16 +156,16 @@ struct OrderExecution: Sendable {
                 p.state = try PositionLifecycle.next(from: .closing, on: .exitFilled, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
                 p.closedAt = now
                 p.exitPrice = average
-                try transitionEvent(db, runID: runID, now: now, p, from: .closing,
+                try transitionEvent(ledger, runID: runID, now: now, p, from: .closing,
                                     note: "closed (\(p.exitReason?.rawValue ?? "exit")), P&L \(Money.text(Money.round(p.realizedPnL, scale: 2)))")
             }
         }
-        try Positions.update(db, p)
+        try ledger.updatePosition(p)
         return newFills
     }
 
-    func transitionEvent(_ db: Database, runID: Int64, now: Int64, _ p: Position, from: PositionState, note: String) throws {
-        try Events.append(db, runID: runID, time: now, kind: "transition", symbol: p.symbol,
+    func transitionEvent(_ ledger: any Ledger, runID: Int64, now: Int64, _ p: Position, from: PositionState, note: String) throws {
+        try ledger.record(runID: runID, time: now, kind: "transition", symbol: p.symbol,
                           message: "position \(p.id) \(from.rawValue) → \(p.state.rawValue): \(note)",
                           data: ["position_id": "\(p.id)", "from": from.rawValue, "to": p.state.rawValue])
     }

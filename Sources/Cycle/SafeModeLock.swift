@@ -82,3 +82,29 @@ public struct SafeModeLock: Codable, Sendable, Equatable {
     /// How to leave safe mode by hand.
     public static let clearHint = "run `tradejob safe-mode clear` (with the same --state-dir) once the cause is understood"
 }
+
+/// Where the cycle keeps the safe-mode lock: the lockfile of the state directory for the job, memory for backtests.
+public protocol SafeModeLockStorage: Sendable {
+    func read() -> SafeModeLock.Reading
+    func write(_ lock: SafeModeLock) throws
+    func remove() throws
+}
+
+/// The lockfile `<state>/safe_mode.lock`.
+public struct SafeModeLockFile: SafeModeLockStorage {
+    public let stateDirectory: String
+    public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
+    public func read() -> SafeModeLock.Reading { SafeModeLock.read(stateDirectory: stateDirectory) }
+    public func write(_ lock: SafeModeLock) throws { try lock.write(stateDirectory: stateDirectory) }
+    public func remove() throws { try SafeModeLock.remove(stateDirectory: stateDirectory) }
+}
+
+/// The lock held in memory (backtests: safe mode works exactly as in the job, without touching any file).
+public final class SafeModeLockInMemory: SafeModeLockStorage, @unchecked Sendable {
+    private let mutex = NSLock()
+    private var lock: SafeModeLock?
+    public init() {}
+    public func read() -> SafeModeLock.Reading { mutex.withLock { lock.map { .present($0) } ?? .absent } }
+    public func write(_ lock: SafeModeLock) throws { mutex.withLock { self.lock = lock } }
+    public func remove() throws { mutex.withLock { lock = nil } }
+}

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Brokers
 import Storage
@@ -14,7 +13,7 @@ extension TradingCycle {
     }
 
     func safeModeStatus(runID: Int64, now: Int64, log: Logger) async throws -> SafeModeState {
-        switch SafeModeLock.read(stateDirectory: stateDirectory) {
+        switch safeModeLocks.read() {
         case .absent:
             return SafeModeState(active: false, until: nil)
         case let .unreadable(why):
@@ -26,18 +25,18 @@ extension TradingCycle {
             if now < until || !lock.autoResume {
                 return SafeModeState(active: true, until: now < until ? until : nil)
             }
-            let leftovers = try await database.read { try Positions.active($0) }
+            let leftovers = try await store.read { try $0.activePositions() }
             if !leftovers.isEmpty {
                 // The closure is not finished: hold safe mode until it is.
                 return SafeModeState(active: true, until: nil)
             }
-            try SafeModeLock.remove(stateDirectory: stateDirectory)
-            try await database.write { db in
-                try Events.append(db, runID: runID, time: now, kind: "safe_mode_exited",
+            try safeModeLocks.remove()
+            try await store.write { ledger in
+                try ledger.record(runID: runID, time: now, kind: "safe_mode_exited",
                                   message: "safe mode ended (cooldown until \(lock.until) passed; auto_resume)", data: ["trigger": lock.trigger])
-                try JobState.set(db, "job.state", "RUNNING")
+                try ledger.setJobState("job.state", "RUNNING")
                 // The drawdown protection measures from a fresh peak after safe mode (else it would trip again at once).
-                try JobState.remove(db, "equity.peak")
+                try ledger.setEquityPeak(nil)
             }
             log.notice("safe mode ended: cooldown passed, resuming", metadata: ["until": "\(lock.until)"])
             return SafeModeState(active: false, until: nil)
@@ -46,15 +45,15 @@ extension TradingCycle {
 
     /// Writes the lockfile and records the entry; the closure itself follows in `emergencyClosure`.
     func enterSafeMode(runID: Int64, now: Int64, reason: String, trigger: String, log: Logger) async throws -> SafeModeState {
-        let active = try await database.read { try Positions.active($0) }
+        let active = try await store.read { try $0.activePositions() }
         let until = now + parameters.safeModeCooldownMs
         let lock = SafeModeLock(reason: reason, trigger: trigger, enteredAt: now, until: until, positionsClosed: [],
                                 positionsPending: active.map(\.symbol), autoResume: parameters.safeModeAutoResume)
-        try lock.write(stateDirectory: stateDirectory)
-        try await database.write { db in
-            try Events.append(db, runID: runID, time: now, kind: "safe_mode_entered", message: "safe mode until \(lock.until): \(reason)",
+        try safeModeLocks.write(lock)
+        try await store.write { ledger in
+            try ledger.record(runID: runID, time: now, kind: "safe_mode_entered", message: "safe mode until \(lock.until): \(reason)",
                               data: ["trigger": trigger, "until": lock.until])
-            try JobState.set(db, "job.state", "SAFE_MODE")
+            try ledger.setJobState("job.state", "SAFE_MODE")
         }
         log.critical("entering safe mode: closing every position", metadata: ["trigger": "\(trigger)", "until": "\(lock.until)"])
         return SafeModeState(active: true, until: until)
@@ -63,7 +62,7 @@ extension TradingCycle {
     /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
     func emergencyClosure(runID: Int64, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
         var orders = 0
-        let active = try await database.read { try Positions.active($0) }
+        let active = try await store.read { try $0.activePositions() }
         var closed: [String] = [], pending: [String] = []
         for var position in active {
             if interrupt.raised != nil { pending.append(position.symbol); continue }
@@ -75,7 +74,7 @@ extension TradingCycle {
                     position.closedAt = now
                     position.exitReason = position.exitReason ?? .safeMode
                     let p = position
-                    try await database.write { db in try Positions.update(db, p) }
+                    try await store.write { ledger in try ledger.updatePosition(p) }
                     closed.append(position.symbol)
                     continue
                 }
@@ -85,9 +84,9 @@ extension TradingCycle {
                                                                 maxAdjustments: parameters.exits.maxAdjustments)
                     position.exitReason = .safeMode
                     let p = position
-                    try await database.write { db in
-                        try Positions.update(db, p)
-                        try execution.transitionEvent(db, runID: runID, now: now, p, from: from, note: "emergency closure (safe mode)")
+                    try await store.write { ledger in
+                        try ledger.updatePosition(p)
+                        try execution.transitionEvent(ledger, runID: runID, now: now, p, from: from, note: "emergency closure (safe mode)")
                     }
                 }
                 guard let price = try await referencePrice(position.symbol, results: results, now: now) else {
@@ -105,15 +104,15 @@ extension TradingCycle {
                 try? await event(runID, now, "emergency_close_failed", position.symbol, "\(error); retried next run")
             }
         }
-        if case var .present(lock) = SafeModeLock.read(stateDirectory: stateDirectory) {
+        if case var .present(lock) = safeModeLocks.read() {
             // From the database, so a closure finished by a later run (after a crash) is reported whole.
             let since = lock.enteredAtMs ?? now
-            let closedSince = try await database.read { db in
-                try Positions.closed(db, since: since).filter { $0.exitReason == .safeMode }.map(\.symbol)
+            let closedSince = try await store.read { ledger in
+                try ledger.closedPositions(since: since).filter { $0.exitReason == .safeMode }.map(\.symbol)
             }
             lock.positionsClosed = Array(Set(lock.positionsClosed + closed + closedSince)).sorted()
             lock.positionsPending = pending.sorted()
-            try lock.write(stateDirectory: stateDirectory)
+            try safeModeLocks.write(lock)
         }
         if !pending.isEmpty {
             try await event(runID, now, "emergency_close_pending", nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().joined(separator: ", "))")
@@ -123,9 +122,9 @@ extension TradingCycle {
 
     /// Entry blocks still in force: protection name → until.
     func activeEntryBlocks(now: Int64) async throws -> [String: Int64] {
-        try await database.read { db in
+        try await store.read { ledger in
             var blocks: [String: Int64] = [:]
-            for (key, value) in try JobState.all(db, prefix: "block.") {
+            for (key, value) in try ledger.jobStates(prefix: "block.") {
                 if let until = Int64(value), until > now { blocks[String(key.dropFirst("block.".count))] = until }
             }
             return blocks
@@ -134,7 +133,7 @@ extension TradingCycle {
 
     func accountState(prices: [String: Double]) async throws -> AccountState {
         let quote = parameters.quoteAsset
-        let (balances, positions) = try await database.read { db in (try Wallet.balances(db), try Positions.active(db)) }
+        let (balances, positions) = try await store.read { ledger in (try ledger.balances(), try ledger.activePositions()) }
         let cash = balances[quote] ?? 0
         var exposure: Decimal = 0
         for position in positions {
@@ -147,17 +146,17 @@ extension TradingCycle {
 
     func protectionFacts(now: Int64, equity: Decimal) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
-        return try await database.write { db in
+        return try await store.write { ledger in
             // A venue circuit breaker that opened since the last check counts as a failure toward the error rate.
-            let openings = try VenueStates.totalBreakerOpenings(db)
-            let seen = try JobState.get(db, "venue.breaker_openings_seen").flatMap { Int($0) } ?? 0
-            try JobState.set(db, "venue.breaker_openings_seen", "\(openings)")
-            let peak = max(try JobState.get(db, "equity.peak").flatMap(Money.parse) ?? equity, equity)
-            let dayStart = try EquityHistory.first(db, since: ProtectionEvaluator.utcDayStart(now)) ?? equity
+            let openings = try ledger.totalBreakerOpenings()
+            let seen = try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0
+            try ledger.setJobState("venue.breaker_openings_seen", "\(openings)")
+            let peak = max(try ledger.equityPeak() ?? equity, equity)
+            let dayStart = try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity
             return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,
-                                   stopLossExits: try Positions.stopLossExits(db, since: max(now - lookback,
-                                                                                             (try JobState.get(db, "losing_streak.since").flatMap { Int64($0) } ?? 0) + 1)),
-                                   consecutiveFailures: try Runs.consecutiveFailures(db) + max(openings - seen, 0))
+                                   stopLossExits: try ledger.stopLossExits(since: max(now - lookback,
+                                                                                             (try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0) + 1)),
+                                   consecutiveFailures: try ledger.consecutiveFailedRuns() + max(openings - seen, 0))
         }
     }
 
@@ -172,11 +171,11 @@ extension TradingCycle {
     // MARK: Positions
 
     /// Exits and adjustments for every active position.
-    func managePositions(runID: Int64, now: Int64, results: [String: SymbolResult], safe: SafeModeState, blocks: [String: Int64],
+    func managePositions(runID: Int64, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [String: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let p = parameters
         var orders = 0
-        let active = try await database.read { try Positions.active($0) }
+        let active = try await store.read { try $0.activePositions() }
         for var position in active {
             if interrupt.raised != nil { break }
             let symbol = position.symbol
@@ -192,9 +191,9 @@ extension TradingCycle {
                 let from = position.state
                 position.state = try PositionLifecycle.next(from: .open, on: .startMonitoring, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
                 let snapshot = position
-                try await database.write { db in
-                    try Positions.update(db, snapshot)
-                    try execution.transitionEvent(db, runID: runID, now: now, snapshot, from: from, note: "monitoring stops and targets")
+                try await store.write { ledger in
+                    try ledger.updatePosition(snapshot)
+                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: "monitoring stops and targets")
                 }
             }
 
@@ -202,7 +201,7 @@ extension TradingCycle {
             if position.state == .closing {
                 guard let price = try await referencePrice(symbol, results: results, now: now) else { continue }
                 orders += 1
-                decisions[symbol] = "retrying exit (\(position.exitReason?.rawValue ?? "exit"))"
+                if audit { decisions[symbol] = "retrying exit (\(position.exitReason?.rawValue ?? "exit"))" }
                 _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
                                               referencePrice: price, now: now)
                 continue
@@ -217,13 +216,13 @@ extension TradingCycle {
                                                             maxAdjustments: p.exits.maxAdjustments)
                 position.exitReason = exit.reason
                 let snapshot = position
-                let note = "exit: \(exit.reason.rawValue)" + (exit.level.map { " at level \(Money.text(Money.round($0, scale: 8)))" } ?? "") + " on candle \(Timestamp.rfc3339(exit.candleTime))"
-                try await database.write { db in
-                    try Positions.update(db, snapshot)
-                    try execution.transitionEvent(db, runID: runID, now: now, snapshot, from: from, note: note)
-                    try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
+                let note = !audit ? "" : "exit: \(exit.reason.rawValue)" + (exit.level.map { " at level \(Money.text(Money.round($0, scale: 8)))" } ?? "") + " on candle \(Timestamp.rfc3339(exit.candleTime))"
+                try await store.write { ledger in
+                    try ledger.updatePosition(snapshot)
+                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
+                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
                 }
-                decisions[symbol] = note
+                if audit { decisions[symbol] = note }
                 guard let price = try await referencePrice(symbol, results: results, now: now) else { continue }
                 orders += 1
                 _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
@@ -245,10 +244,10 @@ extension TradingCycle {
                 var side = OrderSide.buy, purpose = OrderPurpose.add, quantity: Decimal = 0, why = ""
                 switch adjustment {
                 case let .add(q, reason):
-                    let account = try await accountState(prices: results.compactMapValues { $0.candles.last?.close })
+                    let account = try await accountState(prices: lastPrices)
                     let sizing = PositionSizer.add(requestedQuantity: q, price: price, positionValue: position.quantity * price, account: account, limits: p.limits)
                     guard let sized = sizing.quantity else {
-                        if case let .none(reason) = sizing { decisions[symbol] = "hold (add refused: \(reason))" }
+                        if case let .none(reason) = sizing { if audit { decisions[symbol] = "hold (add refused: \(reason))" } }
                         try await save(position)
                         continue
                     }
@@ -264,54 +263,56 @@ extension TradingCycle {
                 position.state = try PositionLifecycle.next(from: from, on: .beginAdjustment, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
                 position.adjustments += 1
                 let snapshot = position
-                let note = "adjustment \(position.adjustments)/\(p.exits.maxAdjustments): \(purpose.rawValue) \(Money.text(quantity)) — \(why)"
-                try await database.write { db in
-                    try Positions.update(db, snapshot)
-                    try execution.transitionEvent(db, runID: runID, now: now, snapshot, from: from, note: note)
-                    try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "adjust"])
+                let note = !audit ? "" : "adjustment \(position.adjustments)/\(p.exits.maxAdjustments): \(purpose.rawValue) \(Money.text(quantity)) — \(why)"
+                try await store.write { ledger in
+                    try ledger.updatePosition(snapshot)
+                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
+                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "adjust"])
                 }
-                decisions[symbol] = note
+                if audit { decisions[symbol] = note }
                 orders += 1
                 _ = try await execution.place(runID: runID, position: position, side: side, purpose: purpose, quantity: quantity,
                                               referencePrice: price, now: now)
                 // Stops follow the basis after an adjustment.
-                try await database.write { db in
-                    if var updated = try Positions.find(db, id: snapshot.id) {
+                try await store.write { ledger in
+                    if var updated = try ledger.position(id: snapshot.id) {
                         let levels = p.exits.levels(for: updated)
                         updated.stopPrice = levels.stop
                         updated.takeProfitPrice = levels.takeProfit
-                        try Positions.update(db, updated)
+                        try ledger.updatePosition(updated)
                     }
                 }
                 continue
             }
-            decisions[symbol] = "hold position (\(position.state.rawValue.lowercased()))"
+            if audit { decisions[symbol] = "hold position (\(position.state.rawValue.lowercased()))" }
             try await save(position)
         }
         return (orders, 0)
     }
 
     func save(_ position: Position) async throws {
-        try await database.write { db in try Positions.update(db, position) }
+        try await store.write { ledger in try ledger.updatePosition(position) }
     }
 
     /// New entries for long signals above the confidence gate, within the limits.
-    func enterPositions(runID: Int64, now: Int64, signals: [Signal], results: [String: SymbolResult], safe: SafeModeState, reconciled: Bool,
+    func enterPositions(runID: Int64, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [String: String], log: Logger) async throws -> Int {
         let p = parameters
         var orders = 0
-        let (activeSymbols, lastExits) = try await database.read { db in
-            (Set(try Positions.active(db).map(\.symbol)), try Positions.lastExitBySymbol(db))
+        let (activeSymbols, lastExits) = try await store.read { ledger in
+            (Set(try ledger.activePositions().map(\.symbol)), try ledger.lastExitBySymbol())
         }
         // Strongest signals first, so the limits favour them.
         for signal in signals.sorted(by: { $0.confidence > $1.confidence || ($0.confidence == $1.confidence && $0.symbol < $1.symbol) }) {
             if interrupt.raised != nil { break }
             let symbol = signal.symbol
-            let conf = String(format: "%.3f", signal.confidence)
-            func skip(_ why: String) async throws {
+            let conf = audit ? String(format: "%.3f", signal.confidence) : ""
+            func skip(_ why: @autoclosure () -> String) async throws {
+                guard audit else { return }
+                let why = why()
                 if decisions[symbol] == nil { decisions[symbol] = why }
-                try await database.write { db in
-                    try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
+                try await store.write { ledger in
+                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
                 }
             }
             if activeSymbols.contains(symbol) { continue }
@@ -338,7 +339,7 @@ extension TradingCycle {
                 try await skip("no entry: no price")
                 continue
             }
-            let account = try await accountState(prices: results.compactMapValues { $0.candles.last?.close })
+            let account = try await accountState(prices: lastPrices)
             let sizing: SizingDecision
             if case let .smaCross(_, _, fixed) = p.strategy {
                 sizing = fixed * price <= account.cash / (1 + p.limits.costRate)
@@ -360,30 +361,30 @@ extension TradingCycle {
                 position.stopPrice = levels.stop
                 position.takeProfitPrice = levels.takeProfit
             }
-            let note = "enter: confidence \(conf) > \(p.minConfidence); \(Money.text(quantity)) ≈ \(Money.text(Money.round(notional, scale: 2))) \(p.quoteAsset) (bound by \(boundBy))"
+            let note = !audit ? "" : "enter: confidence \(conf) > \(p.minConfidence); \(Money.text(quantity)) ≈ \(Money.text(Money.round(notional, scale: 2))) \(p.quoteAsset) (bound by \(boundBy))"
             let draft = position
-            position.id = try await database.write { db in
-                let id = try Positions.insert(db, draft)
-                try Events.append(db, runID: runID, time: now, kind: "decision", symbol: symbol, message: note,
+            position.id = try await store.write { ledger in
+                let id = try ledger.insertPosition(draft)
+                try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note,
                                   data: ["decision": "enter", "confidence": conf, "bound_by": boundBy])
-                try Events.append(db, runID: runID, time: now, kind: "transition", symbol: symbol, message: "position \(id) → OPEN",
+                try ledger.record(runID: runID, time: now, kind: "transition", symbol: symbol, message: "position \(id) → OPEN",
                                   data: ["position_id": "\(id)", "to": "OPEN"])
                 return id
             }
-            decisions[symbol] = note
+            if audit { decisions[symbol] = note }
             orders += 1
             let report = try await execution.place(runID: runID, position: position, side: .buy, purpose: .entry, quantity: quantity,
                                                    referencePrice: price, now: now)
             // Stops from the actual fill price.
             if report?.status == .filled, usesStops {
                 let positionID = position.id
-                try await database.write { db in
-                    if var filled = try Positions.find(db, id: positionID) {
+                try await store.write { ledger in
+                    if var filled = try ledger.position(id: positionID) {
                         let levels = p.exits.levels(for: filled)
                         filled.stopPrice = levels.stop
                         filled.takeProfitPrice = levels.takeProfit
                         filled.highestPrice = filled.entryPrice
-                        try Positions.update(db, filled)
+                        try ledger.updatePosition(filled)
                     }
                 }
             }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Brokers
 import MarketData
@@ -36,34 +35,55 @@ public final class InterruptFlag: @unchecked Sendable {
 public final class TradingCycle: @unchecked Sendable {
     let parameters: CycleParameters
     let configHash: String
-    let database: DatabaseQueue
+    let store: any StateStore
     let stateDirectory: String
     let market: any MarketDataSource
     let broker: any Broker
     let consultant: (any OpinionConsultant)?
+    let analyzer: any SnapshotProvider
+    let safeModeLocks: any SafeModeLockStorage
     let logger: Logger
     let interrupt: InterruptFlag
     let execution: OrderExecution
+    /// Whether to write `<state>/next_run` for the cron/systemd wrapper (not in backtests).
+    let writesNextRunFile: Bool
+    /// Whether the audit trail (events, decision texts, run summaries) is kept: false in backtests, which skip building it.
+    let audit: Bool
 
-    public init(parameters: CycleParameters, configHash: String, database: StateDatabase, stateDirectory: String,
+    /// The job's cycle: state in the SQLite database, the safe-mode lockfile and `next_run` in `stateDirectory`.
+    public convenience init(parameters: CycleParameters, configHash: String, database: StateDatabase, stateDirectory: String,
+                            market: any MarketDataSource, broker: any Broker, consultant: (any OpinionConsultant)? = nil,
+                            logger: Logger, interrupt: InterruptFlag = InterruptFlag()) {
+        self.init(parameters: parameters, configHash: configHash, store: SQLiteStateStore(database.writer), stateDirectory: stateDirectory,
+                  market: market, broker: broker, consultant: consultant, analyzer: WindowAnalyzer(),
+                  safeModeLocks: SafeModeLockFile(stateDirectory: stateDirectory), writesNextRunFile: true, logger: logger, interrupt: interrupt)
+    }
+
+    /// A cycle on any state store (backtests: `MemoryStateStore`, precomputed analysis, the lock in memory).
+    public init(parameters: CycleParameters, configHash: String, store: any StateStore, stateDirectory: String,
                 market: any MarketDataSource, broker: any Broker, consultant: (any OpinionConsultant)? = nil,
+                analyzer: any SnapshotProvider, safeModeLocks: any SafeModeLockStorage, writesNextRunFile: Bool,
                 logger: Logger, interrupt: InterruptFlag = InterruptFlag()) {
         self.parameters = parameters
         self.configHash = configHash
-        self.database = database.writer
+        self.store = store
         self.stateDirectory = stateDirectory
         self.market = market
         self.broker = broker
         self.consultant = consultant
+        self.analyzer = analyzer
+        self.safeModeLocks = safeModeLocks
+        self.writesNextRunFile = writesNextRunFile
+        audit = store.keepsAudit
         self.logger = logger
         self.interrupt = interrupt
-        execution = OrderExecution(database: database.writer, broker: broker, quoteAsset: parameters.quoteAsset,
+        execution = OrderExecution(store: store, broker: broker, quoteAsset: parameters.quoteAsset,
                                    maxAdjustments: parameters.exits.maxAdjustments, logger: logger)
     }
 
     struct SymbolResult: Sendable {
         var symbol: String
-        var candles: [Candle] = []
+        var candles: ArraySlice<Candle> = []
         /// Candles stored by this run (new since the previous one).
         var newCandles: Int = 0
         var snapshot: MarketSnapshot?
@@ -84,16 +104,16 @@ public final class TradingCycle: @unchecked Sendable {
         let hash = configHash
 
         // Start the run record.
-        let (runID, previousHash): (Int64, String?) = try await database.write { db in
-            let previous = try Runs.last(db)?.configHash
-            let abandoned = try Runs.markAbandoned(db, endedAt: now)
-            let id = try Runs.start(db, startedAt: now, configHash: hash)
+        let (runID, previousHash): (Int64, String?) = try await store.write { ledger in
+            let previous = try ledger.lastConfigHash()
+            let abandoned = try ledger.markAbandonedRuns(endedAt: now)
+            let id = try ledger.startRun(startedAt: now, configHash: hash)
             for old in abandoned {
-                try Events.append(db, runID: id, time: now, kind: "run_abandoned", message: "run \(old) never finished (the process died); its work is reconciled now")
+                try ledger.record(runID: id, time: now, kind: "run_abandoned", message: "run \(old) never finished (the process died); its work is reconciled now")
             }
-            try JobState.set(db, "job.state", "STARTING")
+            try ledger.setJobState("job.state", "STARTING")
             if let previous, previous != hash {
-                try Events.append(db, runID: id, time: now, kind: "config_changed", message: "configuration changed since the previous run (hash \(previous) → \(hash))")
+                try ledger.record(runID: id, time: now, kind: "config_changed", message: "configuration changed since the previous run (hash \(previous) → \(hash))")
             }
             return (id, previous)
         }
@@ -120,7 +140,7 @@ public final class TradingCycle: @unchecked Sendable {
                 try await event(runID, now, "reconcile_failed", nil, "reconciliation failed: \(error)")
             }
             phaseEnd("reconcile", t)
-            try await database.write { db in try JobState.set(db, "job.state", "RUNNING") }
+            try await store.write { ledger in try ledger.setJobState("job.state", "RUNNING") }
 
             // 2. Safe mode from the lockfile.
             var safe = try await safeModeStatus(runID: runID, now: now, log: log)
@@ -144,10 +164,10 @@ public final class TradingCycle: @unchecked Sendable {
             signals.sort { $0.symbol < $1.symbol }
             let storedSignals = signals
             let failedSymbols = failed
-            try await database.write { db in
-                for s in storedSignals { try Signals.insert(db, runID: runID, signal: s) }
+            try await store.write { ledger in
+                for s in storedSignals { try ledger.insertSignal(runID: runID, signal: s) }
                 for (symbol, error) in failedSymbols {
-                    try Events.append(db, runID: runID, time: now, kind: "symbol_failed", symbol: symbol, message: error)
+                    try ledger.record(runID: runID, time: now, kind: "symbol_failed", symbol: symbol, message: error)
                 }
             }
 
@@ -156,16 +176,21 @@ public final class TradingCycle: @unchecked Sendable {
             let lastPrices = bySymbol.compactMapValues { $0.candles.last?.close }
             var blocks = try await activeEntryBlocks(now: now)
             // Protections first: they judge the account as the run finds it (a breach closes everything in safe mode).
-            try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
+            var judged = try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
+            var judgedAt = placed
             if interrupt.raised == nil {
-                let managed = try await managePositions(runID: runID, now: now, results: bySymbol, safe: safe, blocks: blocks,
+                let managed = try await managePositions(runID: runID, now: now, results: bySymbol, lastPrices: lastPrices, safe: safe, blocks: blocks,
                                                         decisions: &decisions, log: log)
                 placed += managed.orders
             }
             phaseEnd("decide", t)
 
-            // 6. Protections again, with this run's exits counted (a losing streak may have just happened).
-            try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
+            // 6. Protections again, with this run's exits counted (a losing streak may have just happened). Without an
+            // order since the first check the account is the same, and what it tripped is already applied.
+            if placed != judgedAt {
+                judged = try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
+                judgedAt = placed
+            }
             if safe.active {
                 t = DispatchTime.now().uptimeNanoseconds
                 placed += try await emergencyClosure(runID: runID, now: now, results: bySymbol, log: log)
@@ -175,24 +200,25 @@ public final class TradingCycle: @unchecked Sendable {
             // 7. New entries.
             t = DispatchTime.now().uptimeNanoseconds
             if interrupt.raised == nil {
-                let entries = try await enterPositions(runID: runID, now: now, signals: signals, results: bySymbol, safe: safe, reconciled: reconciled,
+                let entries = try await enterPositions(runID: runID, now: now, signals: signals, results: bySymbol, lastPrices: lastPrices, safe: safe, reconciled: reconciled,
                                                        blocks: blocks, decisions: &decisions, log: log)
                 placed += entries
             }
             phaseEnd("execute", t)
 
             // 8. Equity, next run, finish.
-            let account = try await accountState(prices: lastPrices)
-            let facts = try await protectionFacts(now: now, equity: account.equity)
+            if placed != judgedAt {
+                let account = try await accountState(prices: lastPrices)
+                judged = (account, try await protectionFacts(now: now, equity: account.equity))
+            }
+            let (account, facts) = judged
             let volatility = RunIntervalPolicy.marketVolatility(results.compactMap { $0.snapshot?.volatility })
             let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule,
                                                 notLaterThan: safe.active ? safe.until : nil)
             let interrupted = interrupt.raised
             let outcome: RunOutcome = interrupted != nil ? .interrupted : failed.isEmpty ? .ok : .partial
-            let fillsTotal = fillsCount + (try await database.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?", arguments: [runID]) ?? 0
-            })
-            let positions = try await database.read { try Positions.active($0) }
+            let fillsTotal = fillsCount + (try await store.read { try $0.fillCount(runID: runID) })
+            let positions = try await store.read { try $0.activePositions() }
             let peak = max(facts.peakEquity, account.equity)
             let drawdown = peak > 0 ? Money.double((peak - account.equity) / peak) : 0
             var report = CycleReport(runID: runID, startedAt: now, endedAt: now, outcome: outcome, symbolsAnalysed: signals.count,
@@ -200,32 +226,32 @@ public final class TradingCycle: @unchecked Sendable {
                                      cash: account.cash, equity: account.equity, drawdown: drawdown, safeMode: safe.active,
                                      volatility: volatility, nextRun: next, phaseSeconds: phases, decisions: decisions,
                                      configChanged: configChanged, notes: notes)
-            let summary = report.summary
+            let summary = audit ? report.summary : ""
             let equity = account.equity, cash = account.cash, safeActive = safe.active
-            let analysedCount = report.symbolsAnalysed, failedNames = failed.keys.sorted(), decisionsText = Self.json(decisions)
-            try await database.write { db in
-                try EquityHistory.record(db, time: now, runID: runID, equity: equity, cash: cash, safeMode: safeActive)
+            let analysedCount = report.symbolsAnalysed, failedNames = failed.keys.sorted(), decisionsText = audit ? Self.json(decisions) : ""
+            try await store.write { ledger in
+                try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: safeActive)
                 // The persisted peak the drawdown protection measures from (removed when safe mode ends).
-                let peak = try JobState.get(db, "equity.peak").flatMap(Money.parse)
-                if peak.map({ equity > $0 }) ?? true { try JobState.set(db, "equity.peak", Money.text(equity)) }
-                try Runs.finish(db, id: runID, endedAt: now, outcome: outcome.rawValue, volatility: volatility,
-                                next: (next.intervalSeconds, next.reason, next.at), symbolsAnalysed: analysedCount,
+                let peak = try ledger.equityPeak()
+                if peak.map({ equity > $0 }) ?? true { try ledger.setEquityPeak(equity) }
+                try ledger.finishRun(id: runID, endedAt: now, outcome: outcome.rawValue, volatility: volatility,
+                                next: (next.intervalSeconds, audit ? next.reason : "", next.at), symbolsAnalysed: analysedCount,
                                 symbolsFailed: failedNames, summary: summary)
-                try JobState.set(db, "job.state", interrupted != nil ? "STOPPING" : safeActive ? "SAFE_MODE" : "RUNNING")
-                try JobState.set(db, "last_decisions", decisionsText)
-                try Events.append(db, runID: runID, time: now, kind: "run_finished", message: "\(outcome.rawValue); next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue)): \(next.reason)")
+                try ledger.setJobState("job.state", interrupted != nil ? "STOPPING" : safeActive ? "SAFE_MODE" : "RUNNING")
+                if !decisionsText.isEmpty { try ledger.setJobState("last_decisions", decisionsText) }
+                try ledger.record(runID: runID, time: now, kind: "run_finished", message: "\(outcome.rawValue); next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue)): \(next.reason)")
             }
-            try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: stateDirectory + "/next_run")
+            if writesNextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: stateDirectory + "/next_run") }
             report.endedAt = now
             phases["total"] = Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
             report.phaseSeconds = phases
             return report
         } catch {
             let message = "\(error)"
-            try? await database.write { db in
-                try Runs.finish(db, id: runID, endedAt: now, outcome: RunOutcome.failed.rawValue, volatility: nil, next: nil,
+            try? await store.write { ledger in
+                try ledger.finishRun(id: runID, endedAt: now, outcome: RunOutcome.failed.rawValue, volatility: nil, next: nil,
                                 symbolsAnalysed: 0, symbolsFailed: [], summary: "failed: \(message)")
-                try Events.append(db, runID: runID, time: now, kind: "cycle_failed", message: message)
+                try ledger.record(runID: runID, time: now, kind: "cycle_failed", message: message)
             }
             throw error
         }
@@ -233,8 +259,10 @@ public final class TradingCycle: @unchecked Sendable {
 
     /// Evaluates the protections on the persisted facts and applies their actions: an entry block (persisted in
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
-    /// streak trips once.
-    func applyProtections(runID: Int64, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64], log: Logger) async throws {
+    /// streak trips once. Returns the account and facts it judged.
+    @discardableResult
+    func applyProtections(runID: Int64, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
+                          log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
         for trip in ProtectionEvaluator.evaluate(facts, rules: parameters.protections) {
@@ -242,24 +270,25 @@ public final class TradingCycle: @unchecked Sendable {
             case .blockEntries:
                 guard trip.until > (blocks[trip.name] ?? 0) else { continue }
                 blocks[trip.name] = trip.until
-                try await database.write { db in
-                    try JobState.set(db, "block.\(trip.name)", "\(trip.until)")
-                    if trip.name == "losing_streak" { try JobState.set(db, "losing_streak.since", "\(now)") }
-                    try Events.append(db, runID: runID, time: now, kind: "protection_triggered",
+                try await store.write { ledger in
+                    try ledger.setJobState("block.\(trip.name)", "\(trip.until)")
+                    if trip.name == "losing_streak" { try ledger.setJobState("losing_streak.since", "\(now)") }
+                    try ledger.record(runID: runID, time: now, kind: "protection_triggered",
                                       message: "\(trip.name): \(trip.reason); entries blocked until \(Timestamp.rfc3339(trip.until))",
                                       data: ["protection": trip.name, "action": trip.action.rawValue, "until": Timestamp.rfc3339(trip.until)])
                 }
                 log.warning("protection triggered: entries blocked", metadata: ["protection": "\(trip.name)", "until": "\(Timestamp.rfc3339(trip.until))"])
             case .safeMode:
                 guard !safe.active else { continue }
-                try await database.write { db in
-                    if trip.name == "losing_streak" { try JobState.set(db, "losing_streak.since", "\(now)") }
-                    try Events.append(db, runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entering safe mode",
+                try await store.write { ledger in
+                    if trip.name == "losing_streak" { try ledger.setJobState("losing_streak.since", "\(now)") }
+                    try ledger.record(runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entering safe mode",
                                       data: ["protection": trip.name, "action": trip.action.rawValue])
                 }
                 safe = try await enterSafeMode(runID: runID, now: now, reason: trip.reason, trigger: trip.name, log: log)
             }
         }
+        return (account, facts)
     }
 
     static func json(_ value: [String: String]) -> String {
@@ -269,7 +298,7 @@ public final class TradingCycle: @unchecked Sendable {
     }
 
     func event(_ runID: Int64, _ now: Int64, _ kind: String, _ symbol: String?, _ message: String) async throws {
-        try await database.write { db in try Events.append(db, runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
+        try await store.write { ledger in try ledger.record(runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
     }
 
     // MARK: Analysis
@@ -277,6 +306,12 @@ public final class TradingCycle: @unchecked Sendable {
     func analyseAll(runID: Int64, now: Int64, log: Logger) async -> [SymbolResult] {
         let symbols = parameters.symbols
         let limit = max(1, parameters.maxConcurrentAnalyses)
+        if limit == 1 || symbols.count == 1 {
+            // One at a time: no tasks to start.
+            var results: [SymbolResult] = []
+            for symbol in symbols where interrupt.raised == nil { results.append(await analyse(symbol: symbol, runID: runID, now: now, log: log)) }
+            return results
+        }
         return await withTaskGroup(of: SymbolResult.self) { group in
             var results: [SymbolResult] = []
             var next = 0
@@ -299,14 +334,14 @@ public final class TradingCycle: @unchecked Sendable {
         var result = SymbolResult(symbol: symbol)
         let p = parameters
         do {
-            let newest = try await database.read { try Candles.newestOpenTime($0, symbol: symbol, timeframe: p.timeframe) }
+            let newest = try await store.read { try $0.newestCandleTime(symbol: symbol, timeframe: p.timeframe) }
             let fetched = try await market.closedCandles(symbol: symbol, timeframe: p.timeframe, after: newest, limit: p.lookback, now: now)
             let closedLimit = p.timeframe.lastClosedBarOpen(at: now)
             let fresh = fetched.filter { $0.openTime <= closedLimit && $0.openTime > (newest ?? .min) }
             result.newCandles = fresh.count
-            result.candles = try await database.write { db in
-                if !fresh.isEmpty { try Candles.upsert(db, symbol: symbol, timeframe: p.timeframe, candles: fresh) }
-                return try Candles.window(db, symbol: symbol, timeframe: p.timeframe, limit: p.lookback, upTo: closedLimit)
+            result.candles = try await store.write { ledger in
+                if !fresh.isEmpty { try ledger.upsertCandles(symbol: symbol, timeframe: p.timeframe, candles: fresh) }
+                return try ledger.candleWindow(symbol: symbol, timeframe: p.timeframe, limit: p.lookback, upTo: closedLimit)
             }
             if case let .smaCross(fast, slow, _) = p.strategy {
                 result.signal = SMACrossStrategy.signal(symbol: symbol, candles: result.candles, fast: fast, slow: slow)
@@ -319,15 +354,15 @@ public final class TradingCycle: @unchecked Sendable {
                 }
                 return result
             }
-            guard let snapshot = SymbolAnalyzer.snapshot(candles: result.candles, parameters: p.analysis) else {
+            guard let snapshot = analyzer.snapshot(symbol: symbol, candles: result.candles, parameters: p.analysis) else {
                 result.error = "not enough closed candles to analyse (\(result.candles.count))"
                 return result
             }
             result.snapshot = snapshot
-            var signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights)
+            var signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights, detailed: audit)
             if let consultant, p.llmEnabled, abs(signal.confidence - p.minConfidence) <= p.llmConsultBand {
-                if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: result.candles, snapshot: snapshot, technical: signal, now: now) {
-                    signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights, opinion: opinion)
+                if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: Array(result.candles), snapshot: snapshot, technical: signal, now: now) {
+                    signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights, opinion: opinion, detailed: audit)
                 }
             }
             result.signal = signal

@@ -73,7 +73,15 @@ public struct ExitCheck: Sendable, Equatable {
 /// candle touches both (the conservative reading). Then the holding time and the signal are checked.
 public enum ExitEvaluator {
     public static func check(_ position: Position, candles: [Candle], signal: Signal?, now: Int64, rules: ExitRules) -> ExitCheck {
+        check(position, candles: candles[...], signal: signal, now: now, rules: rules)
+    }
+
+    public static func check(_ position: Position, candles window: ArraySlice<Candle>, signal: Signal?, now: Int64, rules: ExitRules) -> ExitCheck {
         var p = position
+        // The candles not checked yet: found from the newest end (usually one).
+        var first = window.endIndex
+        while first > window.startIndex, window[first - 1].openTime > p.lastCheckedCandle { first -= 1 }
+        let candles = window[first...]
         let atr = Money.decimal(p.atrAtEntry) ?? 0
         let basis = rules.basis(of: p)
         for candle in candles where candle.openTime > p.lastCheckedCandle {

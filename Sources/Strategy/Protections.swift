@@ -89,14 +89,14 @@ public enum ProtectionEvaluator {
     public static func evaluate(_ f: ProtectionFacts, rules: ProtectionRules) -> [ProtectionTrip] {
         var trips: [ProtectionTrip] = []
         let r = rules
-        if r.maxDrawdown.enabled, f.peakEquity > 0 {
+        if r.maxDrawdown.enabled, f.peakEquity > 0, f.equity < f.peakEquity || r.maxDrawdown.threshold <= 0 {  // no division when at the peak
             let drawdown = Money.double((f.peakEquity - f.equity) / f.peakEquity)
             if drawdown >= r.maxDrawdown.threshold {
                 trips.append(ProtectionTrip(name: "max_drawdown", action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
                                             reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, Money.text(Money.round(f.peakEquity, scale: 2)), r.maxDrawdown.threshold * 100)))
             }
         }
-        if r.dailyLoss.enabled, f.dayStartEquity > 0 {
+        if r.dailyLoss.enabled, f.dayStartEquity > 0, f.equity < f.dayStartEquity || r.dailyLoss.threshold <= 0 {
             let loss = Money.double((f.dayStartEquity - f.equity) / f.dayStartEquity)
             if loss >= r.dailyLoss.threshold {
                 trips.append(ProtectionTrip(name: "daily_loss", action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),

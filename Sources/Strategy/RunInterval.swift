@@ -34,7 +34,27 @@ public struct NextRun: Sendable, Equatable {
     public var intervalSeconds: Int64
     /// Epoch ms.
     public var at: Int64
-    public var reason: String
+    /// The market volatility the choice was made on (nil: no figure).
+    public var volatility: Double?
+    public var policy: SchedulePolicy
+    /// Whether safe mode's end moved the run earlier.
+    public var boundBySafeMode: Bool
+
+    /// Why this cadence (built on demand: backtests never ask).
+    public var reason: String {
+        var text: String
+        if let v = volatility {
+            switch cadence {
+            case .fast: text = String(format: "market volatility %.3f above volatility.high %.3f", v, policy.volatilityHigh)
+            case .slow: text = String(format: "market volatility %.3f below volatility.low %.3f", v, policy.volatilityLow)
+            case .normal: text = String(format: "market volatility %.3f between %.3f and %.3f", v, policy.volatilityLow, policy.volatilityHigh)
+            }
+        } else {
+            text = "no volatility figure (no symbol analysed)"
+        }
+        if boundBySafeMode { text += "; safe mode ends earlier" }
+        return text
+    }
 }
 
 /// Chooses the next run from market volatility.
@@ -56,33 +76,22 @@ public enum RunIntervalPolicy {
 
     public static func choose(volatility: Double?, now: Int64, timeframe: Timeframe, policy: SchedulePolicy, notLaterThan: Int64? = nil) -> NextRun {
         let cadence: RunCadence
-        let reason: String
         if let v = volatility {
-            if v > policy.volatilityHigh {
-                cadence = .fast
-                reason = String(format: "market volatility %.3f above volatility.high %.3f", v, policy.volatilityHigh)
-            } else if v < policy.volatilityLow {
-                cadence = .slow
-                reason = String(format: "market volatility %.3f below volatility.low %.3f", v, policy.volatilityLow)
-            } else {
-                cadence = .normal
-                reason = String(format: "market volatility %.3f between %.3f and %.3f", v, policy.volatilityLow, policy.volatilityHigh)
-            }
+            cadence = v > policy.volatilityHigh ? .fast : v < policy.volatilityLow ? .slow : .normal
         } else {
             cadence = .normal
-            reason = "no volatility figure (no symbol analysed)"
         }
         let interval: Int64 = cadence == .fast ? policy.fastSeconds : cadence == .slow ? policy.slowSeconds : policy.normalSeconds
         let boundary = min(timeframe.seconds, interval) * 1000
         let offset = policy.offsetSeconds * 1000
         let target = now - offset + interval * 1000
         var at = ((target + boundary - 1) / boundary) * boundary + offset
-        var finalReason = reason
+        var bound = false
         if let limit = notLaterThan, limit < at {
             at = max(limit, now)
-            finalReason += "; safe mode ends earlier"
+            bound = true
         }
-        return NextRun(cadence: cadence, intervalSeconds: interval, at: at, reason: finalReason)
+        return NextRun(cadence: cadence, intervalSeconds: interval, at: at, volatility: volatility, policy: policy, boundBySafeMode: bound)
     }
 
     /// Annualised realised volatility of the last `window` log returns of `closes`.

@@ -7,17 +7,23 @@ import TradingDomain
 /// signal of confidence 0 (no entry, no exit). Fixed quantity, no stops, no adjustments.
 public enum SMACrossStrategy {
     public static func signal(symbol: String, candles: [Candle], fast: Int, slow: Int) -> Signal? {
-        let n = candles.count
+        signal(symbol: symbol, candles: candles[...], fast: fast, slow: slow)
+    }
+
+    public static func signal(symbol: String, candles window: ArraySlice<Candle>, fast: Int, slow: Int) -> Signal? {
+        let n = window.count
+        let base = window.startIndex
+        func close(_ k: Int) -> Double { window[base + k].close }
         guard n >= slow + 1, fast >= 1, slow >= 1 else { return nil }
         func sma(_ period: Int, at i: Int) -> Double {
             var sum = 0.0
-            for k in (i - period + 1)...i { sum += candles[k].close }
+            for k in (i - period + 1)...i { sum += close(k) }
             return sum / Double(period)
         }
         let f0 = sma(fast, at: n - 2), s0 = sma(slow, at: n - 2), f1 = sma(fast, at: n - 1), s1 = sma(slow, at: n - 1)
         let up = f0 < s0 && f1 > s1
         let down = f0 > s0 && f1 < s1
-        let last = candles[n - 1]
+        let last = window[base + n - 1]
         return Signal(symbol: symbol, candleTime: last.openTime, direction: up ? .long : down ? .flat : (f1 > s1 ? .long : .flat),
                       confidence: up || down ? 1 : 0, score: up ? 1 : down ? -1 : 0, components: ["sma_cross": up ? 1 : down ? -1 : 0],
                       indicators: ["close": last.close, "sma_fast": f1, "sma_slow": s1], patterns: [:])

@@ -83,43 +83,61 @@ public struct ScoringWeights: Sendable, Equatable {
 public enum SignalScorer {
     public static let confidenceScale = 1.6
 
-    public static func components(_ s: MarketSnapshot, opinion: ModelOpinion?) -> [String: Double] {
-        let atr = s.atr > 0 && s.atr.isFinite ? s.atr : max(abs(s.close) * 1e-4, 1e-12)
-        var c: [String: Double] = [:]
-        c["trend"] = clamp((s.emaFast - s.emaSlow) / atr)
-        c["momentum"] = tanh(s.macdHistogram / (0.25 * atr))
-        c["rsi"] = s.rsi > 80 ? -clamp((s.rsi - 80) / 20) : clamp((s.rsi - 50) / 30)
-        let halfWidth = s.bollingerUpper - s.bollingerMiddle
-        c["bollinger"] = halfWidth > 0 ? -clamp((s.close - s.bollingerMiddle) / halfWidth) * 0.5 : 0
-        c["patterns"] = clamp(Double(s.patterns.values.reduce(0, +)) / 200)
-        c["structure"] = clamp(Double(s.breakout) + 0.5 * Double(s.regime))
-        if let opinion {
-            switch opinion.action {
-            case .buy: c["llm"] = opinion.confidence
-            case .sell: c["llm"] = -opinion.confidence
-            case .hold: c["llm"] = 0
-            }
-        }
-        for (k, v) in c where !v.isFinite { c[k] = 0 }
-        return c
+    /// The components as numbers (nil `llm` when there is no opinion); non-finite values count as 0.
+    public struct Components: Sendable, Equatable {
+        public var trend, momentum, rsi, bollinger, patterns, structure: Double
+        public var llm: Double?
     }
 
-    /// Scores `snapshot` for `symbol` (with the models' `opinion` when there is one).
-    public static func score(symbol: String, snapshot s: MarketSnapshot, weights w: ScoringWeights, opinion: ModelOpinion? = nil) -> Signal {
-        let c = components(s, opinion: opinion)
-        let weightOf: [String: Double] = ["trend": w.trend, "momentum": w.momentum, "rsi": w.rsi, "bollinger": w.bollinger,
-                                          "patterns": w.patterns, "structure": w.structure, "llm": w.llm]
-        var total = 0.0, weightSum = 0.0
-        for (name, value) in c {
-            let weight = weightOf[name] ?? 0
-            total += weight * value
-            weightSum += weight
+    public static func componentValues(_ s: MarketSnapshot, opinion: ModelOpinion?) -> Components {
+        let atr = s.atr > 0 && s.atr.isFinite ? s.atr : max(abs(s.close) * 1e-4, 1e-12)
+        func finite(_ x: Double) -> Double { x.isFinite ? x : 0 }
+        let halfWidth = s.bollingerUpper - s.bollingerMiddle
+        var patternSum = 0
+        for value in s.patterns.values { patternSum += value }
+        var llm: Double?
+        if let opinion {
+            switch opinion.action {
+            case .buy: llm = finite(opinion.confidence)
+            case .sell: llm = finite(-opinion.confidence)
+            case .hold: llm = 0
+            }
+        }
+        return Components(trend: finite(clamp((s.emaFast - s.emaSlow) / atr)),
+                          momentum: finite(tanh(s.macdHistogram / (0.25 * atr))),
+                          rsi: finite(s.rsi > 80 ? -clamp((s.rsi - 80) / 20) : clamp((s.rsi - 50) / 30)),
+                          bollinger: finite(halfWidth > 0 ? -clamp((s.close - s.bollingerMiddle) / halfWidth) * 0.5 : 0),
+                          patterns: finite(clamp(Double(patternSum) / 200)),
+                          structure: finite(clamp(Double(s.breakout) + 0.5 * Double(s.regime))),
+                          llm: llm)
+    }
+
+    /// The components by name, as stored with the signal.
+    public static func components(_ s: MarketSnapshot, opinion: ModelOpinion?) -> [String: Double] {
+        let c = componentValues(s, opinion: opinion)
+        var named = ["trend": c.trend, "momentum": c.momentum, "rsi": c.rsi, "bollinger": c.bollinger, "patterns": c.patterns, "structure": c.structure]
+        if let llm = c.llm { named["llm"] = llm }
+        return named
+    }
+
+    /// Scores `snapshot` for `symbol` (with the models' `opinion` when there is one). `detailed: false` leaves the
+    /// signal's `components` and `indicators` maps empty (backtests, which keep no audit trail).
+    public static func score(symbol: String, snapshot s: MarketSnapshot, weights w: ScoringWeights, opinion: ModelOpinion? = nil,
+                             detailed: Bool = true) -> Signal {
+        let c = componentValues(s, opinion: opinion)
+        // In a fixed order, so the sum is the same in every process.
+        var total = w.trend * c.trend + w.momentum * c.momentum + w.rsi * c.rsi + w.bollinger * c.bollinger
+        total += w.patterns * c.patterns + w.structure * c.structure
+        var weightSum = w.trend + w.momentum + w.rsi + w.bollinger + w.patterns + w.structure
+        if let llm = c.llm {
+            total += w.llm * llm
+            weightSum += w.llm
         }
         let score = weightSum > 0 ? clamp(total / weightSum) : 0
         let confidence = min(1, abs(score) * confidenceScale)
         return Signal(symbol: symbol, candleTime: s.candleTime, direction: score > 0 ? .long : .flat,
-                      confidence: confidence, score: score, components: c, indicators: s.indicators,
-                      patterns: s.patterns, opinion: opinion)
+                      confidence: confidence, score: score, components: detailed ? components(s, opinion: opinion) : [:],
+                      indicators: detailed ? s.indicators : [:], patterns: s.patterns, opinion: opinion)
     }
 
     @inline(__always) static func clamp(_ x: Double) -> Double { x.isFinite ? min(1, max(-1, x)) : 0 }

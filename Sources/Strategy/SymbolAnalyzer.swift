@@ -73,6 +73,27 @@ public enum SymbolAnalyzer {
                               patterns: patterns, breakout: structure.breakout, regime: structure.regime)
     }
 
+    /// `realizedVolatility` at every bar, each log return computed once (the same sums in the same order).
+    static func realizedVolatilities(_ close: [Double], window: Int, barsPerYear: Double) -> [Double] {
+        let n = close.count
+        var result = [Double](repeating: .nan, count: n)
+        guard window >= 2, n > window else { return result }
+        var returns = [Double](repeating: 0, count: n)
+        for k in 1..<n { returns[k] = log(close[k] / close[k - 1]) }
+        let count = Double(window), scale = sqrt(barsPerYear)
+        for i in window..<n {
+            var sum = 0.0, sumSq = 0.0
+            for k in (i - window + 1)...i {
+                let r = returns[k]
+                sum += r
+                sumSq += r * r
+            }
+            let variance = max(0, (sumSq - sum * sum / count) / (count - 1))
+            result[i] = sqrt(variance) * scale
+        }
+        return result
+    }
+
     static func realizedVolatility(_ close: [Double], upTo i: Int, window: Int, barsPerYear: Double) -> Double {
         guard i >= window, window >= 2 else { return .nan }
         var sum = 0.0, sumSq = 0.0

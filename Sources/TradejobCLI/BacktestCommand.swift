@@ -27,7 +27,7 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Fee rate (default: paper.fee_rate; sma-cross: 0.001).") var fee: String?
     @Option(name: .customLong("trades-out"), help: "Write the closed trades as CSV.") var tradesOut: String?
     @Option(name: .customLong("equity-out"), help: "Write the equity curve as CSV.") var equityOut: String?
-    @Option(name: .customLong("keep-state"), help: "Keep the backtest's state in this directory (default: a temporary one, removed).") var keepState: String?
+    @Option(name: .customLong("keep-state"), help: "Keep the backtest's state in an SQLite database in this directory (default: in memory; same results, slower).") var keepState: String?
 
     func validate() throws {
         let sources = (csvFiles.isEmpty ? 0 : 1) + (fromState == nil ? 0 : 1) + (simulated ? 1 : 0)
@@ -90,11 +90,8 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         parameters.limits.costRate = paper.feeRate + paper.slippageBasisPoints / 10000
 
-        let directory = keepState ?? FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-backtest-\(UUID().uuidString)").path
-        if keepState == nil { try? FileManager.default.removeItem(atPath: directory) }
-        defer { if keepState == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: fromMs, to: toMs, everyCandle: everyCandle)
-        let result = try await runner.run(stateDirectory: directory)
+        let result = try await runner.run(stateDirectory: keepState)
         if let tradesOut { try AtomicFile.write(BacktestFiles.tradesCSV(result.trades), to: tradesOut) }
         if let equityOut { try AtomicFile.write(BacktestFiles.equityCSV(result.equity), to: equityOut) }
         print(BacktestSummary(result).text, terminator: "")

@@ -6,7 +6,57 @@ public enum Money {
     /// The decimal whose text is the shortest representation of `value` (NaN and infinities give nil).
     public static func decimal(_ value: Double) -> Decimal? {
         guard value.isFinite else { return nil }
-        return Decimal(string: "\(value)", locale: Locale(identifier: "en_US_POSIX"))
+        let text = value.description
+        return plainDecimal(text) ?? Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+    }
+
+    /// A decimal from plain ASCII text `[-]digits[.digits][e[±]digits]` with at most 18 significant digits, built from
+    /// its integer significand and exponent (the general parser goes through a locale and is slow); nil for anything else.
+    static func plainDecimal(_ text: String) -> Decimal? {
+        plainDecimal(text, syntaxOnly: false).value
+    }
+
+    /// Validates the plain syntax (and builds the value when it has at most 18 significant digits).
+    static func plainDecimal(_ text: String, syntaxOnly: Bool) -> (valid: Bool, value: Decimal?) {
+        var significand: UInt64 = 0, exponent = 0, significant = 0
+        var negative = false, seenDot = false, seenDigit = false
+        var exponentPart: Int?, exponentNegative = false, exponentDigits = 0
+        var first = true
+        for byte in text.utf8 {
+            defer { first = false }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let d = UInt64(byte - UInt8(ascii: "0"))
+                if var e = exponentPart {
+                    guard exponentDigits < 4 else { return (false, nil) }
+                    e = e * 10 + Int(d)
+                    exponentPart = e
+                    exponentDigits += 1
+                } else {
+                    seenDigit = true
+                    if significand > 0 || d > 0 { significant += 1 }
+                    if significant <= 18 { significand = significand * 10 + d }
+                    if seenDot { exponent -= 1 }
+                }
+            case UInt8(ascii: "-") where first:
+                negative = true
+            case UInt8(ascii: "-") where exponentPart == 0 && exponentDigits == 0 && !exponentNegative:
+                exponentNegative = true
+            case UInt8(ascii: "+") where exponentPart == 0 && exponentDigits == 0:
+                continue
+            case UInt8(ascii: ".") where !seenDot && exponentPart == nil:
+                seenDot = true
+            case UInt8(ascii: "e"), UInt8(ascii: "E"):
+                guard seenDigit, exponentPart == nil else { return (false, nil) }
+                exponentPart = 0
+            default:
+                return (false, nil)
+            }
+        }
+        guard seenDigit, exponentPart == nil || exponentDigits > 0 else { return (false, nil) }
+        exponent += (exponentNegative ? -1 : 1) * (exponentPart ?? 0)
+        guard !syntaxOnly, significant <= 18, abs(exponent) < 100 else { return (true, nil) }
+        return (true, Decimal(sign: negative && significand != 0 ? .minus : .plus, exponent: exponent, significand: Decimal(significand)))
     }
 
     /// An analytics value (an ATR distance, say) as a decimal with `scale` decimals, without going through text:
@@ -20,9 +70,11 @@ public enum Money {
 
     /// Parses a decimal from text (`"12.5"`), nil when it is not a plain decimal number.
     public static func parse(_ text: String) -> Decimal? {
+        if let fast = plainDecimal(text) { return fast }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty,
-              trimmed.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" || $0 == "e" || $0 == "E" }),
+        let plain = plainDecimal(trimmed, syntaxOnly: false)
+        if let value = plain.value { return value }
+        guard plain.valid,
               let value = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")), !value.isNaN
         else { return nil }
         return value

@@ -14,6 +14,10 @@ public enum ChartStructure {
     public struct Level: Sendable, Equatable {
         public var price: Double
         public var touches: Int
+        public init(price: Double, touches: Int) {
+            self.price = price
+            self.touches = touches
+        }
     }
 
     /// What the signal scorer uses.
@@ -22,6 +26,12 @@ public enum ChartStructure {
         public var regime: Int
         public var support: Level?
         public var resistance: Level?
+        public init(breakout: Int, regime: Int, support: Level?, resistance: Level?) {
+            self.breakout = breakout
+            self.regime = regime
+            self.support = support
+            self.resistance = resistance
+        }
     }
 
     /// Indexes of swing highs and swing lows confirmed within `high.count` bars.

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Backtest speed behind the README's figures: `make bench-backtest` (release build). Needs python3 with numpy for the
+# data generator in ../shared/tools, and backtesting.py (`pip install backtesting`) for the side-by-side figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build/release/tradejob
+TOOLS=${TRADEJOB_SHARED_DIR:-../shared}/tools
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+seconds() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out"; cat "$work/time"; }
+
+echo "== reference strategy (sma-cross 10/30, every candle) on 1,000,000 15-minute bars"
+python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/M1.csv" 1000000
+read -r t rss < <(seconds "$BIN" backtest --csv "$work/M1.csv" --strategy sma-cross --every-candle)
+cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
+echo "tradejob:       ${t} s (${cycles} cycles, $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.1f", t * 1e6 / c}') µs per cycle, ${rss} KiB max RSS)"
+if python3 -c "import backtesting" 2>/dev/null; then
+  read -r tp _ < <(seconds python3 "$TOOLS/make_backtest_reference.py" "$work/M1.csv" "$work/ref.csv")
+  echo "backtesting.py: ${tp} s  → tradejob is $(awk -v a="$tp" -v b="$t" 'BEGIN {printf "%.2f", a / b}')× its speed"
+else
+  echo "backtesting.py not installed (pip install backtesting): no side-by-side figure"
+fi
+
+echo "== default strategy, every candle, 8 symbols × 35,040 15-minute bars (one year)"
+args=()
+for seed in 1 2 3 4 5 6 7 8; do
+  python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/S${seed}USDT.csv" 35040 "$seed" 15
+  args+=(--csv "$work/S${seed}USDT.csv")
+done
+read -r t rss < <(seconds taskset -c 0 "$BIN" backtest --config config/default.json "${args[@]}" --every-candle)
+cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
+echo "tradejob:       ${t} s on one core, $((cycles * 8)) cycle-symbols → $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.0f", c * 8 / t}') cycle-symbols/s, ${rss} KiB max RSS"
+
+echo "== memory against history length (reference strategy)"
+for bars in 100000 1000000; do
+  python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/L.csv" "$bars"
+  read -r t rss < <(seconds "$BIN" backtest --csv "$work/L.csv" --strategy sma-cross --every-candle)
+  echo "${bars} bars: ${rss} KiB max RSS"
+done

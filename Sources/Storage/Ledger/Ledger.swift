@@ -1,0 +1,146 @@
+import Foundation
+import TradingDomain
+
+/// Everything the trading cycle and the paper broker read and write, inside one transaction of a `StateStore`.
+///
+/// Two implementations: `SQLiteLedger` (the job's state database, every method one statement) and `MemoryLedger`
+/// (backtests: the same state in memory, no event log). The cycle is written against this protocol only, so a
+/// backtest runs the very code the job runs.
+public protocol Ledger {
+    /// Whether the audit trail (events, stored signals, decision texts) is kept. False for backtests, which skip
+    /// building those texts altogether.
+    var keepsAudit: Bool { get }
+
+    // MARK: Runs
+    func startRun(startedAt: Int64, configHash: String) throws -> Int64
+    func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+                   symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws
+    /// Marks runs that never finished as crashed; returns their ids.
+    func markAbandonedRuns(endedAt: Int64) throws -> [Int64]
+    /// The config hash of the newest run.
+    func lastConfigHash() throws -> String?
+    /// See `Runs.consecutiveFailures`.
+    func consecutiveFailedRuns() throws -> Int
+    func runsByInterval() throws -> [Int64: Int]
+    func fillCount(runID: Int64) throws -> Int
+
+    // MARK: Events, signals, job state
+    func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+                     data: @autoclosure () -> [String: String]?) throws
+    func insertSignal(runID: Int64, signal: Signal) throws
+    func jobState(_ key: String) throws -> String?
+    func setJobState(_ key: String, _ value: @autoclosure () -> String) throws
+    func removeJobState(_ key: String) throws
+    func jobStates(prefix: String) throws -> [String: String]
+    /// The equity peak the drawdown protection measures from (job state `equity.peak`); nil clears it.
+    func equityPeak() throws -> Decimal?
+    func setEquityPeak(_ peak: Decimal?) throws
+
+    // MARK: Candles
+    func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64?
+    func upsertCandles(symbol: String, timeframe: Timeframe, candles: [Candle]) throws
+    /// The newest `limit` candles with open time ≤ `upTo`, oldest first.
+    func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle>
+
+    // MARK: Positions
+    func insertPosition(_ p: Position) throws -> Int64
+    func updatePosition(_ p: Position) throws
+    /// Positions not yet closed, oldest first.
+    func activePositions() throws -> [Position]
+    func position(id: Int64) throws -> Position?
+    /// Closed positions closed at or after `since`, oldest first.
+    func closedPositions(since: Int64) throws -> [Position]
+    func lastExitBySymbol() throws -> [String: Int64]
+    /// Close times of stop-loss exits since `since`.
+    func stopLossExits(since: Int64) throws -> [Int64]
+
+    // MARK: Orders and fills
+    func insertPendingOrder(clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+                            leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws
+    func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+                     reason: String?, now: Int64) throws
+    func unresolvedOrders() throws -> [OrderRow]
+    func order(clientOrderID: String) throws -> OrderRow?
+    func order(venueOrderID: String, symbol: String) throws -> OrderRow?
+    func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int?
+    func orders(positionID: Int64) throws -> [OrderRow]
+    /// Records `fill` once (by symbol and trade id); false when it was already recorded.
+    func insertFill(_ fill: Fill, runID: Int64) throws -> Bool
+    func fills(clientOrderID: String) throws -> [Fill]
+
+    // MARK: Wallet and equity
+    func balances() throws -> [String: Decimal]
+    func setBalance(asset: String, free: Decimal) throws
+    func walletIsEmpty() throws -> Bool
+    func recordEquity(time: Int64, runID: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws
+    /// The first equity recorded at or after `since`.
+    func firstEquity(since: Int64) throws -> Decimal?
+    func equityHistory() throws -> [EquityPoint]
+
+    // MARK: Venue and paper broker
+    func totalBreakerOpenings() throws -> Int
+    func paperOrder(clientOrderID: String) throws -> PaperOrderRecord?
+    func insertPaperOrder(_ order: PaperOrderRecord) throws
+}
+
+/// One point of the equity history.
+public struct EquityPoint: Sendable, Equatable {
+    public var time: Int64
+    public var equity: Decimal
+    public var cash: Decimal
+    public var safeMode: Bool
+    public init(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) {
+        self.time = time
+        self.equity = equity
+        self.cash = cash
+        self.safeMode = safeMode
+    }
+}
+
+/// An order in the paper broker's own book (`paper_orders`): the venue side of paper trading.
+public struct PaperOrderRecord: Sendable, Equatable {
+    public var clientOrderID: String
+    public var symbol: String
+    public var side: OrderSide
+    public var status: OrderStatus
+    public var quantity: Decimal
+    public var price: Decimal?
+    public var fee: Decimal?
+    public var feeAsset: String?
+    public var tradeID: String?
+    public var time: Int64
+    public var reason: String?
+    public init(clientOrderID: String, symbol: String, side: OrderSide, status: OrderStatus, quantity: Decimal, price: Decimal? = nil,
+                fee: Decimal? = nil, feeAsset: String? = nil, tradeID: String? = nil, time: Int64, reason: String? = nil) {
+        self.clientOrderID = clientOrderID
+        self.symbol = symbol
+        self.side = side
+        self.status = status
+        self.quantity = quantity
+        self.price = price
+        self.fee = fee
+        self.feeAsset = feeAsset
+        self.tradeID = tradeID
+        self.time = time
+        self.reason = reason
+    }
+}
+
+/// Where the ledger lives: each `read`/`write` is one transaction (SQLite) or one locked section (memory).
+public protocol StateStore: Sendable {
+    /// Whether its ledgers keep the audit trail (see `Ledger.keepsAudit`).
+    var keepsAudit: Bool { get }
+    func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T
+    /// Synchronous write (set-up code outside the cycle, e.g. funding the paper wallet).
+    func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T
+}
+
+extension Ledger {
+    /// Appends an event (the message and data are built only when the ledger keeps the audit trail).
+    public func record(runID: Int64?, time: Int64, kind: String, symbol: String? = nil, message: @autoclosure () -> String,
+                       data: @autoclosure () -> [String: String]? = nil) throws {
+        guard keepsAudit else { return }
+        try appendEvent(runID: runID, time: time, kind: kind, symbol: symbol, message: message(), data: data())
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import TradingDomain
+
+/// The ledger in memory, for backtests: the same state the SQLite ledger keeps, indexed for the cycle's questions,
+/// without the audit trail (no events, no stored signals, no run rows beyond the counters the cycle reads). What it
+/// holds grows with candles and trades, never with the number of cycles — except the equity curve, one point per cycle.
+public final class MemoryLedger: Ledger {
+    public var keepsAudit: Bool { false }
+
+    // Runs: only what the cycle asks back.
+    private var nextRunID: Int64 = 1
+    private var unfinishedRuns: [Int64] = []
+    private var configHash: String?
+    private var failureStreak = 0
+    private var intervalCounts: [Int64: Int] = [:]
+    private var fillsByRun: (runID: Int64, count: Int) = (0, 0)
+
+    private var state: [String: String] = [:]
+    private var peak: Decimal?
+    /// Candles per symbol and timeframe, in a box so that appending does not copy.
+    private final class Series { var candles: [Candle] = [] }
+    private struct SeriesKey: Hashable { var symbol: String; var seconds: Int64 }
+    private var candles: [SeriesKey: Series] = [:]
+
+    private var positions: [Int64: Position] = [:]
+    private var activeIDs: [Int64] = []
+    private var closedIDs: [Int64] = []
+    private var lastExits: [String: Int64] = [:]
+    private var stopExits: [Int64] = []
+    private var nextPositionID: Int64 = 1
+
+    private var ordersByClientID: [String: OrderRow] = [:]
+    private var orderIDsByPosition: [Int64: [String]] = [:]
+    private var unresolvedIDs: [String] = []
+    private var nextOrderID: Int64 = 1
+    private var fillsByOrder: [String: [Fill]] = [:]
+    private var tradeKeys: Set<String> = []
+
+    private var wallet: [String: Decimal] = [:]
+    private var equity: [EquityPoint] = []
+    private var paperOrders: [String: PaperOrderRecord] = [:]
+
+    public init() {}
+
+    // MARK: Runs
+    public func startRun(startedAt: Int64, configHash: String) throws -> Int64 {
+        let id = nextRunID
+        nextRunID += 1
+        unfinishedRuns.append(id)
+        self.configHash = configHash
+        return id
+    }
+    public func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+                          symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
+        unfinishedRuns.removeAll { $0 == id }
+        countOutcome(outcome, analysed: symbolsAnalysed)
+        if let next { intervalCounts[next.seconds, default: 0] += 1 }
+    }
+    private func countOutcome(_ outcome: String, analysed: Int) {
+        if outcome == "failed" || outcome == "crashed" || (outcome == "partial" && analysed == 0) { failureStreak = min(failureStreak + 1, 100) }
+        else if outcome != "interrupted" { failureStreak = 0 }
+    }
+    public func markAbandonedRuns(endedAt: Int64) throws -> [Int64] {
+        let ids = unfinishedRuns
+        unfinishedRuns = []
+        for _ in ids { countOutcome("crashed", analysed: 0) }
+        return ids
+    }
+    public func lastConfigHash() throws -> String? { configHash }
+    public func consecutiveFailedRuns() throws -> Int { failureStreak }
+    public func runsByInterval() throws -> [Int64: Int] { intervalCounts }
+    public func fillCount(runID: Int64) throws -> Int { fillsByRun.runID == runID ? fillsByRun.count : 0 }
+
+    // MARK: Events, signals, job state
+    public func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+                            data: @autoclosure () -> [String: String]?) throws {}
+    public func insertSignal(runID: Int64, signal: Signal) throws {}
+    public func jobState(_ key: String) throws -> String? { state[key] }
+    public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { state[key] = value() }
+    public func removeJobState(_ key: String) throws { state[key] = nil }
+    public func jobStates(prefix: String) throws -> [String: String] { state.filter { $0.key.hasPrefix(prefix) } }
+    public func equityPeak() throws -> Decimal? { peak }
+    public func setEquityPeak(_ peak: Decimal?) throws { self.peak = peak }
+
+    // MARK: Candles
+    private func series(_ symbol: String, _ timeframe: Timeframe) -> Series? { candles[SeriesKey(symbol: symbol, seconds: timeframe.seconds)] }
+    public func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64? { series(symbol, timeframe)?.candles.last?.openTime }
+    public func upsertCandles(symbol: String, timeframe: Timeframe, candles new: [Candle]) throws {
+        guard !new.isEmpty else { return }
+        let box: Series
+        if let existing = series(symbol, timeframe) { box = existing } else {
+            box = Series()
+            candles[SeriesKey(symbol: symbol, seconds: timeframe.seconds)] = box
+        }
+        for c in new {
+            if let last = box.candles.last, c.openTime <= last.openTime {
+                let i = Self.lowerBound(box.candles, c.openTime)
+                if i < box.candles.count, box.candles[i].openTime == c.openTime { box.candles[i] = c } else { box.candles.insert(c, at: i) }
+            } else {
+                box.candles.append(c)
+            }
+        }
+    }
+    public func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
+        guard let box = series(symbol, timeframe), limit > 0 else { return [] }
+        let all = box.candles
+        let end = upTo == .max || (all.last.map { $0.openTime <= upTo } ?? true) ? all.count : Self.lowerBound(all, upTo &+ 1)
+        return all[max(0, end - limit)..<end]  // shares the storage: no copy
+    }
+    static func lowerBound(_ series: [Candle], _ t: Int64) -> Int {
+        var lo = 0, hi = series.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if series[mid].openTime < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    // MARK: Positions
+    public func insertPosition(_ p: Position) throws -> Int64 {
+        var p = p
+        p.id = nextPositionID
+        nextPositionID += 1
+        positions[p.id] = p
+        if p.state == .closed { closedIDs.append(p.id) } else { activeIDs.append(p.id) }
+        return p.id
+    }
+    public func updatePosition(_ p: Position) throws {
+        guard let old = positions[p.id] else { return }
+        positions[p.id] = p
+        if p.state == .closed && old.state != .closed {
+            activeIDs.removeAll { $0 == p.id }
+            closedIDs.append(p.id)
+            if let t = p.closedAt, p.exitReason == .stopLoss || p.exitReason == .trailingStop { stopExits.append(t) }
+        }
+        if let t = p.closedAt { lastExits[p.symbol] = max(lastExits[p.symbol] ?? .min, t) }
+    }
+    public func activePositions() throws -> [Position] { activeIDs.compactMap { positions[$0] } }
+    public func position(id: Int64) throws -> Position? { positions[id] }
+    public func closedPositions(since: Int64) throws -> [Position] {
+        // Closed in time order (a backtest's clock only moves forward): the recent ones are a suffix.
+        var first = closedIDs.count
+        while first > 0, let p = positions[closedIDs[first - 1]], (p.closedAt ?? .min) >= since { first -= 1 }
+        return closedIDs[first...].compactMap { positions[$0] }.filter { ($0.closedAt ?? .min) >= since }
+            .sorted { (($0.closedAt ?? 0), $0.id) < (($1.closedAt ?? 0), $1.id) }
+    }
+    public func lastExitBySymbol() throws -> [String: Int64] { lastExits }
+    public func stopLossExits(since: Int64) throws -> [Int64] {
+        // Appended as positions close, so in time order: the ones since `since` are a suffix.
+        var lo = 0, hi = stopExits.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if stopExits[mid] < since { lo = mid + 1 } else { hi = mid }
+        }
+        return Array(stopExits[lo...])
+    }
+
+    // MARK: Orders and fills
+    public func insertPendingOrder(clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+                                   leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws {
+        guard ordersByClientID[clientOrderID] == nil else {
+            throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
+        }
+        ordersByClientID[clientOrderID] = OrderRow(id: nextOrderID, clientOrderID: clientOrderID, runID: runID, positionID: positionID, symbol: symbol,
+                                                   side: side, purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, status: .pendingSubmit,
+                                                   venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, createdAt: now, updatedAt: now)
+        nextOrderID += 1
+        if let positionID { orderIDsByPosition[positionID, default: []].append(clientOrderID) }
+        unresolvedIDs.append(clientOrderID)
+    }
+    public func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+                            reason: String?, now: Int64) throws {
+        guard var o = ordersByClientID[clientOrderID] else { return }
+        o.status = status
+        o.venueOrderID = venueOrderID ?? o.venueOrderID
+        o.filledQuantity = filledQuantity ?? o.filledQuantity
+        o.averagePrice = averagePrice ?? o.averagePrice
+        o.reason = reason ?? o.reason
+        o.updatedAt = now
+        ordersByClientID[clientOrderID] = o
+        if !Self.isUnresolved(status) { unresolvedIDs.removeAll { $0 == clientOrderID } }
+    }
+    static func isUnresolved(_ s: OrderStatus) -> Bool { s == .pendingSubmit || s == .unknown || s == .new || s == .partiallyFilled }
+    public func unresolvedOrders() throws -> [OrderRow] {
+        unresolvedIDs.compactMap { ordersByClientID[$0] }.filter { Self.isUnresolved($0.status) }.sorted { $0.id < $1.id }
+    }
+    public func order(clientOrderID: String) throws -> OrderRow? { ordersByClientID[clientOrderID] }
+    public func order(venueOrderID: String, symbol: String) throws -> OrderRow? {
+        ordersByClientID.values.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
+    }
+    public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
+        (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] }.filter { $0.purpose == purpose && $0.leg == leg }.map(\.attempt).max()
+    }
+    public func orders(positionID: Int64) throws -> [OrderRow] { (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] } }
+    public func insertFill(_ fill: Fill, runID: Int64) throws -> Bool {
+        guard tradeKeys.insert(fill.symbol + "|" + fill.tradeID).inserted else { return false }
+        fillsByOrder[fill.clientOrderID, default: []].append(fill)
+        fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
+        return true
+    }
+    public func fills(clientOrderID: String) throws -> [Fill] { fillsByOrder[clientOrderID] ?? [] }
+
+    // MARK: Wallet and equity
+    public func balances() throws -> [String: Decimal] { wallet }
+    public func setBalance(asset: String, free: Decimal) throws { wallet[asset] = free }
+    public func walletIsEmpty() throws -> Bool { wallet.isEmpty }
+    public func recordEquity(time: Int64, runID: Int64, equity e: Decimal, cash: Decimal, safeMode: Bool) throws {
+        let point = EquityPoint(time: time, equity: e, cash: cash, safeMode: safeMode)
+        if let last = equity.last, last.time == time { equity[equity.count - 1] = point } else { equity.append(point) }
+    }
+    public func firstEquity(since: Int64) throws -> Decimal? {
+        var lo = 0, hi = equity.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if equity[mid].time < since { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < equity.count ? equity[lo].equity : nil
+    }
+    public func equityHistory() throws -> [EquityPoint] { equity }
+
+    // MARK: Venue and paper broker
+    public func totalBreakerOpenings() throws -> Int { 0 }
+    public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? { paperOrders[clientOrderID] }
+    public func insertPaperOrder(_ order: PaperOrderRecord) throws { paperOrders[order.clientOrderID] = order }
+}
+
+struct MemoryLedgerError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { "memory ledger: \(message)" }
+}
+
+/// A `StateStore` in memory (backtests). Sections are serialised by a lock; a section that throws half-way leaves its
+/// changes (there is no rollback), which ends a backtest anyway.
+public final class MemoryStateStore: StateStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private let ledger = MemoryLedger()
+    public init() {}
+    public var keepsAudit: Bool { false }
+    public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }
+    public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }
+    public func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(ledger)
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import TechnicalAnalysis
+import TradingDomain
+
+/// Where the cycle gets a symbol's analysis at its newest closed candle.
+public protocol SnapshotProvider: Sendable {
+    func snapshot(symbol: String, candles: ArraySlice<Candle>, parameters: AnalysisParameters) -> MarketSnapshot?
+}
+
+/// The job's analysis: indicators, patterns and structure computed on the window of candles the cycle holds.
+public struct WindowAnalyzer: SnapshotProvider {
+    public init() {}
+    public func snapshot(symbol: String, candles: ArraySlice<Candle>, parameters: AnalysisParameters) -> MarketSnapshot? {
+        SymbolAnalyzer.snapshot(candles: Array(candles), parameters: parameters)
+    }
+}
+
+/// The backtest's analysis: every indicator, pattern and structure reading computed once over each symbol's whole
+/// history, then read at the cycle's newest candle. Every reading at bar i uses bars ≤ i only (indicators and patterns
+/// are causal; structure uses the pivots of the same `lookback` window the job would hold), so nothing comes from the
+/// future — the look-ahead test proves it. The one difference from the job: recursive indicators (EMA, Wilder
+/// smoothing) are seeded at the start of the history instead of the start of the window, which moves them by less
+/// than 1e-7 relative after the warm-up. Memory: about 110 bytes per candle, nothing per cycle.
+public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
+    /// One symbol's readings, column by column (patterns as a compressed list of the hits of each bar).
+    struct Columns {
+        var times: [Int64]
+        var close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: [Double]
+        var breakout, regime: [Int8]
+        /// Hits of bar i are `hitPattern[hitStart[i]..<hitStart[i + 1]]` with their values in `hitValue`.
+        var hitStart: [Int32]
+        var hitPattern: [UInt8]
+        var hitValue: [Int16]
+    }
+
+    private let columns: [String: Columns]
+    private let parameters: AnalysisParameters
+    private static let patternNames = CandlestickPattern.allCases.map(\.rawValue)
+
+    /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
+    public init(candles: [String: [Candle]], parameters: AnalysisParameters, lookback: Int) {
+        self.parameters = parameters
+        var result: [String: Columns] = [:]
+        for (symbol, series) in candles { result[symbol] = Self.analyse(series, parameters, lookback: max(lookback, 1)) }
+        columns = result
+    }
+
+    public func snapshot(symbol: String, candles: ArraySlice<Candle>, parameters p: AnalysisParameters) -> MarketSnapshot? {
+        let n = candles.count
+        guard n > max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1), let last = candles.last else { return nil }
+        guard p == parameters, let c = columns[symbol], let i = Self.index(of: last.openTime, in: c.times) else {
+            return SymbolAnalyzer.snapshot(candles: Array(candles), parameters: p)  // not precomputed: the job's way
+        }
+        guard c.emaFast[i].isFinite, c.emaSlow[i].isFinite, c.rsi[i].isFinite, c.macdHistogram[i].isFinite, c.bollingerUpper[i].isFinite,
+              c.bollingerMiddle[i].isFinite, c.bollingerLower[i].isFinite, c.atr[i].isFinite, c.adx[i].isFinite else { return nil }
+        var patterns: [String: Int] = [:]
+        let from = Int(c.hitStart[i]), to = Int(c.hitStart[i + 1])
+        if from < to {
+            patterns.reserveCapacity(to - from)
+            for k in from..<to { patterns[Self.patternNames[Int(c.hitPattern[k])]] = Int(c.hitValue[k]) }
+        }
+        return MarketSnapshot(candleTime: c.times[i], close: c.close[i], emaFast: c.emaFast[i], emaSlow: c.emaSlow[i], rsi: c.rsi[i],
+                              macdHistogram: c.macdHistogram[i], bollingerUpper: c.bollingerUpper[i], bollingerMiddle: c.bollingerMiddle[i],
+                              bollingerLower: c.bollingerLower[i], atr: c.atr[i], adx: c.adx[i], volatility: c.volatility[i],
+                              patterns: patterns, breakout: Int(c.breakout[i]), regime: Int(c.regime[i]))
+    }
+
+    static func index(of time: Int64, in times: [Int64]) -> Int? {
+        var lo = 0, hi = times.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if times[mid] < time { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < times.count && times[lo] == time ? lo : nil
+    }
+
+    static func analyse(_ candles: [Candle], _ p: AnalysisParameters, lookback: Int) -> Columns {
+        let n = candles.count
+        var open = [Double](repeating: 0, count: n), high = open, low = open, close = open
+        for (i, c) in candles.enumerated() {
+            open[i] = c.open
+            high[i] = c.high
+            low[i] = c.low
+            close[i] = c.close
+        }
+        let emaFast = Indicators.ema(close, period: p.emaFast)
+        let macd = Indicators.macd(close, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9)
+        let bands = Indicators.bollingerBands(close, period: p.bollingerPeriod, deviationsUp: p.bollingerK, deviationsDown: p.bollingerK)
+        let atr = Indicators.atr(high: high, low: low, close: close, period: p.atrPeriod)
+        let adx = Indicators.adx(high: high, low: low, close: close, period: p.adxPeriod)
+        let volatility = SymbolAnalyzer.realizedVolatilities(close, window: p.volatilityWindow, barsPerYear: p.barsPerYear)
+
+        // Patterns: every pattern over the whole history, kept as a list of hits per bar.
+        let bars = PatternBars(open: open, high: high, low: low, close: close)
+        var out = [Int32](repeating: 0, count: n)
+        var hits: [(bar: Int32, code: UInt8, value: Int16)] = []
+        for (code, pattern) in CandlestickPattern.allCases.enumerated() {
+            for k in out.indices { out[k] = 0 }
+            pattern.compute(bars, into: &out)
+            for k in 0..<n where out[k] != 0 { hits.append((Int32(k), UInt8(code), Int16(clamping: out[k]))) }
+        }
+        // Grouped by bar (a counting sort keeps each bar's hits in pattern order).
+        var hitStart = [Int32](repeating: 0, count: n + 1)
+        for hit in hits { hitStart[Int(hit.bar) + 1] += 1 }
+        for k in 0..<n { hitStart[k + 1] += hitStart[k] }
+        var fill = hitStart
+        var hitPattern = [UInt8](repeating: 0, count: hits.count), hitValue = [Int16](repeating: 0, count: hits.count)
+        for hit in hits {
+            let slot = Int(fill[Int(hit.bar)])
+            fill[Int(hit.bar)] += 1
+            hitPattern[slot] = hit.code
+            hitValue[slot] = hit.value
+        }
+
+        // Structure over the same window the job would hold.
+        var breakout = [Int8](repeating: 0, count: n), regime = [Int8](repeating: 0, count: n)
+        var structure = SlidingStructure(high: high, low: low, pivotWindow: p.pivotWindow)
+        for i in 0..<n {
+            let emaSlope = emaFast[i] - emaFast[max(0, i - 5)]
+            let s = structure.summary(at: i, windowStart: max(0, i - lookback + 1), close: close, adx: adx[i], emaSlope: emaSlope, atr: atr[i])
+            breakout[i] = Int8(s.breakout)
+            regime[i] = Int8(s.regime)
+        }
+        return Columns(times: candles.map(\.openTime), close: close, emaFast: emaFast, emaSlow: Indicators.ema(close, period: p.emaSlow),
+                       rsi: Indicators.rsi(close, period: p.rsiPeriod), macdHistogram: macd.histogram, bollingerUpper: bands.upper,
+                       bollingerMiddle: bands.middle, bollingerLower: bands.lower, atr: atr, adx: adx, volatility: volatility,
+                       breakout: breakout, regime: regime, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue)
+    }
+}
+
+/// `ChartStructure.summary` evaluated bar after bar on a sliding window, with the window's pivots kept sorted instead
+/// of found again: a pivot at j (its high above the `w` highs before and not below the `w` after) depends on bars
+/// j−w…j+w only, so it is the same whether found in the window or in the whole history.
+struct SlidingStructure {
+    let high: [Double], low: [Double]
+    let w: Int
+    private var isHigh: [Bool], isLow: [Bool]
+    /// Prices of the pivots in the current window, sorted.
+    private var highs: [Double] = [], lows: [Double] = []
+    /// Pivot indexes currently in the window: [from, to).
+    private var from = 0, to = 0
+
+    init(high: [Double], low: [Double], pivotWindow: Int) {
+        self.high = high
+        self.low = low
+        w = pivotWindow
+        let n = high.count
+        isHigh = [Bool](repeating: false, count: n)
+        isLow = isHigh
+        guard w >= 1, n >= 2 * w + 1 else { return }
+        for j in w..<(n - w) {
+            var h = true, l = true
+            for k in (j - w)..<j {
+                if high[k] >= high[j] { h = false }
+                if low[k] <= low[j] { l = false }
+            }
+            for k in (j + 1)...(j + w) {
+                if high[k] > high[j] { h = false }
+                if low[k] < low[j] { l = false }
+            }
+            isHigh[j] = h
+            isLow[j] = l
+        }
+    }
+
+    /// The summary at bar `i` for the window `windowStart...i`.
+    mutating func summary(at i: Int, windowStart s: Int, close: [Double], adx: Double, emaSlope: Double, atr: Double) -> ChartStructure.Summary {
+        let n = i - s + 1
+        let reg = ChartStructure.regime(adx: adx, emaSlope: emaSlope)
+        guard w >= 1, n >= 2 * w + 3, atr.isFinite, atr > 0 else { return ChartStructure.Summary(breakout: 0, regime: reg, support: nil, resistance: nil) }
+        // Pivots known at the previous bar: j in [s + w, i − 1 − w].
+        slide(from: s + w, to: i - w)
+        let tolerance = 0.5 * atr
+        let previous = close[i - 1], last = close[i]
+        let resistance = Self.nearestCluster(highs, tolerance: tolerance, above: previous)
+        let support = Self.nearestCluster(lows, tolerance: tolerance, below: previous)
+        let margin = 0.1 * atr
+        var breakout = 0
+        if let r = resistance, last > r.price + margin { breakout = 1 }
+        else if let sup = support, last < sup.price - margin { breakout = -1 }
+        return ChartStructure.Summary(breakout: breakout, regime: reg, support: support, resistance: resistance)
+    }
+
+    private mutating func slide(from newFrom: Int, to newTo: Int) {
+        if newFrom < from || newFrom > to || newTo < to {  // not a forward slide: start again
+            highs = []
+            lows = []
+            from = newFrom
+            to = newFrom
+        }
+        while from < newFrom {
+            if isHigh[from] { Self.remove(high[from], from: &highs) }
+            if isLow[from] { Self.remove(low[from], from: &lows) }
+            from += 1
+        }
+        while to < newTo {
+            if isHigh[to] { Self.insert(high[to], into: &highs) }
+            if isLow[to] { Self.insert(low[to], into: &lows) }
+            to += 1
+        }
+    }
+
+    private static func position(_ x: Double, in sorted: [Double]) -> Int {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+    private static func insert(_ x: Double, into sorted: inout [Double]) { sorted.insert(x, at: position(x, in: sorted)) }
+    private static func remove(_ x: Double, from sorted: inout [Double]) {
+        let i = position(x, in: sorted)
+        if i < sorted.count, sorted[i] == x { sorted.remove(at: i) }
+    }
+
+    /// `ChartStructure.levels` on sorted prices, reduced to the lowest cluster at or above `above` / the highest at or below `below`.
+    static func nearestCluster(_ sorted: [Double], tolerance: Double, above: Double? = nil, below: Double? = nil) -> ChartStructure.Level? {
+        var best: ChartStructure.Level?
+        var sum = 0.0, count = 0
+        func close() {
+            guard count > 0 else { return }
+            let level = ChartStructure.Level(price: sum / Double(count), touches: count)
+            if let above, level.price >= above, best.map({ level.price < $0.price }) ?? true { best = level }
+            if let below, level.price <= below, best.map({ level.price > $0.price }) ?? true { best = level }
+        }
+        for price in sorted {
+            if count > 0, abs(price - sum / Double(count)) <= tolerance {
+                sum += price
+                count += 1
+            } else {
+                close()
+                sum = price
+                count = 1
+            }
+        }
+        close()
+        return best
+    }
+}
