@@ -3,40 +3,104 @@ import Foundation
 import Glibc
 #endif
 
-/// The candle-setting averages that patterns share: one column per (setting, first window), computed once per
-/// series and reused by every pattern that needs it.
+/// The candle-setting averages that patterns share, computed once per series and reused by every pattern.
 ///
-/// TA-Lib keeps a running total per setting, started at the pattern's first output bar and advanced bar by bar
-/// (the new range minus the trailing one, added in one step). Its rounding therefore depends on where the total
-/// started, so a column is keyed by that start as well; the arithmetic is TA-Lib's, so threshold comparisons agree
-/// exactly. `column(...)[j]` is the average that judges candle `j`.
+/// TA-Lib's average for a setting is `factor × (total / period) / (2 for shadows, else 1)`, where `total` is a running
+/// sum of the setting's range over the `period` bars before the candle judged, started at the pattern's first output
+/// bar and advanced bar by bar (the new range minus the trailing one, added in one step). Its rounding depends on
+/// where the total started, so each (range type, period, start) has its own sequence of `total / period` values
+/// (the factor is applied by the pattern, see `CandleSetting.scale`); comparisons on a threshold agree exactly with
+/// TA-Lib.
+///
+/// Two totals of one measure that are equal on one bar are equal on every later bar (they then take the same steps).
+/// On price data they usually become equal within a few bars, so a measure keeps one full column (its "base", the
+/// earliest start asked for) and each other start keeps only its values up to the bar where its total joins the
+/// base's; a start whose total has not joined it within `prefixLimit` bars gets a full column of its own.
 public final class CandleAverages: @unchecked Sendable {
-    /// What identifies one column.
+    /// What identifies one sequence of averages.
     struct Key: Hashable {
         var rangeType: CandleRangeType
         var averagePeriod: Int
-        var factor: Double
-        /// First bar of the first window (TA-Lib's trailing index at the first output); 0 when the period is 0.
+        /// First bar of the first window (TA-Lib's trailing index at the first output).
         var windowStart: Int
+
+        var measure: Measure { Measure(type: rangeType, period: averagePeriod) }
+        /// The first candle judged (entries before it are not read).
+        var first: Int { windowStart + averagePeriod }
     }
 
+    /// A range type and period: what the sequences of one measure share.
+    struct Measure: Hashable {
+        var type: CandleRangeType
+        var period: Int
+    }
+
+    /// Where a pattern reads one sequence: entry `j` is `values[j]` for `j ≥ from` and `prefix[j]` for
+    /// `key.first ≤ j < from`.
+    struct Column {
+        var values: UnsafePointer<Double>
+        var from: Int
+        var prefix: UnsafePointer<Double>?
+
+        /// Entry `j`.
+        func value(_ j: Int) -> Double {
+            if j >= from { return values[j] }
+            if let prefix { return prefix[j] }
+            return 0
+        }
+    }
+
+    /// The key for `setting` (period > 0) as a pattern with first output bar `lookback` needs it for the candle
+    /// `offset` bars back.
+    static func key(_ setting: CandleSetting, lookback: Int, offset: Int) -> Key {
+        Key(rangeType: setting.rangeType, averagePeriod: setting.averagePeriod,
+            windowStart: lookback - offset - setting.averagePeriod)
+    }
+
+    /// How many bars past its first common bar with the base a sequence may take to join it before it gets a full
+    /// column of its own.
+    static let prefixLimit = 4096
+
     private let lock = NSLock()
+    private var bases: [Measure: (start: Int, column: UnsafeMutablePointer<Double>)] = [:]
+    private var columns: [Key: Column] = [:]
     /// Owned buffers (freed with the cache), so that pattern loops can keep plain pointers into them.
-    private var columns: [Key: UnsafeMutableBufferPointer<Double>] = [:]
+    private var buffers: [UnsafeMutablePointer<Double>] = []
 
     init() {}
 
-    deinit {
-        for column in columns.values { release(column) }
-        for range in ranges.values { release(range) }
+    deinit { release() }
+
+    private func release() {
+        for buffer in buffers { free(buffer) }
+        buffers = []
+        bases = [:]
+        columns = [:]
     }
 
-    /// The ranges of each type, shared by the columns built on them.
-    private var ranges: [CandleRangeType: UnsafeMutableBufferPointer<Double>] = [:]
+    /// The keys computed so far (the benchmark recomputes them to time the shared work on its own).
+    var keys: [Key] { lock.lock(); defer { lock.unlock() }; return Array(columns.keys) }
 
-    /// A column's memory. Columns are large (8 bytes per bar) and written once: on Linux they are asked for
-    /// transparent huge pages, which spares the kernel a page fault every 4 KiB on first touch.
-    private func allocate(_ count: Int) -> UnsafeMutableBufferPointer<Double> {
+    /// The columns for `keys`, computing the missing ones.
+    func columns(_ keys: [Key], bars: BarView) -> [Column] {
+        lock.lock()
+        defer { lock.unlock() }
+        let missing = keys.filter { columns[$0] == nil }
+        if !missing.isEmpty { fill(missing, bars: bars) }
+        return keys.map { columns[$0] ?? Column(values: bars.close, from: Int.max, prefix: nil) }
+    }
+
+    /// Recomputes `keys` into this cache, from scratch (used to time the shared work).
+    func prepare(_ keys: [Key], bars: BarView) {
+        lock.lock()
+        defer { lock.unlock() }
+        release()
+        fill(keys, bars: bars)
+    }
+
+    /// Memory for `count` values. Full columns are large (8 bytes per bar) and written once: on Linux they are asked
+    /// for transparent huge pages, which spares the kernel a page fault every 4 KiB on first touch.
+    private func allocate(_ count: Int) -> UnsafeMutablePointer<Double> {
         let hugePage = 2 << 20
         let bytes = max(count, 1) * MemoryLayout<Double>.stride
         var raw: UnsafeMutableRawPointer?
@@ -46,93 +110,130 @@ public final class CandleAverages: @unchecked Sendable {
         #if os(Linux)
         if bytes >= hugePage { _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE)) }
         #endif
-        return UnsafeMutableBufferPointer(start: raw.bindMemory(to: Double.self, capacity: max(count, 1)), count: max(count, 1))
+        let buffer = raw.bindMemory(to: Double.self, capacity: max(count, 1))
+        buffers.append(buffer)
+        return buffer
     }
 
-    private func release(_ buffer: UnsafeMutableBufferPointer<Double>) { free(buffer.baseAddress) }
-
-    /// The keys computed so far (the benchmark recomputes them to time the shared work on its own).
-    var keys: [Key] { lock.lock(); defer { lock.unlock() }; return Array(columns.keys) }
-
-    /// The column for `setting` as a pattern with first output bar `lookback` needs it for the candle `offset` bars
-    /// back: entry `j` (for `j ≥ lookback - offset`) judges candle `j`.
-    func column(_ setting: CandleSetting, lookback: Int, offset: Int, bars: BarView) -> UnsafePointer<Double> {
-        let start = setting.averagePeriod == 0 ? 0 : lookback - offset - setting.averagePeriod
-        let key = Key(rangeType: setting.rangeType, averagePeriod: setting.averagePeriod, factor: setting.factor, windowStart: start)
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = columns[key], let base = cached.baseAddress { return UnsafePointer(base) }
-        let computed = compute(key, bars: bars)
-        columns[key] = computed
-        return UnsafePointer(computed.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 1))
-    }
-
-    /// Recomputes `keys` into a fresh cache (used to time the shared work).
-    func prepare(_ keys: [Key], bars: BarView) {
-        for key in keys {
-            lock.lock()
-            let computed = compute(key, bars: bars)
-            if let old = columns[key] { release(old) }
-            columns[key] = computed
-            lock.unlock()
-        }
-    }
-
-    /// The ranges of one type for every bar (call with the lock held).
-    private func rangeColumn(_ type: CandleRangeType, bars: BarView) -> UnsafeMutableBufferPointer<Double> {
-        if let cached = ranges[type] { return cached }
+    /// Computes `keys` (call with the lock held).
+    private func fill(_ keys: [Key], bars: BarView) {
         let n = bars.count
-        let column = allocate(n)
-        switch type {
-        case .realBody: for j in 0..<n { column[j] = bars.realBody(j) }
-        case .highLow: for j in 0..<n { column[j] = bars.highLowRange(j) }
-        case .shadows: for j in 0..<n { column[j] = bars.upperShadow(j) + bars.lowerShadow(j) }
+        var newBases: [Measure: Int] = [:]
+        for key in Set(keys) {
+            guard key.averagePeriod > 0, key.windowStart >= 0, key.first < n else {
+                // No window fits in the series: no pattern reads this sequence.
+                let zeros = allocate(n)
+                zeros.initialize(repeating: 0, count: max(n, 1))
+                columns[key] = Column(values: zeros, from: 0, prefix: nil)
+                continue
+            }
+            if bases[key.measure] == nil { newBases[key.measure] = min(newBases[key.measure] ?? Int.max, key.windowStart) }
         }
-        ranges[type] = column
-        return column
+        let measures = Array(newBases.keys)
+        for start in stride(from: 0, to: measures.count, by: laneCount) {
+            let group = measures[start..<min(start + laneCount, measures.count)].map { measure in
+                (key: Key(rangeType: measure.type, averagePeriod: measure.period, windowStart: newBases[measure] ?? 0), column: allocate(n))
+            }
+            Self.computeFull(group, bars: bars)
+            for (key, column) in group {
+                bases[key.measure] = (key.windowStart, column)
+                columns[key] = Column(values: column, from: key.first, prefix: nil)
+            }
+        }
+        for key in Set(keys) where columns[key] == nil {
+            guard let base = bases[key.measure] else { continue }
+            let prefix = allocate(min(max(key.first, base.start + key.averagePeriod) + Self.prefixLimit, n))
+            if let from = Self.computePrefix(key, baseStart: base.start, into: prefix, bars: bars) {
+                columns[key] = Column(values: base.column, from: from, prefix: prefix)
+            } else {
+                let own = allocate(n)
+                Self.computeFull([(key, own)], bars: bars)
+                columns[key] = Column(values: own, from: key.first, prefix: nil)
+            }
+        }
     }
 
-    /// One column (call with the lock held).
-    private func compute(_ key: Key, bars: BarView) -> UnsafeMutableBufferPointer<Double> {
-        let n = bars.count
-        let out = allocate(n)
-        let setting = CandleSetting(key.rangeType, key.averagePeriod, key.factor)
-        let halve = key.rangeType == .shadows
-        let period = key.averagePeriod
-        let factor = key.factor
-        if period == 0 {
-            for j in 0..<n { out[j] = factor * bars.range(setting, j) / (halve ? 2.0 : 1.0) }
-            return out
-        }
-        let first = key.windowStart + period
-        guard key.windowStart >= 0, first < n else {
-            out.initialize(repeating: 0)
-            return out
-        }
-        for j in 0..<first { out[j] = 0 }
-        // TA-Lib's running total over the shared ranges (x / 1 is x, so skipping that division changes nothing).
-        let ranges = rangeColumn(key.rangeType, bars: bars)
+    /// TA-Lib's running total for `key` from its start, and the total as it stands when it reaches `to` (entries
+    /// `first..<to` written to `out`, which may be nil).
+    private static func runningTotal(_ key: Key, to: Int, into out: UnsafeMutablePointer<Double>?, bars: BarView) -> Double {
+        let p = key.averagePeriod, type = key.rangeType
         var total = 0.0
-        for j in key.windowStart..<first { total += ranges[j] }
-        let p = Double(period)
-        if halve {
-            for j in first..<n {
-                out[j] = factor * (total / p) / 2.0
-                total += ranges[j] - ranges[j - period]
-            }
-        } else {
-            for j in first..<n {
-                out[j] = factor * (total / p)
-                total += ranges[j] - ranges[j - period]
-            }
+        for j in key.windowStart..<key.first { total += bars.range(type, j) }
+        var j = key.first
+        while j < to {
+            out?[j] = total / Double(p)
+            total += bars.range(type, j) - bars.range(type, j - p)
+            j += 1
         }
-        return out
+        return total
     }
-}
 
-/// The averages a rule sees for one bar: `a[k]` is the average of the k-th setting the pattern asked for.
-struct BarAverages {
-    let bases: UnsafePointer<UnsafePointer<Double>>
-    let i: Int
-    @inline(__always) subscript(_ k: Int) -> Double { bases[k][i] }
+    /// Writes `key`'s entries until its total equals that of the sequence of the same measure started at
+    /// `baseStart`, and returns that bar (`bars.count` if the series ends first); nil if they are not equal within
+    /// `prefixLimit` bars of their first common bar.
+    private static func computePrefix(_ key: Key, baseStart: Int, into out: UnsafeMutablePointer<Double>, bars: BarView) -> Int? {
+        let n = bars.count, p = key.averagePeriod, type = key.rangeType
+        let base = Key(rangeType: type, averagePeriod: p, windowStart: baseStart)
+        let common = max(key.first, base.first)
+        var total = runningTotal(key, to: common, into: out, bars: bars)
+        var baseTotal = runningTotal(base, to: common, into: nil, bars: bars)
+        var j = common
+        while j < min(common + prefixLimit, n) {
+            if total == baseTotal { return j }
+            out[j] = total / Double(p)
+            let step = bars.range(type, j) - bars.range(type, j - p)
+            total += step
+            baseTotal += step
+            j += 1
+        }
+        return j == n ? n : nil
+    }
+
+    /// Full columns for up to four sequences (of any measures), advanced together in SIMD lanes.
+    private static func computeFull(_ group: [(key: Key, column: UnsafeMutablePointer<Double>)], bars: BarView) {
+        let n = bars.count
+        precondition(!group.isEmpty && group.count <= laneCount)
+        // Each lane's entries up to the first bar where all lanes have started are written one by one.
+        let start = group.map(\.key.first).max() ?? n
+        var totals = Lanes(), periods = Lanes(repeating: 1)
+        for lane in 0..<laneCount {
+            let (key, column) = group[min(lane, group.count - 1)]
+            column.initialize(repeating: 0, count: key.first)
+            totals[lane] = runningTotal(key, to: start, into: column, bars: bars)
+            periods[lane] = Double(key.averagePeriod)
+        }
+        // Then block by block: each lane's steps (the new range minus the trailing one) into a buffer, vectorised;
+        // the totals advanced together (one chain of additions per lane) and divided; then copied to the columns.
+        let block = 1024
+        let steps = UnsafeMutablePointer<Lanes>.allocate(capacity: block)
+        defer { steps.deallocate() }
+        var from = start
+        while from < n {
+            let to = min(from + block, n)
+            for lane in 0..<laneCount {
+                let key = group[min(lane, group.count - 1)].key
+                let p = key.averagePeriod
+                switch key.rangeType {
+                case .realBody: for j in from..<to { steps[j - from][lane] = bars.realBody(j) - bars.realBody(j - p) }
+                case .highLow: for j in from..<to { steps[j - from][lane] = bars.highLowRange(j) - bars.highLowRange(j - p) }
+                case .shadows:
+                    for j in from..<to {
+                        steps[j - from][lane] = (bars.upperShadow(j) + bars.lowerShadow(j)) - (bars.upperShadow(j - p) + bars.lowerShadow(j - p))
+                    }
+                }
+            }
+            var t = totals
+            for j in 0..<(to - from) {
+                let total = t
+                t += steps[j]
+                steps[j] = total / periods
+            }
+            totals = t
+            for lane in 0..<min(group.count, laneCount) {
+                let column = group[lane].column
+                for j in from..<to { column[j] = steps[j - from][lane] }
+            }
+            from = to
+        }
+    }
 }

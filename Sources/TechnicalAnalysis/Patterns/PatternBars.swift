@@ -24,6 +24,16 @@ public final class PatternBars: @unchecked Sendable {
 
     public var count: Int { view.count }
 
+    /// A copy extended to `count` bars (if shorter) with repeats of the last bar.
+    func padded(to count: Int) -> PatternBars {
+        let n = view.count
+        func column(_ p: UnsafePointer<Double>) -> [Double] {
+            let values = Array(UnsafeBufferPointer(start: p, count: n))
+            return values + [Double](repeating: values.last ?? 0, count: max(count - n, 0))
+        }
+        return PatternBars(open: column(view.open), high: column(view.high), low: column(view.low), close: column(view.close))
+    }
+
     /// Computes into this series' cache every shared average that `other` has computed so far (the benchmark uses
     /// it to time the shared work on its own, apart from the patterns).
     public func computeAverages(like other: PatternBars) {
