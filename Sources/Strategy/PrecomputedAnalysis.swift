@@ -224,15 +224,27 @@ struct SlidingStructure {
             if let above, level.price >= above, best.map({ level.price < $0.price }) ?? true { best = level }
             if let below, level.price <= below, best.map({ level.price > $0.price }) ?? true { best = level }
         }
+        var first = 0.0, previous = 0.0
         for price in sorted {
-            if count > 0, abs(price - sum / Double(count)) <= tolerance {
+            var joins = false
+            if count > 0 {
+                // The mean lies between the cluster's first and last price (prices ascend), so most prices are decided
+                // without the division; only those within a rounding margin of the tolerance take the exact test.
+                let margin = 1e-9 * max(abs(price), tolerance)
+                if price - first + margin <= tolerance { joins = true }
+                else if price - previous - margin > tolerance { joins = false }
+                else { joins = abs(price - sum / Double(count)) <= tolerance }
+            }
+            if joins {
                 sum += price
                 count += 1
             } else {
                 close()
                 sum = price
                 count = 1
+                first = price
             }
+            previous = price
         }
         close()
         return best
