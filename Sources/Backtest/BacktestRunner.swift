@@ -24,7 +24,8 @@ public struct BacktestTrade: Sendable, Equatable {
 /// What a backtest produced.
 public struct BacktestResult: Sendable {
     public var trades: [BacktestTrade]
-    public var equity: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)]
+    /// The equity curve's figures (the points themselves go to `equityOut` when asked for).
+    public var equity: EquityStats
     public var runsPerInterval: [Int64: Int]
     public var cycles: Int
     public var cyclesInMarket: Int
@@ -54,8 +55,9 @@ public struct BacktestRunner: Sendable {
         self.everyCandle = everyCandle
     }
 
-    /// Runs the backtest; `stateDirectory` nil keeps the state in memory.
-    public func run(stateDirectory: String? = nil) async throws -> BacktestResult {
+    /// Runs the backtest; `stateDirectory` nil keeps the state in memory. The equity curve is written to `equityOut`
+    /// (CSV, put in place when the run is over) as it is produced.
+    public func run(stateDirectory: String? = nil, equityOut: String? = nil) async throws -> BacktestResult {
         // The analysis is a lookup here: symbols one after another, without starting tasks.
         var parameters = self.parameters
         parameters.maxConcurrentAnalyses = 1
@@ -79,19 +81,25 @@ public struct BacktestRunner: Sendable {
         let cycle = TradingCycle(parameters: parameters, configHash: "backtest", store: store, stateDirectory: stateDirectory ?? "",
                                  market: market, broker: broker, analyzer: analyzer, safeModeLocks: locks, writesNextRunFile: false, logger: logger)
         let step = parameters.timeframe.milliseconds
-        let opens = Array(Set(candles.values.flatMap { $0.map(\.openTime) })).sorted()
+        let opens = Self.openTimes(candles)
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
+        let recorder = try EquityRecorder(csvPath: equityOut)
+        func record(_ report: CycleReport) throws {
+            try recorder.add(time: report.startedAt, equity: report.equity, cash: report.cash, safeMode: report.safeMode)
+        }
         let start = max(from ?? firstOpen, firstOpen + step)  // the first cycle sees bar 0 closed
         let end = min(to ?? (lastOpen + step), lastOpen + step)
         var cycles = 0, inMarket = 0
         if everyCandle {
             for t in opens where t >= start && t <= end {
                 let report = try await cycle.run(now: t)
+                try record(report)
                 cycles += 1
                 if !report.openPositions.isEmpty { inMarket += 1 }
             }
             if lastOpen + step <= end, lastOpen + step > (opens.last ?? 0) {
                 let report = try await cycle.run(now: lastOpen + step)
+                try record(report)
                 cycles += 1
                 if !report.openPositions.isEmpty { inMarket += 1 }
             }
@@ -99,20 +107,37 @@ public struct BacktestRunner: Sendable {
             var now = start
             while now <= end {
                 let report = try await cycle.run(now: now)
+                try record(report)
                 cycles += 1
                 if !report.openPositions.isEmpty { inMarket += 1 }
                 guard let next = report.nextRun?.at, next > now else { break }
                 now = next
             }
         }
-        return try await collect(store: store, cycles: cycles, inMarket: inMarket)
+        try recorder.finish()
+        return try await collect(store: store, equity: recorder.stats, cycles: cycles, inMarket: inMarket)
+    }
+
+    /// Every bar's open time across the symbols, ascending, once each.
+    static func openTimes(_ candles: [String: [Candle]]) -> [Int64] {
+        var times: [Int64] = []
+        times.reserveCapacity(candles.values.map(\.count).max() ?? 0)
+        for series in candles.values { times.append(contentsOf: series.lazy.map(\.openTime)) }
+        times.sort()
+        var unique = 0
+        for t in times where unique == 0 || times[unique - 1] != t {
+            times[unique] = t
+            unique += 1
+        }
+        times.removeLast(times.count - unique)
+        return times
     }
 
     func emptyResult() -> BacktestResult {
-        BacktestResult(trades: [], equity: [], runsPerInterval: [:], cycles: 0, cyclesInMarket: 0, startingCash: paper.startingCash)
+        BacktestResult(trades: [], equity: EquityStats(), runsPerInterval: [:], cycles: 0, cyclesInMarket: 0, startingCash: paper.startingCash)
     }
 
-    func collect(store: any StateStore, cycles: Int, inMarket: Int) async throws -> BacktestResult {
+    func collect(store: any StateStore, equity: EquityStats, cycles: Int, inMarket: Int) async throws -> BacktestResult {
         let bars = candles
         let startingCash = paper.startingCash
         return try await store.read { ledger in
@@ -131,7 +156,7 @@ public struct BacktestRunner: Sendable {
                                             fees: fills.reduce(Decimal(0)) { $0 + $1.fee }, pnl: p.realizedPnL))
             }
             trades.sort { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) }
-            return BacktestResult(trades: trades, equity: try ledger.equityHistory().map { ($0.time, $0.equity, $0.cash, $0.safeMode) },
+            return BacktestResult(trades: trades, equity: equity,
                                   runsPerInterval: try ledger.runsByInterval(), cycles: cycles, cyclesInMarket: inMarket, startingCash: startingCash)
         }
     }

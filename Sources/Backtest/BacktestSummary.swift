@@ -19,26 +19,19 @@ public struct BacktestSummary: Sendable {
     public var runsPerInterval: [Int64: Int]
 
     public init(_ r: BacktestResult) {
-        let values = r.equity.map { Money.double($0.equity) }
+        let e = r.equity
         let start = Money.double(r.startingCash)
-        let final = values.last ?? start
+        let final = e.lastEquity ?? start
         totalReturn = start > 0 ? final / start - 1 : 0
-        let span = Double((r.equity.last?.time ?? 0) - (r.equity.first?.time ?? 0)) / 1000 / 86_400 / 365.25
+        let span = Double((e.lastTime ?? 0) - (e.firstTime ?? 0)) / 1000 / 86_400 / 365.25
         cagr = span > 0 && final > 0 && start > 0 ? pow(final / start, 1 / span) - 1 : 0
-        var returns: [Double] = []
-        for i in 1..<max(1, values.count) where values[i - 1] > 0 { returns.append(values[i] / values[i - 1] - 1) }
-        let mean = returns.isEmpty ? 0 : returns.reduce(0, +) / Double(returns.count)
-        let sd = returns.count > 1 ? sqrt(returns.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(returns.count - 1)) : 0
-        let downside = returns.isEmpty ? 0 : sqrt(returns.reduce(0) { $0 + min(0, $1) * min(0, $1) } / Double(returns.count))
-        let perYear = span > 0 ? Double(returns.count) / span : 0
+        let mean = e.returns > 0 ? e.returnSum / Double(e.returns) : 0
+        let sd = e.returnDeviation
+        let downside = e.returns > 0 ? sqrt(e.downsideSquares / Double(e.returns)) : 0
+        let perYear = span > 0 ? Double(e.returns) / span : 0
         sharpe = sd > 0 ? mean / sd * sqrt(perYear) : 0
         sortino = downside > 0 ? mean / downside * sqrt(perYear) : 0
-        var peak = -Double.infinity, worst = 0.0
-        for v in values {
-            peak = max(peak, v)
-            if peak > 0 { worst = max(worst, (peak - v) / peak) }
-        }
-        maxDrawdown = worst
+        maxDrawdown = e.maxDrawdown
         trades = r.trades.count
         let wins = r.trades.filter { $0.pnl > 0 }
         winRate = r.trades.isEmpty ? 0 : Double(wins.count) / Double(r.trades.count)
@@ -47,7 +40,7 @@ public struct BacktestSummary: Sendable {
         profitFactor = losses > 0 ? Money.double(gains / losses) : (gains > 0 ? .infinity : 0)
         exposure = r.cycles > 0 ? Double(r.cyclesInMarket) / Double(r.cycles) : 0
         fees = r.trades.reduce(Decimal(0)) { $0 + $1.fees }
-        safeModeShare = r.equity.isEmpty ? 0 : Double(r.equity.filter(\.safeMode).count) / Double(r.equity.count)
+        safeModeShare = e.points > 0 ? Double(e.safeModePoints) / Double(e.points) : 0
         runsPerInterval = r.runsPerInterval
     }
 
@@ -84,7 +77,8 @@ public enum BacktestFiles {
         return out
     }
 
-    public static func equityCSV(_ equity: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)]) -> String {
-        "time,equity,cash,safe_mode\n" + equity.map { "\(Timestamp.rfc3339($0.time)),\(number($0.equity)),\(number($0.cash)),\($0.safeMode ? 1 : 0)\n" }.joined()
+    /// One line of the equity curve CSV (`time,equity,cash,safe_mode`).
+    public static func equityLine(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) -> String {
+        "\(Timestamp.rfc3339(time)),\(number(equity)),\(number(cash)),\(safeMode ? 1 : 0)\n"
     }
 }

@@ -91,9 +91,8 @@ struct BacktestCommand: AsyncParsableCommand {
         parameters.limits.costRate = paper.feeRate + paper.slippageBasisPoints / 10000
 
         let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: fromMs, to: toMs, everyCandle: everyCandle)
-        let result = try await runner.run(stateDirectory: keepState)
+        let result = try await runner.run(stateDirectory: keepState, equityOut: equityOut)
         if let tradesOut { try AtomicFile.write(BacktestFiles.tradesCSV(result.trades), to: tradesOut) }
-        if let equityOut { try AtomicFile.write(BacktestFiles.equityCSV(result.equity), to: equityOut) }
         print(BacktestSummary(result).text, terminator: "")
     }
 

@@ -8,13 +8,46 @@ public enum Timestamp {
     /// `2024-05-01T12:00:00Z` (milliseconds shown only when not zero).
     public static func rfc3339(_ ms: Int64) -> String {
         let seconds = Int(floor(Double(ms) / 1000))
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                          Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
         let millis = Int(ms - Int64(seconds) * 1000)
-        return millis == 0 ? base + "Z" : base + String(format: ".%03dZ", millis)
+        var parts = tm()
+        var t = time_t(seconds)
+        gmtime_r(&t, &parts)
+        // Digits written directly (`String(format:)` dominates when a backtest writes a million lines).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var v = value
+            if v >= divisor * 10 { // wider than `width` (years past 9999): all digits
+                for c in String(v).utf8 { bytes.append(c) }
+                return
+            }
+            while divisor > 0 {
+                bytes.append(UInt8(48 + v / divisor))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        let year = Int(parts.tm_year) + 1900
+        if year < 0 { bytes.append(UInt8(ascii: "-")) }
+        digits(abs(year), 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2)
+        if millis != 0 {
+            bytes.append(UInt8(ascii: "."))
+            digits(millis, 3)
+        }
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses RFC 3339 (`Z` or an offset, optional fraction); nil when malformed.

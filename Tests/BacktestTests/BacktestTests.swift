@@ -116,7 +116,7 @@ struct BacktestTests {
         let equity: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)] = [(0, 100, 100, false), (day * 365, 110, 110, false), (day * 730, 99, 99, true), (day * 1095, 121, 121, false)]
         let trades = [BacktestTrade(symbol: "X", entryTime: 0, exitTime: 1, entryBar: 0, exitBar: 1, size: 1, entryPrice: 1, exitPrice: 2, fees: 1, pnl: 30),
                       BacktestTrade(symbol: "X", entryTime: 2, exitTime: 3, entryBar: 2, exitBar: 3, size: 1, entryPrice: 2, exitPrice: 1, fees: 1, pnl: -10)]
-        let s = BacktestSummary(BacktestResult(trades: trades, equity: equity, runsPerInterval: [900: 3], cycles: 4, cyclesInMarket: 1, startingCash: 100))
+        let s = BacktestSummary(BacktestResult(trades: trades, equity: EquityStats(equity), runsPerInterval: [900: 3], cycles: 4, cyclesInMarket: 1, startingCash: 100))
         #expect(abs(s.totalReturn - 0.21) < 1e-12)
         #expect(abs(s.maxDrawdown - 0.1) < 1e-12)
         #expect(s.winRate == 0.5)

@@ -5,6 +5,7 @@ import Brokers
 import Cycle
 import MarketData
 import Settings
+import Storage
 import Strategy
 import TechnicalAnalysis
 import TradingDomain
@@ -33,11 +34,18 @@ struct StateStoreEquivalenceTests {
         let runner = BacktestRunner(parameters: p, paper: paper, candles: ["SYN": candles], everyCandle: everyCandle)
         let dir = BacktestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let inMemory = try await runner.run()
-        let inSQLite = try await runner.run(stateDirectory: dir)
+        let inMemory = try await runner.run(equityOut: dir + "/memory-equity.csv")
+        let inSQLite = try await runner.run(stateDirectory: dir + "/state", equityOut: dir + "/sqlite-equity.csv")
         #expect(!inMemory.trades.isEmpty, "the fixture should make the strategy trade")
         #expect(inMemory.trades == inSQLite.trades)
-        #expect(inMemory.equity.map { "\($0.time) \($0.equity) \($0.cash) \($0.safeMode)" } == inSQLite.equity.map { "\($0.time) \($0.equity) \($0.cash) \($0.safeMode)" })
+        #expect(inMemory.equity == inSQLite.equity)
+        let curve = try String(contentsOfFile: dir + "/memory-equity.csv", encoding: .utf8)
+        #expect(curve == (try String(contentsOfFile: dir + "/sqlite-equity.csv", encoding: .utf8)))
+        #expect(curve.split(separator: "\n").count == inMemory.cycles + 1)
+        // The curve recorded from the cycles' reports is the one the cycle itself stores.
+        let database = try StateDatabase(path: dir + "/state/tradejob.sqlite")
+        let stored = try await database.writer.read { db in try EquityHistory.all(db) }
+        #expect(curve == "time,equity,cash,safe_mode\n" + stored.map { BacktestFiles.equityLine(time: $0.time, equity: $0.equity, cash: $0.cash, safeMode: $0.safeMode) }.joined())
         #expect(inMemory.runsPerInterval == inSQLite.runsPerInterval)
         #expect(inMemory.cycles == inSQLite.cycles && inMemory.cyclesInMarket == inSQLite.cyclesInMarket)
     }

@@ -48,3 +48,71 @@ public struct AtomicFileError: Error, CustomStringConvertible {
     }
     public var description: String { "\(path): \(message)" }
 }
+
+/// A file written in pieces and then put in place atomically (the same temporary-file-then-rename as `AtomicFile`),
+/// for outputs too long to hold in memory. Until `commit` the target is untouched; `abandon` (or an error) removes the
+/// temporary file.
+public final class AtomicFileWriter {
+    public let path: String
+    private let temporary: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private static let flushSize = 1 << 16
+
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        temporary = directory + "/.\(url.lastPathComponent).tmp-\(getpid())"
+        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw AtomicFileError(path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(Self.flushSize + 256)
+    }
+
+    deinit { abandon() }
+
+    public func append(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= Self.flushSize { try flush() }
+    }
+
+    private func flush() throws {
+        guard fd >= 0 else { throw AtomicFileError(path: path, message: "already closed") }
+        var ok = true
+        buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count, let base = bytes.baseAddress {
+                let n = Glibc.write(fd, base + offset, bytes.count - offset)
+                if n <= 0 { ok = false; break }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+        guard ok else {
+            abandon()
+            throw AtomicFileError(path: path, message: "cannot write \(temporary)")
+        }
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    public func commit() throws {
+        try flush()
+        let synced = fsync(fd) == 0
+        close(fd)
+        fd = -1
+        guard synced, rename(temporary, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temporary)
+            throw AtomicFileError(path: path, message: "cannot put the file in place: \(message)")
+        }
+    }
+
+    /// Drops the temporary file (nothing happens to the target).
+    public func abandon() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+        unlink(temporary)
+    }
+}

@@ -3,7 +3,7 @@ import TradingDomain
 
 /// The ledger in memory, for backtests: the same state the SQLite ledger keeps, indexed for the cycle's questions,
 /// without the audit trail (no events, no stored signals, no run rows beyond the counters the cycle reads). What it
-/// holds grows with candles and trades, never with the number of cycles — except the equity curve, one point per cycle.
+/// holds grows with candles and trades, never with the number of cycles (equity points are kept for the current UTC day).
 public final class MemoryLedger: Ledger {
     public var keepsAudit: Bool { false }
 
@@ -206,6 +206,9 @@ public final class MemoryLedger: Ledger {
     public func walletIsEmpty() throws -> Bool { wallet.isEmpty }
     public func recordEquity(time: Int64, runID: Int64, equity e: Decimal, cash: Decimal, safeMode: Bool) throws {
         let point = EquityPoint(time: time, equity: e, cash: cash, safeMode: safeMode)
+        // Only the current UTC day's points are kept (the daily-loss protection asks for the day's first one); the
+        // whole curve is the backtest's output, recorded outside the ledger.
+        if let last = equity.last, Self.utcDay(last.time) != Self.utcDay(time) { equity.removeAll(keepingCapacity: true) }
         if let last = equity.last, last.time == time { equity[equity.count - 1] = point } else { equity.append(point) }
     }
     public func firstEquity(since: Int64) throws -> Decimal? {
@@ -216,7 +219,9 @@ public final class MemoryLedger: Ledger {
         }
         return lo < equity.count ? equity[lo].equity : nil
     }
+    /// The current UTC day's points (older ones are not kept).
     public func equityHistory() throws -> [EquityPoint] { equity }
+    static func utcDay(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
 
     // MARK: Venue and paper broker
     public func totalBreakerOpenings() throws -> Int { 0 }

@@ -1,0 +1,81 @@
+import Foundation
+import Storage
+import TradingDomain
+
+/// The equity curve's figures, kept as the curve is produced (a running sum, Welford's variance, the running peak),
+/// so that a backtest holds nothing per cycle in memory. Returns are per cycle, point to point.
+public struct EquityStats: Sendable, Equatable {
+    public private(set) var points = 0
+    public private(set) var safeModePoints = 0
+    public private(set) var firstTime: Int64?
+    public private(set) var lastTime: Int64?
+    public private(set) var lastEquity: Double?
+    public private(set) var returns = 0
+    public private(set) var returnSum = 0.0
+    /// Welford's running mean and sum of squared deviations of the returns.
+    private var mean = 0.0, squaredDeviations = 0.0
+    public private(set) var downsideSquares = 0.0
+    private var peak = -Double.infinity
+    public private(set) var maxDrawdown = 0.0
+
+    public init() {}
+
+    /// The figures of a whole curve at once.
+    public init(_ curve: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)]) {
+        for point in curve { add(time: point.time, equity: point.equity, safeMode: point.safeMode) }
+    }
+
+    public mutating func add(time: Int64, equity: Decimal, safeMode: Bool) {
+        let value = Money.double(equity)
+        points += 1
+        if safeMode { safeModePoints += 1 }
+        if firstTime == nil { firstTime = time }
+        lastTime = time
+        if let previous = lastEquity, previous > 0 {
+            let r = value / previous - 1
+            returns += 1
+            returnSum += r
+            let delta = r - mean
+            mean += delta / Double(returns)
+            squaredDeviations += delta * (r - mean)
+            downsideSquares += min(0, r) * min(0, r)
+        }
+        lastEquity = value
+        peak = max(peak, value)
+        if peak > 0 { maxDrawdown = max(maxDrawdown, (peak - value) / peak) }
+    }
+
+    /// Sample standard deviation of the returns.
+    public var returnDeviation: Double { returns > 1 ? sqrt(squaredDeviations / Double(returns - 1)) : 0 }
+}
+
+/// Records each cycle's equity point: into `EquityStats`, and into the `--equity-out` CSV as it goes.
+public final class EquityRecorder {
+    public private(set) var stats = EquityStats()
+    private let writer: AtomicFileWriter?
+
+    public init(csvPath: String?) throws {
+        writer = try csvPath.map { try AtomicFileWriter(path: $0) }
+        try writer?.append("time,equity,cash,safe_mode\n")
+    }
+
+    /// The last amounts written and their text (cash is unchanged between trades, equity while flat).
+    private var lastText: [(amount: Decimal, text: String)] = []
+
+    public func add(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
+        stats.add(time: time, equity: equity, safeMode: safeMode)
+        guard let writer else { return }
+        try writer.append(Timestamp.rfc3339(time) + "," + text(equity, slot: 0) + "," + text(cash, slot: 1) + (safeMode ? ",1\n" : ",0\n"))
+    }
+
+    private func text(_ amount: Decimal, slot: Int) -> String {
+        while lastText.count <= slot { lastText.append((-1, "")) }
+        if lastText[slot].amount == amount, !lastText[slot].text.isEmpty { return lastText[slot].text }
+        let text = BacktestFiles.number(amount)
+        lastText[slot] = (amount, text)
+        return text
+    }
+
+    /// Puts the CSV in place.
+    public func finish() throws { try writer?.commit() }
+}
