@@ -78,8 +78,8 @@ public struct BacktestRunner: Sendable {
         logger.logLevel = .critical
         let analyzer: any SnapshotProvider = parameters.strategy == .scoring
             ? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback) : WindowAnalyzer()
-        let cycle = TradingCycle(parameters: parameters, configHash: "backtest", store: store, stateDirectory: stateDirectory ?? "",
-                                 market: market, broker: broker, analyzer: analyzer, safeModeLocks: locks, writesNextRunFile: false, logger: logger)
+        let cycle = TradingCycle(parameters: parameters, configHash: "backtest", store: store, market: market, broker: broker,
+                                 analyzer: analyzer, safeModeLocks: locks, nextRunFile: nil, logger: logger)
         let step = parameters.timeframe.milliseconds
         let opens = Self.openTimes(candles)
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }

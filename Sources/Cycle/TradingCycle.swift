@@ -36,7 +36,6 @@ public final class TradingCycle: @unchecked Sendable {
     let parameters: CycleParameters
     let configHash: String
     let store: any StateStore
-    let stateDirectory: String
     let market: any MarketDataSource
     let broker: any Broker
     let consultant: (any OpinionConsultant)?
@@ -45,8 +44,8 @@ public final class TradingCycle: @unchecked Sendable {
     let logger: Logger
     let interrupt: InterruptFlag
     let execution: OrderExecution
-    /// Whether to write `<state>/next_run` for the cron/systemd wrapper (not in backtests).
-    let writesNextRunFile: Bool
+    /// Where to write the next run time for the cron/systemd wrapper (`<state>/next_run`; nil in backtests).
+    let nextRunFile: String?
     /// Whether the audit trail (events, decision texts, run summaries) is kept: false in backtests, which skip building it.
     let audit: Bool
 
@@ -54,26 +53,25 @@ public final class TradingCycle: @unchecked Sendable {
     public convenience init(parameters: CycleParameters, configHash: String, database: StateDatabase, stateDirectory: String,
                             market: any MarketDataSource, broker: any Broker, consultant: (any OpinionConsultant)? = nil,
                             logger: Logger, interrupt: InterruptFlag = InterruptFlag()) {
-        self.init(parameters: parameters, configHash: configHash, store: SQLiteStateStore(database.writer), stateDirectory: stateDirectory,
-                  market: market, broker: broker, consultant: consultant, analyzer: WindowAnalyzer(),
-                  safeModeLocks: SafeModeLockFile(stateDirectory: stateDirectory), writesNextRunFile: true, logger: logger, interrupt: interrupt)
+        self.init(parameters: parameters, configHash: configHash, store: SQLiteStateStore(database.writer), market: market, broker: broker,
+                  consultant: consultant, analyzer: WindowAnalyzer(), safeModeLocks: SafeModeLockFile(stateDirectory: stateDirectory),
+                  nextRunFile: stateDirectory + "/next_run", logger: logger, interrupt: interrupt)
     }
 
     /// A cycle on any state store (backtests: `MemoryStateStore`, precomputed analysis, the lock in memory).
-    public init(parameters: CycleParameters, configHash: String, store: any StateStore, stateDirectory: String,
+    public init(parameters: CycleParameters, configHash: String, store: any StateStore,
                 market: any MarketDataSource, broker: any Broker, consultant: (any OpinionConsultant)? = nil,
-                analyzer: any SnapshotProvider, safeModeLocks: any SafeModeLockStorage, writesNextRunFile: Bool,
+                analyzer: any SnapshotProvider, safeModeLocks: any SafeModeLockStorage, nextRunFile: String?,
                 logger: Logger, interrupt: InterruptFlag = InterruptFlag()) {
         self.parameters = parameters
         self.configHash = configHash
         self.store = store
-        self.stateDirectory = stateDirectory
         self.market = market
         self.broker = broker
         self.consultant = consultant
         self.analyzer = analyzer
         self.safeModeLocks = safeModeLocks
-        self.writesNextRunFile = writesNextRunFile
+        self.nextRunFile = nextRunFile
         audit = store.keepsAudit
         self.logger = logger
         self.interrupt = interrupt
@@ -241,7 +239,7 @@ public final class TradingCycle: @unchecked Sendable {
                 if !decisionsText.isEmpty { try ledger.setJobState("last_decisions", decisionsText) }
                 try ledger.record(runID: runID, time: now, kind: "run_finished", message: "\(outcome.rawValue); next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue)): \(next.reason)")
             }
-            if writesNextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: stateDirectory + "/next_run") }
+            if let nextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: nextRunFile) }
             report.endedAt = now
             phases["total"] = Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
             report.phaseSeconds = phases

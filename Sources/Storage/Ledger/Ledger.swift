@@ -75,7 +75,6 @@ public protocol Ledger {
     func recordEquity(time: Int64, runID: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws
     /// The first equity recorded at or after `since`.
     func firstEquity(since: Int64) throws -> Decimal?
-    func equityHistory() throws -> [EquityPoint]
 
     // MARK: Venue and paper broker
     func totalBreakerOpenings() throws -> Int

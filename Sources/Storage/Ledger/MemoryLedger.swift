@@ -219,8 +219,6 @@ public final class MemoryLedger: Ledger {
         }
         return lo < equity.count ? equity[lo].equity : nil
     }
-    /// The current UTC day's points (older ones are not kept).
-    public func equityHistory() throws -> [EquityPoint] { equity }
     static func utcDay(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
 
     // MARK: Venue and paper broker

@@ -79,9 +79,6 @@ public struct SQLiteLedger: Ledger {
         try EquityHistory.record(db, time: time, runID: runID, equity: equity, cash: cash, safeMode: safeMode)
     }
     public func firstEquity(since: Int64) throws -> Decimal? { try EquityHistory.first(db, since: since) }
-    public func equityHistory() throws -> [EquityPoint] {
-        try EquityHistory.all(db).map { EquityPoint(time: $0.time, equity: $0.equity, cash: $0.cash, safeMode: $0.safeMode) }
-    }
 
     public func totalBreakerOpenings() throws -> Int { try VenueStates.totalBreakerOpenings(db) }
     public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? {
