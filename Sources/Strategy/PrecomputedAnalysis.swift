@@ -214,15 +214,23 @@ struct SlidingStructure {
         if i < sorted.count, sorted[i] == x { sorted.remove(at: i) }
     }
 
-    /// `ChartStructure.levels` on sorted prices, reduced to the lowest cluster at or above `above` / the highest at or below `below`.
+    /// `ChartStructure.levels` on sorted prices, reduced to the lowest cluster at or above `above` / the highest at or below
+    /// `below`. Clusters of ascending prices have ascending means (a new one starts more than `tolerance` above the last
+    /// mean), so the walk stops at the first cluster past the reference.
     static func nearestCluster(_ sorted: [Double], tolerance: Double, above: Double? = nil, below: Double? = nil) -> ChartStructure.Level? {
         var best: ChartStructure.Level?
         var sum = 0.0, count = 0
+        var done = false
         func close() {
             guard count > 0 else { return }
             let level = ChartStructure.Level(price: sum / Double(count), touches: count)
-            if let above, level.price >= above, best.map({ level.price < $0.price }) ?? true { best = level }
-            if let below, level.price <= below, best.map({ level.price > $0.price }) ?? true { best = level }
+            if let above, level.price >= above {
+                best = level
+                done = true
+            }
+            if let below {
+                if level.price <= below { best = level } else { done = true }
+            }
         }
         var first = 0.0, previous = 0.0
         for price in sorted {
@@ -240,6 +248,7 @@ struct SlidingStructure {
                 count += 1
             } else {
                 close()
+                if done { return best }
                 sum = price
                 count = 1
                 first = price
