@@ -76,4 +76,25 @@ struct StateDatabaseTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
     }
+
+    /// A file written in pieces appears only when committed; an abandoned one leaves the old content and no temporary file.
+    @Test func atomicFileWriterPutsTheFileInPlaceOnlyOnCommit() throws {
+        let path = try temporaryPath() + ".csv"
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try AtomicFile.write("old\n", to: path)
+        let abandoned = try AtomicFileWriter(path: path)
+        for i in 0..<20_000 { try abandoned.append("line \(i)\n") }  // more than one buffer
+        abandoned.abandon()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
+        let writer = try AtomicFileWriter(path: path)
+        var expected = ""
+        for i in 0..<20_000 {
+            try writer.append("row \(i)\n")
+            expected += "row \(i)\n"
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
+        try writer.commit()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == expected)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".tmp-") }.isEmpty)
+    }
 }
