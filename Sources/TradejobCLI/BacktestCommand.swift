@@ -44,6 +44,16 @@ struct BacktestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let keepState {
+            // A backtest never touches the job's state, and starts from an empty one.
+            func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+            if canonical(keepState) == canonical(options.stateDirectory) {
+                throw UsageError(message: "--keep-state: \(keepState) is the job's state directory; give a directory of the backtest's own")
+            }
+            if FileManager.default.fileExists(atPath: keepState + "/tradejob.sqlite") {
+                throw UsageError(message: "--keep-state: \(keepState) already holds a state database; give a new or empty directory")
+            }
+        }
         let config = FileManager.default.fileExists(atPath: options.configPath)
             ? try options.loadConfig() : try ConfigLoader.resolve(data: Data("{}".utf8), file: "(defaults)", environment: options.environment)
         var parameters = try CycleParameters(config: config)

@@ -44,4 +44,22 @@ struct BacktestEndToEndTests {
         #expect(r.stderr.contains("high"))
         #expect(try h.run(["backtest", "--strategy", "sma-cross"]).code == 64)
     }
+
+    /// `--keep-state` refuses the job's own state directory and a directory that already holds a state.
+    @Test func keepStateNeverReusesAState() throws {
+        let h = try Harness()
+        defer { h.remove() }
+        let csv = Self.fixtures.appendingPathComponent("SYN.csv").path
+        let live = try h.run(["backtest", "--csv", csv, "--strategy", "sma-cross", "--every-candle", "--keep-state", h.stateDir])
+        #expect(live.code == 64)
+        #expect(live.stderr.contains("the job's state directory"), "\(live.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+        let kept = h.root.appendingPathComponent("kept").path
+        let first = try h.run(["backtest", "--csv", csv, "--strategy", "sma-cross", "--every-candle", "--keep-state", kept])
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: kept + "/tradejob.sqlite"))
+        let again = try h.run(["backtest", "--csv", csv, "--strategy", "sma-cross", "--every-candle", "--keep-state", kept])
+        #expect(again.code == 64)
+        #expect(again.stderr.contains("already holds a state database"), "\(again.stderr)")
+    }
 }
