@@ -34,14 +34,7 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
     }
 
     /// Index of the first candle whose open time is ≥ `t` (binary search; candles oldest first).
-    public static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int {
-        var lo = 0, hi = candles.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if candles[mid].openTime < t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    public static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int { candles.partitionPoint { $0.openTime < t } }
 
     public func closedCandles(symbol: String, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
         let all = try candles(symbol)

@@ -66,11 +66,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     }
 
     static func index(of time: Int64, in times: [Int64]) -> Int? {
-        var lo = 0, hi = times.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if times[mid] < time { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = times.partitionPoint { $0 < time }
         return lo < times.count && times[lo] == time ? lo : nil
     }
 
@@ -200,14 +196,7 @@ struct SlidingStructure {
         }
     }
 
-    private static func position(_ x: Double, in sorted: [Double]) -> Int {
-        var lo = 0, hi = sorted.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if sorted[mid] < x { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    private static func position(_ x: Double, in sorted: [Double]) -> Int { sorted.partitionPoint { $0 < x } }
     private static func insert(_ x: Double, into sorted: inout [Double]) { sorted.insert(x, at: position(x, in: sorted)) }
     private static func remove(_ x: Double, from sorted: inout [Double]) {
         let i = position(x, in: sorted)

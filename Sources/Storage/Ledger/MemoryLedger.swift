@@ -107,14 +107,7 @@ public final class MemoryLedger: Ledger {
         let end = upTo == .max || (all.last.map { $0.openTime <= upTo } ?? true) ? all.count : Self.lowerBound(all, upTo &+ 1)
         return all[max(0, end - limit)..<end]  // shares the storage: no copy
     }
-    static func lowerBound(_ series: [Candle], _ t: Int64) -> Int {
-        var lo = 0, hi = series.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if series[mid].openTime < t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    static func lowerBound(_ series: [Candle], _ t: Int64) -> Int { series.partitionPoint { $0.openTime < t } }
 
     // MARK: Positions
     public func insertPosition(_ p: Position) throws -> Int64 {
@@ -147,11 +140,7 @@ public final class MemoryLedger: Ledger {
     public func lastExitBySymbol() throws -> [String: Int64] { lastExits }
     public func stopLossExits(since: Int64) throws -> [Int64] {
         // Appended as positions close, so in time order: the ones since `since` are a suffix.
-        var lo = 0, hi = stopExits.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if stopExits[mid] < since { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = stopExits.partitionPoint { $0 < since }
         return Array(stopExits[lo...])
     }
 
@@ -212,11 +201,7 @@ public final class MemoryLedger: Ledger {
         if let last = equity.last, last.time == time { equity[equity.count - 1] = point } else { equity.append(point) }
     }
     public func firstEquity(since: Int64) throws -> Decimal? {
-        var lo = 0, hi = equity.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if equity[mid].time < since { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = equity.partitionPoint { $0.time < since }
         return lo < equity.count ? equity[lo].equity : nil
     }
     static func utcDay(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
