@@ -30,6 +30,9 @@ public struct BacktestResult: Sendable {
     public var cycles: Int
     public var cyclesInMarket: Int
     public var startingCash: Decimal
+    /// Wall-clock seconds of the precomputed analysis and of the cycles (not part of the deterministic output).
+    public var analysisSeconds: Double = 0
+    public var cycleSeconds: Double = 0
 }
 
 /// Drives the real `TradingCycle` over history with a simulated clock: the candles replayed by `ReplayMarket`, the
@@ -76,6 +79,7 @@ public struct BacktestRunner: Sendable {
         let market = ReplayMarket(name: "backtest", candles: candles)
         var logger = Logger(label: "backtest") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
+        let analysisStart = DispatchTime.now().uptimeNanoseconds
         let analyzer: any SnapshotProvider = parameters.strategy == .scoring
             ? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback) : WindowAnalyzer()
         let cycle = TradingCycle(parameters: parameters, configHash: "backtest", store: store, market: market, broker: broker,
@@ -87,6 +91,7 @@ public struct BacktestRunner: Sendable {
         func record(_ report: CycleReport) throws {
             try recorder.add(time: report.startedAt, equity: report.equity, cash: report.cash, safeMode: report.safeMode)
         }
+        let cyclesStart = DispatchTime.now().uptimeNanoseconds
         let start = max(from ?? firstOpen, firstOpen + step)  // the first cycle sees bar 0 closed
         let end = min(to ?? (lastOpen + step), lastOpen + step)
         var cycles = 0, inMarket = 0
@@ -114,22 +119,29 @@ public struct BacktestRunner: Sendable {
                 now = next
             }
         }
+        let cyclesEnd = DispatchTime.now().uptimeNanoseconds
         try recorder.finish()
-        return try await collect(store: store, equity: recorder.stats, cycles: cycles, inMarket: inMarket)
+        var result = try await collect(store: store, equity: recorder.stats, cycles: cycles, inMarket: inMarket)
+        result.analysisSeconds = Double(cyclesStart - analysisStart) / 1e9
+        result.cycleSeconds = Double(cyclesEnd - cyclesStart) / 1e9
+        return result
     }
 
-    /// Every bar's open time across the symbols, ascending, once each.
+    /// Every bar's open time across the symbols, ascending, once each: the series (each ascending) merged one by one.
     static func openTimes(_ candles: [String: [Candle]]) -> [Int64] {
         var times: [Int64] = []
-        times.reserveCapacity(candles.values.map(\.count).max() ?? 0)
-        for series in candles.values { times.append(contentsOf: series.lazy.map(\.openTime)) }
-        times.sort()
-        var unique = 0
-        for t in times where unique == 0 || times[unique - 1] != t {
-            times[unique] = t
-            unique += 1
+        for series in candles.values {
+            var merged: [Int64] = []
+            merged.reserveCapacity(max(times.count, series.count))
+            var i = 0, j = 0
+            while i < times.count || j < series.count {
+                let next = j == series.count || (i < times.count && times[i] <= series[j].openTime) ? times[i] : series[j].openTime
+                if merged.last != next { merged.append(next) }
+                while i < times.count, times[i] == next { i += 1 }
+                while j < series.count, series[j].openTime == next { j += 1 }
+            }
+            times = merged
         }
-        times.removeLast(times.count - unique)
         return times
     }
 

@@ -28,10 +28,13 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public let isLive = false
     let store: any StateStore
     let settings: PaperSettings
+    /// The slippage as a fraction of the price (basis points / 10,000, an exact decimal shift), divided once.
+    let slippageFraction: Decimal
 
     public init(store: any StateStore, settings: PaperSettings) {
         self.store = store
         self.settings = settings
+        slippageFraction = settings.slippageBasisPoints / 10000
     }
 
     /// On the job's state database.
@@ -54,9 +57,10 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
         let s = settings
         let base = baseAsset(order.symbol)
+        let slippageFraction = slippageFraction
         let report: OrderReport = try await store.write { ledger in
             if let existing = try ledger.paperOrder(clientOrderID: order.clientOrderID) { return Self.report(existing) }  // idempotent by client id
-            let slip = order.referencePrice * s.slippageBasisPoints / 10000
+            let slip = order.referencePrice * slippageFraction
             let price = Money.round(order.side == .buy ? order.referencePrice + slip : order.referencePrice - slip, scale: 8)
             let notional = order.quantity * price
             let fee = Money.round(notional * s.feeRate, scale: 8, .up)

@@ -14,6 +14,12 @@ public enum RunOutcome: String, Sendable {
     case failed
 }
 
+/// Seconds a cycle spent in each of its phases.
+public struct CyclePhases: Sendable, Equatable {
+    public var reconcile = 0.0, analyse = 0.0, decide = 0.0, execute = 0.0, total = 0.0
+    public init() {}
+}
+
 /// What one cycle did, for the summary on stdout, metrics and tests.
 public struct CycleReport: Sendable {
     public var runID: Int64
@@ -32,7 +38,12 @@ public struct CycleReport: Sendable {
     public var safeMode: Bool
     public var volatility: Double?
     public var nextRun: NextRun?
-    public var phaseSeconds: [String: Double]
+    /// Seconds spent in each phase (wall clock, not the cycle's "now").
+    public var phases: CyclePhases
+    /// The phases by name (`reconcile`, `analyse`, `decide`, `execute`, `total`), for metrics.
+    public var phaseSeconds: [String: Double] {
+        ["reconcile": phases.reconcile, "analyse": phases.analyse, "decide": phases.decide, "execute": phases.execute, "total": phases.total]
+    }
     public var decisions: [String: String]
     public var configChanged: Bool
     public var notes: [String]

@@ -10,6 +10,16 @@ import TradingDomain
 /// outcome stays `UNKNOWN` and is resolved by `resolveUnresolved` (a query by client order id) before anything
 /// is sent again for that position.
 struct OrderExecution: Sendable {
+    /// Bumped by every order placed (and by the cycle when it closes a record by hand), so that a run knows when the
+    /// account it computed may have changed.
+    final class AccountChanges: @unchecked Sendable {
+        private let lock = NSLock()
+        private var changes = 0
+        func bump() { lock.withLock { changes += 1 } }
+        var count: Int { lock.withLock { changes } }
+    }
+
+    let accountChanges = AccountChanges()
     let store: any StateStore
     let broker: any Broker
     let quoteAsset: String
@@ -31,6 +41,7 @@ struct OrderExecution: Sendable {
     /// Places a market order for `position` and applies the result. Returns the order's final report (nil when unknown).
     func place(runID: Int64, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
                referencePrice: Decimal, now: Int64) async throws -> OrderReport? {
+        accountChanges.bump()
         let leg = purpose == .add || purpose == .partialTakeProfit ? position.adjustments : 0
         let clientOrderID: String = try await store.write { ledger in
             let attempt = (try ledger.lastAttempt(positionID: position.id, purpose: purpose, leg: leg) ?? 0) + 1

@@ -73,6 +73,7 @@ extension TradingCycle {
                     position.state = .closed
                     position.closedAt = now
                     position.exitReason = position.exitReason ?? .safeMode
+                    execution.accountChanges.bump()
                     let p = position
                     try await store.write { ledger in try ledger.updatePosition(p) }
                     closed.append(position.symbol)
@@ -131,7 +132,17 @@ extension TradingCycle {
         }
     }
 
-    func accountState(prices: [String: Double]) async throws -> AccountState {
+    /// The account at this run's prices. Computed again only when an order was placed (or a record closed by hand)
+    /// since the last time in the same run: the prices do not change within a run.
+    func accountState(runID: Int64, prices: [String: Double]) async throws -> AccountState {
+        let changes = execution.accountChanges.count
+        if let memo = accountMemo.get(runID: runID, changes: changes) { return memo }
+        let account = try await computeAccountState(prices: prices)
+        accountMemo.set(account, runID: runID, changes: changes)
+        return account
+    }
+
+    func computeAccountState(prices: [String: Double]) async throws -> AccountState {
         let quote = parameters.quoteAsset
         let (balances, positions) = try await store.read { ledger in (try ledger.balances(), try ledger.activePositions()) }
         let cash = balances[quote] ?? 0
@@ -244,7 +255,7 @@ extension TradingCycle {
                 var side = OrderSide.buy, purpose = OrderPurpose.add, quantity: Decimal = 0, why = ""
                 switch adjustment {
                 case let .add(q, reason):
-                    let account = try await accountState(prices: lastPrices)
+                    let account = try await accountState(runID: runID, prices: lastPrices)
                     let sizing = PositionSizer.add(requestedQuantity: q, price: price, positionValue: position.quantity * price, account: account, limits: p.limits)
                     guard let sized = sizing.quantity else {
                         if case let .none(reason) = sizing { if audit { decisions[symbol] = "hold (add refused: \(reason))" } }
@@ -339,7 +350,7 @@ extension TradingCycle {
                 try await skip("no entry: no price")
                 continue
             }
-            let account = try await accountState(prices: lastPrices)
+            let account = try await accountState(runID: runID, prices: lastPrices)
             let sizing: SizingDecision
             if case let .smaCross(_, _, fixed) = p.strategy {
                 sizing = fixed * price <= account.cash / (1 + p.limits.costRate)

@@ -48,6 +48,17 @@ public final class TradingCycle: @unchecked Sendable {
     let nextRunFile: String?
     /// Whether the audit trail (events, decision texts, run summaries) is kept: false in backtests, which skip building it.
     let audit: Bool
+    /// The last account computed, with the run and the count of account changes it was computed at.
+    let accountMemo = AccountMemo()
+
+    final class AccountMemo: @unchecked Sendable {
+        private let lock = NSLock()
+        private var memo: (runID: Int64, changes: Int, account: AccountState)?
+        func get(runID: Int64, changes: Int) -> AccountState? {
+            lock.withLock { memo.flatMap { $0.runID == runID && $0.changes == changes ? $0.account : nil } }
+        }
+        func set(_ account: AccountState, runID: Int64, changes: Int) { lock.withLock { memo = (runID, changes, account) } }
+    }
 
     /// The job's cycle: state in the SQLite database, the safe-mode lockfile and `next_run` in `stateDirectory`.
     public convenience init(parameters: CycleParameters, configHash: String, database: StateDatabase, stateDirectory: String,
@@ -79,21 +90,25 @@ public final class TradingCycle: @unchecked Sendable {
                                    maxAdjustments: parameters.exits.maxAdjustments, logger: logger)
     }
 
-    struct SymbolResult: Sendable {
-        var symbol: String
+    /// One symbol's analysis in this run (a class: it is handed around, not copied).
+    final class SymbolResult: @unchecked Sendable {
+        let symbol: String
         var candles: ArraySlice<Candle> = []
         /// Candles stored by this run (new since the previous one).
         var newCandles: Int = 0
         var snapshot: MarketSnapshot?
         var signal: Signal?
         var error: String?
+        init(symbol: String) { self.symbol = symbol }
     }
 
     /// Runs the cycle as of `now` (epoch ms). Errors that end the cycle are thrown after the run is recorded as failed.
     public func run(now: Int64) async throws -> CycleReport {
         let clockStart = DispatchTime.now().uptimeNanoseconds
-        var phases: [String: Double] = [:]
-        func phaseEnd(_ name: String, _ start: UInt64) { phases[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        var phases = CyclePhases()
+        func phaseEnd(_ phase: WritableKeyPath<CyclePhases, Double>, _ start: UInt64) {
+            phases[keyPath: phase] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
         var notes: [String] = []
         var decisions: [String: String] = [:]
         var placed = 0
@@ -137,7 +152,7 @@ public final class TradingCycle: @unchecked Sendable {
                 log.error("reconciliation failed; no new entries this run", metadata: ["error": "\(error)"])
                 try await event(runID, now, "reconcile_failed", nil, "reconciliation failed: \(error)")
             }
-            phaseEnd("reconcile", t)
+            phaseEnd(\.reconcile, t)
             try await store.write { ledger in try ledger.setJobState("job.state", "RUNNING") }
 
             // 2. Safe mode from the lockfile.
@@ -146,16 +161,19 @@ public final class TradingCycle: @unchecked Sendable {
             // 3 + 4. Fetch and analyse every symbol, at most N at a time.
             t = DispatchTime.now().uptimeNanoseconds
             let results = await analyseAll(runID: runID, now: now, log: log)
-            phaseEnd("analyse", t)
+            phaseEnd(\.analyse, t)
             if let point = Failpoint.active, point == "sigterm-after-analysis" || point == "sigint-after-analysis" {
                 kill(getpid(), point == "sigint-after-analysis" ? SIGINT : SIGTERM)
                 interrupt.waitUntilRaised()
             }
             var failed: [String: String] = [:]
             var signals: [Signal] = []
-            var bySymbol: [String: SymbolResult] = [:]
+            signals.reserveCapacity(results.count)
+            var bySymbol = [String: SymbolResult](minimumCapacity: results.count)
+            var lastPrices = [String: Double](minimumCapacity: results.count)
             for r in results {
                 bySymbol[r.symbol] = r
+                if let close = r.candles.last?.close { lastPrices[r.symbol] = close }
                 if let e = r.error { failed[r.symbol] = e }
                 if let s = r.signal { signals.append(s) }
             }
@@ -171,7 +189,6 @@ public final class TradingCycle: @unchecked Sendable {
 
             // 5. Manage open positions (exits, then adjustments).
             t = DispatchTime.now().uptimeNanoseconds
-            let lastPrices = bySymbol.compactMapValues { $0.candles.last?.close }
             var blocks = try await activeEntryBlocks(now: now)
             // Protections first: they judge the account as the run finds it (a breach closes everything in safe mode).
             var judged = try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
@@ -181,7 +198,7 @@ public final class TradingCycle: @unchecked Sendable {
                                                         decisions: &decisions, log: log)
                 placed += managed.orders
             }
-            phaseEnd("decide", t)
+            phaseEnd(\.decide, t)
 
             // 6. Protections again, with this run's exits counted (a losing streak may have just happened). Without an
             // order since the first check the account is the same, and what it tripped is already applied.
@@ -192,7 +209,7 @@ public final class TradingCycle: @unchecked Sendable {
             if safe.active {
                 t = DispatchTime.now().uptimeNanoseconds
                 placed += try await emergencyClosure(runID: runID, now: now, results: bySymbol, log: log)
-                phaseEnd("execute", t)
+                phaseEnd(\.execute, t)
             }
 
             // 7. New entries.
@@ -202,11 +219,11 @@ public final class TradingCycle: @unchecked Sendable {
                                                        blocks: blocks, decisions: &decisions, log: log)
                 placed += entries
             }
-            phaseEnd("execute", t)
+            phaseEnd(\.execute, t)
 
             // 8. Equity, next run, finish.
             if placed != judgedAt {
-                let account = try await accountState(prices: lastPrices)
+                let account = try await accountState(runID: runID, prices: lastPrices)
                 judged = (account, try await protectionFacts(now: now, equity: account.equity))
             }
             let (account, facts) = judged
@@ -218,11 +235,11 @@ public final class TradingCycle: @unchecked Sendable {
             let fillsTotal = fillsCount + (try await store.read { try $0.fillCount(runID: runID) })
             let positions = try await store.read { try $0.activePositions() }
             let peak = max(facts.peakEquity, account.equity)
-            let drawdown = peak > 0 ? Money.double((peak - account.equity) / peak) : 0
+            let drawdown = peak > account.equity && peak > 0 ? 1 - Money.double(account.equity) / Money.double(peak) : 0  // an analytic: binary
             var report = CycleReport(runID: runID, startedAt: now, endedAt: now, outcome: outcome, symbolsAnalysed: signals.count,
                                      failedSymbols: failed, signals: signals, ordersPlaced: placed, fills: fillsTotal, openPositions: positions,
                                      cash: account.cash, equity: account.equity, drawdown: drawdown, safeMode: safe.active,
-                                     volatility: volatility, nextRun: next, phaseSeconds: phases, decisions: decisions,
+                                     volatility: volatility, nextRun: next, phases: phases, decisions: decisions,
                                      configChanged: configChanged, notes: notes)
             let summary = audit ? report.summary : ""
             let equity = account.equity, cash = account.cash, safeActive = safe.active
@@ -241,8 +258,8 @@ public final class TradingCycle: @unchecked Sendable {
             }
             if let nextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: nextRunFile) }
             report.endedAt = now
-            phases["total"] = Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
-            report.phaseSeconds = phases
+            phases.total = Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
+            report.phases = phases
             return report
         } catch {
             let message = "\(error)"
@@ -261,7 +278,7 @@ public final class TradingCycle: @unchecked Sendable {
     @discardableResult
     func applyProtections(runID: Int64, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
-        let account = try await accountState(prices: prices)
+        let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
         for trip in ProtectionEvaluator.evaluate(facts, rules: parameters.protections) {
             switch trip.action {
@@ -329,7 +346,7 @@ public final class TradingCycle: @unchecked Sendable {
     }
 
     func analyse(symbol: String, runID: Int64, now: Int64, log: Logger) async -> SymbolResult {
-        var result = SymbolResult(symbol: symbol)
+        let result = SymbolResult(symbol: symbol)
         let p = parameters
         do {
             let newest = try await store.read { try $0.newestCandleTime(symbol: symbol, timeframe: p.timeframe) }

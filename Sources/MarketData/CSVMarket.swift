@@ -8,20 +8,22 @@ import TradingDomain
 public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
     public let name: String
     private let lock = NSLock()
-    private var bars: [String: [Candle]]
+    private var bars: SymbolTable<[Candle]>
     private let loader: (@Sendable (String) throws -> [Candle])?
 
     /// Candles per symbol, oldest first.
     public init(name: String = "replay", candles: [String: [Candle]]) {
         self.name = name
-        bars = candles
+        var table = SymbolTable<[Candle]>()
+        for (symbol, series) in candles { table[symbol] = series }
+        bars = table
         loader = nil
     }
 
     /// Candles loaded on first use by `loader` (and cached).
     init(name: String, loader: @escaping @Sendable (String) throws -> [Candle]) {
         self.name = name
-        bars = [:]
+        bars = SymbolTable()
         self.loader = loader
     }
 
@@ -33,8 +35,24 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
         return loaded
     }
 
-    /// Index of the first candle whose open time is ≥ `t` (binary search; candles oldest first).
-    public static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int { candles.partitionPoint { $0.openTime < t } }
+    /// Index of the first candle whose open time is ≥ `t` (candles oldest first): where even spacing puts it when the
+    /// guess checks out, else a binary search.
+    public static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int {
+        let n = candles.count
+        if n > 1 {
+            let first = candles[0].openTime, step = candles[1].openTime - first
+            if t <= first { return 0 }
+            if step > 0 {
+                let (offset, overflow) = t.subtractingReportingOverflow(first)
+                if !overflow {
+                    let guess = Int(offset / step) + (offset % step == 0 ? 0 : 1)  // the first multiple at or after t
+                    if guess < n, guess > 0, candles[guess].openTime >= t, candles[guess - 1].openTime < t { return guess }
+                    if guess >= n, candles[n - 1].openTime < t { return n }
+                }
+            }
+        }
+        return candles.partitionPoint { $0.openTime < t }
+    }
 
     public func closedCandles(symbol: String, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
         let all = try candles(symbol)

@@ -22,7 +22,7 @@ public struct WindowAnalyzer: SnapshotProvider {
 /// smoothing) are seeded at the start of the history instead of the start of the window, which moves them by less
 /// than 1e-7 relative after the warm-up. Memory: about 110 bytes per candle, nothing per cycle.
 public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
-    /// One symbol's readings, column by column (patterns as a compressed list of the hits of each bar).
+    /// One symbol's readings, column by column (patterns as a compressed list of the hits of each bar, by name).
     struct Columns {
         var times: [Int64]
         var close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: [Double]
@@ -33,39 +33,59 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         var hitValue: [Int16]
     }
 
-    private let columns: [String: Columns]
+    /// Boxed, so that a lookup hands out one reference instead of copying seventeen arrays.
+    private final class Stored: Sendable {
+        let columns: Columns
+        init(_ columns: Columns) { self.columns = columns }
+
+        /// The readings at the bar opened at `time`; nil when that bar was not precomputed, `.some(nil)` while an
+        /// indicator still warms up.
+        func snapshot(at time: Int64) -> MarketSnapshot?? {
+            guard let i = PrecomputedAnalysis.index(of: time, in: columns.times) else { return nil }
+            guard columns.emaFast[i].isFinite, columns.emaSlow[i].isFinite, columns.rsi[i].isFinite, columns.macdHistogram[i].isFinite,
+                  columns.bollingerUpper[i].isFinite, columns.bollingerMiddle[i].isFinite, columns.bollingerLower[i].isFinite,
+                  columns.atr[i].isFinite, columns.adx[i].isFinite else { return .some(nil) }
+            var hits: [PatternHits.Element] = []
+            let from = Int(columns.hitStart[i]), to = Int(columns.hitStart[i + 1])
+            if from < to {
+                hits.reserveCapacity(to - from)
+                for k in from..<to { hits.append((PrecomputedAnalysis.patternNames[Int(columns.hitPattern[k])], Int(columns.hitValue[k]))) }
+            }
+            return MarketSnapshot(candleTime: columns.times[i], close: columns.close[i], emaFast: columns.emaFast[i], emaSlow: columns.emaSlow[i],
+                                  rsi: columns.rsi[i], macdHistogram: columns.macdHistogram[i], bollingerUpper: columns.bollingerUpper[i],
+                                  bollingerMiddle: columns.bollingerMiddle[i], bollingerLower: columns.bollingerLower[i], atr: columns.atr[i],
+                                  adx: columns.adx[i], volatility: columns.volatility[i], patterns: PatternHits(sortedHits: hits),
+                                  breakout: Int(columns.breakout[i]), regime: Int(columns.regime[i]))
+        }
+    }
+    private let columns: SymbolTable<Stored>
     private let parameters: AnalysisParameters
     private static let patternNames = CandlestickPattern.allCases.map(\.rawValue)
 
     /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
     public init(candles: [String: [Candle]], parameters: AnalysisParameters, lookback: Int) {
         self.parameters = parameters
-        var result: [String: Columns] = [:]
-        for (symbol, series) in candles { result[symbol] = Self.analyse(series, parameters, lookback: max(lookback, 1)) }
+        var result = SymbolTable<Stored>()
+        for (symbol, series) in candles { result[symbol] = Stored(Self.analyse(series, parameters, lookback: max(lookback, 1))) }
         columns = result
     }
 
     public func snapshot(symbol: String, candles: ArraySlice<Candle>, parameters p: AnalysisParameters) -> MarketSnapshot? {
         let n = candles.count
         guard n > max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1), let last = candles.last else { return nil }
-        guard p == parameters, let c = columns[symbol], let i = Self.index(of: last.openTime, in: c.times) else {
+        guard p == parameters, let stored = columns[symbol] else {
             return SymbolAnalyzer.snapshot(candles: Array(candles), parameters: p)  // not precomputed: the job's way
         }
-        guard c.emaFast[i].isFinite, c.emaSlow[i].isFinite, c.rsi[i].isFinite, c.macdHistogram[i].isFinite, c.bollingerUpper[i].isFinite,
-              c.bollingerMiddle[i].isFinite, c.bollingerLower[i].isFinite, c.atr[i].isFinite, c.adx[i].isFinite else { return nil }
-        var patterns: [String: Int] = [:]
-        let from = Int(c.hitStart[i]), to = Int(c.hitStart[i + 1])
-        if from < to {
-            patterns.reserveCapacity(to - from)
-            for k in from..<to { patterns[Self.patternNames[Int(c.hitPattern[k])]] = Int(c.hitValue[k]) }
-        }
-        return MarketSnapshot(candleTime: c.times[i], close: c.close[i], emaFast: c.emaFast[i], emaSlow: c.emaSlow[i], rsi: c.rsi[i],
-                              macdHistogram: c.macdHistogram[i], bollingerUpper: c.bollingerUpper[i], bollingerMiddle: c.bollingerMiddle[i],
-                              bollingerLower: c.bollingerLower[i], atr: c.atr[i], adx: c.adx[i], volatility: c.volatility[i],
-                              patterns: patterns, breakout: Int(c.breakout[i]), regime: Int(c.regime[i]))
+        return stored.snapshot(at: last.openTime) ?? SymbolAnalyzer.snapshot(candles: Array(candles), parameters: p)
     }
 
     static func index(of time: Int64, in times: [Int64]) -> Int? {
+        // Bars are usually evenly spaced: try where the spacing of the first two puts it, then search.
+        if times.count > 1, time >= times[0] {
+            let step = times[1] - times[0]
+            let (guess, overflow) = step > 0 ? ((time - times[0]) / step).addingReportingOverflow(0) : (0, true)
+            if !overflow, guess < times.count, times[Int(guess)] == time { return Int(guess) }
+        }
         let lo = times.partitionPoint { $0 < time }
         return lo < times.count && times[lo] == time ? lo : nil
     }
@@ -90,12 +110,13 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         let bars = PatternBars(open: open, high: high, low: low, close: close)
         var out = [Int32](repeating: 0, count: n)
         var hits: [(bar: Int32, code: UInt8, value: Int16)] = []
-        for (code, pattern) in CandlestickPattern.allCases.enumerated() {
+        // In name order, so that each bar's hits come out sorted by name (the counting sort below keeps the order).
+        for (code, pattern) in CandlestickPattern.allCases.enumerated().sorted(by: { $0.element.rawValue < $1.element.rawValue }) {
             for k in out.indices { out[k] = 0 }
             pattern.compute(bars, into: &out)
             for k in 0..<n where out[k] != 0 { hits.append((Int32(k), UInt8(code), Int16(clamping: out[k]))) }
         }
-        // Grouped by bar (a counting sort keeps each bar's hits in pattern order).
+        // Grouped by bar (a counting sort keeps each bar's hits in name order).
         var hitStart = [Int32](repeating: 0, count: n + 1)
         for hit in hits { hitStart[Int(hit.bar) + 1] += 1 }
         for k in 0..<n { hitStart[k + 1] += hitStart[k] }

@@ -89,14 +89,16 @@ public enum ProtectionEvaluator {
     public static func evaluate(_ f: ProtectionFacts, rules: ProtectionRules) -> [ProtectionTrip] {
         var trips: [ProtectionTrip] = []
         let r = rules
-        if r.maxDrawdown.enabled, f.peakEquity > 0, f.equity < f.peakEquity || r.maxDrawdown.threshold <= 0 {  // no division when at the peak
+        if r.maxDrawdown.enabled, f.peakEquity > 0, f.equity < f.peakEquity || r.maxDrawdown.threshold <= 0,
+           mayReach(f.peakEquity, f.equity, r.maxDrawdown.threshold) {
             let drawdown = Money.double((f.peakEquity - f.equity) / f.peakEquity)
             if drawdown >= r.maxDrawdown.threshold {
                 trips.append(ProtectionTrip(name: "max_drawdown", action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
                                             reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, Money.text(Money.round(f.peakEquity, scale: 2)), r.maxDrawdown.threshold * 100)))
             }
         }
-        if r.dailyLoss.enabled, f.dayStartEquity > 0, f.equity < f.dayStartEquity || r.dailyLoss.threshold <= 0 {
+        if r.dailyLoss.enabled, f.dayStartEquity > 0, f.equity < f.dayStartEquity || r.dailyLoss.threshold <= 0,
+           mayReach(f.dayStartEquity, f.equity, r.dailyLoss.threshold) {
             let loss = Money.double((f.dayStartEquity - f.equity) / f.dayStartEquity)
             if loss >= r.dailyLoss.threshold {
                 trips.append(ProtectionTrip(name: "daily_loss", action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
@@ -116,6 +118,14 @@ public enum ProtectionEvaluator {
                                         reason: "\(f.consecutiveFailures) consecutive failed cycles (limit \(Int(r.errorRate.threshold)))"))
         }
         return trips
+    }
+
+    /// Whether the fall from `reference` to `equity`, as a fraction of `reference`, may reach `threshold`: a binary
+    /// estimate first (exact to about 1e-15), so that the exact decimal division runs only near or past the threshold.
+    static func mayReach(_ reference: Decimal, _ equity: Decimal, _ threshold: Double) -> Bool {
+        let r = Money.double(reference), e = Money.double(equity)
+        guard r > 0, r.isFinite, e.isFinite else { return true }
+        return (r - e) / r >= threshold - 1e-9
     }
 
     /// Whether `symbol`'s cooldown after its last exit still holds.

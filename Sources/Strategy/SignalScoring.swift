@@ -17,7 +17,7 @@ public struct MarketSnapshot: Sendable, Equatable {
     /// Annualised realised volatility (sample std of log returns × √bars per year).
     public var volatility: Double
     /// Candlestick patterns that fired on the candle: column name → TA-Lib value.
-    public var patterns: [String: Int]
+    public var patterns: PatternHits
     /// +1 breakout up through resistance, −1 breakdown through support, 0 none.
     public var breakout: Int
     /// +1 up-trend, −1 down-trend, 0 range.
@@ -25,7 +25,7 @@ public struct MarketSnapshot: Sendable, Equatable {
 
     public init(candleTime: Int64, close: Double, emaFast: Double, emaSlow: Double, rsi: Double, macdHistogram: Double,
                 bollingerUpper: Double, bollingerMiddle: Double, bollingerLower: Double, atr: Double, adx: Double,
-                volatility: Double, patterns: [String: Int], breakout: Int, regime: Int) {
+                volatility: Double, patterns: PatternHits, breakout: Int, regime: Int) {
         self.candleTime = candleTime
         self.close = close
         self.emaFast = emaFast

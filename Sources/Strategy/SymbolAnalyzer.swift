@@ -70,7 +70,7 @@ public enum SymbolAnalyzer {
         return MarketSnapshot(candleTime: times[i], close: close[i], emaFast: emaFast[i], emaSlow: emaSlow[i], rsi: rsi[i],
                               macdHistogram: macd.histogram[i], bollingerUpper: bands.upper[i], bollingerMiddle: bands.middle[i],
                               bollingerLower: bands.lower[i], atr: atr[i], adx: adx[i], volatility: volatility,
-                              patterns: patterns, breakout: structure.breakout, regime: structure.regime)
+                              patterns: PatternHits(patterns), breakout: structure.breakout, regime: structure.regime)
     }
 
     /// `realizedVolatility` at every bar, each log return computed once (the same sums in the same order).

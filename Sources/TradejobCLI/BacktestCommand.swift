@@ -27,6 +27,7 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Fee rate (default: paper.fee_rate; sma-cross: 0.001).") var fee: String?
     @Option(name: .customLong("trades-out"), help: "Write the closed trades as CSV.") var tradesOut: String?
     @Option(name: .customLong("equity-out"), help: "Write the equity curve as CSV.") var equityOut: String?
+    @Flag(help: "Print on stderr how long loading, the analysis and the cycles took, and the cycles' rate.") var timing = false
     @Option(name: .customLong("keep-state"), help: "Keep the backtest's state in an SQLite database in this directory (default: in memory; same results, slower).") var keepState: String?
 
     func validate() throws {
@@ -44,6 +45,7 @@ struct BacktestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let started = DispatchTime.now().uptimeNanoseconds
         if let keepState {
             // A backtest never touches the job's state, and starts from an empty one.
             func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
@@ -101,7 +103,15 @@ struct BacktestCommand: AsyncParsableCommand {
         parameters.limits.costRate = paper.feeRate + paper.slippageBasisPoints / 10000
 
         let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: fromMs, to: toMs, everyCandle: everyCandle)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let result = try await runner.run(stateDirectory: keepState, equityOut: equityOut)
+        if timing {
+            let cycleSymbols = result.cycles * parameters.symbols.count
+            let rate = result.cycleSeconds > 0 ? Double(cycleSymbols) / result.cycleSeconds : 0
+            let line = String(format: "timing: load %.3f s, analysis %.3f s, cycles %.3f s (%d cycles × %d symbols = %d cycle-symbols, %.0f per second)\n",
+                              loadSeconds, result.analysisSeconds, result.cycleSeconds, result.cycles, parameters.symbols.count, cycleSymbols, rate)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
         if let tradesOut { try AtomicFile.write(BacktestFiles.tradesCSV(result.trades), to: tradesOut) }
         print(BacktestSummary(result).text, terminator: "")
     }

@@ -35,12 +35,12 @@ public struct Signal: Sendable, Equatable, Codable {
     /// Indicator readings at the candle, by name.
     public var indicators: [String: Double]
     /// Candlestick patterns that fired on the candle, column name → TA-Lib value.
-    public var patterns: [String: Int]
+    public var patterns: PatternHits
     /// The models' opinion, when one was asked for and valid.
     public var opinion: ModelOpinion?
 
     public init(symbol: String, candleTime: Int64, direction: SignalDirection, confidence: Double, score: Double,
-                components: [String: Double], indicators: [String: Double], patterns: [String: Int], opinion: ModelOpinion? = nil) {
+                components: [String: Double], indicators: [String: Double], patterns: PatternHits, opinion: ModelOpinion? = nil) {
         self.symbol = symbol
         self.candleTime = candleTime
         self.direction = direction

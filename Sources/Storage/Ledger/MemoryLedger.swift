@@ -18,9 +18,13 @@ public final class MemoryLedger: Ledger {
     private var state: [String: String] = [:]
     private var peak: Decimal?
     /// Candles per symbol and timeframe, in a box so that appending does not copy.
-    private final class Series { var candles: [Candle] = [] }
-    private struct SeriesKey: Hashable { var symbol: String; var seconds: Int64 }
-    private var candles: [SeriesKey: Series] = [:]
+    private final class Series {
+        let seconds: Int64
+        var candles: [Candle] = []
+        init(seconds: Int64) { self.seconds = seconds }
+    }
+    /// Per symbol, one series per timeframe.
+    private var candles = SymbolTable<[Series]>()
 
     private var positions: [Int64: Position] = [:]
     private var activeIDs: [Int64] = []
@@ -78,19 +82,27 @@ public final class MemoryLedger: Ledger {
     public func jobState(_ key: String) throws -> String? { state[key] }
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { state[key] = value() }
     public func removeJobState(_ key: String) throws { state[key] = nil }
-    public func jobStates(prefix: String) throws -> [String: String] { state.filter { $0.key.hasPrefix(prefix) } }
+    public func jobStates(prefix: String) throws -> [String: String] {
+        var found: [String: String] = [:]  // no storage allocated while nothing matches
+        for (key, value) in state where key.hasPrefix(prefix) { found[key] = value }
+        return found
+    }
     public func equityPeak() throws -> Decimal? { peak }
     public func setEquityPeak(_ peak: Decimal?) throws { self.peak = peak }
 
     // MARK: Candles
-    private func series(_ symbol: String, _ timeframe: Timeframe) -> Series? { candles[SeriesKey(symbol: symbol, seconds: timeframe.seconds)] }
+    private func series(_ symbol: String, _ timeframe: Timeframe) -> Series? {
+        guard let list = candles[symbol] else { return nil }
+        for box in list where box.seconds == timeframe.seconds { return box }
+        return nil
+    }
     public func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64? { series(symbol, timeframe)?.candles.last?.openTime }
     public func upsertCandles(symbol: String, timeframe: Timeframe, candles new: [Candle]) throws {
         guard !new.isEmpty else { return }
         let box: Series
         if let existing = series(symbol, timeframe) { box = existing } else {
-            box = Series()
-            candles[SeriesKey(symbol: symbol, seconds: timeframe.seconds)] = box
+            box = Series(seconds: timeframe.seconds)
+            candles[symbol] = (candles[symbol] ?? []) + [box]
         }
         for c in new {
             if let last = box.candles.last, c.openTime <= last.openTime {

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import Backtest
+import MarketData
+import TradingDomain
+
+/// The replay's time lookups guess from even spacing and check the guess; these tests hold them to a plain search on
+/// series with gaps, duplicates across symbols and times between bars.
+@Suite("Replay index")
+struct ReplayIndexTests {
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+    }
+
+    static func series(_ g: inout Generator, step: Int64 = 900_000) -> [Candle] {
+        var t = Int64.random(in: 0...10, using: &g) * step
+        var out: [Candle] = []
+        for _ in 0..<Int.random(in: 0...200, using: &g) {
+            out.append(Candle(openTime: t, open: 1, high: 1, low: 1, close: 1, volume: 1))
+            // Mostly even, sometimes a gap of several bars, sometimes an off-grid bar.
+            switch Int.random(in: 0..<10, using: &g) {
+            case 0: t += step * Int64.random(in: 2...5, using: &g)
+            case 1: t += step + Int64.random(in: 1...1000, using: &g)
+            default: t += step
+            }
+        }
+        return out
+    }
+
+    @Test func lowerBoundMatchesABinarySearch() {
+        var g = Generator(state: 3)
+        for _ in 0..<300 {
+            let candles = Self.series(&g)
+            let last = candles.last?.openTime ?? 0
+            for t in stride(from: -900_000 as Int64, through: last + 2_000_000, by: 150_000) + candles.map(\.openTime) {
+                #expect(ReplayMarket.lowerBound(candles, t) == candles.partitionPoint { $0.openTime < t }, "t \(t)")
+                #expect(ReplayMarket.lowerBound(candles, t + 1) == candles.partitionPoint { $0.openTime < t + 1 }, "t \(t + 1)")
+            }
+        }
+    }
+
+    @Test func openTimesAreTheSortedUnionOfAllSeries() {
+        var g = Generator(state: 4)
+        for _ in 0..<200 {
+            var bySymbol: [String: [Candle]] = [:]
+            for k in 0..<Int.random(in: 1...5, using: &g) { bySymbol["S\(k)"] = Self.series(&g) }
+            let expected = Array(Set(bySymbol.values.flatMap { $0.map(\.openTime) })).sorted()
+            #expect(BacktestRunner.openTimes(bySymbol) == expected)
+        }
+    }
+}
