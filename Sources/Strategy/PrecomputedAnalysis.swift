@@ -225,25 +225,62 @@ struct SlidingStructure {
     }
 
     /// `ChartStructure.levels` on sorted prices, reduced to the lowest cluster at or above `above` / the highest at or below
-    /// `below`. Clusters of ascending prices have ascending means (a new one starts more than `tolerance` above the last
-    /// mean), so the walk stops at the first cluster past the reference.
+    /// `below`. Clusters form from the lowest price up, so in general the walk starts at the bottom; but where two
+    /// neighbours are more than `tolerance` apart (a gap), a new cluster surely starts (every mean so far is at most the
+    /// lower neighbour). So the walk starts at the last gap before the reference and visits a few clusters only; the
+    /// clusters it finds, sums included, are exactly those of a walk from the bottom.
     static func nearestCluster(_ sorted: [Double], tolerance: Double, above: Double? = nil, below: Double? = nil) -> ChartStructure.Level? {
+        if let above {
+            let p = sorted.partitionPoint { $0 < above }
+            guard p < sorted.count else { return nil }  // every price, so every mean, is below
+            return walk(sorted, from: gap(sorted, tolerance, atOrBefore: p), tolerance: tolerance, above: above)
+        }
+        guard let below else { return nil }
+        let q = sorted.partitionPoint { $0 <= below }
+        guard q > 0 else { return nil }  // every price, so every mean, is above
+        let start = gap(sorted, tolerance, atOrBefore: q - 1)
+        if let found = walk(sorted, from: start, tolerance: tolerance, below: below) { return found }
+        // The first cluster from `start` is already above: the answer is the last cluster before it, whose prices
+        // (so mean) are below sorted[start] ≤ below.
+        guard start > 0 else { return nil }
+        return walk(sorted[gap(sorted, tolerance, atOrBefore: start - 1)..<start], from: nil, tolerance: tolerance)
+    }
+
+    /// The largest index b in 1...k where a new cluster surely starts (the same test the walk makes, so the walk takes
+    /// that branch there), or 0.
+    static func gap(_ sorted: [Double], _ tolerance: Double, atOrBefore k: Int) -> Int {
+        var b = min(k, sorted.count - 1)
+        while b > 0 {
+            let price = sorted[b]
+            if price - sorted[b - 1] - 1e-9 * max(abs(price), tolerance) > tolerance { return b }
+            b -= 1
+        }
+        return 0
+    }
+
+    /// Clusters `prices[from...]` from `from` (which starts a cluster): the first with mean ≥ `above`, or the last with
+    /// mean ≤ `below` before one above it; with neither, the last cluster.
+    static func walk<Prices: RandomAccessCollection<Double>>(_ prices: Prices, from: Prices.Index?, tolerance: Double,
+                                                             above: Double? = nil, below: Double? = nil) -> ChartStructure.Level? {
         var best: ChartStructure.Level?
         var sum = 0.0, count = 0
         var done = false
         func close() {
             guard count > 0 else { return }
             let level = ChartStructure.Level(price: sum / Double(count), touches: count)
-            if let above, level.price >= above {
-                best = level
-                done = true
-            }
-            if let below {
+            if let above {
+                if level.price >= above {
+                    best = level
+                    done = true
+                }
+            } else if let below {
                 if level.price <= below { best = level } else { done = true }
+            } else {
+                best = level
             }
         }
         var first = 0.0, previous = 0.0
-        for price in sorted {
+        for price in prices[(from ?? prices.startIndex)...] {
             var joins = false
             if count > 0 {
                 // The mean lies between the cluster's first and last price (prices ascend), so most prices are decided
