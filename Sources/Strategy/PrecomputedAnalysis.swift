@@ -22,11 +22,16 @@ public struct WindowAnalyzer: SnapshotProvider {
 /// smoothing) are seeded at the start of the history instead of the start of the window, which moves them by less
 /// than 1e-7 relative after the warm-up. Memory: about 110 bytes per candle, nothing per cycle.
 public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
-    /// One symbol's readings, column by column (patterns as a compressed list of the hits of each bar, by name).
+    /// One bar's readings (a cycle reads them all at once).
+    struct Reading {
+        var close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: Double
+        var breakout, regime: Int8
+    }
+
+    /// One symbol's readings bar by bar (patterns as a compressed list of the hits of each bar, by name).
     struct Columns {
         var times: [Int64]
-        var close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: [Double]
-        var breakout, regime: [Int8]
+        var readings: [Reading]
         /// Hits of bar i are `hitPattern[hitStart[i]..<hitStart[i + 1]]` with their values in `hitValue`.
         var hitStart: [Int32]
         var hitPattern: [UInt8]
@@ -42,20 +47,19 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         /// indicator still warms up.
         func snapshot(at time: Int64) -> MarketSnapshot?? {
             guard let i = PrecomputedAnalysis.index(of: time, in: columns.times) else { return nil }
-            guard columns.emaFast[i].isFinite, columns.emaSlow[i].isFinite, columns.rsi[i].isFinite, columns.macdHistogram[i].isFinite,
-                  columns.bollingerUpper[i].isFinite, columns.bollingerMiddle[i].isFinite, columns.bollingerLower[i].isFinite,
-                  columns.atr[i].isFinite, columns.adx[i].isFinite else { return .some(nil) }
+            let r = columns.readings[i]
+            guard r.emaFast.isFinite, r.emaSlow.isFinite, r.rsi.isFinite, r.macdHistogram.isFinite, r.bollingerUpper.isFinite,
+                  r.bollingerMiddle.isFinite, r.bollingerLower.isFinite, r.atr.isFinite, r.adx.isFinite else { return .some(nil) }
             var hits: [PatternHits.Element] = []
             let from = Int(columns.hitStart[i]), to = Int(columns.hitStart[i + 1])
             if from < to {
                 hits.reserveCapacity(to - from)
                 for k in from..<to { hits.append((PrecomputedAnalysis.patternNames[Int(columns.hitPattern[k])], Int(columns.hitValue[k]))) }
             }
-            return MarketSnapshot(candleTime: columns.times[i], close: columns.close[i], emaFast: columns.emaFast[i], emaSlow: columns.emaSlow[i],
-                                  rsi: columns.rsi[i], macdHistogram: columns.macdHistogram[i], bollingerUpper: columns.bollingerUpper[i],
-                                  bollingerMiddle: columns.bollingerMiddle[i], bollingerLower: columns.bollingerLower[i], atr: columns.atr[i],
-                                  adx: columns.adx[i], volatility: columns.volatility[i], patterns: PatternHits(sortedHits: hits),
-                                  breakout: Int(columns.breakout[i]), regime: Int(columns.regime[i]))
+            return MarketSnapshot(candleTime: time, close: r.close, emaFast: r.emaFast, emaSlow: r.emaSlow, rsi: r.rsi,
+                                  macdHistogram: r.macdHistogram, bollingerUpper: r.bollingerUpper, bollingerMiddle: r.bollingerMiddle,
+                                  bollingerLower: r.bollingerLower, atr: r.atr, adx: r.adx, volatility: r.volatility,
+                                  patterns: PatternHits(sortedHits: hits), breakout: Int(r.breakout), regime: Int(r.regime))
         }
     }
     private let columns: SymbolTable<Stored>
@@ -112,9 +116,12 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         var hits: [(bar: Int32, code: UInt8, value: Int16)] = []
         // In name order, so that each bar's hits come out sorted by name (the counting sort below keeps the order).
         for (code, pattern) in CandlestickPattern.allCases.enumerated().sorted(by: { $0.element.rawValue < $1.element.rawValue }) {
-            for k in out.indices { out[k] = 0 }
+            // `out` is all zeros here: the scan below puts back a zero wherever the pattern fired.
             pattern.compute(bars, into: &out)
-            for k in 0..<n where out[k] != 0 { hits.append((Int32(k), UInt8(code), Int16(clamping: out[k]))) }
+            for k in 0..<n where out[k] != 0 {
+                hits.append((Int32(k), UInt8(code), Int16(clamping: out[k])))
+                out[k] = 0
+            }
         }
         // Grouped by bar (a counting sort keeps each bar's hits in name order).
         var hitStart = [Int32](repeating: 0, count: n + 1)
@@ -138,10 +145,15 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
             breakout[i] = Int8(s.breakout)
             regime[i] = Int8(s.regime)
         }
-        return Columns(times: candles.map(\.openTime), close: close, emaFast: emaFast, emaSlow: Indicators.ema(close, period: p.emaSlow),
-                       rsi: Indicators.rsi(close, period: p.rsiPeriod), macdHistogram: macd.histogram, bollingerUpper: bands.upper,
-                       bollingerMiddle: bands.middle, bollingerLower: bands.lower, atr: atr, adx: adx, volatility: volatility,
-                       breakout: breakout, regime: regime, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue)
+        let emaSlow = Indicators.ema(close, period: p.emaSlow), rsi = Indicators.rsi(close, period: p.rsiPeriod)
+        var readings: [Reading] = []
+        readings.reserveCapacity(n)
+        for i in 0..<n {
+            readings.append(Reading(close: close[i], emaFast: emaFast[i], emaSlow: emaSlow[i], rsi: rsi[i], macdHistogram: macd.histogram[i],
+                                    bollingerUpper: bands.upper[i], bollingerMiddle: bands.middle[i], bollingerLower: bands.lower[i],
+                                    atr: atr[i], adx: adx[i], volatility: volatility[i], breakout: breakout[i], regime: regime[i]))
+        }
+        return Columns(times: candles.map(\.openTime), readings: readings, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue)
     }
 }
 

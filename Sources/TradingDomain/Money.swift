@@ -84,7 +84,10 @@ public enum Money {
     public static func text(_ value: Decimal) -> String { NSDecimalNumber(decimal: value).stringValue }
 
     /// `value` as a Double, for analytics only.
-    public static func double(_ value: Decimal) -> Double { NSDecimalNumber(decimal: value).doubleValue }
+    public static func double(_ value: Decimal) -> Double {
+        if DecimalBits.layoutChecked, let d = DecimalBits.double(value) { return d }
+        return NSDecimalNumber(decimal: value).doubleValue
+    }
 
     /// Rounds to `scale` decimal places.
     public static func round(_ value: Decimal, scale: Int, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Decimal {
@@ -106,5 +109,40 @@ public enum Money {
         guard step > 0 else { return value }
         let units = round(value / step, scale: 0, .plain)
         return units * step
+    }
+}
+
+/// Decimal → Double without allocating an `NSDecimalNumber`: the value's bytes read as Foundation lays them out (an
+/// 8-bit exponent, then length and sign bits, then eight 16-bit mantissa words) and converted with the very arithmetic
+/// Foundation uses, so the result is the same double. Used only when a check at first use confirms the layout.
+enum DecimalBits {
+    /// Whether the layout is the expected one: known values convert to Foundation's doubles.
+    static let layoutChecked: Bool = {
+        guard MemoryLayout<Decimal>.size == 20 else { return false }
+        let samples = ["123.456", "-0.001", "0", "1e20", "79228162514264337593543950335", "-1.5e-30", "42", "0.1"].compactMap { Decimal(string: $0) }
+        return samples.count == 8 && (samples + [Decimal.nan, Decimal(1) / 3, Decimal(-2) / 7]).allSatisfy { value in
+            let expected = NSDecimalNumber(decimal: value).doubleValue
+            guard let got = double(value) else { return false }
+            return got.bitPattern == expected.bitPattern || (got.isNaN && expected.isNaN)
+        }
+    }()
+
+    static func double(_ value: Decimal) -> Double? {
+        withUnsafeBytes(of: value) { raw -> Double? in
+            guard raw.count == 20 else { return nil }
+            let exponent = Int(Int8(bitPattern: raw[0]))
+            let flags = raw[1]
+            let length = Int(flags >> 4), negative = flags & 0x08 != 0
+            if length == 0 { return negative ? .nan : 0 }
+            var d = 0.0
+            var k = min(length, 8) - 1
+            while k >= 0 {
+                d = d * 65536 + Double(UInt16(raw[4 + 2 * k]) | UInt16(raw[5 + 2 * k]) << 8)
+                k -= 1
+            }
+            // One step of ten at a time, as Foundation does (a single power of ten would round differently).
+            if exponent < 0 { for _ in exponent..<0 { d /= 10 } } else { for _ in 0..<exponent { d *= 10 } }
+            return negative ? -d : d
+        }
     }
 }

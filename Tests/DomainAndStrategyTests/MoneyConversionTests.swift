@@ -33,4 +33,23 @@ struct MoneyConversionTests {
         }
         #expect(Money.parse(" 42 ") == 42)
     }
+
+    @Test func doublesFromDecimalBitsEqualFoundations() {
+        #expect(DecimalBits.layoutChecked, "the decimal layout check failed: Money.double falls back to NSDecimalNumber")
+        var g = SystemRandomNumberGenerator()
+        var checked = 0
+        for _ in 0..<20_000 {
+            let a = Decimal(Int64.random(in: -10_000_000_000...10_000_000_000, using: &g)) / Decimal(Int64.random(in: 1...1_000_000, using: &g))
+            let b = Decimal(sign: Bool.random(using: &g) ? .plus : .minus, exponent: Int.random(in: -40...30, using: &g),
+                            significand: Decimal(UInt64.random(in: 0...UInt64.max, using: &g)))
+            let c = Money.decimal(Double.random(in: -1e6...1e6, using: &g)) ?? 0
+            for value in [a, b, a * b, a + b, c, c * a, Money.round(c, scale: 8), Decimal.nan, Decimal(0)] {
+                let expected = NSDecimalNumber(decimal: value).doubleValue
+                let got = Money.double(value)
+                #expect(got.bitPattern == expected.bitPattern || (got.isNaN && expected.isNaN), "\(value): \(got) ≠ \(expected)")
+                checked += 1
+            }
+        }
+        #expect(checked == 180_000)
+    }
 }
