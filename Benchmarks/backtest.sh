@@ -8,13 +8,14 @@ TOOLS=${TRADEJOB_SHARED_DIR:-../shared}/tools
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-seconds() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out"; cat "$work/time"; }
+seconds() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err"; cat "$work/time"; }
 
 echo "== reference strategy (sma-cross 10/30, every candle) on 1,000,000 15-minute bars"
 python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/M1.csv" 1000000
-read -r t rss < <(seconds "$BIN" backtest --csv "$work/M1.csv" --strategy sma-cross --every-candle)
+read -r t rss < <(seconds "$BIN" backtest --csv "$work/M1.csv" --strategy sma-cross --every-candle --timing)
 cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
 echo "tradejob:       ${t} s (${cycles} cycles, $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.1f", t * 1e6 / c}') µs per cycle, ${rss} KiB max RSS)"
+sed 's/^/                /' "$work/err"
 if python3 -c "import backtesting" 2>/dev/null; then
   read -r tp _ < <(seconds python3 "$TOOLS/make_backtest_reference.py" "$work/M1.csv" "$work/ref.csv")
   echo "backtesting.py: ${tp} s  → tradejob is $(awk -v a="$tp" -v b="$t" 'BEGIN {printf "%.2f", a / b}')× its speed"
@@ -22,15 +23,23 @@ else
   echo "backtesting.py not installed (pip install backtesting): no side-by-side figure"
 fi
 
-echo "== default strategy, every candle, 8 symbols × 35,040 15-minute bars (one year)"
+echo "== default strategy, every candle, 8 symbols × 35,040 15-minute bars (one year), one core, ${RUNS:=5} runs"
 args=()
 for seed in 1 2 3 4 5 6 7 8; do
   python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/S${seed}USDT.csv" 35040 "$seed" 15
   args+=(--csv "$work/S${seed}USDT.csv")
 done
-read -r t rss < <(seconds taskset -c 0 "$BIN" backtest --config config/default.json "${args[@]}" --every-candle)
-cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
-echo "tradejob:       ${t} s on one core, $((cycles * 8)) cycle-symbols → $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.0f", c * 8 / t}') cycle-symbols/s, ${rss} KiB max RSS"
+walls=() rates=()
+for _ in $(seq "$RUNS"); do
+  read -r t rss < <(seconds taskset -c 0 "$BIN" backtest --config config/default.json "${args[@]}" --every-candle --timing)
+  cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
+  walls+=("$t")
+  rates+=("$(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.0f", c * 8 / t}')")
+  sed 's/^/  /' "$work/err"
+done
+sorted() { printf '%s\n' "$@" | sort -n | tr '\n' ' '; }
+echo "wall (s), sorted:                          $(sorted "${walls[@]}")"
+echo "cycle-symbols/s over the whole run, sorted: $(sorted "${rates[@]}")  (${rss} KiB max RSS)"
 
 echo "== memory against history length (reference strategy)"
 for bars in 100000 1000000; do

@@ -26,8 +26,11 @@ struct BacktestEndToEndTests {
         }
         // Byte-identical outputs for the same inputs; the live state is untouched.
         let first = (try Data(contentsOf: URL(fileURLWithPath: trades)), try Data(contentsOf: URL(fileURLWithPath: equity)), r.stdout)
-        let again = try h.run(args)
+        // --timing adds its line on stderr only: the outputs stay the same.
+        let again = try h.run(args + ["--timing"])
         #expect(again.stdout == first.2)
+        #expect(again.stderr.contains("timing: load "), "\(again.stderr)")
+        #expect(again.stderr.contains("cycle-symbols"), "\(again.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: trades)) == first.0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: equity)) == first.1)
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
