@@ -161,7 +161,7 @@ extension TradingCycle {
             // A venue circuit breaker that opened since the last check counts as a failure toward the error rate.
             let openings = try ledger.totalBreakerOpenings()
             let seen = try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0
-            try ledger.setJobState("venue.breaker_openings_seen", "\(openings)")
+            if openings != seen { try ledger.setJobState("venue.breaker_openings_seen", "\(openings)") }
             let peak = max(try ledger.equityPeak() ?? equity, equity)
             let dayStart = try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity
             return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,

@@ -232,8 +232,8 @@ public final class TradingCycle: @unchecked Sendable {
                                                 notLaterThan: safe.active ? safe.until : nil)
             let interrupted = interrupt.raised
             let outcome: RunOutcome = interrupted != nil ? .interrupted : failed.isEmpty ? .ok : .partial
-            let fillsTotal = fillsCount + (try await store.read { try $0.fillCount(runID: runID) })
-            let positions = try await store.read { try $0.activePositions() }
+            let (runFills, positions) = try await store.read { ledger in (try ledger.fillCount(runID: runID), try ledger.activePositions()) }
+            let fillsTotal = fillsCount + runFills
             let peak = max(facts.peakEquity, account.equity)
             let drawdown = peak > account.equity && peak > 0 ? 1 - Money.double(account.equity) / Money.double(peak) : 0  // an analytic: binary
             var report = CycleReport(runID: runID, startedAt: now, endedAt: now, outcome: outcome, symbolsAnalysed: signals.count,
@@ -359,7 +359,7 @@ public final class TradingCycle: @unchecked Sendable {
                 return try ledger.candleWindow(symbol: symbol, timeframe: p.timeframe, limit: p.lookback, upTo: closedLimit)
             }
             if case let .smaCross(fast, slow, _) = p.strategy {
-                result.signal = SMACrossStrategy.signal(symbol: symbol, candles: result.candles, fast: fast, slow: slow)
+                result.signal = SMACrossStrategy.signal(symbol: symbol, candles: result.candles, fast: fast, slow: slow, detailed: audit)
                 if result.signal != nil, let last = result.candles.last {
                     let vol = RunIntervalPolicy.realizedVolatility(closes: result.candles.suffix(p.volatilityWindow + 1).map(\.close),
                                                                    window: p.volatilityWindow, barsPerYear: p.timeframe.barsPerYear) ?? .nan

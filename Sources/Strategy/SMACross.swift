@@ -10,7 +10,8 @@ public enum SMACrossStrategy {
         signal(symbol: symbol, candles: candles[...], fast: fast, slow: slow)
     }
 
-    public static func signal(symbol: String, candles window: ArraySlice<Candle>, fast: Int, slow: Int) -> Signal? {
+    /// `detailed` false leaves out the named components and indicators (the audit trail's; backtests skip them).
+    public static func signal(symbol: String, candles window: ArraySlice<Candle>, fast: Int, slow: Int, detailed: Bool = true) -> Signal? {
         let n = window.count
         let base = window.startIndex
         func close(_ k: Int) -> Double { window[base + k].close }
@@ -25,7 +26,7 @@ public enum SMACrossStrategy {
         let down = f0 > s0 && f1 < s1
         let last = window[base + n - 1]
         return Signal(symbol: symbol, candleTime: last.openTime, direction: up ? .long : down ? .flat : (f1 > s1 ? .long : .flat),
-                      confidence: up || down ? 1 : 0, score: up ? 1 : down ? -1 : 0, components: ["sma_cross": up ? 1 : down ? -1 : 0],
-                      indicators: ["close": last.close, "sma_fast": f1, "sma_slow": s1], patterns: [:])
+                      confidence: up || down ? 1 : 0, score: up ? 1 : down ? -1 : 0, components: detailed ? ["sma_cross": up ? 1 : down ? -1 : 0] : [:],
+                      indicators: detailed ? ["close": last.close, "sma_fast": f1, "sma_slow": s1] : [:], patterns: [:])
     }
 }
