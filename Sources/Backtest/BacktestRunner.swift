@@ -44,6 +44,8 @@ public struct BacktestResult: Sendable {
 public struct BacktestRunner: Sendable {
     public var parameters: CycleParameters
     public var paper: PaperSettings
+    /// Per symbol, oldest first with strictly increasing open times (as every source gives them: the CSV parser
+    /// refuses anything else).
     public var candles: [String: [Candle]]
     public var from: Int64?
     public var to: Int64?

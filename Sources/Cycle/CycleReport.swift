@@ -34,7 +34,10 @@ public struct CycleReport: Sendable {
     public var openPositions: [Position]
     public var cash: Decimal
     public var equity: Decimal
-    public var drawdown: Double
+    /// The highest equity recorded, this run's included.
+    public var peakEquity: Decimal
+    /// Drawdown of equity from its peak (0…1), computed when asked for (backtests never ask).
+    public var drawdown: Double { peakEquity > equity && peakEquity > 0 ? Money.double((peakEquity - equity) / peakEquity) : 0 }
     public var safeMode: Bool
     public var volatility: Double?
     public var nextRun: NextRun?

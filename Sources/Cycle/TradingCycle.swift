@@ -235,10 +235,9 @@ public final class TradingCycle: @unchecked Sendable {
             let (runFills, positions) = try await store.read { ledger in (try ledger.fillCount(runID: runID), try ledger.activePositions()) }
             let fillsTotal = fillsCount + runFills
             let peak = max(facts.peakEquity, account.equity)
-            let drawdown = peak > account.equity && peak > 0 ? 1 - Money.double(account.equity) / Money.double(peak) : 0  // an analytic: binary
             var report = CycleReport(runID: runID, startedAt: now, endedAt: now, outcome: outcome, symbolsAnalysed: signals.count,
                                      failedSymbols: failed, signals: signals, ordersPlaced: placed, fills: fillsTotal, openPositions: positions,
-                                     cash: account.cash, equity: account.equity, drawdown: drawdown, safeMode: safe.active,
+                                     cash: account.cash, equity: account.equity, peakEquity: peak, safeMode: safe.active,
                                      volatility: volatility, nextRun: next, phases: phases, decisions: decisions,
                                      configChanged: configChanged, notes: notes)
             let summary = audit ? report.summary : ""

@@ -150,6 +150,8 @@ public enum ExitEvaluator {
     struct BinaryLevels {
         var stop, target, highest: Double?
         let activation, distance, margin: Double
+        /// False when an input lies where `Money.decimal` would not keep it (the exact way then decides everything).
+        let usable: Bool
 
         init(_ p: Position, basis: Decimal, rules: ExitRules) {
             stop = p.stopPrice.map(Money.double)
@@ -159,12 +161,13 @@ public enum ExitEvaluator {
             activation = basis + atr * rules.trailingActivationATR
             distance = atr * rules.trailingDistanceATR
             margin = 1e-9 * (abs(basis) + abs(activation) + abs(distance) + abs(stop ?? 0) + abs(target ?? 0) + abs(highest ?? 0))
+            usable = margin.isFinite && [atr, rules.trailingActivationATR, rules.trailingDistanceATR].allSatisfy(Money.keepsInDecimal)
         }
 
         /// Whether the candle clearly crosses no level: nil if it may (or is not finite); otherwise whether its high
         /// is clearly a new highest price.
         func quietCandle(low: Double, high: Double, trailing: Bool) -> Bool? {
-            guard low.isFinite, high.isFinite, margin.isFinite else { return nil }
+            guard usable, Money.keepsInDecimal(low), Money.keepsInDecimal(high) else { return nil }
             let m = margin + 1e-9 * (abs(low) + abs(high))
             if let stop, !(low > stop + m) { return nil }
             if trailing, let highest, !(highest < activation - m), !(low > highest - distance + m) { return nil }
@@ -203,7 +206,8 @@ public enum AdjustmentRules {
         guard p.state == .monitoring, p.adjustments < rules.maxAdjustments, p.quantity > 0 else { return nil }
         let adds = p.adjustments - (p.partialTakeProfitDone ? 1 : 0)
         let addCandidate = addsAllowed && signal.map { $0.direction == .long && $0.confidence > minConfidence } == true
-        if !exactOnly, lastClose.isFinite {
+        if !exactOnly, Money.keepsInDecimal(lastClose), Money.keepsInDecimal(p.atrAtEntry),
+           Money.keepsInDecimal(rules.partialTakeProfitATR), Money.keepsInDecimal(rules.addTriggerATR) {
             // In binary first, with a margin far above the conversions' error: a close clearly below both triggers
             // needs no decimal arithmetic.
             let basis = Money.double(rules.basis(of: p)), entry = Money.double(p.initialEntryPrice), atr = p.atrAtEntry

@@ -38,7 +38,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         var hitValue: [Int16]
     }
 
-    /// Boxed, so that a lookup hands out one reference instead of copying seventeen arrays.
+    /// Boxed, so that a lookup hands out one reference instead of a copy of the columns (a retain per array).
     private final class Stored: Sendable {
         let columns: Columns
         init(_ columns: Columns) { self.columns = columns }
@@ -86,9 +86,12 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     static func index(of time: Int64, in times: [Int64]) -> Int? {
         // Bars are usually evenly spaced: try where the spacing of the first two puts it, then search.
         if times.count > 1, time >= times[0] {
-            let step = times[1] - times[0]
-            let (guess, overflow) = step > 0 ? ((time - times[0]) / step).addingReportingOverflow(0) : (0, true)
-            if !overflow, guess < times.count, times[Int(guess)] == time { return Int(guess) }
+            let (step, stepOverflow) = times[1].subtractingReportingOverflow(times[0])
+            let (offset, overflow) = time.subtractingReportingOverflow(times[0])
+            if step > 0, !overflow, !stepOverflow {
+                let guess = offset / step
+                if guess < times.count, times[Int(guess)] == time { return Int(guess) }
+            }
         }
         let lo = times.partitionPoint { $0 < time }
         return lo < times.count && times[lo] == time ? lo : nil
@@ -242,20 +245,25 @@ struct SlidingStructure {
     /// lower neighbour). So the walk starts at the last gap before the reference and visits a few clusters only; the
     /// clusters it finds, sums included, are exactly those of a walk from the bottom.
     static func nearestCluster(_ sorted: [Double], tolerance: Double, above: Double? = nil, below: Double? = nil) -> ChartStructure.Level? {
+        // Where to start is found with a little slack: a cluster's mean may lie an ulp outside its equal prices.
         if let above {
-            let p = sorted.partitionPoint { $0 < above }
-            guard p < sorted.count else { return nil }  // every price, so every mean, is below
+            let slack = 1e-9 * max(abs(above), tolerance)
+            let p = sorted.partitionPoint { $0 < above - slack }
+            guard p < sorted.count else { return nil }  // every price, so every mean, is clearly below
             return walk(sorted, from: gap(sorted, tolerance, atOrBefore: p), tolerance: tolerance, above: above)
         }
         guard let below else { return nil }
-        let q = sorted.partitionPoint { $0 <= below }
-        guard q > 0 else { return nil }  // every price, so every mean, is above
-        let start = gap(sorted, tolerance, atOrBefore: q - 1)
+        let q = sorted.partitionPoint { $0 <= below + 1e-9 * max(abs(below), tolerance) }
+        guard q > 0 else { return nil }  // every price, so every mean, is clearly above
+        var start = gap(sorted, tolerance, atOrBefore: q - 1)
         if let found = walk(sorted, from: start, tolerance: tolerance, below: below) { return found }
-        // The first cluster from `start` is already above: the answer is the last cluster before it, whose prices
-        // (so mean) are below sorted[start] ≤ below.
-        guard start > 0 else { return nil }
-        return walk(sorted[gap(sorted, tolerance, atOrBefore: start - 1)..<start], from: nil, tolerance: tolerance)
+        // The first cluster from `start` is already above: the answer lies lower, in the stretch between the gap before.
+        while start > 0 {
+            let previous = gap(sorted, tolerance, atOrBefore: start - 1)
+            if let found = walk(sorted[previous..<start], from: nil, tolerance: tolerance, below: below) { return found }
+            start = previous
+        }
+        return nil
     }
 
     /// The largest index b in 1...k where a new cluster surely starts (the same test the walk makes, so the walk takes
@@ -271,7 +279,7 @@ struct SlidingStructure {
     }
 
     /// Clusters `prices[from...]` from `from` (which starts a cluster): the first with mean ≥ `above`, or the last with
-    /// mean ≤ `below` before one above it; with neither, the last cluster.
+    /// mean ≤ `below` before one above it.
     static func walk<Prices: RandomAccessCollection<Double>>(_ prices: Prices, from: Prices.Index?, tolerance: Double,
                                                              above: Double? = nil, below: Double? = nil) -> ChartStructure.Level? {
         var best: ChartStructure.Level?
@@ -287,8 +295,6 @@ struct SlidingStructure {
                 }
             } else if let below {
                 if level.price <= below { best = level } else { done = true }
-            } else {
-                best = level
             }
         }
         var first = 0.0, previous = 0.0

@@ -121,7 +121,8 @@ public enum ProtectionEvaluator {
     }
 
     /// Whether the fall from `reference` to `equity`, as a fraction of `reference`, may reach `threshold`: a binary
-    /// estimate first (exact to about 1e-15), so that the exact decimal division runs only near or past the threshold.
+    /// estimate first (its error is about 1e-15; it gives way to the exact test within 1e-9 of the threshold), so that
+    /// the decimal division runs only near or past the threshold.
     static func mayReach(_ reference: Decimal, _ equity: Decimal, _ threshold: Double) -> Bool {
         let r = Money.double(reference), e = Money.double(equity)
         guard r > 0, r.isFinite, e.isFinite else { return true }

@@ -83,6 +83,12 @@ public enum Money {
     /// The canonical text of a decimal, as stored in the database and printed in reports.
     public static func text(_ value: Decimal) -> String { NSDecimalNumber(decimal: value).stringValue }
 
+    /// Whether `Money.decimal` turns `value` into a decimal equal to it within 1e-15 relative (0, or a magnitude within
+    /// 1e-100…1e100): where binary shortcuts may stand in for the decimal arithmetic.
+    public static func keepsInDecimal(_ value: Double) -> Bool {
+        value == 0 || (value.isFinite && abs(value) >= 1e-100 && abs(value) <= 1e100)
+    }
+
     /// `value` as a Double, for analytics only.
     public static func double(_ value: Decimal) -> Double {
         if DecimalBits.layoutChecked, let d = DecimalBits.double(value) { return d }

@@ -6,7 +6,10 @@ public struct PatternHits: Sendable, Equatable, Sequence, ExpressibleByDictionar
     private var hits: [Element]
 
     /// From hits already sorted by name, each name once (the callers' own order: TA-Lib column names).
-    public init(sortedHits: [Element]) { hits = sortedHits }
+    public init(sortedHits: [Element]) {
+        assert(zip(sortedHits, sortedHits.dropFirst()).allSatisfy { $0.name < $1.name }, "PatternHits: names must ascend, each once")
+        hits = sortedHits
+    }
 
     public init(_ values: [String: Int]) {
         hits = values.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name }

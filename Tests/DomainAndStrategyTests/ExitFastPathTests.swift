@@ -96,4 +96,24 @@ struct ExitFastPathTests {
         }
         #expect(adjusted > 2_000 && none > 2_000, "adjusted \(adjusted), none \(none)")
     }
+
+    /// Values `Money.decimal` cannot keep (beyond 1e128, below 1e-128) go the exact way, whatever they are.
+    @Test func valuesOutsideTheDecimalRangeTakeTheExactWay() {
+        let rules = ExitRules(trailingStop: false, partialTakeProfitATR: 1)
+        let p = Position(id: 1, symbol: "X", state: .monitoring, quantity: 1, entryPrice: 100, initialEntryPrice: 100, cost: 100, stopPrice: nil,
+                         takeProfitPrice: nil, highestPrice: 100, atrAtEntry: 5, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
+        for (low, high) in [(99.0, 1e130), (1e-130, 120.0), (-1e200, 101.0), (1e-320, 99.5)] {
+            let candles = [Candle(openTime: 1, open: 100, high: high, low: low, close: 100, volume: 1)]
+            let fast = ExitEvaluator.check(p, candles: candles[...], signal: nil, now: 2, rules: rules)
+            let exact = ExitEvaluator.check(p, candles: candles[...], signal: nil, now: 2, rules: rules, exactOnly: true)
+            #expect(fast == exact, "low \(low), high \(high)")
+        }
+        var huge = p
+        huge.atrAtEntry = 1e130
+        for close in [101.0, 1e131, 1e-130] {
+            let fast = AdjustmentRules.decide(huge, lastClose: close, signal: nil, minConfidence: 0.5, rules: rules, addsAllowed: true)
+            let exact = AdjustmentRules.decide(huge, lastClose: close, signal: nil, minConfidence: 0.5, rules: rules, addsAllowed: true, exactOnly: true)
+            #expect(fast == exact, "atr 1e130, close \(close)")
+        }
+    }
 }

@@ -35,7 +35,9 @@ struct NearestClusterTests {
             }
             prices.sort()
             let levels = ChartStructure.levels(prices, tolerance: tolerance)
-            for reference in [Double.random(in: 40...200, using: &g), prices.randomElement(using: &g) ?? 100] {
+            // References anywhere, on a price, on a cluster's mean (which may lie an ulp off equal prices) and an ulp away.
+            let mean = levels.randomElement(using: &g)?.price ?? 100
+            for reference in [Double.random(in: 40...200, using: &g), prices.randomElement(using: &g) ?? 100, mean, mean.nextUp, mean.nextDown] {
                 let resistance = levels.filter { $0.price >= reference }.min { $0.price < $1.price }
                 let support = levels.filter { $0.price <= reference }.max { $0.price < $1.price }
                 let above = SlidingStructure.nearestCluster(prices, tolerance: tolerance, above: reference)
@@ -46,5 +48,22 @@ struct NearestClusterTests {
             }
         }
         #expect(found > 5_000, "found both levels \(found) times")
+    }
+
+    /// Equal prices whose mean is not exactly their value, and a tolerance tiny beside the prices.
+    @Test func awkwardFloatingPointCases() {
+        let cases: [([Double], Double)] = [([0.1, 0.1, 0.1, 0.5], 0.01), ([0.173, 0.173, 0.173], 0.01), ([1e6, 1e6 + 0.1, 1e6 + 0.30001, 1e6 + 0.7], 1e-4),
+                                           ([0.1, 0.1, 0.1], 0.05), ([], 1), ([5], 1)]
+        for (prices, tolerance) in cases {
+            let levels = ChartStructure.levels(prices, tolerance: tolerance)
+            let around: (Double) -> [Double] = { [$0, $0.nextUp, $0.nextDown] }
+            let references: [Double] = prices.flatMap(around) + levels.map(\.price).flatMap(around) + [0, 1e9]
+            for reference in references {
+                #expect(SlidingStructure.nearestCluster(prices, tolerance: tolerance, above: reference)
+                        == levels.filter { $0.price >= reference }.min { $0.price < $1.price }, "\(prices) above \(reference)")
+                #expect(SlidingStructure.nearestCluster(prices, tolerance: tolerance, below: reference)
+                        == levels.filter { $0.price <= reference }.max { $0.price < $1.price }, "\(prices) below \(reference)")
+            }
+        }
     }
 }
