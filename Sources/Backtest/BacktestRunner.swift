@@ -19,6 +19,8 @@ public struct BacktestTrade: Sendable, Equatable {
     public var exitPrice: Decimal
     public var fees: Decimal
     public var pnl: Decimal
+    /// Why the position was closed (`stop_loss`, `signal_reversed`, …).
+    public var exitReason: String = ""
 }
 
 /// What a backtest produced.
@@ -26,6 +28,10 @@ public struct BacktestResult: Sendable {
     public var trades: [BacktestTrade]
     /// The equity curve's figures (the points themselves go to `equityOut` when asked for).
     public var equity: EquityStats
+    /// A bounded sample of the equity curve for charts (empty unless `chartPoints` was given).
+    public var equityChart: [EquitySample] = []
+    /// One chart point per this many cycles.
+    public var equityChartStride = 1
     public var runsPerInterval: [Int64: Int]
     public var cycles: Int
     public var cyclesInMarket: Int
@@ -61,8 +67,9 @@ public struct BacktestRunner: Sendable {
     }
 
     /// Runs the backtest; `stateDirectory` nil keeps the state in memory. The equity curve is written to `equityOut`
-    /// (CSV, put in place when the run is over) as it is produced.
-    public func run(stateDirectory: String? = nil, equityOut: String? = nil) async throws -> BacktestResult {
+    /// (CSV, put in place when the run is over) as it is produced; `chartPoints` > 0 also keeps a sample of it of at
+    /// most that many points (and the last) for charts.
+    public func run(stateDirectory: String? = nil, equityOut: String? = nil, chartPoints: Int = 0) async throws -> BacktestResult {
         // The analysis is a lookup here: symbols one after another, without starting tasks.
         var parameters = self.parameters
         parameters.maxConcurrentAnalyses = 1
@@ -89,7 +96,7 @@ public struct BacktestRunner: Sendable {
         let step = parameters.timeframe.milliseconds
         let opens = Self.openTimes(candles)
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
-        let recorder = try EquityRecorder(csvPath: equityOut)
+        let recorder = try EquityRecorder(csvPath: equityOut, chartPoints: chartPoints)
         func record(_ report: CycleReport) throws {
             try recorder.add(time: report.startedAt, equity: report.equity, cash: report.cash, safeMode: report.safeMode)
         }
@@ -124,6 +131,8 @@ public struct BacktestRunner: Sendable {
         let cyclesEnd = DispatchTime.now().uptimeNanoseconds
         try recorder.finish()
         var result = try await collect(store: store, equity: recorder.stats, cycles: cycles, inMarket: inMarket)
+        result.equityChart = recorder.sampler?.sample ?? []
+        result.equityChartStride = recorder.sampler?.stride ?? 1
         result.analysisSeconds = Double(cyclesStart - analysisStart) / 1e9
         result.cycleSeconds = Double(cyclesEnd - cyclesStart) / 1e9
         return result
@@ -167,7 +176,8 @@ public struct BacktestRunner: Sendable {
                 let size = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
                 trades.append(BacktestTrade(symbol: p.symbol, entryTime: entry.time, exitTime: exit.time, entryBar: bar(entry.time), exitBar: bar(exit.time),
                                             size: size, entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? exit.price,
-                                            fees: fills.reduce(Decimal(0)) { $0 + $1.fee }, pnl: p.realizedPnL))
+                                            fees: fills.reduce(Decimal(0)) { $0 + $1.fee }, pnl: p.realizedPnL,
+                                            exitReason: p.exitReason?.rawValue ?? ""))
             }
             trades.sort { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) }
             return BacktestResult(trades: trades, equity: equity,

@@ -49,13 +49,59 @@ public struct EquityStats: Sendable, Equatable {
     public var returnDeviation: Double { returns > 1 ? sqrt(squaredDeviations / Double(returns - 1)) : 0 }
 }
 
-/// Records each cycle's equity point: into `EquityStats`, and into the `--equity-out` CSV as it goes.
+/// One point of the equity curve.
+public struct EquitySample: Sendable, Equatable {
+    public var time: Int64
+    public var equity: Decimal
+    public var safeMode: Bool
+    public init(time: Int64, equity: Decimal, safeMode: Bool) {
+        self.time = time
+        self.equity = equity
+        self.safeMode = safeMode
+    }
+}
+
+/// A bounded, evenly spaced sample of the equity curve for charts: every `stride`-th point, the stride doubling (and
+/// every other point kept) whenever more than `capacity` points are held, plus the last point. Memory stays within
+/// `capacity` points whatever the length of the backtest; the same curve gives the same sample.
+public struct EquitySampler: Sendable, Equatable {
+    public let capacity: Int
+    public private(set) var points: [EquitySample] = []
+    public private(set) var stride = 1
+    private var seen = 0
+    private var last: EquitySample?
+
+    public init(capacity: Int) { self.capacity = max(2, capacity) }
+
+    public mutating func add(_ point: EquitySample) {
+        if seen % stride == 0 {
+            points.append(point)
+            if points.count > capacity {
+                points = points.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                stride *= 2
+            }
+        }
+        seen += 1
+        last = point
+    }
+
+    /// The sample with the curve's last point at its end.
+    public var sample: [EquitySample] {
+        guard let last, points.last != last else { return points }
+        return points + [last]
+    }
+}
+
+/// Records each cycle's equity point: into `EquityStats`, into the `--equity-out` CSV as it goes, and into a bounded
+/// sample for the HTML report's charts when asked.
 public final class EquityRecorder {
     public private(set) var stats = EquityStats()
+    public private(set) var sampler: EquitySampler?
     private let writer: AtomicFileWriter?
 
-    public init(csvPath: String?) throws {
+    public init(csvPath: String?, chartPoints: Int = 0) throws {
         writer = try csvPath.map { try AtomicFileWriter(path: $0) }
+        sampler = chartPoints > 0 ? EquitySampler(capacity: chartPoints) : nil
         try writer?.append("time,equity,cash,safe_mode\n")
     }
 
@@ -64,6 +110,7 @@ public final class EquityRecorder {
 
     public func add(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
         stats.add(time: time, equity: equity, safeMode: safeMode)
+        sampler?.add(EquitySample(time: time, equity: equity, safeMode: safeMode))
         guard let writer else { return }
         try writer.append(Timestamp.rfc3339(time) + "," + text(equity, slot: 0) + "," + text(cash, slot: 1) + (safeMode ? ",1\n" : ",0\n"))
     }

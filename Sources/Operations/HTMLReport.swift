@@ -17,7 +17,8 @@ public struct EquityPoint: Sendable, Equatable {
 /// inline SVG with the periods in safe mode shaded, per-symbol statistics (trades, win rate, P&L, maximum drawdown of
 /// the symbol's cumulative P&L) and the trades table. The same input gives the same bytes.
 public enum HTMLReport {
-    public static func render(title: String, equity: [EquityPoint], trades: [ClosedTrade], time: (Int64) -> String) -> String {
+    /// `note`, when given, is a line under the title (a backtest's period, strategy and how its curve was sampled).
+    public static func render(title: String, equity: [EquityPoint], trades: [ClosedTrade], time: (Int64) -> String, note: String? = nil) -> String {
         let values = equity.map { Money.double($0.equity) }
         var peak = -Double.infinity
         let drawdowns = values.map { v -> Double in
@@ -39,6 +40,7 @@ public enum HTMLReport {
         let first = equity.first.map { time($0.time) } ?? "–", last = equity.last.map { time($0.time) } ?? "–"
         let total = trades.reduce(Decimal(0)) { $0 + $1.pnl }
         html += "<p class=\"legend\">\(escape(first)) → \(escape(last)); \(equity.count) equity points, \(trades.count) closed trades, net P&amp;L \(escape(Money.text(Money.round(total, scale: 2)))); shaded: safe mode.</p>\n"
+        if let note { html += "<p class=\"legend\">\(escape(note))</p>\n" }
         html += "<h2>Equity</h2>\n" + chart(id: "equity-chart", values: values, safe: equity.map(\.safeMode), color: "#2a5bd7", unit: "")
         html += "<h2>Drawdown (%)</h2>\n" + chart(id: "drawdown-chart", values: drawdowns, safe: equity.map(\.safeMode), color: "#b3261e", unit: "%")
 

@@ -4,6 +4,7 @@ import Backtest
 import Brokers
 import Cycle
 import MarketData
+import Operations
 import Settings
 import Storage
 import Strategy
@@ -27,6 +28,7 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Fee rate (default: paper.fee_rate; sma-cross: 0.001).") var fee: String?
     @Option(name: .customLong("trades-out"), help: "Write the closed trades as CSV.") var tradesOut: String?
     @Option(name: .customLong("equity-out"), help: "Write the equity curve as CSV.") var equityOut: String?
+    @Option(help: "Write the HTML report (equity and drawdown charts, per-symbol statistics, trades) to this file.") var html: String?
     @Flag(help: "Print on stderr how long loading, the analysis and the cycles took, and the cycles' rate.") var timing = false
     @Option(name: .customLong("keep-state"), help: "Keep the backtest's state in an SQLite database in this directory (default: in memory; same results, slower).") var keepState: String?
 
@@ -104,7 +106,7 @@ struct BacktestCommand: AsyncParsableCommand {
 
         let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: fromMs, to: toMs, everyCandle: everyCandle)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let result = try await runner.run(stateDirectory: keepState, equityOut: equityOut)
+        let result = try await runner.run(stateDirectory: keepState, equityOut: equityOut, chartPoints: html == nil ? 0 : Self.chartPoints)
         if timing {
             let cycleSymbols = result.cycles * parameters.symbols.count
             let rate = result.cycleSeconds > 0 ? Double(cycleSymbols) / result.cycleSeconds : 0
@@ -113,7 +115,24 @@ struct BacktestCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(line.utf8))
         }
         if let tradesOut { try AtomicFile.write(BacktestFiles.tradesCSV(result.trades), to: tradesOut) }
+        if let html { try AtomicFile.write(Self.report(result, strategy: strategy, symbols: parameters.symbols), to: html) }
         print(BacktestSummary(result).text, terminator: "")
+    }
+
+    /// Points of the equity curve the HTML report's charts are drawn from, at most (and the last one).
+    static let chartPoints = 2_000
+
+    /// The HTML report of a backtest: the job's report page on the backtest's trades and sampled equity curve.
+    static func report(_ result: BacktestResult, strategy: String, symbols: [String]) -> String {
+        let equity = result.equityChart.map { EquityPoint(time: $0.time, equity: $0.equity, safeMode: $0.safeMode) }
+        let trades = result.trades.map {
+            ClosedTrade(symbol: $0.symbol, entryTime: $0.entryTime, exitTime: $0.exitTime, quantity: $0.size, entryPrice: $0.entryPrice,
+                        exitPrice: $0.exitPrice, fees: $0.fees, pnl: $0.pnl, exitReason: $0.exitReason)
+        }
+        let sampling = result.equityChartStride > 1 ? "the charts show the equity of one cycle in \(result.equityChartStride) (and the last)" : "the charts show every cycle's equity"
+        let note = "Backtest of the \(strategy) strategy on \(symbols.joined(separator: ", ")): \(result.cycles) cycles; \(sampling). "
+            + "The summary's figures (return, drawdown, Sharpe) come from every cycle."
+        return HTMLReport.render(title: "tradejob backtest", equity: equity, trades: trades, time: Timestamp.rfc3339, note: note)
     }
 
     /// The timeframe whose length is the most common spacing of the bars.

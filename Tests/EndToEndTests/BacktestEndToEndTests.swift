@@ -36,6 +36,27 @@ struct BacktestEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
+    @Test func writesTheHTMLReport() throws {
+        let h = try Harness()
+        defer { h.remove() }
+        let csv = Self.fixtures.appendingPathComponent("SYN.csv").path
+        let page = h.root.appendingPathComponent("report.html").path
+        let args = ["backtest", "--csv", csv, "--strategy", "sma-cross", "--every-candle", "--html", page]
+        let r = try h.run(args)
+        #expect(r.code == 0, "\(r.stderr)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(html.contains("<svg id=\"equity-chart\"") && html.contains("<svg id=\"drawdown-chart\""))
+        #expect(html.contains("Backtest of the sma-cross strategy on SYN"))
+        // The same 11 trades as the summary, each a row of the trades table, and one row per symbol.
+        #expect(r.stdout.contains("trades         11"))
+        #expect(html.components(separatedBy: "<tr><td>SYN</td>").count - 1 == 11 + 1)
+        #expect(!html.contains("<script"), "self-contained, no scripts")
+        // Deterministic: the same page again.
+        #expect(try h.run(args).code == 0)
+        #expect(try String(contentsOfFile: page, encoding: .utf8) == html)
+    }
+
     @Test func badInputIsAClearError() throws {
         let h = try Harness()
         defer { h.remove() }
