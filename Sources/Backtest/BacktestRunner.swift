@@ -29,7 +29,7 @@ public struct BacktestResult: Sendable {
     /// The equity curve's figures (the points themselves go to `equityOut` when asked for).
     public var equity: EquityStats
     /// A bounded sample of the equity curve for charts (empty unless `chartPoints` was given).
-    public var equityChart: [EquitySample] = []
+    public var equityChart: [EquityPoint] = []
     /// One chart point per this many cycles.
     public var equityChartStride = 1
     public var runsPerInterval: [Int64: Int]

@@ -21,7 +21,7 @@ public struct EquityStats: Sendable, Equatable {
     public init() {}
 
     /// The figures of a whole curve at once.
-    public init(_ curve: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)]) {
+    public init(_ curve: [EquityPoint]) {
         for point in curve { add(time: point.time, equity: point.equity, safeMode: point.safeMode) }
     }
 
@@ -49,31 +49,19 @@ public struct EquityStats: Sendable, Equatable {
     public var returnDeviation: Double { returns > 1 ? sqrt(squaredDeviations / Double(returns - 1)) : 0 }
 }
 
-/// One point of the equity curve.
-public struct EquitySample: Sendable, Equatable {
-    public var time: Int64
-    public var equity: Decimal
-    public var safeMode: Bool
-    public init(time: Int64, equity: Decimal, safeMode: Bool) {
-        self.time = time
-        self.equity = equity
-        self.safeMode = safeMode
-    }
-}
-
 /// A bounded, evenly spaced sample of the equity curve for charts: every `stride`-th point, the stride doubling (and
 /// every other point kept) whenever more than `capacity` points are held, plus the last point. Memory stays within
 /// `capacity` points whatever the length of the backtest; the same curve gives the same sample.
 public struct EquitySampler: Sendable, Equatable {
     public let capacity: Int
-    public private(set) var points: [EquitySample] = []
+    public private(set) var points: [EquityPoint] = []
     public private(set) var stride = 1
     private var seen = 0
-    private var last: EquitySample?
+    private var last: EquityPoint?
 
     public init(capacity: Int) { self.capacity = max(2, capacity) }
 
-    public mutating func add(_ point: EquitySample) {
+    public mutating func add(_ point: EquityPoint) {
         if seen % stride == 0 {
             points.append(point)
             if points.count > capacity {
@@ -86,7 +74,7 @@ public struct EquitySampler: Sendable, Equatable {
     }
 
     /// The sample with the curve's last point at its end.
-    public var sample: [EquitySample] {
+    public var sample: [EquityPoint] {
         guard let last, points.last != last else { return points }
         return points + [last]
     }
@@ -110,7 +98,7 @@ public final class EquityRecorder {
 
     public func add(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
         stats.add(time: time, equity: equity, safeMode: safeMode)
-        sampler?.add(EquitySample(time: time, equity: equity, safeMode: safeMode))
+        sampler?.add(EquityPoint(time: time, equity: equity, cash: cash, safeMode: safeMode))
         guard let writer else { return }
         try writer.append(Timestamp.rfc3339(time) + "," + text(equity, slot: 0) + "," + text(cash, slot: 1) + (safeMode ? ",1\n" : ",0\n"))
     }

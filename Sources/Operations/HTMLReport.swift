@@ -1,17 +1,6 @@
 import Foundation
+import Storage
 import TradingDomain
-
-/// A point of the equity curve.
-public struct EquityPoint: Sendable, Equatable {
-    public var time: Int64
-    public var equity: Decimal
-    public var safeMode: Bool
-    public init(time: Int64, equity: Decimal, safeMode: Bool) {
-        self.time = time
-        self.equity = equity
-        self.safeMode = safeMode
-    }
-}
 
 /// One self-contained HTML page (no external scripts, fonts or styles): an equity curve and a drawdown chart as
 /// inline SVG with the periods in safe mode shaded, per-symbol statistics (trades, win rate, P&L, maximum drawdown of

@@ -124,7 +124,6 @@ struct BacktestCommand: AsyncParsableCommand {
 
     /// The HTML report of a backtest: the job's report page on the backtest's trades and sampled equity curve.
     static func report(_ result: BacktestResult, strategy: String, symbols: [String]) -> String {
-        let equity = result.equityChart.map { EquityPoint(time: $0.time, equity: $0.equity, safeMode: $0.safeMode) }
         let trades = result.trades.map {
             ClosedTrade(symbol: $0.symbol, entryTime: $0.entryTime, exitTime: $0.exitTime, quantity: $0.size, entryPrice: $0.entryPrice,
                         exitPrice: $0.exitPrice, fees: $0.fees, pnl: $0.pnl, exitReason: $0.exitReason)
@@ -132,7 +131,7 @@ struct BacktestCommand: AsyncParsableCommand {
         let sampling = result.equityChartStride > 1 ? "the charts show the equity of one cycle in \(result.equityChartStride) (and the last)" : "the charts show every cycle's equity"
         let note = "Backtest of the \(strategy) strategy on \(symbols.joined(separator: ", ")): \(result.cycles) cycles; \(sampling). "
             + "The summary's figures (return, drawdown, Sharpe) come from every cycle."
-        return HTMLReport.render(title: "tradejob backtest", equity: equity, trades: trades, time: Timestamp.rfc3339, note: note)
+        return HTMLReport.render(title: "tradejob backtest", equity: result.equityChart, trades: trades, time: Timestamp.rfc3339, note: note)
     }
 
     /// The timeframe whose length is the most common spacing of the bars.

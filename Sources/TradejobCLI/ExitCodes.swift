@@ -18,6 +18,8 @@ public enum TradejobExit: Int32, Sendable {
     case dataError = 65
     /// Internal error (including an unreadable state database).
     case internalError = 70
+    /// A file cannot be written (an output such as `--html`, or a state file).
+    case cannotCreate = 73
     /// Another cycle holds the run lock.
     case locked = 75
     /// Invalid configuration.
@@ -37,6 +39,7 @@ public enum TradejobExit: Int32, Sendable {
         case let e as OHLCVParseError: return (.dataError, "\(e)")
         case let e as InputFileError: return (.dataError, e.message)
         case let e as StateDatabaseError: return (.internalError, "\(e)")
+        case let e as AtomicFileError: return (.cannotCreate, "cannot write \(e)")
         default: return (.internalError, "internal error: \(error)")
         }
     }

@@ -19,7 +19,7 @@ struct ReportCommand: ParsableCommand {
         }
         let database = try StateDatabase(path: options.databasePath)
         let (equity, trades) = try database.writer.read { db in
-            (try EquityHistory.all(db).map { EquityPoint(time: $0.time, equity: $0.equity, safeMode: $0.safeMode) }, try ClosedTrades.load(db, since: 0))
+            (try EquityHistory.all(db), try ClosedTrades.load(db, since: 0))
         }
         let page = HTMLReport.render(title: "tradejob report", equity: equity, trades: trades, time: Timestamp.rfc3339)
         try AtomicFile.write(page, to: html)

@@ -6,6 +6,7 @@ import Brokers
 import Cycle
 import MarketData
 import Settings
+import Storage
 import Strategy
 import TradingDomain
 
@@ -113,7 +114,8 @@ struct BacktestTests {
 
     @Test func summaryFigures() {
         let day: Int64 = 86_400_000
-        let equity: [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)] = [(0, 100, 100, false), (day * 365, 110, 110, false), (day * 730, 99, 99, true), (day * 1095, 121, 121, false)]
+        let equity = [EquityPoint(time: 0, equity: 100, cash: 100, safeMode: false), EquityPoint(time: day * 365, equity: 110, cash: 110, safeMode: false),
+                      EquityPoint(time: day * 730, equity: 99, cash: 99, safeMode: true), EquityPoint(time: day * 1095, equity: 121, cash: 121, safeMode: false)]
         let trades = [BacktestTrade(symbol: "X", entryTime: 0, exitTime: 1, entryBar: 0, exitBar: 1, size: 1, entryPrice: 1, exitPrice: 2, fees: 1, pnl: 30),
                       BacktestTrade(symbol: "X", entryTime: 2, exitTime: 3, entryBar: 2, exitBar: 3, size: 1, entryPrice: 2, exitPrice: 1, fees: 1, pnl: -10)]
         let s = BacktestSummary(BacktestResult(trades: trades, equity: EquityStats(equity), runsPerInterval: [900: 3], cycles: 4, cyclesInMarket: 1, startingCash: 100))

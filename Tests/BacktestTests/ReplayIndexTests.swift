@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Backtest
 import MarketData
 import TradingDomain
@@ -8,15 +9,7 @@ import TradingDomain
 /// series with gaps, duplicates across symbols and times between bars.
 @Suite("Replay index")
 struct ReplayIndexTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state
-        }
-    }
-
-    static func series(_ g: inout Generator, step: Int64 = 900_000) -> [Candle] {
+    static func series(_ g: inout SeededGenerator, step: Int64 = 900_000) -> [Candle] {
         var t = Int64.random(in: 0...10, using: &g) * step
         var out: [Candle] = []
         for _ in 0..<Int.random(in: 0...200, using: &g) {
@@ -32,7 +25,7 @@ struct ReplayIndexTests {
     }
 
     @Test func lowerBoundMatchesABinarySearch() {
-        var g = Generator(state: 3)
+        var g = SeededGenerator(seed: 3)
         for _ in 0..<300 {
             let candles = Self.series(&g)
             let last = candles.last?.openTime ?? 0
@@ -44,7 +37,7 @@ struct ReplayIndexTests {
     }
 
     @Test func openTimesAreTheSortedUnionOfAllSeries() {
-        var g = Generator(state: 4)
+        var g = SeededGenerator(seed: 4)
         for _ in 0..<200 {
             var bySymbol: [String: [Candle]] = [:]
             for k in 0..<Int.random(in: 1...5, using: &g) { bySymbol["S\(k)"] = Self.series(&g) }

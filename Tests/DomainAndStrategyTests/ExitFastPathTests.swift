@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Strategy
 import TradingDomain
 
@@ -7,20 +8,8 @@ import TradingDomain
 /// both ways over many positions and candles, many of them on or a hair away from a level, and require the same result.
 @Suite("Exit checks: binary pre-check equals the decimal rules")
 struct ExitFastPathTests {
-    /// A small deterministic generator (SplitMix64), so that a failure can be replayed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A price near `level`: exactly on it, one ulp either side, 1e-12 away, or anywhere within a few percent.
-    static func near(_ level: Double, _ g: inout Generator) -> Double {
+    static func near(_ level: Double, _ g: inout SeededGenerator) -> Double {
         switch Int.random(in: 0..<6, using: &g) {
         case 0: return level
         case 1: return level.nextUp
@@ -30,7 +19,7 @@ struct ExitFastPathTests {
         }
     }
 
-    static func rules(_ g: inout Generator) -> ExitRules {
+    static func rules(_ g: inout SeededGenerator) -> ExitRules {
         ExitRules(stopLossATR: [1, 1.5, 2][Int.random(in: 0..<3, using: &g)], takeProfitATR: [2, 3.3, 4][Int.random(in: 0..<3, using: &g)],
                   trailingStop: Bool.random(using: &g), trailingActivationATR: [0.5, 1, 1.5][Int.random(in: 0..<3, using: &g)],
                   trailingDistanceATR: [0.7, 1, 1.5][Int.random(in: 0..<3, using: &g)], addTriggerATR: [0.3, 1][Int.random(in: 0..<2, using: &g)],
@@ -38,7 +27,7 @@ struct ExitFastPathTests {
                   stopBasis: Bool.random(using: &g) ? .initialEntry : .averagePrice)
     }
 
-    static func position(_ rules: ExitRules, _ g: inout Generator) -> Position {
+    static func position(_ rules: ExitRules, _ g: inout SeededGenerator) -> Position {
         let entry = Money.decimal(Double.random(in: 0.01...60_000, using: &g)).map { Money.round($0, scale: 6) } ?? 1
         let average = Bool.random(using: &g) ? entry : entry * Decimal(Double.random(in: 0.9...1.1, using: &g))
         var p = Position(id: 1, symbol: "X", state: .monitoring, quantity: 2, entryPrice: average, initialEntryPrice: entry, cost: 2 * average,
@@ -52,7 +41,7 @@ struct ExitFastPathTests {
     }
 
     @Test func exitChecksAgree() {
-        var g = Generator(state: 8)
+        var g = SeededGenerator(seed: 8)
         var exits = 0, quiet = 0
         for _ in 0..<20_000 {
             let rules = Self.rules(&g)
@@ -77,7 +66,7 @@ struct ExitFastPathTests {
     }
 
     @Test func adjustmentDecisionsAgree() {
-        var g = Generator(state: 9)
+        var g = SeededGenerator(seed: 9)
         var adjusted = 0, none = 0
         for _ in 0..<20_000 {
             let rules = Self.rules(&g)

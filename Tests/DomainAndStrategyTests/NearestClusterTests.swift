@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Strategy
 import TechnicalAnalysis
 
@@ -8,16 +9,8 @@ import TechnicalAnalysis
 /// on prices with ties, tight runs and gaps on and around the tolerance.
 @Suite("Nearest cluster: from the last gap equals from the bottom")
 struct NearestClusterTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state ^ (state >> 29)
-        }
-    }
-
     @Test func agreesWithTheJobsLevels() {
-        var g = Generator(state: 11)
+        var g = SeededGenerator(seed: 11)
         var found = 0
         for _ in 0..<20_000 {
             let tolerance = [0.5, 1, 0.37][Int.random(in: 0..<3, using: &g)]

@@ -55,6 +55,11 @@ struct BacktestEndToEndTests {
         // Deterministic: the same page again.
         #expect(try h.run(args).code == 0)
         #expect(try String(contentsOfFile: page, encoding: .utf8) == html)
+        // A page that cannot be written is a clear error (exit 73) naming it.
+        let blocked = h.root.appendingPathComponent("report.html/page.html").path
+        let failed = try h.run(["backtest", "--csv", csv, "--strategy", "sma-cross", "--html", blocked])
+        #expect(failed.code == 73)
+        #expect(failed.stderr.contains(blocked), "\(failed.stderr)")
     }
 
     @Test func badInputIsAClearError() throws {

@@ -82,7 +82,7 @@ public protocol Ledger {
     func insertPaperOrder(_ order: PaperOrderRecord) throws
 }
 
-/// One point of the equity history.
+/// One point of the equity curve (the `equity` table, the memory ledger's day, a backtest's chart sample).
 public struct EquityPoint: Sendable, Equatable {
     public var time: Int64
     public var equity: Decimal

@@ -216,9 +216,11 @@ public enum EquityHistory {
                        arguments: [time, runID, equity.dbText, cash.dbText, safeMode])
     }
 
-    /// Every point, oldest first: (time, equity, cash, safe mode).
-    public static func all(_ db: Database) throws -> [(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool)] {
-        try Row.fetchAll(db, sql: "SELECT * FROM equity ORDER BY time, run_id").map { ($0["time"], decimal($0, "equity"), decimal($0, "cash"), $0["safe_mode"]) }
+    /// Every point, oldest first.
+    public static func all(_ db: Database) throws -> [EquityPoint] {
+        try Row.fetchAll(db, sql: "SELECT * FROM equity ORDER BY time, run_id").map {
+            EquityPoint(time: $0["time"], equity: decimal($0, "equity"), cash: decimal($0, "cash"), safeMode: $0["safe_mode"])
+        }
     }
 
     /// The highest equity recorded at or after `since`.
