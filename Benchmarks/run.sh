@@ -23,7 +23,8 @@ fi
 
 echo "== first cycle (backfill of 8 × 500 candles)"
 rm -rf "$work/fresh"
-/usr/bin/time -f "%e s wall, %M KiB max RSS" "$BIN" run --config config/default.json --state-dir "$work/fresh" --now 2024-03-01T00:00:15Z >/dev/null
+/usr/bin/time -f "%e s wall, %M KiB max RSS" -o "$work/first.time" "$BIN" run --config config/default.json --state-dir "$work/fresh" --now 2024-03-01T00:00:15Z >/dev/null 2>&1
+cat "$work/first.time"
 
 echo "== one risk decision (sizing + all limits + protections)"
 "$BENCH" risk
