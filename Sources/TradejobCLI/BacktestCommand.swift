@@ -86,6 +86,7 @@ struct BacktestCommand: AsyncParsableCommand {
             }
         }
         guard !candles.isEmpty, candles.values.contains(where: { !$0.isEmpty }) else { throw UsageError(message: "backtest: no candles in the input") }
+        try Self.checkPeriod(candles, from: fromMs, to: toMs, step: parameters.timeframe.milliseconds)
         parameters.symbols = candles.keys.sorted()
         var paper = PaperSettings(startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
                                   feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps"))
@@ -117,6 +118,14 @@ struct BacktestCommand: AsyncParsableCommand {
         if let tradesOut { try AtomicFile.write(BacktestFiles.tradesCSV(result.trades), to: tradesOut) }
         if let html { try AtomicFile.write(Self.report(result, strategy: strategy, symbols: parameters.symbols), to: html) }
         print(BacktestSummary(result).text, terminator: "")
+    }
+
+    /// Refuses a period in which no cycle would run (as the runner counts: the first cycle sees the first bar closed).
+    static func checkPeriod(_ candles: [String: [Candle]], from: Int64?, to: Int64?, step: Int64) throws {
+        guard let first = candles.values.compactMap(\.first?.openTime).min(), let last = candles.values.compactMap(\.last?.openTime).max() else { return }
+        let start = max(from ?? first, first + step), end = min(to ?? (last + step), last + step)
+        guard start > end else { return }
+        throw UsageError(message: "backtest: --from/--to select no bar of the input, whose bars close from \(Timestamp.rfc3339(first + step)) to \(Timestamp.rfc3339(last + step))")
     }
 
     /// Points of the equity curve the HTML report's charts are drawn from, at most (and the last one).

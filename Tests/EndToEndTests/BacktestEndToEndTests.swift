@@ -72,6 +72,10 @@ struct BacktestEndToEndTests {
         #expect(r.stderr.contains("line 2"))
         #expect(r.stderr.contains("high"))
         #expect(try h.run(["backtest", "--strategy", "sma-cross"]).code == 64)
+        // A period outside the input is refused, naming the input's span.
+        let outside = try h.run(["backtest", "--csv", Self.fixtures.appendingPathComponent("SYN.csv").path, "--strategy", "sma-cross", "--from", "2099-01-01T00:00:00Z"])
+        #expect(outside.code == 64)
+        #expect(outside.stderr.contains("select no bar of the input"), "\(outside.stderr)")
     }
 
     /// `--keep-state` refuses the job's own state directory and a directory that already holds a state.
