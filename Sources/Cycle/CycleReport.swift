@@ -41,7 +41,7 @@ public struct CycleReport: Sendable {
     public var safeMode: Bool
     public var volatility: Double?
     public var nextRun: NextRun?
-    /// Seconds spent in each phase (wall clock, not the cycle's "now").
+    /// Seconds spent in each phase (wall clock, not the cycle's "now"; zero in backtests, which keep no audit trail).
     public var phases: CyclePhases
     /// The phases by name (`reconcile`, `analyse`, `decide`, `execute`, `total`), for metrics.
     public var phaseSeconds: [String: Double] {

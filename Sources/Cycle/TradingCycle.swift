@@ -104,10 +104,13 @@ public final class TradingCycle: @unchecked Sendable {
 
     /// Runs the cycle as of `now` (epoch ms). Errors that end the cycle are thrown after the run is recorded as failed.
     public func run(now: Int64) async throws -> CycleReport {
-        let clockStart = DispatchTime.now().uptimeNanoseconds
+        // Phase times are for the job's metrics; backtests (no audit trail) skip reading the clock.
+        let timed = audit
+        func clock() -> UInt64 { timed ? DispatchTime.now().uptimeNanoseconds : 0 }
+        let clockStart = clock()
         var phases = CyclePhases()
         func phaseEnd(_ phase: WritableKeyPath<CyclePhases, Double>, _ start: UInt64) {
-            phases[keyPath: phase] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if timed { phases[keyPath: phase] += Double(clock() - start) / 1e9 }
         }
         var notes: [String] = []
         var decisions: [String: String] = [:]
@@ -137,7 +140,7 @@ public final class TradingCycle: @unchecked Sendable {
 
         do {
             // 1. Reconcile with the broker: resolve orders whose outcome is not final.
-            var t = DispatchTime.now().uptimeNanoseconds
+            var t = clock()
             var reconciled = true
             do {
                 let result = try await execution.resolveUnresolved(runID: runID, now: now)
@@ -159,7 +162,7 @@ public final class TradingCycle: @unchecked Sendable {
             var safe = try await safeModeStatus(runID: runID, now: now, log: log)
 
             // 3 + 4. Fetch and analyse every symbol, at most N at a time.
-            t = DispatchTime.now().uptimeNanoseconds
+            t = clock()
             let results = await analyseAll(runID: runID, now: now, log: log)
             phaseEnd(\.analyse, t)
             if let point = Failpoint.active, point == "sigterm-after-analysis" || point == "sigint-after-analysis" {
@@ -188,7 +191,7 @@ public final class TradingCycle: @unchecked Sendable {
             }
 
             // 5. Manage open positions (exits, then adjustments).
-            t = DispatchTime.now().uptimeNanoseconds
+            t = clock()
             var blocks = try await activeEntryBlocks(now: now)
             // Protections first: they judge the account as the run finds it (a breach closes everything in safe mode).
             var judged = try await applyProtections(runID: runID, now: now, prices: lastPrices, safe: &safe, blocks: &blocks, log: log)
@@ -207,13 +210,13 @@ public final class TradingCycle: @unchecked Sendable {
                 judgedAt = placed
             }
             if safe.active {
-                t = DispatchTime.now().uptimeNanoseconds
+                t = clock()
                 placed += try await emergencyClosure(runID: runID, now: now, results: bySymbol, log: log)
                 phaseEnd(\.execute, t)
             }
 
             // 7. New entries.
-            t = DispatchTime.now().uptimeNanoseconds
+            t = clock()
             if interrupt.raised == nil {
                 let entries = try await enterPositions(runID: runID, now: now, signals: signals, results: bySymbol, lastPrices: lastPrices, safe: safe, reconciled: reconciled,
                                                        blocks: blocks, decisions: &decisions, log: log)
@@ -257,7 +260,7 @@ public final class TradingCycle: @unchecked Sendable {
             }
             if let nextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: nextRunFile) }
             report.endedAt = now
-            phases.total = Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9
+            phases.total = Double(clock() - clockStart) / 1e9
             report.phases = phases
             return report
         } catch {
