@@ -99,13 +99,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
 
     static func analyse(_ candles: [Candle], _ p: AnalysisParameters, lookback: Int) -> Columns {
         let n = candles.count
-        var open = [Double](repeating: 0, count: n), high = open, low = open, close = open
-        for (i, c) in candles.enumerated() {
-            open[i] = c.open
-            high[i] = c.high
-            low[i] = c.low
-            close[i] = c.close
-        }
+        let (open, high, low, close) = SymbolAnalyzer.columns(candles)
         let emaFast = Indicators.ema(close, period: p.emaFast)
         let macd = Indicators.macd(close, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9)
         let bands = Indicators.bollingerBands(close, period: p.bollingerPeriod, deviationsUp: p.bollingerK, deviationsDown: p.bollingerK)

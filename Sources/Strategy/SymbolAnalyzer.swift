@@ -26,17 +26,23 @@ public struct AnalysisParameters: Sendable, Equatable {
 
 /// Indicators → candlestick patterns → chart structure for one symbol's closed candles, read at the newest candle.
 public enum SymbolAnalyzer {
-    /// The snapshot at the last candle, or nil when there are too few candles for the slowest indicator.
-    public static func snapshot(candles: [Candle], parameters p: AnalysisParameters) -> MarketSnapshot? {
-        let n = candles.count
-        guard n > max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1) else { return nil }
-        var open = [Double](repeating: 0, count: n), high = open, low = open, close = open
+    /// The open, high, low and close columns of `candles`.
+    static func columns(_ candles: [Candle]) -> (open: [Double], high: [Double], low: [Double], close: [Double]) {
+        var open = [Double](repeating: 0, count: candles.count), high = open, low = open, close = open
         for (i, c) in candles.enumerated() {
             open[i] = c.open
             high[i] = c.high
             low[i] = c.low
             close[i] = c.close
         }
+        return (open, high, low, close)
+    }
+
+    /// The snapshot at the last candle, or nil when there are too few candles for the slowest indicator.
+    public static func snapshot(candles: [Candle], parameters p: AnalysisParameters) -> MarketSnapshot? {
+        let n = candles.count
+        guard n > max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1) else { return nil }
+        let (open, high, low, close) = columns(candles)
         return snapshot(open: open, high: high, low: low, close: close, times: candles.map(\.openTime), at: n - 1, parameters: p)
     }
 

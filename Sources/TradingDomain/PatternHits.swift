@@ -19,12 +19,9 @@ public struct PatternHits: Sendable, Equatable, Sequence, ExpressibleByDictionar
         self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 
-    public var isEmpty: Bool { hits.isEmpty }
-    public var count: Int { hits.count }
     /// The values, in name order.
     public var values: LazyMapSequence<[Element], Int> { hits.lazy.map(\.value) }
     public var dictionary: [String: Int] { Dictionary(hits.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }) }
-    public subscript(name: String) -> Int? { hits.first { $0.name == name }?.value }
     public func makeIterator() -> IndexingIterator<[Element]> { hits.makeIterator() }
 
     public static func == (a: PatternHits, b: PatternHits) -> Bool {

@@ -24,9 +24,6 @@ public struct SymbolTable<Value> {
         }
     }
 
-    @inlinable public var count: Int { keys.count }
-    @inlinable public var symbols: [String] { keys }
-
     @inlinable func slot(of symbol: String) -> Int? {
         if let index { return index[symbol] }
         var i = 0
