@@ -80,7 +80,7 @@ public struct BacktestRunner: Sendable {
             store = SQLiteStateStore(try StateDatabase(path: stateDirectory + "/tradejob.sqlite", durable: false).writer)
             locks = SafeModeLockFile(stateDirectory: stateDirectory)
         } else {
-            store = MemoryStateStore()
+            store = MemoryStateStore(candleRetention: parameters.lookback)
             locks = SafeModeLockInMemory()
         }
         let broker = PaperBroker(store: store, settings: paper)

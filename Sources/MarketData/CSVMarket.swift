@@ -78,22 +78,18 @@ public enum CSVMarket {
         ReplayMarket(name: "csv") { symbol in try load(path: directory + "/" + symbol + ".csv", symbol: symbol) }
     }
 
-    /// Reads one OHLCV CSV file as candles; errors name the file and the line.
+    /// Reads one OHLCV CSV file as candles, streamed a block at a time (the file is never held whole); errors name
+    /// the file and the line.
     public static func load(path: String, symbol: String) throws -> [Candle] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MarketDataError(source: "csv", symbol: symbol, message: "\(path) does not exist or cannot be read")
-        }
-        let series: OHLCVSeries
+        var result: [Candle] = []
         do {
-            series = try OHLCVCSV.parse(String(decoding: data, as: UTF8.self))
+            try OHLCVCSV.read(path: path, expectedRows: { result.reserveCapacity($0) }) { row in
+                result.append(Candle(openTime: row.time, open: row.open, high: row.high, low: row.low, close: row.close, volume: row.volume))
+            }
+        } catch let error as OHLCVFileUnreadable {
+            throw MarketDataError(source: "csv", symbol: symbol, message: "\(error)")
         } catch {
             throw MarketDataError(source: "csv", symbol: symbol, message: "\(path): \(error)")
-        }
-        var result: [Candle] = []
-        result.reserveCapacity(series.count)
-        for i in 0..<series.count {
-            result.append(Candle(openTime: series.time[i], open: series.open[i], high: series.high[i], low: series.low[i],
-                                 close: series.close[i], volume: series.volume[i]))
         }
         return result
     }

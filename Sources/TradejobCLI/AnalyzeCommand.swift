@@ -30,11 +30,10 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     static func readCSV(_ path: String) throws -> OHLCVSeries {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw UsageError(message: "--csv: \(path) does not exist or cannot be read")
-        }
         do {
-            return try OHLCVCSV.parse(String(decoding: data, as: UTF8.self))
+            return try OHLCVCSV.parse(path: path)
+        } catch let error as OHLCVFileUnreadable {
+            throw UsageError(message: "--csv: \(error)")
         } catch let error as OHLCVParseError {
             throw InputFileError(message: "\(path): \(error)")
         }

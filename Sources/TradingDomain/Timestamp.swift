@@ -63,32 +63,35 @@ public enum Timestamp {
 
     /// Epoch milliseconds of exactly `YYYY-MM-DDTHH:MM:SSZ` with every field in range; nil for any other text.
     public static func plainUTCMilliseconds(_ text: String) -> Int64? {
-        text.utf8.withContiguousStorageIfAvailable { b -> Int64? in
-            guard b.count == 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
-                  b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b[19] == UInt8(ascii: "Z") else { return nil }
-            func digits(_ from: Int, _ count: Int) -> Int? {
-                var value = 0
-                for k in from..<(from + count) {
-                    let d = Int(b[k]) - 48
-                    guard d >= 0, d <= 9 else { return nil }
-                    value = value * 10 + d
-                }
-                return value
+        text.utf8.withContiguousStorageIfAvailable { plainUTCMilliseconds($0) } ?? nil
+    }
+
+    /// `plainUTCMilliseconds` of UTF-8 bytes.
+    public static func plainUTCMilliseconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard b.count == 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b[19] == UInt8(ascii: "Z") else { return nil }
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for k in from..<(from + count) {
+                let d = Int(b[k]) - 48
+                guard d >= 0, d <= 9 else { return nil }
+                value = value * 10 + d
             }
-            guard let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2),
-                  let hour = digits(11, 2), let minute = digits(14, 2), let second = digits(17, 2),
-                  year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return nil }
-            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-            let monthDays = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31)
-            guard day >= 1, day <= monthDays else { return nil }
-            // Days since 1970-01-01: the proleptic Gregorian calendar counted in 400-year eras from March 1.
-            let y = month <= 2 ? year - 1 : year
-            let era = (y >= 0 ? y : y - 399) / 400
-            let yoe = y - era * 400
-            let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-            let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-            let days = era * 146_097 + doe - 719_468
-            return Int64(((days * 24 + hour) * 60 + minute) * 60 + second) * 1000
-        } ?? nil
+            return value
+        }
+        guard let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2),
+              let hour = digits(11, 2), let minute = digits(14, 2), let second = digits(17, 2),
+              year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let monthDays = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31)
+        guard day >= 1, day <= monthDays else { return nil }
+        // Days since 1970-01-01: the proleptic Gregorian calendar counted in 400-year eras from March 1.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Int64(((days * 24 + hour) * 60 + minute) * 60 + second) * 1000
     }
 }

@@ -21,8 +21,7 @@ func taBenchmark(_ arguments: [String]) -> Int32 {
     }
     let series: OHLCVSeries
     do {
-        guard let data = FileManager.default.contents(atPath: path) else { throw BenchInputError(message: "\(path) cannot be read") }
-        series = try OHLCVCSV.parse(String(decoding: data, as: UTF8.self))
+        series = try OHLCVCSV.parse(path: path)
     } catch {
         FileHandle.standardError.write(Data("tradejob-bench: \(path): \(error)\n".utf8))
         return 65
@@ -65,11 +64,6 @@ func taBenchmark(_ arguments: [String]) -> Int32 {
     print("total \(format((groups.indicators + groups.patterns) / bars * 1e9))")
     if sink.isNaN && sink == 1 { print(sink) }   // keeps the results alive
     return 0
-}
-
-private struct BenchInputError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }
 
 /// The best of `repeats` measurements (each run returns the seconds it measured).

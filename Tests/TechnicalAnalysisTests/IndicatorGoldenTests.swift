@@ -100,29 +100,3 @@ struct IndicatorGoldenTests {
         #expect(Indicators.rsi([Double](repeating: 5, count: 30), period: 14)[20] == 0)
     }
 }
-
-@Suite("OHLCV CSV input")
-struct OHLCVCSVTests {
-    @Test func parsesRFC3339AndEpochMillisecondsAndCRLF() throws {
-        let s = try OHLCVCSV.parse("time,open,high,low,close,volume\r\n2024-01-01T00:00:00Z,1,2,0.5,1.5,10\r\n1704067260000,1.5,2,1,1.2,5\r\n")
-        #expect(s.time == [1_704_067_200_000, 1_704_067_260_000])
-        #expect(s.close == [1.5, 1.2])
-    }
-
-    @Test(arguments: [
-        ("time,open,high,low,close\n", "volume"),
-        ("time,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,x,0.5,1.5,10\n", "line 2, column high"),
-        ("time,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,0.4,0.5,0.45,10\n", "high ≥ low"),
-        ("time,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n", "strictly increasing"),
-        ("time,open,high,low,close,volume\nyesterday,1,2,0.5,1.5,10\n", "RFC 3339"),
-        ("", "empty"),
-    ])
-    func malformedInputNamesTheLine(text: String, fragment: String) {
-        do {
-            _ = try OHLCVCSV.parse(text)
-            Issue.record("accepted malformed input")
-        } catch {
-            #expect("\(error)".contains(fragment), "\(error)")
-        }
-    }
-}

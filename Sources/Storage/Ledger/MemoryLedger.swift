@@ -3,9 +3,15 @@ import TradingDomain
 
 /// The ledger in memory, for backtests: the same state the SQLite ledger keeps, indexed for the cycle's questions,
 /// without the audit trail (no events, no stored signals, no run rows beyond the counters the cycle reads). What it
-/// holds grows with candles and trades, never with the number of cycles (equity points are kept for the current UTC day).
+/// holds grows with trades, never with the number of cycles (equity points are kept for the current UTC day); candles
+/// are kept all, or only the newest ones when a retention is given.
 public final class MemoryLedger: Ledger {
     public var keepsAudit: Bool { false }
+    /// How many of the newest candles per series are sure to be kept (nil: all). Backtests keep what the cycle's
+    /// window needs: their history is already in memory once, in the replayed market.
+    let candleRetention: Int?
+
+    public init(candleRetention: Int? = nil) { self.candleRetention = candleRetention.map { max(1, $0) } }
 
     // Runs: only what the cycle asks back.
     private var nextRunID: Int64 = 1
@@ -43,8 +49,6 @@ public final class MemoryLedger: Ledger {
     private var wallet: [String: Decimal] = [:]
     private var equity: [EquityPoint] = []
     private var paperOrders: [String: PaperOrderRecord] = [:]
-
-    public init() {}
 
     // MARK: Runs
     public func startRun(startedAt: Int64, configHash: String) throws -> Int64 {
@@ -111,6 +115,10 @@ public final class MemoryLedger: Ledger {
             } else {
                 box.candles.append(c)
             }
+        }
+        // Dropped in batches, so that keeping the window costs O(1) per candle.
+        if let keep = candleRetention, box.candles.count >= 2 * keep {
+            box.candles.removeFirst(box.candles.count - keep)
         }
     }
     public func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
@@ -233,8 +241,9 @@ struct MemoryLedgerError: Error, CustomStringConvertible {
 /// changes (there is no rollback), which ends a backtest anyway.
 public final class MemoryStateStore: StateStore, @unchecked Sendable {
     private let lock = NSLock()
-    private let ledger = MemoryLedger()
-    public init() {}
+    private let ledger: MemoryLedger
+    /// `candleRetention`: see `MemoryLedger.candleRetention`.
+    public init(candleRetention: Int? = nil) { ledger = MemoryLedger(candleRetention: candleRetention) }
     public var keepsAudit: Bool { false }
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }
     public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }

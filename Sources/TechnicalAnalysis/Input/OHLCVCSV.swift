@@ -1,0 +1,270 @@
+import Foundation
+import TradingDomain
+
+/// A malformed OHLCV CSV: the line (1-based, the header is line 1), the column, the value and what was expected.
+public struct OHLCVParseError: Error, Equatable, CustomStringConvertible {
+    public let line: Int
+    public let column: String
+    public let value: String
+    public let expected: String
+    public var description: String {
+        "line \(line)" + (column.isEmpty ? "" : ", column \(column)") + (value.isEmpty ? "" : ": got \"\(value)\"") + ", expected \(expected)"
+    }
+}
+
+/// An OHLCV CSV file that does not exist or cannot be read (the operating system's reason in `reason`).
+public struct OHLCVFileUnreadable: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path) does not exist or cannot be read (\(reason))" }
+}
+
+/// One bar of an OHLCV CSV, as read (time in epoch milliseconds).
+public struct OHLCVRow: Sendable, Equatable {
+    public var time: Int64
+    public var open, high, low, close, volume: Double
+}
+
+/// Parses OHLCV CSV text: a header naming `time,open,high,low,close,volume` (any order, other columns ignored),
+/// times in RFC 3339 (`Z` or an offset, optional fraction) or epoch milliseconds, strictly increasing; numbers with
+/// `Double(String)` (correctly rounded, as Python reads them); high ≥ max(open, close), low ≤ min(open, close).
+public enum OHLCVCSV {
+    public static let columns = ["time", "open", "high", "low", "close", "volume"]
+
+    public static func parse(_ text: String) throws -> OHLCVSeries {
+        var text = text
+        return try text.withUTF8 { try parse(bytes: $0) }
+    }
+
+    /// Parses the UTF-8 bytes of a whole CSV file into columns.
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>) throws -> OHLCVSeries {
+        var series = OHLCVSeries()
+        series.reserve(bytes.count / 48)
+        var reader = OHLCVCSVReader()
+        _ = try reader.consume(bytes, final: true) { series.append($0) }
+        try reader.finish()
+        return series
+    }
+
+    /// Reads the file at `path` into columns (see `read(path:_:)`).
+    public static func parse(path: String) throws -> OHLCVSeries {
+        var series = OHLCVSeries()
+        try read(path: path, expectedRows: { series.reserve($0) }) { series.append($0) }
+        return series
+    }
+
+    /// Streams the file at `path` through the parser a block at a time, calling `row` for each bar in order: the file
+    /// is never held whole in memory. `expectedRows` is told an estimate of the number of bars (from the file's size)
+    /// before the first. Throws `OHLCVFileUnreadable` or `OHLCVParseError`.
+    public static func read(path: String, blockSize: Int = 1 << 20, expectedRows: (Int) -> Void = { _ in },
+                            _ row: (OHLCVRow) throws -> Void) throws {
+        guard let file = fopen(path, "rb") else {
+            throw OHLCVFileUnreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        var status = stat()
+        if fstat(fileno(file), &status) == 0, status.st_size > 0 { expectedRows(Int(status.st_size) / 48) }
+        var buffer = [UInt8](repeating: 0, count: max(1, blockSize))
+        var held = 0  // bytes at the start of `buffer` not parsed yet (an incomplete last line)
+        var reader = OHLCVCSVReader()
+        while true {
+            if held == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }  // a line longer than the buffer
+            let got = buffer.withUnsafeMutableBufferPointer { b in fread(b.baseAddress! + held, 1, b.count - held, file) }
+            if got == 0, ferror(file) != 0 {
+                throw OHLCVFileUnreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            let final = got == 0
+            let available = held + got
+            let used = try buffer.withUnsafeBufferPointer { b in
+                try reader.consume(UnsafeBufferPointer(rebasing: b[0..<available]), final: final, row: row)
+            }
+            if final { break }
+            held = available - used
+            if held > 0, used > 0 {
+                buffer.withUnsafeMutableBufferPointer { b in
+                    _ = memmove(b.baseAddress!, b.baseAddress! + used, held)
+                }
+            }
+        }
+        try reader.finish()
+    }
+}
+
+extension OHLCVSeries {
+    mutating func reserve(_ count: Int) {
+        time.reserveCapacity(count)
+        for keyPath in [\OHLCVSeries.open, \.high, \.low, \.close, \.volume] { self[keyPath: keyPath].reserveCapacity(count) }
+    }
+
+    mutating func append(_ row: OHLCVRow) {
+        time.append(row.time)
+        open.append(row.open)
+        high.append(row.high)
+        low.append(row.low)
+        close.append(row.close)
+        volume.append(row.volume)
+    }
+}
+
+/// The OHLCV CSV parser, fed a block of bytes at a time (whole lines are parsed; an incomplete last line waits for
+/// the next block), without building a string per line or per field.
+public struct OHLCVCSVReader {
+    public private(set) var lineNumber = 0
+    private var headerCount = 0
+    private var columnField: [Int] = []   // field index of each of `OHLCVCSV.columns`
+    private var neededFields = 0          // a row must have at least this many fields
+    private var previousTime: Int64?
+    private var fields: [Range<Int>] = []
+
+    public init() {}
+
+    /// Parses the complete lines of `b` — every line when `final` (the end of the input) — calling `row` for each
+    /// bar; returns how many bytes it parsed (the rest starts an incomplete line).
+    public mutating func consume(_ b: UnsafeBufferPointer<UInt8>, final: Bool, row: (OHLCVRow) throws -> Void) throws -> Int {
+        guard let base = b.baseAddress else { return 0 }
+        let columns = OHLCVCSV.columns
+        let powers = OHLCVCSV.exactPowersOfTen
+        var pos = 0
+        let comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        func isBlank(_ c: UInt8) -> Bool { c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") }
+        func string(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        while pos < b.count {
+            let end: Int
+            if let found = memchr(base + pos, Int32(newline), b.count - pos) {
+                end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            } else {
+                guard final else { break }  // an incomplete line: wait for the rest
+                end = b.count
+            }
+            lineNumber += 1
+            let next = end + 1
+            let lineEnd = end > pos && b[end - 1] == cr ? end - 1 : end
+            var blank = true
+            for k in pos..<lineEnd where !isBlank(b[k]) { blank = false; break }
+            if blank { pos = next; continue }
+            // Fields, each trimmed of spaces and tabs.
+            fields.removeAll(keepingCapacity: true)
+            var start = pos
+            var k = pos
+            while true {
+                if k == lineEnd || b[k] == comma {
+                    var s = start, e = k
+                    while s < e, isBlank(b[s]) { s += 1 }
+                    while e > s, isBlank(b[e - 1]) { e -= 1 }
+                    fields.append(s..<e)
+                    if k == lineEnd { break }
+                    start = k + 1
+                }
+                k += 1
+            }
+            pos = next
+            if columnField.isEmpty {
+                var index: [String: Int] = [:]
+                for (i, r) in fields.enumerated() { index[string(r).lowercased()] = i }
+                for column in columns where index[column] == nil {
+                    throw OHLCVParseError(line: lineNumber, column: column, value: "", expected: "a header with the columns time,open,high,low,close,volume (\(column) is missing)")
+                }
+                headerCount = index.count
+                columnField = columns.map { index[$0] ?? 0 }
+                neededFields = (columnField.max() ?? 0) + 1
+                continue
+            }
+            let line = lineNumber
+            guard fields.count >= neededFields else {
+                let c = columnField.firstIndex { $0 >= fields.count } ?? 0
+                throw OHLCVParseError(line: line, column: columns[c], value: "", expected: "\(headerCount) comma-separated fields")
+            }
+            func number(_ c: Int) throws -> Double {
+                let range = fields[columnField[c]]
+                if let value = OHLCVCSV.exactDecimal(b, range, powers) { return value }
+                let text = string(range)
+                guard let value = Double(text), value.isFinite else {
+                    throw OHLCVParseError(line: line, column: columns[c], value: text, expected: "a finite number")
+                }
+                return value
+            }
+            let timeRange = fields[columnField[0]]
+            guard let time = OHLCVCSV.parseTime(b, timeRange) ?? OHLCVCSV.parseTime(string(timeRange)) else {
+                throw OHLCVParseError(line: line, column: "time", value: string(timeRange), expected: "an RFC 3339 time or epoch milliseconds")
+            }
+            if let previousTime, time <= previousTime {
+                throw OHLCVParseError(line: line, column: "time", value: string(timeRange), expected: "times strictly increasing")
+            }
+            previousTime = time
+            let o = try number(1), h = try number(2), l = try number(3), c = try number(4), v = try number(5)
+            if h < l { throw OHLCVParseError(line: line, column: "high", value: String(h), expected: "high ≥ low (\(l))") }
+            if h < max(o, c) { throw OHLCVParseError(line: line, column: "high", value: String(h), expected: "high ≥ open and close") }
+            if l > min(o, c) { throw OHLCVParseError(line: line, column: "low", value: String(l), expected: "low ≤ open and close") }
+            if v < 0 { throw OHLCVParseError(line: line, column: "volume", value: String(v), expected: "a volume ≥ 0") }
+            try row(OHLCVRow(time: time, open: o, high: h, low: l, close: c, volume: v))
+        }
+        return min(pos, b.count)
+    }
+
+    /// Ends the input: a file without a header line is refused.
+    public func finish() throws {
+        if columnField.isEmpty { throw OHLCVParseError(line: 1, column: "", value: "", expected: "a header line (the file is empty)") }
+    }
+}
+
+extension OHLCVCSV {
+    static let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { value, _ in value * 10 } }
+
+    /// Plain `[-]digits[.digits]` with an integer part and fraction of at most 2^53 and at most 22 decimals: the
+    /// integer and the power of ten are both exact doubles, so one division (or product) is correctly rounded — the
+    /// same double `Double(String)` gives. Nil for anything else (which goes to `Double(String)`).
+    @inline(__always)
+    static func exactDecimal(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ powers: [Double] = exactPowersOfTen) -> Double? {
+        var i = r.lowerBound
+        let end = r.upperBound
+        guard i < end else { return nil }
+        let negative = b[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        var mantissa: UInt64 = 0, decimals = 0, digits = 0
+        var seenDot = false
+        while i < end {
+            let c = b[i]
+            if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+                mantissa = mantissa &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
+                digits += 1
+                if seenDot { decimals += 1 }
+                guard mantissa <= 1 << 53, digits <= 30 else { return nil }
+            } else if c == UInt8(ascii: "."), !seenDot {
+                seenDot = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits > 0, decimals <= 22 else { return nil }
+        let value = Double(mantissa) / powers[decimals]
+        return negative ? -value : value
+    }
+
+    /// The two common time spellings straight from the bytes: epoch milliseconds as plain digits (at most 18) and
+    /// `YYYY-MM-DDTHH:MM:SSZ`. Nil for anything else, which goes to `parseTime(String)`.
+    @inline(__always)
+    static func parseTime(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int64? {
+        guard !r.isEmpty else { return nil }
+        if r.count <= 18 {
+            var value: Int64 = 0
+            var digitsOnly = true
+            for k in r {
+                let d = b[k] &- UInt8(ascii: "0")
+                guard d <= 9 else { digitsOnly = false; break }
+                value = value * 10 + Int64(d)
+            }
+            if digitsOnly { return value }
+        }
+        return Timestamp.plainUTCMilliseconds(UnsafeBufferPointer(rebasing: b[r]))
+    }
+
+    /// RFC 3339 or epoch milliseconds → epoch milliseconds.
+    public static func parseTime(_ text: String) -> Int64? {
+        if let ms = Int64(text) { return ms }
+        // The common `YYYY-MM-DDTHH:MM:SSZ` directly: `Timestamp.parse` builds an ISO 8601 formatter per call, which
+        // dominates loading a large file. Anything else (fractions, offsets, out-of-range fields) goes to it unchanged.
+        if let ms = Timestamp.plainUTCMilliseconds(text) { return ms }
+        return Timestamp.parse(text)
+    }
+}
