@@ -292,7 +292,9 @@ public final class BinanceClient: Sendable {
         guard let url = URL(string: base + request.path + (query.isEmpty ? "" : "?" + query)) else {
             throw BinanceError.invalidRequest("cannot build a URL for \(request.endpoint)")
         }
-        return HTTPRequest(method: request.method, url: url, headers: headers, body: nil, timeout: settings.requestTimeoutSeconds)
+        // A request that must not be repeated never shares a connection (see `HTTPRequest.reusesConnection`).
+        return HTTPRequest(method: request.method, url: url, headers: headers, body: nil, timeout: settings.requestTimeoutSeconds,
+                           reusesConnection: request.repeatability == .safe)
     }
 
     func decode<T: Decodable>(_ data: Data, endpoint: String) throws -> T {

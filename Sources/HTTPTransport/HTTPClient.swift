@@ -11,13 +11,20 @@ public struct HTTPRequest: Sendable {
     public var body: Data?
     /// Overall deadline for this request, in seconds (connection, sending and the whole reply).
     public var timeout: TimeInterval
+    /// Whether the request may travel on a kept-alive connection that earlier requests used. libcurl (under
+    /// URLSession) silently sends a request again on a new connection when a reused one dies before any reply
+    /// byte, so a request that must never be repeated (an order) gets a connection of its own, closed after it.
+    /// Default: only GET and HEAD reuse connections.
+    public var reusesConnection: Bool
 
-    public init(method: String = "GET", url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 10) {
+    public init(method: String = "GET", url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 10,
+                reusesConnection: Bool? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.reusesConnection = reusesConnection ?? (method == "GET" || method == "HEAD")
     }
 }
 
@@ -70,8 +77,14 @@ public protocol HTTPClient: Sendable {
 /// `HTTPClient` over URLSession (FoundationNetworking/libcurl on Linux). The timeout is set on the
 /// session configuration and on the request property (the initializer argument is ignored on Linux),
 /// and an overall deadline cancels the task.
+///
+/// Requests that reuse connections share one session (its libcurl handle keeps connections alive). Every other
+/// request (`HTTPRequest.reusesConnection == false`: POST, DELETE, orders) runs in a session of its own, created for
+/// it and invalidated after it, with `Connection: close`: its connection is new, so libcurl never re-sends it (it
+/// only repeats a request whose *reused* connection died), and nothing else ever travels on it.
 public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
     private let session: URLSession
+    private let configuration: URLSessionConfiguration
 
     /// `defaultTimeout` bounds any single request whose own timeout is larger.
     public init(defaultTimeout: TimeInterval = 30) {
@@ -82,12 +95,22 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
+        self.configuration = configuration
         session = URLSession(configuration: configuration)
     }
 
     deinit { session.finishTasksAndInvalidate() }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard !request.reusesConnection else { return try await send(request, in: session) }
+        let oneOff = URLSession(configuration: configuration)
+        defer { oneOff.finishTasksAndInvalidate() }
+        var closing = request
+        closing.headers["Connection"] = "close"
+        return try await send(closing, in: oneOff)
+    }
+
+    private func send(_ request: HTTPRequest, in session: URLSession) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         urlRequest.timeoutInterval = request.timeout
