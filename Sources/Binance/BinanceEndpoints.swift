@@ -45,6 +45,18 @@ extension BinanceClient {
         }
     }
 
+    /// `GET /api/v3/order?orderId=` (weight 4): an order by the venue's id (to learn the client id of a trade the
+    /// database does not know); nil when the venue has no such order (-2013).
+    public func queryOrder(symbol: String, orderId: Int64) async throws -> BinanceOrder? {
+        let request = BinanceRequest(path: "/api/v3/order", parameters: [("symbol", symbol), ("orderId", String(orderId))],
+                                     signed: true, weight: 4)
+        do {
+            return try decode(try await send(request), endpoint: request.endpoint)
+        } catch let error as BinanceError where error.code == -2013 {
+            return nil
+        }
+    }
+
     /// `DELETE /api/v3/order?orderId=` (weight 1): cancels one order; the answer names the order's own client id.
     public func cancelOrder(symbol: String, orderId: Int64) async throws -> BinanceOrder {
         let request = BinanceRequest(method: "DELETE", path: "/api/v3/order", parameters: [("symbol", symbol), ("orderId", String(orderId))],

@@ -82,6 +82,13 @@ extension BinanceClient {
         return filters
     }
 
+    /// Forgets the cached filters of `symbol`, so that the next order fetches them anew (after a -1013 filter failure:
+    /// the venue's filters changed since they were cached).
+    public func forgetSymbolFilters(_ symbol: String) async throws {
+        let venue = venue
+        try await database.write { db in try VenueSymbolFilters.remove(db, venue: venue, symbol: symbol) }
+    }
+
     /// The filters of several symbols; those missing from the cache or stale are fetched in one
     /// `GET /api/v3/exchangeInfo?symbols=[…]` (weight 20), which also updates the REQUEST_WEIGHT limit.
     public func symbolFilters(_ symbols: [String]) async throws -> [String: SymbolFilters] {

@@ -12,4 +12,9 @@ extension BinanceBroker: AccountReconciling {
             VenueTrade(id: $0.id, venueOrderID: String($0.orderId), fill: $0.fill(clientOrderID: ""))
         }
     }
+
+    public func venueOrder(symbol: String, venueOrderID: String) async throws -> OrderReport? {
+        guard let id = Int64(venueOrderID), let order = try await client.queryOrder(symbol: symbol, orderId: id) else { return nil }
+        return try await report(withFills: order)
+    }
 }

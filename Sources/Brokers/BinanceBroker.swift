@@ -45,7 +45,11 @@ public final class BinanceBroker: Broker, Sendable {
                                                        clientOrderID: order.clientOrderID)
         } catch let error as BinanceError {
             if error.outcomeUnknown { return .unknown(error.description) }
-            if case .api = error { return refused(Self.reason(error)) }
+            if case .api = error {
+                // -1013: a filter refused it, so the cached filters are out of date; the next attempt fetches them anew.
+                if error.code == -1013 { try? await client.forgetSymbolFilters(order.symbol) }
+                return refused(Self.reason(error))
+            }
             return refused("not sent: \(error)")
         } catch {
             return .unknown("\(error)")
@@ -90,6 +94,14 @@ public final class BinanceBroker: Broker, Sendable {
         }
         return Balances(free: free, locked: locked)
     }
+
+    public func lotStep(symbol: String) async -> Decimal? {
+        try? await client.symbolFilters(symbol).stepSize
+    }
+
+    /// Binance refuses a request whose `timestamp` is older than `recvWindow`; one second more covers the error of the
+    /// measured clock offset.
+    public var bookingWindowMs: Int64 { Int64(min(max(client.settings.recvWindowMs, 1), 60_000)) + 1_000 }
 
     // MARK: - Reconciliation
 

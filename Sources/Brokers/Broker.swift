@@ -79,6 +79,17 @@ public protocol Broker: Sendable {
     func cancelOpenOrders(symbol: String) async throws -> [OrderReport]
     /// The venue's balances.
     func balances() async throws -> Balances
+    /// The smallest quantity step of `symbol` the venue trades in: a position's remainder below it cannot be sold
+    /// (dust). 0 when any quantity can be traded; nil when it cannot be learned now.
+    func lotStep(symbol: String) async -> Decimal?
+    /// How long after a request was sent (ms) the venue may still book it: an order the venue does not know is taken
+    /// as never placed only once this long has passed since the process that may have sent it was gone.
+    var bookingWindowMs: Int64 { get }
+}
+
+extension Broker {
+    public func lotStep(symbol: String) async -> Decimal? { 0 }
+    public var bookingWindowMs: Int64 { 0 }
 }
 
 /// A trade the venue reports for the account (live reconciliation).
@@ -104,4 +115,7 @@ public protocol AccountReconciling: Sendable {
     func openClientOrderIDs(symbol: String) async throws -> [String]
     /// Trades of `symbol` with an id above `afterTradeID` (all recent ones when nil), oldest first.
     func venueTrades(symbol: String, afterTradeID: Int64?) async throws -> [VenueTrade]
+    /// The order the venue knows by its own id, with its fills (nil when it has none): how a trade the database does
+    /// not know is traced back to its client order id.
+    func venueOrder(symbol: String, venueOrderID: String) async throws -> OrderReport?
 }

@@ -113,4 +113,10 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public func balances() async throws -> Balances {
         Balances(free: try await store.read { try $0.balances() })
     }
+
+    /// Paper orders trade any quantity.
+    public func lotStep(symbol: String) async -> Decimal? { 0 }
+
+    /// The paper book is written in one transaction with the fill: an order it does not have was never placed.
+    public var bookingWindowMs: Int64 { 0 }
 }

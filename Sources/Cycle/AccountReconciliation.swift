@@ -8,35 +8,57 @@ struct AccountReconciliation {
     var fills = 0
     /// Orders, trades and balances the database does not explain (each recorded as an event).
     var unexplained = 0
+    /// Orders of this job (`tj-` client ids) the venue showed and the database did not know, now taken in.
+    var adopted = 0
 }
 
 extension TradingCycle {
     /// Live venues only (step 0, after the unresolved orders): the trades since the last run, the open orders and the
-    /// balances, compared with the database. Trades of known orders become fills (once: fills are keyed by trade id);
-    /// anything the database does not explain is recorded as an event and reported. Throws when the venue cannot be
-    /// asked, which stops new entries for this run.
+    /// balances, compared with the database. Trades of known orders become fills (once: fills are keyed by trade id).
+    /// A trade of a `tj-` order the database does not know (a state restored from an older copy, say) is adopted: the
+    /// order is written with the venue's status and fills, under its position when that still exists, else under a new
+    /// position that sells what it holds. Anything else the database does not explain is recorded as an event and
+    /// reported. Throws when the venue cannot be asked, which stops every new order for this run.
     func reconcileAccount(runID: Int64, now: Int64) async throws -> AccountReconciliation {
         guard broker.isLive, let venue = broker as? any AccountReconciling else { return AccountReconciliation() }
+        let execution = execution
         var result = AccountReconciliation()
         for symbol in parameters.symbols {
             let cursorKey = "reconcile.trade_cursor.\(symbol)"
             let cursor = try await store.read { try $0.jobState(cursorKey) }.flatMap { Int64($0) }
             let trades = try await venue.venueTrades(symbol: symbol, afterTradeID: cursor)
             let openIDs = try await venue.openClientOrderIDs(symbol: symbol)
+            // The venue orders of trades the database cannot place: asked for by the venue's id, to learn their client id.
+            let strangers = try await store.read { ledger in
+                try Set(trades.map(\.venueOrderID)).filter { try ledger.order(venueOrderID: $0, symbol: symbol) == nil }
+            }
+            var traced: [String: OrderReport] = [:]
+            for id in strangers.sorted() {
+                if let report = try await venue.venueOrder(symbol: symbol, venueOrderID: id), ClientOrderID.parse(report.clientOrderID) != nil {
+                    traced[id] = report
+                }
+            }
+            let step = await execution.lotStep(symbol)
+            let tracedOrders = traced
             let found = try await store.write { ledger -> AccountReconciliation in
                 var found = AccountReconciliation()
                 for trade in trades {
-                    guard let order = try ledger.order(venueOrderID: trade.venueOrderID, symbol: symbol) else {
-                        try ledger.record(runID: runID, time: now, kind: "unexplained_trade", symbol: symbol,
-                                          message: "venue trade \(trade.id) of order \(trade.venueOrderID) is unknown to the database",
-                                          data: ["trade_id": "\(trade.id)", "venue_order_id": trade.venueOrderID])
-                        found.unexplained += 1
+                    if let order = try ledger.order(venueOrderID: trade.venueOrderID, symbol: symbol) {
+                        var fill = trade.fill
+                        fill.clientOrderID = order.clientOrderID
+                        let report = OrderReport(clientOrderID: order.clientOrderID, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
+                        found.fills += try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step)
                         continue
                     }
-                    var fill = trade.fill
-                    fill.clientOrderID = order.clientOrderID
-                    let report = OrderReport(clientOrderID: order.clientOrderID, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
-                    found.fills += try execution.apply(ledger, report: report, runID: runID, now: now)
+                    if let report = tracedOrders[trade.venueOrderID] {
+                        found.fills += try adopt(ledger, report: report, symbol: symbol, runID: runID, now: now, lotStep: step)
+                        found.adopted += 1
+                        continue
+                    }
+                    try ledger.record(runID: runID, time: now, kind: "unexplained_trade", symbol: symbol,
+                                      message: "venue trade \(trade.id) of order \(trade.venueOrderID) is unknown to the database (not an order of this job)",
+                                      data: ["trade_id": "\(trade.id)", "venue_order_id": trade.venueOrderID])
+                    found.unexplained += 1
                 }
                 if let last = trades.map(\.id).max() { try ledger.setJobState(cursorKey, "\(last)") }
                 for id in openIDs where try ledger.order(clientOrderID: id) == nil {
@@ -48,13 +70,11 @@ extension TradingCycle {
             }
             result.fills += found.fills
             result.unexplained += found.unexplained
+            result.adopted += found.adopted
         }
-        // Balances: the venue must hold at least what the open positions say (less means something sold behind our back).
-        let balances = try await broker.balances()
         // The venue's balances are the wallet of a live account (sizing reads the cash from it).
-        try await store.write { ledger in
-            for (asset, free) in balances.free { try ledger.setBalance(asset: asset, free: free) }
-        }
+        let balances = try await refreshLiveWallet(force: true) ?? Balances(free: [:])
+        // The venue must hold at least what the open positions say (less means something sold behind our back).
         let held = try await store.read { ledger in try ledger.activePositions() }
         let quote = parameters.quoteAsset
         var expected: [String: Decimal] = [:]
@@ -70,5 +90,29 @@ extension TradingCycle {
             }
         }
         return result
+    }
+
+    /// Takes in a venue order of this job that the database did not know: the order row with the venue's status and
+    /// fills, under its position when the database has it (a closed one re-opens to sell a late buy), else under a new
+    /// position that is closed by selling what the order bought. Returns the new fills.
+    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: Int64, now: Int64, lotStep: Decimal?) throws -> Int {
+        if try ledger.order(clientOrderID: report.clientOrderID) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
+            let side = report.fills.first?.side ?? (parts.purpose.addsExposure ? .buy : .sell)
+            let quantity = report.fills.reduce(Decimal(0)) { $0 + $1.quantity }
+            let price = quantity > 0 ? report.fills.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / quantity : 0
+            var positionID = parts.positionID
+            if try ledger.position(id: positionID).map({ $0.symbol != symbol }) ?? true {
+                let adopted = Position(id: 0, symbol: symbol, state: .closing, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
+                                       stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false,
+                                       openedAt: now, lastCheckedCandle: 0, exitReason: .adopted)
+                positionID = try ledger.insertPosition(adopted)
+            }
+            try ledger.insertPendingOrder(clientOrderID: report.clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
+                                          purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)
+            try ledger.record(runID: runID, time: now, kind: "order_adopted", symbol: symbol,
+                              message: "venue order \(report.clientOrderID) (\(report.venueOrderID ?? "?")) was unknown to the database; taken in under position \(positionID)",
+                              data: ["client_order_id": report.clientOrderID, "position_id": "\(positionID)"])
+        }
+        return try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: lotStep)
     }
 }

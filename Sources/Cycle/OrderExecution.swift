@@ -5,10 +5,18 @@ import Brokers
 import Storage
 import TradingDomain
 
-/// Sends orders exactly once: the order is committed as `PENDING_SUBMIT` with a deterministic client order id
-/// (position, leg, attempt) before the request; the venue's answer is applied in one transaction; an unknown
-/// outcome stays `UNKNOWN` and is resolved by `resolveUnresolved` (a query by client order id) before anything
-/// is sent again for that position.
+/// Sends orders exactly once and moves positions on from the venue's answers.
+///
+/// The rules it keeps, whatever crashes or faults come between two steps:
+/// - **Write-ahead, with the decision.** A decision's state change (a new position, an exit, an adjustment) and its
+///   order, `PENDING_SUBMIT` with a deterministic client order id (position, leg, attempt), are committed in one
+///   transaction before the request. A crash leaves either neither or both, and the next run resolves the order.
+/// - **One working order per position.** No order is written for a position while any of its orders is not final
+///   (`PENDING_SUBMIT`, `UNKNOWN`, `NEW`, `PARTIALLY_FILLED`); and none at all once the run's reconciliation failed.
+/// - **Unknown outcomes are asked, never re-sent.** An order the venue does not know is taken as never placed only
+///   after the venue's booking window (`Broker.bookingWindowMs`) has passed since its sender was gone.
+/// - **A position closes only when all of its orders are final** and what it holds is below the venue's lot step
+///   (dust, recorded with its asset and quantity). A fill that arrives for a closed position re-opens it to sell.
 struct OrderExecution: Sendable {
     /// Bumped by every order placed (and by the cycle when it closes a record by hand), so that a run knows when the
     /// account it computed may have changed.
@@ -19,18 +27,36 @@ struct OrderExecution: Sendable {
         var count: Int { lock.withLock { changes } }
     }
 
+    /// Closed once the run's reconciliation failed: from then on the run sends no order at all.
+    final class OrderGate: @unchecked Sendable {
+        private let lock = NSLock()
+        private var why: String?
+        func close(_ reason: String) { lock.withLock { if why == nil { why = reason } } }
+        var closedBecause: String? { lock.withLock { why } }
+    }
+
+    /// Why `place` wrote and sent nothing.
+    struct NotSent: Error, CustomStringConvertible {
+        let description: String
+    }
+
     let accountChanges = AccountChanges()
+    let gate = OrderGate()
     let store: any StateStore
     let broker: any Broker
     let quoteAsset: String
     let maxAdjustments: Int
+    /// Stop and target for a position after an entry or adjustment filled (nil: the strategy uses none).
+    let levels: (@Sendable (Position) -> (stop: Decimal, takeProfit: Decimal))?
     let logger: Logger
 
-    init(store: any StateStore, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
+    init(store: any StateStore, broker: any Broker, quoteAsset: String, maxAdjustments: Int,
+         levels: (@Sendable (Position) -> (stop: Decimal, takeProfit: Decimal))? = nil, logger: Logger) {
         self.store = store
         self.broker = broker
         self.quoteAsset = quoteAsset
         self.maxAdjustments = maxAdjustments
+        self.levels = levels
         self.logger = logger
     }
 
@@ -38,23 +64,51 @@ struct OrderExecution: Sendable {
         self.init(store: SQLiteStateStore(database), broker: broker, quoteAsset: quoteAsset, maxAdjustments: maxAdjustments, logger: logger)
     }
 
-    /// Places a market order for `position` and applies the result. Returns the order's final report (nil when unknown).
+    /// Places a market order for `position` as it is stored (no state change with it).
     func place(runID: Int64, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
                referencePrice: Decimal, now: Int64) async throws -> OrderReport? {
-        accountChanges.bump()
-        let leg = purpose == .add || purpose == .partialTakeProfit ? position.adjustments : 0
-        let clientOrderID: String = try await store.write { ledger in
-            let attempt = (try ledger.lastAttempt(positionID: position.id, purpose: purpose, leg: leg) ?? 0) + 1
-            let id = ClientOrderID.make(positionID: position.id, purpose: purpose, leg: leg, attempt: attempt)
-            try ledger.insertPendingOrder(clientOrderID: id, runID: runID, positionID: position.id, symbol: position.symbol, side: side,
-                                         purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
-            try ledger.record(runID: runID, time: now, kind: "order_pending", symbol: position.symbol,
-                              message: "\(purpose.rawValue) \(side.rawValue) \(Money.text(quantity)) \(position.symbol) as \(id)",
-                              data: ["client_order_id": id, "position_id": "\(position.id)"])
-            return id
+        try await place(runID: runID, positionID: position.id, symbol: position.symbol, side: side, purpose: purpose, quantity: quantity,
+                        referencePrice: referencePrice, now: now) { _ in position }
+    }
+
+    /// Commits `decision` (the decision's state change; it returns the position the order is for) together with the
+    /// order's write-ahead row, then sends the order and applies the answer. Returns the order's report when the venue
+    /// answered; nil when the outcome is unknown or nothing was sent (then `decision` was not applied either).
+    ///
+    /// - Parameter positionID: the position's id, or nil for a new position that `decision` inserts.
+    func place(runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
+               referencePrice: Decimal, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
+        let written: (id: String, position: Position)
+        do {
+            if let why = gate.closedBecause { throw NotSent(description: why) }
+            written = try await store.write { ledger in
+                if let positionID, let working = try ledger.orders(positionID: positionID).first(where: { !$0.status.isFinal }) {
+                    throw NotSent(description: "order \(working.clientOrderID) of this position is still \(working.status.rawValue)")
+                }
+                let position = try decision(ledger)
+                let leg = purpose == .add || purpose == .partialTakeProfit ? position.adjustments : 0
+                let attempt = (try ledger.lastAttempt(positionID: position.id, purpose: purpose, leg: leg) ?? 0) + 1
+                let id = ClientOrderID.make(positionID: position.id, purpose: purpose, leg: leg, attempt: attempt)
+                try ledger.insertPendingOrder(clientOrderID: id, runID: runID, positionID: position.id, symbol: position.symbol, side: side,
+                                              purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
+                try ledger.record(runID: runID, time: now, kind: "order_pending", symbol: position.symbol,
+                                  message: "\(purpose.rawValue) \(side.rawValue) \(Money.text(quantity)) \(position.symbol) as \(id)",
+                                  data: ["client_order_id": id, "position_id": "\(position.id)"])
+                return (id, position)
+            }
+        } catch let notSent as NotSent {
+            logger.warning("order not sent", metadata: ["run_id": "\(runID)", "symbol": "\(symbol)", "purpose": "\(purpose.rawValue)",
+                                                        "reason": "\(notSent.description)"])
+            try await store.write { ledger in
+                try ledger.record(runID: runID, time: now, kind: "order_not_sent", symbol: symbol,
+                                  message: "\(purpose.rawValue) \(side.rawValue) not sent: \(notSent.description)")
+            }
+            return nil
         }
+        accountChanges.bump()
         Failpoint.hit("after-write-ahead")
-        let request = OrderRequest(clientOrderID: clientOrderID, symbol: position.symbol, side: side, quantity: quantity, referencePrice: referencePrice)
+        let clientOrderID = written.id
+        let request = OrderRequest(clientOrderID: clientOrderID, symbol: symbol, side: side, quantity: quantity, referencePrice: referencePrice)
         let outcome: SubmitOutcome
         do {
             outcome = try await broker.submit(request, now: now)
@@ -64,11 +118,12 @@ struct OrderExecution: Sendable {
         Failpoint.hit("after-submit")
         var log = logger
         log[metadataKey: "run_id"] = "\(runID)"
-        log[metadataKey: "symbol"] = "\(position.symbol)"
+        log[metadataKey: "symbol"] = "\(symbol)"
         log[metadataKey: "order_id"] = "\(clientOrderID)"
         switch outcome {
         case let .answered(report):
-            try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now) }
+            let step = await lotStep(symbol)
+            try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
             log.info("order \(report.status.rawValue.lowercased())", metadata: ["purpose": "\(purpose.rawValue)", "side": "\(side.rawValue)",
                                                                              "quantity": "\(Money.text(quantity))"])
             return report
@@ -76,13 +131,18 @@ struct OrderExecution: Sendable {
             log.warning("order outcome unknown; it will be queried before anything is resent", metadata: ["error": "\(message)"])
             try await store.write { ledger in
                 try ledger.updateOrder(clientOrderID: clientOrderID, status: .unknown, venueOrderID: nil, filledQuantity: nil, averagePrice: nil,
-                                  reason: message, now: now)
-                try ledger.record(runID: runID, time: now, kind: "order_unknown", symbol: position.symbol,
+                                       reason: message, now: now)
+                try ledger.record(runID: runID, time: now, kind: "order_unknown", symbol: symbol,
                                   message: "\(clientOrderID): outcome unknown (\(message)); it will be queried before anything is resent",
                                   data: ["client_order_id": clientOrderID])
             }
             return nil
         }
+    }
+
+    /// The venue's lot step for `symbol` (nil when it cannot be learned now: then no remainder counts as dust).
+    func lotStep(_ symbol: String) async -> Decimal? {
+        await broker.lotStep(symbol: symbol)
     }
 
     /// Resolves every order whose outcome is not final by asking the venue (step 0 of a cycle). Returns the
@@ -91,6 +151,7 @@ struct OrderExecution: Sendable {
         let pending = try await store.read { try $0.unresolvedOrders() }
         var stillOpen = 0
         var newFills = 0
+        let window = broker.bookingWindowMs
         for order in pending {
             let outcome = try await broker.query(clientOrderID: order.clientOrderID, symbol: order.symbol)
             let report: OrderReport
@@ -99,22 +160,31 @@ struct OrderExecution: Sendable {
                 report = found
                 if !found.status.isFinal { stillOpen += 1 }
             case .notFound:
+                // The process that may have sent it was gone when the next run started; the venue books nothing whose
+                // timestamp is older than its window. Until then the order may still appear: keep asking.
+                let senderGoneAt = try await store.read { try $0.runStarted(after: order.runID) } ?? now
+                if window > 0 && now - senderGoneAt < window {
+                    stillOpen += 1
+                    continue
+                }
                 report = OrderReport(clientOrderID: order.clientOrderID, status: .rejected,
                                      reason: "the venue has no such order: it was never placed")
             }
-            newFills += try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now) }
+            let step = await lotStep(order.symbol)
+            newFills += try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
         }
         return (stillOpen, newFills)
     }
 
     /// Applies a venue report to the order, its fills and its position, in the caller's transaction. Returns new fills.
     @discardableResult
-    func apply(_ ledger: any Ledger, report: OrderReport, runID: Int64, now: Int64) throws -> Int {
+    func apply(_ ledger: any Ledger, report: OrderReport, runID: Int64, now: Int64, lotStep: Decimal?) throws -> Int {
         guard let order = try ledger.order(clientOrderID: report.clientOrderID) else {
             try ledger.record(runID: runID, time: now, kind: "unexplained_order", message: "venue reports \(report.clientOrderID), unknown to the database")
             return 0
         }
         var position = try order.positionID.flatMap { try ledger.position(id: $0) }
+        let wasClosed = position?.state == .closed
         var newFills = 0
         for fill in report.fills where try ledger.insertFill(fill, runID: runID) {
             newFills += 1
@@ -126,53 +196,83 @@ struct OrderExecution: Sendable {
         let all = try ledger.fills(clientOrderID: order.clientOrderID)
         let filled = all.reduce(Decimal(0)) { $0 + $1.quantity }
         let average = filled > 0 ? all.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / filled : nil
-        try ledger.updateOrder(clientOrderID: order.clientOrderID, status: report.status, venueOrderID: report.venueOrderID,
-                          filledQuantity: filled, averagePrice: average, reason: report.reason, now: now)
-        if report.status != order.status {
-            try ledger.record(runID: runID, time: now, kind: "order_\(report.status.rawValue.lowercased())", symbol: order.symbol,
-                              message: "\(order.clientOrderID) \(report.status.rawValue)" + (report.reason.map { ": \($0)" } ?? ""),
+        // A status never moves back from final (a stale answer after a newer one).
+        let status = order.status.isFinal && !report.status.isFinal ? order.status : report.status
+        try ledger.updateOrder(clientOrderID: order.clientOrderID, status: status, venueOrderID: report.venueOrderID,
+                               filledQuantity: filled, averagePrice: average, reason: report.reason, now: now)
+        if status != order.status {
+            try ledger.record(runID: runID, time: now, kind: "order_\(status.rawValue.lowercased())", symbol: order.symbol,
+                              message: "\(order.clientOrderID) \(status.rawValue)" + (report.reason.map { ": \($0)" } ?? ""),
                               data: ["client_order_id": order.clientOrderID])
         }
-        guard var p = position, report.status.isFinal else {
-            if let p = position { try ledger.updatePosition(p) }
+        guard var p = position else { return newFills }
+        if wasClosed, newFills > 0 {
+            if p.quantity > 0 {
+                // A late execution of one of its orders: the position holds coins again and sells them.
+                p.state = try PositionLifecycle.next(from: .closed, on: .lateFill, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
+                p.closedAt = nil
+                try transitionEvent(ledger, runID: runID, now: now, p, from: .closed, note: "late fill of \(order.clientOrderID): \(Money.text(p.quantity)) to sell")
+            }
+            try ledger.updatePosition(p)
             return newFills
         }
-        // The order is final: move the position on.
+        guard status.isFinal else {
+            try ledger.updatePosition(p)
+            return newFills
+        }
+        // The order is final. The position moves on only when none of its orders is still working.
+        let othersWorking = try ledger.orders(positionID: p.id).contains { $0.clientOrderID != order.clientOrderID && !$0.status.isFinal }
         switch order.purpose {
         case .entry:
             if p.quantity <= 0 {
-                p.state = .closed
-                p.closedAt = now
-                p.exitReason = .entryFailed
-                try transitionEvent(ledger, runID: runID, now: now, p, from: .open, note: "entry failed: \(report.reason ?? report.status.rawValue)")
+                if p.state == .open && !othersWorking {
+                    p.state = try PositionLifecycle.next(from: .open, on: .entryFailed, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
+                    p.closedAt = now
+                    p.exitReason = .entryFailed
+                    try transitionEvent(ledger, runID: runID, now: now, p, from: .open, note: "entry failed: \(report.reason ?? status.rawValue)")
+                }
             } else {
                 p.initialEntryPrice = p.entryPrice
+                if p.highestPrice == nil { p.highestPrice = p.entryPrice }
+                setLevels(&p)
             }
         case .add, .partialTakeProfit:
             if order.purpose == .partialTakeProfit, filled > 0 { p.partialTakeProfitDone = true }
-            if p.state == .adjusting {
+            setLevels(&p)
+            if p.state == .adjusting && !othersWorking {
                 p.state = try PositionLifecycle.next(from: .adjusting, on: .finishAdjustment, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
-                try transitionEvent(ledger, runID: runID, now: now, p, from: .adjusting, note: "adjustment \(report.status.rawValue.lowercased())")
+                try transitionEvent(ledger, runID: runID, now: now, p, from: .adjusting, note: "adjustment \(status.rawValue.lowercased())")
             }
         case .exit, .emergencyClose:
-            if p.quantity > 0, report.status == .filled, p.state == .closing {
-                // The venue sold all it was sent; what is left is below its lot step (the quantity was rounded down,
-                // or a base-asset fee was taken on entry): dust it cannot sell, left in the account.
+            guard p.state == .closing, !othersWorking else { break }
+            if p.quantity > 0, let step = lotStep, step > 0, p.quantity < step {
+                // Below the lot step the venue cannot sell it: dust, left in the account and recorded with its amount.
+                let asset = p.symbol.hasSuffix(quoteAsset) ? String(p.symbol.dropLast(quoteAsset.count)) : p.symbol
                 try ledger.record(runID: runID, time: now, kind: "dust", symbol: p.symbol,
-                                  message: "\(Money.text(p.quantity)) left at the venue below its lot step; the position is closed without it")
+                                  message: "\(Money.text(p.quantity)) \(asset) left at the venue below its lot step \(Money.text(step)); the position is closed without it",
+                                  data: ["asset": asset, "quantity": Money.text(p.quantity), "lot_step": Money.text(step), "position_id": "\(p.id)"])
                 p.quantity = 0
                 p.cost = 0
             }
-            if p.quantity <= 0, p.state == .closing {
+            if p.quantity <= 0 {
                 p.state = try PositionLifecycle.next(from: .closing, on: .exitFilled, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
                 p.closedAt = now
-                p.exitPrice = average
+                p.exitPrice = average ?? p.exitPrice
                 try transitionEvent(ledger, runID: runID, now: now, p, from: .closing,
                                     note: "closed (\(p.exitReason?.rawValue ?? "exit")), P&L \(Money.text(Money.round(p.realizedPnL, scale: 2)))")
             }
+            // Otherwise it stays CLOSING and the next run sells what is left with a new attempt.
         }
         try ledger.updatePosition(p)
         return newFills
+    }
+
+    /// Stops and targets from the position's basis after an entry or adjustment filled.
+    private func setLevels(_ p: inout Position) {
+        guard let levels, p.quantity > 0 else { return }
+        let l = levels(p)
+        p.stopPrice = l.stop
+        p.takeProfitPrice = l.takeProfit
     }
 
     func transitionEvent(_ ledger: any Ledger, runID: Int64, now: Int64, _ p: Position, from: PositionState, note: String) throws {

@@ -60,49 +60,68 @@ extension TradingCycle {
     }
 
     /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
+    /// Nothing is sent in a run whose reconciliation failed: what the venue holds is not known.
     func emergencyClosure(runID: Int64, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
+        let execution = execution
         var orders = 0
         let active = try await store.read { try $0.activePositions() }
         var closed: [String] = [], pending: [String] = []
-        for var position in active {
-            if interrupt.raised != nil { pending.append(position.symbol); continue }
+        for stale in active {
+            if interrupt.raised != nil || execution.gate.closedBecause != nil { pending.append(stale.symbol); continue }
             do {
-                _ = try await broker.cancelOpenOrders(symbol: position.symbol)
-                if position.quantity <= 0 {
-                    // Nothing held (an entry never filled): just close the record.
-                    position.state = .closed
-                    position.closedAt = now
-                    position.exitReason = position.exitReason ?? .safeMode
-                    execution.accountChanges.bump()
-                    let p = position
-                    try await store.write { ledger in try ledger.updatePosition(p) }
-                    closed.append(position.symbol)
+                let cancelled = try await broker.cancelOpenOrders(symbol: stale.symbol)
+                let step = await execution.lotStep(stale.symbol)
+                let (fresh, working) = try await store.write { ledger -> (Position?, Bool) in
+                    for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
+                    return (try ledger.position(id: stale.id), try ledger.orders(positionID: stale.id).contains { !$0.status.isFinal })
+                }
+                guard var position = fresh, position.state != .closed else { closed.append(stale.symbol); continue }
+                if working {
+                    // An order of it is still unresolved: it is asked first, next run.
+                    pending.append(position.symbol)
                     continue
                 }
-                if position.state != .closing {
+                if position.quantity <= 0 {
+                    // Nothing held (an entry never filled): just close the record.
                     let from = position.state
-                    position.state = try PositionLifecycle.next(from: from, on: .beginExit(.safeMode), adjustments: position.adjustments,
-                                                                maxAdjustments: parameters.exits.maxAdjustments)
-                    position.exitReason = .safeMode
+                    position.state = .closed
+                    position.closedAt = now
+                    position.exitReason = position.exitReason ?? (from == .open ? .entryFailed : .safeMode)
+                    execution.accountChanges.bump()
                     let p = position
                     try await store.write { ledger in
                         try ledger.updatePosition(p)
-                        try execution.transitionEvent(ledger, runID: runID, now: now, p, from: from, note: "emergency closure (safe mode)")
+                        try execution.transitionEvent(ledger, runID: runID, now: now, p, from: from, note: "closed with nothing held (safe mode)")
                     }
+                    closed.append(position.symbol)
+                    continue
                 }
                 guard let price = try await referencePrice(position.symbol, results: results, now: now) else {
                     pending.append(position.symbol)
                     continue
                 }
+                let from = position.state
+                if from != .closing {
+                    position.state = try PositionLifecycle.next(from: from, on: .beginExit(.safeMode), adjustments: position.adjustments,
+                                                                maxAdjustments: parameters.exits.maxAdjustments)
+                    position.exitReason = .safeMode
+                }
+                let decided = position
                 orders += 1
-                let report = try await execution.place(runID: runID, position: position, side: .sell, purpose: .emergencyClose,
-                                                       quantity: position.quantity, referencePrice: price, now: now)
+                let report = try await execution.place(runID: runID, positionID: decided.id, symbol: decided.symbol, side: .sell,
+                                                       purpose: .emergencyClose, quantity: decided.quantity, referencePrice: price, now: now) { ledger in
+                    if from != .closing {
+                        try ledger.updatePosition(decided)
+                        try execution.transitionEvent(ledger, runID: runID, now: now, decided, from: from, note: "emergency closure (safe mode)")
+                    }
+                    return decided
+                }
                 if report?.status == .filled { closed.append(position.symbol) } else { pending.append(position.symbol) }
                 Failpoint.hit("after-emergency-order")
             } catch {
-                pending.append(position.symbol)
-                log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(position.symbol)", "error": "\(error)"])
-                try? await event(runID, now, "emergency_close_failed", position.symbol, "\(error); retried next run")
+                pending.append(stale.symbol)
+                log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(stale.symbol)", "error": "\(error)"])
+                try? await event(runID, now, "emergency_close_failed", stale.symbol, "\(error); retried next run")
             }
         }
         if case var .present(lock) = safeModeLocks.read() {
@@ -142,17 +161,46 @@ extension TradingCycle {
         return account
     }
 
+    /// The account from one snapshot: the wallet (for a live venue, its balances read again after this run's orders)
+    /// and the open positions at this run's prices. A sell whose outcome is not known yet is counted as sold (its coins
+    /// are not valued; the proceeds count once they are in the balances), so equity is never above the account's value.
     func computeAccountState(prices: [String: Double]) async throws -> AccountState {
         let quote = parameters.quoteAsset
-        let (balances, positions) = try await store.read { ledger in (try ledger.balances(), try ledger.activePositions()) }
+        if broker.isLive { try await refreshLiveWallet() }
+        let live = broker.isLive
+        let (balances, positions, unsettledSells) = try await store.read { ledger -> ([String: Decimal], [Position], [Int64: Decimal]) in
+            var sells: [Int64: Decimal] = [:]
+            if live {
+                for order in try ledger.unresolvedOrders() where order.side == .sell {
+                    if let id = order.positionID { sells[id, default: 0] += max(order.quantity - order.filledQuantity, 0) }
+                }
+            }
+            return (try ledger.balances(), try ledger.activePositions(), sells)
+        }
         let cash = balances[quote] ?? 0
         var exposure: Decimal = 0
         for position in positions {
             let price = prices[position.symbol].flatMap(Money.decimal) ?? position.entryPrice
-            exposure += position.quantity * price
+            let held = max(position.quantity - (unsettledSells[position.id] ?? 0), 0)
+            exposure += held * price
         }
         exposure = Money.round(exposure, scale: 8)
         return AccountState(equity: cash + exposure, cash: cash, exposure: exposure, openPositions: positions.count)
+    }
+
+    /// A live account's wallet is the venue's balances: read again whenever an order may have changed them since the
+    /// last read (once per run otherwise). Assets the venue no longer lists are set to zero.
+    @discardableResult
+    func refreshLiveWallet(force: Bool = false) async throws -> Balances? {
+        let changes = execution.accountChanges.count
+        guard force || walletReadAt.get() != changes else { return nil }
+        let balances = try await broker.balances()
+        try await store.write { ledger in
+            for (asset, _) in try ledger.balances() where balances.free[asset] == nil { try ledger.setBalance(asset: asset, free: 0) }
+            for (asset, free) in balances.free { try ledger.setBalance(asset: asset, free: free) }
+        }
+        walletReadAt.set(changes)
+        return balances
     }
 
     func protectionFacts(now: Int64, equity: Decimal) async throws -> ProtectionFacts {
@@ -181,21 +229,67 @@ extension TradingCycle {
 
     // MARK: Positions
 
-    /// Exits and adjustments for every active position.
+    /// Exits and adjustments for every active position. Every non-final state has a way forward here: an entry that
+    /// ended without a fill is closed, an adjustment whose order is final returns to monitoring, a closing position
+    /// with nothing left closes and one with something left sells it again. A position with an order still working
+    /// places nothing (an exit decided meanwhile first cancels what is working at the venue).
     func managePositions(runID: Int64, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [String: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let p = parameters
+        let execution = execution
         var orders = 0
-        let active = try await store.read { try $0.activePositions() }
+        let (active, unresolved) = try await store.read { ledger in (try ledger.activePositions(), try ledger.unresolvedOrders()) }
+        var workingByPosition: [Int64: [OrderRow]] = [:]
+        for order in unresolved { if let id = order.positionID { workingByPosition[id, default: []].append(order) } }
         for var position in active {
             if interrupt.raised != nil { break }
             let symbol = position.symbol
             let result = results[symbol]
             let candles = result?.candles ?? []
             if safe.active { continue }  // the emergency closure handles everything
+            let working = workingByPosition[position.id] ?? []
 
-            // An entry that never filled (its order is still unresolved) is left to reconciliation.
-            if position.quantity <= 0 { continue }
+            if position.quantity <= 0 {
+                // An entry still unresolved waits for reconciliation; one that ended without a fill (a crash before its order
+                // was final, an older state) is closed here. A closing position with nothing left closes.
+                guard working.isEmpty else { continue }
+                let from = position.state
+                let max = p.exits.maxAdjustments
+                switch from {
+                case .open:
+                    position.state = try PositionLifecycle.next(from: .open, on: .entryFailed, adjustments: position.adjustments, maxAdjustments: max)
+                    position.exitReason = .entryFailed
+                case .monitoring, .adjusting:
+                    // Everything was sold by an adjustment: the position is over.
+                    let reason = position.exitReason ?? .takeProfit
+                    let closing = try PositionLifecycle.next(from: from, on: .beginExit(reason), adjustments: position.adjustments, maxAdjustments: max)
+                    position.state = try PositionLifecycle.next(from: closing, on: .exitFilled, adjustments: position.adjustments, maxAdjustments: max)
+                    position.exitReason = reason
+                case .closing:
+                    position.state = try PositionLifecycle.next(from: .closing, on: .exitFilled, adjustments: position.adjustments, maxAdjustments: max)
+                case .closed:
+                    continue
+                }
+                position.closedAt = now
+                let snapshot = position
+                execution.accountChanges.bump()
+                try await store.write { ledger in
+                    try ledger.updatePosition(snapshot)
+                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: "nothing held and no order working: closed")
+                }
+                continue
+            }
+
+            // An adjustment whose order is final (its answer was applied by an earlier, interrupted run) is over.
+            if position.state == .adjusting && working.isEmpty {
+                let from = position.state
+                position.state = try PositionLifecycle.next(from: .adjusting, on: .finishAdjustment, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
+                let snapshot = position
+                try await store.write { ledger in
+                    try ledger.updatePosition(snapshot)
+                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: "adjustment order final")
+                }
+            }
 
             // OPEN → MONITORING on the first pass after the entry.
             if position.state == .open {
@@ -208,9 +302,9 @@ extension TradingCycle {
                 }
             }
 
-            // A position left CLOSING (an exit that did not fill) retries its exit.
+            // A position left CLOSING (an exit that did not fill, or a remainder above the lot step) sells what it holds.
             if position.state == .closing {
-                guard let price = try await referencePrice(symbol, results: results, now: now) else { continue }
+                guard working.isEmpty, let price = try await referencePrice(symbol, results: results, now: now) else { continue }
                 orders += 1
                 if audit { decisions[symbol] = "retrying exit (\(position.exitReason?.rawValue ?? "exit"))" }
                 _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
@@ -222,29 +316,54 @@ extension TradingCycle {
             let check = ExitEvaluator.check(position, candles: candles, signal: result?.signal, now: now, rules: p.exits)
             position = check.position
             if let exit = check.exit {
+                if !working.isEmpty {
+                    // An entry or add still working at the venue is cancelled first; its answer is applied, and the exit
+                    // goes out only once every order of the position is final (this run or the next).
+                    guard execution.gate.closedBecause == nil, working.allSatisfy({ $0.status == .new || $0.status == .partiallyFilled }) else { continue }
+                    let cancelled = try await broker.cancelOpenOrders(symbol: symbol)
+                    let step = await execution.lotStep(symbol)
+                    let positionID = position.id
+                    let reloaded = try await store.write { ledger -> Position? in
+                        for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
+                        return try ledger.position(id: positionID)
+                    }
+                    guard let reloaded, reloaded.state == .monitoring else { continue }
+                    position.quantity = reloaded.quantity
+                    position.cost = reloaded.cost
+                    position.entryPrice = reloaded.entryPrice
+                    position.realizedPnL = reloaded.realizedPnL
+                    position.fees = reloaded.fees
+                }
                 let from = position.state
                 position.state = try PositionLifecycle.next(from: from, on: .beginExit(exit.reason), adjustments: position.adjustments,
                                                             maxAdjustments: p.exits.maxAdjustments)
                 position.exitReason = exit.reason
                 let snapshot = position
                 let note = !audit ? "" : "exit: \(exit.reason.rawValue)" + (exit.level.map { " at level \(Money.text(Money.round($0, scale: 8)))" } ?? "") + " on candle \(Timestamp.rfc3339(exit.candleTime))"
-                try await store.write { ledger in
+                guard let price = try await referencePrice(symbol, results: results, now: now) else {
+                    // No price to sell at: the decision is kept (CLOSING) and the next run sells.
+                    try await store.write { ledger in
+                        try ledger.updatePosition(snapshot)
+                        try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
+                    }
+                    continue
+                }
+                if audit { decisions[symbol] = note }
+                orders += 1
+                _ = try await execution.place(runID: runID, positionID: snapshot.id, symbol: symbol, side: .sell, purpose: .exit,
+                                              quantity: snapshot.quantity, referencePrice: price, now: now) { ledger in
                     try ledger.updatePosition(snapshot)
                     try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
                     try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
+                    return snapshot
                 }
-                if audit { decisions[symbol] = note }
-                guard let price = try await referencePrice(symbol, results: results, now: now) else { continue }
-                orders += 1
-                _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
-                                              referencePrice: price, now: now)
                 log.info("exit", metadata: ["symbol": "\(symbol)", "reason": "\(exit.reason.rawValue)"])
                 continue
             }
 
-            // Adjustments (the reference strategy makes none).
+            // Adjustments (the reference strategy makes none; none while an order of the position is working).
             let addsAllowed = blocks.isEmpty
-            if p.strategy != .scoring {
+            if p.strategy != .scoring || !working.isEmpty {
                 try await save(position)
                 continue
             }
@@ -275,23 +394,15 @@ extension TradingCycle {
                 position.adjustments += 1
                 let snapshot = position
                 let note = !audit ? "" : "adjustment \(position.adjustments)/\(p.exits.maxAdjustments): \(purpose.rawValue) \(Money.text(quantity)) — \(why)"
-                try await store.write { ledger in
+                if audit { decisions[symbol] = note }
+                orders += 1
+                // The adjustment and its order in one transaction; stops follow the basis when the order is final.
+                _ = try await execution.place(runID: runID, positionID: snapshot.id, symbol: symbol, side: side, purpose: purpose, quantity: quantity,
+                                              referencePrice: price, now: now) { ledger in
                     try ledger.updatePosition(snapshot)
                     try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
                     try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "adjust"])
-                }
-                if audit { decisions[symbol] = note }
-                orders += 1
-                _ = try await execution.place(runID: runID, position: position, side: side, purpose: purpose, quantity: quantity,
-                                              referencePrice: price, now: now)
-                // Stops follow the basis after an adjustment.
-                try await store.write { ledger in
-                    if var updated = try ledger.position(id: snapshot.id) {
-                        let levels = p.exits.levels(for: updated)
-                        updated.stopPrice = levels.stop
-                        updated.takeProfitPrice = levels.takeProfit
-                        try ledger.updatePosition(updated)
-                    }
+                    return snapshot
                 }
                 continue
             }
@@ -309,6 +420,7 @@ extension TradingCycle {
     func enterPositions(runID: Int64, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [String: String], log: Logger) async throws -> Int {
         let p = parameters
+        let execution = execution
         var orders = 0
         let (activeSymbols, lastExits) = try await store.read { ledger in
             (Set(try ledger.activePositions().map(\.symbol)), try ledger.lastExitBySymbol())
@@ -362,42 +474,29 @@ extension TradingCycle {
                 if case let .none(reason) = sizing { try await skip("no entry (confidence \(conf)): \(reason)") }
                 continue
             }
-            // Write-ahead: the position and its entry order are committed before the request.
+            // Write-ahead: the position and its entry order are committed in one transaction before the request; stops and
+            // targets are set again from the fill price when the order is final.
             var position = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
                                     stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: snapshot.atr.isFinite ? snapshot.atr : 0, adjustments: 0,
                                     partialTakeProfitDone: false, openedAt: now, lastCheckedCandle: snapshot.candleTime)
-            let usesStops = p.strategy == .scoring
-            if usesStops {
+            if p.strategy == .scoring {
                 let levels = p.exits.levels(for: position)
                 position.stopPrice = levels.stop
                 position.takeProfitPrice = levels.takeProfit
             }
             let note = !audit ? "" : "enter: confidence \(conf) > \(p.minConfidence); \(Money.text(quantity)) ≈ \(Money.text(Money.round(notional, scale: 2))) \(p.quoteAsset) (bound by \(boundBy))"
             let draft = position
-            position.id = try await store.write { ledger in
-                let id = try ledger.insertPosition(draft)
-                try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note,
-                                  data: ["decision": "enter", "confidence": conf, "bound_by": boundBy])
-                try ledger.record(runID: runID, time: now, kind: "transition", symbol: symbol, message: "position \(id) → OPEN",
-                                  data: ["position_id": "\(id)", "to": "OPEN"])
-                return id
-            }
             if audit { decisions[symbol] = note }
             orders += 1
-            let report = try await execution.place(runID: runID, position: position, side: .buy, purpose: .entry, quantity: quantity,
-                                                   referencePrice: price, now: now)
-            // Stops from the actual fill price.
-            if report?.status == .filled, usesStops {
-                let positionID = position.id
-                try await store.write { ledger in
-                    if var filled = try ledger.position(id: positionID) {
-                        let levels = p.exits.levels(for: filled)
-                        filled.stopPrice = levels.stop
-                        filled.takeProfitPrice = levels.takeProfit
-                        filled.highestPrice = filled.entryPrice
-                        try ledger.updatePosition(filled)
-                    }
-                }
+            _ = try await execution.place(runID: runID, positionID: nil, symbol: symbol, side: .buy, purpose: .entry, quantity: quantity,
+                                          referencePrice: price, now: now) { ledger in
+                var inserted = draft
+                inserted.id = try ledger.insertPosition(draft)
+                try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note,
+                                  data: ["decision": "enter", "confidence": conf, "bound_by": boundBy])
+                try ledger.record(runID: runID, time: now, kind: "transition", symbol: symbol, message: "position \(inserted.id) → OPEN",
+                                  data: ["position_id": "\(inserted.id)", "to": "OPEN"])
+                return inserted
             }
             log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(Money.text(quantity))"])
         }

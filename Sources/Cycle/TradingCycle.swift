@@ -50,6 +50,17 @@ public final class TradingCycle: @unchecked Sendable {
     let audit: Bool
     /// The last account computed, with the run and the count of account changes it was computed at.
     let accountMemo = AccountMemo()
+    /// The count of account changes at which a live wallet was last read from the venue (-1: not yet this run).
+    let walletReadAt = Counter(-1)
+
+    /// A value shared by the cycle's tasks.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Int
+        init(_ value: Int) { self.value = value }
+        func get() -> Int { lock.withLock { value } }
+        func set(_ newValue: Int) { lock.withLock { value = newValue } }
+    }
 
     final class AccountMemo: @unchecked Sendable {
         private let lock = NSLock()
@@ -86,8 +97,15 @@ public final class TradingCycle: @unchecked Sendable {
         audit = store.keepsAudit
         self.logger = logger
         self.interrupt = interrupt
+        let exits = parameters.exits
+        let levels: (@Sendable (Position) -> (stop: Decimal, takeProfit: Decimal))?
+        if parameters.strategy == .scoring {
+            levels = { position in exits.levels(for: position) }
+        } else {
+            levels = nil
+        }
         execution = OrderExecution(store: store, broker: broker, quoteAsset: parameters.quoteAsset,
-                                   maxAdjustments: parameters.exits.maxAdjustments, logger: logger)
+                                   maxAdjustments: parameters.exits.maxAdjustments, levels: levels, logger: logger)
     }
 
     /// One symbol's analysis in this run (a class: it is handed around, not copied).
@@ -151,6 +169,8 @@ public final class TradingCycle: @unchecked Sendable {
                 if account.unexplained > 0 { notes.append("\(account.unexplained) order(s), trade(s) or balance(s) at the venue the database does not explain") }
             } catch {
                 reconciled = false
+                // Nothing new at all this run: what the venue holds is not known.
+                execution.gate.close("reconciliation failed this run: \(error)")
                 notes.append("reconciliation failed: \(error); no new orders this run")
                 log.error("reconciliation failed; no new entries this run", metadata: ["error": "\(error)"])
                 try await event(runID, now, "reconcile_failed", nil, "reconciliation failed: \(error)")
@@ -282,7 +302,16 @@ public final class TradingCycle: @unchecked Sendable {
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
-        for trip in ProtectionEvaluator.evaluate(facts, rules: parameters.protections) {
+        var trips = ProtectionEvaluator.evaluate(facts, rules: parameters.protections)
+        if broker.isLive, trips.contains(where: { Self.judgesEquity($0.name) }),
+           let open = try await store.read({ try $0.unresolvedOrders() }).first {
+            // An order whose outcome is not known yet leaves the equity uncertain (a buy may have spent the cash already):
+            // the protections that judge equity wait until it is resolved rather than close everything on a guess.
+            trips.removeAll { Self.judgesEquity($0.name) }
+            try await event(runID, now, "protection_deferred", nil,
+                            "drawdown and daily loss not judged this run: order \(open.clientOrderID) is \(open.status.rawValue), so equity is uncertain")
+        }
+        for trip in trips {
             switch trip.action {
             case .blockEntries:
                 guard trip.until > (blocks[trip.name] ?? 0) else { continue }
@@ -307,6 +336,9 @@ public final class TradingCycle: @unchecked Sendable {
         }
         return (account, facts)
     }
+
+    /// Protections that judge the account's equity (and so need a settled account).
+    static func judgesEquity(_ protection: String) -> Bool { protection == "max_drawdown" || protection == "daily_loss" }
 
     static func json(_ value: [String: String]) -> String {
         let encoder = JSONEncoder()

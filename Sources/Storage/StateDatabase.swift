@@ -31,6 +31,7 @@ public final class StateDatabase: Sendable {
         }
         do {
             writer = try DatabaseQueue(path: path, configuration: configuration)
+            CommitFailpoint.install(on: writer)
             try StateMigrations.migrator.migrate(writer)
         } catch let error as DatabaseError {
             throw StateDatabaseError(path: path, message: Self.explain(error))

@@ -58,6 +58,17 @@ public enum ClientOrderID {
         "tj-\(positionID)-\(purpose.tag)\(leg)-a\(attempt)"
     }
 
+    /// The parts of an id made by `make`, or nil for any other id (an order placed by hand, another bot).
+    public static func parse(_ id: String) -> (positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int)? {
+        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "tj", let position = Int64(parts[1]), parts[3].hasPrefix("a"),
+              let attempt = Int(parts[3].dropFirst()), parts[2].count > 2 else { return nil }
+        let tag = String(parts[2].prefix(2))
+        guard let purpose = OrderPurpose.allCases.first(where: { $0.tag == tag }), let leg = Int(parts[2].dropFirst(2)) else { return nil }
+        guard make(positionID: position, purpose: purpose, leg: leg, attempt: attempt) == id else { return nil }
+        return (position, purpose, leg, attempt)
+    }
+
     /// True when `id` satisfies Binance's length and character rules.
     public static func isValid(_ id: String) -> Bool {
         !id.isEmpty && id.count <= 36 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }

@@ -26,6 +26,9 @@ public enum ExitReason: String, Sendable, Codable, CaseIterable {
     case manual = "manual"
     /// The entry order was rejected or never filled: the position never held anything.
     case entryFailed = "entry_failed"
+    /// The venue showed a `tj-` order of this job that the database did not know (e.g. a state restored from an
+    /// older copy): its coins are taken back into a position and sold.
+    case adopted = "adopted"
 }
 
 /// An event that moves a position through its lifecycle.
@@ -40,6 +43,11 @@ public enum LifecycleEvent: Sendable, Equatable {
     case beginExit(ExitReason)
     /// The exit order filled and the position is flat.
     case exitFilled
+    /// The entry order ended (rejected, expired, cancelled) without a fill: the position never held anything.
+    case entryFailed
+    /// A fill arrived for a closed position (a late execution of one of its orders): it holds coins again and
+    /// must sell them.
+    case lateFill
 }
 
 /// A transition the lifecycle does not allow.
@@ -66,6 +74,8 @@ public enum PositionLifecycle {
             return .adjusting
         case (.adjusting, .finishAdjustment): return .monitoring
         case (.closing, .exitFilled): return .closed
+        case (.open, .entryFailed): return .closed
+        case (.closed, .lateFill): return .closing
         case (.closed, _):
             throw IllegalTransition(from: state, event: event, why: "a closed position is final")
         default:

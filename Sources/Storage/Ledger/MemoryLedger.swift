@@ -146,7 +146,7 @@ public final class MemoryLedger: Ledger {
             closedIDs.append(p.id)
             if let t = p.closedAt, p.exitReason == .stopLoss || p.exitReason == .trailingStop { stopExits.append(t) }
         }
-        if let t = p.closedAt { lastExits[p.symbol] = max(lastExits[p.symbol] ?? .min, t) }
+        if let t = p.closedAt, p.exitReason != .entryFailed { lastExits[p.symbol] = max(lastExits[p.symbol] ?? .min, t) }
     }
     public func activePositions() throws -> [Position] { activeIDs.compactMap { positions[$0] } }
     public func position(id: Int64) throws -> Position? { positions[id] }
@@ -157,6 +157,8 @@ public final class MemoryLedger: Ledger {
         return closedIDs[first...].compactMap { positions[$0] }.filter { ($0.closedAt ?? .min) >= since }
             .sorted { (($0.closedAt ?? 0), $0.id) < (($1.closedAt ?? 0), $1.id) }
     }
+    /// Backtests keep no run rows; the paper broker books at once, so no booking window needs them.
+    public func runStarted(after runID: Int64) throws -> Int64? { nil }
     public func lastExitBySymbol() throws -> [String: Int64] { lastExits }
     public func stopLossExits(since: Int64) throws -> [Int64] {
         // Appended as positions close, so in time order: the ones since `since` are a suffix.
@@ -180,11 +182,12 @@ public final class MemoryLedger: Ledger {
     public func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
                             reason: String?, now: Int64) throws {
         guard var o = ordersByClientID[clientOrderID] else { return }
+        // A new status without a reason of its own drops the old one (a timeout's text on an order later found FILLED).
+        o.reason = reason ?? (status != o.status ? nil : o.reason)
         o.status = status
         o.venueOrderID = venueOrderID ?? o.venueOrderID
         o.filledQuantity = filledQuantity ?? o.filledQuantity
         o.averagePrice = averagePrice ?? o.averagePrice
-        o.reason = reason ?? o.reason
         o.updatedAt = now
         ordersByClientID[clientOrderID] = o
         if !Self.isUnresolved(status) { unresolvedIDs.removeAll { $0 == clientOrderID } }

@@ -22,6 +22,10 @@ public struct SQLiteLedger: Ledger {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?", arguments: [runID]) ?? 0
     }
 
+    public func runStarted(after runID: Int64) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM runs WHERE id > ?", arguments: [runID])
+    }
+
     public func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {
         try Events.append(db, runID: runID, time: time, kind: kind, symbol: symbol, message: message(), data: data())

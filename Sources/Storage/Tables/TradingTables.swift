@@ -70,7 +70,10 @@ public enum Positions {
     /// Time of the newest exit per symbol.
     public static func lastExitBySymbol(_ db: Database) throws -> [String: Int64] {
         var result: [String: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT symbol, MAX(closed_at) AS t FROM positions WHERE closed_at IS NOT NULL GROUP BY symbol") {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT symbol, MAX(closed_at) AS t FROM positions WHERE closed_at IS NOT NULL AND COALESCE(exit_reason, '') != 'entry_failed'
+            GROUP BY symbol
+            """) {
             result[row["symbol"]] = row["t"]
         }
         return result
@@ -121,8 +124,10 @@ public enum Orders {
                               averagePrice: Decimal?, reason: String?, now: Int64) throws {
         try db.execute(sql: """
             UPDATE orders SET status = ?, venue_order_id = COALESCE(?, venue_order_id), filled_quantity = COALESCE(?, filled_quantity),
-            average_price = COALESCE(?, average_price), reason = COALESCE(?, reason), updated_at = ? WHERE client_order_id = ?
-            """, arguments: [status.rawValue, venueOrderID, filledQuantity?.dbText, averagePrice?.dbText, reason, now, clientOrderID])
+            average_price = COALESCE(?, average_price),
+            reason = CASE WHEN ? IS NOT NULL THEN ? WHEN status != ? THEN NULL ELSE reason END, updated_at = ? WHERE client_order_id = ?
+            """, arguments: [status.rawValue, venueOrderID, filledQuantity?.dbText, averagePrice?.dbText, reason, reason, status.rawValue, now,
+                             clientOrderID])
     }
 
     static func order(_ r: Row) -> OrderRow {

@@ -144,6 +144,11 @@ public enum VenueSymbolFilters {
                                      tickSize: tick, stepSize: step, minQty: minQty, minNotional: minNotional, fetchedAt: r["fetched_at"])
     }
 
+    /// Drops the cached filters of `symbol` (the venue refused an order on a filter: they changed).
+    public static func remove(_ db: Database, venue: String, symbol: String) throws {
+        try db.execute(sql: "DELETE FROM venue_symbol_filters WHERE venue = ? AND symbol = ?", arguments: [venue, symbol])
+    }
+
     public static func upsert(_ db: Database, _ f: VenueSymbolFiltersRow) throws {
         try db.execute(sql: """
             INSERT INTO venue_symbol_filters (venue, symbol, base_asset, quote_asset, tick_size, step_size, min_qty, min_notional, fetched_at)
