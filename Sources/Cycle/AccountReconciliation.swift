@@ -102,10 +102,12 @@ extension TradingCycle {
             let price = quantity > 0 ? report.fills.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / quantity : 0
             var positionID = parts.positionID
             if try ledger.position(id: positionID).map({ $0.symbol != symbol }) ?? true {
-                let adopted = Position(id: 0, symbol: symbol, state: .closing, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
+                var adopted = Position(id: 0, symbol: symbol, state: .closing, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
                                        stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false,
                                        openedAt: now, lastCheckedCandle: 0, exitReason: .adopted)
                 positionID = try ledger.insertPosition(adopted)
+                adopted.id = positionID
+                try ledger.updatePosition(adopted)  // the insert writes an opening position; the state and reason come with the update
             }
             try ledger.insertPendingOrder(clientOrderID: report.clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
                                           purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)

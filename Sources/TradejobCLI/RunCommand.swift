@@ -57,6 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         let lock = RunLock(path: options.stateDirectory + "/tradejob.lock")
         do {
             try lock.acquire(startedAt: Date())
+            StaleTemporaryFiles.remove(in: options.stateDirectory)
         } catch let held as RunLock.Held {
             LockContention.record(stateDirectory: options.stateDirectory)
             throw held

@@ -89,7 +89,7 @@ struct StatusCommand: ParsableCommand {
             ]
             if let r = s.lastRun {
                 object["last_run"] = ["id": r.id, "start": Timestamp.rfc3339(r.startedAt), "end": r.endedAt.map(Timestamp.rfc3339) ?? NSNull(),
-                                      "outcome": r.outcome, "failed_symbols": r.symbolsFailed.isEmpty ? [] : r.symbolsFailed.split(separator: ",").map(String.init)] as [String: Any]
+                                      "outcome": RunningProbe.outcome(of: r, running: running), "failed_symbols": r.symbolsFailed.isEmpty ? [] : r.symbolsFailed.split(separator: ",").map(String.init)] as [String: Any]
             } else { object["last_run"] = NSNull() }
             object["next_run_at"] = s.scheduled?.nextRunAt.map(Timestamp.rfc3339) ?? NSNull()
             object["interval_seconds"] = s.scheduled?.intervalSeconds ?? NSNull()
@@ -101,7 +101,9 @@ struct StatusCommand: ParsableCommand {
         }
         print("state: \(running ? "RUNNING" : s.state)" + (safeActive ? " (safe mode)" : ""))
         if let r = s.lastRun {
-            print("last run: #\(r.id) \(Timestamp.rfc3339(r.startedAt)) → \(r.endedAt.map(Timestamp.rfc3339) ?? "…") \(r.outcome)")
+            let outcome = RunningProbe.outcome(of: r, running: running)
+            print("last run: #\(r.id) \(Timestamp.rfc3339(r.startedAt)) → \(r.endedAt.map(Timestamp.rfc3339) ?? "…") \(outcome)"
+                  + (outcome == "crashed" ? " (the process died; the next run reconciles its work)" : ""))
         }
         if let n = s.scheduled, let at = n.nextRunAt {
             print("next run: \(Timestamp.rfc3339(at)) (every \((n.intervalSeconds ?? 0) / 60) min: \(n.intervalReason ?? ""))")
@@ -122,11 +124,22 @@ struct StatusCommand: ParsableCommand {
 /// Whether a cycle holds the run lock right now: the holder writes `pid N started …` into the lock file and empties it
 /// on release; the pid must still be alive. (Never takes the lock itself, so `status` cannot make a run exit 75.)
 enum RunningProbe {
+    /// Whether a cycle holds the run lock now: the lock is tried (and at once let go), so a process that died, whose
+    /// lock the kernel released, never counts, whatever its lock file still says.
     static func isRunning(stateDirectory: String) -> Bool {
-        guard let text = try? String(contentsOfFile: stateDirectory + "/tradejob.lock", encoding: .utf8) else { return false }
-        let words = text.split(separator: " ")
-        guard words.count >= 2, words[0] == "pid", let pid = Int32(words[1]) else { return false }
-        return kill(pid, 0) == 0
+        let fd = open(stateDirectory + "/tradejob.lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
+    }
+
+    /// The outcome to show for the newest run: one still `running` while nobody holds the lock has died.
+    static func outcome(of run: RunRow, running: Bool) -> String {
+        run.outcome == "running" && run.endedAt == nil && !running ? "crashed" : run.outcome
     }
 }
 

@@ -109,3 +109,137 @@ struct OrderExecutionTests {
         #expect(venue.seenStatus == "PENDING_SUBMIT")
     }
 }
+
+/// A venue that knows no order at all, and may still book one for `window` ms after it was sent (as Binance within
+/// `recvWindow`).
+final class ForgetfulVenue: Broker, @unchecked Sendable {
+    let name = "forgetful", isLive = true
+    let window: Int64
+    init(window: Int64) { self.window = window }
+    var bookingWindowMs: Int64 { window }
+    func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome { .unknown("no reply") }
+    func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
+    func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
+    func balances() async throws -> Balances { Balances(free: [:]) }
+}
+
+@Suite("Exactly-once rules of order execution")
+struct ExactlyOnceRuleTests {
+    func setup(state: PositionState = .open, quantity: Decimal = 0) throws -> (StateDatabase, Position) {
+        let db = try StateDatabase(inMemory: ())
+        var p = Position(id: 0, symbol: "BTCUSDT", state: state, quantity: quantity, entryPrice: 100, initialEntryPrice: 100, cost: quantity * 100,
+                         stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false,
+                         openedAt: 0, lastCheckedCandle: 0)
+        p.id = try db.writer.write { d in
+            try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (0, 'x')")
+            return try Positions.insert(d, p)
+        }
+        return (db, p)
+    }
+
+    func execution(_ db: StateDatabase, _ venue: any Broker) -> OrderExecution {
+        OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
+    }
+
+    func fill(_ id: String, _ trade: String, _ side: OrderSide, _ quantity: Decimal) -> Fill {
+        Fill(clientOrderID: id, tradeID: trade, symbol: "BTCUSDT", side: side, quantity: quantity, price: 100, fee: 0, feeAsset: "USDT", time: 1)
+    }
+
+    @Test func noSecondOrderWhileAnOrderOfThePositionIsNotFinal() async throws {
+        let (db, position) = try setup(state: .closing, quantity: 1)
+        let venue = LossyVenue()
+        let execution = execution(db, venue)
+        #expect(try await execution.place(runID: 1, position: position, side: .sell, purpose: .exit, quantity: 1, referencePrice: 100, now: 1) == nil)
+        // The exit's outcome is unknown: a second exit must not go out (it would sell coins the job may no longer hold).
+        let closing = position
+        let again = try await execution.place(runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .sell, purpose: .exit, quantity: 1,
+                                              referencePrice: 100, now: 2) { ledger in
+            var changed = closing
+            changed.exitReason = .manual
+            try ledger.updatePosition(changed)
+            return changed
+        }
+        #expect(again == nil)
+        #expect(venue.submits == 1)
+        #expect(try await db.writer.read { try Orders.all($0) }.count == 1)
+        #expect(try await db.writer.read { try Positions.find($0, id: position.id) }?.exitReason == nil, "the refused decision was not applied")
+        #expect(try await db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events WHERE kind = 'order_not_sent'") } == 1)
+    }
+
+    @Test func nothingIsSentOnceTheRunsReconciliationFailed() async throws {
+        let (db, position) = try setup(state: .monitoring, quantity: 1)
+        let venue = LossyVenue()
+        let execution = execution(db, venue)
+        execution.gate.close("reconciliation failed this run")
+        #expect(try await execution.place(runID: 1, position: position, side: .sell, purpose: .exit, quantity: 1, referencePrice: 100, now: 1) == nil)
+        #expect(venue.submits == 0)
+        #expect(try await db.writer.read { try Orders.all($0) }.isEmpty)
+    }
+
+    @Test func aPositionClosesOnlyBelowOneLotStepAndDustIsRecordedWithItsAmount() async throws {
+        let (db, position) = try setup(state: .closing, quantity: 1)
+        let execution = execution(db, LossyVenue())
+        try await db.writer.write { d in
+            for (attempt, id) in ["tj-1-ex0-a1", "tj-1-ex0-a2"].enumerated() {
+                _ = try Orders.insertPending(d, clientOrderID: id, runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .sell, purpose: .exit,
+                                             leg: 0, attempt: attempt + 1, quantity: 1, referencePrice: 100, now: 1)
+            }
+        }
+        // The first exit sold half (a partial fill, then expired): 0.5 is 50 lot steps, not dust.
+        try await db.writer.write { d in
+            try execution.apply(SQLiteLedger(d), report: OrderReport(clientOrderID: "tj-1-ex0-a1", status: .expired, venueOrderID: "1",
+                                                                    fills: [self.fill("tj-1-ex0-a1", "t1", .sell, Decimal(string: "0.5")!)]),
+                                runID: 1, now: 2, lotStep: Decimal(string: "0.01")!)
+        }
+        var p = try #require(try await db.writer.read { try Positions.find($0, id: position.id) })
+        #expect(p.state == .closing && p.quantity == Decimal(string: "0.5"))
+        // The second sold all but 0.004, below the step of 0.01: dust, and the position closes.
+        try await db.writer.write { d in
+            try execution.apply(SQLiteLedger(d), report: OrderReport(clientOrderID: "tj-1-ex0-a2", status: .filled, venueOrderID: "2",
+                                                                    fills: [self.fill("tj-1-ex0-a2", "t2", .sell, Decimal(string: "0.496")!)]),
+                                runID: 1, now: 3, lotStep: Decimal(string: "0.01")!)
+        }
+        p = try #require(try await db.writer.read { try Positions.find($0, id: position.id) })
+        #expect(p.state == .closed && p.quantity == 0)
+        let dust = try await db.writer.read { try String.fetchOne($0, sql: "SELECT data FROM events WHERE kind = 'dust'") }
+        #expect(dust?.contains("\"asset\":\"BTC\"") == true && dust?.contains("\"quantity\":\"0.004\"") == true, "\(dust ?? "no dust event")")
+    }
+
+    @Test func aLateFillReopensAClosedPositionToSellIt() async throws {
+        let (db, position) = try setup(state: .closed, quantity: 0)
+        let execution = execution(db, LossyVenue())
+        try await db.writer.write { d in
+            _ = try Orders.insertPending(d, clientOrderID: "tj-1-en0-a1", runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry,
+                                         leg: 0, attempt: 1, quantity: 2, referencePrice: 100, now: 1)
+            try execution.apply(SQLiteLedger(d), report: OrderReport(clientOrderID: "tj-1-en0-a1", status: .filled, venueOrderID: "9",
+                                                                    fills: [self.fill("tj-1-en0-a1", "t9", .buy, 2)]),
+                                runID: 1, now: 5, lotStep: Decimal(string: "0.01")!)
+        }
+        let p = try #require(try await db.writer.read { try Positions.find($0, id: position.id) })
+        #expect(p.state == .closing && p.quantity == 2 && p.closedAt == nil)
+    }
+
+    @Test func anOrderFoundFilledLaterDropsItsTimeoutReason() async throws {
+        let (db, position) = try setup()
+        let venue = LossyVenue()
+        let execution = execution(db, venue)
+        _ = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 1, referencePrice: 100, now: 1)
+        #expect(try await db.writer.read { try Orders.all($0) }.first?.reason == "timed out")
+        _ = try await execution.resolveUnresolved(runID: 1, now: 2)
+        let order = try #require(try await db.writer.read { try Orders.all($0) }.first)
+        #expect(order.status == .filled && order.reason == nil)
+    }
+
+    @Test func anUnknownOrderIsTakenAsNeverPlacedOnlyAfterTheBookingWindow() async throws {
+        let (db, position) = try setup()
+        let execution = execution(db, ForgetfulVenue(window: 6_000))
+        _ = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 1, referencePrice: 100, now: 1_000)
+        // The next run starts at 2,000: the order may still be booked until 8,000.
+        try await db.writer.write { d in try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (2000, 'x')") }
+        #expect(try await execution.resolveUnresolved(runID: 2, now: 7_999).unresolved == 1)
+        #expect(try await db.writer.read { try Orders.all($0) }.first?.status == .unknown)
+        #expect(try await execution.resolveUnresolved(runID: 2, now: 8_000).unresolved == 0)
+        #expect(try await db.writer.read { try Orders.all($0) }.first?.status == .rejected)
+        #expect(try await db.writer.read { try Positions.find($0, id: position.id) }?.exitReason == .entryFailed)
+    }
+}
