@@ -166,7 +166,14 @@ extension TradingCycle {
     /// are not valued; the proceeds count once they are in the balances), so equity is never above the account's value.
     func computeAccountState(prices: [String: Double]) async throws -> AccountState {
         let quote = parameters.quoteAsset
-        if broker.isLive { try await refreshLiveWallet() }
+        if broker.isLive {
+            do {
+                try await refreshLiveWallet()
+            } catch {
+                // The stored wallet stands in; the run records no equity from it (see `liveWalletIsCurrent`).
+                logger.warning("the venue's balances could not be read again; the stored wallet is used", metadata: ["error": "\(error)"])
+            }
+        }
         let live = broker.isLive
         let (balances, positions, unsettledSells) = try await store.read { ledger -> ([String: Decimal], [Position], [Int64: Decimal]) in
             var sells: [Int64: Decimal] = [:]
@@ -187,6 +194,9 @@ extension TradingCycle {
         exposure = Money.round(exposure, scale: 8)
         return AccountState(equity: cash + exposure, cash: cash, exposure: exposure, openPositions: positions.count)
     }
+
+    /// Whether the wallet is the venue's balances as of the run's last order (always true for the paper broker).
+    var liveWalletIsCurrent: Bool { !broker.isLive || walletReadAt.get() == execution.accountChanges.count }
 
     /// A live account's wallet is the venue's balances: read again whenever an order may have changed them since the
     /// last read (once per run otherwise). Assets the venue no longer lists are set to zero.

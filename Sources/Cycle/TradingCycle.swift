@@ -265,12 +265,16 @@ public final class TradingCycle: @unchecked Sendable {
                                      configChanged: configChanged, notes: notes)
             let summary = audit ? report.summary : ""
             let equity = account.equity, cash = account.cash, safeActive = safe.active
+            // Equity from a stale live wallet (the balances could not be read after this run's orders) is not recorded.
+            let equityKnown = liveWalletIsCurrent
             let analysedCount = report.symbolsAnalysed, failedNames = failed.keys.sorted(), decisionsText = audit ? Self.json(decisions) : ""
             try await store.write { ledger in
-                try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: safeActive)
-                // The persisted peak the drawdown protection measures from (removed when safe mode ends).
-                let peak = try ledger.equityPeak()
-                if peak.map({ equity > $0 }) ?? true { try ledger.setEquityPeak(equity) }
+                if equityKnown {
+                    try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: safeActive)
+                    // The persisted peak the drawdown protection measures from (removed when safe mode ends).
+                    let peak = try ledger.equityPeak()
+                    if peak.map({ equity > $0 }) ?? true { try ledger.setEquityPeak(equity) }
+                }
                 try ledger.finishRun(id: runID, endedAt: now, outcome: outcome.rawValue, volatility: volatility,
                                 next: (next.intervalSeconds, audit ? next.reason : "", next.at), symbolsAnalysed: analysedCount,
                                 symbolsFailed: failedNames, summary: summary)

@@ -242,4 +242,23 @@ struct ExactlyOnceRuleTests {
         #expect(try await db.writer.read { try Orders.all($0) }.first?.status == .rejected)
         #expect(try await db.writer.read { try Positions.find($0, id: position.id) }?.exitReason == .entryFailed)
     }
+
+    @Test func aFailedEntryStartsNoSymbolCooldown() async throws {
+        for store in [SQLiteStateStore(try StateDatabase(inMemory: ()).writer) as any StateStore, MemoryStateStore()] {
+            let exits = try await store.write { ledger -> [String: Int64] in
+                for (symbol, reason) in [("BTCUSDT", ExitReason.entryFailed), ("ETHUSDT", .stopLoss)] {
+                    var p = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: 1, initialEntryPrice: 1, cost: 0, stopPrice: nil,
+                                     takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false,
+                                     openedAt: 0, lastCheckedCandle: 0)
+                    p.id = try ledger.insertPosition(p)
+                    p.state = .closed
+                    p.closedAt = 100
+                    p.exitReason = reason
+                    try ledger.updatePosition(p)
+                }
+                return try ledger.lastExitBySymbol()
+            }
+            #expect(exits == ["ETHUSDT": 100], "\(type(of: store))")
+        }
+    }
 }
