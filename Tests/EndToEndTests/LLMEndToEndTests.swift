@@ -140,7 +140,7 @@ struct LLMEndToEndTests {
         let fake = FakeModels()
         let url = try fake.start()
         defer { fake.stop() }
-        let h = try Harness(config: config(url, models: ["buyer", "broken"], extra: #", "max_calls_per_run": 6, "breaker_failures": 2, "breaker_cooldown_seconds": 3600"#))
+        let h = try Harness(config: config(url, models: ["buyer", "broken"], extra: #", "max_calls_per_run": 6, "breaker_failures": 2, "breaker_cooldown_seconds": 3600, "max_concurrent": 1"#))
         defer { h.remove() }
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
         #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache = 0") == "6", "the per-run call budget")
