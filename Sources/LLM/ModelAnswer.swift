@@ -25,7 +25,7 @@ public enum InvalidAnswer: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .httpStatus(code): return "HTTP \(code)"
+        case let .httpStatus(code): return (300..<400).contains(code) ? "HTTP \(code) (a redirect, not followed)" : "HTTP \(code)"
         case let .transport(why): return why
         case let .malformedResponse(why): return "malformed response: \(why)"
         case let .refusal(text): return "refused: \(text)"

@@ -278,7 +278,7 @@ struct LLMEndToEndTests {
         #expect(fake.server?.requests.count == 1)
         #expect(fake.server?.requests.first?.headers["authorization"] == "Bearer sk-test-secret")
         #expect(elsewhere.server?.requests.count == 0, "the 307 was not followed")
-        #expect(try h.sqlite("SELECT status || ':' || problem FROM llm_calls") == "invalid:HTTP 307")
+        #expect(try h.sqlite("SELECT status || ':' || problem FROM llm_calls") == "invalid:HTTP 307 (a redirect, not followed)")
     }
 
     @Test func explainShowsModelTextAsInertQuotedData() throws {
