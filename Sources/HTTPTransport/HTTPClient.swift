@@ -74,9 +74,11 @@ public protocol HTTPClient: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
 }
 
-/// `HTTPClient` over URLSession (FoundationNetworking/libcurl on Linux). The timeout is set on the
-/// session configuration and on the request property (the initializer argument is ignored on Linux),
-/// and an overall deadline cancels the task.
+/// `HTTPClient` over URLSession (FoundationNetworking/libcurl on Linux). The deadline is our own timer with
+/// fractional seconds, which cancels the task; FoundationNetworking's timer truncates to whole seconds (0.5 s would
+/// fire at once), so the session's and the request's timeouts are only a backstop set a whole second beyond it.
+/// Redirects are never followed: a 3xx is returned as it is (credentials never travel to another origin), and
+/// callers treat it as the failure it is.
 ///
 /// Requests that reuse connections share one session (its libcurl handle keeps connections alive). Every other
 /// request (`HTTPRequest.reusesConnection == false`: POST, DELETE, orders) runs in a session of its own, created for
@@ -89,21 +91,24 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
     /// `defaultTimeout` bounds any single request whose own timeout is larger.
     public init(defaultTimeout: TimeInterval = 30) {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = defaultTimeout
-        configuration.timeoutIntervalForResource = defaultTimeout
+        configuration.timeoutIntervalForRequest = Self.backstop(defaultTimeout)
+        configuration.timeoutIntervalForResource = Self.backstop(defaultTimeout)
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
         self.configuration = configuration
-        session = URLSession(configuration: configuration)
+        session = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
     }
+
+    /// FoundationNetworking's own timeout, kept out of the way of the precise deadline: whole seconds, above it.
+    static func backstop(_ seconds: TimeInterval) -> TimeInterval { (seconds.isFinite ? max(0, seconds).rounded(.up) : 3600) + 1 }
 
     deinit { session.finishTasksAndInvalidate() }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard !request.reusesConnection else { return try await send(request, in: session) }
-        let oneOff = URLSession(configuration: configuration)
+        let oneOff = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
         defer { oneOff.finishTasksAndInvalidate() }
         var closing = request
         closing.headers["Connection"] = "close"
@@ -113,7 +118,7 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
     private func send(_ request: HTTPRequest, in session: URLSession) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = request.timeout
+        urlRequest.timeoutInterval = Self.backstop(request.timeout)
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
         let urlText = Self.redacted(request.url)
@@ -172,6 +177,14 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url.path }
         components.query = nil
         return components.string ?? url.path
+    }
+}
+
+/// Refuses every redirect: the 3xx reply itself completes the task.
+private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
+                    completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 }
 

@@ -41,9 +41,15 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var cacheTTLSeconds: Int
     public var breakerFailures: Int
     public var breakerCooldownSeconds: Int
+    /// `max_tokens` sent with every request: the most completion tokens one answer may use (and be charged).
+    public var maxTokensPerAnswer: Int
+    /// The whole LLM step's deadline, from its first consultation in the run: after it no call is started, calls in
+    /// flight are cut off, and the cycle goes on without the models.
+    public var stepTimeoutSeconds: Double
 
     public init(providers: [LLMProvider], maxConcurrent: Int = 4, minValidAnswers: Int = 1, maxCallsPerRun: Int = 20, maxTokensPerDay: Int = 200_000,
-                maxCostPerDay: Decimal = 5, cacheTTLSeconds: Int = 3600, breakerFailures: Int = 3, breakerCooldownSeconds: Int = 900) {
+                maxCostPerDay: Decimal = 5, cacheTTLSeconds: Int = 3600, breakerFailures: Int = 3, breakerCooldownSeconds: Int = 900,
+                maxTokensPerAnswer: Int = 300, stepTimeoutSeconds: Double = 20) {
         self.providers = providers
         self.maxConcurrent = maxConcurrent
         self.minValidAnswers = minValidAnswers
@@ -53,5 +59,7 @@ public struct LLMConfiguration: Sendable, Equatable {
         self.cacheTTLSeconds = cacheTTLSeconds
         self.breakerFailures = breakerFailures
         self.breakerCooldownSeconds = breakerCooldownSeconds
+        self.maxTokensPerAnswer = maxTokensPerAnswer
+        self.stepTimeoutSeconds = stepTimeoutSeconds
     }
 }

@@ -25,7 +25,7 @@ public enum InvalidAnswer: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .httpStatus(code): return "HTTP \(code)"
+        case let .httpStatus(code): return (300..<400).contains(code) ? "HTTP \(code) (a redirect, not followed)" : "HTTP \(code)"
         case let .transport(why): return why
         case let .malformedResponse(why): return "malformed response: \(why)"
         case let .refusal(text): return "refused: \(text)"
@@ -43,19 +43,48 @@ public enum InvalidAnswer: Error, Equatable, CustomStringConvertible {
 /// `{action, confidence, horizon, rationale}`. `refusal`, `finish_reason: "length"`, empty or unparseable content,
 /// unknown actions and out-of-range numbers are invalid answers.
 public enum ModelAnswerParser {
+    /// The tokens one call is charged.
     public struct Usage: Sendable, Equatable {
         public var promptTokens: Int
         public var completionTokens: Int
+        /// The reply's usage was missing, negative, fractional, not finite or above the request's worst case, so it is
+        /// charged as that worst case.
+        public var implausible: Bool
+
+        public init(promptTokens: Int, completionTokens: Int, implausible: Bool = false) {
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+            self.implausible = implausible
+        }
     }
 
-    public static func parse(_ body: Data) -> (Result<ModelAnswer, InvalidAnswer>, Usage) {
-        var usage = Usage(promptTokens: 0, completionTokens: 0)
-        guard let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            return (.failure(.malformedResponse("not a JSON object")), usage)
+    /// The most tokens a reply may report for one request: its prompt cannot take more tokens than it has bytes (plus the
+    /// chat framing), and its answer no more than the `max_tokens` it was sent with.
+    public struct UsageLimits: Sendable, Equatable {
+        public var promptTokens: Int
+        public var completionTokens: Int
+
+        public init(promptTokens: Int, completionTokens: Int) {
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
         }
-        if let u = root["usage"] as? [String: Any] {
-            usage.promptTokens = (u["prompt_tokens"] as? NSNumber)?.intValue ?? 0
-            usage.completionTokens = (u["completion_tokens"] as? NSNumber)?.intValue ?? 0
+
+        /// For a request with this prompt text and `max_tokens`.
+        public static func worstCase(prompt: String, maxTokens: Int) -> UsageLimits {
+            UsageLimits(promptTokens: prompt.utf8.count + framingTokens, completionTokens: max(0, maxTokens))
+        }
+
+        /// Tokens a chat template may add around the messages.
+        public static let framingTokens = 64
+        public static let hardCap = UsageLimits(promptTokens: 1_000_000, completionTokens: 1_000_000)
+    }
+
+    /// Parses a 2xx reply body; the usage is validated against `limits` (an implausible usage is charged as the limits).
+    public static func parse(_ body: Data, limits: UsageLimits = .hardCap) -> (Result<ModelAnswer, InvalidAnswer>, Usage) {
+        let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+        let usage = Self.usage(root?["usage"], limits: limits)
+        guard let root else {
+            return (.failure(.malformedResponse("not a JSON object")), usage)
         }
         guard let choices = root["choices"] as? [[String: Any]], let first = choices.first, let message = first["message"] as? [String: Any] else {
             return (.failure(.malformedResponse("no choices[0].message")), usage)
@@ -66,6 +95,22 @@ public enum ModelAnswerParser {
             return (.failure(.emptyContent), usage)
         }
         return (parseContent(content), usage)
+    }
+
+    /// `usage.prompt_tokens` and `usage.completion_tokens` when both are whole numbers within `limits`; otherwise the
+    /// limits, marked implausible.
+    static func usage(_ value: Any?, limits: UsageLimits) -> Usage {
+        func count(_ raw: Any?, cap: Int) -> Int? {
+            guard let number = raw as? NSNumber else { return nil }
+            let d = number.doubleValue
+            guard d.isFinite, d >= 0, d == d.rounded(), d <= Double(cap) else { return nil }
+            return Int(d)
+        }
+        let u = value as? [String: Any]
+        if let prompt = count(u?["prompt_tokens"], cap: limits.promptTokens), let completion = count(u?["completion_tokens"], cap: limits.completionTokens) {
+            return Usage(promptTokens: prompt, completionTokens: completion)
+        }
+        return Usage(promptTokens: limits.promptTokens, completionTokens: limits.completionTokens, implausible: true)
     }
 
     /// Validates the content JSON (a ```json fence around it is tolerated).
@@ -108,4 +153,34 @@ public enum OpinionSchema {
             "rationale": ["type": "string"],
         ],
     ] }
+}
+
+/// Text a model wrote, made inert for a terminal or a log line: quoted, with quotes, backslashes, control characters
+/// (C0, DEL, C1), line and paragraph separators and invisible format characters (bidi overrides, zero-width) written as
+/// visible escapes (`\n`, `\u{1B}`), so nothing a model says can clear a screen or pass for a line of tradejob's output.
+public enum ModelText {
+    public static func quoted(_ text: String, limit: Int = 2000) -> String {
+        var out = "\""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == limit { out += "…"; break }
+            count += 1
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            default:
+                let category = scalar.properties.generalCategory
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || category == .format || category == .lineSeparator
+                    || category == .paragraphSeparator {
+                    out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
 }

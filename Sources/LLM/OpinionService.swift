@@ -10,31 +10,37 @@ public enum ConsultationOutcome: String, Sendable {
     case opinion
     /// Too few valid answers.
     case noOpinion = "no_opinion"
-    /// The run's call budget or the day's token/money budget is spent: the cycle goes on without the models.
+    /// The run's call budget or the day's token/money budget cannot cover another call: the cycle goes on without the models.
     case budgetExhausted = "budget_exhausted"
     /// Every provider's circuit breaker is open.
     case providersUnavailable = "providers_unavailable"
+    /// The LLM step's deadline (`llm.step_timeout_seconds`) passed before the models could be asked.
+    case deadlinePassed = "deadline_passed"
 }
 
-/// Asks the configured models about one symbol, concurrently (at most `maxConcurrent` at a time, each with its own
-/// deadline), and turns the valid answers into one opinion (`OpinionAggregator`). Never throws: a model that is down,
-/// slow, wrong-shaped or overconfident gives no opinion, never an order. Persisted in the state database: every request
-/// and answer (audit), a cache keyed by SHA-256 of (model, prompt), per-provider circuit breakers, and the budgets'
-/// spending (tokens and money per UTC day, from the reported usage).
+/// Asks the configured models about symbols and turns the valid answers into one opinion per symbol
+/// (`OpinionAggregator`). Never throws: a model that is down, slow, wrong-shaped or overconfident gives no opinion,
+/// never an order. Symbols may be consulted concurrently: at most `maxConcurrent` requests are in flight over all
+/// symbols and providers, the step has one deadline, and the budgets are reserved (worst case) before each call and
+/// settled from the validated usage after it, so concurrent consultations cannot overspend. Persisted in the state
+/// database: every request and answer (audit), a cache keyed by SHA-256 of (provider, base URL, model, request shape,
+/// prompt) whose entries age from when the model answered, per-provider circuit breakers, and the budgets' spending.
 public final class OpinionService: @unchecked Sendable {
     let configuration: LLMConfiguration
     let database: DatabaseQueue
     let http: any HTTPClient
     let environment: [String: String]
-    /// One consultation at a time (the models of one symbol are still asked concurrently), so that budgets are
-    /// checked and spent in order, never raced by two symbols at once.
-    let gate = ConsultationGate()
+    let permits: Permits
+    let ledger = SpendingLedger()
+    private let lock = NSLock()
+    private var deadline: UInt64?
 
     public init(configuration: LLMConfiguration, database: DatabaseQueue, http: any HTTPClient, environment: [String: String]) {
         self.configuration = configuration
         self.database = database
         self.http = http
         self.environment = environment
+        permits = Permits(max(1, configuration.maxConcurrent))
     }
 
     struct CallRecord: Sendable {
@@ -44,47 +50,42 @@ public final class OpinionService: @unchecked Sendable {
         var result: Result<ModelAnswer, InvalidAnswer>
         var latencyMs: Int64
         var usage: ModelAnswerParser.Usage
-        var fromCache: Bool
-        var transportFailure: Bool
+        /// The fresh call whose answer this cache hit replays.
+        var cachedFrom: Int64?
+    }
+
+    /// A call that was not sent.
+    enum Skip: Sendable { case budget, deadline, breakerOpen }
+
+    /// Seconds left before the step's deadline, which starts with the first consultation.
+    func secondsLeft() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        defer { lock.unlock() }
+        if deadline == nil {
+            let seconds = configuration.stepTimeoutSeconds.isFinite ? max(0, configuration.stepTimeoutSeconds) : 0
+            deadline = now + UInt64(min(seconds, 86_400) * 1e9)
+        }
+        guard let deadline, deadline > now else { return 0 }
+        return Double(deadline - now) / 1e9
     }
 
     /// Consults the models about `context` for run `runID`; returns the opinion (nil for none) and the outcome.
     public func consult(runID: Int64, context: PromptContext, now: Int64) async -> (ModelOpinion?, ConsultationOutcome) {
-        await gate.acquire()
-        let result = await consultAlone(runID: runID, context: context, now: now)
-        await gate.release()
-        return result
-    }
-
-    func consultAlone(runID: Int64, context: PromptContext, now: Int64) async -> (ModelOpinion?, ConsultationOutcome) {
+        _ = secondsLeft()
         let user = PromptBuilder.user(context)
         let c = configuration
-        let dayStart = (now / 86_400_000) * 86_400_000
-        var plan: [(LLMProvider, String, ModelAnswer?)] = []
-        var budgetLeft = 0
-        var dailySpent = false
+        var plan: [(LLMProvider, String, (Int64, ModelAnswer)?)] = []
         do {
-            (plan, budgetLeft, dailySpent) = try await database.read { db in
-                var plan: [(LLMProvider, String, ModelAnswer?)] = []
+            plan = try await database.read { db in
+                var plan: [(LLMProvider, String, (Int64, ModelAnswer)?)] = []
                 for provider in c.providers where provider.weight > 0 {
                     let openUntil = try Int64.fetchOne(db, sql: "SELECT open_until FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
                     if openUntil > now { continue }
-                    let key = Self.cacheKey(model: provider.model, system: PromptBuilder.system, user: user)
-                    var cached: ModelAnswer?
-                    if c.cacheTTLSeconds > 0, let row = try Row.fetchOne(db, sql: """
-                        SELECT action, confidence, horizon, rationale FROM llm_calls WHERE cache_key = ? AND status = 'valid' AND time >= ?
-                        ORDER BY id DESC LIMIT 1
-                        """, arguments: [key, now - Int64(c.cacheTTLSeconds) * 1000]),
-                       let action = ModelOpinion.Action(rawValue: row["action"] ?? "") {
-                        cached = ModelAnswer(action: action, confidence: row["confidence"] ?? 0, horizon: row["horizon"] ?? "", rationale: row["rationale"] ?? "")
-                    }
-                    plan.append((provider, key, cached))
+                    let key = Self.cacheKey(provider: provider, maxTokens: c.maxTokensPerAnswer, system: PromptBuilder.system, user: user)
+                    plan.append((provider, key, try Self.cached(db, key: key, now: now, ttlSeconds: c.cacheTTLSeconds)))
                 }
-                let callsThisRun = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM llm_calls WHERE run_id = ? AND from_cache = 0", arguments: [runID]) ?? 0
-                let tokens = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM llm_calls WHERE time >= ?", arguments: [dayStart]) ?? 0
-                let cost = try String.fetchAll(db, sql: "SELECT cost FROM llm_calls WHERE time >= ?", arguments: [dayStart]).compactMap(Money.parse).reduce(0, +)
-                let spent = (c.maxTokensPerDay > 0 && tokens >= c.maxTokensPerDay) || (c.maxCostPerDay > 0 && cost >= c.maxCostPerDay)
-                return (plan, c.maxCallsPerRun - callsThisRun, spent)
+                return plan
             }
         } catch {
             return (nil, .noOpinion)
@@ -94,57 +95,124 @@ public final class OpinionService: @unchecked Sendable {
         var calls: [CallRecord] = []
         var toAsk: [(LLMProvider, String)] = []
         for (provider, key, cached) in plan {
-            if let cached {
-                calls.append(CallRecord(provider: provider, cacheKey: key, rawReply: nil, result: .success(cached), latencyMs: 0,
-                                        usage: .init(promptTokens: 0, completionTokens: 0), fromCache: true, transportFailure: false))
+            if let (id, answer) = cached {
+                calls.append(CallRecord(provider: provider, cacheKey: key, rawReply: nil, result: .success(answer), latencyMs: 0,
+                                        usage: .init(promptTokens: 0, completionTokens: 0), cachedFrom: id))
             } else {
                 toAsk.append((provider, key))
             }
         }
-        var budgetHit = false
-        if !toAsk.isEmpty && (dailySpent || budgetLeft <= 0) {
-            budgetHit = true
-            toAsk = []
-        } else if toAsk.count > budgetLeft {
-            budgetHit = true
-            toAsk = Array(toAsk.prefix(max(0, budgetLeft)))
+        let limits = ModelAnswerParser.UsageLimits.worstCase(prompt: PromptBuilder.system + user, maxTokens: c.maxTokensPerAnswer)
+        let attempts = await withTaskGroup(of: Result<CallRecord, SkipError>.self) { group in
+            for (provider, key) in toAsk {
+                group.addTask { await self.attempt(provider, key: key, user: user, limits: limits, runID: runID, symbol: context.symbol, now: now) }
+            }
+            var all: [Result<CallRecord, SkipError>] = []
+            for await a in group { all.append(a) }
+            return all
         }
-        let asked = await ask(toAsk, user: user)
-        calls += asked
+        var skips: [Skip] = []
+        for a in attempts {
+            switch a {
+            case let .success(call): calls.append(call)
+            case let .failure(skip): skips.append(skip.reason)
+            }
+        }
+        calls.sort { $0.provider.name < $1.provider.name }
         let valid = calls.compactMap { call -> (answer: ModelAnswer, weight: Double)? in
             if case let .success(answer) = call.result { return (answer, call.provider.weight) }
             return nil
         }
         let opinion = OpinionAggregator.combine(valid, minValid: c.minValidAnswers)
-        let outcome: ConsultationOutcome = opinion != nil ? .opinion : (budgetHit && asked.isEmpty && calls.isEmpty ? .budgetExhausted : (budgetHit ? .budgetExhausted : .noOpinion))
-        let (_, finalOutcome) = await record(runID: runID, context: context, now: now, calls: calls, outcome: outcome, opinion: opinion)
-        return (opinion, finalOutcome)
+        let outcome: ConsultationOutcome = opinion != nil ? .opinion
+            : skips.contains(.deadline) ? .deadlinePassed : skips.contains(.budget) ? .budgetExhausted
+            : (calls.isEmpty && !skips.isEmpty) ? .providersUnavailable : .noOpinion
+        return await record(runID: runID, context: context, now: now, calls: calls, outcome: outcome, opinion: opinion,
+                            skipped: skips)
     }
 
-    func ask(_ providers: [(LLMProvider, String)], user: String) async -> [CallRecord] {
-        let limit = max(1, configuration.maxConcurrent)
-        return await withTaskGroup(of: CallRecord.self) { group in
-            var results: [CallRecord] = []
-            var next = 0
-            func launch() {
-                guard next < providers.count else { return }
-                let (provider, key) = providers[next]
-                next += 1
-                group.addTask { await self.call(provider, key: key, user: user) }
+    struct SkipError: Error { var reason: Skip }
+
+    /// The newest valid answer the model itself gave for `key` (never a replay) that is younger than the TTL at `now`.
+    static func cached(_ db: Database, key: String, now: Int64, ttlSeconds: Int) throws -> (Int64, ModelAnswer)? {
+        guard ttlSeconds > 0, let row = try Row.fetchOne(db, sql: """
+            SELECT id, action, confidence, horizon, rationale FROM llm_calls
+            WHERE cache_key = ? AND status = 'valid' AND from_cache = 0 AND time <= ? AND time > ?
+            ORDER BY time DESC, id DESC LIMIT 1
+            """, arguments: [key, now, now - Int64(ttlSeconds) * 1000]),
+            let action = ModelOpinion.Action(rawValue: row["action"] ?? "") else { return nil }
+        return (row["id"], ModelAnswer(action: action, confidence: row["confidence"] ?? 0, horizon: row["horizon"] ?? "", rationale: row["rationale"] ?? ""))
+    }
+
+    /// One call within the step: waits for a permit, then goes only if the step's deadline has not passed, the
+    /// provider's breaker is still closed and the budgets can cover its worst case; its usage settles the reservation,
+    /// and its outcome updates the breaker before the permit is given back.
+    func attempt(_ provider: LLMProvider, key: String, user: String, limits: ModelAnswerParser.UsageLimits, runID: Int64,
+                 symbol: String, now: Int64) async -> Result<CallRecord, SkipError> {
+        await permits.acquire()
+        let result = await attemptHoldingPermit(provider, key: key, user: user, limits: limits, runID: runID, symbol: symbol, now: now)
+        await permits.release()
+        return result
+    }
+
+    func attemptHoldingPermit(_ provider: LLMProvider, key: String, user: String, limits: ModelAnswerParser.UsageLimits, runID: Int64,
+                              symbol: String, now: Int64) async -> Result<CallRecord, SkipError> {
+        let left = secondsLeft()
+        guard left > 0 else { return .failure(SkipError(reason: .deadline)) }
+        let open = (try? await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT open_until FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
+        }) ?? 0
+        guard open <= now else { return .failure(SkipError(reason: .breakerOpen)) }
+        let dayStart = (now / 86_400_000) * 86_400_000
+        let worstCost = Self.cost(promptTokens: limits.promptTokens, completionTokens: limits.completionTokens, provider: provider)
+        let worstTokens = limits.promptTokens + limits.completionTokens
+        let reserved = await ledger.reserve(runID: runID, dayStart: dayStart, tokens: worstTokens, cost: worstCost, configuration: configuration) {
+            try self.database.read { db in try SpendingLedger.Totals.load(db, runID: runID, dayStart: dayStart) }
+        }
+        guard reserved else { return .failure(SkipError(reason: .budget)) }
+        let record = await call(provider, key: key, user: user, limits: limits, timeout: min(provider.timeoutSeconds, left))
+        let charged = record.usage.promptTokens + record.usage.completionTokens
+        await ledger.settle(reservedTokens: worstTokens, reservedCost: worstCost, tokens: charged,
+                            cost: Self.cost(promptTokens: record.usage.promptTokens, completionTokens: record.usage.completionTokens, provider: provider))
+        var failed = true
+        if case .success = record.result { failed = false }
+        await updateBreaker(provider: provider, failed: failed, runID: runID, symbol: symbol, now: now)
+        return .success(record)
+    }
+
+    /// Every fresh call that gives no valid answer (no reply, HTTP error or redirect, malformed reply, invalid answer)
+    /// counts toward its provider's breaker; a valid answer closes it; replays from the cache count for nothing.
+    func updateBreaker(provider: LLMProvider, failed: Bool, runID: Int64, symbol: String, now: Int64) async {
+        let c = configuration
+        try? await database.write { db in
+            guard failed else {
+                try db.execute(sql: "INSERT INTO llm_breakers (provider, consecutive_failures) VALUES (?, 0) ON CONFLICT(provider) DO UPDATE SET consecutive_failures = 0",
+                               arguments: [provider.name])
+                return
             }
-            for _ in 0..<min(limit, providers.count) { launch() }
-            while let r = await group.next() {
-                results.append(r)
-                launch()
+            try db.execute(sql: "INSERT INTO llm_breakers (provider, consecutive_failures) VALUES (?, 1) ON CONFLICT(provider) DO UPDATE SET consecutive_failures = consecutive_failures + 1",
+                           arguments: [provider.name])
+            let failures = try Int.fetchOne(db, sql: "SELECT consecutive_failures FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
+            if failures >= c.breakerFailures {
+                try db.execute(sql: "UPDATE llm_breakers SET open_until = ?, consecutive_failures = 0 WHERE provider = ?",
+                               arguments: [now + Int64(c.breakerCooldownSeconds) * 1000, provider.name])
+                try Events.append(db, runID: runID, time: now, kind: "llm_breaker_open", symbol: symbol,
+                                  message: "provider \(provider.name): \(failures) consecutive failed calls; skipped for \(c.breakerCooldownSeconds) s")
             }
-            return results.sorted { $0.provider.name < $1.provider.name }
         }
     }
 
-    func call(_ provider: LLMProvider, key: String, user: String) async -> CallRecord {
+    static func cost(promptTokens: Int, completionTokens: Int, provider: LLMProvider) -> Decimal {
+        Decimal(promptTokens) / 1000 * provider.pricePer1kInput + Decimal(completionTokens) / 1000 * provider.pricePer1kOutput
+    }
+
+    /// One request. The deadline is the provider's timeout or what is left of the step, whichever is shorter; a
+    /// redirect is not followed (the 3xx is a failed call); a 2xx reply is charged its validated usage.
+    func call(_ provider: LLMProvider, key: String, user: String, limits: ModelAnswerParser.UsageLimits, timeout: Double) async -> CallRecord {
         var body: [String: Any] = [
             "model": provider.model,
             "temperature": 0,
+            "max_tokens": configuration.maxTokensPerAnswer,
             "messages": [["role": "system", "content": PromptBuilder.system], ["role": "user", "content": user]],
         ]
         if provider.structuredOutput {
@@ -154,34 +222,30 @@ public final class OpinionService: @unchecked Sendable {
         if !provider.apiKeyEnvironment.isEmpty, let apiKey = environment[provider.apiKeyEnvironment], !apiKey.isEmpty {
             headers["Authorization"] = "Bearer \(apiKey)"
         }
-        let base = provider.baseURL.hasSuffix("/") ? String(provider.baseURL.dropLast()) : provider.baseURL
+        let none = ModelAnswerParser.Usage(promptTokens: 0, completionTokens: 0)
         let started = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Int64 { Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000) }
-        guard let url = URL(string: base + "/v1/chat/completions"),
+        guard let url = URL(string: Self.normalizedBaseURL(provider.baseURL) + "/v1/chat/completions"),
               let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
-            return CallRecord(provider: provider, cacheKey: key, rawReply: nil, result: .failure(.malformedResponse("bad base_url")), latencyMs: 0,
-                              usage: .init(promptTokens: 0, completionTokens: 0), fromCache: false, transportFailure: true)
+            return CallRecord(provider: provider, cacheKey: key, rawReply: nil, result: .failure(.malformedResponse("bad base_url")), latencyMs: 0, usage: none)
         }
         do {
-            let response = try await http.send(HTTPRequest(method: "POST", url: url, headers: headers, body: data, timeout: provider.timeoutSeconds))
+            let response = try await http.send(HTTPRequest(method: "POST", url: url, headers: headers, body: data, timeout: timeout))
             let raw = String(decoding: response.body.prefix(20_000), as: UTF8.self)
             guard (200..<300).contains(response.status) else {
-                return CallRecord(provider: provider, cacheKey: key, rawReply: raw, result: .failure(.httpStatus(response.status)), latencyMs: elapsed(),
-                                  usage: .init(promptTokens: 0, completionTokens: 0), fromCache: false, transportFailure: true)
+                return CallRecord(provider: provider, cacheKey: key, rawReply: raw, result: .failure(.httpStatus(response.status)), latencyMs: elapsed(), usage: none)
             }
-            let (result, usage) = ModelAnswerParser.parse(response.body)
-            var failed = false
-            if case .failure(.malformedResponse) = result { failed = true }
-            return CallRecord(provider: provider, cacheKey: key, rawReply: raw, result: result, latencyMs: elapsed(), usage: usage, fromCache: false, transportFailure: failed)
+            let (result, usage) = ModelAnswerParser.parse(response.body, limits: limits)
+            return CallRecord(provider: provider, cacheKey: key, rawReply: raw, result: result, latencyMs: elapsed(), usage: usage)
         } catch {
-            return CallRecord(provider: provider, cacheKey: key, rawReply: nil, result: .failure(.transport("\(error)")), latencyMs: elapsed(),
-                              usage: .init(promptTokens: 0, completionTokens: 0), fromCache: false, transportFailure: true)
+            let cut = timeout < provider.timeoutSeconds ? " (cut off by llm.step_timeout_seconds)" : ""
+            return CallRecord(provider: provider, cacheKey: key, rawReply: nil, result: .failure(.transport("\(error)\(cut)")), latencyMs: elapsed(), usage: none)
         }
     }
 
-    /// Audits every call, updates the breakers and stores the opinion, in one transaction.
+    /// Audits every call and stores the opinion, in one transaction.
     func record(runID: Int64, context: PromptContext, now: Int64, calls: [CallRecord], outcome: ConsultationOutcome,
-                opinion: ModelOpinion? = nil) async -> (ModelOpinion?, ConsultationOutcome) {
+                opinion: ModelOpinion? = nil, skipped: [Skip] = []) async -> (ModelOpinion?, ConsultationOutcome) {
         let c = configuration
         let prompt = PromptBuilder.user(context)
         do {
@@ -192,36 +256,27 @@ public final class OpinionService: @unchecked Sendable {
                     case let .success(a): answer = a
                     case let .failure(why): status = "invalid"; problem = why.description
                     }
-                    let cost = Decimal(call.usage.promptTokens) / 1000 * call.provider.pricePer1kInput + Decimal(call.usage.completionTokens) / 1000 * call.provider.pricePer1kOutput
+                    let cost = Self.cost(promptTokens: call.usage.promptTokens, completionTokens: call.usage.completionTokens, provider: call.provider)
                     try db.execute(sql: """
                         INSERT INTO llm_calls (run_id, symbol, provider, model, cache_key, time, prompt, raw_reply, status, problem, action, confidence, horizon,
-                        rationale, latency_ms, prompt_tokens, completion_tokens, cost, from_cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        rationale, latency_ms, prompt_tokens, completion_tokens, cost, from_cache, cached_from, base_url, usage_implausible)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [runID, context.symbol, call.provider.name, call.provider.model, call.cacheKey, now, prompt, call.rawReply, status, problem,
                                          answer?.action.rawValue, answer?.confidence, answer?.horizon, answer?.rationale, call.latencyMs,
-                                         call.usage.promptTokens, call.usage.completionTokens, Money.text(cost), call.fromCache])
-                    if call.fromCache { continue }
-                    if call.transportFailure {
-                        try db.execute(sql: "INSERT INTO llm_breakers (provider, consecutive_failures) VALUES (?, 1) ON CONFLICT(provider) DO UPDATE SET consecutive_failures = consecutive_failures + 1",
-                                       arguments: [call.provider.name])
-                        let failures = try Int.fetchOne(db, sql: "SELECT consecutive_failures FROM llm_breakers WHERE provider = ?", arguments: [call.provider.name]) ?? 0
-                        if failures >= c.breakerFailures {
-                            try db.execute(sql: "UPDATE llm_breakers SET open_until = ?, consecutive_failures = 0 WHERE provider = ?",
-                                           arguments: [now + Int64(c.breakerCooldownSeconds) * 1000, call.provider.name])
-                            try Events.append(db, runID: runID, time: now, kind: "llm_breaker_open", symbol: context.symbol,
-                                              message: "provider \(call.provider.name): \(failures) consecutive failures; skipped for \(c.breakerCooldownSeconds) s")
-                        }
-                    } else {
-                        try db.execute(sql: "INSERT INTO llm_breakers (provider, consecutive_failures) VALUES (?, 0) ON CONFLICT(provider) DO UPDATE SET consecutive_failures = 0",
-                                       arguments: [call.provider.name])
-                    }
+                                         call.usage.promptTokens, call.usage.completionTokens, Money.text(cost), call.cachedFrom != nil, call.cachedFrom,
+                                         call.provider.baseURL, call.usage.implausible])
                 }
                 try db.execute(sql: """
                     INSERT OR REPLACE INTO llm_opinions (run_id, symbol, time, outcome, action, confidence, agreement, technical_confidence)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [runID, context.symbol, now, outcome.rawValue, opinion?.action.rawValue, opinion?.confidence, opinion?.agreement, context.technicalConfidence])
-                if outcome == .budgetExhausted {
+                if skipped.contains(.budget) {
                     try Events.append(db, runID: runID, time: now, kind: "llm_budget_exhausted", symbol: context.symbol,
-                                      message: "LLM budget spent: continuing without the models")
+                                      message: "LLM budget cannot cover another call (\(skipped.filter { $0 == .budget }.count) not sent): continuing without them")
+                }
+                if skipped.contains(.deadline) {
+                    try Events.append(db, runID: runID, time: now, kind: "llm_step_deadline", symbol: context.symbol,
+                                      message: "llm.step_timeout_seconds (\(c.stepTimeoutSeconds) s) passed (\(skipped.filter { $0 == .deadline }.count) calls not sent): continuing without them")
                 }
             }
         } catch {
@@ -230,26 +285,100 @@ public final class OpinionService: @unchecked Sendable {
         return (opinion, outcome)
     }
 
-    /// SHA-256 (hex) of the model and the whole prompt.
-    public static func cacheKey(model: String, system: String, user: String) -> String {
-        SHA256.hash(data: Data((model + "\u{0}" + system + "\u{0}" + user).utf8)).map { String(format: "%02x", $0) }.joined()
+    /// The base URL without a trailing slash.
+    static func normalizedBaseURL(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+
+    /// SHA-256 (hex) of everything that shapes the answer: the provider's name and base URL, the model, whether the
+    /// schema is sent, `max_tokens`, and the whole prompt.
+    public static func cacheKey(provider: LLMProvider, maxTokens: Int, system: String, user: String) -> String {
+        let parts = ["tradejob-llm-cache-v2", provider.name, normalizedBaseURL(provider.baseURL), provider.model,
+                     provider.structuredOutput ? "schema" : "plain", "\(maxTokens)", system, user]
+        return SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 
-/// A first-in, first-out async lock.
-actor ConsultationGate {
-    private var busy = false
+/// A first-in, first-out counting semaphore for async tasks.
+actor Permits {
+    private var free: Int
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
+    init(_ count: Int) { free = count }
+
     func acquire() async {
-        if !busy {
-            busy = true
+        if free > 0 {
+            free -= 1
             return
         }
         await withCheckedContinuation { waiting.append($0) }
     }
 
     func release() {
-        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
+}
+
+/// The run's calls and the UTC day's tokens and money, loaded once from the audit trail and then kept in memory:
+/// a call reserves its worst case before it is sent and is settled to its charged usage after, so that concurrent
+/// consultations never spend past a budget.
+actor SpendingLedger {
+    struct Totals: Sendable {
+        var calls = 0
+        var tokens = 0
+        var cost: Decimal = 0
+
+        static func load(_ db: Database, runID: Int64, dayStart: Int64) throws -> Totals {
+            let calls = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM llm_calls WHERE run_id = ? AND from_cache = 0", arguments: [runID]) ?? 0
+            // Rows written before usage was validated may hold negative numbers: they count as nothing, never as a credit.
+            let tokens = try Double.fetchOne(db, sql: "SELECT TOTAL(MAX(prompt_tokens, 0) + MAX(completion_tokens, 0)) FROM llm_calls WHERE time >= ? AND time < ?",
+                                             arguments: [dayStart, dayStart + 86_400_000]) ?? 0
+            let cost = try String.fetchAll(db, sql: "SELECT cost FROM llm_calls WHERE time >= ? AND time < ?", arguments: [dayStart, dayStart + 86_400_000])
+                .compactMap(Money.parse).filter { $0 > 0 }.reduce(0, +)
+            return Totals(calls: calls, tokens: tokens.isFinite ? Int(min(tokens, 1e15)) : 0, cost: cost)
+        }
+    }
+
+    private var loaded: (runID: Int64, dayStart: Int64)?
+    /// Settled spending plus the reservations of the calls in flight.
+    private var spent = Totals()
+    private var inFlight = Totals()
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    /// True (and the worst case reserved) when the run's call budget and the day's budgets can cover it. A call that
+    /// would fit once the calls in flight are settled waits for them; one that cannot fit even then is refused.
+    func reserve(runID: Int64, dayStart: Int64, tokens: Int, cost: Decimal, configuration c: LLMConfiguration, load: @Sendable () throws -> Totals) async -> Bool {
+        if loaded?.runID != runID || loaded?.dayStart != dayStart {
+            guard let totals = try? load() else { return false }
+            spent = totals
+            loaded = (runID, dayStart)
+        }
+        while true {
+            // Calls in flight count toward the run's cap whatever they are charged.
+            guard spent.calls + inFlight.calls + 1 <= c.maxCallsPerRun else { return false }
+            func fits(_ extra: Totals) -> Bool {
+                (c.maxTokensPerDay <= 0 || spent.tokens + extra.tokens + tokens <= c.maxTokensPerDay)
+                    && (c.maxCostPerDay <= 0 || spent.cost + extra.cost + cost <= c.maxCostPerDay)
+            }
+            if fits(inFlight) {
+                inFlight.calls += 1
+                inFlight.tokens += tokens
+                inFlight.cost += cost
+                return true
+            }
+            if !fits(Totals()) || inFlight.calls == 0 { return false }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+
+    /// Replaces a reservation by what the call was charged (never more than the reservation), and wakes the waiters.
+    func settle(reservedTokens: Int, reservedCost: Decimal, tokens: Int, cost: Decimal) {
+        inFlight.calls -= 1
+        inFlight.tokens -= reservedTokens
+        inFlight.cost -= reservedCost
+        spent.calls += 1
+        spent.tokens += tokens
+        spent.cost += cost
+        let woken = waiting
+        waiting = []
+        for w in woken { w.resume() }
     }
 }

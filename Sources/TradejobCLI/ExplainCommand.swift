@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import LLM
 import Storage
 import TradingDomain
 
 /// `tradejob explain --run ID --symbol S`: why the cycle decided what it did for a symbol — the signal and its
-/// components, the models' answers and rationales (or failures), the aggregated opinion, and the decisions.
+/// components, the models' answers and rationales (or failures), the aggregated opinion, and the decisions. Whatever a
+/// model wrote is data: printed quoted, as the model's words, with control characters escaped (`ModelText`).
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "explain", abstract: "Show why a run decided what it did for a symbol, the models' rationales included.")
     @OptionGroup var options: CommonOptions
@@ -34,12 +36,20 @@ struct ExplainCommand: ParsableCommand {
                 }
                 out += "\n"
                 for c in try Row.fetchAll(db, sql: "SELECT * FROM llm_calls WHERE run_id = ? AND symbol = ? ORDER BY id", arguments: [runID, symbol]) {
-                    let provider: String = c["provider"], status: String = c["status"], cached: Bool = c["from_cache"]
-                    out += "  \(provider) (\(c["model"] as String? ?? "")): \(status)\(cached ? " (cached)" : "")"
+                    let provider: String = c["provider"], status: String = c["status"]
+                    out += "  \(provider) (\(c["model"] as String? ?? "")): \(status)"
+                    if let origin: Int64 = c["cached_from"] {
+                        let answered: Int64? = try Int64.fetchOne(db, sql: "SELECT time FROM llm_calls WHERE id = ?", arguments: [origin])
+                        out += " (cached: the answer of call \(origin)\(answered.map { " at " + Timestamp.rfc3339($0) } ?? ""))"
+                    } else if c["from_cache"] as Bool? ?? false {
+                        out += " (cached)"
+                    }
                     if let action: String = c["action"] { out += String(format: ", %@ %.2f", action, c["confidence"] ?? 0.0) }
-                    if let problem: String = c["problem"] { out += ", \(problem)" }
-                    out += ", \(c["latency_ms"] as Int64? ?? 0) ms, \(c["prompt_tokens"] as Int? ?? 0)+\(c["completion_tokens"] as Int? ?? 0) tokens, cost \(c["cost"] as String? ?? "0")\n"
-                    if let rationale: String = c["rationale"], !rationale.isEmpty { out += "    rationale: \(rationale)\n" }
+                    if let problem: String = c["problem"] { out += ", problem \(ModelText.quoted(problem, limit: 300))" }
+                    out += ", \(c["latency_ms"] as Int64? ?? 0) ms, \(c["prompt_tokens"] as Int? ?? 0)+\(c["completion_tokens"] as Int? ?? 0) tokens"
+                    if c["usage_implausible"] as Bool? ?? false { out += " (reported usage implausible: charged the worst case)" }
+                    out += ", cost \(c["cost"] as String? ?? "0")\n"
+                    if let rationale: String = c["rationale"], !rationale.isEmpty { out += "    rationale, in the model's words: \(ModelText.quoted(rationale))\n" }
                 }
             } else {
                 out += "models: not consulted\n"

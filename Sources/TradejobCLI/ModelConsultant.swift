@@ -31,6 +31,7 @@ struct ModelConsultant: OpinionConsultant {
         return LLMConfiguration(providers: providers, maxConcurrent: c.int("llm.max_concurrent"), minValidAnswers: c.int("llm.min_valid_answers"),
                                 maxCallsPerRun: c.int("llm.max_calls_per_run"), maxTokensPerDay: c.int("llm.max_tokens_per_day"),
                                 maxCostPerDay: c.decimal("llm.max_cost_per_day"), cacheTTLSeconds: c.int("llm.cache_ttl_seconds"),
-                                breakerFailures: c.int("llm.breaker_failures"), breakerCooldownSeconds: c.int("llm.breaker_cooldown_seconds"))
+                                breakerFailures: c.int("llm.breaker_failures"), breakerCooldownSeconds: c.int("llm.breaker_cooldown_seconds"),
+                                maxTokensPerAnswer: c.int("llm.max_tokens_per_answer"), stepTimeoutSeconds: c.double("llm.step_timeout_seconds"))
     }
 }

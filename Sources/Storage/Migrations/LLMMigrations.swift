@@ -48,5 +48,13 @@ enum LLMMigrations {
             );
             """)
         }
+        // Cache hits name the call they replay; the base URL and whether the reported usage was implausible are kept.
+        migrator.registerMigration("v3.1-llm-cache-origin") { db in
+            try db.execute(sql: """
+            ALTER TABLE llm_calls ADD COLUMN cached_from INTEGER;
+            ALTER TABLE llm_calls ADD COLUMN base_url TEXT;
+            ALTER TABLE llm_calls ADD COLUMN usage_implausible INTEGER NOT NULL DEFAULT 0;
+            """)
+        }
     }
 }
