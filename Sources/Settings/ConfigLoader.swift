@@ -222,7 +222,7 @@ public enum ConfigLoader {
     }
 
     static func parseEnvironment(_ value: String, as kind: ConfigKind, variable: String, problems: inout [String]) -> ConfigValue? {
-        let message = "environment \(variable): got \(ConfigValue.quote(value)), expected \(kind.expectation)"
+        let message = "environment \(variable): got \(ConfigValue.quote(JSONValue.shorten(value))), expected \(kind.expectation)"
         var failed = false
         func fail() -> ConfigValue? {
             failed = true
@@ -287,16 +287,16 @@ public enum ConfigLoader {
                     problems.append("llm.providers[\(index)].\(required): missing, expected a non-empty string")
                 }
                 if case let .string(name)? = provider["name"], !name.isEmpty, !names.insert(name).inserted {
-                    problems.append("llm.providers[\(index)].name: got \(ConfigValue.quote(name)), expected a name not used by another provider")
+                    problems.append("llm.providers[\(index)].name: got \(ConfigValue.quote(JSONValue.shorten(name))), expected a name not used by another provider")
                 }
                 if case let .string(url)? = provider["base_url"], !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                    problems.append("llm.providers[\(index)].base_url: got \(ConfigValue.quote(url)), expected an http:// or https:// URL")
+                    problems.append("llm.providers[\(index)].base_url: got \(ConfigValue.quote(JSONValue.shorten(url))), expected an http:// or https:// URL")
                 }
             }
         }
         for path in ["binance.base_url", "notifications.telegram_api_base"] {
             if case let .string(url)? = values[path], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                problems.append("\(path): got \(ConfigValue.quote(url)), expected an http:// or https:// URL")
+                problems.append("\(path): got \(ConfigValue.quote(JSONValue.shorten(url))), expected an http:// or https:// URL")
             }
         }
         for path in ["metrics.pushgateway_url", "notifications.webhook_url"] {

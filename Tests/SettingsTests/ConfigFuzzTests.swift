@@ -36,7 +36,7 @@ struct ConfigFuzzTests {
         let template = ConfigDocument.template(withComments: true)
         var rng = SeededGenerator(seed: 0x16C0_FF1E)
         let cases = 400
-        var refused = 0, accepted = 0, withEnvironment = 0
+        var refused = 0, accepted = 0, withEnvironment = 0, syntax = 0
         var unnamed: [String] = []
         for index in 0..<cases {
             let data = InputMutations.mutateConfig(index % 2 == 0 ? base : template, &rng)
@@ -50,13 +50,14 @@ struct ConfigFuzzTests {
                 accepted += 1
             } catch let error as ConfigError {
                 refused += 1
+                if error.problems.first?.hasPrefix("not valid JSON: line ") == true { syntax += 1 }
                 #expect(!error.problems.isEmpty)
                 for problem in error.problems where !Self.namesWhere(problem) || problem.count > 1000 {
                     unnamed.append("case \(index): \(problem.prefix(300))")
                 }
             }
         }
-        print("config fuzz: \(cases) cases (\(withEnvironment) with a hostile environment override), 0 crashes, \(refused) refused with a ConfigError, \(accepted) accepted")
+        print("config fuzz: \(cases) cases (\(withEnvironment) with a hostile environment override), 0 crashes, \(refused) refused with a ConfigError (\(syntax) as JSON naming line and column, \(refused - syntax) naming keys), \(accepted) accepted")
         #expect(unnamed.isEmpty, "\(unnamed.prefix(5))")
         #expect(refused + accepted == cases)
         #expect(refused > cases / 2 && accepted > 10)  // the mutations reach both outcomes

@@ -18,7 +18,7 @@ public enum InputMutations {
     /// key), a byte cut, truncation, garbage bytes (also invalid UTF-8), deep nesting, a huge string, a comment.
     public static func mutateConfig(_ base: String, _ rng: inout SeededGenerator) -> Data {
         var lines = base.components(separatedBy: "\n")
-        let rounds = Int.random(in: 1...3, using: &rng)
+        let rounds = Bool.random(using: &rng) ? 1 : Int.random(in: 2...3, using: &rng)
         var garbageAfterLine: [Int: [UInt8]] = [:]  // raw bytes (possibly invalid UTF-8) appended to a line
         var truncateAt: Int?
         for _ in 0..<rounds {
@@ -107,7 +107,7 @@ public enum InputMutations {
         if lines.last?.isEmpty == true { lines.removeLast() }
         var separator: [UInt8] = [0x0A]
         var truncateAt: Int?
-        let rounds = Int.random(in: 1...3, using: &rng)
+        let rounds = Bool.random(using: &rng) ? 1 : Int.random(in: 2...3, using: &rng)
         for _ in 0..<rounds {
             guard lines.count > 1 else { break }
             let i = Int.random(in: 1..<lines.count, using: &rng)
