@@ -317,7 +317,9 @@ public enum ConfigLoader {
         (2...10).contains(asset.utf8.count) && asset.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
-    /// Symbols are well formed and each is a base asset followed by `paper.quote_asset`, itself well formed.
+    /// Symbols and `paper.quote_asset` are well formed; with Binance market data (whose symbols are always a base asset
+    /// followed by the quote asset) each symbol ends with `paper.quote_asset`. Simulated and CSV markets may name a
+    /// symbol freely (`SPY`): the paper broker then takes the whole symbol as the base asset.
     static func checkSymbols(_ values: [String: ConfigValue], problems: inout [String]) {
         var quote: String?
         if case let .string(q)? = values["paper.quote_asset"] {
@@ -329,8 +331,8 @@ public enum ConfigLoader {
         for symbol in symbols {
             if !isValidSymbol(symbol) {
                 problems.append("market.symbols: got \(ConfigValue.quote(JSONValue.shorten(symbol))), expected 2 to 20 upper-case letters and digits (e.g. \"BTCUSDT\")")
-            } else if let quote, !(symbol.hasSuffix(quote) && symbol.count > quote.count) {
-                problems.append("market.symbols: got \(ConfigValue.quote(symbol)), expected a symbol quoted in paper.quote_asset (\(ConfigValue.quote(quote))), such as \"BTC\(quote)\"")
+            } else if let quote, case .string("binance")? = values["market.source"], !(symbol.hasSuffix(quote) && symbol.count > quote.count) {
+                problems.append("market.symbols: got \(ConfigValue.quote(symbol)), expected a symbol quoted in paper.quote_asset (\(ConfigValue.quote(quote))) such as \"BTC\(quote)\", as Binance's symbols are")
             }
         }
     }

@@ -5,15 +5,19 @@ import Foundation
 /// so such a run is refused (exit 78) before anything is written.
 public enum StateCompatibility {
     /// A `ConfigError` naming `paper.quote_asset`, the configuration's value and the state's, when the stored paper
-    /// wallet (`walletAssets`, its asset names) or an open position (`activeSymbols`) is in another quote asset; nil
-    /// when they agree or the state is new (an empty wallet and no position). Live configurations are not checked
-    /// (the wallet mirrors the venue's account).
-    public static func check(_ config: ResolvedConfig, state: String, walletAssets: Set<String>, activeSymbols: [String]) -> ConfigError? {
-        guard config.string("mode") == "paper", !(walletAssets.isEmpty && activeSymbols.isEmpty) else { return nil }
+    /// state is kept in another quote asset: its wallet (`walletAssets`, the asset names; the paper broker funds it in
+    /// the quote asset and never removes that row) has no balance in the configured one, or its fills paid fees
+    /// (`feeAssets`, always the quote asset in paper trading) only in others. Nil when they agree or the state is new.
+    /// `activeSymbols` (open positions) only help name the state's asset. Live configurations are not checked (the
+    /// wallet mirrors the venue's account).
+    public static func check(_ config: ResolvedConfig, state: String, walletAssets: Set<String>, feeAssets: Set<String>,
+                             activeSymbols: [String]) -> ConfigError? {
+        guard config.string("mode") == "paper" else { return nil }
         let quote = config.string("paper.quote_asset")
-        let foreign = activeSymbols.filter { !($0.hasSuffix(quote) && $0.count > quote.count) }
-        guard !walletAssets.contains(quote) || !foreign.isEmpty else { return nil }
-        let stored = storedQuoteAssets(walletAssets: walletAssets, activeSymbols: activeSymbols)
+        let walletDisagrees = !walletAssets.isEmpty && !walletAssets.contains(quote)
+        let feesDisagree = !feeAssets.isEmpty && !feeAssets.contains(quote)
+        guard walletDisagrees || feesDisagree else { return nil }
+        let stored = feeAssets.isEmpty ? storedQuoteAssets(walletAssets: walletAssets, activeSymbols: activeSymbols) : feeAssets.sorted()
         var problem = "paper.quote_asset: got \(ConfigValue.quote(quote)), but the state in \(state) is kept in "
             + (stored.isEmpty ? "another quote asset" : stored.map(ConfigValue.quote).joined(separator: " or "))
             + " (wallet: \(walletAssets.sorted().joined(separator: ", ")); open positions: \(activeSymbols.isEmpty ? "none" : activeSymbols.joined(separator: ", ")))"

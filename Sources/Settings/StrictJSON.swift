@@ -77,13 +77,26 @@ struct StrictJSONReader {
 
     // MARK: Positions and errors
 
+    /// The last column computed, so that columns of a long line are counted once, not from its start each time.
+    private final class ColumnCache {
+        var lineStart = -1, offset = 0, column = 1
+    }
+    private let cache = ColumnCache()
+
     private func column(at offset: Int) -> Int {
         var column = 1
         var k = lineStart
+        if cache.lineStart == lineStart, cache.offset <= offset {
+            column = cache.column
+            k = cache.offset
+        }
         while k < offset && k < bytes.count {
             if bytes[k] & 0xC0 != 0x80 { column += 1 }
             k += 1
         }
+        cache.lineStart = lineStart
+        cache.offset = k
+        cache.column = column
         return column
     }
 

@@ -97,16 +97,27 @@ struct StrictConfigInputTests {
 
     @Test func symbolsAndQuoteAssetAreChecked() {
         let huge = String(repeating: "A", count: 1_000_000)
-        let p = problems(#"{"market": {"symbols": ["\#(huge)USDT", "btcusdt", "ETHBTC", "USDT", "B"]}}"#)
+        let p = problems(#"{"market": {"source": "binance", "symbols": ["\#(huge)USDT", "btcusdt", "ETHBTC", "USDT", "B"]}}"#)
         #expect(p.count == 5)
         #expect(p.allSatisfy { $0.hasPrefix("market.symbols: got") && $0.count < 400 })
         #expect(p.contains { $0.contains("\"ETHBTC\", expected a symbol quoted in paper.quote_asset (\"USDT\")") })
+        // Simulated and CSV markets may name symbols freely, if well spelt.
+        #expect(problems(#"{"market": {"source": "csv", "symbols": ["SPY", "ETHBTC"]}}"#).isEmpty)
+        #expect(problems(#"{"market": {"source": "csv", "symbols": ["../etc/passwd"]}}"#).first?.hasPrefix("market.symbols: got") == true)
         for bad in ["usdt", "", "U", "US DT"] {
             let q = problems(#"{"paper": {"quote_asset": "\#(bad)"}}"#)
             #expect(q.first?.hasPrefix("paper.quote_asset: got") == true, "\(bad): \(q)")
         }
         #expect(problems(#"{"paper": {"quote_asset": "USDC"}, "market": {"symbols": ["BTCUSDC"]}}"#).isEmpty)
         #expect(problems(#"{"market": {"source": "csv", "csv_dir": ""}}"#).first?.hasPrefix("market.csv_dir") == true)
+    }
+
+    @Test func aLongOneLineFileIsReadInLinearTime() {
+        // Columns are counted once per line, not from the line's start for every key (20,000 keys on one line).
+        let keys = (0..<20_000).map { "\"k\($0)\": 1" }.joined(separator: ", ")
+        let p = problems("{\"market\": {\(keys)}}")
+        #expect(p.count == 20_000)
+        #expect(p.last?.hasPrefix("market.k19999: unknown key at line 1, column ") == true)
     }
 
     @Test func theCommentedTemplateLoadsBack() throws {
@@ -120,14 +131,18 @@ struct StrictConfigInputTests {
     @Test func aStateInAnotherQuoteAssetIsRefused() throws {
         let usdc = try ConfigLoader.resolve(data: Data(#"{"paper": {"quote_asset": "USDC"}, "market": {"symbols": ["BTCUSDC"]}}"#.utf8),
                                             file: "c.json", environment: [:])
-        let error = StateCompatibility.check(usdc, state: "/s", walletAssets: ["USDT", "BTC"], activeSymbols: ["BTCUSDT"])
+        let error = StateCompatibility.check(usdc, state: "/s", walletAssets: ["USDT", "BTC"], feeAssets: [], activeSymbols: ["BTCUSDT"])
         let problem = error?.problems.first ?? ""
         #expect(problem.hasPrefix("paper.quote_asset: got \"USDC\", but the state in /s is kept in \"USDT\""))
-        #expect(StateCompatibility.check(usdc, state: "/s", walletAssets: [], activeSymbols: []) == nil)
-        #expect(StateCompatibility.check(usdc, state: "/s", walletAssets: ["USDC", "BTC"], activeSymbols: ["BTCUSDC"]) == nil)
-        // The wallet has the asset but an open position is quoted in another one.
-        #expect(StateCompatibility.check(usdc, state: "/s", walletAssets: ["USDC", "USDT"], activeSymbols: ["ETHUSDT"]) != nil)
+        #expect(StateCompatibility.check(usdc, state: "/s", walletAssets: [], feeAssets: [], activeSymbols: []) == nil)
+        #expect(StateCompatibility.check(usdc, state: "/s", walletAssets: ["USDC", "BTC"], feeAssets: ["USDC"], activeSymbols: ["BTCUSDC"]) == nil)
+        #expect(StateCompatibility.check(usdc, state: "/s", walletAssets: ["USDT", "BTC", "ETH"], feeAssets: [], activeSymbols: [])?.problems.first?
+            .contains("kept in \"BTC\" or \"ETH\" or \"USDT\"") == true)
+        // A quote asset that the wallet also holds as a base asset: the fees tell the state's quote asset.
+        let btc = try ConfigLoader.resolve(data: Data(#"{"paper": {"quote_asset": "BTC"}}"#.utf8), file: "c.json", environment: [:])
+        #expect(StateCompatibility.check(btc, state: "/s", walletAssets: ["USDT", "BTC"], feeAssets: ["USDT"], activeSymbols: ["BTCUSDT"])?
+            .problems.first?.contains("got \"BTC\", but the state in /s is kept in \"USDT\"") == true)
         let live = try ConfigLoader.resolve(data: Data(#"{"mode": "live", "market": {"source": "binance"}}"#.utf8), file: "c", environment: [:])
-        #expect(StateCompatibility.check(live, state: "/s", walletAssets: ["BTC"], activeSymbols: []) == nil)
+        #expect(StateCompatibility.check(live, state: "/s", walletAssets: ["BTC"], feeAssets: ["USDT"], activeSymbols: []) == nil)
     }
 }
