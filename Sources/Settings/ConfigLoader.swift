@@ -187,7 +187,7 @@ public enum ConfigLoader {
                 let members = objectMembers.map { ($0.name, $0.value) }
                 for (name, value) in members {
                     guard let field = known[name] else {
-                        problems.append("\(path)[\(index)].\(name): unknown key")
+                        problems.append("\(path)[\(index)].\(JSONValue.shorten(name)): unknown key")
                         ok = false
                         continue
                     }
