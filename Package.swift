@@ -75,9 +75,9 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
-        .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis", "TradingDomain"], exclude: ["Fixtures"]),
+        .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis", "TradingDomain", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DomainAndStrategyTests", dependencies: ["TradingDomain", "Strategy", "TechnicalAnalysis", "TestSupport"]),
-        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TradingDomain", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "VenueTests", dependencies: [
             "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "Settings", "TestSupport",

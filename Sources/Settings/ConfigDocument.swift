@@ -4,7 +4,8 @@ import Foundation
 /// and the effective configuration with secrets redacted.
 public enum ConfigDocument {
     /// A complete template: every key with its default, each preceded by its description as a `//` comment.
-    /// (JSON has no comments; `config template --json` gives plain JSON without them.)
+    /// The loader accepts these `//` line comments, so a saved template loads back as it is; `config template --json`
+    /// gives plain JSON without them, for other JSON tools.
     public static func template(withComments: Bool) -> String {
         let values = Dictionary(ConfigKeys.all.map { ($0.path, $0.defaultValue) }, uniquingKeysWith: { a, _ in a })
         return render(values, withComments: withComments, redact: false)

@@ -1,4 +1,5 @@
 import Foundation
+import TradingDomain
 
 /// A configuration that cannot be used: every problem found (not only the first), each naming the key
 /// path (or environment variable), the value and what was expected.
@@ -11,54 +12,6 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
     }
     public var description: String {
         "invalid configuration \(file):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
-    }
-}
-
-/// A JSON value as read from the file (kept apart from `ConfigValue`, which is validated).
-enum JSONValue: Decodable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
-
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: Decoder) throws {
-        if let container = try? decoder.container(keyedBy: Key.self) {
-            var members: [(String, JSONValue)] = []
-            for key in container.allKeys { members.append((key.stringValue, try container.decode(JSONValue.self, forKey: key))) }
-            self = .object(members.sorted { $0.0 < $1.0 })
-            return
-        }
-        if var container = try? decoder.unkeyedContainer() {
-            var items: [JSONValue] = []
-            while !container.isAtEnd { items.append(try container.decode(JSONValue.self)) }
-            self = .array(items)
-            return
-        }
-        let single = try decoder.singleValueContainer()
-        if single.decodeNil() { self = .null }
-        else if let b = try? single.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? single.decode(Double.self) { self = .number(d) }
-        else { self = .string(try single.decode(String.self)) }
-    }
-
-    var shown: String {
-        switch self {
-        case .null: return "null"
-        case let .bool(b): return b ? "true" : "false"
-        case let .number(d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
-        case let .string(s): return ConfigValue.quote(s)
-        case let .array(a): return "[" + a.map(\.shown).joined(separator: ", ") + "]"
-        case .object: return "{…}"
-        }
     }
 }
 
@@ -126,17 +79,16 @@ public enum ConfigLoader {
     public static func resolve(data: Data, file: String, environment: [String: String]) throws -> ResolvedConfig {
         var problems: [String] = []
         var raw: [String: JSONValue] = [:]
+        let root: JSONValue
         do {
-            let root = try JSONDecoder().decode(JSONValue.self, from: data)
-            guard case let .object(members) = root else {
-                throw ConfigError(file: file, problems: ["the top level must be a JSON object"])
-            }
-            flatten(members, prefix: "", into: &raw, problems: &problems)
-        } catch let error as ConfigError {
-            throw error
-        } catch {
-            throw ConfigError(file: file, problems: ["not valid JSON: \(describe(error))"])
+            root = try StrictJSONReader.parse(data)
+        } catch let error as JSONSyntaxError {
+            throw ConfigError(file: file, problems: ["not valid JSON: \(error)"])
         }
+        guard case let .object(members) = root else {
+            throw ConfigError(file: file, problems: ["the top level must be a JSON object, got \(root.shown)"])
+        }
+        flatten(members, prefix: "", into: &raw, problems: &problems)
 
         var values: [String: ConfigValue] = [:]
         for key in ConfigKeys.all {
@@ -168,16 +120,9 @@ public enum ConfigLoader {
         return ResolvedConfig(file: file, values: values, hash: fnv1a(hashInput), overriddenByEnvironment: overridden)
     }
 
-    static func describe(_ error: Error) -> String {
-        if case let DecodingError.dataCorrupted(context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
-    }
-
-    static func flatten(_ members: [(String, JSONValue)], prefix: String, into raw: inout [String: JSONValue], problems: inout [String]) {
-        for (name, value) in members {
+    static func flatten(_ members: [JSONMember], prefix: String, into raw: inout [String: JSONValue], problems: inout [String]) {
+        for member in members {
+            let name = member.name, value = member.value
             let path = prefix.isEmpty ? name : prefix + "." + name
             if ConfigKeys.byPath[path] != nil {
                 raw[path] = value
@@ -186,7 +131,7 @@ public enum ConfigLoader {
             } else if ConfigKeys.all.contains(where: { $0.path.hasPrefix(path + ".") }) {
                 problems.append("\(path): got \(value.shown), expected an object (section)")
             } else {
-                problems.append("\(path): unknown key (see `tradejob config template` for every key)")
+                problems.append("\(JSONValue.shorten(path)): unknown key at line \(member.line), column \(member.column) (see `tradejob config template` for every key)")
             }
         }
     }
@@ -198,16 +143,16 @@ public enum ConfigLoader {
         }
         switch kind {
         case let .int(min, max):
-            guard case let .number(d) = json, d == d.rounded(), abs(d) < 1e15, Int(d) >= min, Int(d) <= max else { return fail() }
-            return .int(Int(d))
+            guard case let .number(text) = json, let v = integer(text), v >= min, v <= max else { return fail() }
+            return .int(v)
         case let .double(min, max):
-            guard case let .number(d) = json, d.isFinite, d >= min, d <= max else { return fail() }
+            guard case let .number(text) = json, let d = Double(text), d.isFinite, d >= min, d <= max else { return fail() }
             return .double(d)
         case let .decimal(min, max):
             let parsed: Decimal?
             switch json {
             case let .string(s): parsed = parseDecimal(s)
-            case let .number(d): parsed = d.isFinite ? Decimal(string: "\(d)", locale: Locale(identifier: "en_US_POSIX")) : nil
+            case let .number(text): parsed = parseDecimal(text)
             default: parsed = nil
             }
             guard let value = parsed, value >= min, value <= max else { return fail() }
@@ -232,16 +177,17 @@ public enum ConfigLoader {
             var list: [[String: ConfigValue]] = []
             var ok = true
             for (index, item) in items.enumerated() {
-                guard case let .object(members) = item else {
+                guard case let .object(objectMembers) = item else {
                     problems.append("\(path)[\(index)]: got \(item.shown), expected an object")
                     ok = false
                     continue
                 }
                 var object: [String: ConfigValue] = [:]
                 let known = Dictionary(fields.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+                let members = objectMembers.map { ($0.name, $0.value) }
                 for (name, value) in members {
                     guard let field = known[name] else {
-                        problems.append("\(path)[\(index)].\(name): unknown key")
+                        problems.append("\(path)[\(index)].\(JSONValue.shorten(name)): unknown key")
                         ok = false
                         continue
                     }
@@ -256,15 +202,27 @@ public enum ConfigLoader {
         }
     }
 
+    /// A decimal in the strict syntax of `Money.parse` (`-12.5`, `1e-3`; no `+`, no second sign, no other characters).
     static func parseDecimal(_ text: String) -> Decimal? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        guard !t.isEmpty, t.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" }),
-              let d = Decimal(string: t, locale: Locale(identifier: "en_US_POSIX")), !d.isNaN else { return nil }
+        guard Money.hasPlainNumberSyntax(text), let d = Money.parse(text), !d.isNaN, d.isFinite else { return nil }
+        return d
+    }
+
+    /// An integer written as a JSON number: `500`, also `500.0` or `5e2` (an integral value), below 10^15 in magnitude.
+    static func integer(_ text: String) -> Int? {
+        if let v = Int(text) { return v }
+        guard let d = Double(text), d.isFinite, d == d.rounded(), abs(d) < 1e15 else { return nil }
+        return Int(d)
+    }
+
+    /// A number for a `.double` key from the environment: the JSON number syntax (no hexadecimal, no `inf`/`nan`).
+    static func parseDouble(_ text: String) -> Double? {
+        guard Money.hasPlainNumberSyntax(text), let d = Double(text), d.isFinite else { return nil }
         return d
     }
 
     static func parseEnvironment(_ value: String, as kind: ConfigKind, variable: String, problems: inout [String]) -> ConfigValue? {
-        let message = "environment \(variable): got \(ConfigValue.quote(value)), expected \(kind.expectation)"
+        let message = "environment \(variable): got \(ConfigValue.quote(JSONValue.shorten(value))), expected \(kind.expectation)"
         var failed = false
         func fail() -> ConfigValue? {
             failed = true
@@ -274,10 +232,10 @@ public enum ConfigLoader {
         let t = value.trimmingCharacters(in: .whitespaces)
         switch kind {
         case let .int(min, max):
-            guard let v = Int(t), v >= min, v <= max else { return fail() }
+            guard Money.hasPlainNumberSyntax(t), let v = integer(t), v >= min, v <= max else { return fail() }
             return .int(v)
         case let .double(min, max):
-            guard let v = Double(t), v.isFinite, v >= min, v <= max else { return fail() }
+            guard let v = parseDouble(t), v >= min, v <= max else { return fail() }
             return .double(v)
         case let .decimal(min, max):
             guard let v = parseDecimal(t), v >= min, v <= max else { return fail() }
@@ -292,8 +250,13 @@ public enum ConfigLoader {
             guard allowed.map({ $0.contains(value) }) ?? true else { return fail() }
             return .string(value)
         case .stringList, .objectList:
-            if t.hasPrefix("["), let data = t.data(using: .utf8), let json = try? JSONDecoder().decode(JSONValue.self, from: data) {
-                return validate(json, as: kind, path: "environment \(variable)", problems: &problems)
+            if t.hasPrefix("[") {
+                do {
+                    return validate(try StrictJSONReader.parse(Data(t.utf8)), as: kind, path: "environment \(variable)", problems: &problems)
+                } catch {
+                    problems.append("environment \(variable): not valid JSON: \(error)")
+                    return nil
+                }
             }
             if case .stringList = kind {
                 let items = t.split(separator: ",").map { JSONValue.string($0.trimmingCharacters(in: .whitespaces)) }
@@ -311,10 +274,10 @@ public enum ConfigLoader {
         if case let .int(fast)? = values["analysis.ema_fast"], case let .int(slow)? = values["analysis.ema_slow"], fast >= slow {
             problems.append("analysis.ema_fast: got \(fast), expected less than analysis.ema_slow (\(slow))")
         }
-        if case let .stringList(symbols)? = values["market.symbols"] {
-            for symbol in symbols where !symbol.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) {
-                problems.append("market.symbols: got \(ConfigValue.quote(symbol)), expected upper-case letters and digits (e.g. \"BTCUSDT\")")
-            }
+        checkSymbols(values, problems: &problems)
+        checkPeriodsAgainstLookback(values, problems: &problems)
+        if case let .string(dir)? = values["market.csv_dir"], case .string("csv")? = values["market.source"], dir.isEmpty {
+            problems.append("market.csv_dir: got \"\", expected a directory (market.source is \"csv\")")
         }
         if case let .objectList(providers)? = values["llm.providers"] {
             var names = Set<String>()
@@ -324,21 +287,76 @@ public enum ConfigLoader {
                     problems.append("llm.providers[\(index)].\(required): missing, expected a non-empty string")
                 }
                 if case let .string(name)? = provider["name"], !name.isEmpty, !names.insert(name).inserted {
-                    problems.append("llm.providers[\(index)].name: got \(ConfigValue.quote(name)), expected a name not used by another provider")
+                    problems.append("llm.providers[\(index)].name: got \(ConfigValue.quote(JSONValue.shorten(name))), expected a name not used by another provider")
                 }
                 if case let .string(url)? = provider["base_url"], !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                    problems.append("llm.providers[\(index)].base_url: got \(ConfigValue.quote(url)), expected an http:// or https:// URL")
+                    problems.append("llm.providers[\(index)].base_url: got \(ConfigValue.quote(JSONValue.shorten(url))), expected an http:// or https:// URL")
                 }
             }
         }
         for path in ["binance.base_url", "notifications.telegram_api_base"] {
             if case let .string(url)? = values[path], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                problems.append("\(path): got \(ConfigValue.quote(url)), expected an http:// or https:// URL")
+                problems.append("\(path): got \(ConfigValue.quote(JSONValue.shorten(url))), expected an http:// or https:// URL")
             }
         }
         for path in ["metrics.pushgateway_url", "notifications.webhook_url"] {
             if case let .string(url)? = values[path], !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 problems.append("\(path): got a value that is not an http:// or https:// URL")
+            }
+        }
+    }
+
+    /// A symbol as Binance spells it: 2 to 20 upper-case ASCII letters and digits (it also names a CSV file and is
+    /// stored with every candle, so nothing else is let through).
+    public static func isValidSymbol(_ symbol: String) -> Bool {
+        (2...20).contains(symbol.utf8.count) && symbol.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+
+    /// A quote asset: 2 to 10 upper-case ASCII letters and digits (as Binance's assets are spelt, e.g. `USDT`).
+    public static func isValidAsset(_ asset: String) -> Bool {
+        (2...10).contains(asset.utf8.count) && asset.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+
+    /// Symbols and `paper.quote_asset` are well formed; with Binance market data (whose symbols are always a base asset
+    /// followed by the quote asset) each symbol ends with `paper.quote_asset`. Simulated and CSV markets may name a
+    /// symbol freely (`SPY`): the paper broker then takes the whole symbol as the base asset.
+    static func checkSymbols(_ values: [String: ConfigValue], problems: inout [String]) {
+        var quote: String?
+        if case let .string(q)? = values["paper.quote_asset"] {
+            if isValidAsset(q) { quote = q } else {
+                problems.append("paper.quote_asset: got \(ConfigValue.quote(JSONValue.shorten(q))), expected 2 to 10 upper-case letters or digits (e.g. \"USDT\")")
+            }
+        }
+        guard case let .stringList(symbols)? = values["market.symbols"] else { return }
+        for symbol in symbols {
+            if !isValidSymbol(symbol) {
+                problems.append("market.symbols: got \(ConfigValue.quote(JSONValue.shorten(symbol))), expected 2 to 20 upper-case letters and digits (e.g. \"BTCUSDT\")")
+            } else if let quote, case .string("binance")? = values["market.source"], !(symbol.hasSuffix(quote) && symbol.count > quote.count) {
+                problems.append("market.symbols: got \(ConfigValue.quote(symbol)), expected a symbol quoted in paper.quote_asset (\(ConfigValue.quote(quote))) such as \"BTC\(quote)\", as Binance's symbols are")
+            }
+        }
+    }
+
+    /// The closed candles one analysis needs for each period key (`SymbolAnalyzer.snapshot` needs more than these):
+    /// each must stay below `market.lookback`, or every symbol fails to analyse on every run.
+    static let periodNeeds: [(path: String, times: Int, plus: Int, rule: String)] = [
+        ("analysis.ema_fast", 1, 0, "analysis.ema_fast"),
+        ("analysis.ema_slow", 1, 0, "analysis.ema_slow"),
+        ("analysis.rsi_period", 1, 1, "analysis.rsi_period + 1"),
+        ("analysis.atr_period", 1, 1, "analysis.atr_period + 1"),
+        ("analysis.bollinger_period", 1, 0, "analysis.bollinger_period"),
+        ("analysis.adx_period", 2, 0, "2 × analysis.adx_period"),
+        ("analysis.pivot_window", 2, 1, "2 × analysis.pivot_window + 1"),
+        ("volatility.window", 1, 1, "volatility.window + 1"),
+    ]
+
+    static func checkPeriodsAgainstLookback(_ values: [String: ConfigValue], problems: inout [String]) {
+        guard case let .int(lookback)? = values["market.lookback"] else { return }
+        for need in periodNeeds {
+            guard case let .int(period)? = values[need.path] else { continue }
+            let bars = need.times * period + need.plus  // periods are bounded by their keys' ranges: no overflow
+            if bars >= lookback {
+                problems.append("\(need.path): got \(period), expected \(need.rule) (\(bars)) below market.lookback (\(lookback)): an analysis needs more closed candles than that")
             }
         }
     }

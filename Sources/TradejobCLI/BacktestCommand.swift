@@ -40,6 +40,9 @@ struct BacktestCommand: AsyncParsableCommand {
             if let value, Timestamp.parse(value) == nil { throw ValidationError("\(name): got \"\(value)\", expected an RFC 3339 time") }
         }
         if simulated && (from == nil || to == nil) { throw ValidationError("--simulated needs --from and --to") }
+        if let f = from.flatMap(Timestamp.parse), let t = to.flatMap(Timestamp.parse), f >= t {
+            throw ValidationError("--from (\(from ?? "")) must be before --to (\(to ?? ""))")
+        }
         if let timeframe, Timeframe(timeframe) == nil { throw ValidationError("--timeframe: got \"\(timeframe)\", expected one of \(Timeframe.supported.keys.sorted().joined(separator: ", "))") }
         guard fast >= 1, slow > fast else { throw ValidationError("--fast and --slow: expected 1 ≤ fast < slow") }
         guard let q = Money.parse(size), q > 0 else { throw ValidationError("--size: got \"\(size)\", expected a positive number") }
@@ -80,7 +83,10 @@ struct BacktestCommand: AsyncParsableCommand {
             }
         } else if let fromMs, let toMs {
             if let timeframe, let tf = Timeframe(timeframe) { parameters.timeframe = tf }
-            let count = Int((toMs - fromMs) / parameters.timeframe.milliseconds) + parameters.lookback + 2
+            let count = Int((toMs - fromMs) / parameters.timeframe.milliseconds) + parameters.lookback + 2  // times are within 1970…9999
+            guard count <= Self.maximumSimulatedBars else {
+                throw UsageError(message: "--from/--to: \(count) simulated bars of \(parameters.timeframe) per symbol, at most \(Self.maximumSimulatedBars); choose a shorter period or a longer --timeframe")
+            }
             for symbol in parameters.symbols {
                 candles[symbol] = SimulatedMarket.closedCandles(symbol: symbol, timeframe: parameters.timeframe, after: nil, limit: count, now: toMs)
             }
@@ -121,6 +127,9 @@ struct BacktestCommand: AsyncParsableCommand {
     }
 
     /// Refuses a period in which no cycle would run (as the runner counts: the first cycle sees the first bar closed).
+    /// Simulated bars per symbol at most (a period of years at 1m would not fit in memory).
+    static let maximumSimulatedBars = 5_000_000
+
     static func checkPeriod(_ candles: [String: [Candle]], from: Int64?, to: Int64?, step: Int64) throws {
         guard let first = candles.values.compactMap(\.first?.openTime).min(), let last = candles.values.compactMap(\.last?.openTime).max() else { return }
         let start = max(from ?? first, first + step), end = min(to ?? (last + step), last + step)

@@ -70,6 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(signals) {} }
 
         let database = try StateDatabase(path: options.databasePath)
+        try Self.refuseIncompatibleState(config: config, database: database, stateDirectory: options.stateDirectory)
         let venues = try Venues.make(config: config, database: database, environment: options.environment, live: isLive)
         let parameters = try CycleParameters(config: config)
         let cycle = TradingCycle(parameters: parameters, configHash: config.hash, database: database, stateDirectory: options.stateDirectory,

@@ -20,7 +20,7 @@ public enum Money {
     static func plainDecimal(_ text: String, syntaxOnly: Bool) -> (valid: Bool, value: Decimal?) {
         var significand: UInt64 = 0, exponent = 0, significant = 0
         var negative = false, seenDot = false, seenDigit = false
-        var exponentPart: Int?, exponentNegative = false, exponentDigits = 0
+        var exponentPart: Int?, exponentNegative = false, exponentSigned = false, exponentDigits = 0
         var first = true
         for byte in text.utf8 {
             defer { first = false }
@@ -40,10 +40,11 @@ public enum Money {
                 }
             case UInt8(ascii: "-") where first:
                 negative = true
-            case UInt8(ascii: "-") where exponentPart == 0 && exponentDigits == 0 && !exponentNegative:
+            case UInt8(ascii: "-") where exponentPart == 0 && exponentDigits == 0 && !exponentSigned:
                 exponentNegative = true
-            case UInt8(ascii: "+") where exponentPart == 0 && exponentDigits == 0:
-                continue
+                exponentSigned = true
+            case UInt8(ascii: "+") where exponentPart == 0 && exponentDigits == 0 && !exponentSigned:
+                exponentSigned = true
             case UInt8(ascii: ".") where !seenDot && exponentPart == nil:
                 seenDot = true
             case UInt8(ascii: "e"), UInt8(ascii: "E"):
@@ -68,7 +69,16 @@ public enum Money {
         return Decimal(sign: units < 0 ? .minus : .plus, exponent: -scale, significand: Decimal(units.magnitude))
     }
 
-    /// Parses a decimal from text (`"12.5"`), nil when it is not a plain decimal number.
+    /// Whether `text` is a plain number: an optional leading `-`, digits with at most one `.` (at least one digit), and
+    /// an optional exponent `e`/`E`, an optional sign and 1–4 digits. Nothing else: no `+` in front, no second sign,
+    /// no spaces, no hexadecimal, no `inf`/`nan`. The one syntax for decimals in the configuration, its environment
+    /// overrides and OHLCV CSV numbers.
+    public static func hasPlainNumberSyntax(_ text: String) -> Bool {
+        plainDecimal(text, syntaxOnly: true).valid
+    }
+
+    /// Parses a decimal from text (`"12.5"`, surrounding spaces ignored), nil when it is not a plain decimal number
+    /// (see `hasPlainNumberSyntax`).
     public static func parse(_ text: String) -> Decimal? {
         if let fast = plainDecimal(text) { return fast }
         let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -50,15 +50,50 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Parses RFC 3339 (`Z` or an offset, optional fraction); nil when malformed.
+    /// The latest time any input may name: 9999-12-31T23:59:59.999Z. Times are accepted from the epoch
+    /// (1970-01-01T00:00:00Z, 0) to this, so arithmetic on them (differences, a timeframe added) cannot overflow.
+    public static let latestMilliseconds: Int64 = 253_402_300_799_999
+    /// Epoch milliseconds an input time may have.
+    public static let validRange: ClosedRange<Int64> = 0...latestMilliseconds
+
+    /// Parses RFC 3339 strictly: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1–9 digits (rounded to milliseconds),
+    /// then `Z` or an offset `±HH:MM`; every field in range for its calendar month (no 2001-02-29, no hour 24, no
+    /// leap second), the result within `validRange`. Nil for anything else.
     public static func parse(_ text: String) -> Int64? {
-        if let ms = plainUTCMilliseconds(text) { return ms }
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = iso.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        iso.formatOptions = [.withInternetDateTime]
-        if let date = iso.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        return nil
+        let b = Array(text.utf8)
+        guard b.count >= 20 else { return nil }
+        guard let base = (Array(b[0..<19]) + [UInt8(ascii: "Z")]).withUnsafeBufferPointer({ plainUTCMilliseconds($0) }) else { return nil }
+        var k = 19
+        func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+        var fraction: Int64 = 0
+        if b[k] == UInt8(ascii: ".") {
+            k += 1
+            var digits = 0, value: Int64 = 0, roundUp = false
+            while k < b.count, isDigit(b[k]) {
+                let d = Int64(b[k] - UInt8(ascii: "0"))
+                if digits < 3 { value = value * 10 + d } else if digits == 3 { roundUp = d >= 5 }
+                digits += 1
+                k += 1
+            }
+            guard (1...9).contains(digits) else { return nil }
+            if digits < 3 { for _ in digits..<3 { value *= 10 } }
+            fraction = value + (roundUp ? 1 : 0)
+        }
+        guard k < b.count else { return nil }
+        var offset: Int64 = 0
+        switch b[k] {
+        case UInt8(ascii: "Z"):
+            guard k + 1 == b.count else { return nil }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard k + 6 == b.count, b[k + 3] == UInt8(ascii: ":"), isDigit(b[k + 1]), isDigit(b[k + 2]), isDigit(b[k + 4]), isDigit(b[k + 5]) else { return nil }
+            let hours = Int64(b[k + 1] - 48) * 10 + Int64(b[k + 2] - 48), minutes = Int64(b[k + 4] - 48) * 10 + Int64(b[k + 5] - 48)
+            guard hours < 24, minutes < 60 else { return nil }
+            offset = (hours * 60 + minutes) * 60_000 * (b[k] == UInt8(ascii: "-") ? -1 : 1)
+        default:
+            return nil
+        }
+        let ms = base + fraction - offset  // every term is far from the Int64 limits (years 1…9999)
+        return validRange.contains(ms) ? ms : nil
     }
 
     /// Epoch milliseconds of exactly `YYYY-MM-DDTHH:MM:SSZ` with every field in range; nil for any other text.

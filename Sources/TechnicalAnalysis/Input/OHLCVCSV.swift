@@ -8,7 +8,13 @@ public struct OHLCVParseError: Error, Equatable, CustomStringConvertible {
     public let value: String
     public let expected: String
     public var description: String {
-        "line \(line)" + (column.isEmpty ? "" : ", column \(column)") + (value.isEmpty ? "" : ": got \"\(value)\"") + ", expected \(expected)"
+        "line \(line)" + (column.isEmpty ? "" : ", column \(column)") + (value.isEmpty ? "" : ": got \"\(Self.shorten(value))\"") + ", expected \(expected)"
+    }
+
+    /// A value as shown in the message: at most 60 characters, then its length.
+    static func shorten(_ value: String) -> String {
+        let count = value.count
+        return count <= 60 ? value : String(value.prefix(60)) + "…(\(count) characters)"
     }
 }
 
@@ -26,8 +32,9 @@ public struct OHLCVRow: Sendable, Equatable {
 }
 
 /// Parses OHLCV CSV text: a header naming `time,open,high,low,close,volume` (any order, other columns ignored),
-/// times in RFC 3339 (`Z` or an offset, optional fraction) or epoch milliseconds, strictly increasing; numbers with
-/// `Double(String)` (correctly rounded, as Python reads them); high ≥ max(open, close), low ≤ min(open, close).
+/// times in strict RFC 3339 (`Z` or an offset, optional fraction) or epoch milliseconds (digits only), from 1970 to
+/// 9999, strictly increasing; numbers in the plain syntax of `Money.hasPlainNumberSyntax` (no hexadecimal, inf, nan or
+/// `+`), read correctly rounded as Python reads them; high ≥ max(open, close), low ≤ min(open, close).
 public enum OHLCVCSV {
     public static let columns = ["time", "open", "high", "low", "close", "volume"]
 
@@ -178,14 +185,15 @@ public struct OHLCVCSVReader {
                 let range = fields[columnField[c]]
                 if let value = OHLCVCSV.exactDecimal(b, range, powers) { return value }
                 let text = string(range)
-                guard let value = Double(text), value.isFinite else {
-                    throw OHLCVParseError(line: line, column: columns[c], value: text, expected: "a finite number")
+                guard Money.hasPlainNumberSyntax(text), let value = Double(text), value.isFinite else {
+                    throw OHLCVParseError(line: line, column: columns[c], value: text, expected: OHLCVCSV.numberExpectation)
                 }
                 return value
             }
             let timeRange = fields[columnField[0]]
-            guard let time = OHLCVCSV.parseTime(b, timeRange) ?? OHLCVCSV.parseTime(string(timeRange)) else {
-                throw OHLCVParseError(line: line, column: "time", value: string(timeRange), expected: "an RFC 3339 time or epoch milliseconds")
+            guard let time = OHLCVCSV.parseTime(b, timeRange) ?? OHLCVCSV.parseTime(string(timeRange)),
+                  Timestamp.validRange.contains(time) else {
+                throw OHLCVParseError(line: line, column: "time", value: string(timeRange), expected: OHLCVCSV.timeExpectation)
             }
             if let previousTime, time <= previousTime {
                 throw OHLCVParseError(line: line, column: "time", value: string(timeRange), expected: "times strictly increasing")
@@ -259,12 +267,19 @@ extension OHLCVCSV {
         return Timestamp.plainUTCMilliseconds(UnsafeBufferPointer(rebasing: b[r]))
     }
 
-    /// RFC 3339 or epoch milliseconds → epoch milliseconds.
+    /// RFC 3339 (strict, see `Timestamp.parse`) or epoch milliseconds (digits only, no sign) → epoch milliseconds;
+    /// nil for anything else and for times outside `Timestamp.validRange` (1970 to 9999).
     public static func parseTime(_ text: String) -> Int64? {
-        if let ms = Int64(text) { return ms }
-        // The common `YYYY-MM-DDTHH:MM:SSZ` directly: `Timestamp.parse` builds an ISO 8601 formatter per call, which
-        // dominates loading a large file. Anything else (fractions, offsets, out-of-range fields) goes to it unchanged.
-        if let ms = Timestamp.plainUTCMilliseconds(text) { return ms }
-        return Timestamp.parse(text)
+        let ms: Int64?
+        if !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            ms = text.utf8.count <= 18 ? Int64(text) : nil
+        } else {
+            ms = Timestamp.parse(text)
+        }
+        guard let ms, Timestamp.validRange.contains(ms) else { return nil }
+        return ms
     }
+
+    static let numberExpectation = "a finite decimal number such as 42350.5, -0.25 or 1.5e-7 (no sign other than a leading -, no hexadecimal, inf or nan)"
+    static let timeExpectation = "an RFC 3339 time or epoch milliseconds (digits only), from 1970-01-01T00:00:00Z (0) to 9999-12-31T23:59:59.999Z (253402300799999)"
 }
