@@ -78,9 +78,14 @@ enum RunMetrics {
         text += "tradejob_run_duration_seconds_bucket{le=\"+Inf\"} \(count)\n"
         text += "tradejob_run_duration_seconds_sum \(counters["run_duration_sum"] ?? 0)\n"
         text += "tradejob_run_duration_seconds_count \(count)\n"
-        let configured = config.string("metrics.directory")
-        let directory = configured.isEmpty ? stateDirectory + "/metrics" : configured
-        try AtomicFile.write(text, to: directory + "/tradejob.prom")
+        // Readable by node_exporter's group (0750 directory, 0640 file), nobody else.
+        try AtomicFile.write(text, to: path(config: config, stateDirectory: stateDirectory), mode: 0o640, directoryMode: 0o750)
         return text
+    }
+
+    /// `<metrics.directory or state/metrics>/tradejob.prom`.
+    static func path(config: ResolvedConfig, stateDirectory: String) -> String {
+        let configured = config.string("metrics.directory")
+        return (configured.isEmpty ? stateDirectory + "/metrics" : configured) + "/tradejob.prom"
     }
 }
