@@ -86,10 +86,11 @@ public struct Notifier: Sendable {
                 if let error = await send(telegram: item, token: token) { failures.append("telegram: \(error)") } else { sentTelegram = true }
             }
             let failure = failures.isEmpty ? nil : SecretRedactor.shared.redact(failures.joined(separator: "; "))
+            let (webhookSent, telegramSent) = (sentWebhook, sentTelegram)
             do {
                 try await database.write { db in
-                    if sentWebhook { try db.execute(sql: "UPDATE notifications SET webhook_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
-                    if sentTelegram { try db.execute(sql: "UPDATE notifications SET telegram_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
+                    if webhookSent { try db.execute(sql: "UPDATE notifications SET webhook_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
+                    if telegramSent { try db.execute(sql: "UPDATE notifications SET telegram_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
                     if let failure {
                         try db.execute(sql: "UPDATE notifications SET attempts = attempts + 1, last_error = ? WHERE key = ?", arguments: [failure, item.key])
                     } else {

@@ -104,10 +104,10 @@ public final class StateDatabase: Sendable {
         }
     }
 
-    /// Gives a new (or an older, unstamped) database its random identity, written straight into the main file.
+    /// Gives a new (or an older, unstamped) database its random identity, written straight into the main file, and
+    /// mode 0600 before any `-wal`/`-shm` exists (SQLite gives them the database's mode). A new file holds only the
+    /// empty schema header until then.
     static func stampIdentity(path: String, isNew: Bool) throws {
-        let old = umask(0o077)
-        defer { umask(old) }
         let id = Int32.random(in: 1...Int32.max)
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in
