@@ -78,11 +78,10 @@ public final class StateDatabase: Sendable {
         try StateMigrations.migrator.migrate(writer)
     }
 
-    /// `PRAGMA quick_check` on a read-only connection (no checkpoint, nothing written). A `-shm` this check had to
-    /// create is removed again when the database is refused.
+    /// `PRAGMA quick_check` on a read-only connection (no checkpoint, nothing written). A `-wal`/`-shm` this check had
+    /// to create (empty) is removed again when the database is refused.
     static func quickCheck(path: String, walPresent: Bool) throws {
-        let shm = path + "-shm"
-        let shmExisted = FileManager.default.fileExists(atPath: shm)
+        let created = [path + "-wal", path + "-shm"].filter { !FileManager.default.fileExists(atPath: $0) }
         var verdict: String
         do {
             var configuration = Configuration()
@@ -99,7 +98,7 @@ public final class StateDatabase: Sendable {
             verdict = error.message ?? "\(error.resultCode)"
         }
         guard verdict == "ok" else {
-            if !shmExisted { unlink(shm) }
+            for file in created { unlink(file) }
             throw StateDatabaseError(path: path, message: "is corrupt: quick_check says \"\(verdict.prefix(300))\"; \(StateFileCheck.untouched)")
         }
     }

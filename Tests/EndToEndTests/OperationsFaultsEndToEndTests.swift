@@ -28,9 +28,8 @@ struct OperationsFaultsEndToEndTests {
     }
 
     @Test func aWebhookSecretNeverAppearsAndTelegramIsStillTried() throws {
-        let closed = try TestHTTPServer { _ in TestHTTPReply() }
-        let closedPort = closed.baseURL.port ?? 9
-        closed.stop()
+        let (closedSocket, closedPort) = try Self.boundButClosedPort()
+        defer { close(closedSocket) }
         let telegram = try TestHTTPServer { _ in TestHTTPReply() }
         defer { telegram.stop() }
         let secret = "S3CRET-hook-path-7d1f0c"
@@ -53,6 +52,20 @@ struct OperationsFaultsEndToEndTests {
         #expect(try h.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: env).code == 0)
         #expect(telegram.requests.filter { $0.path.hasSuffix("/sendMessage") }.count >= fills)
         #expect(try h.sqlite("SELECT COUNT(*) FROM notifications WHERE telegram_delivered_at IS NULL AND kind = 'entry_fill'") == "0")
+    }
+
+    /// A port on 127.0.0.1 that refuses connections: bound (so nobody else gets it) but not listening.
+    static func boundButClosedPort() throws -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, bound else { throw HarnessError(message: "cannot bind a socket on 127.0.0.1") }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// A small tmpfs for the metrics (needs root and mount permission).
