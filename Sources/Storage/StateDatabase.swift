@@ -36,14 +36,18 @@ public final class StateDatabase: Sendable {
     public let writer: DatabaseQueue
     /// Milliseconds the damage checks took on this open (read-only inspection and `quick_check`).
     public let checkMilliseconds: Double
+    private let registration = OpenDatabases.Registration()
 
     /// Opens (creating if missing) and migrates the database at `path`. `durable: false` (backtests, whose state is
     /// thrown away) turns off syncing to disk.
     public init(path: String, busyTimeout: TimeInterval = 5, durable: Bool = true) throws {
         self.path = path
         let started = Date()
-        let found = try StateFileCheck.inspect(path: path)
-        if found.exists { try Self.quickCheck(path: path, walPresent: found.walPresent) }
+        // A database this process already has open is live (its -wal is its own); inspecting it through a second
+        // file descriptor would also drop SQLite's POSIX locks on close. Only the first open in a process checks.
+        let alreadyOpen = OpenDatabases.shared.isOpen(path)
+        let found = alreadyOpen ? StateFileCheck.Found(exists: true, applicationID: 1) : try StateFileCheck.inspect(path: path)
+        if found.exists && !alreadyOpen { try Self.quickCheck(path: path, walPresent: found.walPresent) }
         checkMilliseconds = Date().timeIntervalSince(started) * 1000
         do {
             if !found.exists || found.applicationID == 0 {
@@ -68,6 +72,11 @@ public final class StateDatabase: Sendable {
         } catch let error as DatabaseError {
             throw StateDatabaseError(path: path, message: Self.explain(error), kind: Self.kind(of: error))
         }
+        registration.open = OpenDatabases.shared.enter(path)
+    }
+
+    deinit {
+        if registration.open { OpenDatabases.shared.leave(path) }
     }
 
     /// An in-memory database with the same schema (tests and backtests).
@@ -145,6 +154,38 @@ public final class StateDatabase: Sendable {
             return "cannot be written: the disk is full (\(error.message ?? ""))"
         default:
             return "\(error.message ?? "\(error.resultCode)")"
+        }
+    }
+}
+
+/// The state databases this process has open (by path), so a second open of the same file skips the file inspection.
+final class OpenDatabases: @unchecked Sendable {
+    static let shared = OpenDatabases()
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+
+    /// Whether one instance counted as open; set once its open succeeded.
+    final class Registration: @unchecked Sendable {
+        var open = false
+    }
+
+    func isOpen(_ path: String) -> Bool {
+        let key = (path as NSString).standardizingPath
+        return lock.withLock { counts[key] != nil }
+    }
+
+    /// Counts a successful open (returns true).
+    func enter(_ path: String) -> Bool {
+        let key = (path as NSString).standardizingPath
+        lock.withLock { counts[key, default: 0] += 1 }
+        return true
+    }
+
+    func leave(_ path: String) {
+        let key = (path as NSString).standardizingPath
+        lock.withLock {
+            let n = counts[key, default: 0] - 1
+            counts[key] = n > 0 ? n : nil
         }
     }
 }

@@ -23,7 +23,29 @@ public enum StateFileCheck {
         public var pageSize = 0
     }
 
+    /// `inspectOnce`, repeated (at most three times) when the files changed while they were read — a process closing
+    /// the database was checkpointing its `-wal` into the main file — so a live database is not taken for a damaged one.
     public static func inspect(path: String) throws -> Found {
+        var attempt = 0
+        while true {
+            let before = fingerprint(path)
+            do {
+                return try inspectOnce(path: path)
+            } catch let error as StateDatabaseError where error.kind == .damaged && attempt < 2 && fingerprint(path) != before {
+                attempt += 1
+            }
+        }
+    }
+
+    /// The main header and the `-wal`'s size and change time: what a checkpoint changes.
+    static func fingerprint(_ path: String) -> [Int] {
+        var values = [Int]((read(path, count: 100) ?? Data()).map { Int($0) })
+        var st = stat()
+        if stat(path + "-wal", &st) == 0 { values += [Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec), Int(st.st_ino)] } else { values.append(-1) }
+        return values
+    }
+
+    static func inspectOnce(path: String) throws -> Found {
         var found = Found()
         let wal = path + "-wal", shm = path + "-shm"
         let directory = (path as NSString).deletingLastPathComponent

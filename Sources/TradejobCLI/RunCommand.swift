@@ -72,6 +72,10 @@ struct RunCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(signals) {} }
 
         let database = try StateDatabase(path: options.databasePath)
+        // Closed (its -wal checkpointed and removed) before the run lock is released, so the next run never finds a
+        // checkpoint half done.
+        defer { try? database.writer.close() }
+        logger.debug("state database checked", metadata: ["check_ms": "\(String(format: "%.1f", database.checkMilliseconds))"])
         let venues = try Venues.make(config: config, database: database, environment: options.environment, live: isLive)
         let parameters = try CycleParameters(config: config)
         let cycle = TradingCycle(parameters: parameters, configHash: config.hash, database: database, stateDirectory: options.stateDirectory,

@@ -49,6 +49,8 @@ enum RunMetrics {
             m.gauge("tradejob_phase_duration_seconds", "Duration of each phase of the last run (analyse includes fetching candles).",
                     report.phaseSeconds[phase] ?? 0, labels: [("phase", phase)])
         }
+        m.gauge("tradejob_state_check_seconds", "Time the damage checks of the state database took on open (quick_check included).",
+                database.checkMilliseconds / 1000)
         m.gauge("tradejob_symbols_analysed", "Symbols analysed by the last run.", Double(report.symbolsAnalysed))
         m.gauge("tradejob_symbols_failed", "Symbols that failed in the last run.", Double(report.failedSymbols.count))
         m.gauge("tradejob_signals", "Signals of the last run.", Double(report.signals.count))

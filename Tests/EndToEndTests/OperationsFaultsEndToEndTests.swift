@@ -54,6 +54,22 @@ struct OperationsFaultsEndToEndTests {
         #expect(try h.sqlite("SELECT COUNT(*) FROM notifications WHERE telegram_delivered_at IS NULL AND kind = 'entry_fill'") == "0")
     }
 
+    @Test func aRefusedLiveAPIKeyIsAFailedRunWithAClearMessage() throws {
+        let fake = BinanceLiveEndToEndTests.exchange()
+        defer { fake.stop() }
+        let h = try Harness(config: BinanceLiveEndToEndTests.config(baseURL: fake.baseURL))
+        defer { h.remove() }
+        let env = ["TRADEJOB_LIVE": "1", "TRADEJOB_BINANCE_API_KEY": "a-key-binance-refuses", "TRADEJOB_BINANCE_API_SECRET": BinanceLiveEndToEndTests.secret]
+        let r = try h.run(["run", "--live"], environment: env)
+        #expect(r.code == 78, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("the live API key was refused"), "\(r.stderr)")
+        #expect(r.stderr.contains("-2015"), "\(r.stderr)")
+        #expect(!r.stdout.contains(" ok:"), "\(r.stdout)")
+        let prom = (try? String(contentsOfFile: h.stateDir + "/metrics/tradejob.prom", encoding: .utf8)) ?? ""
+        #expect(prom.contains("tradejob_last_run_outcome{outcome=\"failed\"} 1"), "\(prom)")
+        #expect(!prom.contains("tradejob_last_run_success_timestamp_seconds"))
+    }
+
     /// A port on 127.0.0.1 that refuses connections: bound (so nobody else gets it) but not listening.
     static func boundButClosedPort() throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
