@@ -75,12 +75,12 @@ struct StateDamageEndToEndTests {
         let pageSize = 4096
         try #require(original.count >= 4 * pageSize)
         var random = SeededGenerator(seed: 16)
-        for n in 0..<24 {
+        for n in 0..<40 {
             let h = try copy(base)
             defer { h.remove() }
             var bytes = original
             let label: String
-            switch n % 4 {
+            switch n % 5 {
             case 0:  // 4 KiB of garbage at a seeded offset (the page after it loses its header)
                 let offset = Int.random(in: 0...(original.count - 2 * pageSize), using: &random)
                 for i in offset..<(offset + 4096) { bytes[i] = UInt8.random(in: 0...255, using: &random) }
@@ -92,9 +92,14 @@ struct StateDamageEndToEndTests {
             case 2:  // random bytes of a seeded length
                 bytes = Data((0..<Int.random(in: 1...20_000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
                 label = "random bytes"
-            default:  // zero length
+            case 3:  // zero length
                 bytes = Data()
                 label = "zero length"
+            default:  // an intact database beside a -wal of random bytes (sometimes with a valid WAL magic)
+                var wal = Data((0..<Int.random(in: 1...20_000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
+                if Bool.random(using: &random), wal.count >= 4 { wal.replaceSubrange(0..<4, with: [0x37, 0x7f, 0x06, 0x82]) }
+                try wal.write(to: URL(fileURLWithPath: h.databasePath + "-wal"))
+                label = "random -wal of \(wal.count) bytes"
             }
             try bytes.write(to: URL(fileURLWithPath: h.databasePath))
             try expectRefused(h, code: 70, mentioning: "tradejob.sqlite", "case \(n) (\(label))")
