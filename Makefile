@@ -46,7 +46,9 @@ bench-backtest: release
 ## install: release binary, example config, crontab and systemd units with the paths filled in.
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/tradejob $(DESTDIR)$(PREFIX)/share/tradejob \
-	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/var/lib/tradejob
+	  $(DESTDIR)$(PREFIX)/share/doc/tradejob $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/var/log
+	install -d -m 0700 $(DESTDIR)$(PREFIX)/var/lib/tradejob
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/tradejob/README.md
 	install -m 0755 $(BIN_RELEASE) $(DESTDIR)$(PREFIX)/bin/tradejob
 	install -m 0644 config/default.json $(DESTDIR)$(PREFIX)/etc/tradejob/config.example.json
 	[ -e $(DESTDIR)$(PREFIX)/etc/tradejob/config.json ] || install -m 0644 config/default.json $(DESTDIR)$(PREFIX)/etc/tradejob/config.json
@@ -54,7 +56,8 @@ install: release
 	  sed -e 's|/usr/local/bin/tradejob|$(PREFIX)/bin/tradejob|g' \
 	      -e 's|/usr/local/etc/tradejob|$(PREFIX)/etc/tradejob|g' \
 	      -e 's|/usr/local/var/lib/tradejob|$(PREFIX)/var/lib/tradejob|g' \
-	      -e 's|/usr/local/var/log|$(PREFIX)/var/log|g' crontab/$$f > $(DESTDIR)$(PREFIX)/share/tradejob/$$f; \
+	      -e 's|/usr/local/var/log|$(PREFIX)/var/log|g' \
+	      -e 's|/usr/local/share/doc/tradejob|$(PREFIX)/share/doc/tradejob|g' crontab/$$f > $(DESTDIR)$(PREFIX)/share/tradejob/$$f; \
 	done
 	install -m 0644 $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.service $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.service
 	install -m 0644 $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.timer
@@ -64,9 +67,9 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tradejob $(DESTDIR)$(PREFIX)/etc/tradejob/config.example.json \
 	  $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.cron $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.service \
 	  $(DESTDIR)$(PREFIX)/share/tradejob/tradejob.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.service \
-	  $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.timer
-	-rmdir $(DESTDIR)$(PREFIX)/share/tradejob 2>/dev/null
-	@echo "removed; $(PREFIX)/etc/tradejob/config.json and $(PREFIX)/var/lib/tradejob (state) are kept"
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system/tradejob.timer $(DESTDIR)$(PREFIX)/share/doc/tradejob/README.md
+	-rmdir $(DESTDIR)$(PREFIX)/share/tradejob $(DESTDIR)$(PREFIX)/share/doc/tradejob 2>/dev/null
+	@echo "removed; $(PREFIX)/etc/tradejob/config.json, $(PREFIX)/var/lib/tradejob (state) and $(PREFIX)/var/log are kept"
 
 clean:
 	rm -rf .build

@@ -44,13 +44,15 @@ public struct Notifier: Sendable {
         self.http = http
         self.database = database
         if let token = settings.telegramToken { SecretRedactor.shared.register(token) }
+        // The webhook URL is a secret (`config show` masks it): its path and query carry the credential.
+        Self.registerWebhookSecrets(settings.webhookURL)
     }
 
     /// Records new notable events in the ledger and delivers every undelivered notification. Returns the number delivered.
     @discardableResult
     public func deliver(now: Int64, logger: Logger) async -> Int {
         guard settings.enabled else { return 0 }
-        let pending: [(key: String, kind: String, message: String)]
+        let pending: [Pending]
         do {
             pending = try await database.write { db in
                 let last = Int64(try JobState.get(db, "notifications.last_event_id") ?? "0") ?? 0
@@ -63,8 +65,10 @@ public struct Notifier: Sendable {
                                    arguments: ["event-\(event.id)", kind, text, event.time])
                 }
                 try JobState.set(db, "notifications.last_event_id", "\(newest)")
-                return try Row.fetchAll(db, sql: "SELECT key, kind, message FROM notifications WHERE delivered_at IS NULL AND attempts < ? ORDER BY created_at, key",
-                                        arguments: [Self.maxRuns]).map { ($0["key"], $0["kind"], $0["message"]) }
+                return try Row.fetchAll(db, sql: """
+                    SELECT key, kind, message, webhook_delivered_at IS NOT NULL AS webhook_done, telegram_delivered_at IS NOT NULL AS telegram_done
+                    FROM notifications WHERE delivered_at IS NULL AND attempts < ? ORDER BY created_at, key
+                    """, arguments: [Self.maxRuns]).map { Pending(key: $0["key"], kind: $0["kind"], message: $0["message"], webhookDone: $0["webhook_done"], telegramDone: $0["telegram_done"]) }
             }
         } catch {
             logger.error("notifications: ledger unavailable", metadata: ["error": "\(error)"])
@@ -72,12 +76,21 @@ public struct Notifier: Sendable {
         }
         var delivered = 0
         for item in pending {
-            var error: String?
-            if !settings.webhookURL.isEmpty { error = await send(webhook: item) }
-            if error == nil, let token = settings.telegramToken, !settings.telegramChatID.isEmpty { error = await send(telegram: item, token: token) }
-            let failure = error
+            // Each channel on its own: one failing never stops the other, and one that delivered is not sent again.
+            var failures: [String] = []
+            var sentWebhook = false, sentTelegram = false
+            if !settings.webhookURL.isEmpty && !item.webhookDone {
+                if let error = await send(webhook: item) { failures.append("webhook: \(error)") } else { sentWebhook = true }
+            }
+            if let token = settings.telegramToken, !settings.telegramChatID.isEmpty, !item.telegramDone {
+                if let error = await send(telegram: item, token: token) { failures.append("telegram: \(error)") } else { sentTelegram = true }
+            }
+            let failure = failures.isEmpty ? nil : SecretRedactor.shared.redact(failures.joined(separator: "; "))
+            let (webhookSent, telegramSent) = (sentWebhook, sentTelegram)
             do {
                 try await database.write { db in
+                    if webhookSent { try db.execute(sql: "UPDATE notifications SET webhook_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
+                    if telegramSent { try db.execute(sql: "UPDATE notifications SET telegram_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
                     if let failure {
                         try db.execute(sql: "UPDATE notifications SET attempts = attempts + 1, last_error = ? WHERE key = ?", arguments: [failure, item.key])
                     } else {
@@ -88,12 +101,18 @@ public struct Notifier: Sendable {
                 logger.error("notifications: cannot record delivery", metadata: ["error": "\(error)"])
             }
             if let failure {
-                logger.warning("notification not delivered; retried next run", metadata: ["key": "\(item.key)", "error": "\(SecretRedactor.shared.redact(failure))"])
+                logger.warning("notification not delivered; retried next run", metadata: ["key": "\(item.key)", "error": "\(failure)"])
             } else {
                 delivered += 1
             }
         }
         return delivered
+    }
+
+    /// An undelivered notification and the channels that already have it.
+    struct Pending: Sendable {
+        var key: String, kind: String, message: String
+        var webhookDone: Bool, telegramDone: Bool
     }
 
     static func kind(of event: EventRow) -> String? {
@@ -124,12 +143,24 @@ public struct Notifier: Sendable {
         return last
     }
 
-    func send(webhook item: (key: String, kind: String, message: String)) async -> String? {
+    func send(webhook item: Pending) async -> String? {
         guard let url = URL(string: settings.webhookURL) else { return "notifications.webhook_url is not a URL" }
-        return await post(url, json: ["key": item.key, "kind": item.kind, "message": item.message, "source": "tradejob"])
+        let error = await post(url, json: ["key": item.key, "kind": item.kind, "message": item.message, "source": "tradejob"])
+        return error.map { SecretRedactor.shared.redact($0) }
     }
 
-    func send(telegram item: (key: String, kind: String, message: String), token: String) async -> String? {
+    /// Registers the whole webhook URL, its path and its query (and their percent-decoded forms) with the redactor.
+    static func registerWebhookSecrets(_ text: String) {
+        guard !text.isEmpty else { return }
+        SecretRedactor.shared.register(text)
+        guard let components = URLComponents(string: text) else { return }
+        for part in [components.percentEncodedPath, components.path, components.percentEncodedQuery ?? "", components.query ?? ""] where part.count > 1 {
+            SecretRedactor.shared.register(part)
+        }
+        if let url = URL(string: text) { SecretRedactor.shared.register(url.absoluteString) }
+    }
+
+    func send(telegram item: Pending, token: String) async -> String? {
         guard let url = URL(string: "\(settings.telegramAPIBase)/bot\(token)/sendMessage") else { return "the Telegram API base is not a URL" }
         return await post(url, json: ["chat_id": settings.telegramChatID, "text": "tradejob \(item.kind): \(item.message)"]).map(SecretRedactor.shared.redact)
     }

@@ -1,74 +1,192 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Why the state database could not be used. The file is never truncated or overwritten on error.
+/// Why the state database could not be used. Nothing is created, truncated or overwritten on error: the database and
+/// its `-wal`/`-shm` files are left exactly as they were found.
 public struct StateDatabaseError: Error, CustomStringConvertible {
+    /// `damaged`: corrupt, truncated, empty or with a `-wal` that is not its own (exit 70); `notWritable`: a file or
+    /// the directory cannot be written (exit 73).
+    public enum Kind: Sendable { case damaged, notWritable }
     public let path: String
     public let message: String
+    public let kind: Kind
+    public init(path: String, message: String, kind: Kind = .damaged) {
+        self.path = path
+        self.message = message
+        self.kind = kind
+    }
     public var description: String { "state database \(path): \(message)" }
 }
 
 /// The job's SQLite state (`<state>/tradejob.sqlite`) through GRDB: WAL journal, a busy timeout,
 /// foreign keys on, and the versioned migrations of `StateMigrations` applied on open.
 /// Every state change the job makes is one `write` transaction.
+///
+/// Before anything is opened for writing, `StateFileCheck` inspects the files read-only (header, size, modes, the
+/// `-wal`'s identity) and `PRAGMA quick_check` runs on a read-only connection; a damaged database is refused with its
+/// files untouched. The identity: a random `application_id` stamped into a new database, and a generation in
+/// `user_version` raised by one as the first write of every open, so the first page-1 frame of a `-wal` this database
+/// wrote carries its id and the main file's generation + 1. Automatic checkpoints are off for the job's database (the
+/// `-wal` is checkpointed and removed when the last connection closes), so a `-wal` never restarts mid-run.
 public final class StateDatabase: Sendable {
     public let path: String
     public let writer: DatabaseQueue
+    /// Milliseconds the damage checks took on this open (read-only inspection and `quick_check`).
+    public let checkMilliseconds: Double
+    private let registration = OpenDatabases.Registration()
 
     /// Opens (creating if missing) and migrates the database at `path`. `durable: false` (backtests, whose state is
     /// thrown away) turns off syncing to disk.
     public init(path: String, busyTimeout: TimeInterval = 5, durable: Bool = true) throws {
         self.path = path
-        if FileManager.default.fileExists(atPath: path) {
-            try Self.checkHeader(path: path)
-        }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.foreignKeysEnabled = true
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: durable ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF")
-        }
+        let started = Date()
+        // A database this process already has open is live (its -wal is its own); inspecting it through a second
+        // file descriptor would also drop SQLite's POSIX locks on close. Only the first open in a process checks.
+        let alreadyOpen = OpenDatabases.shared.isOpen(path)
+        let found = alreadyOpen ? StateFileCheck.Found(exists: true, applicationID: 1) : try StateFileCheck.inspect(path: path)
+        if found.exists && !alreadyOpen { try Self.quickCheck(path: path, walPresent: found.walPresent) }
+        checkMilliseconds = Date().timeIntervalSince(started) * 1000
         do {
+            if !found.exists || found.applicationID == 0 {
+                try Self.stampIdentity(path: path, isNew: !found.exists)
+            } else {
+                Self.tightenModes(path: path)
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            configuration.foreignKeysEnabled = true
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: durable ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF")
+                if durable { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            }
             writer = try DatabaseQueue(path: path, configuration: configuration)
             CommitFailpoint.install(on: writer)
+            try writer.write { db in
+                let generation = try Int64.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                try db.execute(sql: "PRAGMA user_version = \(generation &+ 1 > Int64(Int32.max) ? 1 : generation + 1)")
+            }
             try StateMigrations.migrator.migrate(writer)
         } catch let error as DatabaseError {
-            throw StateDatabaseError(path: path, message: Self.explain(error))
+            throw StateDatabaseError(path: path, message: Self.explain(error), kind: Self.kind(of: error))
         }
+        registration.open = OpenDatabases.shared.enter(path)
+    }
+
+    deinit {
+        if registration.open { OpenDatabases.shared.leave(path) }
     }
 
     /// An in-memory database with the same schema (tests and backtests).
     public init(inMemory: ()) throws {
         path = ":memory:"
+        checkMilliseconds = 0
         writer = try DatabaseQueue()
         try StateMigrations.migrator.migrate(writer)
     }
 
-    /// Refuses a file that is not an SQLite database, without touching it.
-    static func checkHeader(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw StateDatabaseError(path: path, message: "cannot be opened for reading (check its permissions)")
+    /// `PRAGMA quick_check` on a read-only connection (no checkpoint, nothing written). A `-wal`/`-shm` this check had
+    /// to create (empty) is removed again when the database is refused.
+    static func quickCheck(path: String, walPresent: Bool) throws {
+        let created = [path + "-wal", path + "-shm"].filter { !FileManager.default.fileExists(atPath: $0) }
+        var verdict: String
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(5)
+            let reader = try DatabaseQueue(path: path, configuration: configuration)
+            let lines = try reader.read { try String.fetchAll($0, sql: "PRAGMA quick_check(20)") }
+            try reader.close()
+            verdict = lines.joined(separator: "; ")
+        } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                throw StateDatabaseError(path: path, message: explain(error))
+            }
+            verdict = error.message ?? "\(error.resultCode)"
         }
-        defer { try? handle.close() }
-        let header = (try? handle.read(upToCount: 16)) ?? Data()
-        if header.isEmpty { return }  // an empty file is a new database
-        let magic = Data("SQLite format 3\u{0}".utf8)
-        guard header == magic else {
-            throw StateDatabaseError(path: path, message: "is not an SQLite database (corrupt or foreign file); it was left untouched — move it aside to start with a fresh state, or restore a backup")
+        guard verdict == "ok" else {
+            for file in created { unlink(file) }
+            throw StateDatabaseError(path: path, message: "is corrupt: quick_check says \"\(verdict.prefix(300))\"; \(StateFileCheck.untouched)")
+        }
+    }
+
+    /// Gives a new (or an older, unstamped) database its random identity, written straight into the main file, and
+    /// mode 0600 before any `-wal`/`-shm` exists (SQLite gives them the database's mode). A new file holds only the
+    /// empty schema header until then.
+    static func stampIdentity(path: String, isNew: Bool) throws {
+        let id = Int32.random(in: 1...Int32.max)
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = DELETE")
+            try db.execute(sql: "PRAGMA application_id = \(id)")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try queue.close()
+        tightenModes(path: path)
+    }
+
+    /// The database and its `-wal`/`-shm` are 0600 (SQLite gives the `-wal`/`-shm` the database's mode).
+    static func tightenModes(path: String) {
+        for file in [path, path + "-wal", path + "-shm"] {
+            var st = stat()
+            if stat(file, &st) == 0, st.st_mode & 0o077 != 0 { chmod(file, 0o600) }
+        }
+    }
+
+    static func kind(of error: DatabaseError) -> StateDatabaseError.Kind {
+        switch error.resultCode {
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_FULL, .SQLITE_IOERR: return .notWritable
+        default: return .damaged
         }
     }
 
     static func explain(_ error: DatabaseError) -> String {
         switch error.resultCode {
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return "is corrupt (\(error.message ?? "\(error.resultCode)")); it was left untouched — move it aside to start with a fresh state, or restore a backup"
+            return "is corrupt (\(error.message ?? "\(error.resultCode)")); \(StateFileCheck.untouched)"
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return "is busy: another process holds it (\(error.message ?? ""))"
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
             return "cannot be opened for writing (\(error.message ?? "\(error.resultCode)"))"
+        case .SQLITE_FULL:
+            return "cannot be written: the disk is full (\(error.message ?? ""))"
         default:
             return "\(error.message ?? "\(error.resultCode)")"
+        }
+    }
+}
+
+/// The state databases this process has open (by path), so a second open of the same file skips the file inspection.
+final class OpenDatabases: @unchecked Sendable {
+    static let shared = OpenDatabases()
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+
+    /// Whether one instance counted as open; set once its open succeeded.
+    final class Registration: @unchecked Sendable {
+        var open = false
+    }
+
+    func isOpen(_ path: String) -> Bool {
+        let key = (path as NSString).standardizingPath
+        return lock.withLock { counts[key] != nil }
+    }
+
+    /// Counts a successful open (returns true).
+    func enter(_ path: String) -> Bool {
+        let key = (path as NSString).standardizingPath
+        lock.withLock { counts[key, default: 0] += 1 }
+        return true
+    }
+
+    func leave(_ path: String) {
+        let key = (path as NSString).standardizingPath
+        lock.withLock {
+            let n = counts[key, default: 0] - 1
+            counts[key] = n > 0 ? n : nil
         }
     }
 }

@@ -28,9 +28,15 @@ struct CommonOptions: ParsableArguments {
         try ConfigLoader.load(path: configPath, environment: environment)
     }
 
+    /// Creates the state directory with mode 0700, or tightens an existing one to 0700 (it holds balances and trades).
     func ensureStateDirectory() throws {
         do {
-            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: stateDirectory) {
+                let mode = (try FileManager.default.attributesOfItem(atPath: stateDirectory)[.posixPermissions] as? Int) ?? 0o700
+                if mode & 0o077 != 0 { try FileManager.default.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: stateDirectory) }
+            } else {
+                try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
         } catch {
             throw UsageError(message: "cannot create the state directory \(stateDirectory): \(error.localizedDescription)")
         }

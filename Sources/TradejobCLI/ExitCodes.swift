@@ -33,12 +33,13 @@ public enum TradejobExit: Int32, Sendable {
     static func of(_ error: Error) -> (TradejobExit, String) {
         switch error {
         case let e as ConfigError: return (.config, "\(e)")
+        case let e as APIKeyRefused: return (.config, "\(e)")
         case let e as RunLock.Held: return (.locked, "\(e)")
         case let e as UsageError: return (.usage, e.message)
         case let e as MarketDataError: return (.dataError, "\(e)")
         case let e as OHLCVParseError: return (.dataError, "\(e)")
         case let e as InputFileError: return (.dataError, e.message)
-        case let e as StateDatabaseError: return (.internalError, "\(e)")
+        case let e as StateDatabaseError: return (e.kind == .notWritable ? .cannotCreate : .internalError, "\(e)")
         case let e as AtomicFileError: return (.cannotCreate, "cannot write \(e)")
         default: return (.internalError, "internal error: \(error)")
         }

@@ -45,12 +45,10 @@ struct RunCommand: AsyncParsableCommand {
         if isLive && now != nil { throw UsageError(message: "--now is refused in live mode: a live venue trades at the real time") }
         if !isLive && live { throw UsageError(message: "--live given but the configuration's mode is \"\(config.string("mode"))\"; set mode \"live\" to trade real money") }
 
-        if ifDue, let due = NextRunFile.read(stateDirectory: options.stateDirectory) {
-            let grace = Int64(config.int("schedule.grace_seconds")) * 1000
-            if nowMs < due - grace {
-                print("not due: next run at \(Timestamp.rfc3339(due)) (now \(Timestamp.rfc3339(nowMs)))")
-                return
-            }
+        let grace = Int64(config.int("schedule.grace_seconds")) * 1000
+        if ifDue, let notDue = NextRunFile.notDue(stateDirectory: options.stateDirectory, now: nowMs, grace: grace) {
+            print(notDue)
+            return
         }
 
         try options.ensureStateDirectory()
@@ -63,6 +61,11 @@ struct RunCommand: AsyncParsableCommand {
             throw held
         }
         defer { lock.release() }
+        // Checked again under the lock: a cycle that finished while this process started may have moved the next run.
+        if ifDue, let notDue = NextRunFile.notDue(stateDirectory: options.stateDirectory, now: nowMs, grace: grace) {
+            print(notDue)
+            return
+        }
 
         let logger = try Logging.make(label: "tradejob", options: options)
         let interrupt = InterruptFlag()
@@ -70,7 +73,11 @@ struct RunCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(signals) {} }
 
         let database = try StateDatabase(path: options.databasePath)
+        // Closed (its -wal checkpointed and removed) before the run lock is released, so the next run never finds a
+        // checkpoint half done.
+        defer { try? database.writer.close() }
         try Self.refuseIncompatibleState(config: config, database: database, stateDirectory: options.stateDirectory)
+        logger.debug("state database checked", metadata: ["check_ms": "\(String(format: "%.1f", database.checkMilliseconds))"])
         let venues = try Venues.make(config: config, database: database, environment: options.environment, live: isLive)
         let parameters = try CycleParameters(config: config)
         let cycle = TradingCycle(parameters: parameters, configHash: config.hash, database: database, stateDirectory: options.stateDirectory,
@@ -83,15 +90,22 @@ struct RunCommand: AsyncParsableCommand {
             telegramChatID: config.string("notifications.telegram_chat_id"), telegramAPIBase: config.string("notifications.telegram_api_base"),
             timeoutSeconds: config.double("notifications.timeout_seconds"), maxAttempts: config.int("notifications.max_attempts")),
             http: http, database: database.writer)
-        let report: CycleReport
+        var report: CycleReport
         do {
             report = try await cycle.run(now: nowMs)
         } catch {
             await notifier.deliver(now: nowMs, logger: logger)
             throw error
         }
+        // A live key the venue refused (HTTP 401, -2014/-2015) leaves the cycle without an account: a failed run
+        // (metrics say failed, exit 78), not "ok" with equity 0.
+        let refusedKey = isLive ? APIKeyRefused.find(in: report.notes) : nil
+        if refusedKey != nil { report.outcome = .failed }
         var runLogger = logger
         runLogger[metadataKey: "run_id"] = "\(report.runID)"
+        // Metrics that cannot be written (a full disk) fail the run (exit 73) and the old file is removed, so monitoring
+        // sees the metrics missing instead of stale figures that look fresh.
+        var metricsFailure: Error?
         do {
             let text = try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, database: database,
                                             wallStart: wallStart, logger: runLogger)
@@ -100,16 +114,43 @@ struct RunCommand: AsyncParsableCommand {
                 runLogger.warning("metrics not pushed to the Pushgateway", metadata: ["error": "\(problem)"])
             }
         } catch {
-            runLogger.error("metrics not written", metadata: ["error": "\(error)"])
+            let stale = RunMetrics.path(config: config, stateDirectory: options.stateDirectory)
+            let removed = unlink(stale) == 0
+            runLogger.error("metrics not written; the run fails", metadata: ["error": "\(error)", "stale_metrics_removed": "\(removed ? stale : "none")"])
+            metricsFailure = error
         }
         await notifier.deliver(now: nowMs, logger: runLogger)
         print(report.summary)
+        if let refusedKey { throw refusedKey }
+        if let metricsFailure {
+            if let file = metricsFailure as? AtomicFileError { throw file }
+            throw AtomicFileError(path: RunMetrics.path(config: config, stateDirectory: options.stateDirectory), message: "\(metricsFailure)")
+        }
         switch report.outcome {
         case .ok: return
         case .partial: throw ExitWith(code: .symbolsFailed)
         case .interrupted: throw ExitWith(code: interrupt.raised == SIGINT ? .interruptedByINT : .interruptedByTERM)
         case .failed: throw ExitWith(code: .internalError)
         }
+    }
+}
+
+/// The live API key was refused by the venue during reconciliation (exit 78: the key is configuration).
+struct APIKeyRefused: Error, CustomStringConvertible {
+    let detail: String
+    var description: String {
+        "the live API key was refused (\(detail)); nothing was traded — check TRADEJOB_BINANCE_API_KEY / TRADEJOB_BINANCE_API_SECRET, "
+            + "the key's IP restrictions and its Spot trading permission"
+    }
+
+    /// Finds the cycle's "reconciliation failed" note caused by a refused key (HTTP 401, Binance -2014 / -2015).
+    static func find(in notes: [String]) -> APIKeyRefused? {
+        for note in notes where note.hasPrefix("reconciliation failed:") {
+            if note.contains("(HTTP 401)") || note.contains("error -2015 ") || note.contains("error -2014 ") {
+                return APIKeyRefused(detail: String(note.dropFirst("reconciliation failed: ".count)))
+            }
+        }
+        return nil
     }
 }
 
@@ -134,14 +175,29 @@ enum NextRunFile {
         guard let text = try? String(contentsOfFile: stateDirectory + "/next_run", encoding: .utf8) else { return nil }
         return Timestamp.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
+
+    /// The "not due" line when the stored next run (minus the grace) is still ahead, nil when a cycle is due.
+    static func notDue(stateDirectory: String, now: Int64, grace: Int64) -> String? {
+        guard let due = read(stateDirectory: stateDirectory), now < due - grace else { return nil }
+        return "not due: next run at \(Timestamp.rfc3339(due)) (now \(Timestamp.rfc3339(now)))"
+    }
 }
 
-/// Counts runs that found the lock held (a metric), without touching the database the holder is using.
+/// Counts runs that found the lock held (a metric), without touching the database the holder is using: the counter
+/// file is read, raised and rewritten under its own `flock`, so concurrent losers never lose an update.
 enum LockContention {
     static func record(stateDirectory: String) {
-        let path = stateDirectory + "/lock_contention"
-        let current = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
-        try? AtomicFile.write("\(current + 1)\n", to: path)
+        let fd = open(stateDirectory + "/lock_contention", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { return }
+        defer { flock(fd, LOCK_UN) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = pread(fd, &buffer, buffer.count, 0)
+        let current = n > 0 ? Int(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 : 0
+        let text = "\(current + 1)\n"
+        let written = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+        if written > 0 { _ = ftruncate(fd, off_t(written)); _ = fsync(fd) }
     }
 
     static func count(stateDirectory: String) -> Int {

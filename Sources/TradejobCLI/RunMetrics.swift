@@ -49,6 +49,8 @@ enum RunMetrics {
             m.gauge("tradejob_phase_duration_seconds", "Duration of each phase of the last run (analyse includes fetching candles).",
                     report.phaseSeconds[phase] ?? 0, labels: [("phase", phase)])
         }
+        m.gauge("tradejob_state_check_seconds", "Time the damage checks of the state database took on open (quick_check included).",
+                database.checkMilliseconds / 1000)
         m.gauge("tradejob_symbols_analysed", "Symbols analysed by the last run.", Double(report.symbolsAnalysed))
         m.gauge("tradejob_symbols_failed", "Symbols that failed in the last run.", Double(report.failedSymbols.count))
         m.gauge("tradejob_signals", "Signals of the last run.", Double(report.signals.count))
@@ -78,9 +80,14 @@ enum RunMetrics {
         text += "tradejob_run_duration_seconds_bucket{le=\"+Inf\"} \(count)\n"
         text += "tradejob_run_duration_seconds_sum \(counters["run_duration_sum"] ?? 0)\n"
         text += "tradejob_run_duration_seconds_count \(count)\n"
-        let configured = config.string("metrics.directory")
-        let directory = configured.isEmpty ? stateDirectory + "/metrics" : configured
-        try AtomicFile.write(text, to: directory + "/tradejob.prom")
+        // Readable by node_exporter's group (0750 directory, 0640 file), nobody else.
+        try AtomicFile.write(text, to: path(config: config, stateDirectory: stateDirectory), mode: 0o640, directoryMode: 0o750)
         return text
+    }
+
+    /// `<metrics.directory or state/metrics>/tradejob.prom`.
+    static func path(config: ResolvedConfig, stateDirectory: String) -> String {
+        let configured = config.string("metrics.directory")
+        return (configured.isEmpty ? stateDirectory + "/metrics" : configured) + "/tradejob.prom"
     }
 }

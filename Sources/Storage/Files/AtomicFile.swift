@@ -4,15 +4,18 @@ import Glibc
 #endif
 
 /// Writes state files atomically: a temporary file in the same directory, flushed to disk, then renamed
-/// over the target, so a reader sees the old or the new content, never a half-written file.
+/// over the target, so a reader sees the old or the new content, never a half-written file. Files are created with
+/// `mode` (default 0600: state holds balances and trades) and missing directories with 0700, whatever the umask.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let writer = try AtomicFileWriter(path: path)
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700) throws {
+        let writer = try AtomicFileWriter(path: path, mode: mode, directoryMode: directoryMode)
         try writer.append(bytes: data)
         try writer.commit()
     }
 
-    public static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700) throws {
+        try write(Data(text.utf8), to: path, mode: mode, directoryMode: directoryMode)
+    }
 }
 
 /// A state file could not be written.
@@ -36,18 +39,22 @@ public final class AtomicFileWriter {
     private var buffer: [UInt8] = []
     private static let flushSize = 1 << 16
 
-    public init(path: String) throws {
+    public init(path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700) throws {
         self.path = path
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: directory) {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: Int(directoryMode)])
+            }
         } catch {
             throw AtomicFileError(path: path, message: "cannot create its directory \(directory)")
         }
         temporary = directory + "/.\(url.lastPathComponent).tmp-\(getpid())"
-        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw AtomicFileError(path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        _ = fchmod(fd, mode)
         buffer.reserveCapacity(Self.flushSize + 256)
     }
 
@@ -62,19 +69,20 @@ public final class AtomicFileWriter {
 
     private func flush() throws {
         guard fd >= 0 else { throw AtomicFileError(path: path, message: "already closed") }
-        var ok = true
+        var failure: String?
         buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count, let base = bytes.baseAddress {
                 let n = Glibc.write(fd, base + offset, bytes.count - offset)
-                if n <= 0 { ok = false; break }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { failure = n < 0 ? String(cString: strerror(errno)) : "nothing written"; break }
                 offset += n
             }
         }
         buffer.removeAll(keepingCapacity: true)
-        guard ok else {
+        if let failure {
             abandon()
-            throw AtomicFileError(path: path, message: "cannot write \(temporary)")
+            throw AtomicFileError(path: path, message: "cannot write \(temporary): \(failure)")
         }
     }
 
@@ -82,9 +90,14 @@ public final class AtomicFileWriter {
     public func commit() throws {
         try flush()
         let synced = fsync(fd) == 0
+        let syncError = errno
         close(fd)
         fd = -1
-        guard synced, rename(temporary, path) == 0 else {
+        if !synced {
+            unlink(temporary)
+            throw AtomicFileError(path: path, message: "cannot write \(temporary): \(String(cString: strerror(syncError)))")
+        }
+        guard rename(temporary, path) == 0 else {
             let message = String(cString: strerror(errno))
             unlink(temporary)
             throw AtomicFileError(path: path, message: "cannot put the file in place: \(message)")

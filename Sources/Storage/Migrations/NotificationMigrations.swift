@@ -17,4 +17,15 @@ enum NotificationMigrations {
             """)
         }
     }
+
+    /// Per-channel delivery (registered last, after every earlier migration): a webhook that fails no longer holds
+    /// back Telegram, and a channel that delivered is not sent again when the other one is retried.
+    static func registerChannels(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5-notification-channels") { db in
+            try db.execute(sql: """
+            ALTER TABLE notifications ADD COLUMN webhook_delivered_at INTEGER;
+            ALTER TABLE notifications ADD COLUMN telegram_delivered_at INTEGER;
+            """)
+        }
+    }
 }

@@ -9,6 +9,7 @@ public enum StateMigrations {
         NotificationMigrations.register(in: &migrator)
         LLMMigrations.register(in: &migrator)
         BinanceMigrations.register(in: &migrator)
+        NotificationMigrations.registerChannels(in: &migrator)
         return migrator
     }
 }
