@@ -153,3 +153,11 @@ public final class BinanceBroker: Broker, Sendable {
         return error.description
     }
 }
+
+extension BinanceError: CredentialsRefusal {
+    /// HTTP 401, or Binance's -2014 (API-key format invalid) / -2015 (invalid API key, IP or permissions).
+    public var refusesCredentials: Bool {
+        if case let .api(status, code, _, _) = self { return status == 401 || code == -2014 || code == -2015 }
+        return false
+    }
+}

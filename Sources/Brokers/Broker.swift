@@ -92,6 +92,12 @@ extension Broker {
     public var bookingWindowMs: Int64 { 0 }
 }
 
+/// An error by which a venue may say that the account's credentials are refused (a wrong or revoked API key, a key
+/// without the permission or from another IP): nothing can be done with the account until the configuration changes.
+public protocol CredentialsRefusal: Error {
+    var refusesCredentials: Bool { get }
+}
+
 /// A trade the venue reports for the account (live reconciliation).
 public struct VenueTrade: Sendable, Equatable {
     /// The venue's trade id (increasing per symbol).

@@ -50,6 +50,8 @@ public struct CycleReport: Sendable {
     public var decisions: [String: String]
     public var configChanged: Bool
     public var notes: [String]
+    /// Set when the venue refused the live account's credentials (a wrong or revoked key): the run failed.
+    public var credentialsRefused: String? = nil
 
     /// The short human summary printed at the end of a run.
     public var summary: String {

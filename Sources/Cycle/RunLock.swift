@@ -40,6 +40,7 @@ public final class RunLock {
 
     public func release() {
         guard fd >= 0 else { return }
+        _ = ftruncate(fd, 0)  // empty while nobody holds it, so a refused run leaves every state file as it was
         flock(fd, LOCK_UN)
         close(fd)
         fd = -1

@@ -160,6 +160,7 @@ public final class TradingCycle: @unchecked Sendable {
             // 1. Reconcile with the broker: resolve orders whose outcome is not final.
             var t = clock()
             var reconciled = true
+            var credentialsRefused: String?
             do {
                 let result = try await execution.resolveUnresolved(runID: runID, now: now)
                 fillsCount += result.fills
@@ -171,6 +172,7 @@ public final class TradingCycle: @unchecked Sendable {
                 reconciled = false
                 // Nothing new at all this run: what the venue holds is not known.
                 execution.gate.close("reconciliation failed this run: \(error)")
+                if (error as? any CredentialsRefusal)?.refusesCredentials == true { credentialsRefused = "\(error)" }
                 notes.append("reconciliation failed: \(error); no new orders this run")
                 log.error("reconciliation failed; no new entries this run", metadata: ["error": "\(error)"])
                 try await event(runID, now, "reconcile_failed", nil, "reconciliation failed: \(error)")
@@ -254,7 +256,7 @@ public final class TradingCycle: @unchecked Sendable {
             let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule,
                                                 notLaterThan: safe.active ? safe.until : nil)
             let interrupted = interrupt.raised
-            let outcome: RunOutcome = interrupted != nil ? .interrupted : failed.isEmpty ? .ok : .partial
+            let outcome: RunOutcome = credentialsRefused != nil ? .failed : interrupted != nil ? .interrupted : failed.isEmpty ? .ok : .partial
             let (runFills, positions) = try await store.read { ledger in (try ledger.fillCount(runID: runID), try ledger.activePositions()) }
             let fillsTotal = fillsCount + runFills
             let peak = max(facts.peakEquity, account.equity)
@@ -284,6 +286,7 @@ public final class TradingCycle: @unchecked Sendable {
             }
             if let nextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: nextRunFile) }
             report.endedAt = now
+            report.credentialsRefused = credentialsRefused
             phases.total = Double(clock() - clockStart) / 1e9
             report.phases = phases
             return report

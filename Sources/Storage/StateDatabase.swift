@@ -39,15 +39,17 @@ public final class StateDatabase: Sendable {
     private let registration = OpenDatabases.Registration()
 
     /// Opens (creating if missing) and migrates the database at `path`. `durable: false` (backtests, whose state is
-    /// thrown away) turns off syncing to disk.
-    public init(path: String, busyTimeout: TimeInterval = 5, durable: Bool = true) throws {
+    /// thrown away) turns off syncing to disk. `beforeWriting` runs on the read-only connection of the damage checks,
+    /// before anything is written (an existing database only): an error it throws refuses the database untouched.
+    public init(path: String, busyTimeout: TimeInterval = 5, durable: Bool = true,
+                beforeWriting: ((Database) throws -> Void)? = nil) throws {
         self.path = path
         let started = Date()
         // A database this process already has open is live (its -wal is its own); inspecting it through a second
         // file descriptor would also drop SQLite's POSIX locks on close. Only the first open in a process checks.
         let alreadyOpen = OpenDatabases.shared.isOpen(path)
         let found = alreadyOpen ? StateFileCheck.Found(exists: true, applicationID: 1) : try StateFileCheck.inspect(path: path)
-        if found.exists && !alreadyOpen { try Self.quickCheck(path: path, walPresent: found.walPresent) }
+        if found.exists && !alreadyOpen { try Self.quickCheck(path: path, walPresent: found.walPresent, then: beforeWriting) }
         checkMilliseconds = Date().timeIntervalSince(started) * 1000
         do {
             if !found.exists || found.applicationID == 0 {
@@ -90,7 +92,7 @@ public final class StateDatabase: Sendable {
 
     /// `PRAGMA quick_check` on a read-only connection (no checkpoint, nothing written). A `-wal`/`-shm` this check had
     /// to create (empty) is removed again when the database is refused.
-    static func quickCheck(path: String, walPresent: Bool) throws {
+    static func quickCheck(path: String, walPresent: Bool, then validate: ((Database) throws -> Void)? = nil) throws {
         let created = [path + "-wal", path + "-shm"].filter { !FileManager.default.fileExists(atPath: $0) }
         var verdict: String
         do {
@@ -99,8 +101,17 @@ public final class StateDatabase: Sendable {
             configuration.busyMode = .timeout(5)
             let reader = try DatabaseQueue(path: path, configuration: configuration)
             let lines = try reader.read { try String.fetchAll($0, sql: "PRAGMA quick_check(20)") }
-            try reader.close()
             verdict = lines.joined(separator: "; ")
+            if verdict == "ok", let validate {
+                do {
+                    try reader.read { try validate($0) }
+                } catch let refusal where !(refusal is DatabaseError) {
+                    try? reader.close()
+                    for file in created { unlink(file) }
+                    throw refusal
+                }
+            }
+            try reader.close()
         } catch let error as DatabaseError {
             if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
                 throw StateDatabaseError(path: path, message: explain(error))

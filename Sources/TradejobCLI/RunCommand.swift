@@ -72,11 +72,13 @@ struct RunCommand: AsyncParsableCommand {
         let signals = SignalTrap(flag: interrupt)
         defer { withExtendedLifetime(signals) {} }
 
-        let database = try StateDatabase(path: options.databasePath)
+        // The config must not contradict the stored state (another quote asset): checked read-only, before any write.
+        let database = try StateDatabase(path: options.databasePath) { db in
+            try Self.refuseIncompatibleState(config: config, db: db, stateDirectory: options.stateDirectory)
+        }
         // Closed (its -wal checkpointed and removed) before the run lock is released, so the next run never finds a
         // checkpoint half done.
         defer { try? database.writer.close() }
-        try Self.refuseIncompatibleState(config: config, database: database, stateDirectory: options.stateDirectory)
         logger.debug("state database checked", metadata: ["check_ms": "\(String(format: "%.1f", database.checkMilliseconds))"])
         let venues = try Venues.make(config: config, database: database, environment: options.environment, live: isLive)
         let parameters = try CycleParameters(config: config)
@@ -99,8 +101,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // A live key the venue refused (HTTP 401, -2014/-2015) leaves the cycle without an account: a failed run
         // (metrics say failed, exit 78), not "ok" with equity 0.
-        let refusedKey = isLive ? APIKeyRefused.find(in: report.notes) : nil
-        if refusedKey != nil { report.outcome = .failed }
+        let refusedKey = report.credentialsRefused.map(APIKeyRefused.init(detail:))
         var runLogger = logger
         runLogger[metadataKey: "run_id"] = "\(report.runID)"
         // Metrics that cannot be written (a full disk) fail the run (exit 73) and the old file is removed, so monitoring
@@ -141,16 +142,6 @@ struct APIKeyRefused: Error, CustomStringConvertible {
     var description: String {
         "the live API key was refused (\(detail)); nothing was traded — check TRADEJOB_BINANCE_API_KEY / TRADEJOB_BINANCE_API_SECRET, "
             + "the key's IP restrictions and its Spot trading permission"
-    }
-
-    /// Finds the cycle's "reconciliation failed" note caused by a refused key (HTTP 401, Binance -2014 / -2015).
-    static func find(in notes: [String]) -> APIKeyRefused? {
-        for note in notes where note.hasPrefix("reconciliation failed:") {
-            if note.contains("(HTTP 401)") || note.contains("error -2015 ") || note.contains("error -2014 ") {
-                return APIKeyRefused(detail: String(note.dropFirst("reconciliation failed: ".count)))
-            }
-        }
-        return nil
     }
 }
 
