@@ -12,8 +12,9 @@ struct BinanceLiveEndToEndTests {
     static let secret = "test-secret-0123456789"
     static let symbols = ["BTCUSDT", "ETHUSDT"]
 
-    /// A fake exchange with 200 closed 15-minute candles of a noisy up-trend per symbol, ending before the wall clock.
-    static func exchange() -> FakeBinance {
+    /// A fake exchange with 200 closed 15-minute candles of a noisy up-trend per symbol, ending before the wall clock,
+    /// and these balances (default: 10 000 USDT).
+    static func exchange(balances: [String: Decimal] = ["USDT": 10_000]) -> FakeBinance {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let bar: Int64 = 900_000
         let lastOpen = (now / bar) * bar - bar
@@ -34,7 +35,7 @@ struct BinanceLiveEndToEndTests {
             FakeBinance.Market(symbol: $0, baseAsset: String($0.dropLast(4)), quoteAsset: "USDT", tickSize: Decimal(string: "0.01") ?? 0,
                                stepSize: Decimal(string: "0.00001") ?? 0, minQty: Decimal(string: "0.00001") ?? 0, minNotional: 5)
         }
-        let fake = FakeBinance(apiKey: apiKey, secret: secret, symbols: markets, balances: ["USDT": 10_000], candles: candles, serverTimeMs: now)
+        let fake = FakeBinance(apiKey: apiKey, secret: secret, symbols: markets, balances: balances, candles: candles, serverTimeMs: now)
         fake.weightLimit = 1_000_000
         return fake
     }

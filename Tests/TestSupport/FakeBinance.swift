@@ -30,14 +30,24 @@ import Darwin
 /// * **Weights**: every answer carries `X-MBX-USED-WEIGHT-1M`, counted per *server-time* minute with Binance's
 ///   weights; going over `weightLimit` answers 429 with `Retry-After` (-1003).
 /// * **Clock**: everything uses the controllable server time (`setServerTime`), never the wall clock.
+/// * **Connections** are kept alive (HTTP/1.1 persistent connections, as Binance's servers keep them) unless the
+///   request says `Connection: close`; `acceptedConnections` counts them.
 ///
 /// Faults (`inject(_:on:method:)`, consumed first-in first-out by the first request matching path and method):
-/// `timeoutAfterAccept` (apply, then hold the answer for `hangSeconds`), `serverError` (5xx, nothing applied),
+/// `timeoutAfterAccept` (apply, then hold the answer for `hangSeconds`: a reply delayed past the client's timeout),
+/// `dropAfterBooking` (apply, then close the connection without a single reply byte), `serverError` (5xx, nothing
+/// applied: the error before booking),
 /// `acceptThenServerError` (apply, then 5xx), `rateLimited` (429 + Retry-After), `banned` (418 + Retry-After,
 /// and 418 for every request until server time passes the ban end), `timestampError` (-1021),
 /// `unknownExecution` (apply, then 400 -1007), `malformedJSON` (apply, then 200 `{not json`) and
 /// `partialFill(fraction:)` (the next order fills only that fraction: a MARKET order then ends `EXPIRED`, a GTC
-/// LIMIT order rests `PARTIALLY_FILLED`, IOC ends `EXPIRED`, FOK fills nothing and ends `EXPIRED`).
+/// LIMIT order rests `PARTIALLY_FILLED`, IOC ends `EXPIRED`, FOK fills nothing and ends `EXPIRED`) and
+/// `acceptAsWorking` (the next MARKET order is accepted as `NEW` with no fill, its funds locked: the matching engine
+/// has not got to it yet; `settleWorkingOrders(_:)` later fills it fully, partially (the rest `EXPIRED`, as a MARKET
+/// order's unfilled rest does) or expires it, the way an order fills or expires between two runs of the job).
+///
+/// Exchange filters can change while the fake runs (`setFilters(symbol:...)`): `exchangeInfo` reports the new
+/// values at once and orders that violate them get -1013 "Filter failure: LOT_SIZE" (or PRICE_FILTER, NOTIONAL).
 ///
 /// Notes on choices made where Binance is not fully specified here:
 /// * Klines are one stored series per symbol; the `interval` parameter is validated but does not resample.
@@ -121,6 +131,23 @@ public final class FakeBinance: @unchecked Sendable {
         case malformedJSON
         /// The next order placed fills only this fraction of its quantity (rounded down to the step size).
         case partialFill(fraction: Decimal)
+        /// Apply the request, then close the connection without writing a byte (the client cannot know the outcome).
+        case dropAfterBooking
+        /// The next MARKET order is accepted as `NEW` without any fill and its funds are locked, until
+        /// `settleWorkingOrders(_:)` decides what becomes of it. Other order types are not affected.
+        case acceptAsWorking
+    }
+
+    /// What `settleWorkingOrders(_:)` does with a MARKET order accepted as working.
+    public enum Settlement: Sendable, Equatable {
+        /// Fill it entirely at the current price.
+        case fill
+        /// Fill this fraction (rounded down to the step size) at the current price; the rest expires.
+        case partial(fraction: Decimal)
+        /// Nothing fills: the order ends `EXPIRED`.
+        case expire
+        /// Leave it working.
+        case leave
     }
 
     /// An order as the fake holds it (snapshot; strings are Binance's enum values, e.g. "BUY", "LIMIT", "FILLED").
@@ -142,6 +169,12 @@ public final class FakeBinance: @unchecked Sendable {
         public internal(set) var updateTime: Int64
         /// Funds still locked by this order (in the quote asset for BUY, base asset for SELL).
         public internal(set) var lockedAmount: Decimal
+        /// Position of this order's placement in the fake's sequence of order events (placements and orders
+        /// reaching a final status, numbered from 1), so a test can tell what state an order was in when another
+        /// was placed: it was open then if `placementSequence < other.placementSequence < finalSequence`.
+        public internal(set) var placementSequence: Int64 = 0
+        /// Position in the same sequence at which the order reached its final status (nil while open).
+        public internal(set) var finalSequence: Int64?
 
         /// NEW or PARTIALLY_FILLED.
         public var isOpen: Bool { status == "NEW" || status == "PARTIALLY_FILLED" }
@@ -166,7 +199,7 @@ public final class FakeBinance: @unchecked Sendable {
 
     public let apiKey: String
     private let secret: String
-    private let marketsBySymbol: [String: Market]
+    private var marketsBySymbol: [String: Market]
     private let symbolOrder: [String]
     private let commissionRate = Decimal(string: "0.001") ?? 0
 
@@ -191,6 +224,10 @@ public final class FakeBinance: @unchecked Sendable {
     private var log: [(method: String, path: String, query: String)] = []
     private var signedCount = 0
     private var hang: TimeInterval = 5
+    /// MARKET orders accepted as working (`acceptAsWorking`) and not settled yet.
+    private var workingMarketOrderIds: Set<Int64> = []
+    /// Counter of order events (placements and final statuses), see `Order.placementSequence`.
+    private var orderEvents: Int64 = 0
 
     /// Separate from `lock`: wakes handlers held by `timeoutAfterAccept` when the fake stops.
     private let hangCondition = NSCondition()
@@ -203,8 +240,10 @@ public final class FakeBinance: @unchecked Sendable {
     ///   - balances: initial free balances per asset.
     ///   - candles: klines per symbol, in any order (they are sorted by open time).
     ///   - serverTimeMs: the initial server time; see `setServerTime(_:)`.
+    ///   - keepAlive: keep HTTP connections alive between requests (default, like Binance); `false` closes each
+    ///     connection after one answer.
     public init(apiKey: String, secret: String, symbols: [Market], balances: [String: Decimal],
-                candles: [String: [Kline]], serverTimeMs: Int64) {
+                candles: [String: [Kline]], serverTimeMs: Int64, keepAlive: Bool = true) {
         self.apiKey = apiKey
         self.secret = secret
         var bySymbol: [String: Market] = [:]
@@ -220,7 +259,7 @@ public final class FakeBinance: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         let box = WeakBox()
         do {
-            self.server = try TestHTTPServer { request in
+            self.server = try TestHTTPServer(keepAlive: keepAlive) { request in
                 guard let fake = box.target else {
                     return TestHTTPReply(status: 503, body: #"{"code":-1016,"msg":"This service is no longer available."}"#)
                 }
@@ -238,6 +277,9 @@ public final class FakeBinance: @unchecked Sendable {
     public var baseURL: URL {
         server?.baseURL ?? URL(fileURLWithPath: "/dev/null")
     }
+
+    /// How many HTTP connections the fake has accepted.
+    public var acceptedConnections: Int { server?.acceptedConnections ?? 0 }
 
     /// Stops the HTTP server and releases any handler held by `timeoutAfterAccept`.
     public func stop() {
@@ -289,6 +331,9 @@ public final class FakeBinance: @unchecked Sendable {
         locked { pending.append((fault, path, method?.uppercased())) }
     }
 
+    /// Forgets every fault still waiting for a request.
+    public func clearPendingFaults() { locked { pending.removeAll() } }
+
     /// Faults still waiting for a request.
     public var pendingFaultCount: Int { locked { pending.count } }
 
@@ -313,17 +358,68 @@ public final class FakeBinance: @unchecked Sendable {
     public func fillOpenOrders() -> Int {
         locked {
             var filled = 0
-            for index in allOrders.indices where allOrders[index].isOpen {
+            for index in allOrders.indices where allOrders[index].isOpen && allOrders[index].type != "MARKET" {
                 let order = allOrders[index]
                 guard let price = priceOf(order.symbol) else { continue }
                 let crosses = order.side == "BUY" ? price <= order.price : price >= order.price
                 guard crosses else { continue }
                 let remaining = order.origQty - order.executedQty
                 _ = execute(orderIndex: index, qty: remaining, price: order.price, isMaker: true, fromLocked: true)
-                allOrders[index].status = "FILLED"
+                setStatus(index, "FILLED")
                 filled += 1
             }
             return filled
+        }
+    }
+
+    /// Changes a symbol's exchange filters (an exchangeInfo change). `nil` keeps a value. Later orders are checked
+    /// against the new values; orders already placed are not touched.
+    public func setFilters(symbol: String, tickSize: Decimal? = nil, stepSize: Decimal? = nil, minQty: Decimal? = nil,
+                           minNotional: Decimal? = nil) {
+        locked {
+            guard var market = marketsBySymbol[symbol] else { return }
+            if let tickSize { market.tickSize = tickSize }
+            if let stepSize { market.stepSize = stepSize }
+            if let minQty { market.minQty = minQty }
+            if let minNotional { market.minNotional = minNotional }
+            marketsBySymbol[symbol] = market
+        }
+    }
+
+    /// A symbol's current filters.
+    public func market(_ symbol: String) -> Market? { locked { marketsBySymbol[symbol] } }
+
+    /// MARKET orders accepted as working (`acceptAsWorking`) and not settled yet.
+    public var workingOrders: [Order] { locked { allOrders.filter { workingMarketOrderIds.contains($0.orderId) } } }
+
+    /// Decides the fate of every MARKET order accepted as working, at the current price: `choose` is asked once per
+    /// order, oldest first. Returns how many orders were settled (not left working).
+    @discardableResult
+    public func settleWorkingOrders(_ choose: (Order) -> Settlement) -> Int {
+        locked {
+            var settled = 0
+            for index in allOrders.indices where workingMarketOrderIds.contains(allOrders[index].orderId) {
+                let order = allOrders[index]
+                let how = choose(order)
+                guard how != .leave, let market = marketsBySymbol[order.symbol] else { continue }
+                var qty: Decimal = 0
+                switch how {
+                case .fill: qty = order.origQty
+                case .partial(let fraction): qty = min(order.origQty, Self.floor(order.origQty * max(0, fraction), step: market.stepSize))
+                case .expire, .leave: qty = 0
+                }
+                if qty > 0, let price = priceOf(order.symbol) {
+                    // Releases everything the order locked and charges what filled.
+                    _ = execute(orderIndex: index, qty: qty, price: price, isMaker: false, fromLocked: true)
+                } else {
+                    release(orderIndex: index, market: market)
+                }
+                setStatus(index, allOrders[index].executedQty == order.origQty ? "FILLED" : "EXPIRED")
+                allOrders[index].updateTime = now
+                workingMarketOrderIds.remove(order.orderId)
+                settled += 1
+            }
+            return settled
         }
     }
 
@@ -416,12 +512,13 @@ public final class FakeBinance: @unchecked Sendable {
         }
         weightUsed += weight
 
-        var partialFraction: Decimal?
-        if case .partialFill(let fraction)? = fault { partialFraction = fraction }
+        var execution = Execution.normal
+        if case .partialFill(let fraction)? = fault { execution = .partial(fraction) }
+        if case .acceptAsWorking? = fault { execution = .working }
 
         var answer: TestHTTPReply
         do {
-            answer = reply(200, try route(request, partialFraction: partialFraction))
+            answer = reply(200, try route(request, execution: execution))
         } catch let error as APIError {
             answer = reply(error.status, error: error.code, error.message)
         } catch {
@@ -438,13 +535,22 @@ public final class FakeBinance: @unchecked Sendable {
                            "Timeout waiting for response from backend server. Send status unknown; execution status unknown.")
         case .malformedJSON?:
             answer = TestHTTPReply(status: 200, headers: ["Content-Type": "application/json;charset=UTF-8"], body: "{not json")
+        case .dropAfterBooking?:
+            answer = .dropConnection
         default:
             break
         }
         return answer
     }
 
-    private func route(_ request: TestHTTPRequest, partialFraction: Decimal?) throws -> JSON {
+    /// How the next order executes.
+    private enum Execution {
+        case normal
+        case partial(Decimal)
+        case working
+    }
+
+    private func route(_ request: TestHTTPRequest, execution: Execution) throws -> JSON {
         switch (request.method, request.path) {
         case ("GET", "/api/v3/ping"):
             return .object([])
@@ -457,7 +563,7 @@ public final class FakeBinance: @unchecked Sendable {
         case ("GET", "/api/v3/ticker/price"):
             return try tickerPrice(try publicParams(request))
         case ("POST", "/api/v3/order"):
-            return try placeOrder(try authenticate(request), partialFraction: partialFraction)
+            return try placeOrder(try authenticate(request), execution: execution)
         case ("GET", "/api/v3/order"):
             return try queryOrder(try authenticate(request))
         case ("DELETE", "/api/v3/order"):
@@ -696,7 +802,7 @@ public final class FakeBinance: @unchecked Sendable {
     private static let maxQty = Decimal(9_000_000)
     private static let maxNotional = Decimal(9_000_000)
 
-    private func placeOrder(_ params: Params, partialFraction: Decimal?) throws -> JSON {
+    private func placeOrder(_ params: Params, execution: Execution) throws -> JSON {
         let symbol = try params.required("symbol")
         guard let market = marketsBySymbol[symbol] else { throw APIError.invalidSymbol }
         let side = try params.required("side")
@@ -812,13 +918,19 @@ public final class FakeBinance: @unchecked Sendable {
                           timeInForce: timeInForce, status: "NEW", price: limitPrice, origQty: quantity, executedQty: 0,
                           cummulativeQuoteQty: 0, origQuoteOrderQty: quoteOrderQty, time: now, updateTime: now, lockedAmount: 0)
         nextOrderId += 1
+        orderEvents += 1
         allOrders.append(order)
+        allOrders[allOrders.count - 1].placementSequence = orderEvents
         let index = allOrders.count - 1
 
         var fills: [Trade] = []
-        if crosses, let price = marketPrice {
+        if type == "MARKET", case .working = execution {
+            // Accepted, not matched yet: the funds it needs are locked until `settleWorkingOrders`.
+            lockRemainder(orderIndex: index, market: market, price: marketPrice ?? 0)
+            workingMarketOrderIds.insert(allOrders[index].orderId)
+        } else if crosses, let price = marketPrice {
             var fillQty = quantity
-            if let fraction = partialFraction {
+            if case .partial(let fraction) = execution {
                 fillQty = min(quantity, Self.floor(quantity * max(0, fraction), step: market.stepSize))
             }
             let allOrNothingFails = timeInForce == "FOK" && type == "LIMIT" && fillQty < quantity
@@ -827,17 +939,17 @@ public final class FakeBinance: @unchecked Sendable {
             }
             let executed = allOrders[index].executedQty
             if executed == quantity {
-                allOrders[index].status = "FILLED"
+                setStatus(index, "FILLED")
             } else if type == "LIMIT" && timeInForce == "GTC" {
-                allOrders[index].status = executed > 0 ? "PARTIALLY_FILLED" : "NEW"
+                setStatus(index, executed > 0 ? "PARTIALLY_FILLED" : "NEW")
                 lockRemainder(orderIndex: index, market: market)
             } else {
-                allOrders[index].status = "EXPIRED"
+                setStatus(index, "EXPIRED")
             }
         } else if timeInForce == "GTC" {
             lockRemainder(orderIndex: index, market: market)
         } else {
-            allOrders[index].status = "EXPIRED"
+            setStatus(index, "EXPIRED")
         }
 
         let placed = allOrders[index]
@@ -864,15 +976,36 @@ public final class FakeBinance: @unchecked Sendable {
         return .object(fields)
     }
 
-    /// Moves the funds for the unfilled part of a resting order from free to locked.
-    private func lockRemainder(orderIndex index: Int, market: Market) {
+    /// Moves the funds for the unfilled part of a resting order from free to locked (at `price`, default the
+    /// order's limit price).
+    private func lockRemainder(orderIndex index: Int, market: Market, price: Decimal? = nil) {
         let order = allOrders[index]
         let remaining = order.origQty - order.executedQty
         let asset = order.side == "BUY" ? market.quoteAsset : market.baseAsset
-        let amount = order.side == "BUY" ? remaining * order.price : remaining
+        let amount = order.side == "BUY" ? remaining * (price ?? order.price) : remaining
         free[asset] = (free[asset] ?? 0) - amount
         lockedFunds[asset] = (lockedFunds[asset] ?? 0) + amount
         allOrders[index].lockedAmount += amount
+        accountUpdateTime = now
+    }
+
+    /// Sets an order's status; a final one gets its place in the sequence of order events.
+    private func setStatus(_ index: Int, _ status: String) {
+        allOrders[index].status = status
+        if !allOrders[index].isOpen && allOrders[index].finalSequence == nil {
+            orderEvents += 1
+            allOrders[index].finalSequence = orderEvents
+        }
+    }
+
+    /// Gives back to free what an order still holds locked.
+    private func release(orderIndex index: Int, market: Market) {
+        let order = allOrders[index]
+        guard order.lockedAmount != 0 else { return }
+        let asset = order.side == "BUY" ? market.quoteAsset : market.baseAsset
+        lockedFunds[asset] = (lockedFunds[asset] ?? 0) - order.lockedAmount
+        free[asset] = (free[asset] ?? 0) + order.lockedAmount
+        allOrders[index].lockedAmount = 0
         accountUpdateTime = now
     }
 
@@ -963,15 +1096,9 @@ public final class FakeBinance: @unchecked Sendable {
             cancelId = Self.generatedClientOrderId()
         }
         // Release what the order still holds.
-        let order = allOrders[index]
-        if let market = marketsBySymbol[order.symbol], order.lockedAmount != 0 {
-            let asset = order.side == "BUY" ? market.quoteAsset : market.baseAsset
-            lockedFunds[asset] = (lockedFunds[asset] ?? 0) - order.lockedAmount
-            free[asset] = (free[asset] ?? 0) + order.lockedAmount
-            accountUpdateTime = now
-        }
-        allOrders[index].lockedAmount = 0
-        allOrders[index].status = "CANCELED"
+        if let market = marketsBySymbol[allOrders[index].symbol] { release(orderIndex: index, market: market) }
+        workingMarketOrderIds.remove(allOrders[index].orderId)
+        setStatus(index, "CANCELED")
         allOrders[index].updateTime = now
         let canceled = allOrders[index]
         return .object([

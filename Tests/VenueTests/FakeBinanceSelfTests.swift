@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Crypto
+import HTTPTransport
 import TestSupport
 
 /// Checks that the Binance fake itself behaves like Binance's documented Spot API.
@@ -168,5 +169,115 @@ import TestSupport
         let unknown = try await Self.send(fake, "GET", "/api/v3/klines", query: "symbol=NOPE&interval=1m")
         #expect(unknown.status == 400)
         #expect(unknown.code == -1121)
+    }
+
+    // MARK: Connections and the faults of issue #15
+
+    /// A signed request sent through the project's transport (an order gets a connection of its own there).
+    static func transport(_ fake: FakeBinance, _ method: String, _ path: String, _ params: String) async throws -> HTTPResponse {
+        let payload = (params.isEmpty ? "" : params + "&") + "timestamp=\(fake.serverTimeMs)"
+        var components = URLComponents(url: fake.baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        components.percentEncodedQuery = payload + "&signature=" + fake.sign(payload)
+        let request = HTTPRequest(method: method, url: components.url!, headers: ["X-MBX-APIKEY": Self.apiKey], timeout: 5)
+        return try await URLSessionHTTPClient(defaultTimeout: 5).send(request)
+    }
+
+    @Test func connectionsAreKeptAliveUnlessTheClientAsksToClose() async throws {
+        let fake = Self.makeFake()
+        defer { fake.stop() }
+        let client = URLSessionHTTPClient(defaultTimeout: 5)
+        for _ in 0..<3 {
+            let answer = try await client.send(HTTPRequest(url: fake.baseURL.appendingPathComponent("/api/v3/time"), timeout: 5))
+            #expect(answer.status == 200)
+        }
+        #expect(fake.acceptedConnections == 1, "three reads on one kept-alive connection")
+        let order = try await Self.transport(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.100")
+        #expect(order.status == 200)
+        #expect(order.header("connection")?.lowercased() == "close", "an order asking to close gets close back")
+        #expect(fake.acceptedConnections == 2, "the order came on a connection of its own")
+    }
+
+    @Test func dropAfterBookingPlacesTheOrderAndAnswersNothing() async throws {
+        let fake = Self.makeFake(price: 100)
+        defer { fake.stop() }
+        fake.inject(.dropAfterBooking, on: "/api/v3/order", method: "POST")
+        var lost: HTTPTransportError?
+        do {
+            _ = try await Self.transport(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.100&newClientOrderId=drop-1")
+        } catch let error as HTTPTransportError {
+            lost = error
+        }
+        #expect(lost?.outcomeUnknown == true, "\(String(describing: lost))")
+        #expect(fake.orders.map(\.clientOrderId) == ["drop-1"], "booked once")
+        #expect(fake.orders.first?.status == "FILLED")
+        #expect(fake.balance("USDT").free == 990)
+        let looked = try await Self.transport(fake, "GET", "/api/v3/order", "symbol=BTCUSDT&origClientOrderId=drop-1")
+        #expect(looked.status == 200, "the booking can be looked up")
+    }
+
+    @Test func workingMarketOrdersLockFundsAndSettleLater() async throws {
+        let fake = Self.makeFake(price: 100)
+        defer { fake.stop() }
+        fake.setBalance("BTC", free: 1)
+        for _ in 0..<3 { fake.inject(.acceptAsWorking, on: "/api/v3/order", method: "POST") }
+        let buy = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1.000&newClientOrderId=w-fill")
+        let half = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quoteOrderQty=200&newClientOrderId=w-part")
+        let sell = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.500&newClientOrderId=w-exp")
+        #expect([buy, half, sell].map { $0.object["status"] as? String } == ["NEW", "NEW", "NEW"])
+        #expect([buy, half, sell].map { ($0.object["fills"] as? [Any])?.count } == [0, 0, 0])
+        #expect(fake.balance("USDT").free == 700)
+        #expect(fake.balance("USDT").locked == 300)
+        #expect(fake.balance("BTC").free == Decimal(string: "0.5")!)
+        #expect(fake.balance("BTC").locked == Decimal(string: "0.5")!)
+        let open = try await Self.signed(fake, "GET", "/api/v3/openOrders", "symbol=BTCUSDT")
+        #expect(open.array.count == 3, "working orders are open")
+        #expect(fake.fillOpenOrders() == 0, "resting-order matching leaves working MARKET orders alone")
+
+        fake.setPrice(symbol: "BTCUSDT", price: 110)
+        let settled = fake.settleWorkingOrders { order in
+            switch order.clientOrderId {
+            case "w-fill": return .fill
+            case "w-part": return .partial(fraction: Decimal(string: "0.5")!)
+            default: return .expire
+            }
+        }
+        #expect(settled == 3)
+        #expect(fake.workingOrders.isEmpty)
+        let byId = Dictionary(uniqueKeysWithValues: fake.orders.map { ($0.clientOrderId, $0) })
+        #expect(byId["w-fill"]?.status == "FILLED")
+        #expect(byId["w-fill"]?.executedQty == 1)
+        #expect(byId["w-part"]?.status == "EXPIRED", "a MARKET order's unfilled rest expires")
+        #expect(byId["w-part"]?.executedQty == 1, "half of the 2 units 200 USDT bought at 100")
+        #expect(byId["w-exp"]?.status == "EXPIRED")
+        #expect(byId["w-exp"]?.executedQty == 0)
+        #expect(fake.trades.count == 2)
+        #expect(fake.balance("USDT").free == 780, "1000 - 110 - 110, nothing locked")
+        #expect(fake.balance("USDT").locked == 0)
+        #expect(fake.balance("BTC").free == Decimal(string: "2.998")!, "1 + 2 bought - 0.1% commission")
+        #expect(fake.balance("BTC").locked == 0)
+        let query = try await Self.signed(fake, "GET", "/api/v3/order", "symbol=BTCUSDT&origClientOrderId=w-part")
+        #expect(query.object["status"] as? String == "EXPIRED")
+        #expect(query.object["executedQty"] as? String == "1.00000000")
+    }
+
+    @Test func changedFiltersAreReportedAndEnforced() async throws {
+        let fake = Self.makeFake(price: 100)
+        defer { fake.stop() }
+        let before = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.105")
+        #expect(before.object["status"] as? String == "FILLED")
+        fake.setFilters(symbol: "BTCUSDT", stepSize: Decimal(string: "0.01")!, minQty: Decimal(string: "0.01")!, minNotional: 10)
+        let info = try await Self.send(fake, "GET", "/api/v3/exchangeInfo", query: "symbol=BTCUSDT")
+        let filters = ((info.object["symbols"] as? [[String: Any]])?.first?["filters"] as? [[String: Any]]) ?? []
+        let lot = filters.first { $0["filterType"] as? String == "LOT_SIZE" }
+        #expect(lot?["stepSize"] as? String == "0.01000000")
+        #expect(lot?["minQty"] as? String == "0.01000000")
+        let rejected = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.105")
+        #expect(rejected.status == 400)
+        #expect(rejected.code == -1013)
+        #expect((rejected.object["msg"] as? String) == "Filter failure: LOT_SIZE")
+        let tooSmall = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.09")
+        #expect((tooSmall.object["msg"] as? String) == "Filter failure: NOTIONAL")
+        let fine = try await Self.signed(fake, "POST", "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.11")
+        #expect(fine.object["status"] as? String == "FILLED")
     }
 }
