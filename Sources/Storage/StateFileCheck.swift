@@ -123,11 +123,13 @@ public enum StateFileCheck {
         let frameSize = 24 + pageSize
         var offset = 32
         var firstPageOne: Data?
+        var latestImage: [UInt32: Int] = [:]  // page number → offset of its newest valid frame
         while offset + frameSize <= wal.count {
             guard bigEndian32(wal, offset + 8) == salt1, bigEndian32(wal, offset + 12) == salt2 else { break }
             sums = checksum(wal, offset, 8, bigEndian: bigEndianSums, seed: sums)
             sums = checksum(wal, offset + 24, pageSize, bigEndian: bigEndianSums, seed: sums)
             guard sums.0 == bigEndian32(wal, offset + 16), sums.1 == bigEndian32(wal, offset + 20) else { break }
+            latestImage[bigEndian32(wal, offset)] = offset
             if firstPageOne == nil, bigEndian32(wal, offset) == 1 {
                 firstPageOne = wal.subdata(in: (wal.startIndex + offset + 24)..<(wal.startIndex + offset + 24 + 100))
             }
@@ -141,9 +143,27 @@ public enum StateFileCheck {
         guard id == found.applicationID else {
             throw refuse("belongs to another database (application id \(id), this database's is \(found.applicationID))")
         }
+        if generation == found.generation,
+           checkpointed(wal: wal, latestImage: latestImage, pageSize: pageSize, databasePath: path) {
+            // The process was killed while it closed: its checkpoint had copied every frame into the main file (which is
+            // how the main file reached this generation) but the -wal was not removed yet. Applying it changes nothing.
+            return
+        }
         guard generation == found.generation &+ 1 else {
             throw refuse("is stale: it was written at generation \(generation), the database is at generation \(found.generation) (an older copy's -wal)")
         }
+    }
+
+    /// Whether the newest image of every page in the `-wal` is already, byte for byte, the main file's page.
+    static func checkpointed(wal: Data, latestImage: [UInt32: Int], pageSize: Int, databasePath: String) -> Bool {
+        guard !latestImage.isEmpty, let main = FileManager.default.contents(atPath: databasePath) else { return false }
+        for (page, frame) in latestImage {
+            let start = (Int(page) - 1) * pageSize
+            guard page >= 1, start + pageSize <= main.count else { return false }
+            let image = wal.subdata(in: (wal.startIndex + frame + 24)..<(wal.startIndex + frame + 24 + pageSize))
+            guard image == main.subdata(in: (main.startIndex + start)..<(main.startIndex + start + pageSize)) else { return false }
+        }
+        return true
     }
 
     /// SQLite's WAL checksum over `count` bytes (a multiple of 8) starting at `start`.

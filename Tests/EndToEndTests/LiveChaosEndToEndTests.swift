@@ -31,7 +31,7 @@ struct LiveChaosEndToEndTests {
     static func config(baseURL: URL) -> String {
         BinanceLiveEndToEndTests.config(baseURL: baseURL, extra: [
             "binance": ["base_url": baseURL.absoluteString, "request_timeout_seconds": 1.0, "max_retries": 1, "breaker_failures": 100,
-                        "exchange_info_ttl_seconds": 60],
+                        "exchange_info_ttl_seconds": 60, "recv_window_ms": 1000],
         ])
     }
 
@@ -99,6 +99,7 @@ struct LiveChaosEndToEndTests {
             let killed = code == 137
             if killed { kills += 1 } else if killAfter == nil { cleanDurations.append(Date().timeIntervalSince(started) * 1_000_000) }
             if !(Self.documentedExitCodes.contains(code) || killed) { undocumented.append("\(code): \(stderr.suffix(300))") }
+            if code == 70 { print("live chaos: exit 70: \(stderr.suffix(600))") }
             if !killed {
                 // Equity of the run just finished, against what the account is worth at this moment.
                 let row = try h.sqlite("SELECT equity FROM equity WHERE run_id = (SELECT MAX(id) FROM runs) ORDER BY time DESC LIMIT 1")
@@ -150,10 +151,15 @@ struct LiveChaosEndToEndTests {
         // Settle: what is still working fills or expires, then clean runs resolve whatever the kills left behind.
         fake.clearPendingFaults()
         settledBetweenRuns += fake.settleWorkingOrders { _ in rng.next() % 2 == 0 ? .fill : .expire }
-        for _ in 0..<4 {
+        // An order the venue does not know is taken as never placed only once its booking window (recv_window_ms + 1 s)
+        // has passed since the run that may have sent it died, so settling takes as many runs as that lasts (bounded).
+        var settleRuns = 0
+        repeat {
             _ = try run()
             fake.settleWorkingOrders { _ in .fill }
-        }
+            settleRuns += 1
+        } while try settleRuns < 300
+            && (h.sqlite("SELECT COUNT(*) FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED')")) != "0"
         _ = try run()
         try Self.checkInvariants(fake: fake, h: h, cycles: Self.cycles, kills: kills, exitCodes: exitCodes, undocumented: undocumented,
                                  equityChecks: equityChecks, equityAboveMarket: equityAboveMarket, settledBetweenRuns: settledBetweenRuns)

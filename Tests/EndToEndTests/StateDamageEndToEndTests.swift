@@ -122,6 +122,17 @@ struct StateDamageEndToEndTests {
         #expect(ok.code == 0, "\(ok.stderr)")
         #expect(try recovered.sqlite("SELECT COUNT(*) FROM runs WHERE summary = 'changed by the captured wal'") == "1")
 
+        // Killed while closing: the checkpoint had copied the -wal into the main file (which is now at its generation)
+        // but the -wal was not removed yet. Every page of it is already in the main file, so it is accepted.
+        let closing = try copy(base)
+        defer { closing.remove() }
+        try stale.write(to: URL(fileURLWithPath: closing.databasePath + "-wal"))
+        _ = try closing.sqlite("PRAGMA wal_checkpoint(TRUNCATE)")  // sqlite3 applies it and removes it on close
+        #expect(!FileManager.default.fileExists(atPath: closing.databasePath + "-wal"))
+        try stale.write(to: URL(fileURLWithPath: closing.databasePath + "-wal"))
+        let afterClose = try closing.run(["run", "--now", "2024-03-01T01:00:15Z"])
+        #expect(afterClose.code == 0, "a -wal already checkpointed: \(afterClose.stderr)")
+
         // The baseline moves on; the -wal captured earlier is now an older copy's.
         #expect(try base.run(["run", "--now", "2024-03-01T04:00:15Z"]).code == 0)
         let staleCase = try copy(base)
