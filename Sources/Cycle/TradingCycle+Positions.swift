@@ -292,24 +292,12 @@ extension TradingCycle {
 
             // An adjustment whose order is final (its answer was applied by an earlier, interrupted run) is over.
             if position.state == .adjusting && working.isEmpty {
-                let from = position.state
-                position.state = try PositionLifecycle.next(from: .adjusting, on: .finishAdjustment, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
-                let snapshot = position
-                try await store.write { ledger in
-                    try ledger.updatePosition(snapshot)
-                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: "adjustment order final")
-                }
+                try await move(&position, on: .finishAdjustment, runID: runID, now: now, note: "adjustment order final")
             }
 
             // OPEN → MONITORING on the first pass after the entry.
             if position.state == .open {
-                let from = position.state
-                position.state = try PositionLifecycle.next(from: .open, on: .startMonitoring, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
-                let snapshot = position
-                try await store.write { ledger in
-                    try ledger.updatePosition(snapshot)
-                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: "monitoring stops and targets")
-                }
+                try await move(&position, on: .startMonitoring, runID: runID, now: now, note: "monitoring stops and targets")
             }
 
             // A position left CLOSING (an exit that did not fill, or a remainder above the lot step) sells what it holds.
@@ -420,6 +408,19 @@ extension TradingCycle {
             try await save(position)
         }
         return (orders, 0)
+    }
+
+    /// Moves `position` through the lifecycle on `event` and stores it with its transition event (one transaction).
+    func move(_ position: inout Position, on event: LifecycleEvent, runID: Int64, now: Int64, note: String) async throws {
+        let from = position.state
+        position.state = try PositionLifecycle.next(from: from, on: event, adjustments: position.adjustments,
+                                                    maxAdjustments: parameters.exits.maxAdjustments)
+        let snapshot = position
+        let execution = execution
+        try await store.write { ledger in
+            try ledger.updatePosition(snapshot)
+            try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
+        }
     }
 
     func save(_ position: Position) async throws {
