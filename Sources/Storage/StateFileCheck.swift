@@ -144,9 +144,10 @@ public enum StateFileCheck {
             throw refuse("belongs to another database (application id \(id), this database's is \(found.applicationID))")
         }
         if generation == found.generation,
-           checkpointed(wal: wal, latestImage: latestImage, pageSize: pageSize, databasePath: path) {
-            // The process was killed while it closed: its checkpoint had copied every frame into the main file (which is
-            // how the main file reached this generation) but the -wal was not removed yet. Applying it changes nothing.
+           checkpointStarted(wal: wal, latestImage: latestImage, pageSize: pageSize, databasePath: path) {
+            // The process was killed while it closed, during or after its checkpoint: SQLite copies the frames in page
+            // order, page 1 first, so the main file's page 1 is this -wal's newest page-1 image (which is how the main
+            // file reached this generation). Applying the -wal again is SQLite's own recovery of a cut-off checkpoint.
             return
         }
         guard generation == found.generation &+ 1 else {
@@ -154,16 +155,13 @@ public enum StateFileCheck {
         }
     }
 
-    /// Whether the newest image of every page in the `-wal` is already, byte for byte, the main file's page.
-    static func checkpointed(wal: Data, latestImage: [UInt32: Int], pageSize: Int, databasePath: String) -> Bool {
-        guard !latestImage.isEmpty, let main = FileManager.default.contents(atPath: databasePath) else { return false }
-        for (page, frame) in latestImage {
-            let start = (Int(page) - 1) * pageSize
-            guard page >= 1, start + pageSize <= main.count else { return false }
-            let image = wal.subdata(in: (wal.startIndex + frame + 24)..<(wal.startIndex + frame + 24 + pageSize))
-            guard image == main.subdata(in: (main.startIndex + start)..<(main.startIndex + start + pageSize)) else { return false }
-        }
-        return true
+    /// Whether a checkpoint of this `-wal` began on the main file: its page 1 is, byte for byte, the `-wal`'s newest
+    /// page-1 image.
+    static func checkpointStarted(wal: Data, latestImage: [UInt32: Int], pageSize: Int, databasePath: String) -> Bool {
+        guard let frame = latestImage[1], let handle = FileHandle(forReadingAtPath: databasePath) else { return false }
+        defer { try? handle.close() }
+        guard let page = try? handle.read(upToCount: pageSize), page.count == pageSize else { return false }
+        return wal.subdata(in: (wal.startIndex + frame + 24)..<(wal.startIndex + frame + 24 + pageSize)) == page
     }
 
     /// SQLite's WAL checksum over `count` bytes (a multiple of 8) starting at `start`.

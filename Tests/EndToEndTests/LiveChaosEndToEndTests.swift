@@ -271,5 +271,7 @@ struct LiveChaosEndToEndTests {
         #expect(unresolved.isEmpty, "unresolved orders: \(unresolved.prefix(10))")
         #expect(integrity == "ok")
         #expect(undocumented.isEmpty, "undocumented exit codes: \(undocumented.prefix(5))")
+        // A kill never leaves a state the next run refuses (exit 70 would stop the job until someone steps in).
+        #expect(exitCodes[70] == nil, "runs refused after a kill: \(exitCodes[70] ?? 0)")
     }
 }

@@ -46,6 +46,7 @@ struct PaperChaosEndToEndTests {
             let result = running.wait()
             let code = running.process.terminationReason == .uncaughtSignal ? 128 + result.code : result.code
             exitCodes[code, default: 0] += 1
+            if code == 70 { print("paper chaos: exit 70 at \(now): \(result.stderr.suffix(500))") }
             if killAfter == nil && code != 137 { cleanDurations.append(Date().timeIntervalSince(started) * 1_000_000) }
             if code == 137 { kills += 1 } else if !Self.documentedExitCodes.contains(code) {
                 undocumented.append("\(code) at \(now): \(result.stderr.suffix(300))")
@@ -141,5 +142,7 @@ struct PaperChaosEndToEndTests {
         #expect(stranded.isEmpty, "\(stranded.prefix(10))")
         #expect(integrity == "ok")
         #expect(undocumented.isEmpty, "\(undocumented.prefix(5))")
+        // A kill never leaves a state the next run refuses (exit 70 would stop the job until someone steps in).
+        #expect(exitCodes[70] == nil, "runs refused after a kill: \(exitCodes[70] ?? 0)")
     }
 }

@@ -133,6 +133,26 @@ struct StateDamageEndToEndTests {
         let afterClose = try closing.run(["run", "--now", "2024-03-01T01:00:15Z"])
         #expect(afterClose.code == 0, "a -wal already checkpointed: \(afterClose.stderr)")
 
+        // Killed in the middle of that checkpoint: only page 1 (copied first) is in the main file yet. SQLite finishes it.
+        let midway = try copy(base)
+        defer { midway.remove() }
+        try stale.write(to: URL(fileURLWithPath: midway.databasePath + "-wal"))
+        func word(_ data: Data, _ at: Int) -> Int { data[data.startIndex + at ..< data.startIndex + at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        let pageSize = word(stale, 8)
+        var pageOne: Data?
+        var offset = 32
+        while offset + 24 + pageSize <= stale.count {
+            if word(stale, offset) == 1 { pageOne = stale.subdata(in: (stale.startIndex + offset + 24)..<(stale.startIndex + offset + 24 + pageSize)) }
+            offset += 24 + pageSize
+        }
+        let handle = try #require(FileHandle(forWritingAtPath: midway.databasePath))
+        try handle.write(contentsOf: try #require(pageOne))
+        try handle.close()
+        let afterMidway = try midway.run(["run", "--now", "2024-03-01T01:00:15Z"])
+        #expect(afterMidway.code == 0, "a checkpoint cut off after page 1: \(afterMidway.stderr)")
+        #expect(try midway.sqlite("PRAGMA integrity_check") == "ok")
+        #expect(try midway.sqlite("SELECT COUNT(*) FROM runs WHERE summary = 'changed by the captured wal'") == "1", "the -wal's change was kept")
+
         // The baseline moves on; the -wal captured earlier is now an older copy's.
         #expect(try base.run(["run", "--now", "2024-03-01T04:00:15Z"]).code == 0)
         let staleCase = try copy(base)
