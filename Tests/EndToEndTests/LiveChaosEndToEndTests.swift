@@ -244,6 +244,7 @@ struct LiveChaosEndToEndTests {
         let unresolved = try h.sqlite("SELECT client_order_id || ' ' || status FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN')")
             .split(separator: "\n").map(String.init)
         let integrity = try h.sqlite("PRAGMA integrity_check")
+        let outcomes = try h.sqlite("SELECT outcome || ': ' || COUNT(*) FROM runs GROUP BY outcome").split(separator: "\n").joined(separator: ", ")
 
         let codes = exitCodes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         print("""
@@ -254,7 +255,7 @@ struct LiveChaosEndToEndTests {
               balances: \(balanceLines.joined(separator: "; ")); dust entries at or above a lot step: \(bigDust.count); unreadable dust events: \(unreadableDust)
               equity above the account's market value: \(equityAboveMarket.count) of \(equityChecks) clean runs
               stranded positions: \(stranded.count); orders PENDING_SUBMIT/UNKNOWN: \(unresolved.count); integrity \(integrity)
-              exit codes {\(codes)}; undocumented: \(undocumented.count)
+              exit codes {\(codes)}; undocumented: \(undocumented.count); runs recorded {\(outcomes)}
             """)
         #expect(kills >= cycles / 5, "the job was killed often enough (\(kills))")
         #expect(orders.count >= 50, "enough orders were placed (\(orders.count))")
