@@ -85,20 +85,26 @@ public enum StateFileCheck {
         found.pageSize = pageSize
         let headerPages = Int(bigEndian32(header, 28))
         let changeCounter = bigEndian32(header, 24), validFor = bigEndian32(header, 92)
-        if fileSize % pageSize != 0 || (changeCounter == validFor && headerPages > 0 && fileSize < headerPages * pageSize) {
-            throw StateDatabaseError(path: path, message: "is truncated (\(fileSize) bytes, its header says \(headerPages) pages of \(pageSize)); \(untouched)")
-        }
+        let truncated = fileSize % pageSize != 0 || (changeCounter == validFor && headerPages > 0 && fileSize < headerPages * pageSize)
         found.generation = bigEndian32(header, 60)
         found.applicationID = bigEndian32(header, 68)
+        var walHasFrames = false
         if let walSize = size(of: wal), walSize > 0 {
             found.walPresent = true
-            try checkWAL(path: path, found: found)
+            walHasFrames = try checkWAL(path: path, found: found)
+        }
+        // A checkpoint cut off by a kill writes page 1 (with the new size) before the pages that extend the file; the
+        // database's own -wal still holds them, so the size is only a fault without one (quick_check reads through it).
+        if truncated && !walHasFrames {
+            throw StateDatabaseError(path: path, message: "is truncated (\(fileSize) bytes, its header says \(headerPages) pages of \(pageSize)); \(untouched)")
         }
         return found
     }
 
-    /// Refuses a `-wal` that this database did not write (or not since its last checkpoint).
-    static func checkWAL(path: String, found: Found) throws {
+    /// Refuses a `-wal` that this database did not write (or not since its last checkpoint). Returns whether it holds
+    /// valid frames (SQLite will apply them).
+    @discardableResult
+    static func checkWAL(path: String, found: Found) throws -> Bool {
         let walPath = path + "-wal"
         guard let wal = FileManager.default.contents(atPath: walPath) else {
             throw StateDatabaseError(path: path, message: "its -wal \(walPath) cannot be read", kind: .notWritable)
@@ -136,7 +142,7 @@ public enum StateFileCheck {
             offset += frameSize
         }
         guard let page = firstPageOne else {
-            if offset == 32 { return }  // no valid frame: SQLite ignores it, nothing of it is applied
+            if offset == 32 { return false }  // no valid frame: SQLite ignores it, nothing of it is applied
             throw refuse("does not start with this database's identity frame (another database's or an older copy's -wal)")
         }
         let id = bigEndian32(page, 68), generation = bigEndian32(page, 60)
@@ -148,11 +154,12 @@ public enum StateFileCheck {
             // The process was killed while it closed, during or after its checkpoint: SQLite copies the frames in page
             // order, page 1 first, so the main file's page 1 is this -wal's newest page-1 image (which is how the main
             // file reached this generation). Applying the -wal again is SQLite's own recovery of a cut-off checkpoint.
-            return
+            return true
         }
         guard generation == found.generation &+ 1 else {
             throw refuse("is stale: it was written at generation \(generation), the database is at generation \(found.generation) (an older copy's -wal)")
         }
+        return true
     }
 
     /// Whether a checkpoint of this `-wal` began on the main file: its page 1 is, byte for byte, the `-wal`'s newest
