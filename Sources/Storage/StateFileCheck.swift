@@ -17,7 +17,6 @@ public enum StateFileCheck {
     /// What was found on disk.
     public struct Found: Sendable {
         public var exists = false
-        public var walPresent = false
         public var applicationID: UInt32 = 0
         public var generation: UInt32 = 0
         public var pageSize = 0
@@ -90,7 +89,6 @@ public enum StateFileCheck {
         found.applicationID = bigEndian32(header, 68)
         var walHasFrames = false
         if let walSize = size(of: wal), walSize > 0 {
-            found.walPresent = true
             walHasFrames = try checkWAL(path: path, found: found)
         }
         // A checkpoint cut off by a kill writes page 1 (with the new size) before the pages that extend the file; the
@@ -129,13 +127,18 @@ public enum StateFileCheck {
         let frameSize = 24 + pageSize
         var offset = 32
         var firstPageOne: Data?
-        var latestImage: [UInt32: Int] = [:]  // page number → offset of its newest valid frame
+        var latestImage: [UInt32: Int] = [:]  // page number → offset of its newest committed frame
+        var uncommitted: [UInt32: Int] = [:]  // frames after the last commit frame: SQLite neither applies nor checkpoints them
         while offset + frameSize <= wal.count {
             guard bigEndian32(wal, offset + 8) == salt1, bigEndian32(wal, offset + 12) == salt2 else { break }
             sums = checksum(wal, offset, 8, bigEndian: bigEndianSums, seed: sums)
             sums = checksum(wal, offset + 24, pageSize, bigEndian: bigEndianSums, seed: sums)
             guard sums.0 == bigEndian32(wal, offset + 16), sums.1 == bigEndian32(wal, offset + 20) else { break }
-            latestImage[bigEndian32(wal, offset)] = offset
+            uncommitted[bigEndian32(wal, offset)] = offset
+            if bigEndian32(wal, offset + 4) != 0 {  // a commit frame: the transaction's frames count from here on
+                latestImage.merge(uncommitted) { $1 }
+                uncommitted.removeAll()
+            }
             if firstPageOne == nil, bigEndian32(wal, offset) == 1 {
                 firstPageOne = wal.subdata(in: (wal.startIndex + offset + 24)..<(wal.startIndex + offset + 24 + 100))
             }
@@ -163,11 +166,9 @@ public enum StateFileCheck {
     }
 
     /// Whether a checkpoint of this `-wal` began on the main file: its page 1 is, byte for byte, the `-wal`'s newest
-    /// page-1 image.
+    /// committed page-1 image.
     static func checkpointStarted(wal: Data, latestImage: [UInt32: Int], pageSize: Int, databasePath: String) -> Bool {
-        guard let frame = latestImage[1], let handle = FileHandle(forReadingAtPath: databasePath) else { return false }
-        defer { try? handle.close() }
-        guard let page = try? handle.read(upToCount: pageSize), page.count == pageSize else { return false }
+        guard let frame = latestImage[1], let page = read(databasePath, count: pageSize), page.count == pageSize else { return false }
         return wal.subdata(in: (wal.startIndex + frame + 24)..<(wal.startIndex + frame + 24 + pageSize)) == page
     }
 
