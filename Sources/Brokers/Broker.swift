@@ -87,11 +87,6 @@ public protocol Broker: Sendable {
     var bookingWindowMs: Int64 { get }
 }
 
-extension Broker {
-    public func lotStep(symbol: String) async -> Decimal? { 0 }
-    public var bookingWindowMs: Int64 { 0 }
-}
-
 /// An error by which a venue may say that the account's credentials are refused (a wrong or revoked API key, a key
 /// without the permission or from another IP): nothing can be done with the account until the configuration changes.
 public protocol CredentialsRefusal: Error {

@@ -123,7 +123,7 @@ struct OrderExecution: Sendable {
         switch outcome {
         case let .answered(report):
             let step = await lotStep(symbol)
-            try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
+            _ = try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
             log.info("order \(report.status.rawValue.lowercased())", metadata: ["purpose": "\(purpose.rawValue)", "side": "\(side.rawValue)",
                                                                              "quantity": "\(Money.text(quantity))"])
             return report

@@ -82,17 +82,8 @@ extension TradingCycle {
                     continue
                 }
                 if position.quantity <= 0 {
-                    // Nothing held (an entry never filled): just close the record.
-                    let from = position.state
-                    position.state = .closed
-                    position.closedAt = now
-                    position.exitReason = position.exitReason ?? (from == .open ? .entryFailed : .safeMode)
-                    execution.accountChanges.bump()
-                    let p = position
-                    try await store.write { ledger in
-                        try ledger.updatePosition(p)
-                        try execution.transitionEvent(ledger, runID: runID, now: now, p, from: from, note: "closed with nothing held (safe mode)")
-                    }
+                    // Nothing held (an entry never filled, or everything was sold): just close the record.
+                    try await closeEmpty(position, otherwise: .safeMode, runID: runID, now: now, note: "closed with nothing held (safe mode)")
                     closed.append(position.symbol)
                     continue
                 }
@@ -263,30 +254,7 @@ extension TradingCycle {
                 // An entry still unresolved waits for reconciliation; one that ended without a fill (a crash before its order
                 // was final, an older state) is closed here. A closing position with nothing left closes.
                 guard working.isEmpty else { continue }
-                let from = position.state
-                let max = p.exits.maxAdjustments
-                switch from {
-                case .open:
-                    position.state = try PositionLifecycle.next(from: .open, on: .entryFailed, adjustments: position.adjustments, maxAdjustments: max)
-                    position.exitReason = .entryFailed
-                case .monitoring, .adjusting:
-                    // Everything was sold by an adjustment: the position is over.
-                    let reason = position.exitReason ?? .takeProfit
-                    let closing = try PositionLifecycle.next(from: from, on: .beginExit(reason), adjustments: position.adjustments, maxAdjustments: max)
-                    position.state = try PositionLifecycle.next(from: closing, on: .exitFilled, adjustments: position.adjustments, maxAdjustments: max)
-                    position.exitReason = reason
-                case .closing:
-                    position.state = try PositionLifecycle.next(from: .closing, on: .exitFilled, adjustments: position.adjustments, maxAdjustments: max)
-                case .closed:
-                    continue
-                }
-                position.closedAt = now
-                let snapshot = position
-                execution.accountChanges.bump()
-                try await store.write { ledger in
-                    try ledger.updatePosition(snapshot)
-                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: "nothing held and no order working: closed")
-                }
+                try await closeEmpty(position, otherwise: .takeProfit, runID: runID, now: now, note: "nothing held and no order working: closed")
                 continue
             }
 
@@ -408,6 +376,37 @@ extension TradingCycle {
             try await save(position)
         }
         return (orders, 0)
+    }
+
+    /// Closes a position that holds nothing and has no order working, through the lifecycle: an entry that never filled
+    /// as `entry_failed`; any other state by an exit (its own reason, else `otherwise`: everything was sold by an
+    /// adjustment, or safe mode closes it).
+    func closeEmpty(_ position: Position, otherwise: ExitReason, runID: Int64, now: Int64, note: String) async throws {
+        var p = position
+        let from = p.state
+        let max = parameters.exits.maxAdjustments
+        switch from {
+        case .open:
+            p.state = try PositionLifecycle.next(from: .open, on: .entryFailed, adjustments: p.adjustments, maxAdjustments: max)
+            p.exitReason = .entryFailed
+        case .monitoring, .adjusting:
+            let reason = p.exitReason ?? otherwise
+            let closing = try PositionLifecycle.next(from: from, on: .beginExit(reason), adjustments: p.adjustments, maxAdjustments: max)
+            p.state = try PositionLifecycle.next(from: closing, on: .exitFilled, adjustments: p.adjustments, maxAdjustments: max)
+            p.exitReason = reason
+        case .closing:
+            p.state = try PositionLifecycle.next(from: .closing, on: .exitFilled, adjustments: p.adjustments, maxAdjustments: max)
+        case .closed:
+            return
+        }
+        p.closedAt = now
+        let snapshot = p
+        let execution = execution
+        execution.accountChanges.bump()
+        try await store.write { ledger in
+            try ledger.updatePosition(snapshot)
+            try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
+        }
     }
 
     /// Moves `position` through the lifecycle on `event` and stores it with its transition event (one transaction).

@@ -157,12 +157,14 @@ public final class OpinionService: @unchecked Sendable {
 
     func attemptHoldingPermit(_ provider: LLMProvider, key: String, user: String, limits: ModelAnswerParser.UsageLimits, runID: Int64,
                               symbol: String, now: Int64) async -> Result<CallRecord, SkipError> {
-        let left = secondsLeft()
-        guard left > 0 else { return .failure(SkipError(reason: .deadline)) }
-        let open = (try? await database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT open_until FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
-        }) ?? 0
-        guard open <= now else { return .failure(SkipError(reason: .breakerOpen)) }
+        guard secondsLeft() > 0 else { return .failure(SkipError(reason: .deadline)) }
+        func breakerOpen() async -> Bool {
+            let open = (try? await database.read { db in
+                try Int64.fetchOne(db, sql: "SELECT open_until FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
+            }) ?? 0
+            return open > now
+        }
+        guard await !breakerOpen() else { return .failure(SkipError(reason: .breakerOpen)) }
         let dayStart = (now / 86_400_000) * 86_400_000
         let worstCost = Self.cost(promptTokens: limits.promptTokens, completionTokens: limits.completionTokens, provider: provider)
         let worstTokens = limits.promptTokens + limits.completionTokens
@@ -170,6 +172,13 @@ public final class OpinionService: @unchecked Sendable {
             try self.database.read { db in try SpendingLedger.Totals.load(db, runID: runID, dayStart: dayStart) }
         }
         guard reserved else { return .failure(SkipError(reason: .budget)) }
+        // The reservation may have waited for other calls to settle: the deadline and the breaker are asked again.
+        let left = secondsLeft()
+        let skip: Skip? = left <= 0 ? .deadline : await breakerOpen() ? .breakerOpen : nil
+        if let skip {
+            await ledger.settle(reservedTokens: worstTokens, reservedCost: worstCost, tokens: 0, cost: 0)
+            return .failure(SkipError(reason: skip))
+        }
         let record = await call(provider, key: key, user: user, limits: limits, timeout: min(provider.timeoutSeconds, left))
         let charged = record.usage.promptTokens + record.usage.completionTokens
         await ledger.settle(reservedTokens: worstTokens, reservedCost: worstCost, tokens: charged,

@@ -149,12 +149,13 @@ public struct Notifier: Sendable {
         return error.map { SecretRedactor.shared.redact($0) }
     }
 
-    /// Registers the whole webhook URL, its path and its query (and their percent-decoded forms) with the redactor.
+    /// Registers the whole webhook URL, and its path and query (and their percent-decoded forms) when they are long enough
+    /// to carry a credential (16 characters: a short path such as `/api` would mask unrelated text), with the redactor.
     static func registerWebhookSecrets(_ text: String) {
         guard !text.isEmpty else { return }
         SecretRedactor.shared.register(text)
         guard let components = URLComponents(string: text) else { return }
-        for part in [components.percentEncodedPath, components.path, components.percentEncodedQuery ?? "", components.query ?? ""] where part.count > 1 {
+        for part in [components.percentEncodedPath, components.path, components.percentEncodedQuery ?? "", components.query ?? ""] where part.count >= 16 {
             SecretRedactor.shared.register(part)
         }
         if let url = URL(string: text) { SecretRedactor.shared.register(url.absoluteString) }

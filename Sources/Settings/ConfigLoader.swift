@@ -131,7 +131,7 @@ public enum ConfigLoader {
             } else if ConfigKeys.all.contains(where: { $0.path.hasPrefix(path + ".") }) {
                 problems.append("\(path): got \(value.shown), expected an object (section)")
             } else {
-                problems.append("\(JSONValue.shorten(path)): unknown key at line \(member.line), column \(member.column) (see `tradejob config template` for every key)")
+                problems.append("\(MessageText.shortened(path)): unknown key at line \(member.line), column \(member.column) (see `tradejob config template` for every key)")
             }
         }
     }
@@ -187,7 +187,7 @@ public enum ConfigLoader {
                 let members = objectMembers.map { ($0.name, $0.value) }
                 for (name, value) in members {
                     guard let field = known[name] else {
-                        problems.append("\(path)[\(index)].\(JSONValue.shorten(name)): unknown key")
+                        problems.append("\(path)[\(index)].\(MessageText.shortened(name)): unknown key")
                         ok = false
                         continue
                     }
@@ -222,7 +222,7 @@ public enum ConfigLoader {
     }
 
     static func parseEnvironment(_ value: String, as kind: ConfigKind, variable: String, problems: inout [String]) -> ConfigValue? {
-        let message = "environment \(variable): got \(ConfigValue.quote(JSONValue.shorten(value))), expected \(kind.expectation)"
+        let message = "environment \(variable): got \(ConfigValue.quote(MessageText.shortened(value))), expected \(kind.expectation)"
         var failed = false
         func fail() -> ConfigValue? {
             failed = true
@@ -287,16 +287,16 @@ public enum ConfigLoader {
                     problems.append("llm.providers[\(index)].\(required): missing, expected a non-empty string")
                 }
                 if case let .string(name)? = provider["name"], !name.isEmpty, !names.insert(name).inserted {
-                    problems.append("llm.providers[\(index)].name: got \(ConfigValue.quote(JSONValue.shorten(name))), expected a name not used by another provider")
+                    problems.append("llm.providers[\(index)].name: got \(ConfigValue.quote(MessageText.shortened(name))), expected a name not used by another provider")
                 }
                 if case let .string(url)? = provider["base_url"], !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                    problems.append("llm.providers[\(index)].base_url: got \(ConfigValue.quote(JSONValue.shorten(url))), expected an http:// or https:// URL")
+                    problems.append("llm.providers[\(index)].base_url: got \(ConfigValue.quote(MessageText.shortened(url))), expected an http:// or https:// URL")
                 }
             }
         }
         for path in ["binance.base_url", "notifications.telegram_api_base"] {
             if case let .string(url)? = values[path], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                problems.append("\(path): got \(ConfigValue.quote(JSONValue.shorten(url))), expected an http:// or https:// URL")
+                problems.append("\(path): got \(ConfigValue.quote(MessageText.shortened(url))), expected an http:// or https:// URL")
             }
         }
         for path in ["metrics.pushgateway_url", "notifications.webhook_url"] {
@@ -308,13 +308,13 @@ public enum ConfigLoader {
 
     /// A symbol as Binance spells it: 2 to 20 upper-case ASCII letters and digits (it also names a CSV file and is
     /// stored with every candle, so nothing else is let through).
-    public static func isValidSymbol(_ symbol: String) -> Bool {
-        (2...20).contains(symbol.utf8.count) && symbol.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
-    }
+    static func isValidSymbol(_ symbol: String) -> Bool { isUpperAlphanumeric(symbol, lengths: 2...20) }
 
     /// A quote asset: 2 to 10 upper-case ASCII letters and digits (as Binance's assets are spelt, e.g. `USDT`).
-    public static func isValidAsset(_ asset: String) -> Bool {
-        (2...10).contains(asset.utf8.count) && asset.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
+    static func isValidAsset(_ asset: String) -> Bool { isUpperAlphanumeric(asset, lengths: 2...10) }
+
+    private static func isUpperAlphanumeric(_ text: String, lengths: ClosedRange<Int>) -> Bool {
+        lengths.contains(text.utf8.count) && text.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
     /// Symbols and `paper.quote_asset` are well formed; with Binance market data (whose symbols are always a base asset
@@ -324,13 +324,13 @@ public enum ConfigLoader {
         var quote: String?
         if case let .string(q)? = values["paper.quote_asset"] {
             if isValidAsset(q) { quote = q } else {
-                problems.append("paper.quote_asset: got \(ConfigValue.quote(JSONValue.shorten(q))), expected 2 to 10 upper-case letters or digits (e.g. \"USDT\")")
+                problems.append("paper.quote_asset: got \(ConfigValue.quote(MessageText.shortened(q))), expected 2 to 10 upper-case letters or digits (e.g. \"USDT\")")
             }
         }
         guard case let .stringList(symbols)? = values["market.symbols"] else { return }
         for symbol in symbols {
             if !isValidSymbol(symbol) {
-                problems.append("market.symbols: got \(ConfigValue.quote(JSONValue.shorten(symbol))), expected 2 to 20 upper-case letters and digits (e.g. \"BTCUSDT\")")
+                problems.append("market.symbols: got \(ConfigValue.quote(MessageText.shortened(symbol))), expected 2 to 20 upper-case letters and digits (e.g. \"BTCUSDT\")")
             } else if let quote, case .string("binance")? = values["market.source"], !(symbol.hasSuffix(quote) && symbol.count > quote.count) {
                 problems.append("market.symbols: got \(ConfigValue.quote(symbol)), expected a symbol quoted in paper.quote_asset (\(ConfigValue.quote(quote))) such as \"BTC\(quote)\", as Binance's symbols are")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import TradingDomain
 
 /// A JSON value as read from a configuration file (kept apart from `ConfigValue`, which is validated). Numbers keep
 /// their source text, so decimals stay exact; object members keep their order and where they start.
@@ -16,20 +17,16 @@ enum JSONValue {
         switch self {
         case .null: return "null"
         case let .bool(b): return b ? "true" : "false"
-        case let .number(text): return JSONValue.shorten(text)
-        case let .string(s): return ConfigValue.quote(JSONValue.shorten(s))
+        case let .number(text): return MessageText.shortened(text)
+        case let .string(s): return ConfigValue.quote(MessageText.shortened(s))
         case let .array(a):
             let text = "[" + a.prefix(10).map(\.shown).joined(separator: ", ") + (a.count > 10 ? ", …" : "") + "]"
-            return JSONValue.shorten(text)
+            return MessageText.shortened(text)
         case .object: return "{…}"
         }
     }
 
     /// At most 60 characters, then `…` and the full length.
-    static func shorten(_ s: String) -> String {
-        let count = s.count
-        return count <= 60 ? s : String(s.prefix(60)) + "…(\(count) characters)"
-    }
 }
 
 /// One member of a JSON object: its name, value and the line and column (1-based) where its name starts.
@@ -172,7 +169,7 @@ struct StrictJSONReader {
             let memberPath = path.isEmpty ? name : path + "." + name
             if let (firstLine, firstColumn) = seen[name] {
                 throw JSONSyntaxError(line: keyLine, column: keyColumn,
-                                      message: "duplicate key \(ConfigValue.quote(JSONValue.shorten(memberPath))) (first at line \(firstLine), column \(firstColumn))")
+                                      message: "duplicate key \(ConfigValue.quote(MessageText.shortened(memberPath))) (first at line \(firstLine), column \(firstColumn))")
             }
             seen[name] = (keyLine, keyColumn)
             try skipSpace()

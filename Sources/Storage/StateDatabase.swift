@@ -49,7 +49,7 @@ public final class StateDatabase: Sendable {
         // file descriptor would also drop SQLite's POSIX locks on close. Only the first open in a process checks.
         let alreadyOpen = OpenDatabases.shared.isOpen(path)
         let found = alreadyOpen ? StateFileCheck.Found(exists: true, applicationID: 1) : try StateFileCheck.inspect(path: path)
-        if found.exists && !alreadyOpen { try Self.quickCheck(path: path, walPresent: found.walPresent, then: beforeWriting) }
+        if found.exists && !alreadyOpen { try Self.quickCheck(path: path, then: beforeWriting) }
         checkMilliseconds = Date().timeIntervalSince(started) * 1000
         do {
             if !found.exists || found.applicationID == 0 {
@@ -92,7 +92,7 @@ public final class StateDatabase: Sendable {
 
     /// `PRAGMA quick_check` on a read-only connection (no checkpoint, nothing written). A `-wal`/`-shm` this check had
     /// to create (empty) is removed again when the database is refused.
-    static func quickCheck(path: String, walPresent: Bool, then validate: ((Database) throws -> Void)? = nil) throws {
+    static func quickCheck(path: String, then validate: ((Database) throws -> Void)? = nil) throws {
         let created = [path + "-wal", path + "-shm"].filter { !FileManager.default.fileExists(atPath: $0) }
         var verdict: String
         do {
@@ -105,10 +105,12 @@ public final class StateDatabase: Sendable {
             if verdict == "ok", let validate {
                 do {
                     try reader.read { try validate($0) }
-                } catch let refusal where !(refusal is DatabaseError) {
+                } catch {
+                    // A refusal of the caller's (or a failure to ask): not damage, and nothing is written either way.
                     try? reader.close()
                     for file in created { unlink(file) }
-                    throw refusal
+                    guard let failure = error as? DatabaseError else { throw error }
+                    throw StateDatabaseError(path: path, message: "could not be checked before writing: \(explain(failure))")
                 }
             }
             try reader.close()

@@ -31,12 +31,19 @@ struct CommonOptions: ParsableArguments {
     /// Creates the state directory with mode 0700, or tightens an existing one to 0700 (it holds balances and trades).
     func ensureStateDirectory() throws {
         do {
-            if FileManager.default.fileExists(atPath: stateDirectory) {
-                let mode = (try FileManager.default.attributesOfItem(atPath: stateDirectory)[.posixPermissions] as? Int) ?? 0o700
-                if mode & 0o077 != 0 { try FileManager.default.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: stateDirectory) }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw UsageError(message: "the state directory \(stateDirectory) is not a directory") }
+                // Only a directory this process owns is tightened; one shared through its group is the operator's choice.
+                let attributes = try FileManager.default.attributesOfItem(atPath: stateDirectory)
+                let mode = (attributes[.posixPermissions] as? Int) ?? 0o700
+                let owned = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == geteuid()
+                if owned && mode & 0o077 != 0 { try FileManager.default.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: stateDirectory) }
             } else {
                 try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
+        } catch let error as UsageError {
+            throw error
         } catch {
             throw UsageError(message: "cannot create the state directory \(stateDirectory): \(error.localizedDescription)")
         }

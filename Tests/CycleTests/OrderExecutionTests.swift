@@ -32,6 +32,8 @@ final class LossyVenue: Broker, @unchecked Sendable {
     }
     func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
+    func lotStep(symbol: String) async -> Decimal? { 0 }
+    var bookingWindowMs: Int64 { 0 }
 }
 
 @Suite("Write-ahead order execution")
@@ -102,6 +104,8 @@ struct OrderExecutionTests {
             func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
             func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
             func balances() async throws -> Balances { Balances(free: [:]) }
+            func lotStep(symbol: String) async -> Decimal? { 0 }
+            var bookingWindowMs: Int64 { 0 }
         }
         let venue = Inspecting(db: db.writer)
         let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
@@ -121,6 +125,7 @@ final class ForgetfulVenue: Broker, @unchecked Sendable {
     func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
     func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
+    func lotStep(symbol: String) async -> Decimal? { 0 }
 }
 
 @Suite("Exactly-once rules of order execution")

@@ -41,7 +41,8 @@ import TestSupport
         }
         let gets = server.requests
         #expect(gets.count == 3)
-        #expect(Set(gets.map(\.connection)).count == 1, "the GETs travelled on one reused connection: \(gets.map(\.connection))")
+        // Whether libcurl puts the next read on the same connection depends on when it gets the connection back after
+        // a reply, so the test does not count on it; the order's own connection below does not depend on timing.
 
         // Sent the way the Binance client sends orders: every parameter in the query string, no body (a request with
         // a body that libcurl cannot rewind is re-sent as a head whose body never comes; one without is re-sent whole).
@@ -60,8 +61,8 @@ import TestSupport
         #expect(book.postCount == 1, "the order reached the server exactly once (\(book.postCount))")
         let posts = server.requests.filter { $0.method == "POST" }
         #expect(posts.count == 1)
-        if let post = posts.first, let getConnection = gets.first?.connection {
-            #expect(post.connection != getConnection, "the order had a connection of its own")
+        if let post = posts.first {
+            #expect(!gets.contains { $0.connection == post.connection }, "the order had a connection of its own")
             #expect(post.headers["connection"]?.lowercased() == "close", "the order asked for its connection to be closed")
             #expect(server.requests.filter { $0.connection == post.connection }.count == 1, "nothing else used the order's connection")
         }
@@ -69,7 +70,6 @@ import TestSupport
         // The kept-alive connection still serves reads.
         let after = try await client.send(Self.get(server, "/api/v3/time"))
         #expect(after.status == 200)
-        #expect(server.requests.last?.connection == gets.first?.connection, "reads go on reusing their connection")
     }
 
     /// A read whose reused connection dies before a reply byte may be sent again by libcurl: harmless for a GET, and

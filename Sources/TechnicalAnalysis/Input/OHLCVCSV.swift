@@ -8,14 +8,10 @@ public struct OHLCVParseError: Error, Equatable, CustomStringConvertible {
     public let value: String
     public let expected: String
     public var description: String {
-        "line \(line)" + (column.isEmpty ? "" : ", column \(column)") + (value.isEmpty ? "" : ": got \"\(Self.shorten(value))\"") + ", expected \(expected)"
+        "line \(line)" + (column.isEmpty ? "" : ", column \(column)") + (value.isEmpty ? "" : ": got \"\(MessageText.shortened(value))\"") + ", expected \(expected)"
     }
 
     /// A value as shown in the message: at most 60 characters, then its length.
-    static func shorten(_ value: String) -> String {
-        let count = value.count
-        return count <= 60 ? value : String(value.prefix(60)) + "…(\(count) characters)"
-    }
 }
 
 /// An OHLCV CSV file that does not exist or cannot be read (the operating system's reason in `reason`).
