@@ -127,17 +127,17 @@ public enum StateFileCheck {
         let frameSize = 24 + pageSize
         var offset = 32
         var firstPageOne: Data?
-        var latestImage: [UInt32: Int] = [:]  // page number → offset of its newest committed frame
-        var uncommitted: [UInt32: Int] = [:]  // frames after the last commit frame: SQLite neither applies nor checkpoints them
+        var committedPageOnes: [Int] = []  // offsets of page-1 frames up to the last commit (SQLite applies no others)
+        var pendingPageOnes: [Int] = []
         while offset + frameSize <= wal.count {
             guard bigEndian32(wal, offset + 8) == salt1, bigEndian32(wal, offset + 12) == salt2 else { break }
             sums = checksum(wal, offset, 8, bigEndian: bigEndianSums, seed: sums)
             sums = checksum(wal, offset + 24, pageSize, bigEndian: bigEndianSums, seed: sums)
             guard sums.0 == bigEndian32(wal, offset + 16), sums.1 == bigEndian32(wal, offset + 20) else { break }
-            uncommitted[bigEndian32(wal, offset)] = offset
+            if bigEndian32(wal, offset) == 1 { pendingPageOnes.append(offset) }
             if bigEndian32(wal, offset + 4) != 0 {  // a commit frame: the transaction's frames count from here on
-                latestImage.merge(uncommitted) { $1 }
-                uncommitted.removeAll()
+                committedPageOnes += pendingPageOnes
+                pendingPageOnes.removeAll()
             }
             if firstPageOne == nil, bigEndian32(wal, offset) == 1 {
                 firstPageOne = wal.subdata(in: (wal.startIndex + offset + 24)..<(wal.startIndex + offset + 24 + 100))
@@ -152,11 +152,12 @@ public enum StateFileCheck {
         guard id == found.applicationID else {
             throw refuse("belongs to another database (application id \(id), this database's is \(found.applicationID))")
         }
-        if generation == found.generation,
-           checkpointStarted(wal: wal, latestImage: latestImage, pageSize: pageSize, databasePath: path) {
-            // The process was killed while it closed, during or after its checkpoint: SQLite copies the frames in page
-            // order, page 1 first, so the main file's page 1 is this -wal's newest page-1 image (which is how the main
-            // file reached this generation). Applying the -wal again is SQLite's own recovery of a cut-off checkpoint.
+        if generation != found.generation &+ 1,
+           checkpointed(wal: wal, pageOnes: committedPageOnes, pageSize: pageSize, databasePath: path) {
+            // The main file was checkpointed from this very -wal: its page 1 (which carries the identity and the
+            // generation) is one of this -wal's committed page-1 images. That happens when a process is killed during
+            // its closing checkpoint (SQLite copies page 1 first), and again when the next process then appended to the
+            // same -wal before it, too, was killed. Applying the -wal is SQLite's own recovery of a cut-off checkpoint.
             return true
         }
         guard generation == found.generation &+ 1 else {
@@ -165,11 +166,11 @@ public enum StateFileCheck {
         return true
     }
 
-    /// Whether a checkpoint of this `-wal` began on the main file: its page 1 is, byte for byte, the `-wal`'s newest
-    /// committed page-1 image.
-    static func checkpointStarted(wal: Data, latestImage: [UInt32: Int], pageSize: Int, databasePath: String) -> Bool {
-        guard let frame = latestImage[1], let page = read(databasePath, count: pageSize), page.count == pageSize else { return false }
-        return wal.subdata(in: (wal.startIndex + frame + 24)..<(wal.startIndex + frame + 24 + pageSize)) == page
+    /// Whether the main file's page 1 is, byte for byte, one of the `-wal`'s committed page-1 images: a checkpoint of
+    /// this `-wal` wrote it.
+    static func checkpointed(wal: Data, pageOnes: [Int], pageSize: Int, databasePath: String) -> Bool {
+        guard !pageOnes.isEmpty, let page = read(databasePath, count: pageSize), page.count == pageSize else { return false }
+        return pageOnes.contains { wal.subdata(in: (wal.startIndex + $0 + 24)..<(wal.startIndex + $0 + 24 + pageSize)) == page }
     }
 
     /// SQLite's WAL checksum over `count` bytes (a multiple of 8) starting at `start`.
