@@ -31,8 +31,10 @@ run: build
 test: build
 	$(SWIFT) test
 
+## release: the static release binary; libcurl is then loaded on the first HTTP request, not at start-up (README "Start-up").
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
+	python3 tools/defer-libcurl.py $(BIN_RELEASE)
 
 ## bench: release-build benchmarks (figures in the README).
 bench: release

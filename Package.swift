@@ -86,6 +86,6 @@ let package = Package(
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "HTTPTransport", "TestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

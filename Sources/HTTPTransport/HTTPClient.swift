@@ -85,10 +85,12 @@ public protocol HTTPClient: Sendable {
 /// it and invalidated after it, with `Connection: close`: its connection is new, so libcurl never re-sends it (it
 /// only repeats a request whose *reused* connection died), and nothing else ever travels on it.
 public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
-    private let session: URLSession
     private let configuration: URLSessionConfiguration
+    private let sessionLock = NSLock()
+    private var sharedSession: URLSession?
 
-    /// `defaultTimeout` bounds any single request whose own timeout is larger.
+    /// `defaultTimeout` bounds any single request whose own timeout is larger. Nothing is loaded or connected until
+    /// the first request: a cycle that sends none never loads libcurl (see `Libcurl`).
     public init(defaultTimeout: TimeInterval = 30) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Self.backstop(defaultTimeout)
@@ -98,16 +100,28 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
         self.configuration = configuration
-        session = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+    }
+
+    /// The session whose connections are kept alive, created with the first request that may reuse one.
+    private func session() -> URLSession {
+        sessionLock.lock()
+        defer { sessionLock.unlock() }
+        if let sharedSession { return sharedSession }
+        let created = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+        sharedSession = created
+        return created
     }
 
     /// FoundationNetworking's own timeout, kept out of the way of the precise deadline: whole seconds, above it.
     static func backstop(_ seconds: TimeInterval) -> TimeInterval { (seconds.isFinite ? max(0, seconds).rounded(.up) : 3600) + 1 }
 
-    deinit { session.finishTasksAndInvalidate() }
+    deinit { sharedSession?.finishTasksAndInvalidate() }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard !request.reusesConnection else { return try await send(request, in: session) }
+        if let missing = Libcurl.loadError {
+            throw HTTPTransportError.cannotConnect(url: Self.redacted(request.url), message: missing)
+        }
+        guard !request.reusesConnection else { return try await send(request, in: session()) }
         let oneOff = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
         defer { oneOff.finishTasksAndInvalidate() }
         var closing = request

@@ -19,8 +19,11 @@ struct CommonOptions: ParsableArguments {
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var configPath: String { config ?? environment["TRADEJOB_CONFIG"] ?? "config/default.json" }
-    var stateDirectory: String {
-        let dir = stateDir ?? environment["TRADEJOB_STATE_DIR"] ?? "state"
+    var stateDirectory: String { Self.stateDirectory(stateDir, environment: environment) }
+
+    /// The state directory from `--state-dir`, else `$TRADEJOB_STATE_DIR`, else `state`; without a trailing slash.
+    static func stateDirectory(_ option: String?, environment: [String: String]) -> String {
+        let dir = option ?? environment["TRADEJOB_STATE_DIR"] ?? "state"
         return dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir
     }
 

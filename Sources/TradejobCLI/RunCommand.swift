@@ -33,19 +33,46 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let wallStart = Date()
-        let nowMs = now.flatMap(Timestamp.parse) ?? Int64(wallStart.timeIntervalSince1970 * 1000)
-        let config = try options.loadConfig()
-        let liveAllowed = live || options.environment["TRADEJOB_LIVE"] == "1"
+    /// What a run settles before it touches anything: the configuration, whether it trades live, "now", the grace.
+    struct Start {
+        let config: ResolvedConfig
+        let isLive: Bool
+        let nowMs: Int64
+        let grace: Int64
+    }
+
+    /// Loads the configuration and applies the rules about live trading and `--now`.
+    static func start(configPath: String, nowText: String?, liveFlag: Bool, environment: [String: String], wallStart: Date) throws -> Start {
+        var nowMs = Int64(wallStart.timeIntervalSince1970 * 1000)
+        if let nowText {
+            guard let parsed = Timestamp.parse(nowText) else {
+                throw UsageError(message: "--now: got \"\(nowText)\", expected an RFC 3339 time such as 2024-05-01T12:00:00Z")
+            }
+            nowMs = parsed
+        }
+        let config = try ConfigLoader.load(path: configPath, environment: environment)
+        let liveAllowed = liveFlag || environment["TRADEJOB_LIVE"] == "1"
         let isLive = config.string("mode") == "live"
         if isLive && !liveAllowed {
             throw UsageError(message: "the configuration says mode \"live\": real orders need --live on the command line (or TRADEJOB_LIVE=1); refusing")
         }
-        if isLive && now != nil { throw UsageError(message: "--now is refused in live mode: a live venue trades at the real time") }
-        if !isLive && live { throw UsageError(message: "--live given but the configuration's mode is \"\(config.string("mode"))\"; set mode \"live\" to trade real money") }
+        if isLive && nowText != nil { throw UsageError(message: "--now is refused in live mode: a live venue trades at the real time") }
+        if !isLive && liveFlag { throw UsageError(message: "--live given but the configuration's mode is \"\(config.string("mode"))\"; set mode \"live\" to trade real money") }
+        return Start(config: config, isLive: isLive, nowMs: nowMs, grace: Int64(config.int("schedule.grace_seconds")) * 1000)
+    }
 
-        let grace = Int64(config.int("schedule.grace_seconds")) * 1000
+    /// The "not due" line of `--if-due` when the stored next run (minus the grace) has not come, nil when it has.
+    /// The one rule for both the normal path and `IfDueFastPath`.
+    static func notDueMessage(configPath: String, stateDirectory: String, nowText: String?, liveFlag: Bool,
+                              environment: [String: String]) throws -> String? {
+        let start = try start(configPath: configPath, nowText: nowText, liveFlag: liveFlag, environment: environment, wallStart: Date())
+        return NextRunFile.notDue(stateDirectory: stateDirectory, now: start.nowMs, grace: start.grace)
+    }
+
+    func run() async throws {
+        let wallStart = Date()
+        let start = try Self.start(configPath: options.configPath, nowText: now, liveFlag: live, environment: options.environment, wallStart: wallStart)
+        let (config, isLive, nowMs, grace) = (start.config, start.isLive, start.nowMs, start.grace)
         if ifDue, let notDue = NextRunFile.notDue(stateDirectory: options.stateDirectory, now: nowMs, grace: grace) {
             print(notDue)
             return
@@ -163,8 +190,11 @@ final class SignalTrap {
 /// `<state>/next_run`: one line, RFC 3339 UTC, read by `--if-due`, the wrappers and `schedule`.
 enum NextRunFile {
     static func read(stateDirectory: String) -> Int64? {
-        guard let text = try? String(contentsOfFile: stateDirectory + "/next_run", encoding: .utf8) else { return nil }
-        return Timestamp.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let data = FileManager.default.contents(atPath: stateDirectory + "/next_run") else { return nil }
+        // ASCII whitespace trimmed by hand: `trimmingCharacters` bridges through NSString (a slow first cast).
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+        guard let first = data.firstIndex(where: { !isSpace($0) }), let last = data.lastIndex(where: { !isSpace($0) }) else { return nil }
+        return Timestamp.parse(String(decoding: data[first...last], as: UTF8.self))
     }
 
     /// The "not due" line when the stored next run (minus the grace) is still ahead, nil when a cycle is due.
