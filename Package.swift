@@ -6,7 +6,8 @@ import PackageDescription
 //   TechnicalAnalysis  pure indicators, candlestick patterns and chart structure (TA-Lib exact)
 //   Strategy           pure decisions: signal scoring, sizing, limits, exits, protections, next-run interval
 //   Settings           the JSON configuration: model, defaults, validation, env overrides, template
-//   Storage            the SQLite state through GRDB: migrations and repositories
+//   Storage            the SQLite state through GRDB: migrations, repositories, transactions; the only module that
+//                      talks SQL or imports GRDB (the others use StateDatabase.read/write and typed operations)
 //   HTTPTransport      the one HTTP client (URLSession) with deadlines
 //   MarketData         candle sources: simulated market, CSV replay, Binance klines
 //   Binance            Binance Spot REST: signing, weights, bans, exchange filters
@@ -40,39 +41,31 @@ let package = Package(
         .target(name: "HTTPTransport"),
         .target(name: "MarketData", dependencies: ["TradingDomain", "TechnicalAnalysis", "Binance"]),
         .target(name: "Binance", dependencies: [
-            "TradingDomain", "HTTPTransport", "Storage",
-            .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+            "TradingDomain", "HTTPTransport", "Storage", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Brokers", dependencies: [
-            "TradingDomain", "Storage", "Binance", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .target(name: "Brokers", dependencies: ["TradingDomain", "Storage", "Binance"]),
         .target(name: "LLM", dependencies: [
-            "TradingDomain", "Storage", "HTTPTransport",
-            .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+            "TradingDomain", "Storage", "HTTPTransport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Operations", dependencies: [
-            "TradingDomain", "Storage", "HTTPTransport",
-            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+            "TradingDomain", "Storage", "HTTPTransport", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Cycle", dependencies: [
-            .product(name: "GRDB", package: "GRDB.swift"), "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage",
-            "MarketData", "Brokers", "LLM", "Operations",
+            "TradingDomain", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Backtest", dependencies: [
-            "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers", "Cycle",
+            "TradingDomain", "Strategy", "Storage", "MarketData", "Brokers", "Cycle",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TradejobCLI", dependencies: [
-            .product(name: "GRDB", package: "GRDB.swift"), "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
+            "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
             "LLM", "Operations", "Cycle", "Backtest", "HTTPTransport", "Binance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tradejob", dependencies: ["TradejobCLI"]),
-        .executableTarget(name: "tradejob-bench", dependencies: [
-            "TechnicalAnalysis", "TradingDomain", "Strategy", "Settings", "Cycle", "Backtest",
-        ]),
+        .executableTarget(name: "tradejob-bench", dependencies: ["TechnicalAnalysis", "TradingDomain", "Strategy"]),
 
         .target(name: "TestSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport"),
         .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis", "TradingDomain", "TestSupport"], exclude: ["Fixtures"]),
@@ -80,12 +73,13 @@ let package = Package(
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TradingDomain", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "VenueTests", dependencies: [
-            "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "Settings", "TestSupport",
+            "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "TradingDomain", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TradingDomain"]),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Storage", "Settings", "HTTPTransport", "TestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Settings", "MarketData", "Brokers", "TradingDomain", "Strategy", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations"]),
+        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Brokers", "TradingDomain", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TechnicalAnalysis", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

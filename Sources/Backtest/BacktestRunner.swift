@@ -77,7 +77,7 @@ public struct BacktestRunner: Sendable {
         let locks: any SafeModeLockStorage
         if let stateDirectory {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-            store = SQLiteStateStore(try StateDatabase(path: stateDirectory + "/tradejob.sqlite", durable: false).writer)
+            store = try StateDatabase(path: stateDirectory + "/tradejob.sqlite", durable: false).store
             locks = SafeModeLockFile(stateDirectory: stateDirectory)
         } else {
             store = MemoryStateStore(candleRetention: parameters.lookback)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 import TradingDomain
 
@@ -86,7 +85,7 @@ extension BinanceClient {
     /// the venue's filters changed since they were cached).
     public func forgetSymbolFilters(_ symbol: String) async throws {
         let venue = venue
-        try await database.write { db in try VenueSymbolFilters.remove(db, venue: venue, symbol: symbol) }
+        try await database.write { ledger in try ledger.removeVenueSymbolFilters(venue: venue, symbol: symbol) }
     }
 
     /// The filters of several symbols; those missing from the cache or stale are fetched in one
@@ -96,10 +95,10 @@ extension BinanceClient {
         let now = clock()
         let ttl = Int64(max(settings.exchangeInfoTTLSeconds, 0)) * 1000
         let wanted = Array(Set(symbols)).sorted()
-        var result: [String: SymbolFilters] = try await database.read { db in
+        var result: [String: SymbolFilters] = try await database.read { ledger in
             var fresh: [String: SymbolFilters] = [:]
             for symbol in wanted {
-                guard let row = try VenueSymbolFilters.get(db, venue: venue, symbol: symbol),
+                guard let row = try ledger.venueSymbolFilters(venue: venue, symbol: symbol),
                       row.fetchedAt <= now, now - row.fetchedAt < ttl else { continue }
                 fresh[symbol] = SymbolFilters(symbol: row.symbol, baseAsset: row.baseAsset, quoteAsset: row.quoteAsset, tickSize: row.tickSize,
                                               stepSize: row.stepSize, minQty: row.minQty, minNotional: row.minNotional)
@@ -123,14 +122,14 @@ extension BinanceClient {
         let fetchedAt = clock()
         let weightLimit = info.requestWeightPerMinute
         let toStore = fetched
-        try await database.write { db in
+        try await database.write { ledger in
             for f in toStore {
-                try VenueSymbolFilters.upsert(db, VenueSymbolFiltersRow(
+                try ledger.saveVenueSymbolFilters(VenueSymbolFiltersRow(
                     venue: venue, symbol: f.symbol, baseAsset: f.baseAsset, quoteAsset: f.quoteAsset, tickSize: f.tickSize,
                     stepSize: f.stepSize, minQty: f.minQty, minNotional: f.minNotional, fetchedAt: fetchedAt))
             }
             if let weightLimit, weightLimit > 0 {
-                try VenueStates.update(db, venue: venue) { $0.weightLimit = weightLimit }
+                try ledger.updateVenueState(venue: venue) { $0.weightLimit = weightLimit }
             }
         }
         return result

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 import TradingDomain
 
@@ -38,8 +37,8 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     }
 
     /// On the job's state database.
-    public convenience init(database: DatabaseQueue, settings: PaperSettings) {
-        self.init(store: SQLiteStateStore(database), settings: settings)
+    public convenience init(database: StateDatabase, settings: PaperSettings) {
+        self.init(store: database.store, settings: settings)
     }
 
     /// Funds the wallet with the starting cash the first time.

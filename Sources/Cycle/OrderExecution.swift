@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Brokers
 import Storage
@@ -60,8 +59,8 @@ struct OrderExecution: Sendable {
         self.logger = logger
     }
 
-    init(database: DatabaseQueue, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
-        self.init(store: SQLiteStateStore(database), broker: broker, quoteAsset: quoteAsset, maxAdjustments: maxAdjustments, logger: logger)
+    init(database: StateDatabase, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
+        self.init(store: database.store, broker: broker, quoteAsset: quoteAsset, maxAdjustments: maxAdjustments, logger: logger)
     }
 
     /// Places a market order for `position` as it is stored (no state change with it).

@@ -75,7 +75,7 @@ public final class TradingCycle: @unchecked Sendable {
     public convenience init(parameters: CycleParameters, configHash: String, database: StateDatabase, stateDirectory: String,
                             market: any MarketDataSource, broker: any Broker, consultant: (any OpinionConsultant)? = nil,
                             logger: Logger, interrupt: InterruptFlag = InterruptFlag()) {
-        self.init(parameters: parameters, configHash: configHash, store: SQLiteStateStore(database.writer), market: market, broker: broker,
+        self.init(parameters: parameters, configHash: configHash, store: database.store, market: market, broker: broker,
                   consultant: consultant, analyzer: WindowAnalyzer(), safeModeLocks: SafeModeLockFile(stateDirectory: stateDirectory),
                   nextRunFile: stateDirectory + "/next_run", logger: logger, interrupt: interrupt)
     }

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import HTTPTransport
 import Storage
 import TradingDomain
@@ -27,7 +26,7 @@ public enum ConsultationOutcome: String, Sendable {
 /// prompt) whose entries age from when the model answered, per-provider circuit breakers, and the budgets' spending.
 public final class OpinionService: @unchecked Sendable {
     let configuration: LLMConfiguration
-    let database: DatabaseQueue
+    let database: StateDatabase
     let http: any HTTPClient
     let environment: [String: String]
     let permits: Permits
@@ -35,7 +34,7 @@ public final class OpinionService: @unchecked Sendable {
     private let lock = NSLock()
     private var deadline: UInt64?
 
-    public init(configuration: LLMConfiguration, database: DatabaseQueue, http: any HTTPClient, environment: [String: String]) {
+    public init(configuration: LLMConfiguration, database: StateDatabase, http: any HTTPClient, environment: [String: String]) {
         self.configuration = configuration
         self.database = database
         self.http = http
@@ -77,13 +76,13 @@ public final class OpinionService: @unchecked Sendable {
         let c = configuration
         var plan: [(LLMProvider, String, (Int64, ModelAnswer)?)] = []
         do {
-            plan = try await database.read { db in
+            plan = try await database.read { ledger in
                 var plan: [(LLMProvider, String, (Int64, ModelAnswer)?)] = []
                 for provider in c.providers where provider.weight > 0 {
-                    let openUntil = try Int64.fetchOne(db, sql: "SELECT open_until FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
+                    let openUntil = try ledger.llmBreakerOpenUntil(provider: provider.name) ?? 0
                     if openUntil > now { continue }
                     let key = Self.cacheKey(provider: provider, maxTokens: c.maxTokensPerAnswer, system: PromptBuilder.system, user: user)
-                    plan.append((provider, key, try Self.cached(db, key: key, now: now, ttlSeconds: c.cacheTTLSeconds)))
+                    plan.append((provider, key, try Self.cached(ledger, key: key, now: now, ttlSeconds: c.cacheTTLSeconds)))
                 }
                 return plan
             }
@@ -134,14 +133,10 @@ public final class OpinionService: @unchecked Sendable {
     struct SkipError: Error { var reason: Skip }
 
     /// The newest valid answer the model itself gave for `key` (never a replay) that is younger than the TTL at `now`.
-    static func cached(_ db: Database, key: String, now: Int64, ttlSeconds: Int) throws -> (Int64, ModelAnswer)? {
-        guard ttlSeconds > 0, let row = try Row.fetchOne(db, sql: """
-            SELECT id, action, confidence, horizon, rationale FROM llm_calls
-            WHERE cache_key = ? AND status = 'valid' AND from_cache = 0 AND time <= ? AND time > ?
-            ORDER BY time DESC, id DESC LIMIT 1
-            """, arguments: [key, now, now - Int64(ttlSeconds) * 1000]),
-            let action = ModelOpinion.Action(rawValue: row["action"] ?? "") else { return nil }
-        return (row["id"], ModelAnswer(action: action, confidence: row["confidence"] ?? 0, horizon: row["horizon"] ?? "", rationale: row["rationale"] ?? ""))
+    static func cached(_ ledger: SQLiteLedger, key: String, now: Int64, ttlSeconds: Int) throws -> (Int64, ModelAnswer)? {
+        guard ttlSeconds > 0, let row = try ledger.newestLLMAnswer(cacheKey: key, upTo: now, after: now - Int64(ttlSeconds) * 1000),
+            let action = ModelOpinion.Action(rawValue: row.action ?? "") else { return nil }
+        return (row.id, ModelAnswer(action: action, confidence: row.confidence ?? 0, horizon: row.horizon ?? "", rationale: row.rationale ?? ""))
     }
 
     /// One call within the step: waits for a permit, then goes only if the step's deadline has not passed, the
@@ -159,8 +154,8 @@ public final class OpinionService: @unchecked Sendable {
                               symbol: String, now: Int64) async -> Result<CallRecord, SkipError> {
         guard secondsLeft() > 0 else { return .failure(SkipError(reason: .deadline)) }
         func breakerOpen() async -> Bool {
-            let open = (try? await database.read { db in
-                try Int64.fetchOne(db, sql: "SELECT open_until FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
+            let open = (try? await database.read { ledger in
+                try ledger.llmBreakerOpenUntil(provider: provider.name) ?? 0
             }) ?? 0
             return open > now
         }
@@ -169,7 +164,7 @@ public final class OpinionService: @unchecked Sendable {
         let worstCost = Self.cost(promptTokens: limits.promptTokens, completionTokens: limits.completionTokens, provider: provider)
         let worstTokens = limits.promptTokens + limits.completionTokens
         let reserved = await ledger.reserve(runID: runID, dayStart: dayStart, tokens: worstTokens, cost: worstCost, configuration: configuration) {
-            try self.database.read { db in try SpendingLedger.Totals.load(db, runID: runID, dayStart: dayStart) }
+            try self.database.read { ledger in try SpendingLedger.Totals.load(ledger, runID: runID, dayStart: dayStart) }
         }
         guard reserved else { return .failure(SkipError(reason: .budget)) }
         // The reservation may have waited for other calls to settle: the deadline and the breaker are asked again.
@@ -193,19 +188,15 @@ public final class OpinionService: @unchecked Sendable {
     /// counts toward its provider's breaker; a valid answer closes it; replays from the cache count for nothing.
     func updateBreaker(provider: LLMProvider, failed: Bool, runID: Int64, symbol: String, now: Int64) async {
         let c = configuration
-        try? await database.write { db in
+        try? await database.write { ledger in
             guard failed else {
-                try db.execute(sql: "INSERT INTO llm_breakers (provider, consecutive_failures) VALUES (?, 0) ON CONFLICT(provider) DO UPDATE SET consecutive_failures = 0",
-                               arguments: [provider.name])
+                try ledger.resetLLMBreakerFailures(provider: provider.name)
                 return
             }
-            try db.execute(sql: "INSERT INTO llm_breakers (provider, consecutive_failures) VALUES (?, 1) ON CONFLICT(provider) DO UPDATE SET consecutive_failures = consecutive_failures + 1",
-                           arguments: [provider.name])
-            let failures = try Int.fetchOne(db, sql: "SELECT consecutive_failures FROM llm_breakers WHERE provider = ?", arguments: [provider.name]) ?? 0
+            let failures = try ledger.countLLMBreakerFailure(provider: provider.name)
             if failures >= c.breakerFailures {
-                try db.execute(sql: "UPDATE llm_breakers SET open_until = ?, consecutive_failures = 0 WHERE provider = ?",
-                               arguments: [now + Int64(c.breakerCooldownSeconds) * 1000, provider.name])
-                try Events.append(db, runID: runID, time: now, kind: "llm_breaker_open", symbol: symbol,
+                try ledger.openLLMBreaker(provider: provider.name, until: now + Int64(c.breakerCooldownSeconds) * 1000)
+                try ledger.record(runID: runID, time: now, kind: "llm_breaker_open", symbol: symbol,
                                   message: "provider \(provider.name): \(failures) consecutive failed calls; skipped for \(c.breakerCooldownSeconds) s")
             }
         }
@@ -258,7 +249,7 @@ public final class OpinionService: @unchecked Sendable {
         let c = configuration
         let prompt = PromptBuilder.user(context)
         do {
-            try await database.write { db in
+            try await database.write { ledger in
                 for call in calls {
                     var status = "valid", problem: String?, answer: ModelAnswer?
                     switch call.result {
@@ -266,25 +257,21 @@ public final class OpinionService: @unchecked Sendable {
                     case let .failure(why): status = "invalid"; problem = why.description
                     }
                     let cost = Self.cost(promptTokens: call.usage.promptTokens, completionTokens: call.usage.completionTokens, provider: call.provider)
-                    try db.execute(sql: """
-                        INSERT INTO llm_calls (run_id, symbol, provider, model, cache_key, time, prompt, raw_reply, status, problem, action, confidence, horizon,
-                        rationale, latency_ms, prompt_tokens, completion_tokens, cost, from_cache, cached_from, base_url, usage_implausible)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [runID, context.symbol, call.provider.name, call.provider.model, call.cacheKey, now, prompt, call.rawReply, status, problem,
-                                         answer?.action.rawValue, answer?.confidence, answer?.horizon, answer?.rationale, call.latencyMs,
-                                         call.usage.promptTokens, call.usage.completionTokens, Money.text(cost), call.cachedFrom != nil, call.cachedFrom,
-                                         call.provider.baseURL, call.usage.implausible])
+                    try ledger.insertLLMCall(LLMCallRecord(
+                        runID: runID, symbol: context.symbol, provider: call.provider.name, model: call.provider.model, cacheKey: call.cacheKey, time: now,
+                        prompt: prompt, rawReply: call.rawReply, status: status, problem: problem,
+                        action: answer?.action.rawValue, confidence: answer?.confidence, horizon: answer?.horizon, rationale: answer?.rationale, latencyMs: call.latencyMs,
+                        promptTokens: call.usage.promptTokens, completionTokens: call.usage.completionTokens, cost: Money.text(cost), fromCache: call.cachedFrom != nil,
+                        cachedFrom: call.cachedFrom, baseURL: call.provider.baseURL, usageImplausible: call.usage.implausible))
                 }
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO llm_opinions (run_id, symbol, time, outcome, action, confidence, agreement, technical_confidence)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [runID, context.symbol, now, outcome.rawValue, opinion?.action.rawValue, opinion?.confidence, opinion?.agreement, context.technicalConfidence])
+                try ledger.saveLLMOpinion(runID: runID, symbol: context.symbol, time: now, outcome: outcome.rawValue, action: opinion?.action.rawValue,
+                                          confidence: opinion?.confidence, agreement: opinion?.agreement, technicalConfidence: context.technicalConfidence)
                 if skipped.contains(.budget) {
-                    try Events.append(db, runID: runID, time: now, kind: "llm_budget_exhausted", symbol: context.symbol,
+                    try ledger.record(runID: runID, time: now, kind: "llm_budget_exhausted", symbol: context.symbol,
                                       message: "LLM budget cannot cover another call (\(skipped.filter { $0 == .budget }.count) not sent): continuing without them")
                 }
                 if skipped.contains(.deadline) {
-                    try Events.append(db, runID: runID, time: now, kind: "llm_step_deadline", symbol: context.symbol,
+                    try ledger.record(runID: runID, time: now, kind: "llm_step_deadline", symbol: context.symbol,
                                       message: "llm.step_timeout_seconds (\(c.stepTimeoutSeconds) s) passed (\(skipped.filter { $0 == .deadline }.count) calls not sent): continuing without them")
                 }
             }
@@ -335,12 +322,11 @@ actor SpendingLedger {
         var tokens = 0
         var cost: Decimal = 0
 
-        static func load(_ db: Database, runID: Int64, dayStart: Int64) throws -> Totals {
-            let calls = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM llm_calls WHERE run_id = ? AND from_cache = 0", arguments: [runID]) ?? 0
+        static func load(_ ledger: SQLiteLedger, runID: Int64, dayStart: Int64) throws -> Totals {
+            let calls = try ledger.freshLLMCallCount(runID: runID)
             // Rows written before usage was validated may hold negative numbers: they count as nothing, never as a credit.
-            let tokens = try Double.fetchOne(db, sql: "SELECT TOTAL(MAX(prompt_tokens, 0) + MAX(completion_tokens, 0)) FROM llm_calls WHERE time >= ? AND time < ?",
-                                             arguments: [dayStart, dayStart + 86_400_000]) ?? 0
-            let cost = try String.fetchAll(db, sql: "SELECT cost FROM llm_calls WHERE time >= ? AND time < ?", arguments: [dayStart, dayStart + 86_400_000])
+            let tokens = try ledger.llmTokens(from: dayStart, to: dayStart + 86_400_000)
+            let cost = try ledger.llmCosts(from: dayStart, to: dayStart + 86_400_000)
                 .compactMap(Money.parse).filter { $0 > 0 }.reduce(0, +)
             return Totals(calls: calls, tokens: tokens.isFinite ? Int(min(tokens, 1e15)) : 0, cost: cost)
         }

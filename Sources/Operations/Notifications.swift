@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTransport
 import Logging
 import Storage
@@ -37,9 +36,9 @@ public struct Notifier: Sendable {
     static let maxRuns = 5
     let settings: NotificationSettings
     let http: any HTTPClient
-    let database: DatabaseQueue
+    let database: StateDatabase
 
-    public init(settings: NotificationSettings, http: any HTTPClient, database: DatabaseQueue) {
+    public init(settings: NotificationSettings, http: any HTTPClient, database: StateDatabase) {
         self.settings = settings
         self.http = http
         self.database = database
@@ -54,21 +53,18 @@ public struct Notifier: Sendable {
         guard settings.enabled else { return 0 }
         let pending: [Pending]
         do {
-            pending = try await database.write { db in
-                let last = Int64(try JobState.get(db, "notifications.last_event_id") ?? "0") ?? 0
+            pending = try await database.write { ledger in
+                let last = Int64(try ledger.jobState("notifications.last_event_id") ?? "0") ?? 0
                 var newest = last
-                for event in try Events.since(db, id: last) {
+                for event in try ledger.events(after: last) {
                     newest = max(newest, event.id)
                     guard let kind = Self.kind(of: event) else { continue }
                     let text = (event.symbol.map { "\($0): " } ?? "") + event.message
-                    try db.execute(sql: "INSERT OR IGNORE INTO notifications (key, kind, message, created_at) VALUES (?, ?, ?, ?)",
-                                   arguments: ["event-\(event.id)", kind, text, event.time])
+                    try ledger.queueNotification(key: "event-\(event.id)", kind: kind, message: text, createdAt: event.time)
                 }
-                try JobState.set(db, "notifications.last_event_id", "\(newest)")
-                return try Row.fetchAll(db, sql: """
-                    SELECT key, kind, message, webhook_delivered_at IS NOT NULL AS webhook_done, telegram_delivered_at IS NOT NULL AS telegram_done
-                    FROM notifications WHERE delivered_at IS NULL AND attempts < ? ORDER BY created_at, key
-                    """, arguments: [Self.maxRuns]).map { Pending(key: $0["key"], kind: $0["kind"], message: $0["message"], webhookDone: $0["webhook_done"], telegramDone: $0["telegram_done"]) }
+                try ledger.setJobState("notifications.last_event_id", "\(newest)")
+                return try ledger.undeliveredNotifications(maxAttempts: Self.maxRuns)
+                    .map { Pending(key: $0.key, kind: $0.kind, message: $0.message, webhookDone: $0.webhookDone, telegramDone: $0.telegramDone) }
             }
         } catch {
             logger.error("notifications: ledger unavailable", metadata: ["error": "\(error)"])
@@ -88,14 +84,8 @@ public struct Notifier: Sendable {
             let failure = failures.isEmpty ? nil : SecretRedactor.shared.redact(failures.joined(separator: "; "))
             let (webhookSent, telegramSent) = (sentWebhook, sentTelegram)
             do {
-                try await database.write { db in
-                    if webhookSent { try db.execute(sql: "UPDATE notifications SET webhook_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
-                    if telegramSent { try db.execute(sql: "UPDATE notifications SET telegram_delivered_at = ? WHERE key = ?", arguments: [now, item.key]) }
-                    if let failure {
-                        try db.execute(sql: "UPDATE notifications SET attempts = attempts + 1, last_error = ? WHERE key = ?", arguments: [failure, item.key])
-                    } else {
-                        try db.execute(sql: "UPDATE notifications SET attempts = attempts + 1, delivered_at = ? WHERE key = ?", arguments: [now, item.key])
-                    }
+                try await database.write { ledger in
+                    try ledger.recordNotificationAttempt(key: item.key, webhookSent: webhookSent, telegramSent: telegramSent, failure: failure, now: now)
                 }
             } catch {
                 logger.error("notifications: cannot record delivery", metadata: ["error": "\(error)"])

@@ -33,7 +33,8 @@ public struct StateDatabaseError: Error, CustomStringConvertible {
 /// `-wal` is checkpointed and removed when the last connection closes), so a `-wal` never restarts mid-run.
 public final class StateDatabase: Sendable {
     public let path: String
-    public let writer: DatabaseQueue
+    /// The connection: only Storage talks SQL (other modules use `read`/`write`, see `StateTransactions.swift`).
+    let writer: DatabaseQueue
     /// Milliseconds the damage checks took on this open (read-only inspection and `quick_check`).
     public let checkMilliseconds: Double
     private let registration = OpenDatabases.Registration()
@@ -42,7 +43,7 @@ public final class StateDatabase: Sendable {
     /// thrown away) turns off syncing to disk. `beforeWriting` runs on the read-only connection of the damage checks,
     /// before anything is written (an existing database only): an error it throws refuses the database untouched.
     public init(path: String, busyTimeout: TimeInterval = 5, durable: Bool = true,
-                beforeWriting: ((Database) throws -> Void)? = nil) throws {
+                beforeWriting: ((SQLiteLedger) throws -> Void)? = nil) throws {
         self.path = path
         let started = Date()
         // A database this process already has open is live (its -wal is its own); inspecting it through a second
@@ -92,7 +93,7 @@ public final class StateDatabase: Sendable {
 
     /// `PRAGMA quick_check` on a read-only connection (no checkpoint, nothing written). A `-wal`/`-shm` this check had
     /// to create (empty) is removed again when the database is refused.
-    static func quickCheck(path: String, then validate: ((Database) throws -> Void)? = nil) throws {
+    static func quickCheck(path: String, then validate: ((SQLiteLedger) throws -> Void)? = nil) throws {
         let created = [path + "-wal", path + "-shm"].filter { !FileManager.default.fileExists(atPath: $0) }
         var verdict: String
         do {
@@ -104,7 +105,7 @@ public final class StateDatabase: Sendable {
             verdict = lines.joined(separator: "; ")
             if verdict == "ok", let validate {
                 do {
-                    try reader.read { try validate($0) }
+                    try reader.read { try validate(SQLiteLedger($0)) }
                 } catch {
                     // A refusal of the caller's (or a failure to ask): not damage, and nothing is written either way.
                     try? reader.close()

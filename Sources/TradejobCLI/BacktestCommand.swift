@@ -76,9 +76,9 @@ struct BacktestCommand: AsyncParsableCommand {
             let database = try StateDatabase(path: fromState + "/tradejob.sqlite")
             if let timeframe, let tf = Timeframe(timeframe) { parameters.timeframe = tf }
             let tf = parameters.timeframe
-            candles = try await database.writer.read { db in
+            candles = try await database.read { ledger in
                 var result: [String: [Candle]] = [:]
-                for symbol in try Candles.symbols(db, timeframe: tf) { result[symbol] = try Candles.range(db, symbol: symbol, timeframe: tf, from: 0, to: .max) }
+                for symbol in try ledger.candleSymbols(timeframe: tf) { result[symbol] = try ledger.candles(symbol: symbol, timeframe: tf, from: 0, to: .max) }
                 return result
             }
         } else if let fromMs, let toMs {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import LLM
 import Storage
 import TradingDomain
@@ -17,44 +16,44 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         guard FileManager.default.fileExists(atPath: options.databasePath) else { throw UsageError(message: "no state in \(options.stateDirectory) yet") }
         let database = try StateDatabase(path: options.databasePath)
-        let text: String = try database.writer.read { db in
-            guard let runID = try runID ?? Int64.fetchOne(db, sql: "SELECT MAX(id) FROM runs") else { return "no runs yet\n" }
+        let text: String = try database.read { ledger in
+            guard let runID = try runID ?? ledger.newestRunID() else { return "no runs yet\n" }
             var out = "run \(runID), \(symbol)\n"
-            if let s = try Row.fetchOne(db, sql: "SELECT * FROM signals WHERE run_id = ? AND symbol = ?", arguments: [runID, symbol]) {
-                let direction: String = s["direction"], confidence: Double = s["confidence"], score: Double = s["score"]
-                out += "signal: \(direction), confidence \(String(format: "%.3f", confidence)), score \(String(format: "%.3f", score)) on candle \(Timestamp.rfc3339(s["candle_time"]))\n"
-                out += "  components: \(s["components"] as String? ?? "")\n  patterns: \(s["patterns"] as String? ?? "")\n"
-                if let opinion: String = s["opinion"] { out += "  opinion used: \(opinion)\n" }
+            if let s = try ledger.storedSignal(runID: runID, symbol: symbol) {
+                let direction = s.direction, confidence = s.confidence, score = s.score
+                out += "signal: \(direction), confidence \(String(format: "%.3f", confidence)), score \(String(format: "%.3f", score)) on candle \(Timestamp.rfc3339(s.candleTime))\n"
+                out += "  components: \(s.components ?? "")\n  patterns: \(s.patterns ?? "")\n"
+                if let opinion = s.opinion { out += "  opinion used: \(opinion)\n" }
             } else {
                 out += "no signal recorded for \(symbol) in run \(runID)\n"
             }
-            if let o = try Row.fetchOne(db, sql: "SELECT * FROM llm_opinions WHERE run_id = ? AND symbol = ?", arguments: [runID, symbol]) {
-                let outcome: String = o["outcome"]
+            if let o = try ledger.storedLLMOpinion(runID: runID, symbol: symbol) {
+                let outcome = o.outcome
                 out += "models: \(outcome)"
-                if let action: String = o["action"] {
-                    out += String(format: " — %@ with confidence %.3f, agreement %.2f", action, o["confidence"] ?? 0.0, o["agreement"] ?? 0.0)
+                if let action = o.action {
+                    out += String(format: " — %@ with confidence %.3f, agreement %.2f", action, o.confidence ?? 0.0, o.agreement ?? 0.0)
                 }
                 out += "\n"
-                for c in try Row.fetchAll(db, sql: "SELECT * FROM llm_calls WHERE run_id = ? AND symbol = ? ORDER BY id", arguments: [runID, symbol]) {
-                    let provider: String = c["provider"], status: String = c["status"]
-                    out += "  \(provider) (\(c["model"] as String? ?? "")): \(status)"
-                    if let origin: Int64 = c["cached_from"] {
-                        let answered: Int64? = try Int64.fetchOne(db, sql: "SELECT time FROM llm_calls WHERE id = ?", arguments: [origin])
+                for c in try ledger.storedLLMCalls(runID: runID, symbol: symbol) {
+                    let provider = c.provider, status = c.status
+                    out += "  \(provider) (\(c.model ?? "")): \(status)"
+                    if let origin = c.cachedFrom {
+                        let answered = try ledger.llmCallTime(id: origin)
                         out += " (cached: the answer of call \(origin)\(answered.map { " at " + Timestamp.rfc3339($0) } ?? ""))"
-                    } else if c["from_cache"] as Bool? ?? false {
+                    } else if c.fromCache ?? false {
                         out += " (cached)"
                     }
-                    if let action: String = c["action"] { out += String(format: ", %@ %.2f", action, c["confidence"] ?? 0.0) }
-                    if let problem: String = c["problem"] { out += ", problem \(ModelText.quoted(problem, limit: 300))" }
-                    out += ", \(c["latency_ms"] as Int64? ?? 0) ms, \(c["prompt_tokens"] as Int? ?? 0)+\(c["completion_tokens"] as Int? ?? 0) tokens"
-                    if c["usage_implausible"] as Bool? ?? false { out += " (reported usage implausible: charged the worst case)" }
-                    out += ", cost \(c["cost"] as String? ?? "0")\n"
-                    if let rationale: String = c["rationale"], !rationale.isEmpty { out += "    rationale, in the model's words: \(ModelText.quoted(rationale))\n" }
+                    if let action = c.action { out += String(format: ", %@ %.2f", action, c.confidence ?? 0.0) }
+                    if let problem = c.problem { out += ", problem \(ModelText.quoted(problem, limit: 300))" }
+                    out += ", \(c.latencyMs ?? 0) ms, \(c.promptTokens ?? 0)+\(c.completionTokens ?? 0) tokens"
+                    if c.usageImplausible ?? false { out += " (reported usage implausible: charged the worst case)" }
+                    out += ", cost \(c.cost ?? "0")\n"
+                    if let rationale = c.rationale, !rationale.isEmpty { out += "    rationale, in the model's words: \(ModelText.quoted(rationale))\n" }
                 }
             } else {
                 out += "models: not consulted\n"
             }
-            for e in try Events.forRun(db, runID: runID) where e.symbol == symbol && ["decision", "transition", "fill"].contains(e.kind) {
+            for e in try ledger.events(runID: runID) where e.symbol == symbol && ["decision", "transition", "fill"].contains(e.kind) {
                 out += "\(e.kind): \(e.message)\n"
             }
             return out

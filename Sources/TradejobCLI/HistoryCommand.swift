@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Cycle
 import Operations
 import Storage
@@ -24,7 +23,7 @@ struct HistoryCommand: ParsableCommand {
         var trades: [ClosedTrade] = []
         if FileManager.default.fileExists(atPath: options.databasePath) {
             let database = try StateDatabase(path: options.databasePath)
-            trades = try database.writer.read { db in try ClosedTrades.load(db, since: from) }
+            trades = try database.read { ledger in try ClosedTrades.load(ledger, since: from) }
         }
         print(TradeHistory.render(trades, format: format, time: Timestamp.rfc3339), terminator: "")
     }
@@ -32,9 +31,9 @@ struct HistoryCommand: ParsableCommand {
 
 /// Closed positions as trades (entries that never filled are left out).
 enum ClosedTrades {
-    static func load(_ db: GRDB.Database, since: Int64) throws -> [ClosedTrade] {
-        try Positions.closed(db, since: since).filter { $0.exitReason != .entryFailed }.map { p in
-            let fills = try Orders.forPosition(db, positionID: p.id).flatMap { try Fills.forOrder(db, clientOrderID: $0.clientOrderID) }
+    static func load(_ ledger: SQLiteLedger, since: Int64) throws -> [ClosedTrade] {
+        try ledger.closedPositions(since: since).filter { $0.exitReason != .entryFailed }.map { p in
+            let fills = try ledger.orders(positionID: p.id).flatMap { try ledger.fills(clientOrderID: $0.clientOrderID) }
             let bought = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
             return ClosedTrade(symbol: p.symbol, entryTime: p.openedAt, exitTime: p.closedAt ?? p.openedAt, quantity: bought,
                                entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? 0, fees: p.fees, pnl: p.realizedPnL,

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import TradingDomain
-import GRDB
 import Cycle
 import Operations
 import Storage
@@ -18,8 +17,8 @@ struct ReportCommand: ParsableCommand {
             throw UsageError(message: "no state in \(options.stateDirectory) yet: run `tradejob run` first")
         }
         let database = try StateDatabase(path: options.databasePath)
-        let (equity, trades) = try database.writer.read { db in
-            (try EquityHistory.all(db), try ClosedTrades.load(db, since: 0))
+        let (equity, trades) = try database.read { ledger in
+            (try ledger.equityHistory(), try ClosedTrades.load(ledger, since: 0))
         }
         let page = HTMLReport.render(title: "tradejob report", equity: equity, trades: trades, time: Timestamp.rfc3339)
         try AtomicFile.write(page, to: html)

@@ -100,12 +100,12 @@ struct RunCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(signals) {} }
 
         // The config must not contradict the stored state (another quote asset): checked read-only, before any write.
-        let database = try StateDatabase(path: options.databasePath) { db in
-            try Self.refuseIncompatibleState(config: config, db: db, stateDirectory: options.stateDirectory)
+        let database = try StateDatabase(path: options.databasePath) { ledger in
+            try Self.refuseIncompatibleState(config: config, ledger: ledger, stateDirectory: options.stateDirectory)
         }
         // Closed (its -wal checkpointed and removed) before the run lock is released, so the next run never finds a
         // checkpoint half done.
-        defer { try? database.writer.close() }
+        defer { try? database.close() }
         logger.debug("state database checked", metadata: ["check_ms": "\(String(format: "%.1f", database.checkMilliseconds))"])
         let venues = try Venues.make(config: config, database: database, environment: options.environment, live: isLive)
         let parameters = try CycleParameters(config: config)
@@ -118,7 +118,7 @@ struct RunCommand: AsyncParsableCommand {
                 : options.environment[config.string("notifications.telegram_bot_token_env")],
             telegramChatID: config.string("notifications.telegram_chat_id"), telegramAPIBase: config.string("notifications.telegram_api_base"),
             timeoutSeconds: config.double("notifications.timeout_seconds"), maxAttempts: config.int("notifications.max_attempts")),
-            http: http, database: database.writer)
+            http: http, database: database)
         var report: CycleReport
         do {
             report = try await cycle.run(now: nowMs)

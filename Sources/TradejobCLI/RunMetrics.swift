@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Cycle
 import Operations
@@ -18,16 +17,16 @@ enum RunMetrics {
     static func write(report: CycleReport, config: ResolvedConfig, stateDirectory: String, database: StateDatabase,
                       wallStart: Date, logger: Logger) throws -> String {
         let duration = Date().timeIntervalSince(wallStart)
-        let counters: [String: Double] = try database.writer.write { db in
-            try Counters.add(db, "runs_total|\(report.outcome.rawValue)", 1)
-            try Counters.add(db, "orders_total", Double(report.ordersPlaced))
-            try Counters.add(db, "fills_total", Double(report.fills))
-            try Counters.add(db, "signals_total", Double(report.signals.count))
-            try Counters.add(db, "symbols_failed_total", Double(report.failedSymbols.count))
-            for bound in durationBounds where duration <= bound { try Counters.add(db, "run_duration_bucket|\(bound)", 1) }
-            try Counters.add(db, "run_duration_count", 1)
-            try Counters.add(db, "run_duration_sum", duration)
-            return try Counters.all(db)
+        let counters: [String: Double] = try database.write { ledger in
+            try ledger.addToCounter("runs_total|\(report.outcome.rawValue)", 1)
+            try ledger.addToCounter("orders_total", Double(report.ordersPlaced))
+            try ledger.addToCounter("fills_total", Double(report.fills))
+            try ledger.addToCounter("signals_total", Double(report.signals.count))
+            try ledger.addToCounter("symbols_failed_total", Double(report.failedSymbols.count))
+            for bound in durationBounds where duration <= bound { try ledger.addToCounter("run_duration_bucket|\(bound)", 1) }
+            try ledger.addToCounter("run_duration_count", 1)
+            try ledger.addToCounter("run_duration_sum", duration)
+            return try ledger.counters()
         }
         var m = PrometheusText()
         let now = Date().timeIntervalSince1970

@@ -29,14 +29,14 @@ struct SafeModeCommand: ParsableCommand {
             }
             try options.ensureStateDirectory()
             let database = try StateDatabase(path: options.databasePath)
-            let pending = try database.writer.read { try Positions.active($0).map(\.symbol) }
+            let pending = try database.read { try $0.activePositions().map(\.symbol) }
             let lock = SafeModeLock(reason: reason, trigger: "manual", enteredAt: nowMs, until: nowMs + cooldown, positionsClosed: [],
                                     positionsPending: pending, autoResume: config.bool("safe_mode.auto_resume"))
             try lock.write(stateDirectory: options.stateDirectory)
-            try database.writer.write { db in
-                try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_entered", message: "safe mode entered by hand until \(lock.until): \(reason)",
+            try database.write { ledger in
+                try ledger.record(runID: nil, time: nowMs, kind: "safe_mode_entered", message: "safe mode entered by hand until \(lock.until): \(reason)",
                                   data: ["trigger": "manual", "until": lock.until])
-                try JobState.set(db, "job.state", "SAFE_MODE")
+                try ledger.setJobState("job.state", "SAFE_MODE")
             }
             print("safe mode until \(lock.until); the next run closes \(pending.count) position(s)")
         }
@@ -56,10 +56,10 @@ struct SafeModeCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: options.databasePath) {
                 let database = try StateDatabase(path: options.databasePath)
                 let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
-                try database.writer.write { db in
-                    try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_exited", message: "safe mode cleared by hand")
-                    try JobState.set(db, "job.state", "RUNNING")
-                    try JobState.remove(db, "equity.peak")  // the drawdown is measured from a fresh peak
+                try database.write { ledger in
+                    try ledger.record(runID: nil, time: nowMs, kind: "safe_mode_exited", message: "safe mode cleared by hand")
+                    try ledger.setJobState("job.state", "RUNNING")
+                    try ledger.removeJobState("equity.peak")  // the drawdown is measured from a fresh peak
                 }
             }
             print("safe mode cleared")

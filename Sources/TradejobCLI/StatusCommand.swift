@@ -3,7 +3,6 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import GRDB
 import Cycle
 import Settings
 import Storage
@@ -27,29 +26,29 @@ struct JobSnapshot {
         let timeframe = Timeframe(config.string("market.timeframe"))
         let quote = config.string("paper.quote_asset")
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
-        return try database.writer.read { db in
-            let positions = try Positions.active(db)
-            let balances = try Wallet.balances(db)
+        return try database.read { ledger in
+            let positions = try ledger.activePositions()
+            let balances = try ledger.balances()
             let cash = balances[quote] ?? 0
             var equity = cash
             for p in positions {
                 var price = p.entryPrice
-                if let tf = timeframe, let last = try Candles.window(db, symbol: p.symbol, timeframe: tf, limit: 1).last, let d = Money.decimal(last.close) {
+                if let tf = timeframe, let last = try ledger.newestCandles(symbol: p.symbol, timeframe: tf, limit: 1).last, let d = Money.decimal(last.close) {
                     price = d
                 }
                 equity += p.quantity * price
             }
             var decisions: [String: String] = [:]
-            if let text = try JobState.get(db, "last_decisions"), let data = text.data(using: .utf8),
+            if let text = try ledger.jobState("last_decisions"), let data = text.data(using: .utf8),
                let parsed = try? JSONDecoder().decode([String: String].self, from: data) { decisions = parsed }
             var blocks: [String: Int64] = [:]
-            for (key, value) in try JobState.all(db, prefix: "block.") {
+            for (key, value) in try ledger.jobStates(prefix: "block.") {
                 if let until = Int64(value), until > nowMs { blocks[String(key.dropFirst(6))] = until }
             }
             let safe = SafeModeLock.read(stateDirectory: options.stateDirectory)
-            var state = try JobState.get(db, "job.state") ?? "STARTING"
+            var state = try ledger.jobState("job.state") ?? "STARTING"
             if case .absent = safe { if state == "SAFE_MODE" { state = "RUNNING" } } else { state = "SAFE_MODE" }
-            return JobSnapshot(state: state, lastRun: try Runs.last(db), scheduled: try Runs.lastScheduled(db), positions: positions,
+            return JobSnapshot(state: state, lastRun: try ledger.lastRun(), scheduled: try ledger.lastScheduledRun(), positions: positions,
                                cash: cash, equity: equity, safeMode: safe, decisions: decisions, blocks: blocks)
         }
     }
@@ -159,7 +158,7 @@ struct ScheduleCommand: ParsableCommand {
         var reason: String?
         if FileManager.default.fileExists(atPath: options.databasePath) {
             let database = try StateDatabase(path: options.databasePath)
-            if let run = try database.writer.read({ try Runs.lastScheduled($0) }) {
+            if let run = try database.read({ try $0.lastScheduledRun() }) {
                 interval = run.intervalSeconds
                 reason = run.intervalReason
             }

@@ -30,7 +30,7 @@ struct Venues {
             }
             let client = try BinanceClient(settings: binanceSettings(config), credentials: credentials,
                                            http: URLSessionHTTPClient(defaultTimeout: config.double("binance.request_timeout_seconds")),
-                                           database: database.writer)
+                                           database: database)
             binance = client
             return client
         }
@@ -42,12 +42,12 @@ struct Venues {
         default:
             market = SimulatedMarket()
         }
-        let paper = PaperBroker(database: database.writer, settings: PaperSettings(
+        let paper = PaperBroker(database: database, settings: PaperSettings(
             startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
             feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps")))
         var consultant: (any OpinionConsultant)?
         if config.bool("llm.enabled") && !config.objects("llm.providers").isEmpty {
-            let service = OpinionService(configuration: ModelConsultant.configuration(config), database: database.writer,
+            let service = OpinionService(configuration: ModelConsultant.configuration(config), database: database,
                                          http: URLSessionHTTPClient(defaultTimeout: 120), environment: environment)
             consultant = ModelConsultant(service: service, timeframe: config.string("market.timeframe"))
         }

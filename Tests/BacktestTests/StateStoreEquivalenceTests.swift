@@ -44,7 +44,7 @@ struct StateStoreEquivalenceTests {
         #expect(curve.split(separator: "\n").count == inMemory.cycles + 1)
         // The curve recorded from the cycles' reports is the one the cycle itself stores.
         let database = try StateDatabase(path: dir + "/state/tradejob.sqlite")
-        let stored = try await database.writer.read { db in try EquityHistory.all(db) }
+        let stored = try await database.read { try $0.equityHistory() }
         #expect(curve == "time,equity,cash,safe_mode\n" + stored.map { BacktestFiles.equityLine(time: $0.time, equity: $0.equity, cash: $0.cash, safeMode: $0.safeMode) }.joined())
         #expect(inMemory.runsPerInterval == inSQLite.runsPerInterval)
         #expect(inMemory.cycles == inSQLite.cycles && inMemory.cyclesInMarket == inSQLite.cyclesInMarket)

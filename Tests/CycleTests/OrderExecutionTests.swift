@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Testing
 import Brokers
@@ -42,9 +41,9 @@ struct OrderExecutionTests {
         let db = try StateDatabase(inMemory: ())
         var p = Position(id: 0, symbol: "BTCUSDT", state: .open, quantity: 0, entryPrice: 100, initialEntryPrice: 100, cost: 0, stopPrice: nil,
                          takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
-        p.id = try db.writer.write { d in
-            try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (0, 'x')")
-            return try Positions.insert(d, p)
+        p.id = try db.write { ledger in
+            _ = try ledger.startRun(startedAt: 0, configHash: "x")
+            return try ledger.insertPosition(p)
         }
         return (db, p)
     }
@@ -52,10 +51,10 @@ struct OrderExecutionTests {
     @Test func anUnknownOutcomeIsResolvedByQueryNeverByResending() async throws {
         let (db, position) = try setup()
         let venue = LossyVenue()
-        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
+        let execution = OrderExecution(database: db, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
         let report = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 2, referencePrice: 100, now: 10)
         #expect(report == nil)
-        let pending = try await db.writer.read { try Orders.unresolved($0) }
+        let pending = try await db.read { try $0.unresolvedOrders() }
         #expect(pending.map(\.status) == [.unknown])
         #expect(pending.first?.clientOrderID == ClientOrderID.make(positionID: position.id, purpose: .entry, leg: 0, attempt: 1))
 
@@ -63,29 +62,29 @@ struct OrderExecutionTests {
         #expect(resolved.unresolved == 0)
         #expect(resolved.fills == 1)
         #expect(venue.submits == 1)
-        let p = try await db.writer.read { try Positions.find($0, id: position.id) }
+        let p = try await db.read { try $0.position(id: position.id) }
         #expect(p?.quantity == 2)
-        #expect(try await db.writer.read { try Orders.unresolved($0) }.isEmpty)
+        #expect(try await db.read { try $0.unresolvedOrders() }.isEmpty)
         // Resolving again changes nothing (fills are recorded once).
         _ = try await execution.resolveUnresolved(runID: 1, now: 30)
-        #expect(try await db.writer.read { try Fills.count($0) } == 1)
+        #expect(try await db.read { try $0.fillCount(runID: 1) } == 1)
     }
 
     @Test func anOrderTheVenueNeverSawIsRejectedAndTheNextAttemptGetsANewID() async throws {
         let (db, position) = try setup()
         let venue = LossyVenue()
         // A crash after the write-ahead commit, before the request: the order exists only in the database.
-        try await db.writer.write { d in
-            _ = try Orders.insertPending(d, clientOrderID: ClientOrderID.make(positionID: position.id, purpose: .entry, leg: 0, attempt: 1), runID: 1,
-                                         positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry, leg: 0, attempt: 1, quantity: 1,
-                                         referencePrice: 100, now: 5)
+        try await db.write { ledger in
+            try ledger.insertPendingOrder(clientOrderID: ClientOrderID.make(positionID: position.id, purpose: .entry, leg: 0, attempt: 1), runID: 1,
+                                          positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry, leg: 0, attempt: 1, quantity: 1,
+                                          referencePrice: 100, now: 5)
         }
-        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
+        let execution = OrderExecution(database: db, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
         _ = try await execution.resolveUnresolved(runID: 1, now: 10)
-        let order = try await db.writer.read { try Orders.all($0) }.first
+        let order = try await db.read { try $0.orders(positionID: position.id) }.first
         #expect(order?.status == .rejected)
         #expect(venue.submits == 0)
-        let p = try await db.writer.read { try Positions.find($0, id: position.id) }
+        let p = try await db.read { try $0.position(id: position.id) }
         #expect(p?.state == .closed)
         #expect(p?.exitReason == .entryFailed)
     }
@@ -94,11 +93,11 @@ struct OrderExecutionTests {
         let (db, position) = try setup()
         final class Inspecting: Broker, @unchecked Sendable {
             let name = "inspect", isLive = false
-            let db: DatabaseQueue
+            let db: StateDatabase
             var seenStatus: String?
-            init(db: DatabaseQueue) { self.db = db }
+            init(db: StateDatabase) { self.db = db }
             func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
-                seenStatus = try await db.read { try String.fetchOne($0, sql: "SELECT status FROM orders WHERE client_order_id = ?", arguments: [order.clientOrderID]) }
+                seenStatus = try await db.read { try $0.order(clientOrderID: order.clientOrderID)?.status.rawValue }
                 return .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: "test"))
             }
             func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
@@ -107,8 +106,8 @@ struct OrderExecutionTests {
             func lotStep(symbol: String) async -> Decimal? { 0 }
             var bookingWindowMs: Int64 { 0 }
         }
-        let venue = Inspecting(db: db.writer)
-        let execution = OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
+        let venue = Inspecting(db: db)
+        let execution = OrderExecution(database: db, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
         _ = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 1, referencePrice: 100, now: 1)
         #expect(venue.seenStatus == "PENDING_SUBMIT")
     }
@@ -135,15 +134,15 @@ struct ExactlyOnceRuleTests {
         var p = Position(id: 0, symbol: "BTCUSDT", state: state, quantity: quantity, entryPrice: 100, initialEntryPrice: 100, cost: quantity * 100,
                          stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false,
                          openedAt: 0, lastCheckedCandle: 0)
-        p.id = try db.writer.write { d in
-            try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (0, 'x')")
-            return try Positions.insert(d, p)
+        p.id = try db.write { ledger in
+            _ = try ledger.startRun(startedAt: 0, configHash: "x")
+            return try ledger.insertPosition(p)
         }
         return (db, p)
     }
 
     func execution(_ db: StateDatabase, _ venue: any Broker) -> OrderExecution {
-        OrderExecution(database: db.writer, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
+        OrderExecution(database: db, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
     }
 
     func fill(_ id: String, _ trade: String, _ side: OrderSide, _ quantity: Decimal) -> Fill {
@@ -166,9 +165,9 @@ struct ExactlyOnceRuleTests {
         }
         #expect(again == nil)
         #expect(venue.submits == 1)
-        #expect(try await db.writer.read { try Orders.all($0) }.count == 1)
-        #expect(try await db.writer.read { try Positions.find($0, id: position.id) }?.exitReason == nil, "the refused decision was not applied")
-        #expect(try await db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events WHERE kind = 'order_not_sent'") } == 1)
+        #expect(try await db.read { try $0.orders(positionID: position.id) }.count == 1)
+        #expect(try await db.read { try $0.position(id: position.id) }?.exitReason == nil, "the refused decision was not applied")
+        #expect(try await db.read { try $0.events(after: 0).filter { $0.kind == "order_not_sent" }.count } == 1)
     }
 
     @Test func nothingIsSentOnceTheRunsReconciliationFailed() async throws {
@@ -178,49 +177,49 @@ struct ExactlyOnceRuleTests {
         execution.gate.close("reconciliation failed this run")
         #expect(try await execution.place(runID: 1, position: position, side: .sell, purpose: .exit, quantity: 1, referencePrice: 100, now: 1) == nil)
         #expect(venue.submits == 0)
-        #expect(try await db.writer.read { try Orders.all($0) }.isEmpty)
+        #expect(try await db.read { try $0.orders(positionID: position.id) }.isEmpty)
     }
 
     @Test func aPositionClosesOnlyBelowOneLotStepAndDustIsRecordedWithItsAmount() async throws {
         let (db, position) = try setup(state: .closing, quantity: 1)
         let execution = execution(db, LossyVenue())
-        try await db.writer.write { d in
+        try await db.write { ledger in
             for (attempt, id) in ["tj-1-ex0-a1", "tj-1-ex0-a2"].enumerated() {
-                _ = try Orders.insertPending(d, clientOrderID: id, runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .sell, purpose: .exit,
-                                             leg: 0, attempt: attempt + 1, quantity: 1, referencePrice: 100, now: 1)
+                try ledger.insertPendingOrder(clientOrderID: id, runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .sell, purpose: .exit,
+                                              leg: 0, attempt: attempt + 1, quantity: 1, referencePrice: 100, now: 1)
             }
         }
         // The first exit sold half (a partial fill, then expired): 0.5 is 50 lot steps, not dust.
-        try await db.writer.write { d in
-            try execution.apply(SQLiteLedger(d), report: OrderReport(clientOrderID: "tj-1-ex0-a1", status: .expired, venueOrderID: "1",
+        try await db.write { ledger in
+            try execution.apply(ledger, report: OrderReport(clientOrderID: "tj-1-ex0-a1", status: .expired, venueOrderID: "1",
                                                                     fills: [self.fill("tj-1-ex0-a1", "t1", .sell, Decimal(string: "0.5")!)]),
                                 runID: 1, now: 2, lotStep: Decimal(string: "0.01")!)
         }
-        var p = try #require(try await db.writer.read { try Positions.find($0, id: position.id) })
+        var p = try #require(try await db.read { try $0.position(id: position.id) })
         #expect(p.state == .closing && p.quantity == Decimal(string: "0.5"))
         // The second sold all but 0.004, below the step of 0.01: dust, and the position closes.
-        try await db.writer.write { d in
-            try execution.apply(SQLiteLedger(d), report: OrderReport(clientOrderID: "tj-1-ex0-a2", status: .filled, venueOrderID: "2",
+        try await db.write { ledger in
+            try execution.apply(ledger, report: OrderReport(clientOrderID: "tj-1-ex0-a2", status: .filled, venueOrderID: "2",
                                                                     fills: [self.fill("tj-1-ex0-a2", "t2", .sell, Decimal(string: "0.496")!)]),
                                 runID: 1, now: 3, lotStep: Decimal(string: "0.01")!)
         }
-        p = try #require(try await db.writer.read { try Positions.find($0, id: position.id) })
+        p = try #require(try await db.read { try $0.position(id: position.id) })
         #expect(p.state == .closed && p.quantity == 0)
-        let dust = try await db.writer.read { try String.fetchOne($0, sql: "SELECT data FROM events WHERE kind = 'dust'") }
+        let dust = try await db.read { try $0.events(after: 0).first { $0.kind == "dust" }?.data }
         #expect(dust?.contains("\"asset\":\"BTC\"") == true && dust?.contains("\"quantity\":\"0.004\"") == true, "\(dust ?? "no dust event")")
     }
 
     @Test func aLateFillReopensAClosedPositionToSellIt() async throws {
         let (db, position) = try setup(state: .closed, quantity: 0)
         let execution = execution(db, LossyVenue())
-        try await db.writer.write { d in
-            _ = try Orders.insertPending(d, clientOrderID: "tj-1-en0-a1", runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry,
-                                         leg: 0, attempt: 1, quantity: 2, referencePrice: 100, now: 1)
-            try execution.apply(SQLiteLedger(d), report: OrderReport(clientOrderID: "tj-1-en0-a1", status: .filled, venueOrderID: "9",
+        try await db.write { ledger in
+            try ledger.insertPendingOrder(clientOrderID: "tj-1-en0-a1", runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry,
+                                          leg: 0, attempt: 1, quantity: 2, referencePrice: 100, now: 1)
+            try execution.apply(ledger, report: OrderReport(clientOrderID: "tj-1-en0-a1", status: .filled, venueOrderID: "9",
                                                                     fills: [self.fill("tj-1-en0-a1", "t9", .buy, 2)]),
                                 runID: 1, now: 5, lotStep: Decimal(string: "0.01")!)
         }
-        let p = try #require(try await db.writer.read { try Positions.find($0, id: position.id) })
+        let p = try #require(try await db.read { try $0.position(id: position.id) })
         #expect(p.state == .closing && p.quantity == 2 && p.closedAt == nil)
     }
 
@@ -229,9 +228,9 @@ struct ExactlyOnceRuleTests {
         let venue = LossyVenue()
         let execution = execution(db, venue)
         _ = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 1, referencePrice: 100, now: 1)
-        #expect(try await db.writer.read { try Orders.all($0) }.first?.reason == "timed out")
+        #expect(try await db.read { try $0.orders(positionID: position.id) }.first?.reason == "timed out")
         _ = try await execution.resolveUnresolved(runID: 1, now: 2)
-        let order = try #require(try await db.writer.read { try Orders.all($0) }.first)
+        let order = try #require(try await db.read { try $0.orders(positionID: position.id) }.first)
         #expect(order.status == .filled && order.reason == nil)
     }
 
@@ -240,16 +239,16 @@ struct ExactlyOnceRuleTests {
         let execution = execution(db, ForgetfulVenue(window: 6_000))
         _ = try await execution.place(runID: 1, position: position, side: .buy, purpose: .entry, quantity: 1, referencePrice: 100, now: 1_000)
         // The next run starts at 2,000: the order may still be booked until 8,000.
-        try await db.writer.write { d in try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (2000, 'x')") }
+        _ = try await db.write { try $0.startRun(startedAt: 2000, configHash: "x") }
         #expect(try await execution.resolveUnresolved(runID: 2, now: 7_999).unresolved == 1)
-        #expect(try await db.writer.read { try Orders.all($0) }.first?.status == .unknown)
+        #expect(try await db.read { try $0.orders(positionID: position.id) }.first?.status == .unknown)
         #expect(try await execution.resolveUnresolved(runID: 2, now: 8_000).unresolved == 0)
-        #expect(try await db.writer.read { try Orders.all($0) }.first?.status == .rejected)
-        #expect(try await db.writer.read { try Positions.find($0, id: position.id) }?.exitReason == .entryFailed)
+        #expect(try await db.read { try $0.orders(positionID: position.id) }.first?.status == .rejected)
+        #expect(try await db.read { try $0.position(id: position.id) }?.exitReason == .entryFailed)
     }
 
     @Test func aFailedEntryStartsNoSymbolCooldown() async throws {
-        for store in [SQLiteStateStore(try StateDatabase(inMemory: ()).writer) as any StateStore, MemoryStateStore()] {
+        for store in [SQLiteStateStore(try StateDatabase(inMemory: ())) as any StateStore, MemoryStateStore()] {
             let exits = try await store.write { ledger -> [String: Int64] in
                 for (symbol, reason) in [("BTCUSDT", ExitReason.entryFailed), ("ETHUSDT", .stopLoss)] {
                     var p = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: 1, initialEntryPrice: 1, cost: 0, stopPrice: nil,

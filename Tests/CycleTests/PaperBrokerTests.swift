@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 import Brokers
 import Storage
@@ -9,7 +8,7 @@ import TradingDomain
 struct PaperBrokerTests {
     func broker(cash: Decimal = 1000) throws -> (PaperBroker, StateDatabase) {
         let db = try StateDatabase(inMemory: ())
-        let b = PaperBroker(database: db.writer, settings: PaperSettings(startingCash: cash, quoteAsset: "USDT", feeRate: Decimal(string: "0.001")!, slippageBasisPoints: 10))
+        let b = PaperBroker(database: db, settings: PaperSettings(startingCash: cash, quoteAsset: "USDT", feeRate: Decimal(string: "0.001")!, slippageBasisPoints: 10))
         try b.ensureFunded()
         return (b, db)
     }

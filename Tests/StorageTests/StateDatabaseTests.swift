@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import Storage
+@testable import Storage
 import TradingDomain
 
 @Suite("State database")

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 import Binance
 import HTTPTransport
-import Storage
+@testable import Storage
 import TestSupport
 
 @Suite struct BinanceClientTests {
@@ -221,7 +221,7 @@ import TestSupport
     @Test func missingCredentialsFailBeforeTheNetwork() async throws {
         let h = try BinanceHarness()
         defer { h.close() }
-        let client = try BinanceClient(settings: h.settings(), credentials: nil, http: URLSessionHTTPClient(), database: h.database.writer,
+        let client = try BinanceClient(settings: h.settings(), credentials: nil, http: URLSessionHTTPClient(), database: h.database,
                                        clock: h.clock.clock, sleep: h.clock.sleeper)
         #expect(await binanceError { try await client.accountBalances() } == .missingCredentials(endpoint: "GET /api/v3/account"))
         #expect(h.fake.requestLog.isEmpty)

@@ -101,7 +101,7 @@ final class BinanceHarness: @unchecked Sendable {
         let settings = settings ?? self.settings()
         return try BinanceClient(settings: settings, credentials: credentials ?? BinanceCredentials(apiKey: Self.apiKey, secret: Self.secret),
                                  http: URLSessionHTTPClient(defaultTimeout: max(settings.requestTimeoutSeconds, 1)),
-                                 database: (database ?? self.database).writer, clock: clock.clock, sleep: clock.sleeper, random: random)
+                                 database: database ?? self.database, clock: clock.clock, sleep: clock.sleeper, random: random)
     }
 
     func broker(_ settings: BinanceSettings? = nil, database: StateDatabase? = nil) throws -> BinanceBroker {

@@ -4,8 +4,8 @@ import TradingDomain
 
 /// The ledger on the job's SQLite state database: each method is the table helper of the same name.
 public struct SQLiteLedger: Ledger {
-    public let db: Database
-    public init(_ db: Database) { self.db = db }
+    let db: Database
+    init(_ db: Database) { self.db = db }
     public var keepsAudit: Bool { true }
 
     public func startRun(startedAt: Int64, configHash: String) throws -> Int64 { try Runs.start(db, startedAt: startedAt, configHash: configHash) }
@@ -104,8 +104,8 @@ public struct SQLiteLedger: Ledger {
 
 /// The job's state store: one SQLite transaction per `read`/`write`.
 public struct SQLiteStateStore: StateStore {
-    public let database: DatabaseQueue
-    public init(_ database: DatabaseQueue) { self.database = database }
+    let database: DatabaseQueue
+    init(_ database: DatabaseQueue) { self.database = database }
     public var keepsAudit: Bool { true }
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
         try await database.read { db in try body(SQLiteLedger(db)) }

@@ -64,9 +64,4 @@ public enum Signals {
                              json(signal.components), json(finite), json(signal.patterns), signal.opinion.map { json($0) }])
         return db.lastInsertedRowID
     }
-
-    /// Signals of a run: symbol → (direction, confidence, score, patterns JSON).
-    public static func forRun(_ db: Database, runID: Int64) throws -> [Row] {
-        try Row.fetchAll(db, sql: "SELECT * FROM signals WHERE run_id = ? ORDER BY symbol", arguments: [runID])
-    }
 }

@@ -57,10 +57,6 @@ public enum Runs {
         try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE next_run_at IS NOT NULL ORDER BY id DESC LIMIT 1").map(row)
     }
 
-    public static func recent(_ db: Database, limit: Int) throws -> [RunRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit]).map(row)
-    }
-
     /// Consecutive failed runs counted back from the newest finished one: a run that failed or crashed, or
     /// one whose market source failed for every symbol. Interrupted runs are skipped; any other run ends the streak.
     public static func consecutiveFailures(_ db: Database) throws -> Int {
@@ -112,10 +108,6 @@ public enum Events {
 
     public static func forRun(_ db: Database, runID: Int64) throws -> [EventRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).map(row)
-    }
-
-    public static func ofKind(_ db: Database, _ kind: String, since: Int64 = 0) throws -> [EventRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind = ? AND time >= ? ORDER BY id", arguments: [kind, since]).map(row)
     }
 
     public static func since(_ db: Database, id: Int64) throws -> [EventRow] {

@@ -162,10 +162,6 @@ public enum Orders {
     public static func forPosition(_ db: Database, positionID: Int64) throws -> [OrderRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE position_id = ? ORDER BY id", arguments: [positionID]).map(order)
     }
-
-    public static func all(_ db: Database) throws -> [OrderRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY id").map(order)
-    }
 }
 
 /// The `fills` table. A fill is recorded once: (symbol, trade id) is unique, so re-reading the same trade is harmless.
@@ -183,10 +179,6 @@ public enum Fills {
 
     public static func forOrder(_ db: Database, clientOrderID: String) throws -> [Fill] {
         try Row.fetchAll(db, sql: "SELECT * FROM fills WHERE client_order_id = ? ORDER BY id", arguments: [clientOrderID]).map(fill)
-    }
-
-    public static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fills") ?? 0
     }
 
     static func fill(_ r: Row) -> Fill {
@@ -226,11 +218,6 @@ public enum EquityHistory {
         try Row.fetchAll(db, sql: "SELECT * FROM equity ORDER BY time, run_id").map {
             EquityPoint(time: $0["time"], equity: decimal($0, "equity"), cash: decimal($0, "cash"), safeMode: $0["safe_mode"])
         }
-    }
-
-    /// The highest equity recorded at or after `since`.
-    public static func peak(_ db: Database, since: Int64 = 0) throws -> Decimal? {
-        try String.fetchAll(db, sql: "SELECT equity FROM equity WHERE time >= ?", arguments: [since]).compactMap(Money.parse).max()
     }
 
     /// The first equity recorded at or after `since`.

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import TradingDomain
+
+/// What the commands outside the cycle read and write (`status`, `schedule`, `history`, `report`, `explain`,
+/// `analyze`, `backtest --from-state`, `safe-mode`, the metrics file and the compatibility check before a run).
+extension SQLiteLedger {
+    /// The newest run.
+    public func lastRun() throws -> RunRow? { try Runs.last(db) }
+    /// The newest run that chose a next run.
+    public func lastScheduledRun() throws -> RunRow? { try Runs.lastScheduled(db) }
+    /// The newest run's id.
+    public func newestRunID() throws -> Int64? { try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM runs") }
+    /// The events of run `runID`, oldest first.
+    public func events(runID: Int64) throws -> [EventRow] { try Events.forRun(db, runID: runID) }
+    /// The whole equity curve, oldest first.
+    public func equityHistory() throws -> [EquityPoint] { try EquityHistory.all(db) }
+    /// The newest `limit` candles of `symbol`, oldest first.
+    public func newestCandles(symbol: String, timeframe: Timeframe, limit: Int) throws -> [Candle] {
+        try Candles.window(db, symbol: symbol, timeframe: timeframe, limit: limit)
+    }
+    /// The candles of `symbol` with open times in `from...to`, oldest first.
+    public func candles(symbol: String, timeframe: Timeframe, from: Int64, to: Int64) throws -> [Candle] {
+        try Candles.range(db, symbol: symbol, timeframe: timeframe, from: from, to: to)
+    }
+    /// The symbols with candles of `timeframe`.
+    public func candleSymbols(timeframe: Timeframe) throws -> [String] { try Candles.symbols(db, timeframe: timeframe) }
+
+    /// Adds `amount` to the monotonic counter `name` (the `counters` table).
+    public func addToCounter(_ name: String, _ amount: Double) throws { try Counters.add(db, name, amount) }
+    /// Every counter by name.
+    public func counters() throws -> [String: Double] { try Counters.all(db) }
+
+    /// Whether the table exists (a state whose first run died before its tables were made has none).
+    public func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }
+    /// Every asset a fee was paid in.
+    public func feeAssets() throws -> [String] { try String.fetchAll(db, sql: "SELECT DISTINCT fee_asset FROM fills") }
+
+    // MARK: explain
+
+    /// The signal stored for `symbol` in run `runID`.
+    public func storedSignal(runID: Int64, symbol: String) throws -> StoredSignal? {
+        guard let s = try Row.fetchOne(db, sql: "SELECT * FROM signals WHERE run_id = ? AND symbol = ?", arguments: [runID, symbol]) else { return nil }
+        return StoredSignal(direction: s["direction"], confidence: s["confidence"], score: s["score"], candleTime: s["candle_time"],
+                            components: s["components"], patterns: s["patterns"], opinion: s["opinion"])
+    }
+
+    /// The models' aggregated opinion stored for `symbol` in run `runID`.
+    public func storedLLMOpinion(runID: Int64, symbol: String) throws -> StoredLLMOpinion? {
+        guard let o = try Row.fetchOne(db, sql: "SELECT * FROM llm_opinions WHERE run_id = ? AND symbol = ?", arguments: [runID, symbol]) else { return nil }
+        return StoredLLMOpinion(outcome: o["outcome"], action: o["action"], confidence: o["confidence"], agreement: o["agreement"])
+    }
+
+    /// The model calls made for `symbol` in run `runID`, in the order they were recorded.
+    public func storedLLMCalls(runID: Int64, symbol: String) throws -> [StoredLLMCall] {
+        try Row.fetchAll(db, sql: "SELECT * FROM llm_calls WHERE run_id = ? AND symbol = ? ORDER BY id", arguments: [runID, symbol]).map { c in
+            StoredLLMCall(provider: c["provider"], model: c["model"], status: c["status"], cachedFrom: c["cached_from"], fromCache: c["from_cache"],
+                          action: c["action"], confidence: c["confidence"], problem: c["problem"], latencyMs: c["latency_ms"],
+                          promptTokens: c["prompt_tokens"], completionTokens: c["completion_tokens"], usageImplausible: c["usage_implausible"],
+                          cost: c["cost"], rationale: c["rationale"])
+        }
+    }
+
+    /// When model call `id` was made.
+    public func llmCallTime(id: Int64) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT time FROM llm_calls WHERE id = ?", arguments: [id])
+    }
+}
+
+/// A row of `signals` as `explain` shows it.
+public struct StoredSignal: Sendable, Equatable {
+    public var direction: String
+    public var confidence: Double
+    public var score: Double
+    public var candleTime: Int64
+    public var components: String?
+    public var patterns: String?
+    public var opinion: String?
+}
+
+/// A row of `llm_opinions` as `explain` shows it.
+public struct StoredLLMOpinion: Sendable, Equatable {
+    public var outcome: String
+    public var action: String?
+    public var confidence: Double?
+    public var agreement: Double?
+}
+
+/// A row of `llm_calls` as `explain` shows it.
+public struct StoredLLMCall: Sendable, Equatable {
+    public var provider: String
+    public var model: String?
+    public var status: String
+    public var cachedFrom: Int64?
+    public var fromCache: Bool?
+    public var action: String?
+    public var confidence: Double?
+    public var problem: String?
+    public var latencyMs: Int64?
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    public var usageImplausible: Bool?
+    public var cost: String?
+    public var rationale: String?
+}
