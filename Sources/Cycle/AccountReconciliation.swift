@@ -55,14 +55,14 @@ extension TradingCycle {
                         found.adopted += 1
                         continue
                     }
-                    try ledger.record(runID: runID, time: now, kind: "unexplained_trade", symbol: symbol,
+                    try ledger.record(runID: runID, time: now, kind: .unexplainedTrade, symbol: symbol,
                                       message: "venue trade \(trade.id) of order \(trade.venueOrderID) is unknown to the database (not an order of this job)",
                                       data: ["trade_id": "\(trade.id)", "venue_order_id": trade.venueOrderID])
                     found.unexplained += 1
                 }
                 if let last = trades.map(\.id).max() { try ledger.setJobState(cursorKey, "\(last)") }
                 for id in openIDs where try ledger.order(clientOrderID: id) == nil {
-                    try ledger.record(runID: runID, time: now, kind: "unexplained_order", symbol: symbol,
+                    try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, symbol: symbol,
                                       message: "open venue order \(id) is unknown to the database", data: ["client_order_id": id])
                     found.unexplained += 1
                 }
@@ -84,7 +84,7 @@ extension TradingCycle {
         for (asset, quantity) in expected.sorted(by: { $0.key < $1.key }) {
             let venue = (balances.free[asset] ?? 0) + (balances.locked[asset] ?? 0)
             if venue < quantity {
-                try await event(runID, now, "unexplained_balance", nil,
+                try await event(runID, now, .unexplainedBalance, nil,
                                 "the venue holds \(Money.text(venue)) \(asset) but open positions hold \(Money.text(quantity))")
                 result.unexplained += 1
             }
@@ -111,7 +111,7 @@ extension TradingCycle {
             }
             try ledger.insertPendingOrder(clientOrderID: report.clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
                                           purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)
-            try ledger.record(runID: runID, time: now, kind: "order_adopted", symbol: symbol,
+            try ledger.record(runID: runID, time: now, kind: .orderAdopted, symbol: symbol,
                               message: "venue order \(report.clientOrderID) (\(report.venueOrderID ?? "?")) was unknown to the database; taken in under position \(positionID)",
                               data: ["client_order_id": report.clientOrderID, "position_id": "\(positionID)"])
         }

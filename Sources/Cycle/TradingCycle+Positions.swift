@@ -18,7 +18,7 @@ extension TradingCycle {
             return SafeModeState(active: false, until: nil)
         case let .unreadable(why):
             log.critical("safe-mode lock unreadable: staying in safe mode (fail closed); \(SafeModeLock.clearHint)", metadata: ["problem": "\(why)"])
-            try await event(runID, now, "safe_mode_lock_unreadable", nil, "\(why); staying in safe mode (fail closed); \(SafeModeLock.clearHint)")
+            try await event(runID, now, .safeModeLockUnreadable, nil, "\(why); staying in safe mode (fail closed); \(SafeModeLock.clearHint)")
             return SafeModeState(active: true, until: nil)
         case let .present(lock):
             let until = lock.untilMs ?? now
@@ -32,9 +32,9 @@ extension TradingCycle {
             }
             try safeModeLocks.remove()
             try await store.write { ledger in
-                try ledger.record(runID: runID, time: now, kind: "safe_mode_exited",
+                try ledger.record(runID: runID, time: now, kind: .safeModeExited,
                                   message: "safe mode ended (cooldown until \(lock.until) passed; auto_resume)", data: ["trigger": lock.trigger])
-                try ledger.setJobState("job.state", "RUNNING")
+                try ledger.setJobStatus(.running)
                 // The drawdown protection measures from a fresh peak after safe mode (else it would trip again at once).
                 try ledger.setEquityPeak(nil)
             }
@@ -51,9 +51,9 @@ extension TradingCycle {
                                 positionsPending: active.map(\.symbol), autoResume: parameters.safeModeAutoResume)
         try safeModeLocks.write(lock)
         try await store.write { ledger in
-            try ledger.record(runID: runID, time: now, kind: "safe_mode_entered", message: "safe mode until \(lock.until): \(reason)",
+            try ledger.record(runID: runID, time: now, kind: .safeModeEntered, message: "safe mode until \(lock.until): \(reason)",
                               data: ["trigger": trigger, "until": lock.until])
-            try ledger.setJobState("job.state", "SAFE_MODE")
+            try ledger.setJobStatus(.safeMode)
         }
         log.critical("entering safe mode: closing every position", metadata: ["trigger": "\(trigger)", "until": "\(lock.until)"])
         return SafeModeState(active: true, until: until)
@@ -112,7 +112,7 @@ extension TradingCycle {
             } catch {
                 pending.append(stale.symbol)
                 log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(stale.symbol)", "error": "\(error)"])
-                try? await event(runID, now, "emergency_close_failed", stale.symbol, "\(error); retried next run")
+                try? await event(runID, now, .emergencyCloseFailed, stale.symbol, "\(error); retried next run")
             }
         }
         if case var .present(lock) = safeModeLocks.read() {
@@ -126,7 +126,7 @@ extension TradingCycle {
             try safeModeLocks.write(lock)
         }
         if !pending.isEmpty {
-            try await event(runID, now, "emergency_close_pending", nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().joined(separator: ", "))")
+            try await event(runID, now, .emergencyClosePending, nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().joined(separator: ", "))")
         }
         return orders
     }
@@ -320,7 +320,7 @@ extension TradingCycle {
                                               quantity: snapshot.quantity, referencePrice: price, now: now) { ledger in
                     try ledger.updatePosition(snapshot)
                     try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
-                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
                     return snapshot
                 }
                 log.info("exit", metadata: ["symbol": "\(symbol)", "reason": "\(exit.reason.rawValue)"])
@@ -367,7 +367,7 @@ extension TradingCycle {
                                               referencePrice: price, now: now) { ledger in
                     try ledger.updatePosition(snapshot)
                     try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
-                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "adjust"])
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note, data: ["decision": "adjust"])
                     return snapshot
                 }
                 continue
@@ -445,7 +445,7 @@ extension TradingCycle {
                 let why = why()
                 if decisions[symbol] == nil { decisions[symbol] = why }
                 try await store.write { ledger in
-                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
                 }
             }
             if activeSymbols.contains(symbol) { continue }
@@ -502,10 +502,10 @@ extension TradingCycle {
                                           referencePrice: price, now: now) { ledger in
                 var inserted = draft
                 inserted.id = try ledger.insertPosition(draft)
-                try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note,
+                try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note,
                                   data: ["decision": "enter", "confidence": conf, "bound_by": boundBy])
-                try ledger.record(runID: runID, time: now, kind: "transition", symbol: symbol, message: "position \(inserted.id) → OPEN",
-                                  data: ["position_id": "\(inserted.id)", "to": "OPEN"])
+                try ledger.record(runID: runID, time: now, kind: .transition, symbol: symbol, message: "position \(inserted.id) → OPEN",
+                                  data: OrderExecution.transitionData(inserted, from: nil))
                 return inserted
             }
             log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(Money.text(quantity))"])

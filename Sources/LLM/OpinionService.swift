@@ -205,7 +205,7 @@ public final class OpinionService: @unchecked Sendable {
             if failures >= c.breakerFailures {
                 try db.execute(sql: "UPDATE llm_breakers SET open_until = ?, consecutive_failures = 0 WHERE provider = ?",
                                arguments: [now + Int64(c.breakerCooldownSeconds) * 1000, provider.name])
-                try Events.append(db, runID: runID, time: now, kind: "llm_breaker_open", symbol: symbol,
+                try Events.append(db, runID: runID, time: now, kind: .llmBreakerOpen, symbol: symbol,
                                   message: "provider \(provider.name): \(failures) consecutive failed calls; skipped for \(c.breakerCooldownSeconds) s")
             }
         }
@@ -280,11 +280,11 @@ public final class OpinionService: @unchecked Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [runID, context.symbol, now, outcome.rawValue, opinion?.action.rawValue, opinion?.confidence, opinion?.agreement, context.technicalConfidence])
                 if skipped.contains(.budget) {
-                    try Events.append(db, runID: runID, time: now, kind: "llm_budget_exhausted", symbol: context.symbol,
+                    try Events.append(db, runID: runID, time: now, kind: .llmBudgetExhausted, symbol: context.symbol,
                                       message: "LLM budget cannot cover another call (\(skipped.filter { $0 == .budget }.count) not sent): continuing without them")
                 }
                 if skipped.contains(.deadline) {
-                    try Events.append(db, runID: runID, time: now, kind: "llm_step_deadline", symbol: context.symbol,
+                    try Events.append(db, runID: runID, time: now, kind: .llmStepDeadline, symbol: context.symbol,
                                       message: "llm.step_timeout_seconds (\(c.stepTimeoutSeconds) s) passed (\(skipped.filter { $0 == .deadline }.count) calls not sent): continuing without them")
                 }
             }

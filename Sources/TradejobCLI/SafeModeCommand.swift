@@ -34,9 +34,9 @@ struct SafeModeCommand: ParsableCommand {
                                     positionsPending: pending, autoResume: config.bool("safe_mode.auto_resume"))
             try lock.write(stateDirectory: options.stateDirectory)
             try database.writer.write { db in
-                try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_entered", message: "safe mode entered by hand until \(lock.until): \(reason)",
+                try Events.append(db, runID: nil, time: nowMs, kind: .safeModeEntered, message: "safe mode entered by hand until \(lock.until): \(reason)",
                                   data: ["trigger": "manual", "until": lock.until])
-                try JobState.set(db, "job.state", "SAFE_MODE")
+                try JobState.set(db, JobStatus.key, JobStatus.safeMode.rawValue)
             }
             print("safe mode until \(lock.until); the next run closes \(pending.count) position(s)")
         }
@@ -57,8 +57,8 @@ struct SafeModeCommand: ParsableCommand {
                 let database = try StateDatabase(path: options.databasePath)
                 let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
                 try database.writer.write { db in
-                    try Events.append(db, runID: nil, time: nowMs, kind: "safe_mode_exited", message: "safe mode cleared by hand")
-                    try JobState.set(db, "job.state", "RUNNING")
+                    try Events.append(db, runID: nil, time: nowMs, kind: .safeModeExited, message: "safe mode cleared by hand")
+                    try JobState.set(db, JobStatus.key, JobStatus.running.rawValue)
                     try JobState.remove(db, "equity.peak")  // the drawdown is measured from a fresh peak
                 }
             }

@@ -13,7 +13,7 @@ public protocol Ledger {
 
     // MARK: Runs
     func startRun(startedAt: Int64, configHash: String) throws -> Int64
-    func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+    func finishRun(id: Int64, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                    symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws
     /// Marks runs that never finished as crashed; returns their ids.
     func markAbandonedRuns(endedAt: Int64) throws -> [Int64]
@@ -27,7 +27,7 @@ public protocol Ledger {
     func runStarted(after runID: Int64) throws -> Int64?
 
     // MARK: Events, signals, job state
-    func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+    func appendEvent(runID: Int64?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
                      data: @autoclosure () -> [String: String]?) throws
     func insertSignal(runID: Int64, signal: Signal) throws
     func jobState(_ key: String) throws -> String?
@@ -60,6 +60,8 @@ public protocol Ledger {
     // MARK: Orders and fills
     func insertPendingOrder(clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
                             leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws
+    /// Stores the order's new status and venue facts. Throws `IllegalOrderStatusMove` (and changes nothing) when
+    /// `OrderStatusTransitions` does not allow the move from the stored status.
     func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
                      reason: String?, now: Int64) throws
     func unresolvedOrders() throws -> [OrderRow]
@@ -140,9 +142,12 @@ public protocol StateStore: Sendable {
 
 extension Ledger {
     /// Appends an event (the message and data are built only when the ledger keeps the audit trail).
-    public func record(runID: Int64?, time: Int64, kind: String, symbol: String? = nil, message: @autoclosure () -> String,
+    public func record(runID: Int64?, time: Int64, kind: EventKind, symbol: String? = nil, message: @autoclosure () -> String,
                        data: @autoclosure () -> [String: String]? = nil) throws {
         guard keepsAudit else { return }
         try appendEvent(runID: runID, time: time, kind: kind, symbol: symbol, message: message(), data: data())
     }
+
+    /// Stores the job's state (`job.state`).
+    public func setJobStatus(_ status: JobStatus) throws { try setJobState(JobStatus.key, status.rawValue) }
 }

@@ -58,20 +58,20 @@ public final class MemoryLedger: Ledger {
         self.configHash = configHash
         return id
     }
-    public func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+    public func finishRun(id: Int64, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                           symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
         unfinishedRuns.removeAll { $0 == id }
         countOutcome(outcome, analysed: symbolsAnalysed)
         if let next { intervalCounts[next.seconds, default: 0] += 1 }
     }
-    private func countOutcome(_ outcome: String, analysed: Int) {
-        if outcome == "failed" || outcome == "crashed" || (outcome == "partial" && analysed == 0) { failureStreak = min(failureStreak + 1, 100) }
-        else if outcome != "interrupted" { failureStreak = 0 }
+    private func countOutcome(_ outcome: RunOutcome, analysed: Int) {
+        if outcome == .failed || outcome == .crashed || (outcome == .partial && analysed == 0) { failureStreak = min(failureStreak + 1, 100) }
+        else if outcome != .interrupted { failureStreak = 0 }
     }
     public func markAbandonedRuns(endedAt: Int64) throws -> [Int64] {
         let ids = unfinishedRuns
         unfinishedRuns = []
-        for _ in ids { countOutcome("crashed", analysed: 0) }
+        for _ in ids { countOutcome(.crashed, analysed: 0) }
         return ids
     }
     public func lastConfigHash() throws -> String? { configHash }
@@ -80,7 +80,7 @@ public final class MemoryLedger: Ledger {
     public func fillCount(runID: Int64) throws -> Int { fillsByRun.runID == runID ? fillsByRun.count : 0 }
 
     // MARK: Events, signals, job state
-    public func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+    public func appendEvent(runID: Int64?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {}
     public func insertSignal(runID: Int64, signal: Signal) throws {}
     public func jobState(_ key: String) throws -> String? { state[key] }
@@ -182,6 +182,7 @@ public final class MemoryLedger: Ledger {
     public func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
                             reason: String?, now: Int64) throws {
         guard var o = ordersByClientID[clientOrderID] else { return }
+        try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: o.status, to: status)
         // A new status without a reason of its own drops the old one (a timeout's text on an order later found FILLED).
         o.reason = reason ?? (status != o.status ? nil : o.reason)
         o.status = status

@@ -9,7 +9,7 @@ public struct SQLiteLedger: Ledger {
     public var keepsAudit: Bool { true }
 
     public func startRun(startedAt: Int64, configHash: String) throws -> Int64 { try Runs.start(db, startedAt: startedAt, configHash: configHash) }
-    public func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+    public func finishRun(id: Int64, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                           symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
         try Runs.finish(db, id: id, endedAt: endedAt, outcome: outcome, volatility: volatility, next: next, symbolsAnalysed: symbolsAnalysed,
                         symbolsFailed: symbolsFailed, summary: summary())
@@ -26,7 +26,7 @@ public struct SQLiteLedger: Ledger {
         try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM runs WHERE id > ?", arguments: [runID])
     }
 
-    public func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+    public func appendEvent(runID: Int64?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {
         try Events.append(db, runID: runID, time: time, kind: kind, symbol: symbol, message: message(), data: data())
     }
@@ -87,10 +87,10 @@ public struct SQLiteLedger: Ledger {
     public func totalBreakerOpenings() throws -> Int { try VenueStates.totalBreakerOpenings(db) }
     public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM paper_orders WHERE client_order_id = ?", arguments: [clientOrderID]) else { return nil }
-        let side: String = row["side"], status: String = row["status"]
-        return PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: OrderSide(rawValue: side) ?? .buy,
-                                status: OrderStatus(rawValue: status) ?? .rejected, quantity: decimal(row, "quantity"),
-                                price: optionalDecimal(row, "price"), fee: optionalDecimal(row, "fee"), feeAsset: row["fee_asset"],
+        let (table, key) = ("paper_orders", clientOrderID)
+        return try PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: decodeEnum(row, "side", table: table, key: key),
+                                status: decodeEnum(row, "status", table: table, key: key), quantity: decimal(row, "quantity", table: table, key: key),
+                                price: optionalDecimal(row, "price", table: table, key: key), fee: optionalDecimal(row, "fee", table: table, key: key), feeAsset: row["fee_asset"],
                                 tradeID: row["trade_id"], time: row["time"], reason: row["reason"])
     }
     public func insertPaperOrder(_ o: PaperOrderRecord) throws {
