@@ -19,7 +19,7 @@ extension TradingCycle {
     /// order is written with the venue's status and fills, under its position when that still exists, else under a new
     /// position that sells what it holds. Anything else the database does not explain is recorded as an event and
     /// reported. Throws when the venue cannot be asked, which stops every new order for this run.
-    func reconcileAccount(runID: Int64, now: Int64) async throws -> AccountReconciliation {
+    func reconcileAccount(runID: RunID, now: Int64) async throws -> AccountReconciliation {
         guard broker.isLive, let venue = broker as? any AccountReconciling else { return AccountReconciliation() }
         let execution = execution
         var result = AccountReconciliation()
@@ -45,8 +45,8 @@ extension TradingCycle {
                 for trade in trades {
                     if let order = try ledger.order(venueOrderID: trade.venueOrderID, symbol: symbol) {
                         var fill = trade.fill
-                        fill.clientOrderID = order.clientOrderID
-                        let report = OrderReport(clientOrderID: order.clientOrderID, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
+                        fill.clientOrderID = order.clientOrderID.rawValue
+                        let report = OrderReport(clientOrderID: order.clientOrderID.rawValue, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
                         found.fills += try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step)
                         continue
                     }
@@ -61,7 +61,7 @@ extension TradingCycle {
                     found.unexplained += 1
                 }
                 if let last = trades.map(\.id).max() { try ledger.setJobState(cursorKey, "\(last)") }
-                for id in openIDs where try ledger.order(clientOrderID: id) == nil {
+                for id in openIDs where try ledger.order(clientOrderID: ClientOrderID(rawValue: id)) == nil {
                     try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, symbol: symbol,
                                       message: "open venue order \(id) is unknown to the database", data: ["client_order_id": id])
                     found.unexplained += 1
@@ -95,8 +95,8 @@ extension TradingCycle {
     /// Takes in a venue order of this job that the database did not know: the order row with the venue's status and
     /// fills, under its position when the database has it (a closed one re-opens to sell a late buy), else under a new
     /// position that is closed by selling what the order bought. Returns the new fills.
-    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: Int64, now: Int64, lotStep: Decimal?) throws -> Int {
-        if try ledger.order(clientOrderID: report.clientOrderID) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
+    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: RunID, now: Int64, lotStep: Decimal?) throws -> Int {
+        if try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
             let side = report.fills.first?.side ?? (parts.purpose.addsExposure ? .buy : .sell)
             let quantity = report.fills.reduce(Decimal(0)) { $0 + $1.quantity }
             let price = quantity > 0 ? report.fills.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / quantity : 0
@@ -109,7 +109,7 @@ extension TradingCycle {
                 adopted.id = positionID
                 try ledger.updatePosition(adopted)  // the insert writes an opening position; the state and reason come with the update
             }
-            try ledger.insertPendingOrder(clientOrderID: report.clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
+            try ledger.insertPendingOrder(clientOrderID: ClientOrderID(rawValue: report.clientOrderID), runID: runID, positionID: positionID, symbol: symbol, side: side,
                                           purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)
             try ledger.record(runID: runID, time: now, kind: .orderAdopted, symbol: symbol,
                               message: "venue order \(report.clientOrderID) (\(report.venueOrderID ?? "?")) was unknown to the database; taken in under position \(positionID)",

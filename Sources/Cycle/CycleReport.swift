@@ -10,7 +10,7 @@ public struct CyclePhases: Sendable, Equatable {
 
 /// What one cycle did, for the summary on stdout, metrics and tests.
 public struct CycleReport: Sendable {
-    public var runID: Int64
+    public var runID: RunID
     public var startedAt: Int64
     public var endedAt: Int64
     public var outcome: RunOutcome

@@ -65,7 +65,7 @@ struct OrderExecution: Sendable {
     }
 
     /// Places a market order for `position` as it is stored (no state change with it).
-    func place(runID: Int64, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
+    func place(runID: RunID, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
                referencePrice: Decimal, now: Int64) async throws -> OrderReport? {
         try await place(runID: runID, positionID: position.id, symbol: position.symbol, side: side, purpose: purpose, quantity: quantity,
                         referencePrice: referencePrice, now: now) { _ in position }
@@ -76,9 +76,9 @@ struct OrderExecution: Sendable {
     /// answered; nil when the outcome is unknown or nothing was sent (then `decision` was not applied either).
     ///
     /// - Parameter positionID: the position's id, or nil for a new position that `decision` inserts.
-    func place(runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
+    func place(runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
                referencePrice: Decimal, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
-        let written: (id: String, position: Position)
+        let written: (id: ClientOrderID, position: Position)
         do {
             if let why = gate.closedBecause { throw NotSent(description: why) }
             written = try await store.write { ledger in
@@ -93,7 +93,7 @@ struct OrderExecution: Sendable {
                                               purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
                 try ledger.record(runID: runID, time: now, kind: .orderPending, symbol: position.symbol,
                                   message: "\(purpose.rawValue) \(side.rawValue) \(Money.text(quantity)) \(position.symbol) as \(id)",
-                                  data: ["client_order_id": id, "position_id": "\(position.id)"])
+                                  data: ["client_order_id": id.rawValue, "position_id": "\(position.id)"])
                 return (id, position)
             }
         } catch let notSent as NotSent {
@@ -108,7 +108,7 @@ struct OrderExecution: Sendable {
         accountChanges.bump()
         Failpoint.hit("after-write-ahead")
         let clientOrderID = written.id
-        let request = OrderRequest(clientOrderID: clientOrderID, symbol: symbol, side: side, quantity: quantity, referencePrice: referencePrice)
+        let request = OrderRequest(clientOrderID: clientOrderID.rawValue, symbol: symbol, side: side, quantity: quantity, referencePrice: referencePrice)
         let outcome: SubmitOutcome
         do {
             outcome = try await broker.submit(request, now: now)
@@ -134,7 +134,7 @@ struct OrderExecution: Sendable {
                                        reason: message, now: now)
                 try ledger.record(runID: runID, time: now, kind: .orderUnknown, symbol: symbol,
                                   message: "\(clientOrderID): outcome unknown (\(message)); it will be queried before anything is resent",
-                                  data: ["client_order_id": clientOrderID])
+                                  data: ["client_order_id": clientOrderID.rawValue])
             }
             return nil
         }
@@ -147,13 +147,13 @@ struct OrderExecution: Sendable {
 
     /// Resolves every order whose outcome is not final by asking the venue (step 0 of a cycle). Returns the
     /// number of orders still unresolved (unknown or open) afterwards.
-    func resolveUnresolved(runID: Int64, now: Int64) async throws -> (unresolved: Int, fills: Int) {
+    func resolveUnresolved(runID: RunID, now: Int64) async throws -> (unresolved: Int, fills: Int) {
         let pending = try await store.read { try $0.unresolvedOrders() }
         var stillOpen = 0
         var newFills = 0
         let window = broker.bookingWindowMs
         for order in pending {
-            let outcome = try await broker.query(clientOrderID: order.clientOrderID, symbol: order.symbol)
+            let outcome = try await broker.query(clientOrderID: order.clientOrderID.rawValue, symbol: order.symbol)
             let report: OrderReport
             switch outcome {
             case let .found(found):
@@ -167,7 +167,7 @@ struct OrderExecution: Sendable {
                     stillOpen += 1
                     continue
                 }
-                report = OrderReport(clientOrderID: order.clientOrderID, status: .rejected,
+                report = OrderReport(clientOrderID: order.clientOrderID.rawValue, status: .rejected,
                                      reason: "the venue has no such order: it was never placed")
             }
             let step = await lotStep(order.symbol)
@@ -178,8 +178,8 @@ struct OrderExecution: Sendable {
 
     /// Applies a venue report to the order, its fills and its position, in the caller's transaction. Returns new fills.
     @discardableResult
-    func apply(_ ledger: any Ledger, report: OrderReport, runID: Int64, now: Int64, lotStep: Decimal?) throws -> Int {
-        guard let order = try ledger.order(clientOrderID: report.clientOrderID) else {
+    func apply(_ ledger: any Ledger, report: OrderReport, runID: RunID, now: Int64, lotStep: Decimal?) throws -> Int {
+        guard let order = try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) else {
             try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, message: "venue reports \(report.clientOrderID), unknown to the database")
             return 0
         }
@@ -205,7 +205,7 @@ struct OrderExecution: Sendable {
                                                                                            "from": "\(order.status.rawValue)", "to": "\(report.status.rawValue)"])
             try ledger.record(runID: runID, time: now, kind: .orderStatusRejected, symbol: order.symbol,
                               message: "\(refused); \(order.status.rawValue) kept",
-                              data: ["client_order_id": order.clientOrderID, "from": order.status.rawValue, "to": report.status.rawValue])
+                              data: ["client_order_id": order.clientOrderID.rawValue, "from": order.status.rawValue, "to": report.status.rawValue])
             status = order.status
         }
         try ledger.updateOrder(clientOrderID: order.clientOrderID, status: status, venueOrderID: report.venueOrderID,
@@ -213,7 +213,7 @@ struct OrderExecution: Sendable {
         if status != order.status {
             try ledger.record(runID: runID, time: now, kind: .order(status), symbol: order.symbol,
                               message: "\(order.clientOrderID) \(status.rawValue)" + (report.reason.map { ": \($0)" } ?? ""),
-                              data: ["client_order_id": order.clientOrderID])
+                              data: ["client_order_id": order.clientOrderID.rawValue])
         }
         guard var p = position else { return newFills }
         if wasClosed, newFills > 0 {
@@ -285,7 +285,7 @@ struct OrderExecution: Sendable {
         p.takeProfitPrice = l.takeProfit
     }
 
-    func transitionEvent(_ ledger: any Ledger, runID: Int64, now: Int64, _ p: Position, from: PositionState, note: String) throws {
+    func transitionEvent(_ ledger: any Ledger, runID: RunID, now: Int64, _ p: Position, from: PositionState, note: String) throws {
         try ledger.record(runID: runID, time: now, kind: .transition, symbol: p.symbol,
                           message: "position \(p.id) \(from.rawValue) → \(p.state.rawValue): \(note)",
                           data: Self.transitionData(p, from: from))

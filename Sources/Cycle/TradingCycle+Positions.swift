@@ -12,7 +12,7 @@ extension TradingCycle {
         var until: Int64?
     }
 
-    func safeModeStatus(runID: Int64, now: Int64, log: Logger) async throws -> SafeModeState {
+    func safeModeStatus(runID: RunID, now: Int64, log: Logger) async throws -> SafeModeState {
         switch safeModeLocks.read() {
         case .absent:
             return SafeModeState(active: false, until: nil)
@@ -44,7 +44,7 @@ extension TradingCycle {
     }
 
     /// Writes the lockfile and records the entry; the closure itself follows in `emergencyClosure`.
-    func enterSafeMode(runID: Int64, now: Int64, reason: String, trigger: String, log: Logger) async throws -> SafeModeState {
+    func enterSafeMode(runID: RunID, now: Int64, reason: String, trigger: String, log: Logger) async throws -> SafeModeState {
         let active = try await store.read { try $0.activePositions() }
         let until = now + parameters.safeModeCooldownMs
         let lock = SafeModeLock(reason: reason, trigger: trigger, enteredAt: now, until: until, positionsClosed: [],
@@ -61,7 +61,7 @@ extension TradingCycle {
 
     /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
     /// Nothing is sent in a run whose reconciliation failed: what the venue holds is not known.
-    func emergencyClosure(runID: Int64, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
+    func emergencyClosure(runID: RunID, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
         let execution = execution
         var orders = 0
         let active = try await store.read { try $0.activePositions() }
@@ -144,7 +144,7 @@ extension TradingCycle {
 
     /// The account at this run's prices. Computed again only when an order was placed (or a record closed by hand)
     /// since the last time in the same run: the prices do not change within a run.
-    func accountState(runID: Int64, prices: [String: Double]) async throws -> AccountState {
+    func accountState(runID: RunID, prices: [String: Double]) async throws -> AccountState {
         let changes = execution.accountChanges.count
         if let memo = accountMemo.get(runID: runID, changes: changes) { return memo }
         let account = try await computeAccountState(prices: prices)
@@ -234,7 +234,7 @@ extension TradingCycle {
     /// ended without a fill is closed, an adjustment whose order is final returns to monitoring, a closing position
     /// with nothing left closes and one with something left sells it again. A position with an order still working
     /// places nothing (an exit decided meanwhile first cancels what is working at the venue).
-    func managePositions(runID: Int64, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
+    func managePositions(runID: RunID, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [String: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let p = parameters
         let execution = execution
@@ -381,7 +381,7 @@ extension TradingCycle {
     /// Closes a position that holds nothing and has no order working, through the lifecycle: an entry that never filled
     /// as `entry_failed`; any other state by an exit (its own reason, else `otherwise`: everything was sold by an
     /// adjustment, or safe mode closes it).
-    func closeEmpty(_ position: Position, otherwise: ExitReason, runID: Int64, now: Int64, note: String) async throws {
+    func closeEmpty(_ position: Position, otherwise: ExitReason, runID: RunID, now: Int64, note: String) async throws {
         var p = position
         let from = p.state
         let max = parameters.exits.maxAdjustments
@@ -410,7 +410,7 @@ extension TradingCycle {
     }
 
     /// Moves `position` through the lifecycle on `event` and stores it with its transition event (one transaction).
-    func move(_ position: inout Position, on event: LifecycleEvent, runID: Int64, now: Int64, note: String) async throws {
+    func move(_ position: inout Position, on event: LifecycleEvent, runID: RunID, now: Int64, note: String) async throws {
         let from = position.state
         position.state = try PositionLifecycle.next(from: from, on: event, adjustments: position.adjustments,
                                                     maxAdjustments: parameters.exits.maxAdjustments)
@@ -427,7 +427,7 @@ extension TradingCycle {
     }
 
     /// New entries for long signals above the confidence gate, within the limits.
-    func enterPositions(runID: Int64, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
+    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [String: String], log: Logger) async throws -> Int {
         let p = parameters
         let execution = execution

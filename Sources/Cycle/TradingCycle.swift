@@ -8,7 +8,7 @@ import TradingDomain
 
 /// Asks the language models for an opinion on a symbol (the LLM module behind it); nil = no opinion.
 public protocol OpinionConsultant: Sendable {
-    func opinion(runID: Int64, symbol: String, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
+    func opinion(runID: RunID, symbol: String, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
 }
 
 /// Set by SIGTERM/SIGINT: the cycle starts no new symbol or order once it is set.
@@ -64,11 +64,11 @@ public final class TradingCycle: @unchecked Sendable {
 
     final class AccountMemo: @unchecked Sendable {
         private let lock = NSLock()
-        private var memo: (runID: Int64, changes: Int, account: AccountState)?
-        func get(runID: Int64, changes: Int) -> AccountState? {
+        private var memo: (runID: RunID, changes: Int, account: AccountState)?
+        func get(runID: RunID, changes: Int) -> AccountState? {
             lock.withLock { memo.flatMap { $0.runID == runID && $0.changes == changes ? $0.account : nil } }
         }
-        func set(_ account: AccountState, runID: Int64, changes: Int) { lock.withLock { memo = (runID, changes, account) } }
+        func set(_ account: AccountState, runID: RunID, changes: Int) { lock.withLock { memo = (runID, changes, account) } }
     }
 
     /// The job's cycle: state in the SQLite database, the safe-mode lockfile and `next_run` in `stateDirectory`.
@@ -138,7 +138,7 @@ public final class TradingCycle: @unchecked Sendable {
         let hash = configHash
 
         // Start the run record.
-        let (runID, previousHash): (Int64, String?) = try await store.write { ledger in
+        let (runID, previousHash): (RunID, String?) = try await store.write { ledger in
             let previous = try ledger.lastConfigHash()
             let abandoned = try ledger.markAbandonedRuns(endedAt: now)
             let id = try ledger.startRun(startedAt: now, configHash: hash)
@@ -305,7 +305,7 @@ public final class TradingCycle: @unchecked Sendable {
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
     /// streak trips once. Returns the account and facts it judged.
     @discardableResult
-    func applyProtections(runID: Int64, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
+    func applyProtections(runID: RunID, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
@@ -353,13 +353,13 @@ public final class TradingCycle: @unchecked Sendable {
         return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 
-    func event(_ runID: Int64, _ now: Int64, _ kind: EventKind, _ symbol: String?, _ message: String) async throws {
+    func event(_ runID: RunID, _ now: Int64, _ kind: EventKind, _ symbol: String?, _ message: String) async throws {
         try await store.write { ledger in try ledger.record(runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
     }
 
     // MARK: Analysis
 
-    func analyseAll(runID: Int64, now: Int64, log: Logger) async -> [SymbolResult] {
+    func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
         let symbols = parameters.symbols
         let limit = max(1, parameters.maxConcurrentAnalyses)
         if limit == 1 || symbols.count == 1 {
@@ -386,7 +386,7 @@ public final class TradingCycle: @unchecked Sendable {
         }
     }
 
-    func analyse(symbol: String, runID: Int64, now: Int64, log: Logger) async -> SymbolResult {
+    func analyse(symbol: String, runID: RunID, now: Int64, log: Logger) async -> SymbolResult {
         let result = SymbolResult(symbol: symbol)
         let p = parameters
         do {

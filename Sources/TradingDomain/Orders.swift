@@ -53,10 +53,10 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
 
 /// A status change of an order that `OrderStatusTransitions` does not allow.
 public struct IllegalOrderStatusMove: Error, Equatable, CustomStringConvertible {
-    public let clientOrderID: String
+    public let clientOrderID: ClientOrderID
     public let from: OrderStatus
     public let to: OrderStatus
-    public init(clientOrderID: String, from: OrderStatus, to: OrderStatus) {
+    public init(clientOrderID: ClientOrderID, from: OrderStatus, to: OrderStatus) {
         self.clientOrderID = clientOrderID
         self.from = from
         self.to = to
@@ -88,7 +88,7 @@ public enum OrderStatusTransitions {
     }
 
     /// Checks a move; throws `IllegalOrderStatusMove` when the table does not allow it.
-    public static func check(clientOrderID: String, from: OrderStatus, to: OrderStatus) throws {
+    public static func check(clientOrderID: ClientOrderID, from: OrderStatus, to: OrderStatus) throws {
         guard allows(from: from, to: to) else { throw IllegalOrderStatusMove(clientOrderID: clientOrderID, from: from, to: to) }
     }
 
@@ -101,11 +101,17 @@ public enum OrderStatusTransitions {
     }
 }
 
-/// A deterministic client order id: the same position, leg and attempt always give the same id,
-/// so a restarted job can find what it sent. Fits Binance's rule `^[a-zA-Z0-9-_]{1,36}$`.
-public enum ClientOrderID {
-    public static func make(positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int) -> String {
-        "tj-\(positionID)-\(purpose.tag)\(leg)-a\(attempt)"
+/// An order's client order id, the key of the `orders` table. The job's own are deterministic (`make`): the same
+/// position, leg and attempt always give the same id, so a restarted job can find what it sent; they fit Binance's
+/// rule `^[a-zA-Z0-9-_]{1,36}$`. Any other id (an order placed by hand, another bot) is kept as the venue gave it.
+public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static func < (a: ClientOrderID, b: ClientOrderID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { rawValue }
+
+    public static func make(positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int) -> ClientOrderID {
+        ClientOrderID(rawValue: "tj-\(positionID)-\(purpose.tag)\(leg)-a\(attempt)")
     }
 
     /// The parts of an id made by `make`, or nil for any other id (an order placed by hand, another bot).
@@ -115,7 +121,7 @@ public enum ClientOrderID {
               let attempt = Int(parts[3].dropFirst()), parts[2].count > 2 else { return nil }
         let tag = String(parts[2].prefix(2))
         guard let purpose = OrderPurpose.allCases.first(where: { $0.tag == tag }), let leg = Int(parts[2].dropFirst(2)) else { return nil }
-        guard make(positionID: position, purpose: purpose, leg: leg, attempt: attempt) == id else { return nil }
+        guard make(positionID: position, purpose: purpose, leg: leg, attempt: attempt).rawValue == id else { return nil }
         return (position, purpose, leg, attempt)
     }
 

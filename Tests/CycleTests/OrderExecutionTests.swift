@@ -76,7 +76,7 @@ struct OrderExecutionTests {
         let venue = LossyVenue()
         // A crash after the write-ahead commit, before the request: the order exists only in the database.
         try await db.writer.write { d in
-            _ = try Orders.insertPending(d, clientOrderID: ClientOrderID.make(positionID: position.id, purpose: .entry, leg: 0, attempt: 1), runID: 1,
+            _ = try Orders.insertPending(d, clientOrderID: ClientOrderID.make(positionID: position.id, purpose: .entry, leg: 0, attempt: 1).rawValue, runID: 1,
                                          positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry, leg: 0, attempt: 1, quantity: 1,
                                          referencePrice: 100, now: 5)
         }

@@ -18,7 +18,7 @@ struct OrderStatusEnforcementTests {
             try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (0, 'x')")
             return try Positions.insert(d, p)
         }
-        let id = ClientOrderID.make(positionID: p.id, purpose: .entry, leg: 0, attempt: 1)
+        let id = ClientOrderID.make(positionID: p.id, purpose: .entry, leg: 0, attempt: 1).rawValue
         try db.writer.write { d in
             _ = try Orders.insertPending(d, clientOrderID: id, runID: 1, positionID: p.id, symbol: "BTCUSDT", side: .buy, purpose: .entry,
                                          leg: 0, attempt: 1, quantity: 2, referencePrice: 100, now: 0)

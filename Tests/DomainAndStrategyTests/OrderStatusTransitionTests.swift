@@ -3,6 +3,7 @@ import TradingDomain
 
 @Suite("Order status transitions")
 struct OrderStatusTransitionTests {
+    static let id = ClientOrderID.make(positionID: 1, purpose: .entry, leg: 0, attempt: 1)
     /// The complete table of allowed moves besides repeating the same status; everything else must be rejected.
     static let allowed: [OrderStatus: Set<OrderStatus>] = [
         .pendingSubmit: [.unknown, .new, .partiallyFilled, .filled, .canceled, .rejected, .expired],
@@ -18,10 +19,10 @@ struct OrderStatusTransitionTests {
             let expected = from == to || Self.allowed[from, default: []].contains(to)
             #expect(OrderStatusTransitions.allows(from: from, to: to) == expected, "\(from.rawValue) → \(to.rawValue)")
             if expected {
-                #expect(throws: Never.self) { try OrderStatusTransitions.check(clientOrderID: "tj-1-en0-a1", from: from, to: to) }
+                #expect(throws: Never.self) { try OrderStatusTransitions.check(clientOrderID: Self.id, from: from, to: to) }
             } else {
-                #expect(throws: IllegalOrderStatusMove(clientOrderID: "tj-1-en0-a1", from: from, to: to)) {
-                    try OrderStatusTransitions.check(clientOrderID: "tj-1-en0-a1", from: from, to: to)
+                #expect(throws: IllegalOrderStatusMove(clientOrderID: Self.id, from: from, to: to)) {
+                    try OrderStatusTransitions.check(clientOrderID: Self.id, from: from, to: to)
                 }
             }
         }
@@ -39,7 +40,7 @@ struct OrderStatusTransitionTests {
         ]
         for (from, to, why) in cases {
             #expect(!OrderStatusTransitions.allows(from: from, to: to))
-            let text = "\(IllegalOrderStatusMove(clientOrderID: "tj-7-ex0-a2", from: from, to: to))"
+            let text = "\(IllegalOrderStatusMove(clientOrderID: ClientOrderID(rawValue: "tj-7-ex0-a2"), from: from, to: to))"
             #expect(text.contains("tj-7-ex0-a2") && text.contains("\(from.rawValue) → \(to.rawValue)") && text.contains(why), "\(text)")
         }
     }

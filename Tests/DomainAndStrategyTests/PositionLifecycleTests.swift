@@ -87,7 +87,7 @@ struct MoneyTests {
         let a = ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 12)
         #expect(a == ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 12))
         #expect(a != ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 13))
-        #expect(ClientOrderID.isValid(a))
+        #expect(ClientOrderID.isValid(a.rawValue))
         #expect(!ClientOrderID.isValid("has space"))
         #expect(!ClientOrderID.isValid(String(repeating: "a", count: 37)))
     }

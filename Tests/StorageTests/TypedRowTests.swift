@@ -7,7 +7,8 @@ import TradingDomain
 /// Stored values decode to the domain's enums or fail with a clear error; order rows move only as the status table allows.
 @Suite("Typed rows")
 struct TypedRowTests {
-    let id = ClientOrderID.make(positionID: 1, purpose: .entry, leg: 0, attempt: 1)
+    let cid = ClientOrderID.make(positionID: 1, purpose: .entry, leg: 0, attempt: 1)
+    var id: String { cid.rawValue }
 
     func databaseWithOrder() throws -> StateDatabase {
         let db = try StateDatabase(inMemory: ())
@@ -91,11 +92,11 @@ struct TypedRowTests {
     @Test func aBackwardStatusMoveChangesNothingInEitherLedger() throws {
         let db = try databaseWithOrder()
         try db.writer.write { d in
-            try SQLiteLedger(d).updateOrder(clientOrderID: id, status: .filled, venueOrderID: "9", filledQuantity: 1, averagePrice: 100, reason: nil, now: 1)
+            try SQLiteLedger(d).updateOrder(clientOrderID: cid, status: .filled, venueOrderID: "9", filledQuantity: 1, averagePrice: 100, reason: nil, now: 1)
         }
-        #expect(throws: IllegalOrderStatusMove(clientOrderID: id, from: .filled, to: .new)) {
+        #expect(throws: IllegalOrderStatusMove(clientOrderID: cid, from: .filled, to: .new)) {
             try db.writer.write { d in
-                try SQLiteLedger(d).updateOrder(clientOrderID: id, status: .new, venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: "stale", now: 2)
+                try SQLiteLedger(d).updateOrder(clientOrderID: cid, status: .new, venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: "stale", now: 2)
             }
         }
         let stored = try db.writer.read { try Orders.find($0, clientOrderID: id) }
@@ -103,15 +104,15 @@ struct TypedRowTests {
 
         let memory = MemoryStateStore()
         try memory.writeNow { ledger in
-            try ledger.insertPendingOrder(clientOrderID: id, runID: 1, positionID: nil, symbol: "BTCUSDT", side: .buy, purpose: .entry, leg: 0,
+            try ledger.insertPendingOrder(clientOrderID: cid, runID: 1, positionID: nil, symbol: "BTCUSDT", side: .buy, purpose: .entry, leg: 0,
                                           attempt: 1, quantity: 1, referencePrice: 100, now: 0)
-            try ledger.updateOrder(clientOrderID: id, status: .canceled, venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, now: 1)
+            try ledger.updateOrder(clientOrderID: cid, status: .canceled, venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, now: 1)
         }
-        #expect(throws: IllegalOrderStatusMove(clientOrderID: id, from: .canceled, to: .partiallyFilled)) {
+        #expect(throws: IllegalOrderStatusMove(clientOrderID: cid, from: .canceled, to: .partiallyFilled)) {
             try memory.writeNow { ledger in
-                try ledger.updateOrder(clientOrderID: id, status: .partiallyFilled, venueOrderID: nil, filledQuantity: 1, averagePrice: 100, reason: nil, now: 2)
+                try ledger.updateOrder(clientOrderID: cid, status: .partiallyFilled, venueOrderID: nil, filledQuantity: 1, averagePrice: 100, reason: nil, now: 2)
             }
         }
-        #expect(try memory.writeNow { try $0.order(clientOrderID: id) }?.status == .canceled)
+        #expect(try memory.writeNow { try $0.order(clientOrderID: cid) }?.status == .canceled)
     }
 }

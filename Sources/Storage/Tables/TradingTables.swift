@@ -95,8 +95,8 @@ public enum Positions {
 /// A row of the `orders` table.
 public struct OrderRow: Sendable, Equatable {
     public var id: Int64
-    public var clientOrderID: String
-    public var runID: Int64
+    public var clientOrderID: ClientOrderID
+    public var runID: RunID
     public var positionID: Int64?
     public var symbol: String
     public var side: OrderSide
@@ -132,7 +132,7 @@ public enum Orders {
         // Enforced here, where the row is written: a move the status table does not allow changes nothing.
         if let stored = try Row.fetchOne(db, sql: "SELECT status FROM orders WHERE client_order_id = ?", arguments: [clientOrderID]) {
             let from: OrderStatus = try decodeEnum(stored, "status", table: "orders", key: clientOrderID)
-            try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: from, to: status)
+            try OrderStatusTransitions.check(clientOrderID: ClientOrderID(rawValue: clientOrderID), from: from, to: status)
         }
         try db.execute(sql: """
             UPDATE orders SET status = ?, venue_order_id = COALESCE(?, venue_order_id), filled_quantity = COALESCE(?, filled_quantity),
@@ -144,7 +144,7 @@ public enum Orders {
 
     static func order(_ r: Row) throws -> OrderRow {
         let key: String = r["client_order_id"]
-        return try OrderRow(id: r["id"], clientOrderID: key, runID: r["run_id"], positionID: r["position_id"], symbol: r["symbol"],
+        return try OrderRow(id: r["id"], clientOrderID: ClientOrderID(rawValue: key), runID: RunID(rawValue: r["run_id"]), positionID: r["position_id"], symbol: r["symbol"],
                         side: decodeEnum(r, "side", table: "orders", key: key), purpose: decodeEnum(r, "purpose", table: "orders", key: key), leg: r["leg"],
                         attempt: r["attempt"], quantity: decimal(r, "quantity", table: "orders", key: key), status: decodeEnum(r, "status", table: "orders", key: key),
                         venueOrderID: r["venue_order_id"], filledQuantity: decimal(r, "filled_quantity", table: "orders", key: key),
