@@ -116,3 +116,20 @@ struct TypedRowTests {
         #expect(try memory.writeNow { try $0.order(clientOrderID: cid) }?.status == .canceled)
     }
 }
+
+@Suite("Stored decimals")
+struct StoredDecimalTests {
+    @Test func equityThatIsNotADecimalIsACorruptRowNotSkipped() throws {
+        let db = try StateDatabase(inMemory: ())
+        try db.writer.write { d in
+            try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (0, 'x')")
+            try EquityHistory.record(d, time: 1, runID: 1, equity: 100, cash: 100, safeMode: false)
+            try d.execute(sql: "INSERT INTO equity (time, run_id, equity, cash, safe_mode) VALUES (2, 1, '1e999x', '0', 0)")
+            try JobState.set(d, "equity.peak", "lots")
+        }
+        for read in [{ (d: Database) in _ = try EquityHistory.peak(d) }, { _ = try EquityHistory.first($0, since: 2) }, { _ = try SQLiteLedger($0).equityPeak() }] {
+            #expect(throws: CorruptRow.self) { try db.writer.read(read) }
+        }
+        #expect(try db.writer.read { try EquityHistory.first($0, since: 0) } == 100)
+    }
+}

@@ -35,7 +35,9 @@ public struct SQLiteLedger: Ledger {
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { try JobState.set(db, key, value()) }
     public func removeJobState(_ key: String) throws { try JobState.remove(db, key) }
     public func jobStates(prefix: String) throws -> [String: String] { try JobState.all(db, prefix: prefix) }
-    public func equityPeak() throws -> Decimal? { try JobState.get(db, "equity.peak").flatMap(Money.parse) }
+    public func equityPeak() throws -> Decimal? {
+        try Row.fetchOne(db, sql: "SELECT value FROM job_state WHERE key = 'equity.peak'").map { try decimal($0, "value", table: "job_state", key: "equity.peak") }
+    }
     public func setEquityPeak(_ peak: Decimal?) throws {
         if let peak { try JobState.set(db, "equity.peak", Money.text(peak)) } else { try JobState.remove(db, "equity.peak") }
     }

@@ -246,11 +246,12 @@ public enum EquityHistory {
 
     /// The highest equity recorded at or after `since`.
     public static func peak(_ db: Database, since: Int64 = 0) throws -> Decimal? {
-        try String.fetchAll(db, sql: "SELECT equity FROM equity WHERE time >= ?", arguments: [since]).compactMap(Money.parse).max()
+        try Row.fetchAll(db, sql: "SELECT equity FROM equity WHERE time >= ?", arguments: [since]).map { try decimal($0, "equity", table: "equity") }.max()
     }
 
     /// The first equity recorded at or after `since`.
     public static func first(_ db: Database, since: Int64) throws -> Decimal? {
-        try String.fetchOne(db, sql: "SELECT equity FROM equity WHERE time >= ? ORDER BY time, run_id LIMIT 1", arguments: [since]).flatMap(Money.parse)
+        try Row.fetchOne(db, sql: "SELECT equity FROM equity WHERE time >= ? ORDER BY time, run_id LIMIT 1", arguments: [since])
+            .map { try decimal($0, "equity", table: "equity") }
     }
 }
