@@ -102,12 +102,16 @@ extension TradingCycle {
             let price = quantity > 0 ? report.fills.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / quantity : 0
             var positionID = parts.positionID
             if try ledger.position(id: positionID).map({ $0.symbol != symbol }) ?? true {
-                var adopted = Position(id: 0, symbol: symbol, state: .closing, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
+                var adopted = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
                                        stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false,
-                                       openedAt: now, lastCheckedCandle: 0, exitReason: .adopted)
+                                       openedAt: now, lastCheckedCandle: 0)
                 positionID = try ledger.insertPosition(adopted)
                 adopted.id = positionID
-                try ledger.updatePosition(adopted)  // the insert writes an opening position; the state and reason come with the update
+                // Opened and at once on its way out, through the lifecycle: OPEN → CLOSING (adopted).
+                adopted.state = try PositionLifecycle.next(from: .open, on: .beginExit(.adopted), adjustments: 0, maxAdjustments: parameters.exits.maxAdjustments)
+                adopted.exitReason = .adopted
+                try ledger.updatePosition(adopted)
+                try execution.transitionEvent(ledger, runID: runID, now: now, adopted, from: .open, note: "adopted venue order \(report.clientOrderID)")
             }
             try ledger.insertPendingOrder(clientOrderID: ClientOrderID(rawValue: report.clientOrderID), runID: runID, positionID: positionID, symbol: symbol, side: side,
                                           purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)
