@@ -19,7 +19,7 @@ extension TradingCycle {
     /// order is written with the venue's status and fills, under its position when that still exists, else under a new
     /// position that sells what it holds. Anything else the database does not explain is recorded as an event and
     /// reported. Throws when the venue cannot be asked, which stops every new order for this run.
-    func reconcileAccount(runID: Int64, now: Int64) async throws -> AccountReconciliation {
+    func reconcileAccount(runID: RunID, now: Int64) async throws -> AccountReconciliation {
         guard broker.isLive, let venue = broker as? any AccountReconciling else { return AccountReconciliation() }
         let execution = execution
         var result = AccountReconciliation()
@@ -45,8 +45,8 @@ extension TradingCycle {
                 for trade in trades {
                     if let order = try ledger.order(venueOrderID: trade.venueOrderID, symbol: symbol) {
                         var fill = trade.fill
-                        fill.clientOrderID = order.clientOrderID
-                        let report = OrderReport(clientOrderID: order.clientOrderID, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
+                        fill.clientOrderID = order.clientOrderID.rawValue
+                        let report = OrderReport(clientOrderID: order.clientOrderID.rawValue, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
                         found.fills += try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step)
                         continue
                     }
@@ -55,14 +55,14 @@ extension TradingCycle {
                         found.adopted += 1
                         continue
                     }
-                    try ledger.record(runID: runID, time: now, kind: "unexplained_trade", symbol: symbol,
+                    try ledger.record(runID: runID, time: now, kind: .unexplainedTrade, symbol: symbol,
                                       message: "venue trade \(trade.id) of order \(trade.venueOrderID) is unknown to the database (not an order of this job)",
                                       data: ["trade_id": "\(trade.id)", "venue_order_id": trade.venueOrderID])
                     found.unexplained += 1
                 }
                 if let last = trades.map(\.id).max() { try ledger.setJobState(cursorKey, "\(last)") }
-                for id in openIDs where try ledger.order(clientOrderID: id) == nil {
-                    try ledger.record(runID: runID, time: now, kind: "unexplained_order", symbol: symbol,
+                for id in openIDs where try ledger.order(clientOrderID: ClientOrderID(rawValue: id)) == nil {
+                    try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, symbol: symbol,
                                       message: "open venue order \(id) is unknown to the database", data: ["client_order_id": id])
                     found.unexplained += 1
                 }
@@ -84,7 +84,7 @@ extension TradingCycle {
         for (asset, quantity) in expected.sorted(by: { $0.key < $1.key }) {
             let venue = (balances.free[asset] ?? 0) + (balances.locked[asset] ?? 0)
             if venue < quantity {
-                try await event(runID, now, "unexplained_balance", nil,
+                try await event(runID, now, .unexplainedBalance, nil,
                                 "the venue holds \(Money.text(venue)) \(asset) but open positions hold \(Money.text(quantity))")
                 result.unexplained += 1
             }
@@ -95,23 +95,27 @@ extension TradingCycle {
     /// Takes in a venue order of this job that the database did not know: the order row with the venue's status and
     /// fills, under its position when the database has it (a closed one re-opens to sell a late buy), else under a new
     /// position that is closed by selling what the order bought. Returns the new fills.
-    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: Int64, now: Int64, lotStep: Decimal?) throws -> Int {
-        if try ledger.order(clientOrderID: report.clientOrderID) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
+    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: RunID, now: Int64, lotStep: Decimal?) throws -> Int {
+        if try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
             let side = report.fills.first?.side ?? (parts.purpose.addsExposure ? .buy : .sell)
             let quantity = report.fills.reduce(Decimal(0)) { $0 + $1.quantity }
             let price = quantity > 0 ? report.fills.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / quantity : 0
             var positionID = parts.positionID
             if try ledger.position(id: positionID).map({ $0.symbol != symbol }) ?? true {
-                var adopted = Position(id: 0, symbol: symbol, state: .closing, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
+                var adopted = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
                                        stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false,
-                                       openedAt: now, lastCheckedCandle: 0, exitReason: .adopted)
+                                       openedAt: now, lastCheckedCandle: 0)
                 positionID = try ledger.insertPosition(adopted)
                 adopted.id = positionID
-                try ledger.updatePosition(adopted)  // the insert writes an opening position; the state and reason come with the update
+                // Opened and at once on its way out, through the lifecycle: OPEN → CLOSING (adopted).
+                adopted.state = try PositionLifecycle.next(from: .open, on: .beginExit(.adopted), adjustments: 0, maxAdjustments: parameters.exits.maxAdjustments)
+                adopted.exitReason = .adopted
+                try ledger.updatePosition(adopted)
+                try execution.transitionEvent(ledger, runID: runID, now: now, adopted, from: .open, note: "adopted venue order \(report.clientOrderID)")
             }
-            try ledger.insertPendingOrder(clientOrderID: report.clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
+            try ledger.insertPendingOrder(clientOrderID: ClientOrderID(rawValue: report.clientOrderID), runID: runID, positionID: positionID, symbol: symbol, side: side,
                                           purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)
-            try ledger.record(runID: runID, time: now, kind: "order_adopted", symbol: symbol,
+            try ledger.record(runID: runID, time: now, kind: .orderAdopted, symbol: symbol,
                               message: "venue order \(report.clientOrderID) (\(report.venueOrderID ?? "?")) was unknown to the database; taken in under position \(positionID)",
                               data: ["client_order_id": report.clientOrderID, "position_id": "\(positionID)"])
         }

@@ -66,18 +66,18 @@ public struct CycleParameters: Sendable {
                           partialTakeProfitATR: c.double("risk.partial_take_profit_atr"),
                           partialTakeProfitFraction: c.double("risk.partial_take_profit_fraction"),
                           stopBasis: ExitRules.StopBasis(rawValue: c.string("risk.stop_basis")) ?? .initialEntry)
-        func rule(_ name: String, threshold: Double, lookbackMinutes: Int = 0, blockMinutes: Int? = nil) -> ProtectionRule {
-            ProtectionRule(enabled: c.bool("protections.\(name).enabled"), threshold: threshold,
-                           action: ProtectionAction(rawValue: c.string("protections.\(name).action")) ?? .safeMode,
-                           blockMilliseconds: Int64(blockMinutes ?? c.int("protections.\(name).block_minutes")) * 60_000,
+        func rule(_ name: ProtectionName, threshold: Double, lookbackMinutes: Int = 0, blockMinutes: Int? = nil) -> ProtectionRule {
+            ProtectionRule(enabled: c.bool("protections.\(name.rawValue).enabled"), threshold: threshold,
+                           action: ProtectionAction(rawValue: c.string("protections.\(name.rawValue).action")) ?? .safeMode,
+                           blockMilliseconds: Int64(blockMinutes ?? c.int("protections.\(name.rawValue).block_minutes")) * 60_000,
                            lookbackMilliseconds: Int64(lookbackMinutes) * 60_000)
         }
         protections = ProtectionRules(
-            maxDrawdown: rule("max_drawdown", threshold: c.double("protections.max_drawdown.fraction")),
-            dailyLoss: rule("daily_loss", threshold: c.double("protections.daily_loss.fraction"), blockMinutes: 0),
-            losingStreak: rule("losing_streak", threshold: Double(c.int("protections.losing_streak.count")),
+            maxDrawdown: rule(.maxDrawdown, threshold: c.double("protections.max_drawdown.fraction")),
+            dailyLoss: rule(.dailyLoss, threshold: c.double("protections.daily_loss.fraction"), blockMinutes: 0),
+            losingStreak: rule(.losingStreak, threshold: Double(c.int("protections.losing_streak.count")),
                                lookbackMinutes: c.int("protections.losing_streak.lookback_minutes")),
-            errorRate: rule("error_rate", threshold: Double(c.int("protections.error_rate.consecutive_failures"))),
+            errorRate: rule(.errorRate, threshold: Double(c.int("protections.error_rate.consecutive_failures"))),
             symbolCooldownMilliseconds: c.bool("protections.symbol_cooldown.enabled") ? Int64(c.int("protections.symbol_cooldown.minutes")) * 60_000 : 0)
         safeModeCooldownMs = Int64(c.int("safe_mode.cooldown_minutes")) * 60_000
         safeModeAutoResume = c.bool("safe_mode.auto_resume")

@@ -2,18 +2,6 @@ import Foundation
 import Strategy
 import TradingDomain
 
-/// How a run ended.
-public enum RunOutcome: String, Sendable {
-    /// Every symbol analysed; exit code 0.
-    case ok
-    /// The cycle finished but some symbols failed; exit code 1.
-    case partial
-    /// A SIGTERM/SIGINT stopped it between steps; exit 143/130.
-    case interrupted
-    /// The cycle could not finish; exit code 70.
-    case failed
-}
-
 /// Seconds a cycle spent in each of its phases.
 public struct CyclePhases: Sendable, Equatable {
     public var reconcile = 0.0, analyse = 0.0, decide = 0.0, execute = 0.0, total = 0.0
@@ -22,7 +10,7 @@ public struct CyclePhases: Sendable, Equatable {
 
 /// What one cycle did, for the summary on stdout, metrics and tests.
 public struct CycleReport: Sendable {
-    public var runID: Int64
+    public var runID: RunID
     public var startedAt: Int64
     public var endedAt: Int64
     public var outcome: RunOutcome

@@ -64,7 +64,7 @@ struct OrderExecution: Sendable {
     }
 
     /// Places a market order for `position` as it is stored (no state change with it).
-    func place(runID: Int64, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
+    func place(runID: RunID, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
                referencePrice: Decimal, now: Int64) async throws -> OrderReport? {
         try await place(runID: runID, positionID: position.id, symbol: position.symbol, side: side, purpose: purpose, quantity: quantity,
                         referencePrice: referencePrice, now: now) { _ in position }
@@ -75,9 +75,9 @@ struct OrderExecution: Sendable {
     /// answered; nil when the outcome is unknown or nothing was sent (then `decision` was not applied either).
     ///
     /// - Parameter positionID: the position's id, or nil for a new position that `decision` inserts.
-    func place(runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
+    func place(runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
                referencePrice: Decimal, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
-        let written: (id: String, position: Position)
+        let written: (id: ClientOrderID, position: Position)
         do {
             if let why = gate.closedBecause { throw NotSent(description: why) }
             written = try await store.write { ledger in
@@ -90,16 +90,16 @@ struct OrderExecution: Sendable {
                 let id = ClientOrderID.make(positionID: position.id, purpose: purpose, leg: leg, attempt: attempt)
                 try ledger.insertPendingOrder(clientOrderID: id, runID: runID, positionID: position.id, symbol: position.symbol, side: side,
                                               purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
-                try ledger.record(runID: runID, time: now, kind: "order_pending", symbol: position.symbol,
+                try ledger.record(runID: runID, time: now, kind: .orderPending, symbol: position.symbol,
                                   message: "\(purpose.rawValue) \(side.rawValue) \(Money.text(quantity)) \(position.symbol) as \(id)",
-                                  data: ["client_order_id": id, "position_id": "\(position.id)"])
+                                  data: ["client_order_id": id.rawValue, "position_id": "\(position.id)"])
                 return (id, position)
             }
         } catch let notSent as NotSent {
             logger.warning("order not sent", metadata: ["run_id": "\(runID)", "symbol": "\(symbol)", "purpose": "\(purpose.rawValue)",
                                                         "reason": "\(notSent.description)"])
             try await store.write { ledger in
-                try ledger.record(runID: runID, time: now, kind: "order_not_sent", symbol: symbol,
+                try ledger.record(runID: runID, time: now, kind: .orderNotSent, symbol: symbol,
                                   message: "\(purpose.rawValue) \(side.rawValue) not sent: \(notSent.description)")
             }
             return nil
@@ -107,7 +107,7 @@ struct OrderExecution: Sendable {
         accountChanges.bump()
         Failpoint.hit("after-write-ahead")
         let clientOrderID = written.id
-        let request = OrderRequest(clientOrderID: clientOrderID, symbol: symbol, side: side, quantity: quantity, referencePrice: referencePrice)
+        let request = OrderRequest(clientOrderID: clientOrderID.rawValue, symbol: symbol, side: side, quantity: quantity, referencePrice: referencePrice)
         let outcome: SubmitOutcome
         do {
             outcome = try await broker.submit(request, now: now)
@@ -131,9 +131,9 @@ struct OrderExecution: Sendable {
             try await store.write { ledger in
                 try ledger.updateOrder(clientOrderID: clientOrderID, status: .unknown, venueOrderID: nil, filledQuantity: nil, averagePrice: nil,
                                        reason: message, now: now)
-                try ledger.record(runID: runID, time: now, kind: "order_unknown", symbol: symbol,
+                try ledger.record(runID: runID, time: now, kind: .orderUnknown, symbol: symbol,
                                   message: "\(clientOrderID): outcome unknown (\(message)); it will be queried before anything is resent",
-                                  data: ["client_order_id": clientOrderID])
+                                  data: ["client_order_id": clientOrderID.rawValue])
             }
             return nil
         }
@@ -146,13 +146,13 @@ struct OrderExecution: Sendable {
 
     /// Resolves every order whose outcome is not final by asking the venue (step 0 of a cycle). Returns the
     /// number of orders still unresolved (unknown or open) afterwards.
-    func resolveUnresolved(runID: Int64, now: Int64) async throws -> (unresolved: Int, fills: Int) {
+    func resolveUnresolved(runID: RunID, now: Int64) async throws -> (unresolved: Int, fills: Int) {
         let pending = try await store.read { try $0.unresolvedOrders() }
         var stillOpen = 0
         var newFills = 0
         let window = broker.bookingWindowMs
         for order in pending {
-            let outcome = try await broker.query(clientOrderID: order.clientOrderID, symbol: order.symbol)
+            let outcome = try await broker.query(clientOrderID: order.clientOrderID.rawValue, symbol: order.symbol)
             let report: OrderReport
             switch outcome {
             case let .found(found):
@@ -166,7 +166,7 @@ struct OrderExecution: Sendable {
                     stillOpen += 1
                     continue
                 }
-                report = OrderReport(clientOrderID: order.clientOrderID, status: .rejected,
+                report = OrderReport(clientOrderID: order.clientOrderID.rawValue, status: .rejected,
                                      reason: "the venue has no such order: it was never placed")
             }
             let step = await lotStep(order.symbol)
@@ -177,9 +177,9 @@ struct OrderExecution: Sendable {
 
     /// Applies a venue report to the order, its fills and its position, in the caller's transaction. Returns new fills.
     @discardableResult
-    func apply(_ ledger: any Ledger, report: OrderReport, runID: Int64, now: Int64, lotStep: Decimal?) throws -> Int {
-        guard let order = try ledger.order(clientOrderID: report.clientOrderID) else {
-            try ledger.record(runID: runID, time: now, kind: "unexplained_order", message: "venue reports \(report.clientOrderID), unknown to the database")
+    func apply(_ ledger: any Ledger, report: OrderReport, runID: RunID, now: Int64, lotStep: Decimal?) throws -> Int {
+        guard let order = try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) else {
+            try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, message: "venue reports \(report.clientOrderID), unknown to the database")
             return 0
         }
         var position = try order.positionID.flatMap { try ledger.position(id: $0) }
@@ -188,21 +188,31 @@ struct OrderExecution: Sendable {
         for fill in report.fills where try ledger.insertFill(fill, runID: runID) {
             newFills += 1
             if fill.side == .buy { position?.applyBuy(fill, quoteAsset: quoteAsset) } else { position?.applySell(fill, quoteAsset: quoteAsset) }
-            try ledger.record(runID: runID, time: now, kind: "fill", symbol: fill.symbol,
+            try ledger.record(runID: runID, time: now, kind: .fill, symbol: fill.symbol,
                               message: "\(order.purpose.rawValue) \(fill.side.rawValue) \(Money.text(fill.quantity)) @ \(Money.text(fill.price)) fee \(Money.text(fill.fee)) \(fill.feeAsset)",
-                              data: ["client_order_id": fill.clientOrderID, "trade_id": fill.tradeID])
+                              data: ["client_order_id": fill.clientOrderID, "trade_id": fill.tradeID, "purpose": order.purpose.rawValue])
         }
         let all = try ledger.fills(clientOrderID: order.clientOrderID)
         let filled = all.reduce(Decimal(0)) { $0 + $1.quantity }
         let average = filled > 0 ? all.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / filled : nil
-        // A status never moves back from final (a stale answer after a newer one).
-        let status = order.status.isFinal && !report.status.isFinal ? order.status : report.status
+        // The status moves only as `OrderStatusTransitions` allows: a report that would move it backwards (a stale
+        // answer after a newer one) keeps the stored status, and the refused move is recorded. Its fills count all the same.
+        var status = report.status
+        if !OrderStatusTransitions.allows(from: order.status, to: report.status) {
+            let refused = IllegalOrderStatusMove(clientOrderID: order.clientOrderID, from: order.status, to: report.status)
+            logger.warning("order status move refused; the stored status is kept", metadata: ["run_id": "\(runID)", "order_id": "\(order.clientOrderID)",
+                                                                                           "from": "\(order.status.rawValue)", "to": "\(report.status.rawValue)"])
+            try ledger.record(runID: runID, time: now, kind: .orderStatusRejected, symbol: order.symbol,
+                              message: "\(refused); \(order.status.rawValue) kept",
+                              data: ["client_order_id": order.clientOrderID.rawValue, "from": order.status.rawValue, "to": report.status.rawValue])
+            status = order.status
+        }
         try ledger.updateOrder(clientOrderID: order.clientOrderID, status: status, venueOrderID: report.venueOrderID,
                                filledQuantity: filled, averagePrice: average, reason: report.reason, now: now)
         if status != order.status {
-            try ledger.record(runID: runID, time: now, kind: "order_\(status.rawValue.lowercased())", symbol: order.symbol,
+            try ledger.record(runID: runID, time: now, kind: .order(status), symbol: order.symbol,
                               message: "\(order.clientOrderID) \(status.rawValue)" + (report.reason.map { ": \($0)" } ?? ""),
-                              data: ["client_order_id": order.clientOrderID])
+                              data: ["client_order_id": order.clientOrderID.rawValue])
         }
         guard var p = position else { return newFills }
         if wasClosed, newFills > 0 {
@@ -247,7 +257,7 @@ struct OrderExecution: Sendable {
             if p.quantity > 0, let step = lotStep, step > 0, p.quantity < step {
                 // Below the lot step the venue cannot sell it: dust, left in the account and recorded with its amount.
                 let asset = p.symbol.hasSuffix(quoteAsset) ? String(p.symbol.dropLast(quoteAsset.count)) : p.symbol
-                try ledger.record(runID: runID, time: now, kind: "dust", symbol: p.symbol,
+                try ledger.record(runID: runID, time: now, kind: .dust, symbol: p.symbol,
                                   message: "\(Money.text(p.quantity)) \(asset) left at the venue below its lot step \(Money.text(step)); the position is closed without it",
                                   data: ["asset": asset, "quantity": Money.text(p.quantity), "lot_step": Money.text(step), "position_id": "\(p.id)"])
                 p.quantity = 0
@@ -274,9 +284,17 @@ struct OrderExecution: Sendable {
         p.takeProfitPrice = l.takeProfit
     }
 
-    func transitionEvent(_ ledger: any Ledger, runID: Int64, now: Int64, _ p: Position, from: PositionState, note: String) throws {
-        try ledger.record(runID: runID, time: now, kind: "transition", symbol: p.symbol,
+    func transitionEvent(_ ledger: any Ledger, runID: RunID, now: Int64, _ p: Position, from: PositionState, note: String) throws {
+        try ledger.record(runID: runID, time: now, kind: .transition, symbol: p.symbol,
                           message: "position \(p.id) \(from.rawValue) → \(p.state.rawValue): \(note)",
-                          data: ["position_id": "\(p.id)", "from": from.rawValue, "to": p.state.rawValue])
+                          data: Self.transitionData(p, from: from))
+    }
+
+    /// The facts of a transition event, which notifications and reports decide on (never on its message).
+    static func transitionData(_ p: Position, from: PositionState?) -> [String: String] {
+        var data = ["position_id": "\(p.id)", "to": p.state.rawValue]
+        if let from { data["from"] = from.rawValue }
+        if let reason = p.exitReason { data["exit_reason"] = reason.rawValue }
+        return data
     }
 }

@@ -12,13 +12,13 @@ extension TradingCycle {
         var until: Int64?
     }
 
-    func safeModeStatus(runID: Int64, now: Int64, log: Logger) async throws -> SafeModeState {
+    func safeModeStatus(runID: RunID, now: Int64, log: Logger) async throws -> SafeModeState {
         switch safeModeLocks.read() {
         case .absent:
             return SafeModeState(active: false, until: nil)
         case let .unreadable(why):
             log.critical("safe-mode lock unreadable: staying in safe mode (fail closed); \(SafeModeLock.clearHint)", metadata: ["problem": "\(why)"])
-            try await event(runID, now, "safe_mode_lock_unreadable", nil, "\(why); staying in safe mode (fail closed); \(SafeModeLock.clearHint)")
+            try await event(runID, now, .safeModeLockUnreadable, nil, "\(why); staying in safe mode (fail closed); \(SafeModeLock.clearHint)")
             return SafeModeState(active: true, until: nil)
         case let .present(lock):
             let until = lock.untilMs ?? now
@@ -32,9 +32,9 @@ extension TradingCycle {
             }
             try safeModeLocks.remove()
             try await store.write { ledger in
-                try ledger.record(runID: runID, time: now, kind: "safe_mode_exited",
+                try ledger.record(runID: runID, time: now, kind: .safeModeExited,
                                   message: "safe mode ended (cooldown until \(lock.until) passed; auto_resume)", data: ["trigger": lock.trigger])
-                try ledger.setJobState("job.state", "RUNNING")
+                try ledger.setJobStatus(.running)
                 // The drawdown protection measures from a fresh peak after safe mode (else it would trip again at once).
                 try ledger.setEquityPeak(nil)
             }
@@ -44,16 +44,16 @@ extension TradingCycle {
     }
 
     /// Writes the lockfile and records the entry; the closure itself follows in `emergencyClosure`.
-    func enterSafeMode(runID: Int64, now: Int64, reason: String, trigger: String, log: Logger) async throws -> SafeModeState {
+    func enterSafeMode(runID: RunID, now: Int64, reason: String, trigger: String, log: Logger) async throws -> SafeModeState {
         let active = try await store.read { try $0.activePositions() }
         let until = now + parameters.safeModeCooldownMs
         let lock = SafeModeLock(reason: reason, trigger: trigger, enteredAt: now, until: until, positionsClosed: [],
                                 positionsPending: active.map(\.symbol), autoResume: parameters.safeModeAutoResume)
         try safeModeLocks.write(lock)
         try await store.write { ledger in
-            try ledger.record(runID: runID, time: now, kind: "safe_mode_entered", message: "safe mode until \(lock.until): \(reason)",
+            try ledger.record(runID: runID, time: now, kind: .safeModeEntered, message: "safe mode until \(lock.until): \(reason)",
                               data: ["trigger": trigger, "until": lock.until])
-            try ledger.setJobState("job.state", "SAFE_MODE")
+            try ledger.setJobStatus(.safeMode)
         }
         log.critical("entering safe mode: closing every position", metadata: ["trigger": "\(trigger)", "until": "\(lock.until)"])
         return SafeModeState(active: true, until: until)
@@ -61,7 +61,7 @@ extension TradingCycle {
 
     /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
     /// Nothing is sent in a run whose reconciliation failed: what the venue holds is not known.
-    func emergencyClosure(runID: Int64, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
+    func emergencyClosure(runID: RunID, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
         let execution = execution
         var orders = 0
         let active = try await store.read { try $0.activePositions() }
@@ -112,7 +112,7 @@ extension TradingCycle {
             } catch {
                 pending.append(stale.symbol)
                 log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(stale.symbol)", "error": "\(error)"])
-                try? await event(runID, now, "emergency_close_failed", stale.symbol, "\(error); retried next run")
+                try? await event(runID, now, .emergencyCloseFailed, stale.symbol, "\(error); retried next run")
             }
         }
         if case var .present(lock) = safeModeLocks.read() {
@@ -126,7 +126,7 @@ extension TradingCycle {
             try safeModeLocks.write(lock)
         }
         if !pending.isEmpty {
-            try await event(runID, now, "emergency_close_pending", nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().joined(separator: ", "))")
+            try await event(runID, now, .emergencyClosePending, nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().joined(separator: ", "))")
         }
         return orders
     }
@@ -144,7 +144,7 @@ extension TradingCycle {
 
     /// The account at this run's prices. Computed again only when an order was placed (or a record closed by hand)
     /// since the last time in the same run: the prices do not change within a run.
-    func accountState(runID: Int64, prices: [String: Double]) async throws -> AccountState {
+    func accountState(runID: RunID, prices: [String: Double]) async throws -> AccountState {
         let changes = execution.accountChanges.count
         if let memo = accountMemo.get(runID: runID, changes: changes) { return memo }
         let account = try await computeAccountState(prices: prices)
@@ -234,7 +234,7 @@ extension TradingCycle {
     /// ended without a fill is closed, an adjustment whose order is final returns to monitoring, a closing position
     /// with nothing left closes and one with something left sells it again. A position with an order still working
     /// places nothing (an exit decided meanwhile first cancels what is working at the venue).
-    func managePositions(runID: Int64, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
+    func managePositions(runID: RunID, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [String: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let p = parameters
         let execution = execution
@@ -320,7 +320,7 @@ extension TradingCycle {
                                               quantity: snapshot.quantity, referencePrice: price, now: now) { ledger in
                     try ledger.updatePosition(snapshot)
                     try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
-                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
                     return snapshot
                 }
                 log.info("exit", metadata: ["symbol": "\(symbol)", "reason": "\(exit.reason.rawValue)"])
@@ -367,7 +367,7 @@ extension TradingCycle {
                                               referencePrice: price, now: now) { ledger in
                     try ledger.updatePosition(snapshot)
                     try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
-                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note, data: ["decision": "adjust"])
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note, data: ["decision": "adjust"])
                     return snapshot
                 }
                 continue
@@ -381,7 +381,7 @@ extension TradingCycle {
     /// Closes a position that holds nothing and has no order working, through the lifecycle: an entry that never filled
     /// as `entry_failed`; any other state by an exit (its own reason, else `otherwise`: everything was sold by an
     /// adjustment, or safe mode closes it).
-    func closeEmpty(_ position: Position, otherwise: ExitReason, runID: Int64, now: Int64, note: String) async throws {
+    func closeEmpty(_ position: Position, otherwise: ExitReason, runID: RunID, now: Int64, note: String) async throws {
         var p = position
         let from = p.state
         let max = parameters.exits.maxAdjustments
@@ -410,7 +410,7 @@ extension TradingCycle {
     }
 
     /// Moves `position` through the lifecycle on `event` and stores it with its transition event (one transaction).
-    func move(_ position: inout Position, on event: LifecycleEvent, runID: Int64, now: Int64, note: String) async throws {
+    func move(_ position: inout Position, on event: LifecycleEvent, runID: RunID, now: Int64, note: String) async throws {
         let from = position.state
         position.state = try PositionLifecycle.next(from: from, on: event, adjustments: position.adjustments,
                                                     maxAdjustments: parameters.exits.maxAdjustments)
@@ -427,7 +427,7 @@ extension TradingCycle {
     }
 
     /// New entries for long signals above the confidence gate, within the limits.
-    func enterPositions(runID: Int64, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
+    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [String: String], log: Logger) async throws -> Int {
         let p = parameters
         let execution = execution
@@ -445,7 +445,7 @@ extension TradingCycle {
                 let why = why()
                 if decisions[symbol] == nil { decisions[symbol] = why }
                 try await store.write { ledger in
-                    try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
                 }
             }
             if activeSymbols.contains(symbol) { continue }
@@ -502,10 +502,10 @@ extension TradingCycle {
                                           referencePrice: price, now: now) { ledger in
                 var inserted = draft
                 inserted.id = try ledger.insertPosition(draft)
-                try ledger.record(runID: runID, time: now, kind: "decision", symbol: symbol, message: note,
+                try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note,
                                   data: ["decision": "enter", "confidence": conf, "bound_by": boundBy])
-                try ledger.record(runID: runID, time: now, kind: "transition", symbol: symbol, message: "position \(inserted.id) → OPEN",
-                                  data: ["position_id": "\(inserted.id)", "to": "OPEN"])
+                try ledger.record(runID: runID, time: now, kind: .transition, symbol: symbol, message: "position \(inserted.id) → OPEN",
+                                  data: OrderExecution.transitionData(inserted, from: nil))
                 return inserted
             }
             log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(Money.text(quantity))"])

@@ -8,7 +8,7 @@ import TradingDomain
 
 /// Asks the language models for an opinion on a symbol (the LLM module behind it); nil = no opinion.
 public protocol OpinionConsultant: Sendable {
-    func opinion(runID: Int64, symbol: String, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
+    func opinion(runID: RunID, symbol: String, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
 }
 
 /// Set by SIGTERM/SIGINT: the cycle starts no new symbol or order once it is set.
@@ -64,11 +64,11 @@ public final class TradingCycle: @unchecked Sendable {
 
     final class AccountMemo: @unchecked Sendable {
         private let lock = NSLock()
-        private var memo: (runID: Int64, changes: Int, account: AccountState)?
-        func get(runID: Int64, changes: Int) -> AccountState? {
+        private var memo: (runID: RunID, changes: Int, account: AccountState)?
+        func get(runID: RunID, changes: Int) -> AccountState? {
             lock.withLock { memo.flatMap { $0.runID == runID && $0.changes == changes ? $0.account : nil } }
         }
-        func set(_ account: AccountState, runID: Int64, changes: Int) { lock.withLock { memo = (runID, changes, account) } }
+        func set(_ account: AccountState, runID: RunID, changes: Int) { lock.withLock { memo = (runID, changes, account) } }
     }
 
     /// The job's cycle: state in the SQLite database, the safe-mode lockfile and `next_run` in `stateDirectory`.
@@ -138,16 +138,16 @@ public final class TradingCycle: @unchecked Sendable {
         let hash = configHash
 
         // Start the run record.
-        let (runID, previousHash): (Int64, String?) = try await store.write { ledger in
+        let (runID, previousHash): (RunID, String?) = try await store.write { ledger in
             let previous = try ledger.lastConfigHash()
             let abandoned = try ledger.markAbandonedRuns(endedAt: now)
             let id = try ledger.startRun(startedAt: now, configHash: hash)
             for old in abandoned {
-                try ledger.record(runID: id, time: now, kind: "run_abandoned", message: "run \(old) never finished (the process died); its work is reconciled now")
+                try ledger.record(runID: id, time: now, kind: .runAbandoned, message: "run \(old) never finished (the process died); its work is reconciled now")
             }
-            try ledger.setJobState("job.state", "STARTING")
+            try ledger.setJobStatus(.starting)
             if let previous, previous != hash {
-                try ledger.record(runID: id, time: now, kind: "config_changed", message: "configuration changed since the previous run (hash \(previous) → \(hash))")
+                try ledger.record(runID: id, time: now, kind: .configChanged, message: "configuration changed since the previous run (hash \(previous) → \(hash))")
             }
             return (id, previous)
         }
@@ -175,10 +175,10 @@ public final class TradingCycle: @unchecked Sendable {
                 if (error as? any CredentialsRefusal)?.refusesCredentials == true { credentialsRefused = "\(error)" }
                 notes.append("reconciliation failed: \(error); no new orders this run")
                 log.error("reconciliation failed; no new entries this run", metadata: ["error": "\(error)"])
-                try await event(runID, now, "reconcile_failed", nil, "reconciliation failed: \(error)")
+                try await event(runID, now, .reconcileFailed, nil, "reconciliation failed: \(error)")
             }
             phaseEnd(\.reconcile, t)
-            try await store.write { ledger in try ledger.setJobState("job.state", "RUNNING") }
+            try await store.write { ledger in try ledger.setJobStatus(.running) }
 
             // 2. Safe mode from the lockfile.
             var safe = try await safeModeStatus(runID: runID, now: now, log: log)
@@ -208,7 +208,7 @@ public final class TradingCycle: @unchecked Sendable {
             try await store.write { ledger in
                 for s in storedSignals { try ledger.insertSignal(runID: runID, signal: s) }
                 for (symbol, error) in failedSymbols {
-                    try ledger.record(runID: runID, time: now, kind: "symbol_failed", symbol: symbol, message: error)
+                    try ledger.record(runID: runID, time: now, kind: .symbolFailed, symbol: symbol, message: error)
                 }
             }
 
@@ -277,12 +277,12 @@ public final class TradingCycle: @unchecked Sendable {
                     let peak = try ledger.equityPeak()
                     if peak.map({ equity > $0 }) ?? true { try ledger.setEquityPeak(equity) }
                 }
-                try ledger.finishRun(id: runID, endedAt: now, outcome: outcome.rawValue, volatility: volatility,
+                try ledger.finishRun(id: runID, endedAt: now, outcome: outcome, volatility: volatility,
                                 next: (next.intervalSeconds, audit ? next.reason : "", next.at), symbolsAnalysed: analysedCount,
                                 symbolsFailed: failedNames, summary: summary)
-                try ledger.setJobState("job.state", interrupted != nil ? "STOPPING" : safeActive ? "SAFE_MODE" : "RUNNING")
+                try ledger.setJobStatus(interrupted != nil ? .stopping : safeActive ? .safeMode : .running)
                 if !decisionsText.isEmpty { try ledger.setJobState("last_decisions", decisionsText) }
-                try ledger.record(runID: runID, time: now, kind: "run_finished", message: "\(outcome.rawValue); next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue)): \(next.reason)")
+                try ledger.record(runID: runID, time: now, kind: .runFinished, message: "\(outcome.rawValue); next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue)): \(next.reason)")
             }
             if let nextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: nextRunFile) }
             report.endedAt = now
@@ -293,9 +293,9 @@ public final class TradingCycle: @unchecked Sendable {
         } catch {
             let message = "\(error)"
             try? await store.write { ledger in
-                try ledger.finishRun(id: runID, endedAt: now, outcome: RunOutcome.failed.rawValue, volatility: nil, next: nil,
+                try ledger.finishRun(id: runID, endedAt: now, outcome: .failed, volatility: nil, next: nil,
                                 symbolsAnalysed: 0, symbolsFailed: [], summary: "failed: \(message)")
-                try ledger.record(runID: runID, time: now, kind: "cycle_failed", message: message)
+                try ledger.record(runID: runID, time: now, kind: .cycleFailed, message: message)
             }
             throw error
         }
@@ -305,7 +305,7 @@ public final class TradingCycle: @unchecked Sendable {
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
     /// streak trips once. Returns the account and facts it judged.
     @discardableResult
-    func applyProtections(runID: Int64, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
+    func applyProtections(runID: RunID, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
@@ -315,37 +315,37 @@ public final class TradingCycle: @unchecked Sendable {
             // An order whose outcome is not known yet leaves the equity uncertain (a buy may have spent the cash already):
             // the protections that judge equity wait until it is resolved rather than close everything on a guess.
             trips.removeAll { Self.judgesEquity($0.name) }
-            try await event(runID, now, "protection_deferred", nil,
+            try await event(runID, now, .protectionDeferred, nil,
                             "drawdown and daily loss not judged this run: order \(open.clientOrderID) is \(open.status.rawValue), so equity is uncertain")
         }
         for trip in trips {
             switch trip.action {
             case .blockEntries:
-                guard trip.until > (blocks[trip.name] ?? 0) else { continue }
-                blocks[trip.name] = trip.until
+                guard trip.until > (blocks[trip.name.rawValue] ?? 0) else { continue }
+                blocks[trip.name.rawValue] = trip.until
                 try await store.write { ledger in
                     try ledger.setJobState("block.\(trip.name)", "\(trip.until)")
-                    if trip.name == "losing_streak" { try ledger.setJobState("losing_streak.since", "\(now)") }
-                    try ledger.record(runID: runID, time: now, kind: "protection_triggered",
+                    if trip.name == .losingStreak { try ledger.setJobState("losing_streak.since", "\(now)") }
+                    try ledger.record(runID: runID, time: now, kind: .protectionTriggered,
                                       message: "\(trip.name): \(trip.reason); entries blocked until \(Timestamp.rfc3339(trip.until))",
-                                      data: ["protection": trip.name, "action": trip.action.rawValue, "until": Timestamp.rfc3339(trip.until)])
+                                      data: ["protection": trip.name.rawValue, "action": trip.action.rawValue, "until": Timestamp.rfc3339(trip.until)])
                 }
                 log.warning("protection triggered: entries blocked", metadata: ["protection": "\(trip.name)", "until": "\(Timestamp.rfc3339(trip.until))"])
             case .safeMode:
                 guard !safe.active else { continue }
                 try await store.write { ledger in
-                    if trip.name == "losing_streak" { try ledger.setJobState("losing_streak.since", "\(now)") }
-                    try ledger.record(runID: runID, time: now, kind: "protection_triggered", message: "\(trip.name): \(trip.reason); entering safe mode",
-                                      data: ["protection": trip.name, "action": trip.action.rawValue])
+                    if trip.name == .losingStreak { try ledger.setJobState("losing_streak.since", "\(now)") }
+                    try ledger.record(runID: runID, time: now, kind: .protectionTriggered, message: "\(trip.name): \(trip.reason); entering safe mode",
+                                      data: ["protection": trip.name.rawValue, "action": trip.action.rawValue])
                 }
-                safe = try await enterSafeMode(runID: runID, now: now, reason: trip.reason, trigger: trip.name, log: log)
+                safe = try await enterSafeMode(runID: runID, now: now, reason: trip.reason, trigger: trip.name.rawValue, log: log)
             }
         }
         return (account, facts)
     }
 
     /// Protections that judge the account's equity (and so need a settled account).
-    static func judgesEquity(_ protection: String) -> Bool { protection == "max_drawdown" || protection == "daily_loss" }
+    static func judgesEquity(_ protection: ProtectionName) -> Bool { protection == .maxDrawdown || protection == .dailyLoss }
 
     static func json(_ value: [String: String]) -> String {
         let encoder = JSONEncoder()
@@ -353,13 +353,13 @@ public final class TradingCycle: @unchecked Sendable {
         return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 
-    func event(_ runID: Int64, _ now: Int64, _ kind: String, _ symbol: String?, _ message: String) async throws {
+    func event(_ runID: RunID, _ now: Int64, _ kind: EventKind, _ symbol: String?, _ message: String) async throws {
         try await store.write { ledger in try ledger.record(runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
     }
 
     // MARK: Analysis
 
-    func analyseAll(runID: Int64, now: Int64, log: Logger) async -> [SymbolResult] {
+    func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
         let symbols = parameters.symbols
         let limit = max(1, parameters.maxConcurrentAnalyses)
         if limit == 1 || symbols.count == 1 {
@@ -386,7 +386,7 @@ public final class TradingCycle: @unchecked Sendable {
         }
     }
 
-    func analyse(symbol: String, runID: Int64, now: Int64, log: Logger) async -> SymbolResult {
+    func analyse(symbol: String, runID: RunID, now: Int64, log: Logger) async -> SymbolResult {
         let result = SymbolResult(symbol: symbol)
         let p = parameters
         do {

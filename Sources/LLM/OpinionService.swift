@@ -196,7 +196,7 @@ public final class OpinionService: @unchecked Sendable {
             let failures = try ledger.countLLMBreakerFailure(provider: provider.name)
             if failures >= c.breakerFailures {
                 try ledger.openLLMBreaker(provider: provider.name, until: now + Int64(c.breakerCooldownSeconds) * 1000)
-                try ledger.record(runID: runID, time: now, kind: "llm_breaker_open", symbol: symbol,
+                try ledger.record(runID: RunID(rawValue: runID), time: now, kind: .llmBreakerOpen, symbol: symbol,
                                   message: "provider \(provider.name): \(failures) consecutive failed calls; skipped for \(c.breakerCooldownSeconds) s")
             }
         }
@@ -267,11 +267,11 @@ public final class OpinionService: @unchecked Sendable {
                 try ledger.saveLLMOpinion(runID: runID, symbol: context.symbol, time: now, outcome: outcome.rawValue, action: opinion?.action.rawValue,
                                           confidence: opinion?.confidence, agreement: opinion?.agreement, technicalConfidence: context.technicalConfidence)
                 if skipped.contains(.budget) {
-                    try ledger.record(runID: runID, time: now, kind: "llm_budget_exhausted", symbol: context.symbol,
+                    try ledger.record(runID: RunID(rawValue: runID), time: now, kind: .llmBudgetExhausted, symbol: context.symbol,
                                       message: "LLM budget cannot cover another call (\(skipped.filter { $0 == .budget }.count) not sent): continuing without them")
                 }
                 if skipped.contains(.deadline) {
-                    try ledger.record(runID: runID, time: now, kind: "llm_step_deadline", symbol: context.symbol,
+                    try ledger.record(runID: RunID(rawValue: runID), time: now, kind: .llmStepDeadline, symbol: context.symbol,
                                       message: "llm.step_timeout_seconds (\(c.stepTimeoutSeconds) s) passed (\(skipped.filter { $0 == .deadline }.count) calls not sent): continuing without them")
                 }
             }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTransport
 import Logging
 import Storage
+import TradingDomain
 
 /// Where notifications go (`notifications.*`).
 public struct NotificationSettings: Sendable {
@@ -58,7 +59,7 @@ public struct Notifier: Sendable {
                 var newest = last
                 for event in try ledger.events(after: last) {
                     newest = max(newest, event.id)
-                    guard let kind = Self.kind(of: event) else { continue }
+                    guard let kind = try Self.kind(of: event) else { continue }
                     let text = (event.symbol.map { "\($0): " } ?? "") + event.message
                     try ledger.queueNotification(key: "event-\(event.id)", kind: kind, message: text, createdAt: event.time)
                 }
@@ -105,12 +106,21 @@ public struct Notifier: Sendable {
         var webhookDone: Bool, telegramDone: Bool
     }
 
-    static func kind(of event: EventRow) -> String? {
+    /// The notification an event calls for, chosen by its kind and the facts recorded in its data (never by its
+    /// message text): the fill of an entry order; a transition to CLOSED of a position that held something (not a
+    /// failed entry); safe mode entered and left; a protection triggered; a failed cycle.
+    static func kind(of event: EventRow) throws -> String? {
         switch event.kind {
-        case "fill" where event.message.hasPrefix("ENTRY"): return "entry_fill"
-        case "transition" where event.message.contains("→ CLOSED") && !event.message.contains("entry failed"): return "exit"
-        case "safe_mode_entered", "safe_mode_exited", "protection_triggered", "cycle_failed": return event.kind
-        default: return nil
+        case .fill:
+            return try event.fields()["purpose"].flatMap(OrderPurpose.init(rawValue:)) == .entry ? "entry_fill" : nil
+        case .transition:
+            let data = try event.fields()
+            guard data["to"].flatMap(PositionState.init(rawValue:)) == .closed else { return nil }
+            return data["exit_reason"].flatMap(ExitReason.init(rawValue:)) == .entryFailed ? nil : "exit"
+        case .safeModeEntered, .safeModeExited, .protectionTriggered, .cycleFailed:
+            return event.kind.rawValue
+        default:
+            return nil
         }
     }
 

@@ -72,8 +72,7 @@ public struct ProtectionFacts: Sendable, Equatable {
 
 /// A protection that tripped.
 public struct ProtectionTrip: Sendable, Equatable {
-    /// `max_drawdown`, `daily_loss`, `losing_streak`, `error_rate`.
-    public var name: String
+    public var name: ProtectionName
     public var action: ProtectionAction
     /// For `blockEntries`: when the block ends.
     public var until: Int64
@@ -93,7 +92,7 @@ public enum ProtectionEvaluator {
            mayReach(f.peakEquity, f.equity, r.maxDrawdown.threshold) {
             let drawdown = Money.double((f.peakEquity - f.equity) / f.peakEquity)
             if drawdown >= r.maxDrawdown.threshold {
-                trips.append(ProtectionTrip(name: "max_drawdown", action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
+                trips.append(ProtectionTrip(name: .maxDrawdown, action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
                                             reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, Money.text(Money.round(f.peakEquity, scale: 2)), r.maxDrawdown.threshold * 100)))
             }
         }
@@ -101,7 +100,7 @@ public enum ProtectionEvaluator {
            mayReach(f.dayStartEquity, f.equity, r.dailyLoss.threshold) {
             let loss = Money.double((f.dayStartEquity - f.equity) / f.dayStartEquity)
             if loss >= r.dailyLoss.threshold {
-                trips.append(ProtectionTrip(name: "daily_loss", action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
+                trips.append(ProtectionTrip(name: .dailyLoss, action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
                                             reason: String(format: "loss %.2f%% since the UTC day began reached the limit %.2f%%", loss * 100, r.dailyLoss.threshold * 100)))
             }
         }
@@ -109,12 +108,12 @@ public enum ProtectionEvaluator {
             let since = f.now - r.losingStreak.lookbackMilliseconds
             let count = f.stopLossExits.filter { $0 > since && $0 <= f.now }.count
             if Double(count) >= r.losingStreak.threshold {
-                trips.append(ProtectionTrip(name: "losing_streak", action: r.losingStreak.action, until: f.now + r.losingStreak.blockMilliseconds,
+                trips.append(ProtectionTrip(name: .losingStreak, action: r.losingStreak.action, until: f.now + r.losingStreak.blockMilliseconds,
                                             reason: "\(count) stop-loss exits within \(r.losingStreak.lookbackMilliseconds / 60_000) min (limit \(Int(r.losingStreak.threshold)))"))
             }
         }
         if r.errorRate.enabled, Double(f.consecutiveFailures) >= r.errorRate.threshold {
-            trips.append(ProtectionTrip(name: "error_rate", action: r.errorRate.action, until: f.now + r.errorRate.blockMilliseconds,
+            trips.append(ProtectionTrip(name: .errorRate, action: r.errorRate.action, until: f.now + r.errorRate.blockMilliseconds,
                                         reason: "\(f.consecutiveFailures) consecutive failed cycles (limit \(Int(r.errorRate.threshold)))"))
         }
         return trips

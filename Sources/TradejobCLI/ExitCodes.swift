@@ -41,6 +41,7 @@ public enum TradejobExit: Int32, Sendable {
         case let e as InputFileError: return (.dataError, e.message)
         case let e as StateDatabaseError: return (e.kind == .notWritable ? .cannotCreate : .internalError, "\(e)")
         case let e as AtomicFileError: return (.cannotCreate, "cannot write \(e)")
+        case let e as CorruptRow: return (.internalError, "\(e)")
         default: return (.internalError, "internal error: \(error)")
         }
     }

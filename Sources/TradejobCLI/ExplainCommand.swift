@@ -53,8 +53,8 @@ struct ExplainCommand: ParsableCommand {
             } else {
                 out += "models: not consulted\n"
             }
-            for e in try ledger.events(runID: runID) where e.symbol == symbol && ["decision", "transition", "fill"].contains(e.kind) {
-                out += "\(e.kind): \(e.message)\n"
+            for e in try ledger.events(runID: runID) where e.symbol == symbol && [.decision, .transition, .fill].contains(e.kind) {
+                out += "\(e.kind.rawValue): \(e.message)\n"
             }
             return out
         }

@@ -158,7 +158,7 @@ struct RunCommand: AsyncParsableCommand {
         case .ok: return
         case .partial: throw ExitWith(code: .symbolsFailed)
         case .interrupted: throw ExitWith(code: interrupt.raised == SIGINT ? .interruptedByINT : .interruptedByTERM)
-        case .failed: throw ExitWith(code: .internalError)
+        case .failed, .running, .crashed: throw ExitWith(code: .internalError)
         }
     }
 }

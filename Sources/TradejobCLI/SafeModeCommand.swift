@@ -34,9 +34,9 @@ struct SafeModeCommand: ParsableCommand {
                                     positionsPending: pending, autoResume: config.bool("safe_mode.auto_resume"))
             try lock.write(stateDirectory: options.stateDirectory)
             try database.write { ledger in
-                try ledger.record(runID: nil, time: nowMs, kind: "safe_mode_entered", message: "safe mode entered by hand until \(lock.until): \(reason)",
+                try ledger.record(runID: nil, time: nowMs, kind: .safeModeEntered, message: "safe mode entered by hand until \(lock.until): \(reason)",
                                   data: ["trigger": "manual", "until": lock.until])
-                try ledger.setJobState("job.state", "SAFE_MODE")
+                try ledger.setJobStatus(.safeMode)
             }
             print("safe mode until \(lock.until); the next run closes \(pending.count) position(s)")
         }
@@ -57,8 +57,8 @@ struct SafeModeCommand: ParsableCommand {
                 let database = try StateDatabase(path: options.databasePath)
                 let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
                 try database.write { ledger in
-                    try ledger.record(runID: nil, time: nowMs, kind: "safe_mode_exited", message: "safe mode cleared by hand")
-                    try ledger.setJobState("job.state", "RUNNING")
+                    try ledger.record(runID: nil, time: nowMs, kind: .safeModeExited, message: "safe mode cleared by hand")
+                    try ledger.setJobStatus(.running)
                     try ledger.removeJobState("equity.peak")  // the drawdown is measured from a fresh peak
                 }
             }

@@ -10,7 +10,7 @@ import TradingDomain
 
 /// What `status` and `schedule` read from the state directory.
 struct JobSnapshot {
-    var state: String
+    var state: JobStatus
     var lastRun: RunRow?
     var scheduled: RunRow?
     var positions: [Position]
@@ -46,8 +46,8 @@ struct JobSnapshot {
                 if let until = Int64(value), until > nowMs { blocks[String(key.dropFirst(6))] = until }
             }
             let safe = SafeModeLock.read(stateDirectory: options.stateDirectory)
-            var state = try ledger.jobState("job.state") ?? "STARTING"
-            if case .absent = safe { if state == "SAFE_MODE" { state = "RUNNING" } } else { state = "SAFE_MODE" }
+            var state = try ledger.jobStatus() ?? .starting
+            if case .absent = safe { if state == .safeMode { state = .running } } else { state = .safeMode }
             return JobSnapshot(state: state, lastRun: try ledger.lastRun(), scheduled: try ledger.lastScheduledRun(), positions: positions,
                                cash: cash, equity: equity, safeMode: safe, decisions: decisions, blocks: blocks)
         }
@@ -63,7 +63,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig()
         guard let s = try JobSnapshot.load(options: options, config: config) else {
-            if json { print(JSONText.render(["state": "STARTING", "last_run": NSNull(), "next_run_at": NSNull(), "interval_seconds": NSNull(),
+            if json { print(JSONText.render(["state": JobStatus.starting.rawValue, "last_run": NSNull(), "next_run_at": NSNull(), "interval_seconds": NSNull(),
                                              "positions": [Any](), "cash": NSNull(), "equity": NSNull(), "safe_mode": false] as [String: Any])) }
             else { print("no state yet in \(options.stateDirectory): run `tradejob run` first") }
             return
@@ -73,7 +73,7 @@ struct StatusCommand: ParsableCommand {
         let running = RunningProbe.isRunning(stateDirectory: options.stateDirectory)
         if json {
             var object: [String: Any] = [
-                "state": running ? "RUNNING" : s.state,
+                "state": (running ? .running : s.state).rawValue,
                 "cycle_in_progress": running,
                 "positions": s.positions.map { p -> [String: Any] in
                     ["symbol": p.symbol, "state": p.state.rawValue, "quantity": Money.text(p.quantity), "entry_price": Money.text(p.entryPrice),
@@ -88,7 +88,7 @@ struct StatusCommand: ParsableCommand {
             ]
             if let r = s.lastRun {
                 object["last_run"] = ["id": r.id, "start": Timestamp.rfc3339(r.startedAt), "end": r.endedAt.map(Timestamp.rfc3339) ?? NSNull(),
-                                      "outcome": RunningProbe.outcome(of: r, running: running), "failed_symbols": r.symbolsFailed.isEmpty ? [] : r.symbolsFailed.split(separator: ",").map(String.init)] as [String: Any]
+                                      "outcome": RunningProbe.outcome(of: r, running: running).rawValue, "failed_symbols": r.symbolsFailed.isEmpty ? [] : r.symbolsFailed.split(separator: ",").map(String.init)] as [String: Any]
             } else { object["last_run"] = NSNull() }
             object["next_run_at"] = s.scheduled?.nextRunAt.map(Timestamp.rfc3339) ?? NSNull()
             object["interval_seconds"] = s.scheduled?.intervalSeconds ?? NSNull()
@@ -98,11 +98,11 @@ struct StatusCommand: ParsableCommand {
             print(JSONText.render(object))
             return
         }
-        print("state: \(running ? "RUNNING" : s.state)" + (safeActive ? " (safe mode)" : ""))
+        print("state: \((running ? .running : s.state).rawValue)" + (safeActive ? " (safe mode)" : ""))
         if let r = s.lastRun {
             let outcome = RunningProbe.outcome(of: r, running: running)
-            print("last run: #\(r.id) \(Timestamp.rfc3339(r.startedAt)) → \(r.endedAt.map(Timestamp.rfc3339) ?? "…") \(outcome)"
-                  + (outcome == "crashed" ? " (the process died; the next run reconciles its work)" : ""))
+            print("last run: #\(r.id) \(Timestamp.rfc3339(r.startedAt)) → \(r.endedAt.map(Timestamp.rfc3339) ?? "…") \(outcome.rawValue)"
+                  + (outcome == .crashed ? " (the process died; the next run reconciles its work)" : ""))
         }
         if let n = s.scheduled, let at = n.nextRunAt {
             print("next run: \(Timestamp.rfc3339(at)) (every \((n.intervalSeconds ?? 0) / 60) min: \(n.intervalReason ?? ""))")
@@ -137,8 +137,8 @@ enum RunningProbe {
     }
 
     /// The outcome to show for the newest run: one still `running` while nobody holds the lock has died.
-    static func outcome(of run: RunRow, running: Bool) -> String {
-        run.outcome == "running" && run.endedAt == nil && !running ? "crashed" : run.outcome
+    static func outcome(of run: RunRow, running: Bool) -> RunOutcome {
+        run.outcome == .running && run.endedAt == nil && !running ? .crashed : run.outcome
     }
 }
 

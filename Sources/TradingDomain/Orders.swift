@@ -51,11 +51,67 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// A deterministic client order id: the same position, leg and attempt always give the same id,
-/// so a restarted job can find what it sent. Fits Binance's rule `^[a-zA-Z0-9-_]{1,36}$`.
-public enum ClientOrderID {
-    public static func make(positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int) -> String {
-        "tj-\(positionID)-\(purpose.tag)\(leg)-a\(attempt)"
+/// A status change of an order that `OrderStatusTransitions` does not allow.
+public struct IllegalOrderStatusMove: Error, Equatable, CustomStringConvertible {
+    public let clientOrderID: ClientOrderID
+    public let from: OrderStatus
+    public let to: OrderStatus
+    public init(clientOrderID: ClientOrderID, from: OrderStatus, to: OrderStatus) {
+        self.clientOrderID = clientOrderID
+        self.from = from
+        self.to = to
+    }
+    public var description: String {
+        "order \(clientOrderID): status \(from.rawValue) → \(to.rawValue) is not allowed (\(OrderStatusTransitions.why(from: from, to: to)))"
+    }
+}
+
+/// The order status table, after Binance's spot semantics: NEW (accepted) → PARTIALLY_FILLED → FILLED, and from
+/// NEW or PARTIALLY_FILLED the ends CANCELED and EXPIRED (EXPIRED also for a MARKET order that filled in part).
+/// REJECTED means the venue never took the order, so it comes only before the venue acknowledged it — or when the
+/// venue, asked again, no longer has an order it had shown (tradejob takes it as ended without a fill). FILLED,
+/// CANCELED, REJECTED and EXPIRED are final. Our own states come first: PENDING_SUBMIT (written before the
+/// request) may move anywhere but back to itself; UNKNOWN (the request's outcome is not known) may become any venue
+/// status once the venue is asked. A repeated report of the same status is no move. Everything else — a stale NEW
+/// read after PARTIALLY_FILLED, FILLED → NEW, CANCELED → PARTIALLY_FILLED, any venue status → UNKNOWN — is backwards.
+public enum OrderStatusTransitions {
+    /// Whether an order stored as `from` may be stored as `to`.
+    public static func allows(from: OrderStatus, to: OrderStatus) -> Bool {
+        if from == to { return true }
+        switch from {
+        case .pendingSubmit: return to != .pendingSubmit
+        case .unknown: return to != .pendingSubmit
+        case .new: return [.partiallyFilled, .filled, .canceled, .expired, .rejected].contains(to)
+        case .partiallyFilled: return [.filled, .canceled, .expired].contains(to)
+        case .filled, .canceled, .rejected, .expired: return false
+        }
+    }
+
+    /// Checks a move; throws `IllegalOrderStatusMove` when the table does not allow it.
+    public static func check(clientOrderID: ClientOrderID, from: OrderStatus, to: OrderStatus) throws {
+        guard allows(from: from, to: to) else { throw IllegalOrderStatusMove(clientOrderID: clientOrderID, from: from, to: to) }
+    }
+
+    /// Why a move is not allowed (for messages).
+    static func why(from: OrderStatus, to: OrderStatus) -> String {
+        if from.isFinal { return "\(from.rawValue) is final" }
+        if to == .pendingSubmit { return "an order is PENDING_SUBMIT only before it is sent" }
+        if to == .unknown { return "the venue already reported the order" }
+        return "a move backwards"
+    }
+}
+
+/// An order's client order id, the key of the `orders` table. The job's own are deterministic (`make`): the same
+/// position, leg and attempt always give the same id, so a restarted job can find what it sent; they fit Binance's
+/// rule `^[a-zA-Z0-9-_]{1,36}$`. Any other id (an order placed by hand, another bot) is kept as the venue gave it.
+public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static func < (a: ClientOrderID, b: ClientOrderID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { rawValue }
+
+    public static func make(positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int) -> ClientOrderID {
+        ClientOrderID(rawValue: "tj-\(positionID)-\(purpose.tag)\(leg)-a\(attempt)")
     }
 
     /// The parts of an id made by `make`, or nil for any other id (an order placed by hand, another bot).
@@ -65,7 +121,7 @@ public enum ClientOrderID {
               let attempt = Int(parts[3].dropFirst()), parts[2].count > 2 else { return nil }
         let tag = String(parts[2].prefix(2))
         guard let purpose = OrderPurpose.allCases.first(where: { $0.tag == tag }), let leg = Int(parts[2].dropFirst(2)) else { return nil }
-        guard make(positionID: position, purpose: purpose, leg: leg, attempt: attempt) == id else { return nil }
+        guard make(positionID: position, purpose: purpose, leg: leg, attempt: attempt).rawValue == id else { return nil }
         return (position, purpose, leg, attempt)
     }
 

@@ -97,7 +97,7 @@ struct OrderExecutionTests {
             var seenStatus: String?
             init(db: StateDatabase) { self.db = db }
             func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
-                seenStatus = try await db.read { try $0.order(clientOrderID: order.clientOrderID)?.status.rawValue }
+                seenStatus = try await db.read { try $0.order(clientOrderID: ClientOrderID(rawValue: order.clientOrderID))?.status.rawValue }
                 return .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: "test"))
             }
             func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
@@ -167,7 +167,7 @@ struct ExactlyOnceRuleTests {
         #expect(venue.submits == 1)
         #expect(try await db.read { try $0.orders(positionID: position.id) }.count == 1)
         #expect(try await db.read { try $0.position(id: position.id) }?.exitReason == nil, "the refused decision was not applied")
-        #expect(try await db.read { try $0.events(after: 0).filter { $0.kind == "order_not_sent" }.count } == 1)
+        #expect(try await db.read { try $0.events(after: 0).filter { $0.kind == .orderNotSent }.count } == 1)
     }
 
     @Test func nothingIsSentOnceTheRunsReconciliationFailed() async throws {
@@ -185,7 +185,7 @@ struct ExactlyOnceRuleTests {
         let execution = execution(db, LossyVenue())
         try await db.write { ledger in
             for (attempt, id) in ["tj-1-ex0-a1", "tj-1-ex0-a2"].enumerated() {
-                try ledger.insertPendingOrder(clientOrderID: id, runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .sell, purpose: .exit,
+                try ledger.insertPendingOrder(clientOrderID: ClientOrderID(rawValue: id), runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .sell, purpose: .exit,
                                               leg: 0, attempt: attempt + 1, quantity: 1, referencePrice: 100, now: 1)
             }
         }
@@ -205,7 +205,7 @@ struct ExactlyOnceRuleTests {
         }
         p = try #require(try await db.read { try $0.position(id: position.id) })
         #expect(p.state == .closed && p.quantity == 0)
-        let dust = try await db.read { try $0.events(after: 0).first { $0.kind == "dust" }?.data }
+        let dust = try await db.read { try $0.events(after: 0).first { $0.kind == .dust }?.data }
         #expect(dust?.contains("\"asset\":\"BTC\"") == true && dust?.contains("\"quantity\":\"0.004\"") == true, "\(dust ?? "no dust event")")
     }
 
@@ -213,7 +213,7 @@ struct ExactlyOnceRuleTests {
         let (db, position) = try setup(state: .closed, quantity: 0)
         let execution = execution(db, LossyVenue())
         try await db.write { ledger in
-            try ledger.insertPendingOrder(clientOrderID: "tj-1-en0-a1", runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry,
+            try ledger.insertPendingOrder(clientOrderID: ClientOrderID(rawValue: "tj-1-en0-a1"), runID: 1, positionID: position.id, symbol: "BTCUSDT", side: .buy, purpose: .entry,
                                           leg: 0, attempt: 1, quantity: 2, referencePrice: 100, now: 1)
             try execution.apply(ledger, report: OrderReport(clientOrderID: "tj-1-en0-a1", status: .filled, venueOrderID: "9",
                                                                     fills: [self.fill("tj-1-en0-a1", "t9", .buy, 2)]),

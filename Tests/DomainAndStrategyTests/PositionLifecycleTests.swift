@@ -47,6 +47,15 @@ struct PositionLifecycleTests {
         }
     }
 
+    /// A failed entry (rejected, expired or cancelled without a fill) is a transition of the table: OPEN → CLOSED, and
+    /// only from OPEN (a position that held something leaves through an exit).
+    @Test func entryFailureIsInTheTable() throws {
+        #expect(try PositionLifecycle.next(from: .open, on: .entryFailed, adjustments: 0, maxAdjustments: 3) == .closed)
+        for state in PositionState.allCases where state != .open {
+            #expect(throws: IllegalTransition.self) { try PositionLifecycle.next(from: state, on: .entryFailed, adjustments: 0, maxAdjustments: 3) }
+        }
+    }
+
     @Test func closedIsFinalButForALateFill() {
         for event in Self.events where event != .lateFill {
             #expect(throws: IllegalTransition.self) { try PositionLifecycle.next(from: .closed, on: event, adjustments: 0, maxAdjustments: 3) }
@@ -78,7 +87,7 @@ struct MoneyTests {
         let a = ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 12)
         #expect(a == ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 12))
         #expect(a != ClientOrderID.make(positionID: 123_456_789, purpose: .partialTakeProfit, leg: 3, attempt: 13))
-        #expect(ClientOrderID.isValid(a))
+        #expect(ClientOrderID.isValid(a.rawValue))
         #expect(!ClientOrderID.isValid("has space"))
         #expect(!ClientOrderID.isValid(String(repeating: "a", count: 37)))
     }

@@ -67,13 +67,13 @@ struct ProtectionTests {
     }
 
     @Test func drawdownTripsAtTheThreshold() {
-        #expect(ProtectionEvaluator.evaluate(facts(equity: 90, dayStart: 90), rules: rules).map(\.name) == ["max_drawdown"])
+        #expect(ProtectionEvaluator.evaluate(facts(equity: 90, dayStart: 90), rules: rules).map(\.name) == [.maxDrawdown])
         #expect(ProtectionEvaluator.evaluate(facts(equity: Decimal(string: "90.01")!, dayStart: 90), rules: rules).isEmpty)
     }
 
     @Test func dailyLossBlocksUntilUTCMidnight() {
         let trips = ProtectionEvaluator.evaluate(facts(equity: 95, peak: 95, dayStart: 100), rules: rules)
-        #expect(trips.map(\.name) == ["daily_loss"])
+        #expect(trips.map(\.name) == [.dailyLoss])
         #expect(trips.first?.until == 11 * day)
         #expect(ProtectionEvaluator.evaluate(facts(equity: Decimal(string: "95.01")!, peak: 95, dayStart: 100), rules: rules).isEmpty)
     }
@@ -81,12 +81,12 @@ struct ProtectionTests {
     @Test func losingStreakCountsOnlyTheLookback() {
         let now = 10 * day + 1000
         let inside = [now - 1000, now - 2000, now - 3000]
-        #expect(ProtectionEvaluator.evaluate(facts(exits: inside), rules: rules).map(\.name) == ["losing_streak"])
+        #expect(ProtectionEvaluator.evaluate(facts(exits: inside), rules: rules).map(\.name) == [.losingStreak])
         #expect(ProtectionEvaluator.evaluate(facts(exits: [now - 1000, now - 2000, now - day]), rules: rules).isEmpty)
     }
 
     @Test func errorRateAtItsBoundary() {
-        #expect(ProtectionEvaluator.evaluate(facts(failures: 3), rules: rules).map(\.name) == ["error_rate"])
+        #expect(ProtectionEvaluator.evaluate(facts(failures: 3), rules: rules).map(\.name) == [.errorRate])
         #expect(ProtectionEvaluator.evaluate(facts(failures: 2), rules: rules).isEmpty)
     }
 

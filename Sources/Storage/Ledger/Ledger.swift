@@ -12,24 +12,24 @@ public protocol Ledger {
     var keepsAudit: Bool { get }
 
     // MARK: Runs
-    func startRun(startedAt: Int64, configHash: String) throws -> Int64
-    func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+    func startRun(startedAt: Int64, configHash: String) throws -> RunID
+    func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                    symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws
     /// Marks runs that never finished as crashed; returns their ids.
-    func markAbandonedRuns(endedAt: Int64) throws -> [Int64]
+    func markAbandonedRuns(endedAt: Int64) throws -> [RunID]
     /// The config hash of the newest run.
     func lastConfigHash() throws -> String?
     /// See `Runs.consecutiveFailures`.
     func consecutiveFailedRuns() throws -> Int
     func runsByInterval() throws -> [Int64: Int]
-    func fillCount(runID: Int64) throws -> Int
+    func fillCount(runID: RunID) throws -> Int
     /// When the first run after `runID` started (nil when none did): by then the process of run `runID` was gone.
-    func runStarted(after runID: Int64) throws -> Int64?
+    func runStarted(after runID: RunID) throws -> Int64?
 
     // MARK: Events, signals, job state
-    func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+    func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
                      data: @autoclosure () -> [String: String]?) throws
-    func insertSignal(runID: Int64, signal: Signal) throws
+    func insertSignal(runID: RunID, signal: Signal) throws
     func jobState(_ key: String) throws -> String?
     func setJobState(_ key: String, _ value: @autoclosure () -> String) throws
     func removeJobState(_ key: String) throws
@@ -58,24 +58,26 @@ public protocol Ledger {
     func stopLossExits(since: Int64) throws -> [Int64]
 
     // MARK: Orders and fills
-    func insertPendingOrder(clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+    func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
                             leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws
-    func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+    /// Stores the order's new status and venue facts. Throws `IllegalOrderStatusMove` (and changes nothing) when
+    /// `OrderStatusTransitions` does not allow the move from the stored status.
+    func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
                      reason: String?, now: Int64) throws
     func unresolvedOrders() throws -> [OrderRow]
-    func order(clientOrderID: String) throws -> OrderRow?
+    func order(clientOrderID: ClientOrderID) throws -> OrderRow?
     func order(venueOrderID: String, symbol: String) throws -> OrderRow?
     func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int?
     func orders(positionID: Int64) throws -> [OrderRow]
     /// Records `fill` once (by symbol and trade id); false when it was already recorded.
-    func insertFill(_ fill: Fill, runID: Int64) throws -> Bool
-    func fills(clientOrderID: String) throws -> [Fill]
+    func insertFill(_ fill: Fill, runID: RunID) throws -> Bool
+    func fills(clientOrderID: ClientOrderID) throws -> [Fill]
 
     // MARK: Wallet and equity
     func balances() throws -> [String: Decimal]
     func setBalance(asset: String, free: Decimal) throws
     func walletIsEmpty() throws -> Bool
-    func recordEquity(time: Int64, runID: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws
+    func recordEquity(time: Int64, runID: RunID, equity: Decimal, cash: Decimal, safeMode: Bool) throws
     /// The first equity recorded at or after `since`.
     func firstEquity(since: Int64) throws -> Decimal?
 
@@ -140,9 +142,12 @@ public protocol StateStore: Sendable {
 
 extension Ledger {
     /// Appends an event (the message and data are built only when the ledger keeps the audit trail).
-    public func record(runID: Int64?, time: Int64, kind: String, symbol: String? = nil, message: @autoclosure () -> String,
+    public func record(runID: RunID?, time: Int64, kind: EventKind, symbol: String? = nil, message: @autoclosure () -> String,
                        data: @autoclosure () -> [String: String]? = nil) throws {
         guard keepsAudit else { return }
         try appendEvent(runID: runID, time: time, kind: kind, symbol: symbol, message: message(), data: data())
     }
+
+    /// Stores the job's state (`job.state`).
+    public func setJobStatus(_ status: JobStatus) throws { try setJobState(JobStatus.key, status.rawValue) }
 }

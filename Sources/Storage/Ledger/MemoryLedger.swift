@@ -14,12 +14,12 @@ public final class MemoryLedger: Ledger {
     public init(candleRetention: Int? = nil) { self.candleRetention = candleRetention.map { max(1, $0) } }
 
     // Runs: only what the cycle asks back.
-    private var nextRunID: Int64 = 1
-    private var unfinishedRuns: [Int64] = []
+    private var nextRunID: RunID = 1
+    private var unfinishedRuns: [RunID] = []
     private var configHash: String?
     private var failureStreak = 0
     private var intervalCounts: [Int64: Int] = [:]
-    private var fillsByRun: (runID: Int64, count: Int) = (0, 0)
+    private var fillsByRun: (runID: RunID, count: Int) = (0, 0)
 
     private var state: [String: String] = [:]
     private var peak: Decimal?
@@ -39,11 +39,11 @@ public final class MemoryLedger: Ledger {
     private var stopExits: [Int64] = []
     private var nextPositionID: Int64 = 1
 
-    private var ordersByClientID: [String: OrderRow] = [:]
-    private var orderIDsByPosition: [Int64: [String]] = [:]
-    private var unresolvedIDs: [String] = []
+    private var ordersByClientID: [ClientOrderID: OrderRow] = [:]
+    private var orderIDsByPosition: [Int64: [ClientOrderID]] = [:]
+    private var unresolvedIDs: [ClientOrderID] = []
     private var nextOrderID: Int64 = 1
-    private var fillsByOrder: [String: [Fill]] = [:]
+    private var fillsByOrder: [ClientOrderID: [Fill]] = [:]
     private var tradeKeys: Set<String> = []
 
     private var wallet: [String: Decimal] = [:]
@@ -51,38 +51,38 @@ public final class MemoryLedger: Ledger {
     private var paperOrders: [String: PaperOrderRecord] = [:]
 
     // MARK: Runs
-    public func startRun(startedAt: Int64, configHash: String) throws -> Int64 {
+    public func startRun(startedAt: Int64, configHash: String) throws -> RunID {
         let id = nextRunID
-        nextRunID += 1
+        nextRunID = RunID(rawValue: nextRunID.rawValue + 1)
         unfinishedRuns.append(id)
         self.configHash = configHash
         return id
     }
-    public func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+    public func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                           symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
         unfinishedRuns.removeAll { $0 == id }
         countOutcome(outcome, analysed: symbolsAnalysed)
         if let next { intervalCounts[next.seconds, default: 0] += 1 }
     }
-    private func countOutcome(_ outcome: String, analysed: Int) {
-        if outcome == "failed" || outcome == "crashed" || (outcome == "partial" && analysed == 0) { failureStreak = min(failureStreak + 1, 100) }
-        else if outcome != "interrupted" { failureStreak = 0 }
+    private func countOutcome(_ outcome: RunOutcome, analysed: Int) {
+        if outcome == .failed || outcome == .crashed || (outcome == .partial && analysed == 0) { failureStreak = min(failureStreak + 1, 100) }
+        else if outcome != .interrupted { failureStreak = 0 }
     }
-    public func markAbandonedRuns(endedAt: Int64) throws -> [Int64] {
+    public func markAbandonedRuns(endedAt: Int64) throws -> [RunID] {
         let ids = unfinishedRuns
         unfinishedRuns = []
-        for _ in ids { countOutcome("crashed", analysed: 0) }
+        for _ in ids { countOutcome(.crashed, analysed: 0) }
         return ids
     }
     public func lastConfigHash() throws -> String? { configHash }
     public func consecutiveFailedRuns() throws -> Int { failureStreak }
     public func runsByInterval() throws -> [Int64: Int] { intervalCounts }
-    public func fillCount(runID: Int64) throws -> Int { fillsByRun.runID == runID ? fillsByRun.count : 0 }
+    public func fillCount(runID: RunID) throws -> Int { fillsByRun.runID == runID ? fillsByRun.count : 0 }
 
     // MARK: Events, signals, job state
-    public func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+    public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {}
-    public func insertSignal(runID: Int64, signal: Signal) throws {}
+    public func insertSignal(runID: RunID, signal: Signal) throws {}
     public func jobState(_ key: String) throws -> String? { state[key] }
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { state[key] = value() }
     public func removeJobState(_ key: String) throws { state[key] = nil }
@@ -158,7 +158,7 @@ public final class MemoryLedger: Ledger {
             .sorted { (($0.closedAt ?? 0), $0.id) < (($1.closedAt ?? 0), $1.id) }
     }
     /// Backtests keep no run rows; the paper broker books at once, so no booking window needs them.
-    public func runStarted(after runID: Int64) throws -> Int64? { nil }
+    public func runStarted(after runID: RunID) throws -> Int64? { nil }
     public func lastExitBySymbol() throws -> [String: Int64] { lastExits }
     public func stopLossExits(since: Int64) throws -> [Int64] {
         // Appended as positions close, so in time order: the ones since `since` are a suffix.
@@ -167,7 +167,7 @@ public final class MemoryLedger: Ledger {
     }
 
     // MARK: Orders and fills
-    public func insertPendingOrder(clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+    public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws {
         guard ordersByClientID[clientOrderID] == nil else {
             throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
@@ -179,9 +179,10 @@ public final class MemoryLedger: Ledger {
         if let positionID { orderIDsByPosition[positionID, default: []].append(clientOrderID) }
         unresolvedIDs.append(clientOrderID)
     }
-    public func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+    public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
                             reason: String?, now: Int64) throws {
         guard var o = ordersByClientID[clientOrderID] else { return }
+        try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: o.status, to: status)
         // A new status without a reason of its own drops the old one (a timeout's text on an order later found FILLED).
         o.reason = reason ?? (status != o.status ? nil : o.reason)
         o.status = status
@@ -196,7 +197,7 @@ public final class MemoryLedger: Ledger {
     public func unresolvedOrders() throws -> [OrderRow] {
         unresolvedIDs.compactMap { ordersByClientID[$0] }.filter { Self.isUnresolved($0.status) }.sorted { $0.id < $1.id }
     }
-    public func order(clientOrderID: String) throws -> OrderRow? { ordersByClientID[clientOrderID] }
+    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { ordersByClientID[clientOrderID] }
     public func order(venueOrderID: String, symbol: String) throws -> OrderRow? {
         ordersByClientID.values.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
     }
@@ -204,19 +205,19 @@ public final class MemoryLedger: Ledger {
         (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] }.filter { $0.purpose == purpose && $0.leg == leg }.map(\.attempt).max()
     }
     public func orders(positionID: Int64) throws -> [OrderRow] { (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] } }
-    public func insertFill(_ fill: Fill, runID: Int64) throws -> Bool {
+    public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
         guard tradeKeys.insert(fill.symbol + "|" + fill.tradeID).inserted else { return false }
-        fillsByOrder[fill.clientOrderID, default: []].append(fill)
+        fillsByOrder[ClientOrderID(rawValue: fill.clientOrderID), default: []].append(fill)
         fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
         return true
     }
-    public func fills(clientOrderID: String) throws -> [Fill] { fillsByOrder[clientOrderID] ?? [] }
+    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { fillsByOrder[clientOrderID] ?? [] }
 
     // MARK: Wallet and equity
     public func balances() throws -> [String: Decimal] { wallet }
     public func setBalance(asset: String, free: Decimal) throws { wallet[asset] = free }
     public func walletIsEmpty() throws -> Bool { wallet.isEmpty }
-    public func recordEquity(time: Int64, runID: Int64, equity e: Decimal, cash: Decimal, safeMode: Bool) throws {
+    public func recordEquity(time: Int64, runID: RunID, equity e: Decimal, cash: Decimal, safeMode: Bool) throws {
         let point = EquityPoint(time: time, equity: e, cash: cash, safeMode: safeMode)
         // Only the current UTC day's points are kept (the daily-loss protection asks for the day's first one); the
         // whole curve is the backtest's output, recorded outside the ledger.

@@ -8,34 +8,36 @@ public struct SQLiteLedger: Ledger {
     init(_ db: Database) { self.db = db }
     public var keepsAudit: Bool { true }
 
-    public func startRun(startedAt: Int64, configHash: String) throws -> Int64 { try Runs.start(db, startedAt: startedAt, configHash: configHash) }
-    public func finishRun(id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+    public func startRun(startedAt: Int64, configHash: String) throws -> RunID { RunID(rawValue: try Runs.start(db, startedAt: startedAt, configHash: configHash)) }
+    public func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                           symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
-        try Runs.finish(db, id: id, endedAt: endedAt, outcome: outcome, volatility: volatility, next: next, symbolsAnalysed: symbolsAnalysed,
+        try Runs.finish(db, id: id.rawValue, endedAt: endedAt, outcome: outcome, volatility: volatility, next: next, symbolsAnalysed: symbolsAnalysed,
                         symbolsFailed: symbolsFailed, summary: summary())
     }
-    public func markAbandonedRuns(endedAt: Int64) throws -> [Int64] { try Runs.markAbandoned(db, endedAt: endedAt) }
+    public func markAbandonedRuns(endedAt: Int64) throws -> [RunID] { try Runs.markAbandoned(db, endedAt: endedAt).map(RunID.init(rawValue:)) }
     public func lastConfigHash() throws -> String? { try Runs.last(db)?.configHash }
     public func consecutiveFailedRuns() throws -> Int { try Runs.consecutiveFailures(db) }
     public func runsByInterval() throws -> [Int64: Int] { try Runs.countByInterval(db) }
-    public func fillCount(runID: Int64) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?", arguments: [runID]) ?? 0
+    public func fillCount(runID: RunID) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?", arguments: [runID.rawValue]) ?? 0
     }
 
-    public func runStarted(after runID: Int64) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM runs WHERE id > ?", arguments: [runID])
+    public func runStarted(after runID: RunID) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM runs WHERE id > ?", arguments: [runID.rawValue])
     }
 
-    public func appendEvent(runID: Int64?, time: Int64, kind: String, symbol: String?, message: @autoclosure () -> String,
+    public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {
-        try Events.append(db, runID: runID, time: time, kind: kind, symbol: symbol, message: message(), data: data())
+        try Events.append(db, runID: runID?.rawValue, time: time, kind: kind, symbol: symbol, message: message(), data: data())
     }
-    public func insertSignal(runID: Int64, signal: Signal) throws { try Signals.insert(db, runID: runID, signal: signal) }
+    public func insertSignal(runID: RunID, signal: Signal) throws { try Signals.insert(db, runID: runID.rawValue, signal: signal) }
     public func jobState(_ key: String) throws -> String? { try JobState.get(db, key) }
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { try JobState.set(db, key, value()) }
     public func removeJobState(_ key: String) throws { try JobState.remove(db, key) }
     public func jobStates(prefix: String) throws -> [String: String] { try JobState.all(db, prefix: prefix) }
-    public func equityPeak() throws -> Decimal? { try JobState.get(db, "equity.peak").flatMap(Money.parse) }
+    public func equityPeak() throws -> Decimal? {
+        try Row.fetchOne(db, sql: "SELECT value FROM job_state WHERE key = 'equity.peak'").map { try decimal($0, "value", table: "job_state", key: "equity.peak") }
+    }
     public func setEquityPeak(_ peak: Decimal?) throws {
         if let peak { try JobState.set(db, "equity.peak", Money.text(peak)) } else { try JobState.remove(db, "equity.peak") }
     }
@@ -56,41 +58,41 @@ public struct SQLiteLedger: Ledger {
     public func lastExitBySymbol() throws -> [String: Int64] { try Positions.lastExitBySymbol(db) }
     public func stopLossExits(since: Int64) throws -> [Int64] { try Positions.stopLossExits(db, since: since) }
 
-    public func insertPendingOrder(clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+    public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws {
-        _ = try Orders.insertPending(db, clientOrderID: clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
+        _ = try Orders.insertPending(db, clientOrderID: clientOrderID.rawValue, runID: runID.rawValue, positionID: positionID, symbol: symbol, side: side,
                                      purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
     }
-    public func updateOrder(clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+    public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
                             reason: String?, now: Int64) throws {
-        try Orders.update(db, clientOrderID: clientOrderID, status: status, venueOrderID: venueOrderID, filledQuantity: filledQuantity,
+        try Orders.update(db, clientOrderID: clientOrderID.rawValue, status: status, venueOrderID: venueOrderID, filledQuantity: filledQuantity,
                           averagePrice: averagePrice, reason: reason, now: now)
     }
     public func unresolvedOrders() throws -> [OrderRow] { try Orders.unresolved(db) }
-    public func order(clientOrderID: String) throws -> OrderRow? { try Orders.find(db, clientOrderID: clientOrderID) }
+    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { try Orders.find(db, clientOrderID: clientOrderID.rawValue) }
     public func order(venueOrderID: String, symbol: String) throws -> OrderRow? { try Orders.find(db, venueOrderID: venueOrderID, symbol: symbol) }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
         try Orders.lastAttempt(db, positionID: positionID, purpose: purpose, leg: leg)
     }
     public func orders(positionID: Int64) throws -> [OrderRow] { try Orders.forPosition(db, positionID: positionID) }
-    public func insertFill(_ fill: Fill, runID: Int64) throws -> Bool { try Fills.insert(db, fill, runID: runID) }
-    public func fills(clientOrderID: String) throws -> [Fill] { try Fills.forOrder(db, clientOrderID: clientOrderID) }
+    public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool { try Fills.insert(db, fill, runID: runID.rawValue) }
+    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { try Fills.forOrder(db, clientOrderID: clientOrderID.rawValue) }
 
     public func balances() throws -> [String: Decimal] { try Wallet.balances(db) }
     public func setBalance(asset: String, free: Decimal) throws { try Wallet.set(db, asset: asset, free: free) }
     public func walletIsEmpty() throws -> Bool { try Wallet.isEmpty(db) }
-    public func recordEquity(time: Int64, runID: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
-        try EquityHistory.record(db, time: time, runID: runID, equity: equity, cash: cash, safeMode: safeMode)
+    public func recordEquity(time: Int64, runID: RunID, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
+        try EquityHistory.record(db, time: time, runID: runID.rawValue, equity: equity, cash: cash, safeMode: safeMode)
     }
     public func firstEquity(since: Int64) throws -> Decimal? { try EquityHistory.first(db, since: since) }
 
     public func totalBreakerOpenings() throws -> Int { try VenueStates.totalBreakerOpenings(db) }
     public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM paper_orders WHERE client_order_id = ?", arguments: [clientOrderID]) else { return nil }
-        let side: String = row["side"], status: String = row["status"]
-        return PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: OrderSide(rawValue: side) ?? .buy,
-                                status: OrderStatus(rawValue: status) ?? .rejected, quantity: decimal(row, "quantity"),
-                                price: optionalDecimal(row, "price"), fee: optionalDecimal(row, "fee"), feeAsset: row["fee_asset"],
+        let (table, key) = ("paper_orders", clientOrderID)
+        return try PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: decodeEnum(row, "side", table: table, key: key),
+                                status: decodeEnum(row, "status", table: table, key: key), quantity: decimal(row, "quantity", table: table, key: key),
+                                price: optionalDecimal(row, "price", table: table, key: key), fee: optionalDecimal(row, "fee", table: table, key: key), feeAsset: row["fee_asset"],
                                 tradeID: row["trade_id"], time: row["time"], reason: row["reason"])
     }
     public func insertPaperOrder(_ o: PaperOrderRecord) throws {

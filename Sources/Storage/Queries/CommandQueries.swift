@@ -5,6 +5,10 @@ import TradingDomain
 /// What the commands outside the cycle read and write (`status`, `schedule`, `history`, `report`, `explain`,
 /// `analyze`, `backtest --from-state`, `safe-mode`, the metrics file and the compatibility check before a run).
 extension SQLiteLedger {
+    /// The job's state (`job.state`), nil before the first run.
+    public func jobStatus() throws -> JobStatus? { try JobState.status(db) }
+    /// The events of `kind` at or after `since`, oldest first.
+    public func events(ofKind kind: EventKind, since: Int64 = 0) throws -> [EventRow] { try Events.ofKind(db, kind, since: since) }
     /// The newest run.
     public func lastRun() throws -> RunRow? { try Runs.last(db) }
     /// The newest run that chose a next run.

@@ -7,7 +7,7 @@ public struct RunRow: Sendable, Equatable, Codable {
     public var id: Int64
     public var startedAt: Int64
     public var endedAt: Int64?
-    public var outcome: String
+    public var outcome: RunOutcome
     public var configHash: String
     public var volatility: Double?
     public var intervalSeconds: Int64?
@@ -21,28 +21,29 @@ public struct RunRow: Sendable, Equatable, Codable {
 /// The `runs` table.
 public enum Runs {
     public static func start(_ db: Database, startedAt: Int64, configHash: String) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO runs (started_at, config_hash, outcome) VALUES (?, ?, 'running')", arguments: [startedAt, configHash])
+        try db.execute(sql: "INSERT INTO runs (started_at, config_hash, outcome) VALUES (?, ?, ?)", arguments: [startedAt, configHash, RunOutcome.running.rawValue])
         return db.lastInsertedRowID
     }
 
-    public static func finish(_ db: Database, id: Int64, endedAt: Int64, outcome: String, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
+    public static func finish(_ db: Database, id: Int64, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                               symbolsAnalysed: Int, symbolsFailed: [String], summary: String) throws {
         try db.execute(sql: """
             UPDATE runs SET ended_at = ?, outcome = ?, volatility = ?, interval_seconds = ?, interval_reason = ?, next_run_at = ?,
             symbols_analysed = ?, symbols_failed = ?, summary = ? WHERE id = ?
-            """, arguments: [endedAt, outcome, volatility, next?.seconds, next?.reason, next?.at, symbolsAnalysed,
+            """, arguments: [endedAt, outcome.rawValue, volatility, next?.seconds, next?.reason, next?.at, symbolsAnalysed,
                              symbolsFailed.joined(separator: ","), summary, id])
     }
 
     /// Marks runs that never finished (their process died) as `crashed`; returns their ids.
     public static func markAbandoned(_ db: Database, endedAt: Int64) throws -> [Int64] {
         let ids = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE ended_at IS NULL")
-        try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = 'crashed' WHERE ended_at IS NULL", arguments: [endedAt])
+        try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ? WHERE ended_at IS NULL", arguments: [endedAt, RunOutcome.crashed.rawValue])
         return ids
     }
 
-    static func row(_ r: Row) -> RunRow {
-        RunRow(id: r["id"], startedAt: r["started_at"], endedAt: r["ended_at"], outcome: r["outcome"], configHash: r["config_hash"],
+    static func row(_ r: Row) throws -> RunRow {
+        let id: Int64 = r["id"]
+        return RunRow(id: id, startedAt: r["started_at"], endedAt: r["ended_at"], outcome: try decodeEnum(r, "outcome", table: "runs", key: "\(id)"), configHash: r["config_hash"],
                volatility: r["volatility"], intervalSeconds: r["interval_seconds"], intervalReason: r["interval_reason"],
                nextRunAt: r["next_run_at"], symbolsAnalysed: r["symbols_analysed"], symbolsFailed: r["symbols_failed"], summary: r["summary"])
     }
@@ -63,10 +64,10 @@ public enum Runs {
         let rows = try Row.fetchAll(db, sql: "SELECT outcome, symbols_analysed FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 100")
         var count = 0
         for row in rows {
-            let outcome: String = row["outcome"]
+            let outcome: RunOutcome = try decodeEnum(row, "outcome", table: "runs", key: nil)
             let analysed: Int = row["symbols_analysed"]
-            if outcome == "failed" || outcome == "crashed" || (outcome == "partial" && analysed == 0) { count += 1 }
-            else if outcome == "interrupted" { continue }
+            if outcome == .failed || outcome == .crashed || (outcome == .partial && analysed == 0) { count += 1 }
+            else if outcome == .interrupted { continue }
             else { break }
         }
         return count
@@ -87,15 +88,35 @@ public struct EventRow: Sendable, Equatable, Codable {
     public var id: Int64
     public var runID: Int64?
     public var time: Int64
-    public var kind: String
+    public var kind: EventKind
     public var symbol: String?
     public var message: String
+    /// The event's facts as a JSON object of strings (see `fields`).
     public var data: String?
+
+    public init(id: Int64, runID: Int64?, time: Int64, kind: EventKind, symbol: String?, message: String, data: String?) {
+        self.id = id
+        self.runID = runID
+        self.time = time
+        self.kind = kind
+        self.symbol = symbol
+        self.message = message
+        self.data = data
+    }
+
+    /// The event's data decoded (empty without data); data that is not a JSON object of strings is a `CorruptRow`.
+    public func fields() throws -> [String: String] {
+        guard let data else { return [:] }
+        guard let decoded = try? JSONDecoder().decode([String: String].self, from: Data(data.utf8)) else {
+            throw CorruptRow(table: "events", column: "data", key: "\(id)", value: MessageText.shortened(data), expected: "a JSON object of strings")
+        }
+        return decoded
+    }
 }
 
 /// The append-only `events` table: every decision, order, fill, lifecycle transition and error, with the run id.
 public enum Events {
-    public static func append(_ db: Database, runID: Int64?, time: Int64, kind: String, symbol: String? = nil, message: String, data: [String: String]? = nil) throws {
+    public static func append(_ db: Database, runID: Int64?, time: Int64, kind: EventKind, symbol: String? = nil, message: String, data: [String: String]? = nil) throws {
         var json: String?
         if let data {
             let encoder = JSONEncoder()
@@ -103,19 +124,24 @@ public enum Events {
             json = (try? encoder.encode(data)).flatMap { String(data: $0, encoding: .utf8) }
         }
         try db.execute(sql: "INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [runID, time, kind, symbol, message, json])
+                       arguments: [runID, time, kind.rawValue, symbol, message, json])
     }
 
     public static func forRun(_ db: Database, runID: Int64) throws -> [EventRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).map(row)
     }
 
+    public static func ofKind(_ db: Database, _ kind: EventKind, since: Int64 = 0) throws -> [EventRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind = ? AND time >= ? ORDER BY id", arguments: [kind.rawValue, since]).map(row)
+    }
+
     public static func since(_ db: Database, id: Int64) throws -> [EventRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id", arguments: [id]).map(row)
     }
 
-    static func row(_ r: Row) -> EventRow {
-        EventRow(id: r["id"], runID: r["run_id"], time: r["time"], kind: r["kind"], symbol: r["symbol"], message: r["message"], data: r["data"])
+    static func row(_ r: Row) throws -> EventRow {
+        let id: Int64 = r["id"]
+        return EventRow(id: id, runID: r["run_id"], time: r["time"], kind: try decodeEnum(r, "kind", table: "events", key: "\(id)"), symbol: r["symbol"], message: r["message"], data: r["data"])
     }
 }
 
@@ -127,6 +153,12 @@ public enum JobState {
 
     public static func set(_ db: Database, _ key: String, _ value: String) throws {
         try db.execute(sql: "INSERT INTO job_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+    }
+
+    /// The job's state (`job.state`); nil before the first run, a `CorruptRow` for a value no version writes.
+    public static func status(_ db: Database) throws -> JobStatus? {
+        try Row.fetchOne(db, sql: "SELECT value FROM job_state WHERE key = ?", arguments: [JobStatus.key])
+            .map { try decodeEnum($0, "value", table: "job_state", key: JobStatus.key) }
     }
 
     public static func remove(_ db: Database, _ key: String) throws {

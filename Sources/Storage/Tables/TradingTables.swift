@@ -7,14 +7,20 @@ extension Decimal {
     var dbText: String { Money.text(self) }
 }
 
-func decimal(_ row: Row, _ column: String) -> Decimal {
+/// A stored decimal; NULL or text that is not a decimal is a `CorruptRow`.
+func decimal(_ row: Row, _ column: String, table: String = "", key: String? = nil) throws -> Decimal {
     let text: String? = row[column]
-    return text.flatMap(Money.parse) ?? 0
+    guard let value = text.flatMap(Money.parse) else {
+        throw CorruptRow(table: table, column: column, key: key, value: text, expected: "a decimal number")
+    }
+    return value
 }
 
-func optionalDecimal(_ row: Row, _ column: String) -> Decimal? {
+/// A stored decimal or NULL; text that is not a decimal is a `CorruptRow`.
+func optionalDecimal(_ row: Row, _ column: String, table: String = "", key: String? = nil) throws -> Decimal? {
     let text: String? = row[column]
-    return text.flatMap(Money.parse)
+    guard text != nil else { return nil }
+    return try decimal(row, column, table: table, key: key)
 }
 
 /// The `positions` table.
@@ -41,15 +47,16 @@ public enum Positions {
                              p.realizedPnL.dbText, p.fees.dbText, p.id])
     }
 
-    static func position(_ r: Row) -> Position {
-        let stateText: String = r["state"]
-        let reasonText: String? = r["exit_reason"]
-        return Position(id: r["id"], symbol: r["symbol"], state: PositionState(rawValue: stateText) ?? .monitoring,
+    static func position(_ r: Row) throws -> Position {
+        let id: Int64 = r["id"]
+        func decimal(_ r: Row, _ column: String) throws -> Decimal { try Storage.decimal(r, column, table: "positions", key: "\(id)") }
+        func optionalDecimal(_ r: Row, _ column: String) throws -> Decimal? { try Storage.optionalDecimal(r, column, table: "positions", key: "\(id)") }
+        return try Position(id: id, symbol: r["symbol"], state: try decodeEnum(r, "state", table: "positions", key: "\(id)"),
                         quantity: decimal(r, "quantity"), entryPrice: decimal(r, "entry_price"), initialEntryPrice: decimal(r, "initial_entry_price"),
                         cost: decimal(r, "cost"), stopPrice: optionalDecimal(r, "stop_price"), takeProfitPrice: optionalDecimal(r, "take_profit_price"),
                         highestPrice: optionalDecimal(r, "highest_price"), atrAtEntry: r["atr_at_entry"], adjustments: r["adjustments"],
                         partialTakeProfitDone: r["partial_take_profit_done"], openedAt: r["opened_at"], lastCheckedCandle: r["last_checked_candle"],
-                        closedAt: r["closed_at"], exitPrice: optionalDecimal(r, "exit_price"), exitReason: reasonText.flatMap(ExitReason.init(rawValue:)),
+                        closedAt: r["closed_at"], exitPrice: optionalDecimal(r, "exit_price"), exitReason: try decodeOptionalEnum(r, "exit_reason", table: "positions", key: "\(id)"),
                         realizedPnL: decimal(r, "realized_pnl"), fees: decimal(r, "fees"))
     }
 
@@ -88,8 +95,8 @@ public enum Positions {
 /// A row of the `orders` table.
 public struct OrderRow: Sendable, Equatable {
     public var id: Int64
-    public var clientOrderID: String
-    public var runID: Int64
+    public var clientOrderID: ClientOrderID
+    public var runID: RunID
     public var positionID: Int64?
     public var symbol: String
     public var side: OrderSide
@@ -122,6 +129,11 @@ public enum Orders {
 
     public static func update(_ db: Database, clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?,
                               averagePrice: Decimal?, reason: String?, now: Int64) throws {
+        // Enforced here, where the row is written: a move the status table does not allow changes nothing.
+        if let stored = try Row.fetchOne(db, sql: "SELECT status FROM orders WHERE client_order_id = ?", arguments: [clientOrderID]) {
+            let from: OrderStatus = try decodeEnum(stored, "status", table: "orders", key: clientOrderID)
+            try OrderStatusTransitions.check(clientOrderID: ClientOrderID(rawValue: clientOrderID), from: from, to: status)
+        }
         try db.execute(sql: """
             UPDATE orders SET status = ?, venue_order_id = COALESCE(?, venue_order_id), filled_quantity = COALESCE(?, filled_quantity),
             average_price = COALESCE(?, average_price),
@@ -130,16 +142,21 @@ public enum Orders {
                              clientOrderID])
     }
 
-    static func order(_ r: Row) -> OrderRow {
-        let side: String = r["side"], purpose: String = r["purpose"], status: String = r["status"]
-        return OrderRow(id: r["id"], clientOrderID: r["client_order_id"], runID: r["run_id"], positionID: r["position_id"], symbol: r["symbol"],
-                        side: OrderSide(rawValue: side) ?? .buy, purpose: OrderPurpose(rawValue: purpose) ?? .entry, leg: r["leg"],
-                        attempt: r["attempt"], quantity: decimal(r, "quantity"), status: OrderStatus(rawValue: status) ?? .unknown,
-                        venueOrderID: r["venue_order_id"], filledQuantity: decimal(r, "filled_quantity"),
-                        averagePrice: optionalDecimal(r, "average_price"), reason: r["reason"], createdAt: r["created_at"], updatedAt: r["updated_at"])
+    static func order(_ r: Row) throws -> OrderRow {
+        let key: String = r["client_order_id"]
+        return try OrderRow(id: r["id"], clientOrderID: ClientOrderID(rawValue: key), runID: RunID(rawValue: r["run_id"]), positionID: r["position_id"], symbol: r["symbol"],
+                        side: decodeEnum(r, "side", table: "orders", key: key), purpose: decodeEnum(r, "purpose", table: "orders", key: key), leg: r["leg"],
+                        attempt: r["attempt"], quantity: decimal(r, "quantity", table: "orders", key: key), status: decodeEnum(r, "status", table: "orders", key: key),
+                        venueOrderID: r["venue_order_id"], filledQuantity: decimal(r, "filled_quantity", table: "orders", key: key),
+                        averagePrice: optionalDecimal(r, "average_price", table: "orders", key: key), reason: r["reason"], createdAt: r["created_at"], updatedAt: r["updated_at"])
     }
 
     /// Orders whose outcome is not final: pending, unknown, new or partially filled.
+    /// Every order, oldest first (tests read the whole table through it).
+    static func all(_ db: Database) throws -> [OrderRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY id").map(order)
+    }
+
     public static func unresolved(_ db: Database) throws -> [OrderRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED') ORDER BY id").map(order)
     }
@@ -181,10 +198,11 @@ public enum Fills {
         try Row.fetchAll(db, sql: "SELECT * FROM fills WHERE client_order_id = ? ORDER BY id", arguments: [clientOrderID]).map(fill)
     }
 
-    static func fill(_ r: Row) -> Fill {
-        let side: String = r["side"]
-        return Fill(clientOrderID: r["client_order_id"], tradeID: r["trade_id"], symbol: r["symbol"], side: OrderSide(rawValue: side) ?? .buy,
-                    quantity: decimal(r, "quantity"), price: decimal(r, "price"), fee: decimal(r, "fee"), feeAsset: r["fee_asset"], time: r["time"])
+    static func fill(_ r: Row) throws -> Fill {
+        let id: Int64 = r["id"], key = "\(id)"
+        return try Fill(clientOrderID: r["client_order_id"], tradeID: r["trade_id"], symbol: r["symbol"], side: decodeEnum(r, "side", table: "fills", key: key),
+                        quantity: decimal(r, "quantity", table: "fills", key: key), price: decimal(r, "price", table: "fills", key: key),
+                        fee: decimal(r, "fee", table: "fills", key: key), feeAsset: r["fee_asset"], time: r["time"])
     }
 }
 
@@ -192,7 +210,10 @@ public enum Fills {
 public enum Wallet {
     public static func balances(_ db: Database) throws -> [String: Decimal] {
         var result: [String: Decimal] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT asset, free FROM wallet") { result[row["asset"]] = decimal(row, "free") }
+        for row in try Row.fetchAll(db, sql: "SELECT asset, free FROM wallet") {
+            let asset: String = row["asset"]
+            result[asset] = try decimal(row, "free", table: "wallet", key: asset)
+        }
         return result
     }
 
@@ -216,12 +237,13 @@ public enum EquityHistory {
     /// Every point, oldest first.
     public static func all(_ db: Database) throws -> [EquityPoint] {
         try Row.fetchAll(db, sql: "SELECT * FROM equity ORDER BY time, run_id").map {
-            EquityPoint(time: $0["time"], equity: decimal($0, "equity"), cash: decimal($0, "cash"), safeMode: $0["safe_mode"])
+            try EquityPoint(time: $0["time"], equity: decimal($0, "equity", table: "equity"), cash: decimal($0, "cash", table: "equity"), safeMode: $0["safe_mode"])
         }
     }
 
     /// The first equity recorded at or after `since`.
     public static func first(_ db: Database, since: Int64) throws -> Decimal? {
-        try String.fetchOne(db, sql: "SELECT equity FROM equity WHERE time >= ? ORDER BY time, run_id LIMIT 1", arguments: [since]).flatMap(Money.parse)
+        try Row.fetchOne(db, sql: "SELECT equity FROM equity WHERE time >= ? ORDER BY time, run_id LIMIT 1", arguments: [since])
+            .map { try decimal($0, "equity", table: "equity") }
     }
 }

@@ -1,0 +1,44 @@
+import GRDB
+
+/// A stored value that does not decode: the state database holds something this version never writes (a damaged or
+/// hand-edited file, or one written by a newer version). Nothing falls back to a default; the command stops with
+/// exit 70 and this message.
+public struct CorruptRow: Error, Equatable, CustomStringConvertible {
+    public let table: String
+    public let column: String
+    /// The row's key (id, client order id, …) when known.
+    public let key: String?
+    public let value: String?
+    public let expected: String
+    public init(table: String, column: String, key: String?, value: String?, expected: String) {
+        self.table = table
+        self.column = column
+        self.key = key
+        self.value = value
+        self.expected = expected
+    }
+    public var description: String {
+        "state database: table \(table)\(key.map { " row \($0)" } ?? ""), column \(column): "
+            + (value.map { "unknown value \"\($0)\"" } ?? "no value") + ", expected \(expected); nothing was changed"
+    }
+}
+
+/// Decodes an enum column by its raw text; an absent or unknown value is a `CorruptRow` naming the table, row,
+/// column, value and the values expected.
+func decodeEnum<E: RawRepresentable & CaseIterable>(_ row: Row, _ column: String, table: String, key: String?,
+                                                      as type: E.Type = E.self) throws -> E where E.RawValue == String {
+    let text: String? = row[column]
+    guard let text, let value = E(rawValue: text) else {
+        throw CorruptRow(table: table, column: column, key: key, value: text,
+                         expected: "one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    return value
+}
+
+/// Like `decodeEnum`, for a nullable column: NULL is nil, an unknown value is a `CorruptRow`.
+func decodeOptionalEnum<E: RawRepresentable & CaseIterable>(_ row: Row, _ column: String, table: String, key: String?,
+                                                              as type: E.Type = E.self) throws -> E? where E.RawValue == String {
+    let text: String? = row[column]
+    guard text != nil else { return nil }
+    return try decodeEnum(row, column, table: table, key: key, as: type)
+}
