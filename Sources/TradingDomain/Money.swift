@@ -1,8 +1,7 @@
 import Foundation
 
-/// Conversions and rounding for money. Money is always `Decimal`; a `Double` price from market data
-/// is converted once, through its shortest decimal representation, so `100.1` stays `100.1`.
-public enum Money {
+/// Conversions and rounding for `Decimal` money (being replaced by the fixed-point types of FixedPoint.swift).
+extension Money {
     /// The decimal whose text is the shortest representation of `value` (NaN and infinities give nil).
     public static func decimal(_ value: Double) -> Decimal? {
         guard value.isFinite else { return nil }
