@@ -211,8 +211,17 @@ public final class OpinionService: @unchecked Sendable {
         }
     }
 
-    static func cost(promptTokens: Int, completionTokens: Int, provider: LLMProvider) -> Decimal {
-        Decimal(promptTokens) / 1000 * provider.pricePer1kInput + Decimal(completionTokens) / 1000 * provider.pricePer1kOutput
+    /// Tokens × price per 1,000, each part rounded up to 1e-8 (a budget is never under-charged); out of range: the
+    /// largest amount (such a call never fits a budget).
+    static func cost(promptTokens: Int, completionTokens: Int, provider: LLMProvider) -> Money {
+        let thousand: Fixed = 1000
+        do {
+            let input = try provider.pricePer1kInput.multiplied(by: Fixed(exactly: promptTokens) ?? Fixed(raw: .max), dividedBy: thousand, .up)
+            let output = try provider.pricePer1kOutput.multiplied(by: Fixed(exactly: completionTokens) ?? Fixed(raw: .max), dividedBy: thousand, .up)
+            return try input + output
+        } catch {
+            return Money(raw: .max)
+        }
     }
 
     /// One request. The deadline is the provider's timeout or what is left of the step, whichever is shorter; a
@@ -272,7 +281,7 @@ public final class OpinionService: @unchecked Sendable {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [runID, context.symbol, call.provider.name, call.provider.model, call.cacheKey, now, prompt, call.rawReply, status, problem,
                                          answer?.action.rawValue, answer?.confidence, answer?.horizon, answer?.rationale, call.latencyMs,
-                                         call.usage.promptTokens, call.usage.completionTokens, Money.text(cost), call.cachedFrom != nil, call.cachedFrom,
+                                         call.usage.promptTokens, call.usage.completionTokens, cost.description, call.cachedFrom != nil, call.cachedFrom,
                                          call.provider.baseURL, call.usage.implausible])
                 }
                 try db.execute(sql: """
@@ -333,7 +342,7 @@ actor SpendingLedger {
     struct Totals: Sendable {
         var calls = 0
         var tokens = 0
-        var cost: Decimal = 0
+        var cost: Money = 0
 
         static func load(_ db: Database, runID: Int64, dayStart: Int64) throws -> Totals {
             let calls = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM llm_calls WHERE run_id = ? AND from_cache = 0", arguments: [runID]) ?? 0
@@ -341,7 +350,7 @@ actor SpendingLedger {
             let tokens = try Double.fetchOne(db, sql: "SELECT TOTAL(MAX(prompt_tokens, 0) + MAX(completion_tokens, 0)) FROM llm_calls WHERE time >= ? AND time < ?",
                                              arguments: [dayStart, dayStart + 86_400_000]) ?? 0
             let cost = try String.fetchAll(db, sql: "SELECT cost FROM llm_calls WHERE time >= ? AND time < ?", arguments: [dayStart, dayStart + 86_400_000])
-                .compactMap(Money.parse).filter { $0 > 0 }.reduce(0, +)
+                .compactMap { try? Money(parsing: $0, rounding: .halfEven) }.filter { $0 > 0 }.total()
             return Totals(calls: calls, tokens: tokens.isFinite ? Int(min(tokens, 1e15)) : 0, cost: cost)
         }
     }
@@ -354,7 +363,7 @@ actor SpendingLedger {
 
     /// True (and the worst case reserved) when the run's call budget and the day's budgets can cover it. A call that
     /// would fit once the calls in flight are settled waits for them; one that cannot fit even then is refused.
-    func reserve(runID: Int64, dayStart: Int64, tokens: Int, cost: Decimal, configuration c: LLMConfiguration, load: @Sendable () throws -> Totals) async -> Bool {
+    func reserve(runID: Int64, dayStart: Int64, tokens: Int, cost: Money, configuration c: LLMConfiguration, load: @Sendable () throws -> Totals) async -> Bool {
         if loaded?.runID != runID || loaded?.dayStart != dayStart {
             guard let totals = try? load() else { return false }
             spent = totals
@@ -364,13 +373,15 @@ actor SpendingLedger {
             // Calls in flight count toward the run's cap whatever they are charged.
             guard spent.calls + inFlight.calls + 1 <= c.maxCallsPerRun else { return false }
             func fits(_ extra: Totals) -> Bool {
-                (c.maxTokensPerDay <= 0 || spent.tokens + extra.tokens + tokens <= c.maxTokensPerDay)
-                    && (c.maxCostPerDay <= 0 || spent.cost + extra.cost + cost <= c.maxCostPerDay)
+                let tokensFit = c.maxTokensPerDay <= 0 || spent.tokens + extra.tokens + tokens <= c.maxTokensPerDay
+                guard c.maxCostPerDay > 0 else { return tokensFit }
+                guard let total = try? spent.cost + extra.cost + cost else { return false }
+                return tokensFit && total <= c.maxCostPerDay
             }
             if fits(inFlight) {
                 inFlight.calls += 1
                 inFlight.tokens += tokens
-                inFlight.cost += cost
+                inFlight.cost = (try? inFlight.cost + cost) ?? Money(raw: .max)
                 return true
             }
             if !fits(Totals()) || inFlight.calls == 0 { return false }
@@ -379,13 +390,13 @@ actor SpendingLedger {
     }
 
     /// Replaces a reservation by what the call was charged (never more than the reservation), and wakes the waiters.
-    func settle(reservedTokens: Int, reservedCost: Decimal, tokens: Int, cost: Decimal) {
+    func settle(reservedTokens: Int, reservedCost: Money, tokens: Int, cost: Money) {
         inFlight.calls -= 1
         inFlight.tokens -= reservedTokens
-        inFlight.cost -= reservedCost
+        inFlight.cost = (try? inFlight.cost - reservedCost) ?? 0
         spent.calls += 1
         spent.tokens += tokens
-        spent.cost += cost
+        spent.cost = (try? spent.cost + cost) ?? Money(raw: .max)
         let woken = waiting
         waiting = []
         for w in woken { w.resume() }

@@ -35,7 +35,7 @@ enum ClosedTrades {
     static func load(_ db: GRDB.Database, since: Int64) throws -> [ClosedTrade] {
         try Positions.closed(db, since: since).filter { $0.exitReason != .entryFailed }.map { p in
             let fills = try Orders.forPosition(db, positionID: p.id).flatMap { try Fills.forOrder(db, clientOrderID: $0.clientOrderID) }
-            let bought = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
+            let bought = try fills.filter { $0.side == .buy }.totalQuantity()
             return ClosedTrade(symbol: p.symbol, entryTime: p.openedAt, exitTime: p.closedAt ?? p.openedAt, quantity: bought,
                                entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? 0, fees: p.fees, pnl: p.realizedPnL,
                                exitReason: p.exitReason?.rawValue ?? "")

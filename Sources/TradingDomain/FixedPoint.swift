@@ -54,7 +54,7 @@ public enum FixedPointError: Error, Equatable, Sendable, CustomStringConvertible
 
 /// A value stored as an `Int64` count of 1e-8 units. `Price`, `Quantity`, `Money` and `Fixed` conform; mixing kinds
 /// goes through the typed operations (price × quantity → money, …).
-public protocol FixedPointValue: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public protocol FixedPointValue: Sendable, Hashable, Comparable, CustomStringConvertible, Codable, ExpressibleByIntegerLiteral {
     /// The count of 1e-8 units.
     var raw: Int64 { get }
     init(raw: Int64)
@@ -62,6 +62,9 @@ public protocol FixedPointValue: Sendable, Hashable, Comparable, CustomStringCon
 
 extension FixedPointValue {
     public static var zero: Self { Self(raw: 0) }
+
+    /// A whole number written in the source (`10`, `10_000`): out of range is a programming error.
+    public init(integerLiteral value: Int64) { self.init(raw: value * FixedPoint.scale) }
 
     /// A whole number, exact (nil when out of range).
     public init?(exactly integer: Int) {
@@ -78,6 +81,19 @@ extension FixedPointValue {
 
     /// The canonical text: no exponent, no trailing zeros (`"0.001"`, `"-2.5"`, `"100"`, `"0"`).
     public var description: String { FixedPointText.format(raw) }
+
+    /// The one conversion from a `Double` (a candle price, an ATR distance, a fraction from the configuration): the
+    /// shortest decimal text of `value` rounded half-even to 1e-8, so `100.1` is exactly 100.1. Throws for NaN,
+    /// infinities and out-of-range values.
+    public init(double value: Double) throws(FixedPointError) {
+        self.init(raw: try FixedPointText.raw(fromDouble: value))
+    }
+
+    /// `self × numerator ÷ denominator` of any kinds, exact before one rounding (a risk amount × price ÷ stop distance).
+    public func multiplied<N: FixedPointValue, D: FixedPointValue>(by numerator: N, dividedBy denominator: D,
+                                                                   _ rounding: FixedRounding) throws(FixedPointError) -> Self {
+        Self(raw: try FixedPointMath.multiplyDivide(raw, numerator.raw, denominator.raw, rounding))
+    }
 
     /// The value as a `Double`, for analytics only (the nearest double to raw ÷ 10^8 when |raw| ≤ 2^53).
     public var double: Double { Double(raw) / Double(FixedPoint.scale) }
@@ -179,12 +195,6 @@ public struct Price: FixedPointValue {
     public let raw: Int64
     public init(raw: Int64) { self.raw = raw }
 
-    /// The one conversion from market data (a candle close, an ATR distance) to a price: the shortest decimal text of
-    /// `value` rounded half-even to 1e-8, so `100.1` is exactly 100.1. Throws for NaN, infinities and out-of-range values.
-    public init(marketData value: Double) throws(FixedPointError) {
-        self.init(raw: try FixedPointText.raw(fromDouble: value))
-    }
-
     /// `self × quantity`: a notional or a cost.
     public func times(_ quantity: Quantity, _ rounding: FixedRounding) throws(FixedPointError) -> Money {
         Money(raw: try FixedPointMath.multiplyDivide(raw, quantity.raw, FixedPoint.scale, rounding))
@@ -229,6 +239,20 @@ public struct Fixed: FixedPointValue {
 extension FixedPointValue {
     /// The value as another fixed-point kind with the same number (a price distance as money per unit, say).
     public func reinterpreted<Other: FixedPointValue>(as _: Other.Type) -> Other { Other(raw: raw) }
+}
+
+extension FixedPointValue {
+    /// Rounded half away from zero to `decimals` places and printed (a report's `12.35`); the full text if out of range.
+    public func text(decimals: Int) -> String { ((try? rounded(decimals: decimals, .halfAwayFromZero)) ?? self).description }
+}
+
+extension Sequence where Element: FixedPointValue {
+    /// The checked sum.
+    public func total() throws(FixedPointError) -> Element {
+        var sum = Element.zero
+        for value in self { sum = try sum + value }
+        return sum
+    }
 }
 
 /// 128-bit-intermediate multiply–divide with a named rounding.

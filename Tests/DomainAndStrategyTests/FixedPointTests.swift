@@ -3,6 +3,17 @@ import Testing
 import TestSupport
 @testable import TradingDomain
 
+/// Foundation's `Decimal`, the reference the integer arithmetic is checked against (tests only).
+enum DecimalReference {
+    static func parse(_ text: String) -> Decimal? { Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
+    static func text(_ value: Decimal) -> String { NSDecimalNumber(decimal: value).stringValue }
+    static func round(_ value: Decimal, scale: Int, _ mode: NSDecimalNumber.RoundingMode) -> Decimal {
+        var input = value, result = Decimal()
+        NSDecimalRound(&result, &input, scale, mode)
+        return result
+    }
+}
+
 @Suite("Fixed-point money")
 struct FixedPointTests {
     static func fixed(_ text: String) throws -> Fixed { try Fixed(parsing: text) }
@@ -119,7 +130,7 @@ struct FixedPointTests {
             let raw = Self.randomRaw(&g)
             let value = Money(raw: raw)
             #expect(try Money(parsing: value.description).raw == raw)
-            #expect(Money.parse(value.description).map(Money.text) == value.description)
+            #expect(DecimalReference.parse(value.description).map(DecimalReference.text) == value.description)
         }
     }
 
@@ -132,15 +143,15 @@ struct FixedPointTests {
     }
 
     @Test func marketDataDoublesBecomeTheirShortestTextRoundedHalfEven() throws {
-        #expect(try Price(marketData: 100.1).description == "100.1")
-        #expect(try Price(marketData: 0.1 + 0.2).description == "0.3")        // 0.30000000000000004
-        #expect(try Price(marketData: 1e-5).description == "0.00001")
-        #expect(try Price(marketData: 0.000000015).description == "0.00000002")  // a tie in its shortest text: half-even
-        #expect(try Price(marketData: 0.000000025).description == "0.00000002")
-        #expect(try Price(marketData: -0.000000025).description == "-0.00000002")
-        #expect(throws: FixedPointError.notFinite) { try Price(marketData: .nan) }
-        #expect(throws: FixedPointError.notFinite) { try Price(marketData: -.infinity) }
-        #expect(throws: FixedPointError.overflow) { try Price(marketData: 1e11) }
+        #expect(try Price(double: 100.1).description == "100.1")
+        #expect(try Price(double: 0.1 + 0.2).description == "0.3")        // 0.30000000000000004
+        #expect(try Price(double: 1e-5).description == "0.00001")
+        #expect(try Price(double: 0.000000015).description == "0.00000002")  // a tie in its shortest text: half-even
+        #expect(try Price(double: 0.000000025).description == "0.00000002")
+        #expect(try Price(double: -0.000000025).description == "-0.00000002")
+        #expect(throws: FixedPointError.notFinite) { try Price(double: .nan) }
+        #expect(throws: FixedPointError.notFinite) { try Price(double: -.infinity) }
+        #expect(throws: FixedPointError.overflow) { try Price(double: 1e11) }
         var g = SeededGenerator(seed: 8)
         for i in 0..<50_000 {
             let value: Double
@@ -151,10 +162,10 @@ struct FixedPointTests {
             default: value = Double.random(in: -1...1, using: &g) * pow(10, Double.random(in: -12...10, using: &g))
             }
             let viaText = try FixedPointText.parse(value.description, rounding: .halfEven)
-            #expect(try Price(marketData: value).raw == viaText, "\(value)")
+            #expect(try Price(double: value).raw == viaText, "\(value)")
             // and Foundation's reading of the same text, rounded half-even to 8 places
-            if let decimal = Money.decimal(value) {
-                #expect(Money.text(Money.round(decimal, scale: 8, .bankers)) == Price(raw: viaText).description, "\(value)")
+            if let decimal = DecimalReference.parse(value.description) {
+                #expect(DecimalReference.text(DecimalReference.round(decimal, scale: 8, .bankers)) == Price(raw: viaText).description, "\(value)")
             }
             #expect(abs(Price(raw: viaText).double - value) <= 0.5e-8 + abs(value) * 1e-15, "\(value)")
         }
@@ -181,15 +192,15 @@ struct FixedPointTests {
         case .halfEven: foundation = .bankers
         case .halfAwayFromZero: foundation = .plain
         }
-        return Money.round(value, scale: 8, foundation)
+        return DecimalReference.round(value, scale: 8, foundation)
     }
 
     @Test func foundationRoundingModesMeanWhatTheReferenceAssumes() {
         let minus = Decimal(string: "-0.000000015")!
-        #expect(Money.round(minus, scale: 8, .down) == Decimal(string: "-0.00000002"))
-        #expect(Money.round(minus, scale: 8, .up) == Decimal(string: "-0.00000001"))
-        #expect(Money.round(minus, scale: 8, .bankers) == Decimal(string: "-0.00000002"))
-        #expect(Money.round(minus, scale: 8, .plain) == Decimal(string: "-0.00000002"))
+        #expect(DecimalReference.round(minus, scale: 8, .down) == Decimal(string: "-0.00000002"))
+        #expect(DecimalReference.round(minus, scale: 8, .up) == Decimal(string: "-0.00000001"))
+        #expect(DecimalReference.round(minus, scale: 8, .bankers) == Decimal(string: "-0.00000002"))
+        #expect(DecimalReference.round(minus, scale: 8, .plain) == Decimal(string: "-0.00000002"))
     }
 
     @Test func productsAndQuotientsEqualDecimalArithmeticForEveryRounding() throws {
