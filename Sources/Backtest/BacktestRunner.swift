@@ -14,11 +14,11 @@ public struct BacktestTrade: Sendable, Equatable {
     public var exitTime: Int64
     public var entryBar: Int
     public var exitBar: Int
-    public var size: Decimal
-    public var entryPrice: Decimal
-    public var exitPrice: Decimal
-    public var fees: Decimal
-    public var pnl: Decimal
+    public var size: Quantity
+    public var entryPrice: Price
+    public var exitPrice: Price
+    public var fees: Money
+    public var pnl: Money
     /// Why the position was closed (`stop_loss`, `signal_reversed`, …).
     public var exitReason: String = ""
 }
@@ -35,7 +35,7 @@ public struct BacktestResult: Sendable {
     public var runsPerInterval: [Int64: Int]
     public var cycles: Int
     public var cyclesInMarket: Int
-    public var startingCash: Decimal
+    public var startingCash: Money
     /// Wall-clock seconds of the precomputed analysis and of the cycles (not part of the deterministic output).
     public var analysisSeconds: Double = 0
     public var cycleSeconds: Double = 0
@@ -173,10 +173,10 @@ public struct BacktestRunner: Sendable {
                     let i = ReplayMarket.lowerBound(series, t + 1) - 1
                     return max(0, i)
                 }
-                let size = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
+                let size = try fills.filter { $0.side == .buy }.totalQuantity()
                 trades.append(BacktestTrade(symbol: p.symbol, entryTime: entry.time, exitTime: exit.time, entryBar: bar(entry.time), exitBar: bar(exit.time),
                                             size: size, entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? exit.price,
-                                            fees: fills.reduce(Decimal(0)) { $0 + $1.fee }, pnl: p.realizedPnL,
+                                            fees: try fills.map(\.fee).total(), pnl: p.realizedPnL,
                                             exitReason: p.exitReason?.rawValue ?? ""))
             }
             trades.sort { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) }

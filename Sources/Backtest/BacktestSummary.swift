@@ -14,13 +14,13 @@ public struct BacktestSummary: Sendable {
     public var winRate: Double
     public var profitFactor: Double
     public var exposure: Double
-    public var fees: Decimal
+    public var fees: Money
     public var safeModeShare: Double
     public var runsPerInterval: [Int64: Int]
 
     public init(_ r: BacktestResult) {
         let e = r.equity
-        let start = Money.double(r.startingCash)
+        let start = r.startingCash.double
         let final = e.lastEquity ?? start
         totalReturn = start > 0 ? final / start - 1 : 0
         let span = Double((e.lastTime ?? 0) - (e.firstTime ?? 0)) / 1000 / 86_400 / 365.25
@@ -35,11 +35,13 @@ public struct BacktestSummary: Sendable {
         trades = r.trades.count
         let wins = r.trades.filter { $0.pnl > 0 }
         winRate = r.trades.isEmpty ? 0 : Double(wins.count) / Double(r.trades.count)
-        let gains = wins.reduce(Decimal(0)) { $0 + $1.pnl }
-        let losses = r.trades.filter { $0.pnl < 0 }.reduce(Decimal(0)) { $0 - $1.pnl }
-        profitFactor = losses > 0 ? Money.double(gains / losses) : (gains > 0 ? .infinity : 0)
+        // Sums in analytics (Double) where fixed point would overflow.
+        let gainList = wins.map(\.pnl), lossList = r.trades.filter { $0.pnl < 0 }.map(\.pnl)
+        let gains = (try? gainList.total().double) ?? gainList.reduce(0) { $0 + $1.double }
+        let losses = -((try? lossList.total().double) ?? lossList.reduce(0) { $0 + $1.double })
+        profitFactor = losses > 0 ? gains / losses : (gains > 0 ? .infinity : 0)
         exposure = r.cycles > 0 ? Double(r.cyclesInMarket) / Double(r.cycles) : 0
-        fees = r.trades.reduce(Decimal(0)) { $0 + $1.fees }
+        fees = (try? r.trades.map(\.fees).total()) ?? Money(raw: .max)
         safeModeShare = e.points > 0 ? Double(e.safeModePoints) / Double(e.points) : 0
         runsPerInterval = r.runsPerInterval
     }
@@ -55,7 +57,7 @@ public struct BacktestSummary: Sendable {
             String(format: "win rate       %.2f%%", winRate * 100),
             String(format: "profit factor  %.4f", profitFactor),
             String(format: "exposure       %.2f%%", exposure * 100),
-            "fees           \(Money.text(Money.round(fees, scale: 6)))",
+            "fees           \(fees.text(decimals: 6))",
             String(format: "safe mode      %.2f%% of cycles", safeModeShare * 100),
         ]
         for (interval, count) in runsPerInterval.sorted(by: { $0.key < $1.key }) { lines.append("runs every \(interval / 60) min: \(count)") }
@@ -65,20 +67,18 @@ public struct BacktestSummary: Sendable {
 
 /// The output files.
 public enum BacktestFiles {
-    static func number(_ d: Decimal) -> String { Money.text(Money.round(d, scale: 8)) }
-
     /// The trade list with the reference file's columns.
     public static func tradesCSV(_ trades: [BacktestTrade]) -> String {
         var out = "entry_time,exit_time,entry_bar,exit_bar,size,entry_price,exit_price,fees,pnl\n"
         for t in trades {
-            out += "\(Timestamp.rfc3339(t.entryTime)),\(Timestamp.rfc3339(t.exitTime)),\(t.entryBar),\(t.exitBar),\(number(t.size)),"
-            out += "\(number(t.entryPrice)),\(number(t.exitPrice)),\(number(t.fees)),\(number(t.pnl))\n"
+            out += "\(Timestamp.rfc3339(t.entryTime)),\(Timestamp.rfc3339(t.exitTime)),\(t.entryBar),\(t.exitBar),\(t.size),"
+            out += "\(t.entryPrice),\(t.exitPrice),\(t.fees),\(t.pnl)\n"
         }
         return out
     }
 
     /// One line of the equity curve CSV (`time,equity,cash,safe_mode`).
-    public static func equityLine(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) -> String {
-        "\(Timestamp.rfc3339(time)),\(number(equity)),\(number(cash)),\(safeMode ? 1 : 0)\n"
+    public static func equityLine(time: Int64, equity: Money, cash: Money, safeMode: Bool) -> String {
+        "\(Timestamp.rfc3339(time)),\(equity),\(cash),\(safeMode ? 1 : 0)\n"
     }
 }

@@ -25,8 +25,8 @@ public struct EquityStats: Sendable, Equatable {
         for point in curve { add(time: point.time, equity: point.equity, safeMode: point.safeMode) }
     }
 
-    public mutating func add(time: Int64, equity: Decimal, safeMode: Bool) {
-        let value = Money.double(equity)
+    public mutating func add(time: Int64, equity: Money, safeMode: Bool) {
+        let value = equity.double
         points += 1
         if safeMode { safeModePoints += 1 }
         if firstTime == nil { firstTime = time }
@@ -93,22 +93,11 @@ public final class EquityRecorder {
         try writer?.append("time,equity,cash,safe_mode\n")
     }
 
-    /// The last amounts written and their text (cash is unchanged between trades, equity while flat).
-    private var lastText: [(amount: Decimal, text: String)] = []
-
-    public func add(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
+    public func add(time: Int64, equity: Money, cash: Money, safeMode: Bool) throws {
         stats.add(time: time, equity: equity, safeMode: safeMode)
         sampler?.add(EquityPoint(time: time, equity: equity, cash: cash, safeMode: safeMode))
         guard let writer else { return }
-        try writer.append(Timestamp.rfc3339(time) + "," + text(equity, slot: 0) + "," + text(cash, slot: 1) + (safeMode ? ",1\n" : ",0\n"))
-    }
-
-    private func text(_ amount: Decimal, slot: Int) -> String {
-        while lastText.count <= slot { lastText.append((-1, "")) }
-        if lastText[slot].amount == amount, !lastText[slot].text.isEmpty { return lastText[slot].text }
-        let text = BacktestFiles.number(amount)
-        lastText[slot] = (amount, text)
-        return text
+        try writer.append(BacktestFiles.equityLine(time: time, equity: equity, cash: cash, safeMode: safeMode))
     }
 
     /// Puts the CSV in place.

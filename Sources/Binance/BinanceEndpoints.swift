@@ -15,10 +15,10 @@ extension BinanceClient {
     }
 
     /// `GET /api/v3/ticker/price?symbol=` (weight 2): the last price.
-    public func tickerPrice(symbol: String) async throws -> Decimal {
+    public func tickerPrice(symbol: String) async throws -> Price {
         let request = BinanceRequest(path: "/api/v3/ticker/price", parameters: [("symbol", symbol)], weight: 2)
         let ticker: BinanceTickerPrice = try decode(try await send(request), endpoint: request.endpoint)
-        guard let price = BinanceDecimal.parse(ticker.price), price > 0 else {
+        guard let price: Price = BinanceDecimal.parse(ticker.price), price > 0 else {
             throw BinanceError.malformed(endpoint: request.endpoint, detail: "price \(ticker.price)")
         }
         return price
@@ -26,7 +26,7 @@ extension BinanceClient {
 
     /// `POST /api/v3/order` (weight 1): a MARKET order for `quantity` of the base asset with the given client order id,
     /// answered FULL (with its fills). Sent again only when it certainly did not reach the venue.
-    public func placeMarketOrder(symbol: String, side: OrderSide, quantity: Decimal, clientOrderID: String) async throws -> BinanceOrder {
+    public func placeMarketOrder(symbol: String, side: OrderSide, quantity: Quantity, clientOrderID: String) async throws -> BinanceOrder {
         let request = BinanceRequest(method: "POST", path: "/api/v3/order", parameters: [
             ("symbol", symbol), ("side", side.rawValue), ("type", "MARKET"), ("quantity", BinanceDecimal.text(quantity)),
             ("newClientOrderId", clientOrderID), ("newOrderRespType", "FULL"),

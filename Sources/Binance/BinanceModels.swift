@@ -1,10 +1,11 @@
 import Foundation
 import TradingDomain
 
-/// Binance's decimal strings (`"0.00100000"`) as `Decimal`, never through `Double`.
+/// Binance's decimal strings (`"0.00100000"`) straight into the fixed-point types, never through `Double`.
 public enum BinanceDecimal {
-    /// Parses a plain decimal (`-12.5`, `0.00100000`); nil for anything else (exponents, spaces, garbage).
-    public static func parse(_ text: String) -> Decimal? {
+    /// Parses a plain decimal (`-12.5`, `0.00100000`) with at most 8 decimals; nil for anything else (exponents,
+    /// spaces, garbage, more decimals, out of range).
+    public static func parse<T: FixedPointValue>(_ text: String, as _: T.Type = T.self) -> T? {
         var digits = 0
         var dots = 0
         for (index, scalar) in text.unicodeScalars.enumerated() {
@@ -16,26 +17,26 @@ public enum BinanceDecimal {
             }
         }
         guard digits > 0, dots <= 1 else { return nil }
-        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        return T(text)
     }
 
-    /// A decimal as a plain parameter value (`0.037`, never an exponent).
-    public static func text(_ value: Decimal) -> String { Money.text(value) }
+    /// A value as a plain parameter value (`0.037`, never an exponent).
+    public static func text(_ value: some FixedPointValue) -> String { value.description }
 }
 
 extension KeyedDecodingContainer {
-    func decimal(_ key: Key) throws -> Decimal {
+    func decimal<T: FixedPointValue>(_ key: Key) throws -> T {
         let text = try decode(String.self, forKey: key)
-        guard let value = BinanceDecimal.parse(text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a decimal: \(text)")
+        guard let value: T = BinanceDecimal.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a decimal with at most 8 decimals: \(text)")
         }
         return value
     }
 
-    func decimalIfPresent(_ key: Key) throws -> Decimal? {
+    func decimalIfPresent<T: FixedPointValue>(_ key: Key) throws -> T? {
         guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
-        guard let value = BinanceDecimal.parse(text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a decimal: \(text)")
+        guard let value: T = BinanceDecimal.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "not a decimal with at most 8 decimals: \(text)")
         }
         return value
     }
@@ -43,15 +44,15 @@ extension KeyedDecodingContainer {
 
 /// One execution inside a FULL order answer (`fills`).
 public struct BinanceOrderFill: Sendable, Equatable, Decodable {
-    public var price: Decimal
-    public var qty: Decimal
-    public var commission: Decimal
+    public var price: Price
+    public var qty: Quantity
+    public var commission: Money
     public var commissionAsset: String
     public var tradeId: Int64
 
     enum CodingKeys: String, CodingKey { case price, qty, commission, commissionAsset, tradeId }
 
-    public init(price: Decimal, qty: Decimal, commission: Decimal, commissionAsset: String, tradeId: Int64) {
+    public init(price: Price, qty: Quantity, commission: Money, commissionAsset: String, tradeId: Int64) {
         self.price = price
         self.qty = qty
         self.commission = commission
@@ -81,10 +82,10 @@ public struct BinanceOrder: Sendable, Equatable, Decodable {
     public var type: String
     /// Binance's status: NEW, PENDING_NEW, PARTIALLY_FILLED, FILLED, CANCELED, PENDING_CANCEL, REJECTED, EXPIRED, EXPIRED_IN_MATCH.
     public var status: String
-    public var price: Decimal
-    public var origQty: Decimal
-    public var executedQty: Decimal
-    public var cummulativeQuoteQty: Decimal
+    public var price: Price
+    public var origQty: Quantity
+    public var executedQty: Quantity
+    public var cummulativeQuoteQty: Money
     /// Placement time (`transactTime` of a placement answer, `time` of a query).
     public var time: Int64?
     public var updateTime: Int64?
@@ -96,8 +97,8 @@ public struct BinanceOrder: Sendable, Equatable, Decodable {
              time, transactTime, updateTime, fills
     }
 
-    public init(symbol: String, orderId: Int64, clientOrderId: String, side: String, type: String, status: String, price: Decimal = 0,
-                origQty: Decimal, executedQty: Decimal, cummulativeQuoteQty: Decimal = 0, time: Int64? = nil, updateTime: Int64? = nil,
+    public init(symbol: String, orderId: Int64, clientOrderId: String, side: String, type: String, status: String, price: Price = 0,
+                origQty: Quantity, executedQty: Quantity, cummulativeQuoteQty: Money = 0, time: Int64? = nil, updateTime: Int64? = nil,
                 fills: [BinanceOrderFill] = []) {
         self.symbol = symbol
         self.orderId = orderId
@@ -155,8 +156,9 @@ public struct BinanceOrder: Sendable, Equatable, Decodable {
     }
 
     /// The average execution price, when anything executed.
-    public var averagePrice: Decimal? {
-        executedQty > 0 && cummulativeQuoteQty > 0 ? cummulativeQuoteQty / executedQty : nil
+    /// The average execution price (quote ÷ quantity, half-even), when anything executed.
+    public var averagePrice: Price? {
+        executedQty > 0 && cummulativeQuoteQty > 0 ? try? cummulativeQuoteQty.divided(by: executedQty, .halfEven) : nil
     }
 }
 
@@ -167,10 +169,10 @@ public struct BinanceTrade: Sendable, Equatable, Decodable {
     public var id: Int64
     /// The venue order id the trade belongs to (`OrderReport.venueOrderID` holds it as text).
     public var orderId: Int64
-    public var price: Decimal
-    public var qty: Decimal
-    public var quoteQty: Decimal
-    public var commission: Decimal
+    public var price: Price
+    public var qty: Quantity
+    public var quoteQty: Money
+    public var commission: Money
     public var commissionAsset: String
     public var time: Int64
     public var isBuyer: Bool
@@ -178,7 +180,7 @@ public struct BinanceTrade: Sendable, Equatable, Decodable {
 
     enum CodingKeys: String, CodingKey { case symbol, id, orderId, price, qty, quoteQty, commission, commissionAsset, time, isBuyer, isMaker }
 
-    public init(symbol: String, id: Int64, orderId: Int64, price: Decimal, qty: Decimal, quoteQty: Decimal, commission: Decimal,
+    public init(symbol: String, id: Int64, orderId: Int64, price: Price, qty: Quantity, quoteQty: Money, commission: Money,
                 commissionAsset: String, time: Int64, isBuyer: Bool, isMaker: Bool) {
         self.symbol = symbol
         self.id = id
@@ -218,12 +220,12 @@ public struct BinanceTrade: Sendable, Equatable, Decodable {
 /// One asset of the account (`GET /api/v3/account`).
 public struct BinanceBalance: Sendable, Equatable, Decodable {
     public var asset: String
-    public var free: Decimal
-    public var locked: Decimal
+    public var free: Money
+    public var locked: Money
 
     enum CodingKeys: String, CodingKey { case asset, free, locked }
 
-    public init(asset: String, free: Decimal, locked: Decimal) {
+    public init(asset: String, free: Money, locked: Money) {
         self.asset = asset
         self.free = free
         self.locked = locked

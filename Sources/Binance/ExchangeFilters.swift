@@ -8,13 +8,13 @@ public struct SymbolFilters: Sendable, Equatable {
     public var symbol: String
     public var baseAsset: String
     public var quoteAsset: String
-    public var tickSize: Decimal
-    public var stepSize: Decimal
-    public var minQty: Decimal
-    public var minNotional: Decimal
+    public var tickSize: Price
+    public var stepSize: Quantity
+    public var minQty: Quantity
+    public var minNotional: Money
 
-    public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: Decimal, stepSize: Decimal, minQty: Decimal,
-                minNotional: Decimal) {
+    public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity, minQty: Quantity,
+                minNotional: Money) {
         self.symbol = symbol
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset
@@ -25,47 +25,47 @@ public struct SymbolFilters: Sendable, Equatable {
     }
 
     /// `quantity` rounded down to a multiple of `step` (a step of 0 leaves it; negative quantities give 0).
-    public static func roundQuantityDown(_ quantity: Decimal, to step: Decimal) -> Decimal {
+    public static func roundQuantityDown(_ quantity: Quantity, to step: Quantity) throws(FixedPointError) -> Quantity {
         guard quantity > 0 else { return 0 }
-        return Money.floor(quantity, toMultipleOf: step)
+        return try quantity.rounded(toMultipleOf: step, .down)
     }
 
-    /// `price` rounded to the nearest multiple of `tick` (a tick of 0 leaves it).
-    public static func roundPrice(_ price: Decimal, to tick: Decimal) -> Decimal {
-        Money.nearest(price, toMultipleOf: tick)
+    /// `price` rounded to the nearest multiple of `tick`, ties away from zero (a tick of 0 leaves it).
+    public static func roundPrice(_ price: Price, to tick: Price) throws(FixedPointError) -> Price {
+        try price.rounded(toMultipleOf: tick, .halfAwayFromZero)
     }
 
     /// The quantity this symbol accepts: rounded down to the step.
-    public func roundQuantityDown(_ quantity: Decimal) -> Decimal { Self.roundQuantityDown(quantity, to: stepSize) }
+    public func roundQuantityDown(_ quantity: Quantity) throws(FixedPointError) -> Quantity { try Self.roundQuantityDown(quantity, to: stepSize) }
 
     /// The price rounded to the tick.
-    public func roundPrice(_ price: Decimal) -> Decimal { Self.roundPrice(price, to: tickSize) }
+    public func roundPrice(_ price: Price) throws(FixedPointError) -> Price { try Self.roundPrice(price, to: tickSize) }
 
     /// Why an order of `quantity` (already rounded) at about `price` would be refused by the venue's minimums,
     /// or nil when it passes.
-    public func refusal(quantity: Decimal, price: Decimal) -> String? {
+    public func refusal(quantity: Quantity, price: Price) -> String? {
         if quantity <= 0 {
-            return "quantity \(Money.text(quantity)) \(baseAsset) is not positive after rounding down to the step \(Money.text(stepSize))"
+            return "quantity \(quantity) \(baseAsset) is not positive after rounding down to the step \(stepSize)"
         }
         if quantity < minQty {
-            return "below the minimum quantity of \(symbol): \(Money.text(quantity)) < \(Money.text(minQty)) \(baseAsset)"
+            return "below the minimum quantity of \(symbol): \(quantity) < \(minQty) \(baseAsset)"
         }
-        let notional = quantity * price
+        guard let notional = try? price.times(quantity, .halfEven) else { return "quantity \(quantity) × price \(price) is out of range" }
         if notional < minNotional {
-            return "below the minimum notional of \(symbol): \(Money.text(quantity)) × \(Money.text(price)) = \(Money.text(notional)) < "
-                + "\(Money.text(minNotional)) \(quoteAsset)"
+            return "below the minimum notional of \(symbol): \(quantity) × \(price) = \(notional) < "
+                + "\(minNotional) \(quoteAsset)"
         }
         return nil
     }
 
     /// The filters of one exchangeInfo symbol entry; nil when LOT_SIZE or PRICE_FILTER is missing or unreadable.
     static func from(_ entry: BinanceExchangeInfo.Symbol) -> SymbolFilters? {
-        func number(_ type: String, _ field: KeyPath<BinanceExchangeInfo.Filter, String?>) -> Decimal? {
-            entry.filters.first { $0.filterType == type }.flatMap { $0[keyPath: field] }.flatMap(BinanceDecimal.parse)
+        func number<T: FixedPointValue>(_ type: String, _ field: KeyPath<BinanceExchangeInfo.Filter, String?>) -> T? {
+            entry.filters.first { $0.filterType == type }.flatMap { $0[keyPath: field] }.flatMap { BinanceDecimal.parse($0) }
         }
-        guard let tick = number("PRICE_FILTER", \.tickSize), let step = number("LOT_SIZE", \.stepSize),
-              let minQty = number("LOT_SIZE", \.minQty) else { return nil }
-        let minNotional = number("NOTIONAL", \.minNotional) ?? number("MIN_NOTIONAL", \.minNotional) ?? 0
+        guard let tick: Price = number("PRICE_FILTER", \.tickSize), let step: Quantity = number("LOT_SIZE", \.stepSize),
+              let minQty: Quantity = number("LOT_SIZE", \.minQty) else { return nil }
+        let minNotional: Money = number("NOTIONAL", \.minNotional) ?? number("MIN_NOTIONAL", \.minNotional) ?? 0
         return SymbolFilters(symbol: entry.symbol, baseAsset: entry.baseAsset, quoteAsset: entry.quoteAsset, tickSize: tick,
                              stepSize: step, minQty: minQty, minNotional: minNotional)
     }

@@ -34,7 +34,9 @@ public final class BinanceBroker: Broker, Sendable {
         } catch {
             return refused("not sent: the exchange filters of \(order.symbol) are unavailable: \(error)")
         }
-        let quantity = filters.roundQuantityDown(order.quantity)
+        guard let quantity = try? filters.roundQuantityDown(order.quantity) else {
+            return refused("not sent: \(order.quantity) \(order.symbol) is out of range for the step \(filters.stepSize)")
+        }
         if let reason = filters.refusal(quantity: quantity, price: order.referencePrice) {
             return refused(reason)
         }
@@ -86,8 +88,8 @@ public final class BinanceBroker: Broker, Sendable {
     }
 
     public func balances() async throws -> Balances {
-        var free: [String: Decimal] = [:]
-        var locked: [String: Decimal] = [:]
+        var free: [String: Money] = [:]
+        var locked: [String: Money] = [:]
         for balance in try await client.accountBalances() {
             if balance.free != 0 { free[balance.asset] = balance.free }
             if balance.locked != 0 { locked[balance.asset] = balance.locked }
@@ -95,7 +97,7 @@ public final class BinanceBroker: Broker, Sendable {
         return Balances(free: free, locked: locked)
     }
 
-    public func lotStep(symbol: String) async -> Decimal? {
+    public func lotStep(symbol: String) async -> Quantity? {
         try? await client.symbolFilters(symbol).stepSize
     }
 
@@ -133,9 +135,9 @@ public final class BinanceBroker: Broker, Sendable {
         var reason: String?
         switch order.orderStatus {
         case .expired:
-            reason = "Binance status \(order.status): \(Money.text(order.executedQty)) of \(Money.text(order.origQty)) filled"
+            reason = "Binance status \(order.status): \(order.executedQty) of \(order.origQty) filled"
         case .canceled:
-            reason = "canceled with \(Money.text(order.executedQty)) of \(Money.text(order.origQty)) filled"
+            reason = "canceled with \(order.executedQty) of \(order.origQty) filled"
         case .rejected:
             reason = "Binance status REJECTED"
         case .unknown:

@@ -8,11 +8,11 @@ public struct OrderRequest: Sendable, Equatable {
     public var symbol: String
     public var side: OrderSide
     /// Base-asset quantity, already rounded to the venue's step.
-    public var quantity: Decimal
+    public var quantity: Quantity
     /// The price the decision was made at (the paper broker fills near it; live venues fill at market).
-    public var referencePrice: Decimal
+    public var referencePrice: Price
 
-    public init(clientOrderID: String, symbol: String, side: OrderSide, quantity: Decimal, referencePrice: Decimal) {
+    public init(clientOrderID: String, symbol: String, side: OrderSide, quantity: Quantity, referencePrice: Price) {
         self.clientOrderID = clientOrderID
         self.symbol = symbol
         self.side = side
@@ -55,11 +55,11 @@ public enum QueryOutcome: Sendable, Equatable {
     case notFound
 }
 
-/// Balances as the venue reports them, by asset.
+/// Balances as the venue reports them, by asset (each an amount of that asset).
 public struct Balances: Sendable, Equatable {
-    public var free: [String: Decimal]
-    public var locked: [String: Decimal]
-    public init(free: [String: Decimal], locked: [String: Decimal] = [:]) {
+    public var free: [String: Money]
+    public var locked: [String: Money]
+    public init(free: [String: Money], locked: [String: Money] = [:]) {
         self.free = free
         self.locked = locked
     }
@@ -81,7 +81,7 @@ public protocol Broker: Sendable {
     func balances() async throws -> Balances
     /// The smallest quantity step of `symbol` the venue trades in: a position's remainder below it cannot be sold
     /// (dust). 0 when any quantity can be traded; nil when it cannot be learned now.
-    func lotStep(symbol: String) async -> Decimal?
+    func lotStep(symbol: String) async -> Quantity?
     /// How long after a request was sent (ms) the venue may still book it: an order the venue does not know is taken
     /// as never placed only once this long has passed since the process that may have sent it was gone.
     var bookingWindowMs: Int64 { get }

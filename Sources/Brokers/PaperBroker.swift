@@ -4,12 +4,12 @@ import TradingDomain
 
 /// The paper broker's settings (`paper.*`).
 public struct PaperSettings: Sendable, Equatable {
-    public var startingCash: Decimal
+    public var startingCash: Money
     public var quoteAsset: String
-    public var feeRate: Decimal
-    public var slippageBasisPoints: Decimal
-    public init(startingCash: Decimal = 10000, quoteAsset: String = "USDT", feeRate: Decimal = Decimal(string: "0.001") ?? 0,
-                slippageBasisPoints: Decimal = 5) {
+    public var feeRate: Fixed
+    public var slippageBasisPoints: Fixed
+    public init(startingCash: Money = 10000, quoteAsset: String = "USDT", feeRate: Fixed = Fixed(raw: 100_000) /* 0.001 */,
+                slippageBasisPoints: Fixed = 5) {
         self.startingCash = startingCash
         self.quoteAsset = quoteAsset
         self.feeRate = feeRate
@@ -20,20 +20,17 @@ public struct PaperSettings: Sendable, Equatable {
 /// The built-in paper broker. Its account lives in the database (`wallet`, starting with `startingCash` of
 /// the quote asset) and its order book in `paper_orders`, so it answers `query` like a venue after a
 /// restart. Market orders fill at once at the reference price moved by the slippage (up for buys, down for
-/// sells), pay `feeRate` of the notional in the quote asset, and are rejected when the wallet cannot pay:
-/// cash never goes negative. Every fill gets its own trade id.
+/// sells; rounded half away from zero), pay `feeRate` of the notional (half-even) in the quote asset (rounded up), and
+/// are rejected when the wallet cannot pay: cash never goes negative. Every fill gets its own trade id.
 public final class PaperBroker: Broker, @unchecked Sendable {
     public let name = "paper"
     public let isLive = false
     let store: any StateStore
     let settings: PaperSettings
-    /// The slippage as a fraction of the price (basis points / 10,000, an exact decimal shift), divided once.
-    let slippageFraction: Decimal
 
     public init(store: any StateStore, settings: PaperSettings) {
         self.store = store
         self.settings = settings
-        slippageFraction = settings.slippageBasisPoints / 10000
     }
 
     /// On the job's state database.
@@ -56,20 +53,21 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
         let s = settings
         let base = baseAsset(order.symbol)
-        let slippageFraction = slippageFraction
         let report: OrderReport = try await store.write { ledger in
             if let existing = try ledger.paperOrder(clientOrderID: order.clientOrderID) { return Self.report(existing) }  // idempotent by client id
-            let slip = order.referencePrice * slippageFraction
-            let price = Money.round(order.side == .buy ? order.referencePrice + slip : order.referencePrice - slip, scale: 8)
-            let notional = order.quantity * price
-            let fee = Money.round(notional * s.feeRate, scale: 8, .up)
+            // reference × (1 ± bps / 10,000) in one exact product
+            let basisPoints: Fixed = 10_000
+            let factor = try order.side == .buy ? basisPoints + s.slippageBasisPoints : basisPoints - s.slippageBasisPoints
+            let price = try order.referencePrice.multiplied(by: factor, dividedBy: basisPoints, .halfAwayFromZero)
+            let notional = try price.times(order.quantity, .halfEven)
+            let fee = try notional.multiplied(by: s.feeRate, .up)
             let balances = try ledger.balances()
             let cash = balances[s.quoteAsset] ?? 0
-            let held = balances[base] ?? 0
+            let held = (balances[base] ?? 0).reinterpreted(as: Quantity.self)
             var reason: String?
             if order.quantity <= 0 || price <= 0 { reason = "quantity and price must be positive" }
-            else if order.side == .buy, cash < notional + fee { reason = "insufficient balance: \(Money.text(cash)) \(s.quoteAsset) < \(Money.text(notional + fee))" }
-            else if order.side == .sell, held < order.quantity { reason = "insufficient balance: \(Money.text(held)) \(base) < \(Money.text(order.quantity))" }
+            else if order.side == .buy, try cash < notional + fee { reason = "insufficient balance: \(cash) \(s.quoteAsset) < \(try notional + fee)" }
+            else if order.side == .sell, held < order.quantity { reason = "insufficient balance: \(held) \(base) < \(order.quantity)" }
             if let reason {
                 try ledger.insertPaperOrder(PaperOrderRecord(clientOrderID: order.clientOrderID, symbol: order.symbol, side: order.side, status: .rejected,
                                                              quantity: order.quantity, time: now, reason: reason))
@@ -77,10 +75,10 @@ public final class PaperBroker: Broker, @unchecked Sendable {
             }
             if order.side == .buy {
                 try ledger.setBalance(asset: s.quoteAsset, free: cash - notional - fee)
-                try ledger.setBalance(asset: base, free: held + order.quantity)
+                try ledger.setBalance(asset: base, free: (held + order.quantity).reinterpreted(as: Money.self))
             } else {
                 try ledger.setBalance(asset: s.quoteAsset, free: cash + notional - fee)
-                try ledger.setBalance(asset: base, free: held - order.quantity)
+                try ledger.setBalance(asset: base, free: (held - order.quantity).reinterpreted(as: Money.self))
             }
             let record = PaperOrderRecord(clientOrderID: order.clientOrderID, symbol: order.symbol, side: order.side, status: .filled,
                                           quantity: order.quantity, price: price, fee: fee, feeAsset: s.quoteAsset,
@@ -114,7 +112,7 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     }
 
     /// Paper orders trade any quantity.
-    public func lotStep(symbol: String) async -> Decimal? { 0 }
+    public func lotStep(symbol: String) async -> Quantity? { 0 }
 
     /// The paper book is written in one transaction with the fill: an order it does not have was never placed.
     public var bookingWindowMs: Int64 { 0 }

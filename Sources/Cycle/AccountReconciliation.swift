@@ -77,15 +77,16 @@ extension TradingCycle {
         // The venue must hold at least what the open positions say (less means something sold behind our back).
         let held = try await store.read { ledger in try ledger.activePositions() }
         let quote = parameters.quoteAsset
-        var expected: [String: Decimal] = [:]
+        var expected: [String: Quantity] = [:]
         for p in held where p.symbol.hasSuffix(quote) {
-            expected[String(p.symbol.dropLast(quote.count)), default: 0] += p.quantity
+            let asset = String(p.symbol.dropLast(quote.count))
+            expected[asset] = try (expected[asset] ?? 0) + p.quantity
         }
         for (asset, quantity) in expected.sorted(by: { $0.key < $1.key }) {
-            let venue = (balances.free[asset] ?? 0) + (balances.locked[asset] ?? 0)
+            let venue = try ((balances.free[asset] ?? 0) + (balances.locked[asset] ?? 0)).reinterpreted(as: Quantity.self)
             if venue < quantity {
                 try await event(runID, now, .unexplainedBalance, nil,
-                                "the venue holds \(Money.text(venue)) \(asset) but open positions hold \(Money.text(quantity))")
+                                "the venue holds \(venue) \(asset) but open positions hold \(quantity)")
                 result.unexplained += 1
             }
         }
@@ -95,11 +96,11 @@ extension TradingCycle {
     /// Takes in a venue order of this job that the database did not know: the order row with the venue's status and
     /// fills, under its position when the database has it (a closed one re-opens to sell a late buy), else under a new
     /// position that is closed by selling what the order bought. Returns the new fills.
-    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: RunID, now: Int64, lotStep: Decimal?) throws -> Int {
+    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: RunID, now: Int64, lotStep: Quantity?) throws -> Int {
         if try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
             let side = report.fills.first?.side ?? (parts.purpose.addsExposure ? .buy : .sell)
-            let quantity = report.fills.reduce(Decimal(0)) { $0 + $1.quantity }
-            let price = quantity > 0 ? report.fills.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / quantity : 0
+            let quantity = try report.fills.totalQuantity()
+            let price = try report.fills.averagePrice() ?? 0
             var positionID = parts.positionID
             if try ledger.position(id: positionID).map({ $0.symbol != symbol }) ?? true {
                 var adopted = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,

@@ -8,7 +8,7 @@ public enum StrategyKind: Sendable, Equatable {
     /// The documented scoring of indicators, patterns, chart structure and the models' opinion.
     case scoring
     /// The reference SMA crossover (backtest validation): fixed quantity, no stops, no adjustments.
-    case smaCross(fast: Int, slow: Int, quantity: Decimal)
+    case smaCross(fast: Int, slow: Int, quantity: Quantity)
 }
 
 /// Everything the cycle needs from the configuration, as typed values.
@@ -51,12 +51,13 @@ public struct CycleParameters: Sendable {
                                  rsi: c.double("strategy.weights.rsi"), bollinger: c.double("strategy.weights.bollinger"),
                                  patterns: c.double("strategy.weights.patterns"), structure: c.double("strategy.weights.structure"),
                                  llm: c.double("strategy.weights.llm"))
-        let feeRate = c.decimal("paper.fee_rate")
-        let slippage = c.decimal("paper.slippage_bps") / 10000
+        let feeRate: Fixed = c.decimal("paper.fee_rate")
+        // fee + bps / 10,000, rounded up (sizing reserves no less than the costs)
+        let costRate = (try? feeRate + c.decimal("paper.slippage_bps", as: Fixed.self).divided(by: 10_000, .up)) ?? feeRate
         limits = RiskLimits(riskPerTrade: c.double("risk.risk_per_trade"), maxPositionFraction: c.double("risk.max_position_fraction"),
                             maxTotalExposure: c.double("risk.max_total_exposure"), maxOpenPositions: c.int("risk.max_open_positions"),
                             minOrderNotional: c.decimal("risk.min_order_notional"), stopLossATR: c.double("risk.stop_loss_atr"),
-                            costRate: feeRate + slippage)
+                            costRate: costRate)
         exits = ExitRules(stopLossATR: c.double("risk.stop_loss_atr"), takeProfitATR: c.double("risk.take_profit_atr"),
                           trailingStop: c.bool("risk.trailing_stop"), trailingActivationATR: c.double("risk.trailing_activation_atr"),
                           trailingDistanceATR: c.double("risk.trailing_distance_atr"),

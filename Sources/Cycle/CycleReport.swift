@@ -20,12 +20,12 @@ public struct CycleReport: Sendable {
     public var ordersPlaced: Int
     public var fills: Int
     public var openPositions: [Position]
-    public var cash: Decimal
-    public var equity: Decimal
+    public var cash: Money
+    public var equity: Money
     /// The highest equity recorded, this run's included.
-    public var peakEquity: Decimal
+    public var peakEquity: Money
     /// Drawdown of equity from its peak (0…1), computed when asked for (backtests never ask).
-    public var drawdown: Double { peakEquity > equity && peakEquity > 0 ? Money.double((peakEquity - equity) / peakEquity) : 0 }
+    public var drawdown: Double { peakEquity > equity && peakEquity > 0 ? (peakEquity.double - equity.double) / peakEquity.double : 0 }
     public var safeMode: Bool
     public var volatility: Double?
     public var nextRun: NextRun?
@@ -47,9 +47,9 @@ public struct CycleReport: Sendable {
         lines.append("run \(runID) \(outcome.rawValue): \(symbolsAnalysed) symbols analysed" + (failedSymbols.isEmpty ? "" : ", failed: " + failedSymbols.keys.sorted().joined(separator: ", ")))
         let longs = signals.filter { $0.direction == .long }.count
         lines.append("signals: \(signals.count) (\(longs) long, \(signals.count - longs) flat); orders: \(ordersPlaced); fills: \(fills)")
-        let positions = openPositions.map { "\($0.symbol) \($0.state.rawValue.lowercased()) \(Money.text($0.quantity))@\(Money.text(Money.round($0.entryPrice, scale: 4)))" }
+        let positions = openPositions.map { "\($0.symbol) \($0.state.rawValue.lowercased()) \($0.quantity)@\($0.entryPrice.text(decimals: 4))" }
         lines.append("positions: \(openPositions.count)" + (positions.isEmpty ? "" : " — " + positions.joined(separator: ", ")))
-        lines.append("equity \(Money.text(Money.round(equity, scale: 2))), cash \(Money.text(Money.round(cash, scale: 2)))" + (safeMode ? " — SAFE MODE" : ""))
+        lines.append("equity \(equity.text(decimals: 2)), cash \(cash.text(decimals: 2))" + (safeMode ? " — SAFE MODE" : ""))
         if let next = nextRun {
             lines.append("next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue), \(next.intervalSeconds / 60) min): \(next.reason)")
         }

@@ -46,11 +46,11 @@ struct OrderExecution: Sendable {
     let quoteAsset: String
     let maxAdjustments: Int
     /// Stop and target for a position after an entry or adjustment filled (nil: the strategy uses none).
-    let levels: (@Sendable (Position) -> (stop: Decimal, takeProfit: Decimal))?
+    let levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price))?
     let logger: Logger
 
     init(store: any StateStore, broker: any Broker, quoteAsset: String, maxAdjustments: Int,
-         levels: (@Sendable (Position) -> (stop: Decimal, takeProfit: Decimal))? = nil, logger: Logger) {
+         levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price))? = nil, logger: Logger) {
         self.store = store
         self.broker = broker
         self.quoteAsset = quoteAsset
@@ -64,8 +64,8 @@ struct OrderExecution: Sendable {
     }
 
     /// Places a market order for `position` as it is stored (no state change with it).
-    func place(runID: RunID, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
-               referencePrice: Decimal, now: Int64) async throws -> OrderReport? {
+    func place(runID: RunID, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
+               referencePrice: Price, now: Int64) async throws -> OrderReport? {
         try await place(runID: runID, positionID: position.id, symbol: position.symbol, side: side, purpose: purpose, quantity: quantity,
                         referencePrice: referencePrice, now: now) { _ in position }
     }
@@ -75,8 +75,8 @@ struct OrderExecution: Sendable {
     /// answered; nil when the outcome is unknown or nothing was sent (then `decision` was not applied either).
     ///
     /// - Parameter positionID: the position's id, or nil for a new position that `decision` inserts.
-    func place(runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Decimal,
-               referencePrice: Decimal, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
+    func place(runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
+               referencePrice: Price, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
         let written: (id: ClientOrderID, position: Position)
         do {
             if let why = gate.closedBecause { throw NotSent(description: why) }
@@ -91,7 +91,7 @@ struct OrderExecution: Sendable {
                 try ledger.insertPendingOrder(clientOrderID: id, runID: runID, positionID: position.id, symbol: position.symbol, side: side,
                                               purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
                 try ledger.record(runID: runID, time: now, kind: .orderPending, symbol: position.symbol,
-                                  message: "\(purpose.rawValue) \(side.rawValue) \(Money.text(quantity)) \(position.symbol) as \(id)",
+                                  message: "\(purpose.rawValue) \(side.rawValue) \(quantity) \(position.symbol) as \(id)",
                                   data: ["client_order_id": id.rawValue, "position_id": "\(position.id)"])
                 return (id, position)
             }
@@ -124,7 +124,7 @@ struct OrderExecution: Sendable {
             let step = await lotStep(symbol)
             _ = try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
             log.info("order \(report.status.rawValue.lowercased())", metadata: ["purpose": "\(purpose.rawValue)", "side": "\(side.rawValue)",
-                                                                             "quantity": "\(Money.text(quantity))"])
+                                                                             "quantity": "\(quantity)"])
             return report
         case let .unknown(message):
             log.warning("order outcome unknown; it will be queried before anything is resent", metadata: ["error": "\(message)"])
@@ -140,7 +140,7 @@ struct OrderExecution: Sendable {
     }
 
     /// The venue's lot step for `symbol` (nil when it cannot be learned now: then no remainder counts as dust).
-    func lotStep(_ symbol: String) async -> Decimal? {
+    func lotStep(_ symbol: String) async -> Quantity? {
         await broker.lotStep(symbol: symbol)
     }
 
@@ -177,7 +177,7 @@ struct OrderExecution: Sendable {
 
     /// Applies a venue report to the order, its fills and its position, in the caller's transaction. Returns new fills.
     @discardableResult
-    func apply(_ ledger: any Ledger, report: OrderReport, runID: RunID, now: Int64, lotStep: Decimal?) throws -> Int {
+    func apply(_ ledger: any Ledger, report: OrderReport, runID: RunID, now: Int64, lotStep: Quantity?) throws -> Int {
         guard let order = try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) else {
             try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, message: "venue reports \(report.clientOrderID), unknown to the database")
             return 0
@@ -187,14 +187,14 @@ struct OrderExecution: Sendable {
         var newFills = 0
         for fill in report.fills where try ledger.insertFill(fill, runID: runID) {
             newFills += 1
-            if fill.side == .buy { position?.applyBuy(fill, quoteAsset: quoteAsset) } else { position?.applySell(fill, quoteAsset: quoteAsset) }
+            if fill.side == .buy { try position?.applyBuy(fill, quoteAsset: quoteAsset) } else { try position?.applySell(fill, quoteAsset: quoteAsset) }
             try ledger.record(runID: runID, time: now, kind: .fill, symbol: fill.symbol,
-                              message: "\(order.purpose.rawValue) \(fill.side.rawValue) \(Money.text(fill.quantity)) @ \(Money.text(fill.price)) fee \(Money.text(fill.fee)) \(fill.feeAsset)",
+                              message: "\(order.purpose.rawValue) \(fill.side.rawValue) \(fill.quantity) @ \(fill.price) fee \(fill.fee) \(fill.feeAsset)",
                               data: ["client_order_id": fill.clientOrderID, "trade_id": fill.tradeID, "purpose": order.purpose.rawValue])
         }
         let all = try ledger.fills(clientOrderID: order.clientOrderID)
-        let filled = all.reduce(Decimal(0)) { $0 + $1.quantity }
-        let average = filled > 0 ? all.reduce(Decimal(0)) { $0 + $1.quantity * $1.price } / filled : nil
+        let filled = try all.totalQuantity()
+        let average = try all.averagePrice()
         // The status moves only as `OrderStatusTransitions` allows: a report that would move it backwards (a stale
         // answer after a newer one) keeps the stored status, and the refused move is recorded. Its fills count all the same.
         var status = report.status
@@ -220,7 +220,7 @@ struct OrderExecution: Sendable {
                 // A late execution of one of its orders: the position holds coins again and sells them.
                 p.state = try PositionLifecycle.next(from: .closed, on: .lateFill, adjustments: p.adjustments, maxAdjustments: maxAdjustments)
                 p.closedAt = nil
-                try transitionEvent(ledger, runID: runID, now: now, p, from: .closed, note: "late fill of \(order.clientOrderID): \(Money.text(p.quantity)) to sell")
+                try transitionEvent(ledger, runID: runID, now: now, p, from: .closed, note: "late fill of \(order.clientOrderID): \(p.quantity) to sell")
             }
             try ledger.updatePosition(p)
             return newFills
@@ -258,8 +258,8 @@ struct OrderExecution: Sendable {
                 // Below the lot step the venue cannot sell it: dust, left in the account and recorded with its amount.
                 let asset = p.symbol.hasSuffix(quoteAsset) ? String(p.symbol.dropLast(quoteAsset.count)) : p.symbol
                 try ledger.record(runID: runID, time: now, kind: .dust, symbol: p.symbol,
-                                  message: "\(Money.text(p.quantity)) \(asset) left at the venue below its lot step \(Money.text(step)); the position is closed without it",
-                                  data: ["asset": asset, "quantity": Money.text(p.quantity), "lot_step": Money.text(step), "position_id": "\(p.id)"])
+                                  message: "\(p.quantity) \(asset) left at the venue below its lot step \(step); the position is closed without it",
+                                  data: ["asset": asset, "quantity": p.quantity.description, "lot_step": step.description, "position_id": "\(p.id)"])
                 p.quantity = 0
                 p.cost = 0
             }
@@ -268,7 +268,7 @@ struct OrderExecution: Sendable {
                 p.closedAt = now
                 p.exitPrice = average ?? p.exitPrice
                 try transitionEvent(ledger, runID: runID, now: now, p, from: .closing,
-                                    note: "closed (\(p.exitReason?.rawValue ?? "exit")), P&L \(Money.text(Money.round(p.realizedPnL, scale: 2)))")
+                                    note: "closed (\(p.exitReason?.rawValue ?? "exit")), P&L \(p.realizedPnL.text(decimals: 2))")
             }
             // Otherwise it stays CLOSING and the next run sells what is left with a new attempt.
         }
@@ -276,10 +276,10 @@ struct OrderExecution: Sendable {
         return newFills
     }
 
-    /// Stops and targets from the position's basis after an entry or adjustment filled.
+    /// Stops and targets from the position's basis after an entry or adjustment filled (kept as they were when the
+    /// levels are out of the fixed-point range).
     private func setLevels(_ p: inout Position) {
-        guard let levels, p.quantity > 0 else { return }
-        let l = levels(p)
+        guard let levels, p.quantity > 0, let l = try? levels(p) else { return }
         p.stopPrice = l.stop
         p.takeProfitPrice = l.takeProfit
     }

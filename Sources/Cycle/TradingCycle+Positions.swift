@@ -166,24 +166,23 @@ extension TradingCycle {
             }
         }
         let live = broker.isLive
-        let (balances, positions, unsettledSells) = try await store.read { ledger -> ([String: Decimal], [Position], [Int64: Decimal]) in
-            var sells: [Int64: Decimal] = [:]
+        let (balances, positions, unsettledSells) = try await store.read { ledger -> ([String: Money], [Position], [Int64: Quantity]) in
+            var sells: [Int64: Quantity] = [:]
             if live {
                 for order in try ledger.unresolvedOrders() where order.side == .sell {
-                    if let id = order.positionID { sells[id, default: 0] += max(order.quantity - order.filledQuantity, 0) }
+                    if let id = order.positionID { sells[id] = try (sells[id] ?? 0) + max(order.quantity - order.filledQuantity, 0) }
                 }
             }
             return (try ledger.balances(), try ledger.activePositions(), sells)
         }
         let cash = balances[quote] ?? 0
-        var exposure: Decimal = 0
+        var exposure: Money = 0
         for position in positions {
-            let price = prices[position.symbol].flatMap(Money.decimal) ?? position.entryPrice
-            let held = max(position.quantity - (unsettledSells[position.id] ?? 0), 0)
-            exposure += held * price
+            let price = prices[position.symbol].flatMap { try? Price(double: $0) } ?? position.entryPrice
+            let held = try max(position.quantity - (unsettledSells[position.id] ?? 0), 0)
+            exposure = try exposure + price.times(held, .halfEven)
         }
-        exposure = Money.round(exposure, scale: 8)
-        return AccountState(equity: cash + exposure, cash: cash, exposure: exposure, openPositions: positions.count)
+        return AccountState(equity: try cash + exposure, cash: cash, exposure: exposure, openPositions: positions.count)
     }
 
     /// Whether the wallet is the venue's balances as of the run's last order (always true for the paper broker).
@@ -204,7 +203,7 @@ extension TradingCycle {
         return balances
     }
 
-    func protectionFacts(now: Int64, equity: Decimal) async throws -> ProtectionFacts {
+    func protectionFacts(now: Int64, equity: Money) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
         return try await store.write { ledger in
             // A venue circuit breaker that opened since the last check counts as a failure toward the error rate.
@@ -221,11 +220,11 @@ extension TradingCycle {
     }
 
     /// The price a market order would trade at now.
-    func referencePrice(_ symbol: String, results: [String: SymbolResult], now: Int64) async throws -> Decimal? {
-        if let price = try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now), let d = Money.decimal(price), d > 0 {
+    func referencePrice(_ symbol: String, results: [String: SymbolResult], now: Int64) async throws -> Price? {
+        if let price = try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now), let d = try? Price(double: price), d > 0 {
             return d
         }
-        return results[symbol]?.candles.last.flatMap { Money.decimal($0.close) }
+        return results[symbol]?.candles.last.flatMap { try? Price(double: $0.close) }
     }
 
     // MARK: Positions
@@ -305,7 +304,7 @@ extension TradingCycle {
                                                             maxAdjustments: p.exits.maxAdjustments)
                 position.exitReason = exit.reason
                 let snapshot = position
-                let note = !audit ? "" : "exit: \(exit.reason.rawValue)" + (exit.level.map { " at level \(Money.text(Money.round($0, scale: 8)))" } ?? "") + " on candle \(Timestamp.rfc3339(exit.candleTime))"
+                let note = !audit ? "" : "exit: \(exit.reason.rawValue)" + (exit.level.map { " at level \($0)" } ?? "") + " on candle \(Timestamp.rfc3339(exit.candleTime))"
                 guard let price = try await referencePrice(symbol, results: results, now: now) else {
                     // No price to sell at: the decision is kept (CLOSING) and the next run sells.
                     try await store.write { ledger in
@@ -337,11 +336,11 @@ extension TradingCycle {
                let adjustment = AdjustmentRules.decide(position, lastClose: last.close, signal: result?.signal, minConfidence: p.minConfidence,
                                                        rules: p.exits, addsAllowed: addsAllowed),
                let price = try await referencePrice(symbol, results: results, now: now) {
-                var side = OrderSide.buy, purpose = OrderPurpose.add, quantity: Decimal = 0, why = ""
+                var side = OrderSide.buy, purpose = OrderPurpose.add, quantity: Quantity = 0, why = ""
                 switch adjustment {
                 case let .add(q, reason):
                     let account = try await accountState(runID: runID, prices: lastPrices)
-                    let sizing = PositionSizer.add(requestedQuantity: q, price: price, positionValue: position.quantity * price, account: account, limits: p.limits)
+                    let sizing = PositionSizer.add(requestedQuantity: q, price: price, positionValue: try price.times(position.quantity, .halfEven), account: account, limits: p.limits)
                     guard let sized = sizing.quantity else {
                         if case let .none(reason) = sizing { if audit { decisions[symbol] = "hold (add refused: \(reason))" } }
                         try await save(position)
@@ -359,7 +358,7 @@ extension TradingCycle {
                 position.state = try PositionLifecycle.next(from: from, on: .beginAdjustment, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
                 position.adjustments += 1
                 let snapshot = position
-                let note = !audit ? "" : "adjustment \(position.adjustments)/\(p.exits.maxAdjustments): \(purpose.rawValue) \(Money.text(quantity)) — \(why)"
+                let note = !audit ? "" : "adjustment \(position.adjustments)/\(p.exits.maxAdjustments): \(purpose.rawValue) \(quantity) — \(why)"
                 if audit { decisions[symbol] = note }
                 orders += 1
                 // The adjustment and its order in one transaction; stops follow the basis when the order is final.
@@ -475,8 +474,9 @@ extension TradingCycle {
             let account = try await accountState(runID: runID, prices: lastPrices)
             let sizing: SizingDecision
             if case let .smaCross(_, _, fixed) = p.strategy {
-                sizing = fixed * price <= account.cash / (1 + p.limits.costRate)
-                    ? .order(quantity: fixed, notional: fixed * price, boundBy: "fixed_quantity") : .none(reason: "cash: cannot pay for the fixed quantity")
+                let notional = try price.times(fixed, .halfEven)
+                sizing = try notional <= account.cash.divided(by: Fixed.one + p.limits.costRate, .down)
+                    ? .order(quantity: fixed, notional: notional, boundBy: "fixed_quantity") : .none(reason: "cash: cannot pay for the fixed quantity")
             } else {
                 sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
             }
@@ -490,11 +490,12 @@ extension TradingCycle {
                                     stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: snapshot.atr.isFinite ? snapshot.atr : 0, adjustments: 0,
                                     partialTakeProfitDone: false, openedAt: now, lastCheckedCandle: snapshot.candleTime)
             if p.strategy == .scoring {
-                let levels = p.exits.levels(for: position)
-                position.stopPrice = levels.stop
-                position.takeProfitPrice = levels.takeProfit
+                if let levels = try? p.exits.levels(for: position) {
+                    position.stopPrice = levels.stop
+                    position.takeProfitPrice = levels.takeProfit
+                }
             }
-            let note = !audit ? "" : "enter: confidence \(conf) > \(p.minConfidence); \(Money.text(quantity)) ≈ \(Money.text(Money.round(notional, scale: 2))) \(p.quoteAsset) (bound by \(boundBy))"
+            let note = !audit ? "" : "enter: confidence \(conf) > \(p.minConfidence); \(quantity) ≈ \(notional.text(decimals: 2)) \(p.quoteAsset) (bound by \(boundBy))"
             let draft = position
             if audit { decisions[symbol] = note }
             orders += 1
@@ -508,7 +509,7 @@ extension TradingCycle {
                                   data: OrderExecution.transitionData(inserted, from: nil))
                 return inserted
             }
-            log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(Money.text(quantity))"])
+            log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(quantity)"])
         }
         return orders
     }

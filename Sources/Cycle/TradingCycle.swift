@@ -98,9 +98,9 @@ public final class TradingCycle: @unchecked Sendable {
         self.logger = logger
         self.interrupt = interrupt
         let exits = parameters.exits
-        let levels: (@Sendable (Position) -> (stop: Decimal, takeProfit: Decimal))?
+        let levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price))?
         if parameters.strategy == .scoring {
-            levels = { position in exits.levels(for: position) }
+            levels = { (position: Position) throws(FixedPointError) in try exits.levels(for: position) }
         } else {
             levels = nil
         }

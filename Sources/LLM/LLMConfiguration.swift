@@ -1,4 +1,5 @@
 import Foundation
+import TradingDomain
 
 /// One OpenAI-compatible chat-completions endpoint (`POST {baseURL}/v1/chat/completions`).
 public struct LLMProvider: Sendable, Equatable {
@@ -9,13 +10,13 @@ public struct LLMProvider: Sendable, Equatable {
     public var apiKeyEnvironment: String
     public var timeoutSeconds: Double
     public var weight: Double
-    public var pricePer1kInput: Decimal
-    public var pricePer1kOutput: Decimal
+    public var pricePer1kInput: Money
+    public var pricePer1kOutput: Money
     /// Send `response_format: json_schema` (false: plain JSON instructions, for servers without schema support).
     public var structuredOutput: Bool
 
     public init(name: String, baseURL: String, model: String, apiKeyEnvironment: String = "", timeoutSeconds: Double = 20, weight: Double = 1,
-                pricePer1kInput: Decimal = 0, pricePer1kOutput: Decimal = 0, structuredOutput: Bool = true) {
+                pricePer1kInput: Money = 0, pricePer1kOutput: Money = 0, structuredOutput: Bool = true) {
         self.name = name
         self.baseURL = baseURL
         self.model = model
@@ -37,7 +38,7 @@ public struct LLMConfiguration: Sendable, Equatable {
     /// 0 = no limit.
     public var maxTokensPerDay: Int
     /// 0 = no limit.
-    public var maxCostPerDay: Decimal
+    public var maxCostPerDay: Money
     public var cacheTTLSeconds: Int
     public var breakerFailures: Int
     public var breakerCooldownSeconds: Int
@@ -48,7 +49,7 @@ public struct LLMConfiguration: Sendable, Equatable {
     public var stepTimeoutSeconds: Double
 
     public init(providers: [LLMProvider], maxConcurrent: Int = 4, minValidAnswers: Int = 1, maxCallsPerRun: Int = 20, maxTokensPerDay: Int = 200_000,
-                maxCostPerDay: Decimal = 5, cacheTTLSeconds: Int = 3600, breakerFailures: Int = 3, breakerCooldownSeconds: Int = 900,
+                maxCostPerDay: Money = 5, cacheTTLSeconds: Int = 3600, breakerFailures: Int = 3, breakerCooldownSeconds: Int = 900,
                 maxTokensPerAnswer: Int = 300, stepTimeoutSeconds: Double = 20) {
         self.providers = providers
         self.maxConcurrent = maxConcurrent

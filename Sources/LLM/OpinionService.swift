@@ -202,8 +202,17 @@ public final class OpinionService: @unchecked Sendable {
         }
     }
 
-    static func cost(promptTokens: Int, completionTokens: Int, provider: LLMProvider) -> Decimal {
-        Decimal(promptTokens) / 1000 * provider.pricePer1kInput + Decimal(completionTokens) / 1000 * provider.pricePer1kOutput
+    /// Tokens × price per 1,000, each part rounded up to 1e-8 (a budget is never under-charged); out of range: the
+    /// largest amount (such a call never fits a budget).
+    static func cost(promptTokens: Int, completionTokens: Int, provider: LLMProvider) -> Money {
+        let thousand: Fixed = 1000
+        do {
+            let input = try provider.pricePer1kInput.multiplied(by: Fixed(exactly: promptTokens) ?? Fixed(raw: .max), dividedBy: thousand, .up)
+            let output = try provider.pricePer1kOutput.multiplied(by: Fixed(exactly: completionTokens) ?? Fixed(raw: .max), dividedBy: thousand, .up)
+            return try input + output
+        } catch {
+            return Money(raw: .max)
+        }
     }
 
     /// One request. The deadline is the provider's timeout or what is left of the step, whichever is shorter; a
@@ -261,7 +270,7 @@ public final class OpinionService: @unchecked Sendable {
                         runID: runID, symbol: context.symbol, provider: call.provider.name, model: call.provider.model, cacheKey: call.cacheKey, time: now,
                         prompt: prompt, rawReply: call.rawReply, status: status, problem: problem,
                         action: answer?.action.rawValue, confidence: answer?.confidence, horizon: answer?.horizon, rationale: answer?.rationale, latencyMs: call.latencyMs,
-                        promptTokens: call.usage.promptTokens, completionTokens: call.usage.completionTokens, cost: Money.text(cost), fromCache: call.cachedFrom != nil,
+                        promptTokens: call.usage.promptTokens, completionTokens: call.usage.completionTokens, cost: cost.description, fromCache: call.cachedFrom != nil,
                         cachedFrom: call.cachedFrom, baseURL: call.provider.baseURL, usageImplausible: call.usage.implausible))
                 }
                 try ledger.saveLLMOpinion(runID: runID, symbol: context.symbol, time: now, outcome: outcome.rawValue, action: opinion?.action.rawValue,
@@ -320,14 +329,14 @@ actor SpendingLedger {
     struct Totals: Sendable {
         var calls = 0
         var tokens = 0
-        var cost: Decimal = 0
+        var cost: Money = 0
 
         static func load(_ ledger: SQLiteLedger, runID: Int64, dayStart: Int64) throws -> Totals {
             let calls = try ledger.freshLLMCallCount(runID: runID)
             // Rows written before usage was validated may hold negative numbers: they count as nothing, never as a credit.
             let tokens = try ledger.llmTokens(from: dayStart, to: dayStart + 86_400_000)
             let cost = try ledger.llmCosts(from: dayStart, to: dayStart + 86_400_000)
-                .compactMap(Money.parse).filter { $0 > 0 }.reduce(0, +)
+                .compactMap { try? Money(parsing: $0, rounding: .halfEven) }.filter { $0 > 0 }.total()
             return Totals(calls: calls, tokens: tokens.isFinite ? Int(min(tokens, 1e15)) : 0, cost: cost)
         }
     }
@@ -340,7 +349,7 @@ actor SpendingLedger {
 
     /// True (and the worst case reserved) when the run's call budget and the day's budgets can cover it. A call that
     /// would fit once the calls in flight are settled waits for them; one that cannot fit even then is refused.
-    func reserve(runID: Int64, dayStart: Int64, tokens: Int, cost: Decimal, configuration c: LLMConfiguration, load: @Sendable () throws -> Totals) async -> Bool {
+    func reserve(runID: Int64, dayStart: Int64, tokens: Int, cost: Money, configuration c: LLMConfiguration, load: @Sendable () throws -> Totals) async -> Bool {
         if loaded?.runID != runID || loaded?.dayStart != dayStart {
             guard let totals = try? load() else { return false }
             spent = totals
@@ -350,13 +359,15 @@ actor SpendingLedger {
             // Calls in flight count toward the run's cap whatever they are charged.
             guard spent.calls + inFlight.calls + 1 <= c.maxCallsPerRun else { return false }
             func fits(_ extra: Totals) -> Bool {
-                (c.maxTokensPerDay <= 0 || spent.tokens + extra.tokens + tokens <= c.maxTokensPerDay)
-                    && (c.maxCostPerDay <= 0 || spent.cost + extra.cost + cost <= c.maxCostPerDay)
+                let tokensFit = c.maxTokensPerDay <= 0 || spent.tokens + extra.tokens + tokens <= c.maxTokensPerDay
+                guard c.maxCostPerDay > 0 else { return tokensFit }
+                guard let total = try? spent.cost + extra.cost + cost else { return false }
+                return tokensFit && total <= c.maxCostPerDay
             }
             if fits(inFlight) {
                 inFlight.calls += 1
                 inFlight.tokens += tokens
-                inFlight.cost += cost
+                inFlight.cost = (try? inFlight.cost + cost) ?? Money(raw: .max)
                 return true
             }
             if !fits(Totals()) || inFlight.calls == 0 { return false }
@@ -365,13 +376,13 @@ actor SpendingLedger {
     }
 
     /// Replaces a reservation by what the call was charged (never more than the reservation), and wakes the waiters.
-    func settle(reservedTokens: Int, reservedCost: Decimal, tokens: Int, cost: Decimal) {
+    func settle(reservedTokens: Int, reservedCost: Money, tokens: Int, cost: Money) {
         inFlight.calls -= 1
         inFlight.tokens -= reservedTokens
-        inFlight.cost -= reservedCost
+        inFlight.cost = (try? inFlight.cost - reservedCost) ?? 0
         spent.calls += 1
         spent.tokens += tokens
-        spent.cost += cost
+        spent.cost = (try? spent.cost + cost) ?? Money(raw: .max)
         let woken = waiting
         waiting = []
         for w in woken { w.resume() }

@@ -61,17 +61,13 @@ public struct BinanceMarketData: MarketDataSource {
     }
 
     public func currentPrice(symbol: String, timeframe: Timeframe, now: Int64) async throws -> Double {
-        let price: Decimal
+        let price: Price
         do {
             price = try await client.tickerPrice(symbol: symbol)
         } catch {
             throw MarketDataError(source: name, symbol: symbol, message: "\(error)")
         }
-        // Through the decimal's text, so "123.45" becomes the Double 123.45.
-        guard let value = Double(BinanceDecimal.text(price)), value.isFinite else {
-            throw MarketDataError(source: name, symbol: symbol, message: "unreadable price \(BinanceDecimal.text(price))")
-        }
-        return value
+        return price.double
     }
 
     /// A kline as a candle; prices and volume through `Double(String)`.

@@ -8,7 +8,7 @@ import TradingDomain
 public enum HTMLReport {
     /// `note`, when given, is a line under the title (a backtest's period, strategy and how its curve was sampled).
     public static func render(title: String, equity: [EquityPoint], trades: [ClosedTrade], time: (Int64) -> String, note: String? = nil) -> String {
-        let values = equity.map { Money.double($0.equity) }
+        let values = equity.map(\.equity.double)
         var peak = -Double.infinity
         let drawdowns = values.map { v -> Double in
             peak = max(peak, v)
@@ -27,8 +27,8 @@ public enum HTMLReport {
         <h1>\(escape(title))</h1>
         """
         let first = equity.first.map { time($0.time) } ?? "–", last = equity.last.map { time($0.time) } ?? "–"
-        let total = trades.reduce(Decimal(0)) { $0 + $1.pnl }
-        html += "<p class=\"legend\">\(escape(first)) → \(escape(last)); \(equity.count) equity points, \(trades.count) closed trades, net P&amp;L \(escape(Money.text(Money.round(total, scale: 2)))); shaded: safe mode.</p>\n"
+        let total = (try? trades.map(\.pnl).total())?.text(decimals: 2) ?? "out of range"
+        html += "<p class=\"legend\">\(escape(first)) → \(escape(last)); \(equity.count) equity points, \(trades.count) closed trades, net P&amp;L \(escape(total)); shaded: safe mode.</p>\n"
         if let note { html += "<p class=\"legend\">\(escape(note))</p>\n" }
         html += "<h2>Equity</h2>\n" + chart(id: "equity-chart", values: values, safe: equity.map(\.safeMode), color: "#2a5bd7", unit: "")
         html += "<h2>Drawdown (%)</h2>\n" + chart(id: "drawdown-chart", values: drawdowns, safe: equity.map(\.safeMode), color: "#b3261e", unit: "%")
@@ -37,24 +37,26 @@ public enum HTMLReport {
         for symbol in Set(trades.map(\.symbol)).sorted() {
             let own = trades.filter { $0.symbol == symbol }.sorted { $0.exitTime < $1.exitTime }
             let wins = own.filter { $0.pnl > 0 }.count
-            var cumulative = Decimal(0), high = Decimal(0), worst = Decimal(0)
+            // The cumulative P&L's largest fall, in analytics (Double) only when out of the fixed-point range.
+            var cumulative = Money.zero, high = Money.zero, worst = Money.zero, inRange = true
             for t in own {
-                cumulative += t.pnl
+                guard let next = try? cumulative + t.pnl, let fall = try? max(high, next) - next else { inRange = false; break }
+                cumulative = next
                 high = max(high, cumulative)
-                worst = max(worst, high - cumulative)
+                worst = max(worst, fall)
             }
-            let pnl = own.reduce(Decimal(0)) { $0 + $1.pnl }
+            let pnl = inRange ? cumulative : nil
             html += "<tr><td>\(escape(symbol))</td><td>\(own.count)</td><td>\(String(format: "%.1f%%", own.isEmpty ? 0 : Double(wins) / Double(own.count) * 100))</td>"
-            html += "<td class=\"\(pnl < 0 ? "neg" : "pos")\">\(escape(Money.text(Money.round(pnl, scale: 2))))</td><td>\(escape(Money.text(Money.round(worst, scale: 2))))</td></tr>\n"
+            html += "<td class=\"\(pnl.map { $0 < 0 } ?? false ? "neg" : "pos")\">\(escape(pnl?.text(decimals: 2) ?? "out of range"))</td><td>\(escape(inRange ? worst.text(decimals: 2) : "out of range"))</td></tr>\n"
         }
         html += "</tbody></table>\n"
 
         html += "<h2>Trades</h2>\n<table id=\"trades\"><thead><tr><th>symbol</th><th>entry</th><th>exit</th><th>quantity</th><th>entry price</th><th>exit price</th><th>fees</th><th>P&amp;L</th><th>exit reason</th></tr></thead><tbody>\n"
         for t in trades {
-            let cells = [escape(time(t.entryTime)), escape(time(t.exitTime)), Money.text(t.quantity), Money.text(Money.round(t.entryPrice, scale: 6)),
-                         Money.text(Money.round(t.exitPrice, scale: 6)), Money.text(Money.round(t.fees, scale: 4))]
+            let cells = [escape(time(t.entryTime)), escape(time(t.exitTime)), t.quantity.description, t.entryPrice.text(decimals: 6),
+                         t.exitPrice.text(decimals: 6), t.fees.text(decimals: 4)]
             html += "<tr><td>\(escape(t.symbol))</td>" + cells.map { "<td>\($0)</td>" }.joined()
-            html += "<td class=\"\(t.pnl < 0 ? "neg" : "pos")\">\(Money.text(Money.round(t.pnl, scale: 2)))</td><td>\(escape(t.exitReason))</td></tr>\n"
+            html += "<td class=\"\(t.pnl < 0 ? "neg" : "pos")\">\(t.pnl.text(decimals: 2))</td><td>\(escape(t.exitReason))</td></tr>\n"
         }
         html += "</tbody></table>\n</body></html>\n"
         return html

@@ -7,15 +7,15 @@ public struct ClosedTrade: Sendable, Equatable {
     public var entryTime: Int64
     public var exitTime: Int64
     /// Largest quantity held is not tracked; this is the quantity bought in total.
-    public var quantity: Decimal
-    public var entryPrice: Decimal
-    public var exitPrice: Decimal
-    public var fees: Decimal
-    public var pnl: Decimal
+    public var quantity: Quantity
+    public var entryPrice: Price
+    public var exitPrice: Price
+    public var fees: Money
+    public var pnl: Money
     public var exitReason: String
 
-    public init(symbol: String, entryTime: Int64, exitTime: Int64, quantity: Decimal, entryPrice: Decimal, exitPrice: Decimal,
-                fees: Decimal, pnl: Decimal, exitReason: String) {
+    public init(symbol: String, entryTime: Int64, exitTime: Int64, quantity: Quantity, entryPrice: Price, exitPrice: Price,
+                fees: Money, pnl: Money, exitReason: String) {
         self.symbol = symbol
         self.entryTime = entryTime
         self.exitTime = exitTime
@@ -35,8 +35,8 @@ public enum TradeHistory {
     static let header = ["symbol", "entry_time", "exit_time", "quantity", "entry_price", "exit_price", "fees", "pnl", "exit_reason"]
 
     static func fields(_ t: ClosedTrade, time: (Int64) -> String) -> [String] {
-        [t.symbol, time(t.entryTime), time(t.exitTime), Money.text(t.quantity), Money.text(Money.round(t.entryPrice, scale: 8)),
-         Money.text(Money.round(t.exitPrice, scale: 8)), Money.text(Money.round(t.fees, scale: 8)), Money.text(Money.round(t.pnl, scale: 8)), t.exitReason]
+        [t.symbol, time(t.entryTime), time(t.exitTime), t.quantity.description, t.entryPrice.description,
+         t.exitPrice.description, t.fees.description, t.pnl.description, t.exitReason]
     }
 
     public static func render(_ trades: [ClosedTrade], format: Format, time: (Int64) -> String) -> String {
@@ -63,9 +63,9 @@ public enum TradeHistory {
                     i >= 3 && i <= 7 && r > 0 ? String(repeating: " ", count: widths[i] - cell.count) + cell : cell + String(repeating: " ", count: widths[i] - cell.count)
                 }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
             }
-            let total = trades.reduce(Decimal(0)) { $0 + $1.pnl }
+            let total = (try? trades.map(\.pnl).total())?.text(decimals: 2) ?? "out of range"
             let wins = trades.filter { $0.pnl > 0 }.count
-            out += "\(trades.count) trades, \(wins) won, net P&L \(Money.text(Money.round(total, scale: 2)))\n"
+            out += "\(trades.count) trades, \(wins) won, net P&L \(total)\n"
             return out
         }
     }

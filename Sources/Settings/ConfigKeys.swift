@@ -1,4 +1,5 @@
 import Foundation
+import TradingDomain
 
 /// Every configuration key tradejob knows, with its default and a one-line description. This table is the
 /// single source of truth: validation, environment overrides, `config template` and `config show` all read it.
@@ -62,7 +63,7 @@ public enum ConfigKeys {
         // paper broker
         ConfigKey("paper.starting_cash", .decimal(min: 0, max: 1_000_000_000), .decimal(10000), "paper wallet's starting cash in the quote asset"),
         ConfigKey("paper.quote_asset", .string(allowed: nil), .string("USDT"), "quote asset of every symbol"),
-        ConfigKey("paper.fee_rate", .decimal(min: 0, max: Decimal(string: "0.1") ?? 0), .decimal(Decimal(string: "0.001") ?? 0), "fee as a fraction of notional, charged in the quote asset"),
+        ConfigKey("paper.fee_rate", .decimal(min: 0, max: Fixed(raw: 10_000_000) /* 0.1 */), .decimal(Fixed(raw: 100_000) /* 0.001 */), "fee as a fraction of notional, charged in the quote asset"),
         ConfigKey("paper.slippage_bps", .decimal(min: 0, max: 1000), .decimal(5), "market orders fill this many basis points worse than the current price"),
 
         // protections

@@ -35,10 +35,11 @@ public struct ResolvedConfig: Sendable {
         if case let .double(v)? = ConfigKeys.byPath[path]?.defaultValue { return v }
         return 0
     }
-    public func decimal(_ path: String) -> Decimal {
-        if case let .decimal(v)? = values[path] { return v }
-        if case let .decimal(v)? = ConfigKeys.byPath[path]?.defaultValue { return v }
-        return 0
+    /// A decimal key as the fixed-point kind it stands for (`Money`, `Fixed`, …).
+    public func decimal<T: FixedPointValue>(_ path: String, as _: T.Type = T.self) -> T {
+        if case let .decimal(v)? = values[path] { return v.reinterpreted(as: T.self) }
+        if case let .decimal(v)? = ConfigKeys.byPath[path]?.defaultValue { return v.reinterpreted(as: T.self) }
+        return .zero
     }
     public func bool(_ path: String) -> Bool {
         if case let .bool(v)? = values[path] { return v }
@@ -149,7 +150,7 @@ public enum ConfigLoader {
             guard case let .number(text) = json, let d = Double(text), d.isFinite, d >= min, d <= max else { return fail() }
             return .double(d)
         case let .decimal(min, max):
-            let parsed: Decimal?
+            let parsed: Fixed?
             switch json {
             case let .string(s): parsed = parseDecimal(s)
             case let .number(text): parsed = parseDecimal(text)
@@ -202,11 +203,9 @@ public enum ConfigLoader {
         }
     }
 
-    /// A decimal in the strict syntax of `Money.parse` (`-12.5`, `1e-3`; no `+`, no second sign, no other characters).
-    static func parseDecimal(_ text: String) -> Decimal? {
-        guard Money.hasPlainNumberSyntax(text), let d = Money.parse(text), !d.isNaN, d.isFinite else { return nil }
-        return d
-    }
+    /// A decimal in the strict syntax of `Money.hasPlainNumberSyntax` (`-12.5`, `1e-3`; no `+`, no second sign, no
+    /// other characters) with at most 8 decimals, within the fixed-point range.
+    static func parseDecimal(_ text: String) -> Fixed? { Fixed(text) }
 
     /// An integer written as a JSON number: `500`, also `500.0` or `5e2` (an integral value), below 10^15 in magnitude.
     static func integer(_ text: String) -> Int? {

@@ -1,11 +1,12 @@
 import Foundation
+import TradingDomain
 
 /// The type and allowed range of one configuration key.
 public indirect enum ConfigKind: Sendable {
     case int(min: Int, max: Int)
     case double(min: Double, max: Double)
-    /// Money or another exact number: a JSON string like `"10000"` (or a JSON number).
-    case decimal(min: Decimal, max: Decimal)
+    /// Money or another exact number: a JSON string like `"10000"` (or a JSON number), at most 8 decimals.
+    case decimal(min: Fixed, max: Fixed)
     case bool
     case string(allowed: [String]?)
     case stringList(minCount: Int)
@@ -16,7 +17,7 @@ public indirect enum ConfigKind: Sendable {
         switch self {
         case let .int(min, max): return "an integer from \(min) to \(max)"
         case let .double(min, max): return "a number from \(min) to \(max)"
-        case let .decimal(min, max): return "a decimal (string such as \"10.5\") from \(min) to \(max)"
+        case let .decimal(min, max): return "a decimal (string such as \"10.5\", at most 8 decimals) from \(min) to \(max)"
         case .bool: return "true or false"
         case let .string(allowed): return allowed.map { "one of " + $0.map { "\"\($0)\"" }.joined(separator: ", ") } ?? "a string"
         case let .stringList(minCount): return "a list of at least \(minCount) string(s)"
@@ -47,7 +48,7 @@ public struct ConfigKey: Sendable {
 public enum ConfigValue: Sendable, Equatable {
     case int(Int)
     case double(Double)
-    case decimal(Decimal)
+    case decimal(Fixed)
     case bool(Bool)
     case string(String)
     case stringList([String])
@@ -58,7 +59,7 @@ public enum ConfigValue: Sendable, Equatable {
         switch self {
         case let .int(v): return String(v)
         case let .double(v): return v == v.rounded() && abs(v) < 1e15 ? String(format: "%.1f", v) : "\(v)"
-        case let .decimal(v): return "\"\(NSDecimalNumber(decimal: v).stringValue)\""
+        case let .decimal(v): return "\"\(v)\""
         case let .bool(v): return v ? "true" : "false"
         case let .string(v): return ConfigValue.quote(v)
         case let .stringList(v): return "[" + v.map(ConfigValue.quote).joined(separator: ", ") + "]"

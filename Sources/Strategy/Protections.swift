@@ -50,17 +50,17 @@ public struct ProtectionRules: Sendable, Equatable {
 /// The persisted facts the protections judge (all read from the database at the start of a run).
 public struct ProtectionFacts: Sendable, Equatable {
     public var now: Int64
-    public var equity: Decimal
+    public var equity: Money
     /// Highest equity ever recorded.
-    public var peakEquity: Decimal
+    public var peakEquity: Money
     /// First equity recorded on the current UTC day.
-    public var dayStartEquity: Decimal
+    public var dayStartEquity: Money
     /// Times of stop-loss exits (any window; the rule filters).
     public var stopLossExits: [Int64]
     /// Consecutive failed cycles (or failing source) up to now.
     public var consecutiveFailures: Int
 
-    public init(now: Int64, equity: Decimal, peakEquity: Decimal, dayStartEquity: Decimal, stopLossExits: [Int64], consecutiveFailures: Int) {
+    public init(now: Int64, equity: Money, peakEquity: Money, dayStartEquity: Money, stopLossExits: [Int64], consecutiveFailures: Int) {
         self.now = now
         self.equity = equity
         self.peakEquity = peakEquity
@@ -89,17 +89,17 @@ public enum ProtectionEvaluator {
         var trips: [ProtectionTrip] = []
         let r = rules
         if r.maxDrawdown.enabled, f.peakEquity > 0, f.equity < f.peakEquity || r.maxDrawdown.threshold <= 0,
-           mayReach(f.peakEquity, f.equity, r.maxDrawdown.threshold) {
-            let drawdown = Money.double((f.peakEquity - f.equity) / f.peakEquity)
-            if drawdown >= r.maxDrawdown.threshold {
+           reaches(f.peakEquity, f.equity, r.maxDrawdown.threshold) {
+            let drawdown = (f.peakEquity.double - f.equity.double) / f.peakEquity.double
+            do {
                 trips.append(ProtectionTrip(name: .maxDrawdown, action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
-                                            reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, Money.text(Money.round(f.peakEquity, scale: 2)), r.maxDrawdown.threshold * 100)))
+                                            reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, (try? f.peakEquity.rounded(decimals: 2, .halfAwayFromZero).description) ?? "\(f.peakEquity)", r.maxDrawdown.threshold * 100)))
             }
         }
         if r.dailyLoss.enabled, f.dayStartEquity > 0, f.equity < f.dayStartEquity || r.dailyLoss.threshold <= 0,
-           mayReach(f.dayStartEquity, f.equity, r.dailyLoss.threshold) {
-            let loss = Money.double((f.dayStartEquity - f.equity) / f.dayStartEquity)
-            if loss >= r.dailyLoss.threshold {
+           reaches(f.dayStartEquity, f.equity, r.dailyLoss.threshold) {
+            let loss = (f.dayStartEquity.double - f.equity.double) / f.dayStartEquity.double
+            do {
                 trips.append(ProtectionTrip(name: .dailyLoss, action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
                                             reason: String(format: "loss %.2f%% since the UTC day began reached the limit %.2f%%", loss * 100, r.dailyLoss.threshold * 100)))
             }
@@ -119,13 +119,13 @@ public enum ProtectionEvaluator {
         return trips
     }
 
-    /// Whether the fall from `reference` to `equity`, as a fraction of `reference`, may reach `threshold`: a binary
-    /// estimate first (its error is about 1e-15; it gives way to the exact test within 1e-9 of the threshold), so that
-    /// the decimal division runs only near or past the threshold.
-    static func mayReach(_ reference: Decimal, _ equity: Decimal, _ threshold: Double) -> Bool {
-        let r = Money.double(reference), e = Money.double(equity)
-        guard r > 0, r.isFinite, e.isFinite else { return true }
-        return (r - e) / r >= threshold - 1e-9
+    /// Whether the fall from `reference` to `equity` is at least `threshold` × `reference`, exactly: the threshold as a
+    /// fraction at 1e-8 (`Fixed(double:)`), its product with the reference rounded up (the fall is a whole number of
+    /// 1e-8 units, so comparing with the ceiling is comparing with the exact product). Out of range: true.
+    static func reaches(_ reference: Money, _ equity: Money, _ threshold: Double) -> Bool {
+        guard let fraction = try? Fixed(double: threshold), let fall = try? reference - equity,
+              let limit = try? reference.multiplied(by: fraction, .up) else { return true }
+        return fall >= limit
     }
 
     /// Whether `symbol`'s cooldown after its last exit still holds.

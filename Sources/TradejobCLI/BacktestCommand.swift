@@ -45,8 +45,8 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         if let timeframe, Timeframe(timeframe) == nil { throw ValidationError("--timeframe: got \"\(timeframe)\", expected one of \(Timeframe.supported.keys.sorted().joined(separator: ", "))") }
         guard fast >= 1, slow > fast else { throw ValidationError("--fast and --slow: expected 1 ≤ fast < slow") }
-        guard let q = Money.parse(size), q > 0 else { throw ValidationError("--size: got \"\(size)\", expected a positive number") }
-        if let fee, Money.parse(fee) == nil { throw ValidationError("--fee: got \"\(fee)\", expected a number such as 0.001") }
+        guard let q = Quantity(size), q > 0 else { throw ValidationError("--size: got \"\(size)\", expected a positive number with at most 8 decimals") }
+        if let fee, Fixed(fee) == nil { throw ValidationError("--fee: got \"\(fee)\", expected a number such as 0.001 (at most 8 decimals)") }
     }
 
     func run() async throws {
@@ -97,7 +97,7 @@ struct BacktestCommand: AsyncParsableCommand {
         var paper = PaperSettings(startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
                                   feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps"))
         if strategy == "sma-cross" {
-            parameters.strategy = .smaCross(fast: fast, slow: slow, quantity: Money.parse(size) ?? 10)
+            parameters.strategy = .smaCross(fast: fast, slow: slow, quantity: Quantity(size) ?? 10)
             parameters.lookback = max(slow + 2, 60)  // the signal needs slow + 1 closes; a shorter window is faster
             for keyPath in [\ProtectionRules.maxDrawdown, \.dailyLoss, \.losingStreak, \.errorRate] { parameters.protections[keyPath: keyPath].enabled = false }
             parameters.protections.symbolCooldownMilliseconds = 0
@@ -105,11 +105,11 @@ struct BacktestCommand: AsyncParsableCommand {
             parameters.exits.maxHoldingMilliseconds = 0
             parameters.exits.trailingStop = false
             parameters.limits.maxOpenPositions = max(parameters.limits.maxOpenPositions, parameters.symbols.count)
-            paper = PaperSettings(startingCash: 10_000_000, quoteAsset: paper.quoteAsset, feeRate: Money.parse(fee ?? "0.001") ?? 0, slippageBasisPoints: 0)
+            paper = PaperSettings(startingCash: 10_000_000, quoteAsset: paper.quoteAsset, feeRate: Fixed(fee ?? "0.001") ?? 0, slippageBasisPoints: 0)
         } else if let fee {
-            paper.feeRate = Money.parse(fee) ?? paper.feeRate
+            paper.feeRate = Fixed(fee) ?? paper.feeRate
         }
-        parameters.limits.costRate = paper.feeRate + paper.slippageBasisPoints / 10000
+        parameters.limits.costRate = (try? paper.feeRate + paper.slippageBasisPoints.divided(by: 10_000, .up)) ?? paper.feeRate
 
         let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: fromMs, to: toMs, everyCandle: everyCandle)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

@@ -34,7 +34,7 @@ enum ClosedTrades {
     static func load(_ ledger: SQLiteLedger, since: Int64) throws -> [ClosedTrade] {
         try ledger.closedPositions(since: since).filter { $0.exitReason != .entryFailed }.map { p in
             let fills = try ledger.orders(positionID: p.id).flatMap { try ledger.fills(clientOrderID: $0.clientOrderID) }
-            let bought = fills.filter { $0.side == .buy }.reduce(Decimal(0)) { $0 + $1.quantity }
+            let bought = try fills.filter { $0.side == .buy }.totalQuantity()
             return ClosedTrade(symbol: p.symbol, entryTime: p.openedAt, exitTime: p.closedAt ?? p.openedAt, quantity: bought,
                                entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? 0, fees: p.fees, pnl: p.realizedPnL,
                                exitReason: p.exitReason?.rawValue ?? "")

@@ -21,7 +21,7 @@ struct ModelConsultant: OpinionConsultant {
         let providers = c.objects("llm.providers").map { o -> LLMProvider in
             func string(_ k: String) -> String { if case let .string(s)? = o[k] { return s }; return "" }
             func double(_ k: String, _ d: Double) -> Double { if case let .double(v)? = o[k] { return v }; return d }
-            func decimal(_ k: String) -> Decimal { if case let .decimal(v)? = o[k] { return v }; return 0 }
+            func decimal(_ k: String) -> Money { if case let .decimal(v)? = o[k] { return v.reinterpreted(as: Money.self) }; return 0 }
             var structured = true
             if case let .bool(b)? = o["structured_output"] { structured = b }
             return LLMProvider(name: string("name"), baseURL: string("base_url"), model: string("model"), apiKeyEnvironment: string("api_key_env"),

@@ -56,8 +56,8 @@ enum RunMetrics {
         m.gauge("tradejob_orders", "Orders placed by the last run.", Double(report.ordersPlaced))
         m.gauge("tradejob_fills", "Fills recorded by the last run.", Double(report.fills))
         m.gauge("tradejob_open_positions", "Open positions after the last run.", Double(report.openPositions.count))
-        m.gauge("tradejob_equity", "Equity in the quote asset.", Money.double(report.equity))
-        m.gauge("tradejob_cash", "Cash in the quote asset.", Money.double(report.cash))
+        m.gauge("tradejob_equity", "Equity in the quote asset.", report.equity.double)
+        m.gauge("tradejob_cash", "Cash in the quote asset.", report.cash.double)
         m.gauge("tradejob_drawdown_ratio", "Drawdown of equity from its peak (0..1).", report.drawdown)
         m.gauge("tradejob_safe_mode_active", "1 while safe mode holds.", report.safeMode ? 1 : 0)
         if let v = report.volatility { m.gauge("tradejob_market_volatility", "Median annualised realised volatility across symbols.", v) }

@@ -14,8 +14,8 @@ struct JobSnapshot {
     var lastRun: RunRow?
     var scheduled: RunRow?
     var positions: [Position]
-    var cash: Decimal
-    var equity: Decimal
+    var cash: Money
+    var equity: Money
     var safeMode: SafeModeLock.Reading
     var decisions: [String: String]
     var blocks: [String: Int64]
@@ -33,10 +33,10 @@ struct JobSnapshot {
             var equity = cash
             for p in positions {
                 var price = p.entryPrice
-                if let tf = timeframe, let last = try ledger.newestCandles(symbol: p.symbol, timeframe: tf, limit: 1).last, let d = Money.decimal(last.close) {
+                if let tf = timeframe, let last = try ledger.newestCandles(symbol: p.symbol, timeframe: tf, limit: 1).last, let d = try? Price(double: last.close) {
                     price = d
                 }
-                equity += p.quantity * price
+                equity = try equity + price.times(p.quantity, .halfEven)
             }
             var decisions: [String: String] = [:]
             if let text = try ledger.jobState("last_decisions"), let data = text.data(using: .utf8),
@@ -76,12 +76,12 @@ struct StatusCommand: ParsableCommand {
                 "state": (running ? .running : s.state).rawValue,
                 "cycle_in_progress": running,
                 "positions": s.positions.map { p -> [String: Any] in
-                    ["symbol": p.symbol, "state": p.state.rawValue, "quantity": Money.text(p.quantity), "entry_price": Money.text(p.entryPrice),
-                     "adjustments": p.adjustments, "stop_price": p.stopPrice.map(Money.text) ?? NSNull(),
-                     "take_profit_price": p.takeProfitPrice.map(Money.text) ?? NSNull(), "opened_at": Timestamp.rfc3339(p.openedAt)]
+                    ["symbol": p.symbol, "state": p.state.rawValue, "quantity": p.quantity.description, "entry_price": p.entryPrice.description,
+                     "adjustments": p.adjustments, "stop_price": p.stopPrice?.description ?? NSNull(),
+                     "take_profit_price": p.takeProfitPrice?.description ?? NSNull(), "opened_at": Timestamp.rfc3339(p.openedAt)]
                 },
-                "cash": Money.text(s.cash),
-                "equity": Money.text(s.equity),
+                "cash": s.cash.description,
+                "equity": s.equity.description,
                 "safe_mode": safeActive,
                 "decisions": s.decisions,
                 "entry_blocks": s.blocks.mapValues { Timestamp.rfc3339($0) },
@@ -107,10 +107,10 @@ struct StatusCommand: ParsableCommand {
         if let n = s.scheduled, let at = n.nextRunAt {
             print("next run: \(Timestamp.rfc3339(at)) (every \((n.intervalSeconds ?? 0) / 60) min: \(n.intervalReason ?? ""))")
         }
-        print("cash \(Money.text(Money.round(s.cash, scale: 2))), equity \(Money.text(Money.round(s.equity, scale: 2)))")
+        print("cash \(s.cash.text(decimals: 2)), equity \(s.equity.text(decimals: 2))")
         print("positions: \(s.positions.count)")
         for p in s.positions {
-            print("  \(p.symbol) \(p.state.rawValue) qty \(Money.text(p.quantity)) entry \(Money.text(Money.round(p.entryPrice, scale: 6))) adjustments \(p.adjustments)")
+            print("  \(p.symbol) \(p.state.rawValue) qty \(p.quantity) entry \(p.entryPrice.text(decimals: 6)) adjustments \(p.adjustments)")
         }
         for (name, until) in s.blocks.sorted(by: { $0.key < $1.key }) { print("entries blocked by \(name) until \(Timestamp.rfc3339(until))") }
         if !s.decisions.isEmpty {

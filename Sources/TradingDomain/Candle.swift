@@ -1,7 +1,7 @@
 import Foundation
 
 /// A closed OHLCV bar. Market observations are analytics inputs and are kept as `Double`;
-/// a price becomes money (`Decimal`) only where an order or a fill uses it (see `Money`).
+/// a price becomes fixed point (`Price(marketData:)`) only where an order or a fill uses it (see FixedPoint.swift).
 public struct Candle: Sendable, Equatable, Codable {
     /// Open time of the bar, milliseconds since 1970-01-01 UTC.
     public var openTime: Int64

@@ -138,15 +138,16 @@ public struct Fill: Sendable, Equatable, Codable {
     public var tradeID: String
     public var symbol: String
     public var side: OrderSide
-    public var quantity: Decimal
-    public var price: Decimal
-    public var fee: Decimal
+    public var quantity: Quantity
+    public var price: Price
+    /// An amount of `feeAsset` (a base-asset fee is a quantity of it, at the same scale).
+    public var fee: Money
     public var feeAsset: String
     /// Milliseconds since 1970 UTC.
     public var time: Int64
 
-    public init(clientOrderID: String, tradeID: String, symbol: String, side: OrderSide, quantity: Decimal,
-                price: Decimal, fee: Decimal, feeAsset: String, time: Int64) {
+    public init(clientOrderID: String, tradeID: String, symbol: String, side: OrderSide, quantity: Quantity,
+                price: Price, fee: Money, feeAsset: String, time: Int64) {
         self.clientOrderID = clientOrderID
         self.tradeID = tradeID
         self.symbol = symbol
@@ -158,5 +159,21 @@ public struct Fill: Sendable, Equatable, Codable {
         self.time = time
     }
 
-    public var notional: Decimal { quantity * price }
+    /// Quantity × price, half-even.
+    public func notional() throws(FixedPointError) -> Money { try price.times(quantity, .halfEven) }
+}
+
+extension Collection where Element == Fill {
+    /// The quantity of all the fills.
+    public func totalQuantity() throws(FixedPointError) -> Quantity { try map(\.quantity).total() }
+
+    /// The quantity-weighted average price (Σ quantity × price, each product half-even, ÷ Σ quantity, half-even);
+    /// nil without quantity.
+    public func averagePrice() throws(FixedPointError) -> Price? {
+        let quantity = try totalQuantity()
+        guard quantity > 0 else { return nil }
+        var notional = Money.zero
+        for fill in self { notional = try notional + fill.notional() }
+        return try notional.divided(by: quantity, .halfEven)
+    }
 }

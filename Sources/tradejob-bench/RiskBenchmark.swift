@@ -9,7 +9,7 @@ func riskBenchmark(_ arguments: [String]) -> Int32 {
     var iterations = 200_000
     if let i = arguments.firstIndex(of: "--iterations"), i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 { iterations = n }
     let limits = RiskLimits(riskPerTrade: 0.01, maxPositionFraction: 0.2, maxTotalExposure: 0.8, maxOpenPositions: 4,
-                            minOrderNotional: 10, stopLossATR: 2, costRate: Decimal(string: "0.0015") ?? 0)
+                            minOrderNotional: 10, stopLossATR: 2, costRate: Fixed("0.0015") ?? 0)
     let rules = ProtectionRules(
         maxDrawdown: ProtectionRule(enabled: true, threshold: 0.15, action: .safeMode),
         dailyLoss: ProtectionRule(enabled: true, threshold: 0.05, action: .blockEntries),
@@ -17,12 +17,12 @@ func riskBenchmark(_ arguments: [String]) -> Int32 {
         errorRate: ProtectionRule(enabled: true, threshold: 3, action: .safeMode),
         symbolCooldownMilliseconds: 3_600_000)
     let now: Int64 = 1_700_000_000_000
-    let facts = ProtectionFacts(now: now, equity: Decimal(string: "10234.56") ?? 0, peakEquity: Decimal(string: "10500.10") ?? 0,
-                                dayStartEquity: Decimal(string: "10300") ?? 0, stopLossExits: [now - 3_600_000, now - 7_200_000],
+    let facts = ProtectionFacts(now: now, equity: Money("10234.56") ?? 0, peakEquity: Money("10500.10") ?? 0,
+                                dayStartEquity: Money("10300") ?? 0, stopLossExits: [now - 3_600_000, now - 7_200_000],
                                 consecutiveFailures: 1)
-    let account = AccountState(equity: Decimal(string: "10234.56") ?? 0, cash: Decimal(string: "6234.56") ?? 0,
-                               exposure: Decimal(string: "4000") ?? 0, openPositions: 2)
-    let price = Decimal(string: "43210.12") ?? 0
+    let account = AccountState(equity: Money("10234.56") ?? 0, cash: Money("6234.56") ?? 0,
+                               exposure: Money("4000") ?? 0, openPositions: 2)
+    let price = Price("43210.12") ?? 0
     var best = Double.infinity
     var sink = 0
     for _ in 0..<5 {

@@ -30,7 +30,7 @@ enum BacktestData {
         p.protections.symbolCooldownMilliseconds = 0
         p.exits.exitConfidence = 0.5
         p.exits.trailingStop = false
-        let paper = PaperSettings(startingCash: 10_000_000, quoteAsset: "USDT", feeRate: Decimal(string: "0.001") ?? 0, slippageBasisPoints: 0)
+        let paper = PaperSettings(startingCash: 10_000_000, quoteAsset: "USDT", feeRate: Fixed("0.001") ?? 0, slippageBasisPoints: 0)
         p.limits.costRate = paper.feeRate
         return (p, paper)
     }
@@ -50,10 +50,10 @@ enum BacktestData {
             #expect(Timestamp.rfc3339(trade.exitTime) == f[1])
             #expect(trade.entryBar == Int(f[2]))
             #expect(trade.exitBar == Int(f[3]))
-            for (ours, theirs, name) in [(trade.size, f[4], "size"), (trade.entryPrice, f[5], "entry_price"), (trade.exitPrice, f[6], "exit_price"),
-                                         (trade.fees, f[7], "fees"), (trade.pnl, f[8], "pnl")] {
-                let difference = abs(Money.double(ours) - (Double(theirs) ?? .nan))
-                #expect(difference <= 1e-6, "\(name) at bar \(trade.entryBar): \(Money.text(ours)) vs \(theirs)")
+            for (ours, theirs, name) in [(trade.size.description, f[4], "size"), (trade.entryPrice.description, f[5], "entry_price"),
+                                         (trade.exitPrice.description, f[6], "exit_price"), (trade.fees.description, f[7], "fees"), (trade.pnl.description, f[8], "pnl")] {
+                let difference = abs((Double(ours) ?? .nan) - (Double(theirs) ?? .nan))
+                #expect(difference <= 1e-6, "\(name) at bar \(trade.entryBar): \(ours) vs \(theirs)")
             }
         }
     }
@@ -90,7 +90,7 @@ struct BacktestTests {
         if strategy == "default" {
             let config = try ConfigLoader.resolve(data: Data(#"{"market": {"timeframe": "1d", "symbols": ["SYN"]}, "strategy": {"min_confidence": 0.2}}"#.utf8), file: "test", environment: [:])
             p = try CycleParameters(config: config)
-            paper = PaperSettings(startingCash: 10_000, quoteAsset: "USDT", feeRate: Decimal(string: "0.001") ?? 0, slippageBasisPoints: 5)
+            paper = PaperSettings(startingCash: 10_000, quoteAsset: "USDT", feeRate: Fixed("0.001") ?? 0, slippageBasisPoints: 5)
         }
         func orders(_ candles: [Candle]) async throws -> [String] {
             let dir = BacktestData.temporaryDirectory()
@@ -99,7 +99,7 @@ struct BacktestTests {
             let db = try DatabaseQueue(path: dir + "/tradejob.sqlite")
             return try await db.read { db in
                 try Row.fetchAll(db, sql: "SELECT o.created_at, o.side, o.quantity, o.purpose, f.price FROM orders o LEFT JOIN fills f ON f.client_order_id = o.client_order_id ORDER BY o.id")
-                    .map { "\($0[0] as Int64) \($0[1] as String) \($0[2] as String) \($0[3] as String) \(($0[4] as String?) ?? "-")" }
+                    .map { "\($0[0] as Int64) \($0[1] as String) \($0[2] as Int64) \($0[3] as String) \(($0[4] as Int64?).map(String.init) ?? "-")" }
             }
         }
         let full = try await orders(all)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TradingDomain
 import Backtest
 import Storage
 
@@ -9,7 +10,7 @@ struct EquitySamplerTests {
     @Test func theChartSampleStaysBoundedAndEvenlySpaced() {
         for count in [0, 1, 2, 9, 10, 11, 100, 1_001, 35_040] {
             var sampler = EquitySampler(capacity: 10)
-            for t in 0..<count { sampler.add(EquityPoint(time: Int64(t), equity: Decimal(t), cash: 0, safeMode: false)) }
+            for t in 0..<count { sampler.add(EquityPoint(time: Int64(t), equity: Money(exactly: t) ?? 0, cash: 0, safeMode: false)) }
             let sample = sampler.sample
             #expect(sample.count <= 11, "\(count) points → \(sample.count)")
             #expect(sample.first?.time == (count > 0 ? 0 : nil))

@@ -21,9 +21,9 @@ struct StateStoreEquivalenceTests {
     static func defaultStrategy() throws -> (CycleParameters, PaperSettings) {
         let config = try ConfigLoader.resolve(data: Data(#"{"market": {"timeframe": "1d", "symbols": ["SYN"], "lookback": 120}, "strategy": {"min_confidence": 0.2}}"#.utf8),
                                               file: "test", environment: [:])
-        let paper = PaperSettings(startingCash: 10_000, quoteAsset: "USDT", feeRate: Decimal(string: "0.001") ?? 0, slippageBasisPoints: 5)
+        let paper = PaperSettings(startingCash: 10_000, quoteAsset: "USDT", feeRate: Fixed("0.001") ?? 0, slippageBasisPoints: 5)
         var p = try CycleParameters(config: config)
-        p.limits.costRate = paper.feeRate + paper.slippageBasisPoints / 10000
+        p.limits.costRate = try paper.feeRate + paper.slippageBasisPoints.divided(by: 10_000, .up)
         return (p, paper)
     }
 

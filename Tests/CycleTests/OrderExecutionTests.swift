@@ -31,7 +31,7 @@ final class LossyVenue: Broker, @unchecked Sendable {
     }
     func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
-    func lotStep(symbol: String) async -> Decimal? { 0 }
+    func lotStep(symbol: String) async -> Quantity? { 0 }
     var bookingWindowMs: Int64 { 0 }
 }
 
@@ -103,7 +103,7 @@ struct OrderExecutionTests {
             func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
             func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
             func balances() async throws -> Balances { Balances(free: [:]) }
-            func lotStep(symbol: String) async -> Decimal? { 0 }
+            func lotStep(symbol: String) async -> Quantity? { 0 }
             var bookingWindowMs: Int64 { 0 }
         }
         let venue = Inspecting(db: db)
@@ -124,14 +124,14 @@ final class ForgetfulVenue: Broker, @unchecked Sendable {
     func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
     func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
-    func lotStep(symbol: String) async -> Decimal? { 0 }
+    func lotStep(symbol: String) async -> Quantity? { 0 }
 }
 
 @Suite("Exactly-once rules of order execution")
 struct ExactlyOnceRuleTests {
-    func setup(state: PositionState = .open, quantity: Decimal = 0) throws -> (StateDatabase, Position) {
+    func setup(state: PositionState = .open, quantity: Quantity = 0) throws -> (StateDatabase, Position) {
         let db = try StateDatabase(inMemory: ())
-        var p = Position(id: 0, symbol: "BTCUSDT", state: state, quantity: quantity, entryPrice: 100, initialEntryPrice: 100, cost: quantity * 100,
+        var p = Position(id: 0, symbol: "BTCUSDT", state: state, quantity: quantity, entryPrice: 100, initialEntryPrice: 100, cost: try Price(100).times(quantity, .halfEven),
                          stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false,
                          openedAt: 0, lastCheckedCandle: 0)
         p.id = try db.write { ledger in
@@ -145,7 +145,7 @@ struct ExactlyOnceRuleTests {
         OrderExecution(database: db, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
     }
 
-    func fill(_ id: String, _ trade: String, _ side: OrderSide, _ quantity: Decimal) -> Fill {
+    func fill(_ id: String, _ trade: String, _ side: OrderSide, _ quantity: Quantity) -> Fill {
         Fill(clientOrderID: id, tradeID: trade, symbol: "BTCUSDT", side: side, quantity: quantity, price: 100, fee: 0, feeAsset: "USDT", time: 1)
     }
 
@@ -192,16 +192,16 @@ struct ExactlyOnceRuleTests {
         // The first exit sold half (a partial fill, then expired): 0.5 is 50 lot steps, not dust.
         try await db.write { ledger in
             try execution.apply(ledger, report: OrderReport(clientOrderID: "tj-1-ex0-a1", status: .expired, venueOrderID: "1",
-                                                                    fills: [self.fill("tj-1-ex0-a1", "t1", .sell, Decimal(string: "0.5")!)]),
-                                runID: 1, now: 2, lotStep: Decimal(string: "0.01")!)
+                                                                    fills: [self.fill("tj-1-ex0-a1", "t1", .sell, Quantity("0.5")!)]),
+                                runID: 1, now: 2, lotStep: Quantity("0.01")!)
         }
         var p = try #require(try await db.read { try $0.position(id: position.id) })
-        #expect(p.state == .closing && p.quantity == Decimal(string: "0.5"))
+        #expect(p.state == .closing && p.quantity == Quantity("0.5"))
         // The second sold all but 0.004, below the step of 0.01: dust, and the position closes.
         try await db.write { ledger in
             try execution.apply(ledger, report: OrderReport(clientOrderID: "tj-1-ex0-a2", status: .filled, venueOrderID: "2",
-                                                                    fills: [self.fill("tj-1-ex0-a2", "t2", .sell, Decimal(string: "0.496")!)]),
-                                runID: 1, now: 3, lotStep: Decimal(string: "0.01")!)
+                                                                    fills: [self.fill("tj-1-ex0-a2", "t2", .sell, Quantity("0.496")!)]),
+                                runID: 1, now: 3, lotStep: Quantity("0.01")!)
         }
         p = try #require(try await db.read { try $0.position(id: position.id) })
         #expect(p.state == .closed && p.quantity == 0)
@@ -217,7 +217,7 @@ struct ExactlyOnceRuleTests {
                                           leg: 0, attempt: 1, quantity: 2, referencePrice: 100, now: 1)
             try execution.apply(ledger, report: OrderReport(clientOrderID: "tj-1-en0-a1", status: .filled, venueOrderID: "9",
                                                                     fills: [self.fill("tj-1-en0-a1", "t9", .buy, 2)]),
-                                runID: 1, now: 5, lotStep: Decimal(string: "0.01")!)
+                                runID: 1, now: 5, lotStep: Quantity("0.01")!)
         }
         let p = try #require(try await db.read { try $0.position(id: position.id) })
         #expect(p.state == .closing && p.quantity == 2 && p.closedAt == nil)

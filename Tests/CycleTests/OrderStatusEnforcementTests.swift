@@ -74,6 +74,6 @@ struct PaperlessBroker: Broker {
     func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
     func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
-    func lotStep(symbol: String) async -> Decimal? { 0 }
+    func lotStep(symbol: String) async -> Quantity? { 0 }
     var bookingWindowMs: Int64 { 0 }
 }

@@ -6,9 +6,9 @@ import TradingDomain
 
 @Suite("Paper broker")
 struct PaperBrokerTests {
-    func broker(cash: Decimal = 1000) throws -> (PaperBroker, StateDatabase) {
+    func broker(cash: Money = 1000) throws -> (PaperBroker, StateDatabase) {
         let db = try StateDatabase(inMemory: ())
-        let b = PaperBroker(database: db, settings: PaperSettings(startingCash: cash, quoteAsset: "USDT", feeRate: Decimal(string: "0.001")!, slippageBasisPoints: 10))
+        let b = PaperBroker(database: db, settings: PaperSettings(startingCash: cash, quoteAsset: "USDT", feeRate: Fixed("0.001")!, slippageBasisPoints: 10))
         try b.ensureFunded()
         return (b, db)
     }
@@ -18,10 +18,10 @@ struct PaperBrokerTests {
         let outcome = try await b.submit(OrderRequest(clientOrderID: "c1", symbol: "BTCUSDT", side: .buy, quantity: 2, referencePrice: 100), now: 5)
         guard case let .answered(report) = outcome else { Issue.record("no answer"); return }
         #expect(report.status == .filled)
-        #expect(report.fills.first?.price == Decimal(string: "100.1"))
-        #expect(report.fills.first?.fee == Decimal(string: "0.2002"))
+        #expect(report.fills.first?.price == Price("100.1"))
+        #expect(report.fills.first?.fee == Money("0.2002"))
         let balances = try await b.balances()
-        #expect(balances.free["USDT"] == 1000 - Decimal(string: "200.2")! - Decimal(string: "0.2002")!)
+        #expect(balances.free["USDT"] == Money("799.5998"))
         #expect(balances.free["BTC"] == 2)
     }
 

@@ -12,7 +12,7 @@ struct ExitTests {
     func position() -> Position {
         var p = Position(id: 1, symbol: "X", state: .monitoring, quantity: 1, entryPrice: 100, initialEntryPrice: 100, cost: 100, stopPrice: nil,
                          takeProfitPrice: nil, highestPrice: 100, atrAtEntry: 5, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
-        let levels = rules.levels(for: p)
+        guard let levels = try? rules.levels(for: p) else { return p }
         p.stopPrice = levels.stop
         p.takeProfitPrice = levels.takeProfit
         return p
@@ -80,7 +80,7 @@ struct ExitTests {
             Issue.record("expected an add")
             return
         }
-        #expect(quantity == Decimal(string: "0.5"))
+        #expect(quantity == Quantity("0.5"))
         #expect(AdjustmentRules.decide(p, lastClose: 104.9, signal: long, minConfidence: 0.6, rules: rules, addsAllowed: true) == nil)
         #expect(AdjustmentRules.decide(p, lastClose: 105, signal: long, minConfidence: 0.6, rules: rules, addsAllowed: false) == nil)
         var maxed = p
@@ -96,20 +96,20 @@ struct ExitTests {
             Issue.record("expected a partial take-profit")
             return
         }
-        #expect(q == Decimal(string: "0.5"))
+        #expect(q == Quantity("0.5"))
         var done = p
         done.partialTakeProfitDone = true
         done.adjustments = 1
         #expect(AdjustmentRules.decide(done, lastClose: 110, signal: nil, minConfidence: 0.6, rules: r, addsAllowed: true) == nil)
     }
 
-    @Test func stopBasisAfterAnAdd() {
+    @Test func stopBasisAfterAnAdd() throws {
         var p = position()
         p.entryPrice = 104
         var r = rules
-        #expect(r.levels(for: p).stop == 90)
+        #expect(try r.levels(for: p).stop == 90)
         r.stopBasis = .averagePrice
-        #expect(r.levels(for: p).stop == 94)
+        #expect(try r.levels(for: p).stop == 94)
     }
 }
 

@@ -65,22 +65,22 @@ struct PositionLifecycleTests {
 
 @Suite("Money and orders")
 struct MoneyTests {
-    @Test func decimalFromDoubleUsesShortestRepresentation() {
-        #expect(Money.decimal(100.1) == Decimal(string: "100.1"))
-        #expect(Money.decimal(.nan) == nil)
-        #expect(Money.decimal(.infinity) == nil)
+    @Test func doublesBecomeTheirShortestRepresentation() throws {
+        #expect(try Price(double: 100.1) == Price("100.1"))
+        #expect(throws: FixedPointError.notFinite) { try Price(double: .nan) }
+        #expect(throws: FixedPointError.notFinite) { try Price(double: .infinity) }
     }
 
-    @Test func roundingToSteps() {
-        #expect(Money.floor(Decimal(string: "1.23456")!, toMultipleOf: Decimal(string: "0.001")!) == Decimal(string: "1.234"))
-        #expect(Money.nearest(Decimal(string: "10.26")!, toMultipleOf: Decimal(string: "0.05")!) == Decimal(string: "10.25"))
-        #expect(Money.floor(5, toMultipleOf: 0) == 5)
+    @Test func roundingToSteps() throws {
+        #expect(try Quantity("1.23456")!.rounded(toMultipleOf: Quantity("0.001")!, .down) == Quantity("1.234"))
+        #expect(try Price("10.26")!.rounded(toMultipleOf: Price("0.05")!, .halfAwayFromZero) == Price("10.25"))
+        #expect(try Quantity(5).rounded(toMultipleOf: 0, .down) == 5)
     }
 
     @Test func parseRejectsGarbage() {
-        #expect(Money.parse("12.5") == Decimal(string: "12.5"))
-        #expect(Money.parse("abc") == nil)
-        #expect(Money.parse("") == nil)
+        #expect(Money("12.5") == Money(raw: 1_250_000_000))
+        #expect(Money("abc") == nil)
+        #expect(Money("") == nil)
     }
 
     @Test func clientOrderIDsAreDeterministicAndValid() {
@@ -92,26 +92,16 @@ struct MoneyTests {
         #expect(!ClientOrderID.isValid(String(repeating: "a", count: 37)))
     }
 
-    @Test func positionAccountingNetsEveryFee() {
+    @Test func positionAccountingNetsEveryFee() throws {
         var p = Position(id: 1, symbol: "BTCUSDT", state: .open, quantity: 0, entryPrice: 0, initialEntryPrice: 0, cost: 0, stopPrice: nil,
                          takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
-        p.applyBuy(Fill(clientOrderID: "a", tradeID: "1", symbol: "BTCUSDT", side: .buy, quantity: 2, price: 100, fee: 1, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
-        p.applyBuy(Fill(clientOrderID: "b", tradeID: "2", symbol: "BTCUSDT", side: .buy, quantity: 2, price: 110, fee: 1, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
+        try p.applyBuy(Fill(clientOrderID: "a", tradeID: "1", symbol: "BTCUSDT", side: .buy, quantity: 2, price: 100, fee: 1, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
+        try p.applyBuy(Fill(clientOrderID: "b", tradeID: "2", symbol: "BTCUSDT", side: .buy, quantity: 2, price: 110, fee: 1, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
         #expect(p.quantity == 4)
         #expect(p.entryPrice == 105)
-        p.applySell(Fill(clientOrderID: "c", tradeID: "3", symbol: "BTCUSDT", side: .sell, quantity: 4, price: 120, fee: 2, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
+        try p.applySell(Fill(clientOrderID: "c", tradeID: "3", symbol: "BTCUSDT", side: .sell, quantity: 4, price: 120, fee: 2, feeAsset: "USDT", time: 0), quoteAsset: "USDT")
         #expect(p.quantity == 0)
-        #expect(p.realizedPnL == Decimal(56), "\(Money.text(p.realizedPnL))")
+        #expect(p.realizedPnL == 56, "\(p.realizedPnL)")
         #expect(p.fees == 4)
-    }
-}
-
-@Suite("Money.approximate")
-struct ApproximateTests {
-    @Test func roundsToTheScale() {
-        #expect(Money.approximate(1.234567891234) == Decimal(string: "1.23456789"))
-        #expect(Money.approximate(-2.5) == Decimal(string: "-2.5"))
-        #expect(Money.approximate(.nan) == nil)
-        #expect(Money.approximate(1e300) == nil)
     }
 }

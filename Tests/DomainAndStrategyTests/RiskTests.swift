@@ -25,7 +25,7 @@ struct SizingTests {
 
     @Test func cashCapsIncludingCosts() {
         var l = limits
-        l.costRate = Decimal(string: "0.25")!
+        l.costRate = Fixed("0.25")!
         let d = PositionSizer.entry(price: 100, atr: 1, account: AccountState(equity: 10000, cash: 1000, exposure: 0, openPositions: 0), limits: l)
         #expect(d == .order(quantity: 8, notional: 800, boundBy: "cash"))
     }
@@ -38,12 +38,12 @@ struct SizingTests {
     }
 
     @Test func belowMinimumNotionalIsRefusedWithTheReason() {
-        let d = PositionSizer.entry(price: 100, atr: 1, account: AccountState(equity: 10000, cash: 9.5, exposure: 0, openPositions: 0), limits: limits)
+        let d = PositionSizer.entry(price: 100, atr: 1, account: AccountState(equity: 10000, cash: Money("9.5")!, exposure: 0, openPositions: 0), limits: limits)
         guard case let .none(reason) = d else { Issue.record("expected no order"); return }
         #expect(reason.contains("min_order_notional"))
         // Exactly at the minimum is allowed.
         let atMin = PositionSizer.entry(price: 100, atr: 1, account: AccountState(equity: 10000, cash: 10, exposure: 0, openPositions: 0), limits: limits)
-        #expect(atMin.quantity == Decimal(string: "0.1"))
+        #expect(atMin.quantity == Quantity("0.1"))
     }
 
     @Test func noATRNoOrder() {
@@ -62,20 +62,20 @@ struct ProtectionTests {
         symbolCooldownMilliseconds: 3_600_000)
     let day: Int64 = 86_400_000
 
-    func facts(equity: Decimal = 100, peak: Decimal = 100, dayStart: Decimal = 100, exits: [Int64] = [], failures: Int = 0) -> ProtectionFacts {
+    func facts(equity: Money = 100, peak: Money = 100, dayStart: Money = 100, exits: [Int64] = [], failures: Int = 0) -> ProtectionFacts {
         ProtectionFacts(now: 10 * day + 1000, equity: equity, peakEquity: peak, dayStartEquity: dayStart, stopLossExits: exits, consecutiveFailures: failures)
     }
 
     @Test func drawdownTripsAtTheThreshold() {
         #expect(ProtectionEvaluator.evaluate(facts(equity: 90, dayStart: 90), rules: rules).map(\.name) == [.maxDrawdown])
-        #expect(ProtectionEvaluator.evaluate(facts(equity: Decimal(string: "90.01")!, dayStart: 90), rules: rules).isEmpty)
+        #expect(ProtectionEvaluator.evaluate(facts(equity: Money("90.01")!, dayStart: 90), rules: rules).isEmpty)
     }
 
     @Test func dailyLossBlocksUntilUTCMidnight() {
         let trips = ProtectionEvaluator.evaluate(facts(equity: 95, peak: 95, dayStart: 100), rules: rules)
         #expect(trips.map(\.name) == [.dailyLoss])
         #expect(trips.first?.until == 11 * day)
-        #expect(ProtectionEvaluator.evaluate(facts(equity: Decimal(string: "95.01")!, peak: 95, dayStart: 100), rules: rules).isEmpty)
+        #expect(ProtectionEvaluator.evaluate(facts(equity: Money("95.01")!, peak: 95, dayStart: 100), rules: rules).isEmpty)
     }
 
     @Test func losingStreakCountsOnlyTheLookback() {

@@ -65,7 +65,7 @@ struct StrictTimestampTests {
         for bad in ["", "-", "+1", "--0.05", "100-5", "+-1", "-+1", "0x10", "1.2.3", "1e", "1e+", "1e+-5", "1e5.5", "e5", ".", "-.",
                     "1 0", " 1", "1 ", "inf", "nan", "NaN", "١", "1e99999", "1_000", "1,5"] {
             #expect(!Money.hasPlainNumberSyntax(bad), "\(bad)")
-            #expect(bad == " 1" || bad == "1 " || Money.parse(bad) == nil, "\(bad)")
+            #expect(Money(bad) == nil, "\(bad)")
         }
     }
 }

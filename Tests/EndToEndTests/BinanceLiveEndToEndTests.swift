@@ -165,7 +165,7 @@ struct BinanceLiveEndToEndTests {
         var ledger: [String: Decimal] = ["USDT": 10_000]
         for line in fills.split(separator: "\n") {
             let f = line.split(separator: "|").map(String.init)
-            guard f.count == 6, let q = Decimal(string: f[2]), let p = Decimal(string: f[3]), let fee = Decimal(string: f[4]) else {
+            guard f.count == 6, case let (q, p, fee) = (MoneyColumn.decimal(f[2]), MoneyColumn.decimal(f[3]), MoneyColumn.decimal(f[4])), !q.isNaN, !p.isNaN, !fee.isNaN else {
                 Issue.record("unreadable fill \(line)")
                 continue
             }
@@ -182,7 +182,7 @@ struct BinanceLiveEndToEndTests {
         // 4. Open positions hold what the exchange holds (less dust left by closed ones).
         for symbol in Self.symbols {
             let base = String(symbol.dropLast(4))
-            let held = Decimal(string: try h.sqlite("SELECT COALESCE(SUM(CAST(quantity AS REAL)), 0) FROM positions WHERE symbol = '\(symbol)' AND state != 'CLOSED'")) ?? -1
+            let held = MoneyColumn.decimal(try h.sqlite("SELECT COALESCE(SUM(quantity), 0) FROM positions WHERE symbol = '\(symbol)' AND state != 'CLOSED'"))
             let venue = fake.balance(base).free + fake.balance(base).locked
             #expect(held <= venue + Decimal(string: "0.0000001")!, "\(symbol): positions \(held) vs exchange \(venue)")
         }

@@ -54,7 +54,7 @@ struct ExactlyOnceEndToEndTests {
             let base = String(symbol.dropLast(4))
             worth += (fake.balance(base).free + fake.balance(base).locked) * (fake.currentPrice(symbol: symbol) ?? 0)
         }
-        let equity = try #require(Decimal(string: try h.sqlite("SELECT equity FROM equity ORDER BY time DESC, run_id DESC LIMIT 1")))
+        let equity = MoneyColumn.decimal(try h.sqlite("SELECT equity FROM equity ORDER BY time DESC, run_id DESC LIMIT 1"))
         let peak = try #require(Decimal(string: try h.sqlite("SELECT value FROM job_state WHERE key = 'equity.peak'")))
         #expect(equity <= worth + Decimal(string: "0.000001")!, "equity \(equity) vs the account's worth \(worth)")
         #expect(peak <= 10_000, "the stored peak \(peak) is not inflated")

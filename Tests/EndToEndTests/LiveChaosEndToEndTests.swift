@@ -103,7 +103,7 @@ struct LiveChaosEndToEndTests {
             if !killed {
                 // Equity of the run just finished, against what the account is worth at this moment.
                 let row = try h.sqlite("SELECT equity FROM equity WHERE run_id = (SELECT MAX(id) FROM runs) ORDER BY time DESC LIMIT 1")
-                if let equity = Self.decimal(row) {
+                if case let equity = MoneyColumn.decimal(row), !equity.isNaN {
                     equityChecks += 1
                     let value = Self.marketValue(fake)
                     if equity > value + Decimal(string: "0.00000001")! { equityAboveMarket.append("equity \(equity) > account value \(value)") }
@@ -196,7 +196,7 @@ struct LiveChaosEndToEndTests {
         var dbOrders: [String: (status: String, filled: Decimal?)] = [:]
         for line in try h.sqlite("SELECT client_order_id, status, filled_quantity FROM orders").split(separator: "\n") {
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            if f.count == 3 { dbOrders[f[0]] = (f[1], decimal(f[2])) }
+            if f.count == 3 { dbOrders[f[0]] = (f[1], { let d = MoneyColumn.decimal($0); return d.isNaN ? nil : d }(f[2])) }
         }
         var unknownOrders: [String] = [], wrongOrders: [String] = []
         for order in orders {
@@ -225,7 +225,7 @@ struct LiveChaosEndToEndTests {
             let venue = fake.balance(base).free + fake.balance(base).locked
             let owner = ownerCoins[base] ?? 0
             let positions = try h.sqlite("SELECT quantity FROM positions WHERE symbol = '\(symbol)' AND state != 'CLOSED'")
-                .split(separator: "\n").compactMap { decimal(String($0)) }.reduce(Decimal(0), +)
+                .split(separator: "\n").map { MoneyColumn.decimal(String($0)) }.reduce(Decimal(0), +)
             let dustSum = (dust[base] ?? []).reduce(Decimal(0), +)
             let step = fake.market(symbol)?.stepSize ?? 0
             for d in dust[base] ?? [] where d >= step { bigDust.append("\(base) \(d) >= step \(step)") }

@@ -16,7 +16,7 @@ struct PaperChaosEndToEndTests {
     static let failpoints = ["after-write-ahead", "after-submit", "after-emergency-order"]
     static let documentedExitCodes: Set<Int32> = [0, 1, 64, 65, 70, 73, 75, 78, 130, 143]
 
-    static func decimal(_ text: String) -> Decimal? { Decimal(string: text.trimmingCharacters(in: .whitespaces), locale: Locale(identifier: "en_US_POSIX")) }
+    static func decimal(_ text: String) -> Decimal? { let d = MoneyColumn.decimal(text); return d.isNaN ? nil : d }
 
     static func rows(_ h: Harness, _ sql: String) throws -> [[String]] {
         try h.sqlite(sql).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
@@ -83,7 +83,7 @@ struct PaperChaosEndToEndTests {
             let sign: Decimal = f[1] == "BUY" ? 1 : -1
             if sign > 0 { buys += 1 } else { sells += 1 }
             expected[base, default: 0] += sign * q
-            expected["USDT", default: 0] -= sign * q * p
+            expected["USDT", default: 0] -= sign * MoneyColumn.notional(q, p)
             expected[f[5], default: 0] -= fee
             perPosition[f[6], default: 0] += sign * q - (f[5] == base ? fee : 0)
         }

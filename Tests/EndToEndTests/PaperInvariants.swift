@@ -38,7 +38,7 @@ struct PaperInvariants: CustomStringConvertible {
         func rows(_ sql: String) throws -> [[String]] {
             try h.sqlite(sql).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         }
-        func number(_ text: String) -> Decimal { Decimal(string: text) ?? .nan }
+        func number(_ text: String) -> Decimal { MoneyColumn.decimal(text) }
         result.integrity = try h.sqlite("PRAGMA integrity_check")
         result.unresolvedOrders = Int(try h.sqlite("SELECT COUNT(*) FROM orders WHERE status IN ('PENDING_SUBMIT','UNKNOWN','NEW','PARTIALLY_FILLED')")) ?? -1
         result.strandedPositions = Int(try h.sqlite("""
@@ -64,7 +64,7 @@ struct PaperInvariants: CustomStringConvertible {
             let sign: Decimal = f[1] == "BUY" ? 1 : -1
             let quantity = number(f[2])
             expected[base, default: 0] += sign * quantity
-            expected[quote, default: 0] -= sign * quantity * number(f[3])
+            expected[quote, default: 0] -= sign * MoneyColumn.notional(quantity, number(f[3]))
             expected[f[5], default: 0] -= number(f[4])
             perPosition[f[6], default: 0] += sign * quantity
         }

@@ -148,19 +148,19 @@ struct UsageTests {
         let ledger = SpendingLedger()
         let c = LLMConfiguration(providers: [], maxCallsPerRun: 100, maxTokensPerDay: 1000, maxCostPerDay: 1)
         // Worst case 400 tokens and 0.3: two fit in 1000 tokens together.
-        #expect(await ledger.reserve(runID: 1, dayStart: 0, tokens: 400, cost: 0.3, configuration: c) { .init() })
-        #expect(await ledger.reserve(runID: 1, dayStart: 0, tokens: 400, cost: 0.3, configuration: c) { .init() })
+        #expect(await ledger.reserve(runID: 1, dayStart: 0, tokens: 400, cost: Money(raw: 30_000_000), configuration: c) { .init() })
+        #expect(await ledger.reserve(runID: 1, dayStart: 0, tokens: 400, cost: Money(raw: 30_000_000), configuration: c) { .init() })
         // A third waits for the calls in flight; settled at 100 tokens and 0.1 each, it fits (200 + 400 ≤ 1000).
-        async let third = ledger.reserve(runID: 1, dayStart: 0, tokens: 400, cost: 0.3, configuration: c) { .init() }
-        await ledger.settle(reservedTokens: 400, reservedCost: 0.3, tokens: 100, cost: 0.1)
-        await ledger.settle(reservedTokens: 400, reservedCost: 0.3, tokens: 100, cost: 0.1)
+        async let third = ledger.reserve(runID: 1, dayStart: 0, tokens: 400, cost: Money(raw: 30_000_000), configuration: c) { .init() }
+        await ledger.settle(reservedTokens: 400, reservedCost: Money(raw: 30_000_000), tokens: 100, cost: Money(raw: 10_000_000))
+        await ledger.settle(reservedTokens: 400, reservedCost: Money(raw: 30_000_000), tokens: 100, cost: Money(raw: 10_000_000))
         #expect(await third)
         // Spent 0.2, in flight 0.3: another 0.3 fits (0.8); the next (1.1) waits, and once the call in flight is
         // settled at its worst case (0.8 spent) it cannot fit at all: refused.
-        #expect(await ledger.reserve(runID: 1, dayStart: 0, tokens: 100, cost: 0.3, configuration: c) { .init() })
-        async let refused = ledger.reserve(runID: 1, dayStart: 0, tokens: 100, cost: 0.3, configuration: c) { .init() }
-        await ledger.settle(reservedTokens: 400, reservedCost: 0.3, tokens: 400, cost: 0.3)
-        await ledger.settle(reservedTokens: 100, reservedCost: 0.3, tokens: 100, cost: 0.3)
+        #expect(await ledger.reserve(runID: 1, dayStart: 0, tokens: 100, cost: Money(raw: 30_000_000), configuration: c) { .init() })
+        async let refused = ledger.reserve(runID: 1, dayStart: 0, tokens: 100, cost: Money(raw: 30_000_000), configuration: c) { .init() }
+        await ledger.settle(reservedTokens: 400, reservedCost: Money(raw: 30_000_000), tokens: 400, cost: Money(raw: 30_000_000))
+        await ledger.settle(reservedTokens: 100, reservedCost: Money(raw: 30_000_000), tokens: 100, cost: Money(raw: 30_000_000))
         #expect(await refused == false)
         // What was spent earlier today counts (loaded once per run and day).
         let later = SpendingLedger()

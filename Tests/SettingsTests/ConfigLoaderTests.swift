@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Settings
+import TradingDomain
 
 @Suite("Configuration")
 struct ConfigLoaderTests {
@@ -63,7 +64,7 @@ struct ConfigLoaderTests {
                                         "TRADEJOB__LLM__ENABLED": "false", "TRADEJOB__PAPER__STARTING_CASH": "2500.50", "OTHER": "x"])
         #expect(c.int("risk.max_open_positions") == 5)
         #expect(c.strings("market.symbols") == ["BTCUSDT", "ETHUSDT"])
-        #expect(c.decimal("paper.starting_cash") == Decimal(string: "2500.50"))
+        #expect(c.decimal("paper.starting_cash", as: Money.self) == Money("2500.50"))
         #expect(Set(c.overriddenByEnvironment) == ["risk.max_open_positions", "market.symbols", "llm.enabled", "paper.starting_cash"])
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TradingDomain
 @testable import Settings
 
 /// Strict reading of configuration input: the JSON reader, decimal and number syntax, environment overrides,
@@ -69,9 +70,11 @@ struct StrictConfigInputTests {
         for good in ["0.001", "0", "-0", "1e-3", "0.05", ".05", "5.", "1E+2"] {
             #expect(problems(#"{"paper": {"starting_cash": "\#(good)"}}"#).isEmpty, "\(good)")
         }
-        // A JSON number keeps its source text, so the decimal is exact.
-        let c = try? ConfigLoader.resolve(data: Data(#"{"paper": {"starting_cash": 1234.5678901234567890123}}"#.utf8), file: "t", environment: [:])
-        #expect(c?.decimal("paper.starting_cash") == Decimal(string: "1234.5678901234567890123"))
+        // A JSON number keeps its source text, so the decimal is exact; more than 8 decimals (the fixed-point scale) is refused.
+        let c = try? ConfigLoader.resolve(data: Data(#"{"paper": {"starting_cash": 1234.56789012}}"#.utf8), file: "t", environment: [:])
+        #expect(c?.decimal("paper.starting_cash", as: Money.self) == Money(raw: 123_456_789_012))
+        let p = problems(#"{"paper": {"starting_cash": 1234.567890123}}"#)
+        #expect(p.count == 1 && p[0].contains("at most 8 decimals"), "\(p)")
     }
 
     @Test func environmentNumbersAreStrict() {

@@ -258,13 +258,13 @@ import TradingDomain
         #expect(h.requests("/api/v3/order").isEmpty)
     }
 
-    @Test func filterArithmeticIsExact() {
-        #expect(SymbolFilters.roundQuantityDown(dec("0.123456"), to: dec("0.001")) == dec("0.123"))
-        #expect(SymbolFilters.roundQuantityDown(dec("5"), to: dec("0.1")) == 5)
-        #expect(SymbolFilters.roundQuantityDown(dec("-1"), to: dec("0.1")) == 0)
-        #expect(SymbolFilters.roundQuantityDown(dec("0.7"), to: 0) == dec("0.7"))
-        #expect(SymbolFilters.roundPrice(dec("100.126"), to: dec("0.01")) == dec("100.13"))
-        #expect(SymbolFilters.roundPrice(dec("100.124"), to: dec("0.01")) == dec("100.12"))
+    @Test func filterArithmeticIsExact() throws {
+        #expect(try SymbolFilters.roundQuantityDown(dec("0.123456"), to: dec("0.001")) == dec("0.123"))
+        #expect(try SymbolFilters.roundQuantityDown(dec("5"), to: dec("0.1")) == 5)
+        #expect(try SymbolFilters.roundQuantityDown(dec("-1"), to: dec("0.1")) == 0)
+        #expect(try SymbolFilters.roundQuantityDown(dec("0.7"), to: 0) == dec("0.7"))
+        #expect(try SymbolFilters.roundPrice(dec("100.126"), to: dec("0.01")) == dec("100.13"))
+        #expect(try SymbolFilters.roundPrice(dec("100.124"), to: dec("0.01")) == dec("100.12"))
         let filters = SymbolFilters(symbol: "ETHBTC", baseAsset: "ETH", quoteAsset: "BTC", tickSize: dec("0.00001"), stepSize: dec("0.0001"),
                                     minQty: dec("0.001"), minNotional: dec("0.0001"))
         #expect(filters.refusal(quantity: dec("0.0009"), price: 1)?.hasPrefix("below the minimum quantity") == true)

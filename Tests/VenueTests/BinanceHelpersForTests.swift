@@ -126,14 +126,19 @@ final class BinanceHarness: @unchecked Sendable {
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
 
-    func order(_ id: String, quantity: String = "0.05", side: OrderSide = .buy, price: Decimal = 100) -> OrderRequest {
+    func order(_ id: String, quantity: String = "0.05", side: OrderSide = .buy, price: Price = 100) -> OrderRequest {
         OrderRequest(clientOrderID: id, symbol: Self.symbol, side: side, quantity: dec(quantity), referencePrice: price)
     }
 }
 
-/// A decimal literal (test data only).
+/// A decimal literal for the fake exchange (test data only).
 func dec(_ text: String) -> Decimal {
     Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) ?? .nan
+}
+
+/// A fixed-point literal of the kind the context wants (test data only; an invalid literal is the smallest value).
+func dec<T: FixedPointValue>(_ text: String) -> T {
+    T(text) ?? T(raw: .min)
 }
 
 /// Runs `body` and returns the `BinanceError` it throws (nil when it throws nothing or something else).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TradingDomain
 import Binance
 import TestSupport
 
@@ -18,13 +19,14 @@ import TestSupport
     }
 
     @Test func decimalsAreParsedExactlyAndWrittenPlain() {
-        #expect(BinanceDecimal.parse("0.00100000") == dec("0.001"))
-        #expect(BinanceDecimal.parse("-12.5") == dec("-12.5"))
-        #expect(BinanceDecimal.parse("1e-8") == nil)
-        #expect(BinanceDecimal.parse("1.5abc") == nil)
-        #expect(BinanceDecimal.parse("") == nil)
-        #expect(BinanceDecimal.text(dec("0.00000001")) == "0.00000001")
-        #expect(BinanceDecimal.text(dec("0.05000")) == "0.05")
+        #expect(BinanceDecimal.parse("0.00100000") == Quantity("0.001"))
+        #expect(BinanceDecimal.parse("-12.5") == Money("-12.5"))
+        #expect(BinanceDecimal.parse("1e-8", as: Price.self) == nil)
+        #expect(BinanceDecimal.parse("1.5abc", as: Price.self) == nil)
+        #expect(BinanceDecimal.parse("", as: Price.self) == nil)
+        #expect(BinanceDecimal.parse("0.000000001", as: Price.self) == nil)  // more than 8 decimals
+        #expect(BinanceDecimal.text(Price(raw: 1)) == "0.00000001")
+        #expect(BinanceDecimal.text(Quantity("0.05000")!) == "0.05")
     }
 
     @Test func venueKeySeparatesProductionFromOtherHosts() {

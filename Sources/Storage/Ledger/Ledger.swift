@@ -35,8 +35,8 @@ public protocol Ledger {
     func removeJobState(_ key: String) throws
     func jobStates(prefix: String) throws -> [String: String]
     /// The equity peak the drawdown protection measures from (job state `equity.peak`); nil clears it.
-    func equityPeak() throws -> Decimal?
-    func setEquityPeak(_ peak: Decimal?) throws
+    func equityPeak() throws -> Money?
+    func setEquityPeak(_ peak: Money?) throws
 
     // MARK: Candles
     func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64?
@@ -59,10 +59,10 @@ public protocol Ledger {
 
     // MARK: Orders and fills
     func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
-                            leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws
+                            leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws
     /// Stores the order's new status and venue facts. Throws `IllegalOrderStatusMove` (and changes nothing) when
     /// `OrderStatusTransitions` does not allow the move from the stored status.
-    func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+    func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
                      reason: String?, now: Int64) throws
     func unresolvedOrders() throws -> [OrderRow]
     func order(clientOrderID: ClientOrderID) throws -> OrderRow?
@@ -74,12 +74,12 @@ public protocol Ledger {
     func fills(clientOrderID: ClientOrderID) throws -> [Fill]
 
     // MARK: Wallet and equity
-    func balances() throws -> [String: Decimal]
-    func setBalance(asset: String, free: Decimal) throws
+    func balances() throws -> [String: Money]
+    func setBalance(asset: String, free: Money) throws
     func walletIsEmpty() throws -> Bool
-    func recordEquity(time: Int64, runID: RunID, equity: Decimal, cash: Decimal, safeMode: Bool) throws
+    func recordEquity(time: Int64, runID: RunID, equity: Money, cash: Money, safeMode: Bool) throws
     /// The first equity recorded at or after `since`.
-    func firstEquity(since: Int64) throws -> Decimal?
+    func firstEquity(since: Int64) throws -> Money?
 
     // MARK: Venue and paper broker
     func totalBreakerOpenings() throws -> Int
@@ -90,10 +90,10 @@ public protocol Ledger {
 /// One point of the equity curve (the `equity` table, the memory ledger's day, a backtest's chart sample).
 public struct EquityPoint: Sendable, Equatable {
     public var time: Int64
-    public var equity: Decimal
-    public var cash: Decimal
+    public var equity: Money
+    public var cash: Money
     public var safeMode: Bool
-    public init(time: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) {
+    public init(time: Int64, equity: Money, cash: Money, safeMode: Bool) {
         self.time = time
         self.equity = equity
         self.cash = cash
@@ -107,15 +107,15 @@ public struct PaperOrderRecord: Sendable, Equatable {
     public var symbol: String
     public var side: OrderSide
     public var status: OrderStatus
-    public var quantity: Decimal
-    public var price: Decimal?
-    public var fee: Decimal?
+    public var quantity: Quantity
+    public var price: Price?
+    public var fee: Money?
     public var feeAsset: String?
     public var tradeID: String?
     public var time: Int64
     public var reason: String?
-    public init(clientOrderID: String, symbol: String, side: OrderSide, status: OrderStatus, quantity: Decimal, price: Decimal? = nil,
-                fee: Decimal? = nil, feeAsset: String? = nil, tradeID: String? = nil, time: Int64, reason: String? = nil) {
+    public init(clientOrderID: String, symbol: String, side: OrderSide, status: OrderStatus, quantity: Quantity, price: Price? = nil,
+                fee: Money? = nil, feeAsset: String? = nil, tradeID: String? = nil, time: Int64, reason: String? = nil) {
         self.clientOrderID = clientOrderID
         self.symbol = symbol
         self.side = side

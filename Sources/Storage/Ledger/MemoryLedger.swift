@@ -22,7 +22,7 @@ public final class MemoryLedger: Ledger {
     private var fillsByRun: (runID: RunID, count: Int) = (0, 0)
 
     private var state: [String: String] = [:]
-    private var peak: Decimal?
+    private var peak: Money?
     /// Candles per symbol and timeframe, in a box so that appending does not copy.
     private final class Series {
         let seconds: Int64
@@ -46,7 +46,7 @@ public final class MemoryLedger: Ledger {
     private var fillsByOrder: [ClientOrderID: [Fill]] = [:]
     private var tradeKeys: Set<String> = []
 
-    private var wallet: [String: Decimal] = [:]
+    private var wallet: [String: Money] = [:]
     private var equity: [EquityPoint] = []
     private var paperOrders: [String: PaperOrderRecord] = [:]
 
@@ -91,8 +91,8 @@ public final class MemoryLedger: Ledger {
         for (key, value) in state where key.hasPrefix(prefix) { found[key] = value }
         return found
     }
-    public func equityPeak() throws -> Decimal? { peak }
-    public func setEquityPeak(_ peak: Decimal?) throws { self.peak = peak }
+    public func equityPeak() throws -> Money? { peak }
+    public func setEquityPeak(_ peak: Money?) throws { self.peak = peak }
 
     // MARK: Candles
     private func series(_ symbol: String, _ timeframe: Timeframe) -> Series? {
@@ -168,7 +168,7 @@ public final class MemoryLedger: Ledger {
 
     // MARK: Orders and fills
     public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
-                                   leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws {
+                                   leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
         guard ordersByClientID[clientOrderID] == nil else {
             throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
         }
@@ -179,7 +179,7 @@ public final class MemoryLedger: Ledger {
         if let positionID { orderIDsByPosition[positionID, default: []].append(clientOrderID) }
         unresolvedIDs.append(clientOrderID)
     }
-    public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+    public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
                             reason: String?, now: Int64) throws {
         guard var o = ordersByClientID[clientOrderID] else { return }
         try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: o.status, to: status)
@@ -214,17 +214,17 @@ public final class MemoryLedger: Ledger {
     public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { fillsByOrder[clientOrderID] ?? [] }
 
     // MARK: Wallet and equity
-    public func balances() throws -> [String: Decimal] { wallet }
-    public func setBalance(asset: String, free: Decimal) throws { wallet[asset] = free }
+    public func balances() throws -> [String: Money] { wallet }
+    public func setBalance(asset: String, free: Money) throws { wallet[asset] = free }
     public func walletIsEmpty() throws -> Bool { wallet.isEmpty }
-    public func recordEquity(time: Int64, runID: RunID, equity e: Decimal, cash: Decimal, safeMode: Bool) throws {
+    public func recordEquity(time: Int64, runID: RunID, equity e: Money, cash: Money, safeMode: Bool) throws {
         let point = EquityPoint(time: time, equity: e, cash: cash, safeMode: safeMode)
         // Only the current UTC day's points are kept (the daily-loss protection asks for the day's first one); the
         // whole curve is the backtest's output, recorded outside the ledger.
         if let last = equity.last, Self.utcDay(last.time) != Self.utcDay(time) { equity.removeAll(keepingCapacity: true) }
         if let last = equity.last, last.time == time { equity[equity.count - 1] = point } else { equity.append(point) }
     }
-    public func firstEquity(since: Int64) throws -> Decimal? {
+    public func firstEquity(since: Int64) throws -> Money? {
         let lo = equity.partitionPoint { $0.time < since }
         return lo < equity.count ? equity[lo].equity : nil
     }

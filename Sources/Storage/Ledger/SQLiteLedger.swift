@@ -35,11 +35,16 @@ public struct SQLiteLedger: Ledger {
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { try JobState.set(db, key, value()) }
     public func removeJobState(_ key: String) throws { try JobState.remove(db, key) }
     public func jobStates(prefix: String) throws -> [String: String] { try JobState.all(db, prefix: prefix) }
-    public func equityPeak() throws -> Decimal? {
-        try Row.fetchOne(db, sql: "SELECT value FROM job_state WHERE key = 'equity.peak'").map { try decimal($0, "value", table: "job_state", key: "equity.peak") }
+    /// The equity peak (`job_state`'s `equity.peak`, canonical fixed-point text); text that is not a number is a `CorruptRow`.
+    public func equityPeak() throws -> Money? {
+        guard let text = try JobState.get(db, "equity.peak") else { return nil }
+        guard let peak = try? Money(parsing: text, rounding: .halfEven) else {
+            throw CorruptRow(table: "job_state", column: "value", key: "equity.peak", value: text, expected: "a decimal number")
+        }
+        return peak
     }
-    public func setEquityPeak(_ peak: Decimal?) throws {
-        if let peak { try JobState.set(db, "equity.peak", Money.text(peak)) } else { try JobState.remove(db, "equity.peak") }
+    public func setEquityPeak(_ peak: Money?) throws {
+        if let peak { try JobState.set(db, "equity.peak", peak.description) } else { try JobState.remove(db, "equity.peak") }
     }
 
     public func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64? { try Candles.newestOpenTime(db, symbol: symbol, timeframe: timeframe) }
@@ -59,11 +64,11 @@ public struct SQLiteLedger: Ledger {
     public func stopLossExits(since: Int64) throws -> [Int64] { try Positions.stopLossExits(db, since: since) }
 
     public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
-                                   leg: Int, attempt: Int, quantity: Decimal, referencePrice: Decimal, now: Int64) throws {
+                                   leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
         _ = try Orders.insertPending(db, clientOrderID: clientOrderID.rawValue, runID: runID.rawValue, positionID: positionID, symbol: symbol, side: side,
                                      purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
     }
-    public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?, averagePrice: Decimal?,
+    public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
                             reason: String?, now: Int64) throws {
         try Orders.update(db, clientOrderID: clientOrderID.rawValue, status: status, venueOrderID: venueOrderID, filledQuantity: filledQuantity,
                           averagePrice: averagePrice, reason: reason, now: now)
@@ -78,28 +83,28 @@ public struct SQLiteLedger: Ledger {
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool { try Fills.insert(db, fill, runID: runID.rawValue) }
     public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { try Fills.forOrder(db, clientOrderID: clientOrderID.rawValue) }
 
-    public func balances() throws -> [String: Decimal] { try Wallet.balances(db) }
-    public func setBalance(asset: String, free: Decimal) throws { try Wallet.set(db, asset: asset, free: free) }
+    public func balances() throws -> [String: Money] { try Wallet.balances(db) }
+    public func setBalance(asset: String, free: Money) throws { try Wallet.set(db, asset: asset, free: free) }
     public func walletIsEmpty() throws -> Bool { try Wallet.isEmpty(db) }
-    public func recordEquity(time: Int64, runID: RunID, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
+    public func recordEquity(time: Int64, runID: RunID, equity: Money, cash: Money, safeMode: Bool) throws {
         try EquityHistory.record(db, time: time, runID: runID.rawValue, equity: equity, cash: cash, safeMode: safeMode)
     }
-    public func firstEquity(since: Int64) throws -> Decimal? { try EquityHistory.first(db, since: since) }
+    public func firstEquity(since: Int64) throws -> Money? { try EquityHistory.first(db, since: since) }
 
     public func totalBreakerOpenings() throws -> Int { try VenueStates.totalBreakerOpenings(db) }
     public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM paper_orders WHERE client_order_id = ?", arguments: [clientOrderID]) else { return nil }
         let (table, key) = ("paper_orders", clientOrderID)
         return try PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: decodeEnum(row, "side", table: table, key: key),
-                                status: decodeEnum(row, "status", table: table, key: key), quantity: decimal(row, "quantity", table: table, key: key),
-                                price: optionalDecimal(row, "price", table: table, key: key), fee: optionalDecimal(row, "fee", table: table, key: key), feeAsset: row["fee_asset"],
+                                status: decodeEnum(row, "status", table: table, key: key), quantity: fixed(row, "quantity", table: table, key: key),
+                                price: optionalFixed(row, "price", table: table, key: key), fee: optionalFixed(row, "fee", table: table, key: key), feeAsset: row["fee_asset"],
                                 tradeID: row["trade_id"], time: row["time"], reason: row["reason"])
     }
     public func insertPaperOrder(_ o: PaperOrderRecord) throws {
         try db.execute(sql: """
             INSERT INTO paper_orders (client_order_id, symbol, side, status, quantity, price, fee, fee_asset, trade_id, time, reason)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [o.clientOrderID, o.symbol, o.side.rawValue, o.status.rawValue, o.quantity.dbText, o.price?.dbText, o.fee?.dbText,
+            """, arguments: [o.clientOrderID, o.symbol, o.side.rawValue, o.status.rawValue, o.quantity.raw, o.price?.raw, o.fee?.raw,
                              o.feeAsset, o.tradeID, o.time, o.reason])
     }
 }

@@ -2,7 +2,7 @@ import GRDB
 
 /// The core schema: runs, candles, signals, orders, fills, positions, wallet, equity, events, job state,
 /// metric counters, and the paper broker's own order book (`paper_orders`, the venue side of paper trading).
-/// Money columns are TEXT holding a decimal (`Money.text`); times are INTEGER milliseconds since 1970 UTC.
+/// Money columns were TEXT holding a decimal (INTEGER fixed point since MoneyMigrations); times are INTEGER milliseconds since 1970 UTC.
 enum CoreMigrations {
     static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v1-core") { db in

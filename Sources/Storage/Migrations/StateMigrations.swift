@@ -10,6 +10,7 @@ public enum StateMigrations {
         LLMMigrations.register(in: &migrator)
         BinanceMigrations.register(in: &migrator)
         NotificationMigrations.registerChannels(in: &migrator)
+        MoneyMigrations.register(in: &migrator)
         return migrator
     }
 }

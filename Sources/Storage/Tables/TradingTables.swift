@@ -2,25 +2,29 @@ import Foundation
 import GRDB
 import TradingDomain
 
-extension Decimal {
-    /// The database text of a decimal.
-    var dbText: String { Money.text(self) }
+/// A money column (INTEGER raw fixed point, see MoneyMigrations) as the kind it holds.
+func fixed<T: FixedPointValue>(_ row: Row, _ column: String) -> T {
+    T(raw: row[column] ?? 0)
 }
 
-/// A stored decimal; NULL or text that is not a decimal is a `CorruptRow`.
-func decimal(_ row: Row, _ column: String, table: String = "", key: String? = nil) throws -> Decimal {
-    let text: String? = row[column]
-    guard let value = text.flatMap(Money.parse) else {
-        throw CorruptRow(table: table, column: column, key: key, value: text, expected: "a decimal number")
+/// A money column (an INTEGER count of 1e-8 units, see MoneyMigrations) as the kind it holds; NULL or a value that is
+/// not an integer is a `CorruptRow`.
+func fixed<T: FixedPointValue>(_ row: Row, _ column: String, table: String = "", key: String? = nil) throws -> T {
+    guard let value: T = try optionalFixed(row, column, table: table, key: key) else {
+        throw CorruptRow(table: table, column: column, key: key, value: nil, expected: "an integer count of 1e-8 units")
     }
     return value
 }
 
-/// A stored decimal or NULL; text that is not a decimal is a `CorruptRow`.
-func optionalDecimal(_ row: Row, _ column: String, table: String = "", key: String? = nil) throws -> Decimal? {
-    let text: String? = row[column]
-    guard text != nil else { return nil }
-    return try decimal(row, column, table: table, key: key)
+/// A nullable money column: NULL is nil, a value that is not an integer is a `CorruptRow`.
+func optionalFixed<T: FixedPointValue>(_ row: Row, _ column: String, table: String = "", key: String? = nil) throws -> T? {
+    let value: DatabaseValue = row[column]
+    switch value.storage {
+    case .null: return nil
+    case let .int64(raw): return T(raw: raw)
+    case let .string(text): throw CorruptRow(table: table, column: column, key: key, value: text, expected: "an integer count of 1e-8 units")
+    default: throw CorruptRow(table: table, column: column, key: key, value: value.description, expected: "an integer count of 1e-8 units")
+    }
 }
 
 /// The `positions` table.
@@ -30,9 +34,9 @@ public enum Positions {
             INSERT INTO positions (symbol, state, quantity, entry_price, initial_entry_price, cost, stop_price, take_profit_price,
             highest_price, atr_at_entry, adjustments, partial_take_profit_done, opened_at, last_checked_candle, realized_pnl, fees)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [p.symbol, p.state.rawValue, p.quantity.dbText, p.entryPrice.dbText, p.initialEntryPrice.dbText, p.cost.dbText,
-                             p.stopPrice?.dbText, p.takeProfitPrice?.dbText, p.highestPrice?.dbText, p.atrAtEntry, p.adjustments,
-                             p.partialTakeProfitDone, p.openedAt, p.lastCheckedCandle, p.realizedPnL.dbText, p.fees.dbText])
+            """, arguments: [p.symbol, p.state.rawValue, p.quantity.raw, p.entryPrice.raw, p.initialEntryPrice.raw, p.cost.raw,
+                             p.stopPrice?.raw, p.takeProfitPrice?.raw, p.highestPrice?.raw, p.atrAtEntry, p.adjustments,
+                             p.partialTakeProfitDone, p.openedAt, p.lastCheckedCandle, p.realizedPnL.raw, p.fees.raw])
         return db.lastInsertedRowID
     }
 
@@ -41,23 +45,23 @@ public enum Positions {
             UPDATE positions SET state = ?, quantity = ?, entry_price = ?, initial_entry_price = ?, cost = ?, stop_price = ?,
             take_profit_price = ?, highest_price = ?, atr_at_entry = ?, adjustments = ?, partial_take_profit_done = ?,
             last_checked_candle = ?, closed_at = ?, exit_price = ?, exit_reason = ?, realized_pnl = ?, fees = ? WHERE id = ?
-            """, arguments: [p.state.rawValue, p.quantity.dbText, p.entryPrice.dbText, p.initialEntryPrice.dbText, p.cost.dbText,
-                             p.stopPrice?.dbText, p.takeProfitPrice?.dbText, p.highestPrice?.dbText, p.atrAtEntry, p.adjustments,
-                             p.partialTakeProfitDone, p.lastCheckedCandle, p.closedAt, p.exitPrice?.dbText, p.exitReason?.rawValue,
-                             p.realizedPnL.dbText, p.fees.dbText, p.id])
+            """, arguments: [p.state.rawValue, p.quantity.raw, p.entryPrice.raw, p.initialEntryPrice.raw, p.cost.raw,
+                             p.stopPrice?.raw, p.takeProfitPrice?.raw, p.highestPrice?.raw, p.atrAtEntry, p.adjustments,
+                             p.partialTakeProfitDone, p.lastCheckedCandle, p.closedAt, p.exitPrice?.raw, p.exitReason?.rawValue,
+                             p.realizedPnL.raw, p.fees.raw, p.id])
     }
 
     static func position(_ r: Row) throws -> Position {
         let id: Int64 = r["id"]
-        func decimal(_ r: Row, _ column: String) throws -> Decimal { try Storage.decimal(r, column, table: "positions", key: "\(id)") }
-        func optionalDecimal(_ r: Row, _ column: String) throws -> Decimal? { try Storage.optionalDecimal(r, column, table: "positions", key: "\(id)") }
+        func fixed<T: FixedPointValue>(_ r: Row, _ column: String) throws -> T { try Storage.fixed(r, column, table: "positions", key: "\(id)") }
+        func optionalFixed<T: FixedPointValue>(_ r: Row, _ column: String) throws -> T? { try Storage.optionalFixed(r, column, table: "positions", key: "\(id)") }
         return try Position(id: id, symbol: r["symbol"], state: try decodeEnum(r, "state", table: "positions", key: "\(id)"),
-                        quantity: decimal(r, "quantity"), entryPrice: decimal(r, "entry_price"), initialEntryPrice: decimal(r, "initial_entry_price"),
-                        cost: decimal(r, "cost"), stopPrice: optionalDecimal(r, "stop_price"), takeProfitPrice: optionalDecimal(r, "take_profit_price"),
-                        highestPrice: optionalDecimal(r, "highest_price"), atrAtEntry: r["atr_at_entry"], adjustments: r["adjustments"],
+                        quantity: fixed(r, "quantity"), entryPrice: fixed(r, "entry_price"), initialEntryPrice: fixed(r, "initial_entry_price"),
+                        cost: fixed(r, "cost"), stopPrice: optionalFixed(r, "stop_price"), takeProfitPrice: optionalFixed(r, "take_profit_price"),
+                        highestPrice: optionalFixed(r, "highest_price"), atrAtEntry: r["atr_at_entry"], adjustments: r["adjustments"],
                         partialTakeProfitDone: r["partial_take_profit_done"], openedAt: r["opened_at"], lastCheckedCandle: r["last_checked_candle"],
-                        closedAt: r["closed_at"], exitPrice: optionalDecimal(r, "exit_price"), exitReason: try decodeOptionalEnum(r, "exit_reason", table: "positions", key: "\(id)"),
-                        realizedPnL: decimal(r, "realized_pnl"), fees: decimal(r, "fees"))
+                        closedAt: r["closed_at"], exitPrice: optionalFixed(r, "exit_price"), exitReason: try decodeOptionalEnum(r, "exit_reason", table: "positions", key: "\(id)"),
+                        realizedPnL: fixed(r, "realized_pnl"), fees: fixed(r, "fees"))
     }
 
     /// Positions not yet closed, oldest first.
@@ -103,11 +107,11 @@ public struct OrderRow: Sendable, Equatable {
     public var purpose: OrderPurpose
     public var leg: Int
     public var attempt: Int
-    public var quantity: Decimal
+    public var quantity: Quantity
     public var status: OrderStatus
     public var venueOrderID: String?
-    public var filledQuantity: Decimal
-    public var averagePrice: Decimal?
+    public var filledQuantity: Quantity
+    public var averagePrice: Price?
     public var reason: String?
     public var createdAt: Int64
     public var updatedAt: Int64
@@ -117,18 +121,18 @@ public struct OrderRow: Sendable, Equatable {
 /// is sent (write-ahead), then updated with the venue's answer.
 public enum Orders {
     public static func insertPending(_ db: Database, clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String,
-                                     side: OrderSide, purpose: OrderPurpose, leg: Int, attempt: Int, quantity: Decimal,
-                                     referencePrice: Decimal, now: Int64) throws -> Int64 {
+                                     side: OrderSide, purpose: OrderPurpose, leg: Int, attempt: Int, quantity: Quantity,
+                                     referencePrice: Price, now: Int64) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO orders (client_order_id, run_id, position_id, symbol, side, type, purpose, leg, attempt, quantity, price, status, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, 'MARKET', ?, ?, ?, ?, ?, 'PENDING_SUBMIT', ?, ?)
-            """, arguments: [clientOrderID, runID, positionID, symbol, side.rawValue, purpose.rawValue, leg, attempt, quantity.dbText,
-                             referencePrice.dbText, now, now])
+            """, arguments: [clientOrderID, runID, positionID, symbol, side.rawValue, purpose.rawValue, leg, attempt, quantity.raw,
+                             referencePrice.raw, now, now])
         return db.lastInsertedRowID
     }
 
-    public static func update(_ db: Database, clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Decimal?,
-                              averagePrice: Decimal?, reason: String?, now: Int64) throws {
+    public static func update(_ db: Database, clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?,
+                              averagePrice: Price?, reason: String?, now: Int64) throws {
         // Enforced here, where the row is written: a move the status table does not allow changes nothing.
         if let stored = try Row.fetchOne(db, sql: "SELECT status FROM orders WHERE client_order_id = ?", arguments: [clientOrderID]) {
             let from: OrderStatus = try decodeEnum(stored, "status", table: "orders", key: clientOrderID)
@@ -138,7 +142,7 @@ public enum Orders {
             UPDATE orders SET status = ?, venue_order_id = COALESCE(?, venue_order_id), filled_quantity = COALESCE(?, filled_quantity),
             average_price = COALESCE(?, average_price),
             reason = CASE WHEN ? IS NOT NULL THEN ? WHEN status != ? THEN NULL ELSE reason END, updated_at = ? WHERE client_order_id = ?
-            """, arguments: [status.rawValue, venueOrderID, filledQuantity?.dbText, averagePrice?.dbText, reason, reason, status.rawValue, now,
+            """, arguments: [status.rawValue, venueOrderID, filledQuantity?.raw, averagePrice?.raw, reason, reason, status.rawValue, now,
                              clientOrderID])
     }
 
@@ -146,9 +150,9 @@ public enum Orders {
         let key: String = r["client_order_id"]
         return try OrderRow(id: r["id"], clientOrderID: ClientOrderID(rawValue: key), runID: RunID(rawValue: r["run_id"]), positionID: r["position_id"], symbol: r["symbol"],
                         side: decodeEnum(r, "side", table: "orders", key: key), purpose: decodeEnum(r, "purpose", table: "orders", key: key), leg: r["leg"],
-                        attempt: r["attempt"], quantity: decimal(r, "quantity", table: "orders", key: key), status: decodeEnum(r, "status", table: "orders", key: key),
-                        venueOrderID: r["venue_order_id"], filledQuantity: decimal(r, "filled_quantity", table: "orders", key: key),
-                        averagePrice: optionalDecimal(r, "average_price", table: "orders", key: key), reason: r["reason"], createdAt: r["created_at"], updatedAt: r["updated_at"])
+                        attempt: r["attempt"], quantity: fixed(r, "quantity", table: "orders", key: key), status: decodeEnum(r, "status", table: "orders", key: key),
+                        venueOrderID: r["venue_order_id"], filledQuantity: fixed(r, "filled_quantity", table: "orders", key: key),
+                        averagePrice: optionalFixed(r, "average_price", table: "orders", key: key), reason: r["reason"], createdAt: r["created_at"], updatedAt: r["updated_at"])
     }
 
     /// Orders whose outcome is not final: pending, unknown, new or partially filled.
@@ -189,8 +193,8 @@ public enum Fills {
         try db.execute(sql: """
             INSERT OR IGNORE INTO fills (client_order_id, trade_id, symbol, side, quantity, price, fee, fee_asset, time, run_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [fill.clientOrderID, fill.tradeID, fill.symbol, fill.side.rawValue, fill.quantity.dbText, fill.price.dbText,
-                             fill.fee.dbText, fill.feeAsset, fill.time, runID])
+            """, arguments: [fill.clientOrderID, fill.tradeID, fill.symbol, fill.side.rawValue, fill.quantity.raw, fill.price.raw,
+                             fill.fee.raw, fill.feeAsset, fill.time, runID])
         return db.changesCount > 0
     }
 
@@ -201,25 +205,25 @@ public enum Fills {
     static func fill(_ r: Row) throws -> Fill {
         let id: Int64 = r["id"], key = "\(id)"
         return try Fill(clientOrderID: r["client_order_id"], tradeID: r["trade_id"], symbol: r["symbol"], side: decodeEnum(r, "side", table: "fills", key: key),
-                        quantity: decimal(r, "quantity", table: "fills", key: key), price: decimal(r, "price", table: "fills", key: key),
-                        fee: decimal(r, "fee", table: "fills", key: key), feeAsset: r["fee_asset"], time: r["time"])
+                        quantity: fixed(r, "quantity", table: "fills", key: key), price: fixed(r, "price", table: "fills", key: key),
+                        fee: fixed(r, "fee", table: "fills", key: key), feeAsset: r["fee_asset"], time: r["time"])
     }
 }
 
 /// The `wallet` table: free and locked balance per asset (the paper broker's account, or the mirror of the venue's).
 public enum Wallet {
-    public static func balances(_ db: Database) throws -> [String: Decimal] {
-        var result: [String: Decimal] = [:]
+    public static func balances(_ db: Database) throws -> [String: Money] {
+        var result: [String: Money] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT asset, free FROM wallet") {
             let asset: String = row["asset"]
-            result[asset] = try decimal(row, "free", table: "wallet", key: asset)
+            result[asset] = try fixed(row, "free", table: "wallet", key: asset)
         }
         return result
     }
 
-    public static func set(_ db: Database, asset: String, free: Decimal) throws {
+    public static func set(_ db: Database, asset: String, free: Money) throws {
         try db.execute(sql: "INSERT INTO wallet (asset, free) VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET free = excluded.free",
-                       arguments: [asset, free.dbText])
+                       arguments: [asset, free.raw])
     }
 
     public static func isEmpty(_ db: Database) throws -> Bool {
@@ -229,21 +233,21 @@ public enum Wallet {
 
 /// The `equity` history: one point per run.
 public enum EquityHistory {
-    public static func record(_ db: Database, time: Int64, runID: Int64, equity: Decimal, cash: Decimal, safeMode: Bool) throws {
+    public static func record(_ db: Database, time: Int64, runID: Int64, equity: Money, cash: Money, safeMode: Bool) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO equity (time, run_id, equity, cash, safe_mode) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [time, runID, equity.dbText, cash.dbText, safeMode])
+                       arguments: [time, runID, equity.raw, cash.raw, safeMode])
     }
 
     /// Every point, oldest first.
     public static func all(_ db: Database) throws -> [EquityPoint] {
         try Row.fetchAll(db, sql: "SELECT * FROM equity ORDER BY time, run_id").map {
-            try EquityPoint(time: $0["time"], equity: decimal($0, "equity", table: "equity"), cash: decimal($0, "cash", table: "equity"), safeMode: $0["safe_mode"])
+            try EquityPoint(time: $0["time"], equity: fixed($0, "equity", table: "equity"), cash: fixed($0, "cash", table: "equity"), safeMode: $0["safe_mode"])
         }
     }
 
     /// The first equity recorded at or after `since`.
-    public static func first(_ db: Database, since: Int64) throws -> Decimal? {
+    public static func first(_ db: Database, since: Int64) throws -> Money? {
         try Row.fetchOne(db, sql: "SELECT equity FROM equity WHERE time >= ? ORDER BY time, run_id LIMIT 1", arguments: [since])
-            .map { try decimal($0, "equity", table: "equity") }
+            .map { try fixed($0, "equity", table: "equity") }
     }
 }

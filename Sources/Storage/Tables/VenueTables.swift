@@ -110,15 +110,15 @@ public struct VenueSymbolFiltersRow: Sendable, Equatable {
     public var symbol: String
     public var baseAsset: String
     public var quoteAsset: String
-    public var tickSize: Decimal
-    public var stepSize: Decimal
-    public var minQty: Decimal
-    public var minNotional: Decimal
+    public var tickSize: Price
+    public var stepSize: Quantity
+    public var minQty: Quantity
+    public var minNotional: Money
     /// When they were fetched (local clock, ms).
     public var fetchedAt: Int64
 
-    public init(venue: String, symbol: String, baseAsset: String, quoteAsset: String, tickSize: Decimal, stepSize: Decimal,
-                minQty: Decimal, minNotional: Decimal, fetchedAt: Int64) {
+    public init(venue: String, symbol: String, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity,
+                minQty: Quantity, minNotional: Money, fetchedAt: Int64) {
         self.venue = venue
         self.symbol = symbol
         self.baseAsset = baseAsset
@@ -133,13 +133,14 @@ public struct VenueSymbolFiltersRow: Sendable, Equatable {
 
 /// The `venue_symbol_filters` cache of exchange filters.
 public enum VenueSymbolFilters {
-    /// The cached filters of `symbol`, or nil. A row whose decimals do not parse is treated as absent.
+    /// The cached filters of `symbol`, or nil. A row with a missing number is treated as absent.
     public static func get(_ db: Database, venue: String, symbol: String) throws -> VenueSymbolFiltersRow? {
         guard let r = try Row.fetchOne(db, sql: "SELECT * FROM venue_symbol_filters WHERE venue = ? AND symbol = ?",
                                        arguments: [venue, symbol]) else { return nil }
-        func number(_ column: String) -> Decimal? { (r[column] as String?).flatMap(Money.parse) }
-        guard let tick = number("tick_size"), let step = number("step_size"), let minQty = number("min_qty"),
-              let minNotional = number("min_notional") else { return nil }
+        // A cache: a value that is not an integer count is as good as absent (the filters are fetched again).
+        func cached<T: FixedPointValue>(_ column: String) -> T? { (try? optionalFixed(r, column)) ?? nil }
+        guard let tick: Price = cached("tick_size"), let step: Quantity = cached("step_size"),
+              let minQty: Quantity = cached("min_qty"), let minNotional: Money = cached("min_notional") else { return nil }
         return VenueSymbolFiltersRow(venue: r["venue"], symbol: r["symbol"], baseAsset: r["base_asset"], quoteAsset: r["quote_asset"],
                                      tickSize: tick, stepSize: step, minQty: minQty, minNotional: minNotional, fetchedAt: r["fetched_at"])
     }
@@ -156,7 +157,7 @@ public enum VenueSymbolFilters {
             ON CONFLICT(venue, symbol) DO UPDATE SET base_asset = excluded.base_asset, quote_asset = excluded.quote_asset,
             tick_size = excluded.tick_size, step_size = excluded.step_size, min_qty = excluded.min_qty,
             min_notional = excluded.min_notional, fetched_at = excluded.fetched_at
-            """, arguments: [f.venue, f.symbol, f.baseAsset, f.quoteAsset, Money.text(f.tickSize), Money.text(f.stepSize),
-                             Money.text(f.minQty), Money.text(f.minNotional), f.fetchedAt])
+            """, arguments: [f.venue, f.symbol, f.baseAsset, f.quoteAsset, f.tickSize.raw, f.stepSize.raw,
+                             f.minQty.raw, f.minNotional.raw, f.fetchedAt])
     }
 }
