@@ -5,6 +5,7 @@ CONFIG ?= config/default.json
 STATE ?= state
 BIN_DEBUG := .build/debug/tradejob
 BIN_RELEASE := .build/release/tradejob
+PIE ?= 0
 SYSTEM_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
 
 .PHONY: deps build run test release bench bench-backtest install uninstall clean
@@ -31,9 +32,10 @@ run: build
 test: build
 	$(SWIFT) test
 
-## release: the static release binary; libcurl is then loaded on the first HTTP request, not at start-up (README "Start-up").
+## release: the static release binary, position-dependent (PIE=1 for a position-independent one), with libcurl loaded
+## on the first HTTP request instead of at start-up (README "Start-up").
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib $(if $(filter 1,$(PIE)),,-Xlinker -no-pie)
 	python3 tools/defer-libcurl.py $(BIN_RELEASE)
 
 ## bench: release-build benchmarks (figures in the README).
