@@ -79,7 +79,7 @@ public struct ProtectionTrip: Sendable, Equatable {
     public var reason: String
 }
 
-/// Pure evaluation of the protections at their boundaries (a value equal to the threshold trips).
+/// Pure evaluation of the protections at their boundaries (a value equal to the threshold trips), exactly in fixed point.
 /// - max drawdown: (peak − equity) / peak ≥ fraction;
 /// - daily loss: (day start − equity) / day start ≥ fraction; a block lasts until the next UTC midnight;
 /// - losing streak: at least `count` stop-loss exits within the lookback;
@@ -91,18 +91,14 @@ public enum ProtectionEvaluator {
         if r.maxDrawdown.enabled, f.peakEquity > 0, f.equity < f.peakEquity || r.maxDrawdown.threshold <= 0,
            reaches(f.peakEquity, f.equity, r.maxDrawdown.threshold) {
             let drawdown = (f.peakEquity.double - f.equity.double) / f.peakEquity.double
-            do {
-                trips.append(ProtectionTrip(name: .maxDrawdown, action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
-                                            reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, (try? f.peakEquity.rounded(decimals: 2, .halfAwayFromZero).description) ?? "\(f.peakEquity)", r.maxDrawdown.threshold * 100)))
-            }
+            trips.append(ProtectionTrip(name: .maxDrawdown, action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
+                                        reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, f.peakEquity.text(decimals: 2), r.maxDrawdown.threshold * 100)))
         }
         if r.dailyLoss.enabled, f.dayStartEquity > 0, f.equity < f.dayStartEquity || r.dailyLoss.threshold <= 0,
            reaches(f.dayStartEquity, f.equity, r.dailyLoss.threshold) {
             let loss = (f.dayStartEquity.double - f.equity.double) / f.dayStartEquity.double
-            do {
-                trips.append(ProtectionTrip(name: .dailyLoss, action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
-                                            reason: String(format: "loss %.2f%% since the UTC day began reached the limit %.2f%%", loss * 100, r.dailyLoss.threshold * 100)))
-            }
+            trips.append(ProtectionTrip(name: .dailyLoss, action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
+                                        reason: String(format: "loss %.2f%% since the UTC day began reached the limit %.2f%%", loss * 100, r.dailyLoss.threshold * 100)))
         }
         if r.losingStreak.enabled {
             let since = f.now - r.losingStreak.lookbackMilliseconds

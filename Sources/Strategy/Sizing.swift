@@ -107,12 +107,12 @@ public enum PositionSizer {
         let byCash = try account.cash.divided(by: Fixed.one + limits.costRate, .down)
         if byCash < notional { notional = byCash; boundBy = "cash" }
         guard notional > 0 else {
-            return .none(reason: "\(boundBy): no room left (exposure \(try account.exposure.rounded(decimals: 2, .halfAwayFromZero)), cash \(try account.cash.rounded(decimals: 2, .halfAwayFromZero)))")
+            return .none(reason: "\(boundBy): no room left (exposure \(account.exposure.text(decimals: 2)), cash \(account.cash.text(decimals: 2)))")
         }
         let quantity = try notional.divided(by: price, .down).rounded(decimals: quantityScale, .down)
         let finalNotional = try price.times(quantity, .halfEven)
         guard finalNotional >= limits.minOrderNotional, quantity > 0 else {
-            return .none(reason: "min_order_notional: \(try finalNotional.rounded(decimals: 2, .halfAwayFromZero)) below \(limits.minOrderNotional) (bound by \(boundBy))")
+            return .none(reason: "min_order_notional: \(finalNotional.text(decimals: 2)) below \(limits.minOrderNotional) (bound by \(boundBy))")
         }
         return .order(quantity: quantity, notional: finalNotional, boundBy: boundBy)
     }

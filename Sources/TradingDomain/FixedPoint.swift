@@ -75,9 +75,6 @@ extension FixedPointValue {
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.raw < rhs.raw }
 
-    public var isZero: Bool { raw == 0 }
-    public var isNegative: Bool { raw < 0 }
-    public var isPositive: Bool { raw > 0 }
 
     /// The canonical text: no exponent, no trailing zeros (`"0.001"`, `"-2.5"`, `"100"`, `"0"`).
     public var description: String { FixedPointText.format(raw) }
