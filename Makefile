@@ -42,6 +42,7 @@ release: deps
 bench: release
 	$(SWIFT) build -c release --product tradejob-bench
 	Benchmarks/run.sh
+	Benchmarks/startup.sh
 
 ## bench-backtest: backtest speed against backtesting.py and in cycle-symbols per second (figures in the README).
 bench-backtest: release
