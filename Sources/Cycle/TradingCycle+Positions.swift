@@ -75,40 +75,31 @@ extension TradingCycle {
                     for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
                     return (try ledger.position(id: stale.id), try ledger.orders(positionID: stale.id).contains { !$0.status.isFinal })
                 }
-                guard var position = fresh, position.state != .closed else { closed.append(stale.symbol); continue }
-                if working {
-                    // An order of it is still unresolved: it is asked first, next run.
-                    pending.append(position.symbol)
-                    continue
-                }
-                if position.quantity <= 0 {
-                    // Nothing held (an entry never filled, or everything was sold): just close the record.
-                    try await closeEmpty(position, otherwise: .safeMode, runID: runID, now: now, note: "closed with nothing held (safe mode)")
-                    closed.append(position.symbol)
-                    continue
-                }
-                guard let price = try await referencePrice(position.symbol, results: results, now: now) else {
-                    pending.append(position.symbol)
-                    continue
-                }
-                let from = position.state
-                if from != .closing {
-                    position.state = try PositionLifecycle.next(from: from, on: .beginExit(.safeMode), adjustments: position.adjustments,
-                                                                maxAdjustments: parameters.exits.maxAdjustments)
-                    position.exitReason = .safeMode
-                }
-                let decided = position
-                orders += 1
-                let report = try await execution.place(runID: runID, positionID: decided.id, symbol: decided.symbol, side: .sell,
-                                                       purpose: .emergencyClose, quantity: decided.quantity, referencePrice: price, now: now) { ledger in
-                    if from != .closing {
-                        try ledger.updatePosition(decided)
-                        try execution.transitionEvent(ledger, runID: runID, now: now, decided, from: from, note: "emergency closure (safe mode)")
+                switch try PositionPlanner.emergencyClosure(fresh, working: working, now: now, maxAdjustments: parameters.exits.maxAdjustments) {
+                case .closed:
+                    closed.append(stale.symbol)
+                case .waitForWorkingOrder:
+                    pending.append(stale.symbol)
+                case let .closeEmpty(record, from, note):
+                    try await storeClosedEmpty(record, from: from, runID: runID, now: now, note: note)
+                    closed.append(stale.symbol)
+                case let .sell(decided, from, transition):
+                    guard let price = try await referencePrice(decided.symbol, results: results, now: now) else {
+                        pending.append(decided.symbol)
+                        continue
                     }
-                    return decided
+                    orders += 1
+                    let report = try await execution.place(runID: runID, positionID: decided.id, symbol: decided.symbol, side: .sell,
+                                                           purpose: .emergencyClose, quantity: decided.quantity, referencePrice: price, now: now) { ledger in
+                        if transition {
+                            try ledger.updatePosition(decided)
+                            try execution.transitionEvent(ledger, runID: runID, now: now, decided, from: from, note: "emergency closure (safe mode)")
+                        }
+                        return decided
+                    }
+                    if report?.status == .filled { closed.append(decided.symbol) } else { pending.append(decided.symbol) }
+                    Failpoint.hit("after-emergency-order")
                 }
-                if report?.status == .filled { closed.append(position.symbol) } else { pending.append(position.symbol) }
-                Failpoint.hit("after-emergency-order")
             } catch {
                 pending.append(stale.symbol)
                 log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(stale.symbol)", "error": "\(error)"])
@@ -341,16 +332,6 @@ extension TradingCycle {
             }
         }
         return (orders, 0)
-    }
-
-    /// Closes a position that holds nothing and has no order working, through the lifecycle
-    /// (`PositionPlanner.closedEmpty`: an entry that never filled as `entry_failed`; any other state by an exit, its own
-    /// reason, else `otherwise`).
-    func closeEmpty(_ position: Position, otherwise: ExitReason, runID: RunID, now: Int64, note: String) async throws {
-        guard let closed = try PositionPlanner.closedEmpty(position, otherwise: otherwise, now: now, maxAdjustments: parameters.exits.maxAdjustments) else {
-            return
-        }
-        try await storeClosedEmpty(closed, from: position.state, runID: runID, now: now, note: note)
     }
 
     /// Stores a record closed with nothing held, with its transition event (the account changes with it).

@@ -165,6 +165,24 @@ struct PlannerTests {
         #expect(from == .open && closed.state == .closed && closed.exitReason == .entryFailed && closed.closedAt == 2 * Self.hour)
     }
 
+    @Test func safeModeSellsWhatIsHeldAndClosesEmptyRecords() throws {
+        var closing = Self.monitored()
+        closing.state = .closing
+        closing.exitReason = .safeMode
+        #expect(try PositionPlanner.emergencyClosure(Self.monitored(), working: false, now: 5, maxAdjustments: 3)
+                == .sell(closing, from: .monitoring, transition: true))
+        #expect(try PositionPlanner.emergencyClosure(closing, working: false, now: 5, maxAdjustments: 3) == .sell(closing, from: .closing, transition: false))
+        #expect(try PositionPlanner.emergencyClosure(Self.monitored(), working: true, now: 5, maxAdjustments: 3) == .waitForWorkingOrder)
+        #expect(try PositionPlanner.emergencyClosure(nil, working: false, now: 5, maxAdjustments: 3) == .closed)
+        var empty = Self.monitored()
+        empty.quantity = 0
+        guard case let .closeEmpty(record, from, _) = try PositionPlanner.emergencyClosure(empty, working: false, now: 5, maxAdjustments: 3) else {
+            Issue.record("expected the empty record closed")
+            return
+        }
+        #expect(from == .monitoring && record.state == .closed && record.exitReason == .safeMode && record.closedAt == 5)
+    }
+
     // MARK: SMA cross
 
     static func closes(_ values: [Double]) -> [Candle] {

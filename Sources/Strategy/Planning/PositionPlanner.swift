@@ -206,6 +206,37 @@ public enum PositionPlanner {
         public var decision: String?
     }
 
+    /// What safe mode's emergency closure does with one position (after its open orders were cancelled and their
+    /// answers applied; `position` is the record as it then is).
+    public enum ClosureStep: Sendable, Equatable {
+        /// Closed already.
+        case closed
+        /// An order of it is still unresolved: it is asked first, next run.
+        case waitForWorkingOrder
+        /// Nothing held (an entry never filled, or everything was sold): close the record (`position` is the closed one).
+        case closeEmpty(Position, from: PositionState, note: String)
+        /// Sell everything at the reference price; `position` is moved to CLOSING (reason `safe_mode`) unless it was
+        /// CLOSING already (`transition` false: the order alone is written).
+        case sell(Position, from: PositionState, transition: Bool)
+    }
+
+    /// The emergency closure's step for `position` (nil: the record is gone), `working`: one of its orders is not final.
+    public static func emergencyClosure(_ position: Position?, working: Bool, now: Int64, maxAdjustments: Int) throws -> ClosureStep {
+        guard var position, position.state != .closed else { return .closed }
+        if working { return .waitForWorkingOrder }
+        if position.quantity <= 0 {
+            guard let closed = try closedEmpty(position, otherwise: .safeMode, now: now, maxAdjustments: maxAdjustments) else { return .closed }
+            return .closeEmpty(closed, from: position.state, note: "closed with nothing held (safe mode)")
+        }
+        let from = position.state
+        if from != .closing {
+            position.state = try PositionLifecycle.next(from: from, on: .beginExit(.safeMode), adjustments: position.adjustments,
+                                                        maxAdjustments: maxAdjustments)
+            position.exitReason = .safeMode
+        }
+        return .sell(position, from: from, transition: from != .closing)
+    }
+
     /// The record of a position that holds nothing, closed through the lifecycle: an entry that never filled as
     /// `entry_failed`; any other state by an exit (its own reason, else `otherwise`). Nil when it is closed already.
     public static func closedEmpty(_ position: Position, otherwise: ExitReason, now: Int64, maxAdjustments max: Int) throws -> Position? {
