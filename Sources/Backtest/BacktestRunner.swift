@@ -89,7 +89,7 @@ public struct BacktestRunner: Sendable {
         var logger = Logger(label: "backtest") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
         let analysisStart = DispatchTime.now().uptimeNanoseconds
-        let analyzer: any SnapshotProvider = parameters.strategy == .scoring
+        let analyzer: any SnapshotProvider = parameters.strategy.readsIndicators
             ? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback) : WindowAnalyzer()
         let cycle = TradingCycle(parameters: parameters, configHash: "backtest", store: store, market: market, broker: broker,
                                  analyzer: analyzer, safeModeLocks: locks, nextRunFile: nil, logger: logger)

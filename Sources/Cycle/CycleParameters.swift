@@ -3,17 +3,10 @@ import Settings
 import Strategy
 import TradingDomain
 
-/// Which signal logic the cycle uses.
-public enum StrategyKind: Sendable, Equatable {
-    /// The documented scoring of indicators, patterns, chart structure and the models' opinion.
-    case scoring
-    /// The reference SMA crossover (backtest validation): fixed quantity, no stops, no adjustments.
-    case smaCross(fast: Int, slow: Int, quantity: Quantity)
-}
-
 /// Everything the cycle needs from the configuration, as typed values.
 public struct CycleParameters: Sendable {
-    public var strategy: StrategyKind = .scoring
+    /// The signal logic: `.scoring` (the documented one) or `.smaCross(fast:slow:quantity:)` (the reference crossover).
+    public var strategy: any TradingStrategy = .scoring
     public var symbols: [String]
     public var timeframe: Timeframe
     public var lookback: Int
@@ -90,5 +83,11 @@ public struct CycleParameters: Sendable {
         llmEnabled = c.bool("llm.enabled")
         llmConsultBand = c.double("llm.consult_band")
         llmVetoConfidence = c.double("llm.veto_confidence")
+    }
+
+    /// The settings the strategy reads, as they are now.
+    func strategySettings(detailed: Bool) -> StrategySettings {
+        StrategySettings(analysis: analysis, weights: weights, volatilityWindow: volatilityWindow, barsPerYear: timeframe.barsPerYear,
+                         detailed: detailed)
     }
 }

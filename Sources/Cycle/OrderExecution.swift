@@ -46,11 +46,11 @@ struct OrderExecution: Sendable {
     let quoteAsset: String
     let maxAdjustments: Int
     /// Stop and target for a position after an entry or adjustment filled (nil: the strategy uses none).
-    let levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price))?
+    let levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price)?)?
     let logger: Logger
 
     init(store: any StateStore, broker: any Broker, quoteAsset: String, maxAdjustments: Int,
-         levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price))? = nil, logger: Logger) {
+         levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price)?)? = nil, logger: Logger) {
         self.store = store
         self.broker = broker
         self.quoteAsset = quoteAsset

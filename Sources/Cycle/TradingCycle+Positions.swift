@@ -75,40 +75,31 @@ extension TradingCycle {
                     for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
                     return (try ledger.position(id: stale.id), try ledger.orders(positionID: stale.id).contains { !$0.status.isFinal })
                 }
-                guard var position = fresh, position.state != .closed else { closed.append(stale.symbol); continue }
-                if working {
-                    // An order of it is still unresolved: it is asked first, next run.
-                    pending.append(position.symbol)
-                    continue
-                }
-                if position.quantity <= 0 {
-                    // Nothing held (an entry never filled, or everything was sold): just close the record.
-                    try await closeEmpty(position, otherwise: .safeMode, runID: runID, now: now, note: "closed with nothing held (safe mode)")
-                    closed.append(position.symbol)
-                    continue
-                }
-                guard let price = try await referencePrice(position.symbol, results: results, now: now) else {
-                    pending.append(position.symbol)
-                    continue
-                }
-                let from = position.state
-                if from != .closing {
-                    position.state = try PositionLifecycle.next(from: from, on: .beginExit(.safeMode), adjustments: position.adjustments,
-                                                                maxAdjustments: parameters.exits.maxAdjustments)
-                    position.exitReason = .safeMode
-                }
-                let decided = position
-                orders += 1
-                let report = try await execution.place(runID: runID, positionID: decided.id, symbol: decided.symbol, side: .sell,
-                                                       purpose: .emergencyClose, quantity: decided.quantity, referencePrice: price, now: now) { ledger in
-                    if from != .closing {
-                        try ledger.updatePosition(decided)
-                        try execution.transitionEvent(ledger, runID: runID, now: now, decided, from: from, note: "emergency closure (safe mode)")
+                switch try PositionPlanner.emergencyClosure(fresh, working: working, now: now, maxAdjustments: parameters.exits.maxAdjustments) {
+                case .closed:
+                    closed.append(stale.symbol)
+                case .waitForWorkingOrder:
+                    pending.append(stale.symbol)
+                case let .closeEmpty(record, from, note):
+                    try await storeClosedEmpty(record, from: from, runID: runID, now: now, note: note)
+                    closed.append(stale.symbol)
+                case let .sell(decided, from, transition):
+                    guard let price = try await referencePrice(decided.symbol, results: results, now: now) else {
+                        pending.append(decided.symbol)
+                        continue
                     }
-                    return decided
+                    orders += 1
+                    let report = try await execution.place(runID: runID, positionID: decided.id, symbol: decided.symbol, side: .sell,
+                                                           purpose: .emergencyClose, quantity: decided.quantity, referencePrice: price, now: now) { ledger in
+                        if transition {
+                            try ledger.updatePosition(decided)
+                            try execution.transitionEvent(ledger, runID: runID, now: now, decided, from: from, note: "emergency closure (safe mode)")
+                        }
+                        return decided
+                    }
+                    if report?.status == .filled { closed.append(decided.symbol) } else { pending.append(decided.symbol) }
+                    Failpoint.hit("after-emergency-order")
                 }
-                if report?.status == .filled { closed.append(position.symbol) } else { pending.append(position.symbol) }
-                Failpoint.hit("after-emergency-order")
             } catch {
                 pending.append(stale.symbol)
                 log.error("emergency closure failed for a position; it will be retried next run", metadata: ["symbol": "\(stale.symbol)", "error": "\(error)"])
@@ -229,195 +220,127 @@ extension TradingCycle {
 
     // MARK: Positions
 
-    /// Exits and adjustments for every active position. Every non-final state has a way forward here: an entry that
-    /// ended without a fill is closed, an adjustment whose order is final returns to monitoring, a closing position
-    /// with nothing left closes and one with something left sells it again. A position with an order still working
-    /// places nothing (an exit decided meanwhile first cancels what is working at the venue).
+    /// The rules the planner decides with, from the parameters as they are now.
+    var planningRules: PlanningRules {
+        let p = parameters
+        return PlanningRules(strategy: p.strategy, exits: p.exits, limits: p.limits, protections: p.protections, minConfidence: p.minConfidence,
+                             llmVetoConfidence: p.llmVetoConfidence, quoteAsset: p.quoteAsset, detailed: audit)
+    }
+
+    /// Exits and adjustments for every active position: `PositionPlanner` decides, this carries the commands out (the
+    /// I/O: prices, the account, cancels at the venue, and the writes, each decision with its order in one transaction).
+    /// Every non-final state has a way forward: an entry that ended without a fill is closed, an adjustment whose order
+    /// is final returns to monitoring, a closing position with nothing left closes and one with something left sells it
+    /// again. A position with an order still working places nothing (an exit decided meanwhile first cancels what is
+    /// working at the venue).
     func managePositions(runID: RunID, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [String: String], log: Logger) async throws -> (orders: Int, unused: Int) {
-        let p = parameters
+        let rules = planningRules
         let execution = execution
         var orders = 0
         let (active, unresolved) = try await store.read { ledger in (try ledger.activePositions(), try ledger.unresolvedOrders()) }
-        var workingByPosition: [Int64: [OrderRow]] = [:]
-        for order in unresolved { if let id = order.positionID { workingByPosition[id, default: []].append(order) } }
-        for var position in active {
+        var workingByPosition: [Int64: [OrderStatus]] = [:]
+        for order in unresolved { if let id = order.positionID { workingByPosition[id, default: []].append(order.status) } }
+        positions: for stored in active {
             if interrupt.raised != nil { break }
-            let symbol = position.symbol
+            let symbol = stored.symbol
             let result = results[symbol]
-            let candles = result?.candles ?? []
-            if safe.active { continue }  // the emergency closure handles everything
-            let working = workingByPosition[position.id] ?? []
-
-            if position.quantity <= 0 {
-                // An entry still unresolved waits for reconciliation; one that ended without a fill (a crash before its order
-                // was final, an older state) is closed here. A closing position with nothing left closes.
-                guard working.isEmpty else { continue }
-                try await closeEmpty(position, otherwise: .takeProfit, runID: runID, now: now, note: "nothing held and no order working: closed")
-                continue
-            }
-
-            // An adjustment whose order is final (its answer was applied by an earlier, interrupted run) is over.
-            if position.state == .adjusting && working.isEmpty {
-                try await move(&position, on: .finishAdjustment, runID: runID, now: now, note: "adjustment order final")
-            }
-
-            // OPEN → MONITORING on the first pass after the entry.
-            if position.state == .open {
-                try await move(&position, on: .startMonitoring, runID: runID, now: now, note: "monitoring stops and targets")
-            }
-
-            // A position left CLOSING (an exit that did not fill, or a remainder above the lot step) sells what it holds.
-            if position.state == .closing {
-                guard working.isEmpty, let price = try await referencePrice(symbol, results: results, now: now) else { continue }
-                orders += 1
-                if audit { decisions[symbol] = "retrying exit (\(position.exitReason?.rawValue ?? "exit"))" }
-                _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
-                                              referencePrice: price, now: now)
-                continue
-            }
-            guard position.state == .monitoring else { continue }
-
-            let check = ExitEvaluator.check(position, candles: candles, signal: result?.signal, now: now, rules: p.exits)
-            position = check.position
-            if let exit = check.exit {
-                if !working.isEmpty {
-                    // An entry or add still working at the venue is cancelled first; its answer is applied, and the exit
-                    // goes out only once every order of the position is final (this run or the next).
-                    guard execution.gate.closedBecause == nil, working.allSatisfy({ $0.status == .new || $0.status == .partiallyFilled }) else { continue }
-                    let cancelled = try await broker.cancelOpenOrders(symbol: symbol)
-                    let step = await execution.lotStep(symbol)
-                    let positionID = position.id
-                    let reloaded = try await store.write { ledger -> Position? in
-                        for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
-                        return try ledger.position(id: positionID)
-                    }
-                    guard let reloaded, reloaded.state == .monitoring else { continue }
-                    position.quantity = reloaded.quantity
-                    position.cost = reloaded.cost
-                    position.entryPrice = reloaded.entryPrice
-                    position.realizedPnL = reloaded.realizedPnL
-                    position.fees = reloaded.fees
-                }
-                let from = position.state
-                position.state = try PositionLifecycle.next(from: from, on: .beginExit(exit.reason), adjustments: position.adjustments,
-                                                            maxAdjustments: p.exits.maxAdjustments)
-                position.exitReason = exit.reason
-                let snapshot = position
-                let note = !audit ? "" : "exit: \(exit.reason.rawValue)" + (exit.level.map { " at level \($0)" } ?? "") + " on candle \(Timestamp.rfc3339(exit.candleTime))"
-                guard let price = try await referencePrice(symbol, results: results, now: now) else {
-                    // No price to sell at: the decision is kept (CLOSING) and the next run sells.
+            let snapshot = PositionSnapshot(position: stored, workingOrders: workingByPosition[stored.id] ?? [], candles: result?.candles ?? [],
+                                            signal: result?.signal)
+            let commands = try PositionPlanner.plan(snapshot, now: now, safeMode: safe.active, entriesBlocked: !blocks.isEmpty, rules: rules)
+            for command in commands {
+                switch command {
+                case let .transition(position, from, note):
                     try await store.write { ledger in
-                        try ledger.updatePosition(snapshot)
-                        try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
+                        try ledger.updatePosition(position)
+                        try execution.transitionEvent(ledger, runID: runID, now: now, position, from: from, note: note)
                     }
-                    continue
-                }
-                if audit { decisions[symbol] = note }
-                orders += 1
-                _ = try await execution.place(runID: runID, positionID: snapshot.id, symbol: symbol, side: .sell, purpose: .exit,
-                                              quantity: snapshot.quantity, referencePrice: price, now: now) { ledger in
-                    try ledger.updatePosition(snapshot)
-                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
-                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note, data: ["decision": "exit", "reason": exit.reason.rawValue])
-                    return snapshot
-                }
-                log.info("exit", metadata: ["symbol": "\(symbol)", "reason": "\(exit.reason.rawValue)"])
-                continue
-            }
-
-            // Adjustments (the reference strategy makes none; none while an order of the position is working).
-            let addsAllowed = blocks.isEmpty
-            if p.strategy != .scoring || !working.isEmpty {
-                try await save(position)
-                continue
-            }
-            if let last = candles.last,
-               let adjustment = AdjustmentRules.decide(position, lastClose: last.close, signal: result?.signal, minConfidence: p.minConfidence,
-                                                       rules: p.exits, addsAllowed: addsAllowed),
-               let price = try await referencePrice(symbol, results: results, now: now) {
-                var side = OrderSide.buy, purpose = OrderPurpose.add, quantity: Quantity = 0, why = ""
-                switch adjustment {
-                case let .add(q, reason):
-                    let account = try await accountState(runID: runID, prices: lastPrices)
-                    let sizing = PositionSizer.add(requestedQuantity: q, price: price, positionValue: try price.times(position.quantity, .halfEven), account: account, limits: p.limits)
-                    guard let sized = sizing.quantity else {
-                        if case let .none(reason) = sizing { if audit { decisions[symbol] = "hold (add refused: \(reason))" } }
-                        try await save(position)
+                case let .closeEmpty(closed, from, note):
+                    try await storeClosedEmpty(closed, from: from, runID: runID, now: now, note: note)
+                case let .retryExit(position):
+                    guard let price = try await referencePrice(symbol, results: results, now: now) else { continue positions }
+                    orders += 1
+                    if audit { decisions[symbol] = "retrying exit (\(position.exitReason?.rawValue ?? "exit"))" }
+                    _ = try await execution.place(runID: runID, position: position, side: .sell, purpose: .exit, quantity: position.quantity,
+                                                  referencePrice: price, now: now)
+                case var .exit(exit):
+                    if exit.cancelWorkingFirst {
+                        // An entry or add still working at the venue is cancelled first; its answer is applied, and the exit
+                        // goes out only once every order of the position is final (this run or the next).
+                        guard execution.gate.closedBecause == nil else { continue positions }
+                        let cancelled = try await broker.cancelOpenOrders(symbol: symbol)
+                        let step = await execution.lotStep(symbol)
+                        let positionID = exit.position.id
+                        let reloaded = try await store.write { ledger -> Position? in
+                            for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
+                            return try ledger.position(id: positionID)
+                        }
+                        guard let reloaded, reloaded.state == .monitoring else { continue positions }
+                        exit.position.quantity = reloaded.quantity
+                        exit.position.cost = reloaded.cost
+                        exit.position.entryPrice = reloaded.entryPrice
+                        exit.position.realizedPnL = reloaded.realizedPnL
+                        exit.position.fees = reloaded.fees
+                    }
+                    let decided = exit
+                    guard let price = try await referencePrice(symbol, results: results, now: now) else {
+                        // No price to sell at: the decision is kept (CLOSING) and the next run sells.
+                        try await store.write { ledger in
+                            try ledger.updatePosition(decided.position)
+                            try execution.transitionEvent(ledger, runID: runID, now: now, decided.position, from: decided.from, note: decided.note)
+                        }
+                        continue positions
+                    }
+                    if audit { decisions[symbol] = decided.note }
+                    orders += 1
+                    _ = try await execution.place(runID: runID, positionID: decided.position.id, symbol: symbol, side: .sell, purpose: .exit,
+                                                  quantity: decided.position.quantity, referencePrice: price, now: now) { ledger in
+                        try ledger.updatePosition(decided.position)
+                        try execution.transitionEvent(ledger, runID: runID, now: now, decided.position, from: decided.from, note: decided.note)
+                        try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: decided.note,
+                                          data: ["decision": "exit", "reason": decided.reason.rawValue])
+                        return decided.position
+                    }
+                    log.info("exit", metadata: ["symbol": "\(symbol)", "reason": "\(decided.reason.rawValue)"])
+                case let .adjust(planned):
+                    guard let price = try await referencePrice(symbol, results: results, now: now) else {
+                        if let note = PositionPlanner.holdNote(planned.held, rules: rules) { decisions[symbol] = note }
+                        try await save(planned.held)
                         continue
                     }
-                    quantity = sized
-                    why = reason
-                case let .partialTakeProfit(q, reason):
-                    side = .sell
-                    purpose = .partialTakeProfit
-                    quantity = q
-                    why = reason
+                    let account = planned.needsAccount ? try await accountState(runID: runID, prices: lastPrices) : nil
+                    switch try PositionPlanner.size(planned, price: price, account: account, rules: rules) {
+                    case let .failure(refused):
+                        if let note = refused.decision { decisions[symbol] = note }
+                        try await save(planned.held)
+                    case let .success(sized):
+                        if audit { decisions[symbol] = sized.note }
+                        orders += 1
+                        // The adjustment and its order in one transaction; stops follow the basis when the order is final.
+                        _ = try await execution.place(runID: runID, positionID: sized.position.id, symbol: symbol, side: sized.side, purpose: sized.purpose,
+                                                      quantity: sized.quantity, referencePrice: price, now: now) { ledger in
+                            try ledger.updatePosition(sized.position)
+                            try execution.transitionEvent(ledger, runID: runID, now: now, sized.position, from: sized.from, note: sized.note)
+                            try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: sized.note, data: ["decision": "adjust"])
+                            return sized.position
+                        }
+                    }
+                case let .hold(position, decision):
+                    if let decision { decisions[symbol] = decision }
+                    try await save(position)
                 }
-                let from = position.state
-                position.state = try PositionLifecycle.next(from: from, on: .beginAdjustment, adjustments: position.adjustments, maxAdjustments: p.exits.maxAdjustments)
-                position.adjustments += 1
-                let snapshot = position
-                let note = !audit ? "" : "adjustment \(position.adjustments)/\(p.exits.maxAdjustments): \(purpose.rawValue) \(quantity) — \(why)"
-                if audit { decisions[symbol] = note }
-                orders += 1
-                // The adjustment and its order in one transaction; stops follow the basis when the order is final.
-                _ = try await execution.place(runID: runID, positionID: snapshot.id, symbol: symbol, side: side, purpose: purpose, quantity: quantity,
-                                              referencePrice: price, now: now) { ledger in
-                    try ledger.updatePosition(snapshot)
-                    try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
-                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note, data: ["decision": "adjust"])
-                    return snapshot
-                }
-                continue
             }
-            if audit { decisions[symbol] = "hold position (\(position.state.rawValue.lowercased()))" }
-            try await save(position)
         }
         return (orders, 0)
     }
 
-    /// Closes a position that holds nothing and has no order working, through the lifecycle: an entry that never filled
-    /// as `entry_failed`; any other state by an exit (its own reason, else `otherwise`: everything was sold by an
-    /// adjustment, or safe mode closes it).
-    func closeEmpty(_ position: Position, otherwise: ExitReason, runID: RunID, now: Int64, note: String) async throws {
-        var p = position
-        let from = p.state
-        let max = parameters.exits.maxAdjustments
-        switch from {
-        case .open:
-            p.state = try PositionLifecycle.next(from: .open, on: .entryFailed, adjustments: p.adjustments, maxAdjustments: max)
-            p.exitReason = .entryFailed
-        case .monitoring, .adjusting:
-            let reason = p.exitReason ?? otherwise
-            let closing = try PositionLifecycle.next(from: from, on: .beginExit(reason), adjustments: p.adjustments, maxAdjustments: max)
-            p.state = try PositionLifecycle.next(from: closing, on: .exitFilled, adjustments: p.adjustments, maxAdjustments: max)
-            p.exitReason = reason
-        case .closing:
-            p.state = try PositionLifecycle.next(from: .closing, on: .exitFilled, adjustments: p.adjustments, maxAdjustments: max)
-        case .closed:
-            return
-        }
-        p.closedAt = now
-        let snapshot = p
+    /// Stores a record closed with nothing held, with its transition event (the account changes with it).
+    func storeClosedEmpty(_ closed: Position, from: PositionState, runID: RunID, now: Int64, note: String) async throws {
         let execution = execution
         execution.accountChanges.bump()
         try await store.write { ledger in
-            try ledger.updatePosition(snapshot)
-            try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
-        }
-    }
-
-    /// Moves `position` through the lifecycle on `event` and stores it with its transition event (one transaction).
-    func move(_ position: inout Position, on event: LifecycleEvent, runID: RunID, now: Int64, note: String) async throws {
-        let from = position.state
-        position.state = try PositionLifecycle.next(from: from, on: event, adjustments: position.adjustments,
-                                                    maxAdjustments: parameters.exits.maxAdjustments)
-        let snapshot = position
-        let execution = execution
-        try await store.write { ledger in
-            try ledger.updatePosition(snapshot)
-            try execution.transitionEvent(ledger, runID: runID, now: now, snapshot, from: from, note: note)
+            try ledger.updatePosition(closed)
+            try execution.transitionEvent(ledger, runID: runID, now: now, closed, from: from, note: note)
         }
     }
 
@@ -425,91 +348,59 @@ extension TradingCycle {
         try await store.write { ledger in try ledger.updatePosition(position) }
     }
 
-    /// New entries for long signals above the confidence gate, within the limits.
+    /// New entries for long signals above the confidence gate, within the limits: `EntryPlanner` decides, this carries
+    /// the commands out (prices, the account, and the write-ahead of each new position with its entry order).
     func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [String: String], log: Logger) async throws -> Int {
-        let p = parameters
+        let rules = planningRules
         let execution = execution
         var orders = 0
         let (activeSymbols, lastExits) = try await store.read { ledger in
             (Set(try ledger.activePositions().map(\.symbol)), try ledger.lastExitBySymbol())
         }
-        // Strongest signals first, so the limits favour them.
-        for signal in signals.sorted(by: { $0.confidence > $1.confidence || ($0.confidence == $1.confidence && $0.symbol < $1.symbol) }) {
+        let snapshot = EntrySnapshot(signals: signals, activeSymbols: activeSymbols, lastExits: lastExits, safeMode: safe.active,
+                                     reconciled: reconciled, blocks: blocks)
+        func skip(_ symbol: String, _ why: String, _ conf: String) async throws {
+            if decisions[symbol] == nil { decisions[symbol] = why }
+            try await store.write { ledger in
+                try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
+            }
+        }
+        for command in EntryPlanner.plan(snapshot, now: now, rules: rules) {
             if interrupt.raised != nil { break }
-            let symbol = signal.symbol
-            let conf = audit ? String(format: "%.3f", signal.confidence) : ""
-            func skip(_ why: @autoclosure () -> String) async throws {
-                guard audit else { return }
-                let why = why()
-                if decisions[symbol] == nil { decisions[symbol] = why }
-                try await store.write { ledger in
-                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
+            switch command {
+            case let .skip(symbol, why, conf):
+                try await skip(symbol, why, conf)
+            case let .consider(signal):
+                let symbol = signal.symbol
+                let conf = audit ? EntryPlanner.confidenceText(signal) : ""
+                guard let analysis = results[symbol]?.snapshot, let price = try await referencePrice(symbol, results: results, now: now) else {
+                    if audit { try await skip(symbol, "no entry: no price", conf) }
+                    continue
                 }
-            }
-            if activeSymbols.contains(symbol) { continue }
-            guard signal.direction == .long else { try await skip("no entry: signal flat (confidence \(conf))"); continue }
-            guard signal.confidence > p.minConfidence else {
-                try await skip("no entry: confidence \(conf) not above min_confidence \(p.minConfidence)")
-                continue
-            }
-            if let opinion = signal.opinion, opinion.action == .sell, opinion.confidence >= p.llmVetoConfidence {
-                try await skip("no entry: vetoed by the models' sell opinion (confidence \(String(format: "%.2f", opinion.confidence)))")
-                continue
-            }
-            if safe.active { try await skip("no entry: safe mode (confidence \(conf))"); continue }
-            if !reconciled { try await skip("no entry: reconciliation failed this run"); continue }
-            if let (name, until) = blocks.min(by: { $0.key < $1.key }) {
-                try await skip("no entry: protection \(name) blocks entries until \(Timestamp.rfc3339(until)) (confidence \(conf))")
-                continue
-            }
-            if ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[symbol], now: now, rules: p.protections) {
-                try await skip("no entry: symbol cooldown after the exit at \(Timestamp.rfc3339(lastExits[symbol] ?? now))")
-                continue
-            }
-            guard let snapshot = results[symbol]?.snapshot, let price = try await referencePrice(symbol, results: results, now: now) else {
-                try await skip("no entry: no price")
-                continue
-            }
-            let account = try await accountState(runID: runID, prices: lastPrices)
-            let sizing: SizingDecision
-            if case let .smaCross(_, _, fixed) = p.strategy {
-                let notional = try price.times(fixed, .halfEven)
-                sizing = try notional <= account.cash.divided(by: Fixed.one + p.limits.costRate, .down)
-                    ? .order(quantity: fixed, notional: notional, boundBy: "fixed_quantity") : .none(reason: "cash: cannot pay for the fixed quantity")
-            } else {
-                sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
-            }
-            guard case let .order(quantity, notional, boundBy) = sizing else {
-                if case let .none(reason) = sizing { try await skip("no entry (confidence \(conf)): \(reason)") }
-                continue
-            }
-            // Write-ahead: the position and its entry order are committed in one transaction before the request; stops and
-            // targets are set again from the fill price when the order is final.
-            var position = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
-                                    stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: snapshot.atr.isFinite ? snapshot.atr : 0, adjustments: 0,
-                                    partialTakeProfitDone: false, openedAt: now, lastCheckedCandle: snapshot.candleTime)
-            if p.strategy == .scoring {
-                if let levels = try? p.exits.levels(for: position) {
-                    position.stopPrice = levels.stop
-                    position.takeProfitPrice = levels.takeProfit
+                let account = try await accountState(runID: runID, prices: lastPrices)
+                let entry: PlannedEntry
+                switch try EntryPlanner.order(signal, snapshot: analysis, price: price, account: account, now: now, rules: rules) {
+                case let .failure(refused):
+                    if let why = refused.decision { try await skip(symbol, why, conf) }
+                    continue
+                case let .success(planned):
+                    entry = planned
                 }
+                if audit { decisions[symbol] = entry.note }
+                orders += 1
+                _ = try await execution.place(runID: runID, positionID: nil, symbol: symbol, side: .buy, purpose: .entry, quantity: entry.quantity,
+                                              referencePrice: price, now: now) { ledger in
+                    var inserted = entry.position
+                    inserted.id = try ledger.insertPosition(entry.position)
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: entry.note,
+                                      data: ["decision": "enter", "confidence": conf, "bound_by": entry.boundBy])
+                    try ledger.record(runID: runID, time: now, kind: .transition, symbol: symbol, message: "position \(inserted.id) → OPEN",
+                                      data: OrderExecution.transitionData(inserted, from: nil))
+                    return inserted
+                }
+                log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(entry.quantity)"])
             }
-            let note = !audit ? "" : "enter: confidence \(conf) > \(p.minConfidence); \(quantity) ≈ \(notional.text(decimals: 2)) \(p.quoteAsset) (bound by \(boundBy))"
-            let draft = position
-            if audit { decisions[symbol] = note }
-            orders += 1
-            _ = try await execution.place(runID: runID, positionID: nil, symbol: symbol, side: .buy, purpose: .entry, quantity: quantity,
-                                          referencePrice: price, now: now) { ledger in
-                var inserted = draft
-                inserted.id = try ledger.insertPosition(draft)
-                try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: note,
-                                  data: ["decision": "enter", "confidence": conf, "bound_by": boundBy])
-                try ledger.record(runID: runID, time: now, kind: .transition, symbol: symbol, message: "position \(inserted.id) → OPEN",
-                                  data: OrderExecution.transitionData(inserted, from: nil))
-                return inserted
-            }
-            log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(quantity)"])
         }
         return orders
     }

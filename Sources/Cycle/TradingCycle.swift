@@ -97,12 +97,9 @@ public final class TradingCycle: @unchecked Sendable {
         audit = store.keepsAudit
         self.logger = logger
         self.interrupt = interrupt
-        let exits = parameters.exits
-        let levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price))?
-        if parameters.strategy == .scoring {
-            levels = { (position: Position) throws(FixedPointError) in try exits.levels(for: position) }
-        } else {
-            levels = nil
+        let exits = parameters.exits, strategy = parameters.strategy
+        let levels = { @Sendable (position: Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price)? in
+            try strategy.protectiveLevels(for: position, rules: exits)
         }
         execution = OrderExecution(store: store, broker: broker, quoteAsset: parameters.quoteAsset,
                                    maxAdjustments: parameters.exits.maxAdjustments, levels: levels, logger: logger)
@@ -309,19 +306,17 @@ public final class TradingCycle: @unchecked Sendable {
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
-        var trips = ProtectionEvaluator.evaluate(facts, rules: parameters.protections)
-        if broker.isLive, trips.contains(where: { Self.judgesEquity($0.name) }),
+        let trips = ProtectionEvaluator.evaluate(facts, rules: parameters.protections)
+        var equityUncertain = false
+        if broker.isLive, trips.contains(where: { ProtectionPlanner.judgesEquity($0.name) }),
            let open = try await store.read({ try $0.unresolvedOrders() }).first {
-            // An order whose outcome is not known yet leaves the equity uncertain (a buy may have spent the cash already):
-            // the protections that judge equity wait until it is resolved rather than close everything on a guess.
-            trips.removeAll { Self.judgesEquity($0.name) }
+            equityUncertain = true
             try await event(runID, now, .protectionDeferred, nil,
                             "drawdown and daily loss not judged this run: order \(open.clientOrderID) is \(open.status.rawValue), so equity is uncertain")
         }
-        for trip in trips {
-            switch trip.action {
-            case .blockEntries:
-                guard trip.until > (blocks[trip.name.rawValue] ?? 0) else { continue }
+        for command in ProtectionPlanner.plan(trips, blocks: blocks, safeModeActive: safe.active, equityUncertain: equityUncertain) {
+            switch command {
+            case let .blockEntries(trip):
                 blocks[trip.name.rawValue] = trip.until
                 try await store.write { ledger in
                     try ledger.setJobState("block.\(trip.name)", "\(trip.until)")
@@ -331,8 +326,7 @@ public final class TradingCycle: @unchecked Sendable {
                                       data: ["protection": trip.name.rawValue, "action": trip.action.rawValue, "until": Timestamp.rfc3339(trip.until)])
                 }
                 log.warning("protection triggered: entries blocked", metadata: ["protection": "\(trip.name)", "until": "\(Timestamp.rfc3339(trip.until))"])
-            case .safeMode:
-                guard !safe.active else { continue }
+            case let .enterSafeMode(trip):
                 try await store.write { ledger in
                     if trip.name == .losingStreak { try ledger.setJobState("losing_streak.since", "\(now)") }
                     try ledger.record(runID: runID, time: now, kind: .protectionTriggered, message: "\(trip.name): \(trip.reason); entering safe mode",
@@ -343,9 +337,6 @@ public final class TradingCycle: @unchecked Sendable {
         }
         return (account, facts)
     }
-
-    /// Protections that judge the account's equity (and so need a settled account).
-    static func judgesEquity(_ protection: ProtectionName) -> Bool { protection == .maxDrawdown || protection == .dailyLoss }
 
     static func json(_ value: [String: String]) -> String {
         let encoder = JSONEncoder()
@@ -399,26 +390,19 @@ public final class TradingCycle: @unchecked Sendable {
                 if !fresh.isEmpty { try ledger.upsertCandles(symbol: symbol, timeframe: p.timeframe, candles: fresh) }
                 return try ledger.candleWindow(symbol: symbol, timeframe: p.timeframe, limit: p.lookback, upTo: closedLimit)
             }
-            if case let .smaCross(fast, slow, _) = p.strategy {
-                result.signal = SMACrossStrategy.signal(symbol: symbol, candles: result.candles, fast: fast, slow: slow, detailed: audit)
-                if result.signal != nil, let last = result.candles.last {
-                    let vol = RunIntervalPolicy.realizedVolatility(closes: result.candles.suffix(p.volatilityWindow + 1).map(\.close),
-                                                                   window: p.volatilityWindow, barsPerYear: p.timeframe.barsPerYear) ?? .nan
-                    result.snapshot = MarketSnapshot(candleTime: last.openTime, close: last.close, emaFast: .nan, emaSlow: .nan, rsi: .nan,
-                                                     macdHistogram: .nan, bollingerUpper: .nan, bollingerMiddle: .nan, bollingerLower: .nan,
-                                                     atr: .nan, adx: .nan, volatility: vol, patterns: [:], breakout: 0, regime: 0)
-                }
+            let settings = p.strategySettings(detailed: audit)
+            let reading = p.strategy.read(symbol: symbol, candles: result.candles, analyzer: analyzer, settings: settings)
+            result.snapshot = reading.snapshot
+            if let problem = reading.problem {
+                result.error = problem
                 return result
             }
-            guard let snapshot = analyzer.snapshot(symbol: symbol, candles: result.candles, parameters: p.analysis) else {
-                result.error = "not enough closed candles to analyse (\(result.candles.count))"
-                return result
-            }
-            result.snapshot = snapshot
-            var signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights, detailed: audit)
-            if let consultant, p.llmEnabled, abs(signal.confidence - p.minConfidence) <= p.llmConsultBand {
-                if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: Array(result.candles), snapshot: snapshot, technical: signal, now: now) {
-                    signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: p.weights, opinion: opinion, detailed: audit)
+            var signal = reading.signal
+            if let consultant, p.llmEnabled, p.strategy.consultsModels, let technical = signal, let snapshot = reading.snapshot,
+               abs(technical.confidence - p.minConfidence) <= p.llmConsultBand {
+                if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: Array(result.candles), snapshot: snapshot, technical: technical, now: now),
+                   let revised = p.strategy.signal(symbol: symbol, snapshot: snapshot, opinion: opinion, settings: settings) {
+                    signal = revised
                 }
             }
             result.signal = signal
