@@ -16,13 +16,14 @@ struct IdleCycle {
 /// Recognises the cycles in which the job's cycle can do nothing but record itself, and records them as it would,
 /// without running it. A cycle is idle when, as of `now`: no safe-mode lock, no order whose outcome is open, every
 /// symbol analysed (scoring: a snapshot), no protection trips on the facts the cycle would judge, every active position
-/// monitored (or entered and so moved to monitoring) with something held, no exit and (scoring) no adjustment for it, and no signal of a symbol without a
-/// position passes the entry gate (long, confidence above `strategy.min_confidence`). Then the cycle would store each
+/// monitored (or entered and so moved to monitoring) with something held, no exit and (scoring) no adjustment for it
+/// but an add the sizing refuses, and no entry: every long signal above `strategy.min_confidence` of a symbol without a
+/// position is refused by the cycle's gate (an entry block, the symbol's cooldown, no price, the sizing). Then the cycle would store each
 /// position with its exit check advanced, record the run (its outcome ok and next-run interval), the equity point and
-/// the peak, and nothing else: that is what `record` does, through the same ledger calls. Anything else — an entry
-/// candidate refused later by a limit, say — runs the real cycle. The decisions are made by the same functions the
-/// cycle calls (`SMACrossStrategy.signal`, the analysis, `SignalScorer`, `ExitEvaluator`, `AdjustmentRules`,
-/// `ProtectionEvaluator`, `RunIntervalPolicy`) on the same window of candles, so results are those of running every
+/// the peak, and nothing else: that is what `record` does, through the same ledger calls. Anything else runs the real
+/// cycle. The decisions are made by the same functions the cycle calls (`SMACrossStrategy.signal`, the analysis,
+/// `SignalScorer`, `ExitEvaluator`, `AdjustmentRules`, `PositionSizer`, `ProtectionEvaluator`, `RunIntervalPolicy`,
+/// `ReplayMarket.currentPrice`) on the same window of candles, so results are those of running every
 /// cycle (tested against runs without this, and against the SQLite state, which never skips).
 ///
 /// Only for the in-memory state, and only when every series' open times are multiples of the timeframe (then the
@@ -45,11 +46,13 @@ final class IdleCycles {
     let series: [Series]
 
     // Per cycle, kept between cycles so that an idle one allocates nothing.
-    private var windows: [ArraySlice<Candle>]
-    private var signals: [Signal?]
-    private var volatilities: [Double] = []
+    // (One cycle at a time uses them: the runner's loop is sequential.)
+    @exclusivity(unchecked) private var windows: [ArraySlice<Candle>]
+    @exclusivity(unchecked) private var signals: [Signal?]
+    @exclusivity(unchecked) private var lastSnapshots: [MarketSnapshot?]
+    @exclusivity(unchecked) private var volatilities: [Double] = []
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
-    private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money)?
+    @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64)?
 
     init?(parameters: CycleParameters, candles: [String: [Candle]], store: MemoryStateStore, locks: SafeModeLockInMemory,
           analyzer: any SnapshotProvider, configHash: String, consultant: Bool) {
@@ -72,6 +75,7 @@ final class IdleCycles {
         }
         windows = Array(repeating: [], count: series.count)
         signals = Array(repeating: nil, count: series.count)
+        lastSnapshots = Array(repeating: nil, count: series.count)
         volatilities.reserveCapacity(series.count)
         self.parameters = parameters
         self.store = store
@@ -87,6 +91,17 @@ final class IdleCycles {
         guard period <= bars.count else { return out }
         for i in (period - 1)..<bars.count { out[i] = SMACrossStrategy.sma(bars[...], period, endingAt: i) }
         return out
+    }
+
+    /// `RunIntervalPolicy.marketVolatility(values)` (the median of the finite values; nil without any), sorting `values`
+    /// in place instead of copying them.
+    static func marketVolatility(_ values: inout [Double]) -> Double? {
+        if values.count == 1 { return values[0].isFinite ? values[0] : nil }
+        values.removeAll { !$0.isFinite }
+        guard !values.isEmpty else { return nil }
+        values.sort()
+        let mid = values.count / 2
+        return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
     }
 
     /// RunIntervalPolicy.realizedVolatility of the window's last `window + 1` closes ending at bar `last`, from the
@@ -106,6 +121,15 @@ final class IdleCycles {
         return sqrt(squares / Double(window - 1)) * sqrt(barsPerYear)
     }
 
+    /// The price a market order would trade at now, as the cycle's `referencePrice` finds it: the replayed market's
+    /// current price when it is positive, else the last close of the window.
+    private func referencePrice(_ k: Int, now: Int64) -> Price? {
+        if let raw = ReplayMarket.currentPrice(series[k].candles, timeframe: parameters.timeframe, now: now), let price = try? Price(double: raw), price > 0 {
+            return price
+        }
+        return windows[k].last.flatMap { try? Price(double: $0.close) }
+    }
+
     /// Records the cycle at `now` if it is idle; nil: it is not, run the real cycle.
     func record(now: Int64) throws -> IdleCycle? {
         guard case .absent = locks.read() else { return nil }
@@ -119,7 +143,7 @@ final class IdleCycles {
 
             // The analysis, symbol by symbol in the cycle's order.
             volatilities.removeAll(keepingCapacity: true)
-            var signalCount = 0
+            var signalCount = 0, candidates = 0
             for k in series.indices {
                 let s = series[k]
                 let end = ReplayMarket.lowerBound(s.candles, bound &+ 1)
@@ -135,12 +159,15 @@ final class IdleCycles {
                     }
                 } else {
                     guard let snapshot = analyzer.snapshot(symbol: s.symbol, candles: window, parameters: p.analysis) else { return nil }
+                    lastSnapshots[k] = snapshot
                     volatilities.append(snapshot.volatility)
                     signal = SignalScorer.score(symbol: s.symbol, snapshot: snapshot, weights: p.weights, detailed: false)
                 }
                 if let signal {
                     signalCount += 1
-                    if signal.direction == .long, signal.confidence > p.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) { return nil }
+                    if signal.direction == .long, signal.confidence > p.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
+                        candidates += 1
+                    }
                 }
                 windows[k] = window
                 signals[k] = signal
@@ -151,7 +178,8 @@ final class IdleCycles {
                 parsed = (ledger.jobStateChanges, ledger.walletChanges,
                           try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
                           try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,
-                          try ledger.balances()[p.quoteAsset] ?? 0)
+                          try ledger.balances()[p.quoteAsset] ?? 0,
+                          try ledger.jobStates(prefix: "block.").values.compactMap { Int64($0) }.max() ?? .min)
             }
             guard let known = parsed else { return nil }
             let cash = known.cash
@@ -172,14 +200,35 @@ final class IdleCycles {
                                         stopLossExits: try ledger.stopLossExits(since: max(now - lookback, streakSince + 1)),
                                         consecutiveFailures: try ledger.consecutiveFailedRuns())
             guard ProtectionEvaluator.evaluate(facts, rules: p.protections).isEmpty else { return nil }
+            let entriesBlocked = known.latestBlock > now
+            let account = AccountState(equity: equity, cash: cash, exposure: exposure, openPositions: positions.count)
+
+            // Entry candidates: idle only if the cycle's gate refuses each (an entry block, the symbol's cooldown, no
+            // price, or the sizing), as `enterPositions` checks them.
+            if candidates > 0 {
+                let lastExits = try ledger.lastExitBySymbol()
+                for k in series.indices {
+                    guard let signal = signals[k], signal.direction == .long, signal.confidence > p.minConfidence,
+                          !positions.contains(where: { $0.symbol == series[k].symbol }) else { continue }
+                    if entriesBlocked || ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[series[k].symbol], now: now, rules: p.protections) { continue }
+                    guard let price = referencePrice(k, now: now) else { continue }
+                    let sizing: SizingDecision
+                    if case let .smaCross(_, _, fixed) = p.strategy {
+                        guard let notional = try? price.times(fixed, .halfEven), let room = try? cash.divided(by: Fixed.one + p.limits.costRate, .down) else { return nil }
+                        if notional <= room { return nil }
+                        continue
+                    } else {
+                        guard let snapshot = lastSnapshots[k] else { continue }
+                        sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
+                    }
+                    if sizing.quantity != nil { return nil }
+                }
+            }
 
             // Exits and adjustments of the positions.
             var checked: [Position] = []
             if !positions.isEmpty {
-                var addsAllowed = true
-                if p.strategy == .scoring {
-                    for (_, value) in try ledger.jobStates(prefix: "block.") where (Int64(value) ?? .min) > now { addsAllowed = false }
-                }
+                let addsAllowed = !entriesBlocked
                 checked.reserveCapacity(positions.count)
                 for var position in positions {
                     guard let k = series.firstIndex(where: { $0.symbol == position.symbol }) else { return nil }
@@ -191,16 +240,20 @@ final class IdleCycles {
                     let check = ExitEvaluator.check(position, candles: windows[k], signal: signals[k], now: now, rules: p.exits)
                     guard check.exit == nil else { return nil }
                     if p.strategy == .scoring, let last = windows[k].last,
-                       AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: p.minConfidence,
-                                              rules: p.exits, addsAllowed: addsAllowed) != nil {
-                        return nil
+                       let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: p.minConfidence,
+                                                               rules: p.exits, addsAllowed: addsAllowed),
+                       let price = referencePrice(k, now: now) {
+                        // Idle only for an add the sizing refuses (the cycle then just stores the position).
+                        guard case let .add(quantity, _) = adjustment, let value = try? price.times(check.position.quantity, .halfEven),
+                              PositionSizer.add(requestedQuantity: quantity, price: price, positionValue: value, account: account, limits: p.limits).quantity == nil
+                        else { return nil }
                     }
                     checked.append(check.position)
                 }
             }
 
             // Idle: what the cycle would store.
-            let volatility = RunIntervalPolicy.marketVolatility(volatilities)
+            let volatility = Self.marketVolatility(&volatilities)
             let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule, notLaterThan: nil)
             let runID = try ledger.startRun(startedAt: now, configHash: configHash)
             for position in checked { try ledger.updatePosition(position) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Backtest
+import Brokers
 import Cycle
 import MarketData
 import Settings
@@ -82,5 +83,16 @@ struct IdleCycleTests {
             }
         }
         #expect(compared > 100)
+    }
+}
+
+extension IdleCycleTests {
+    /// The in-place median is `RunIntervalPolicy.marketVolatility`'s.
+    @Test func marketVolatilityInPlaceIsThePolicys() {
+        let cases: [[Double]] = [[], [.nan], [0.4], [.infinity], [0.2, 0.9], [0.9, .nan, 0.2], [0.5, 0.1, 0.3, 0.7], [0.3, 0.3, .nan, 1.2, 0.01]]
+        for values in cases {
+            var copy = values
+            #expect(IdleCycles.marketVolatility(&copy)?.bitPattern == RunIntervalPolicy.marketVolatility(values)?.bitPattern, "\(values)")
+        }
     }
 }
