@@ -44,7 +44,9 @@ public final class MemoryLedger: Ledger {
     private var unresolvedIDs: [ClientOrderID] = []
     private var nextOrderID: Int64 = 1
     private var fillsByOrder: [ClientOrderID: [Fill]] = [:]
-    private var tradeKeys: Set<String> = []
+    /// The venue's trade ids per symbol (a trade is booked once).
+    private struct TradeKey: Hashable { let symbol: String, tradeID: String }
+    private var tradeKeys: Set<TradeKey> = []
 
     private var wallet: [String: Money] = [:]
     private var equity: [EquityPoint] = []
@@ -60,7 +62,7 @@ public final class MemoryLedger: Ledger {
     }
     public func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                           symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
-        unfinishedRuns.removeAll { $0 == id }
+        if unfinishedRuns.last == id { unfinishedRuns.removeLast() } else { unfinishedRuns.removeAll { $0 == id } }
         countOutcome(outcome, analysed: symbolsAnalysed)
         if let next { intervalCounts[next.seconds, default: 0] += 1 }
     }
@@ -212,7 +214,7 @@ public final class MemoryLedger: Ledger {
     }
     public func orders(positionID: Int64) throws -> [OrderRow] { (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] } }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
-        guard tradeKeys.insert(fill.symbol + "|" + fill.tradeID).inserted else { return false }
+        guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
         fillsByOrder[ClientOrderID(rawValue: fill.clientOrderID), default: []].append(fill)
         fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
         return true
