@@ -34,8 +34,6 @@ final class IdleCycles {
         let candles: [Candle]
         /// `log(close[i] / close[i - 1])` at i ≥ 1 (sma-cross's volatility; empty if a close is not positive).
         let logReturns: [Double]
-        /// sma-cross: `SMACrossStrategy.sma` of the fast and slow periods ending at each bar (0 before there are enough).
-        var fastSMA: [Double] = [], slowSMA: [Double] = []
     }
 
     let parameters: CycleParameters
@@ -66,12 +64,7 @@ final class IdleCycles {
                 returns = [Double](repeating: 0, count: bars.count)
                 for i in 1..<max(1, bars.count) { returns[i] = log(bars[i].close / bars[i - 1].close) }
             }
-            var entry = Series(symbol: symbol, candles: bars, logReturns: returns)
-            if case let .smaCross(fast, slow, _) = parameters.strategy, fast >= 1, slow >= 1 {
-                entry.fastSMA = Self.movingAverages(bars, fast)
-                entry.slowSMA = Self.movingAverages(bars, slow)
-            }
-            series.append(entry)
+            series.append(Series(symbol: symbol, candles: bars, logReturns: returns))
         }
         windows = Array(repeating: [], count: series.count)
         signals = Array(repeating: nil, count: series.count)
@@ -83,14 +76,6 @@ final class IdleCycles {
         self.analyzer = analyzer
         self.configHash = configHash
         self.series = series
-    }
-
-    /// `SMACrossStrategy.sma(bars, period, endingAt: i)` at every bar i (0 before the first full period).
-    static func movingAverages(_ bars: [Candle], _ period: Int) -> [Double] {
-        var out = [Double](repeating: 0, count: bars.count)
-        guard period <= bars.count else { return out }
-        for i in (period - 1)..<bars.count { out[i] = SMACrossStrategy.sma(bars[...], period, endingAt: i) }
-        return out
     }
 
     /// `RunIntervalPolicy.marketVolatility(values)` (the median of the finite values; nil without any), sorting `values`
@@ -148,12 +133,10 @@ final class IdleCycles {
                 let s = series[k]
                 let end = ReplayMarket.lowerBound(s.candles, bound &+ 1)
                 let window = s.candles[max(0, end - p.lookback)..<end]
-                var signal: Signal?
+                let signal: Signal?
                 if case let .smaCross(fast, slow, _) = p.strategy {
-                    if window.count >= slow + 1, fast >= 1, slow >= 1 {
-                        // SMACrossStrategy.signal on the window, from the averages computed once.
-                        signal = SMACrossStrategy.signal(symbol: s.symbol, last: s.candles[end - 1], fastBefore: s.fastSMA[end - 2], slowBefore: s.slowSMA[end - 2],
-                                                         fast: s.fastSMA[end - 1], slow: s.slowSMA[end - 1], detailed: false)
+                    signal = SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: fast, slow: slow, detailed: false)
+                    if signal != nil, !window.isEmpty {
                         volatilities.append(Self.realizedVolatility(s, last: end - 1, count: window.count, window: p.volatilityWindow,
                                                                     barsPerYear: p.timeframe.barsPerYear) ?? .nan)
                     }

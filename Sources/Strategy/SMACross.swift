@@ -13,26 +13,18 @@ public enum SMACrossStrategy {
     /// `detailed` false leaves out the named components and indicators (the audit trail's; backtests skip them).
     public static func signal(symbol: String, candles window: ArraySlice<Candle>, fast: Int, slow: Int, detailed: Bool = true) -> Signal? {
         let n = window.count
+        let base = window.startIndex
+        func close(_ k: Int) -> Double { window[base + k].close }
         guard n >= slow + 1, fast >= 1, slow >= 1 else { return nil }
-        let last = window.endIndex - 1
-        return signal(symbol: symbol, last: window[last], fastBefore: sma(window, fast, endingAt: last - 1), slowBefore: sma(window, slow, endingAt: last - 1),
-                      fast: sma(window, fast, endingAt: last), slow: sma(window, slow, endingAt: last), detailed: detailed)
-    }
-
-    /// The mean of the `period` closes ending at index `i` of `candles`, summed oldest first (a backtest precomputes these
-    /// with this same function).
-    @inlinable
-    public static func sma(_ candles: ArraySlice<Candle>, _ period: Int, endingAt i: Int) -> Double {
-        var sum = 0.0
-        for k in (i - period + 1)...i { sum += candles[k].close }
-        return sum / Double(period)
-    }
-
-    /// The signal on the close of `last` from the two averages there and on the bar before.
-    public static func signal(symbol: String, last: Candle, fastBefore f0: Double, slowBefore s0: Double, fast f1: Double, slow s1: Double,
-                              detailed: Bool) -> Signal {
+        func sma(_ period: Int, at i: Int) -> Double {
+            var sum = 0.0
+            for k in (i - period + 1)...i { sum += close(k) }
+            return sum / Double(period)
+        }
+        let f0 = sma(fast, at: n - 2), s0 = sma(slow, at: n - 2), f1 = sma(fast, at: n - 1), s1 = sma(slow, at: n - 1)
         let up = f0 < s0 && f1 > s1
         let down = f0 > s0 && f1 < s1
+        let last = window[base + n - 1]
         return Signal(symbol: symbol, candleTime: last.openTime, direction: up ? .long : down ? .flat : (f1 > s1 ? .long : .flat),
                       confidence: up || down ? 1 : 0, score: up ? 1 : down ? -1 : 0, components: detailed ? ["sma_cross": up ? 1 : down ? -1 : 0] : [:],
                       indicators: detailed ? ["close": last.close, "sma_fast": f1, "sma_slow": s1] : [:], patterns: [:])
