@@ -8,17 +8,18 @@ TOOLS=${TRADEJOB_SHARED_DIR:-../shared}/tools
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-seconds() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err"; cat "$work/time"; }
+# Prints wall seconds, max RSS (KiB) and CPU seconds (user + system: the figure to compare when the machine is shared).
+seconds() { /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" > "$work/out" 2> "$work/err"; awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/time"; }
 
 echo "== reference strategy (sma-cross 10/30, every candle) on 1,000,000 15-minute bars"
 python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/M1.csv" 1000000
-read -r t rss < <(seconds "$BIN" backtest --csv "$work/M1.csv" --strategy sma-cross --every-candle --timing)
+read -r t rss cpu < <(seconds "$BIN" backtest --csv "$work/M1.csv" --strategy sma-cross --every-candle --timing)
 cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
-echo "tradejob:       ${t} s (${cycles} cycles, $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.1f", t * 1e6 / c}') µs per cycle, ${rss} KiB max RSS)"
+echo "tradejob:       ${t} s wall, ${cpu} s CPU (${cycles} cycles, $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.2f", t * 1e6 / c}') µs per cycle, ${rss} KiB max RSS)"
 sed 's/^/                /' "$work/err"
 if python3 -c "import backtesting" 2>/dev/null; then
-  read -r tp _ < <(seconds python3 "$TOOLS/make_backtest_reference.py" "$work/M1.csv" "$work/ref.csv")
-  echo "backtesting.py: ${tp} s  → tradejob is $(awk -v a="$tp" -v b="$t" 'BEGIN {printf "%.2f", a / b}')× its speed"
+  read -r tp _ cpup < <(seconds python3 "$TOOLS/make_backtest_reference.py" "$work/M1.csv" "$work/ref.csv")
+  echo "backtesting.py: ${tp} s wall, ${cpup} s CPU  → tradejob is $(awk -v a="$tp" -v b="$t" 'BEGIN {printf "%.1f", a / b}')× its speed (wall), $(awk -v a="$cpup" -v b="$cpu" 'BEGIN {printf "%.1f", a / b}')× (CPU)"
 else
   echo "backtesting.py not installed (pip install backtesting): no side-by-side figure"
 fi
@@ -29,21 +30,24 @@ for seed in 1 2 3 4 5 6 7 8; do
   python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/S${seed}USDT.csv" 35040 "$seed" 15
   args+=(--csv "$work/S${seed}USDT.csv")
 done
-walls=() rates=()
+walls=() rates=() cpus=() cpurates=()
 for _ in $(seq "$RUNS"); do
-  read -r t rss < <(seconds taskset -c 0 "$BIN" backtest --config config/default.json "${args[@]}" --every-candle --timing)
+  read -r t rss cpu < <(seconds taskset -c 0 "$BIN" backtest --config config/default.json "${args[@]}" --every-candle --timing)
   cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
-  walls+=("$t")
+  walls+=("$t") cpus+=("$cpu")
   rates+=("$(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.0f", c * 8 / t}')")
+  cpurates+=("$(awk -v t="$cpu" -v c="$cycles" 'BEGIN {printf "%.0f", c * 8 / t}')")
   sed 's/^/  /' "$work/err"
 done
 sorted() { printf '%s\n' "$@" | sort -n | tr '\n' ' '; }
 echo "wall (s), sorted:                          $(sorted "${walls[@]}")"
+echo "CPU (s), sorted:                           $(sorted "${cpus[@]}")"
 echo "cycle-symbols/s over the whole run, sorted: $(sorted "${rates[@]}")  (${rss} KiB max RSS)"
+echo "cycle-symbols per CPU second, sorted:       $(sorted "${cpurates[@]}")"
 
 echo "== memory against history length (reference strategy)"
 for bars in 100000 1000000; do
   python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/L.csv" "$bars"
-  read -r t rss < <(seconds "$BIN" backtest --csv "$work/L.csv" --strategy sma-cross --every-candle)
+  read -r t rss _ < <(seconds "$BIN" backtest --csv "$work/L.csv" --strategy sma-cross --every-candle)
   echo "${bars} bars: ${rss} KiB max RSS"
 done

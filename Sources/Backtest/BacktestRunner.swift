@@ -35,6 +35,8 @@ public struct BacktestResult: Sendable {
     public var runsPerInterval: [Int64: Int]
     public var cycles: Int
     public var cyclesInMarket: Int
+    /// How many of the cycles were idle, recorded without running the cycle (`IdleCycles`).
+    public var idleCycles = 0
     public var startingCash: Money
     /// Wall-clock seconds of the precomputed analysis and of the cycles (not part of the deterministic output).
     public var analysisSeconds: Double = 0
@@ -56,6 +58,9 @@ public struct BacktestRunner: Sendable {
     public var from: Int64?
     public var to: Int64?
     public var everyCandle: Bool
+    /// Whether cycles in which nothing can happen are recorded without running the cycle (`IdleCycles`; in-memory
+    /// state only). Off only to compare with the run of every cycle.
+    var skipsIdleCycles = true
 
     public init(parameters: CycleParameters, paper: PaperSettings, candles: [String: [Candle]], from: Int64? = nil, to: Int64? = nil, everyCandle: Bool) {
         self.parameters = parameters
@@ -75,13 +80,16 @@ public struct BacktestRunner: Sendable {
         parameters.maxConcurrentAnalyses = 1
         let store: any StateStore
         let locks: any SafeModeLockStorage
+        var memory: (store: MemoryStateStore, locks: SafeModeLockInMemory)?
         if let stateDirectory {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
             store = try StateDatabase(path: stateDirectory + "/tradejob.sqlite", durable: false).store
             locks = SafeModeLockFile(stateDirectory: stateDirectory)
         } else {
-            store = MemoryStateStore(candleRetention: parameters.lookback)
-            locks = SafeModeLockInMemory()
+            let memoryStore = MemoryStateStore(candleRetention: parameters.lookback), memoryLocks = SafeModeLockInMemory()
+            store = memoryStore
+            locks = memoryLocks
+            memory = (memoryStore, memoryLocks)
         }
         let broker = PaperBroker(store: store, settings: paper)
         try broker.ensureFunded()
@@ -91,46 +99,57 @@ public struct BacktestRunner: Sendable {
         let analysisStart = DispatchTime.now().uptimeNanoseconds
         let analyzer: any SnapshotProvider = parameters.strategy.readsIndicators
             ? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback) : WindowAnalyzer()
-        let cycle = TradingCycle(parameters: parameters, configHash: "backtest", store: store, market: market, broker: broker,
+        let configHash = "backtest"
+        let cycle = TradingCycle(parameters: parameters, configHash: configHash, store: store, market: market, broker: broker,
                                  analyzer: analyzer, safeModeLocks: locks, nextRunFile: nil, logger: logger)
+        let idle = skipsIdleCycles ? memory.flatMap { memory in
+            IdleCycles(parameters: parameters, candles: candles, store: memory.store, locks: memory.locks, analyzer: analyzer,
+                       configHash: configHash, consultant: false)
+        } : nil
         let step = parameters.timeframe.milliseconds
         let opens = Self.openTimes(candles)
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
         let recorder = try EquityRecorder(csvPath: equityOut, chartPoints: chartPoints)
-        func record(_ report: CycleReport) throws {
+        var cycles = 0, inMarket = 0, idleCount = 0
+        /// One cycle at `now`, recorded: whether a position is open after it, and its next run.
+        func runCycle(at now: Int64) async throws -> (inMarket: Bool, next: Int64?) {
+            if let idle, let done = try idle.record(now: now) {
+                idleCount += 1
+                try recorder.add(time: now, equity: done.equity, cash: done.cash, safeMode: false)
+                return (done.inMarket, done.next.at)
+            }
+            let report = try await cycle.run(now: now)
             try recorder.add(time: report.startedAt, equity: report.equity, cash: report.cash, safeMode: report.safeMode)
+            return (!report.openPositions.isEmpty, report.nextRun?.at)
         }
         let cyclesStart = DispatchTime.now().uptimeNanoseconds
         let start = max(from ?? firstOpen, firstOpen + step)  // the first cycle sees bar 0 closed
         let end = min(to ?? (lastOpen + step), lastOpen + step)
-        var cycles = 0, inMarket = 0
         if everyCandle {
             for t in opens where t >= start && t <= end {
-                let report = try await cycle.run(now: t)
-                try record(report)
+                let done = try await runCycle(at: t)
                 cycles += 1
-                if !report.openPositions.isEmpty { inMarket += 1 }
+                if done.inMarket { inMarket += 1 }
             }
             if lastOpen + step <= end, lastOpen + step > (opens.last ?? 0) {
-                let report = try await cycle.run(now: lastOpen + step)
-                try record(report)
+                let done = try await runCycle(at: lastOpen + step)
                 cycles += 1
-                if !report.openPositions.isEmpty { inMarket += 1 }
+                if done.inMarket { inMarket += 1 }
             }
         } else {
             var now = start
             while now <= end {
-                let report = try await cycle.run(now: now)
-                try record(report)
+                let done = try await runCycle(at: now)
                 cycles += 1
-                if !report.openPositions.isEmpty { inMarket += 1 }
-                guard let next = report.nextRun?.at, next > now else { break }
+                if done.inMarket { inMarket += 1 }
+                guard let next = done.next, next > now else { break }
                 now = next
             }
         }
         let cyclesEnd = DispatchTime.now().uptimeNanoseconds
         try recorder.finish()
         var result = try await collect(store: store, equity: recorder.stats, cycles: cycles, inMarket: inMarket)
+        result.idleCycles = idleCount
         result.equityChart = recorder.sampler?.sample ?? []
         result.equityChartStride = recorder.sampler?.stride ?? 1
         result.analysisSeconds = Double(cyclesStart - analysisStart) / 1e9

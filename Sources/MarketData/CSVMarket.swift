@@ -63,10 +63,18 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
     }
 
     public func currentPrice(symbol: String, timeframe: Timeframe, now: Int64) async throws -> Double {
-        let all = try candles(symbol)
-        let i = Self.lowerBound(all, now + 1) - 1  // the last bar opened at or before now
-        guard i >= 0 else { throw MarketDataError(source: name, symbol: symbol, message: "no candle at or before \(now)") }
-        return now < all[i].openTime + timeframe.milliseconds ? all[i].open : all[i].close
+        guard let price = Self.currentPrice(try candles(symbol), timeframe: timeframe, now: now) else {
+            throw MarketDataError(source: name, symbol: symbol, message: "no candle at or before \(now)")
+        }
+        return price
+    }
+
+    /// The price at `now` in `candles` (oldest first): the open of the bar that contains it, else the last close
+    /// before it; nil before the first bar.
+    public static func currentPrice(_ candles: [Candle], timeframe: Timeframe, now: Int64) -> Double? {
+        let i = lowerBound(candles, now + 1) - 1  // the last bar opened at or before now
+        guard i >= 0 else { return nil }
+        return now < candles[i].openTime + timeframe.milliseconds ? candles[i].open : candles[i].close
     }
 }
 

@@ -44,7 +44,9 @@ public final class MemoryLedger: Ledger {
     private var unresolvedIDs: [ClientOrderID] = []
     private var nextOrderID: Int64 = 1
     private var fillsByOrder: [ClientOrderID: [Fill]] = [:]
-    private var tradeKeys: Set<String> = []
+    /// The venue's trade ids per symbol (a trade is booked once).
+    private struct TradeKey: Hashable { let symbol: String, tradeID: String }
+    private var tradeKeys: Set<TradeKey> = []
 
     private var wallet: [String: Money] = [:]
     private var equity: [EquityPoint] = []
@@ -60,7 +62,7 @@ public final class MemoryLedger: Ledger {
     }
     public func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                           symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
-        unfinishedRuns.removeAll { $0 == id }
+        if unfinishedRuns.last == id { unfinishedRuns.removeLast() } else { unfinishedRuns.removeAll { $0 == id } }
         countOutcome(outcome, analysed: symbolsAnalysed)
         if let next { intervalCounts[next.seconds, default: 0] += 1 }
     }
@@ -84,8 +86,10 @@ public final class MemoryLedger: Ledger {
                             data: @autoclosure () -> [String: String]?) throws {}
     public func insertSignal(runID: RunID, signal: Signal) throws {}
     public func jobState(_ key: String) throws -> String? { state[key] }
-    public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { state[key] = value() }
-    public func removeJobState(_ key: String) throws { state[key] = nil }
+    public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { state[key] = value(); jobStateChanges &+= 1 }
+    public func removeJobState(_ key: String) throws { state[key] = nil; jobStateChanges &+= 1 }
+    /// Counts the changes of the job state and of the wallet: a reader may keep what it parsed from them until these move.
+    public private(set) var jobStateChanges = 0, walletChanges = 0
     public func jobStates(prefix: String) throws -> [String: String] {
         var found: [String: String] = [:]  // no storage allocated while nothing matches
         for (key, value) in state where key.hasPrefix(prefix) { found[key] = value }
@@ -149,6 +153,8 @@ public final class MemoryLedger: Ledger {
         if let t = p.closedAt, p.exitReason != .entryFailed { lastExits[p.symbol] = max(lastExits[p.symbol] ?? .min, t) }
     }
     public func activePositions() throws -> [Position] { activeIDs.compactMap { positions[$0] } }
+    /// Whether no position is active (what `activePositions().isEmpty` says, without building the list).
+    public var hasNoActivePositions: Bool { activeIDs.isEmpty }
     public func position(id: Int64) throws -> Position? { positions[id] }
     public func closedPositions(since: Int64) throws -> [Position] {
         // Closed in time order (a backtest's clock only moves forward): the recent ones are a suffix.
@@ -193,6 +199,8 @@ public final class MemoryLedger: Ledger {
         ordersByClientID[clientOrderID] = o
         if !Self.isUnresolved(status) { unresolvedIDs.removeAll { $0 == clientOrderID } }
     }
+    /// Whether any order's outcome is not final (what `unresolvedOrders()` lists), without building the list.
+    public var hasUnresolvedOrders: Bool { unresolvedIDs.contains { ordersByClientID[$0].map { Self.isUnresolved($0.status) } ?? false } }
     static func isUnresolved(_ s: OrderStatus) -> Bool { s == .pendingSubmit || s == .unknown || s == .new || s == .partiallyFilled }
     public func unresolvedOrders() throws -> [OrderRow] {
         unresolvedIDs.compactMap { ordersByClientID[$0] }.filter { Self.isUnresolved($0.status) }.sorted { $0.id < $1.id }
@@ -206,7 +214,7 @@ public final class MemoryLedger: Ledger {
     }
     public func orders(positionID: Int64) throws -> [OrderRow] { (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] } }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
-        guard tradeKeys.insert(fill.symbol + "|" + fill.tradeID).inserted else { return false }
+        guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
         fillsByOrder[ClientOrderID(rawValue: fill.clientOrderID), default: []].append(fill)
         fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
         return true
@@ -215,7 +223,7 @@ public final class MemoryLedger: Ledger {
 
     // MARK: Wallet and equity
     public func balances() throws -> [String: Money] { wallet }
-    public func setBalance(asset: String, free: Money) throws { wallet[asset] = free }
+    public func setBalance(asset: String, free: Money) throws { wallet[asset] = free; walletChanges &+= 1 }
     public func walletIsEmpty() throws -> Bool { wallet.isEmpty }
     public func recordEquity(time: Int64, runID: RunID, equity e: Money, cash: Money, safeMode: Bool) throws {
         let point = EquityPoint(time: time, equity: e, cash: cash, safeMode: safeMode)
@@ -252,6 +260,12 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }
     public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }
     public func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(ledger)
+    }
+    /// A section on the concrete ledger (direct calls, for the backtest's idle cycles).
+    public func withMemoryLedger<T>(_ body: (MemoryLedger) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(ledger)

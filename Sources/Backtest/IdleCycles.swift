@@ -1,0 +1,251 @@
+import Foundation
+import Cycle
+import MarketData
+import Storage
+import Strategy
+import TradingDomain
+
+/// What an idle cycle leaves for the backtest's report.
+struct IdleCycle {
+    var equity: Money
+    var cash: Money
+    var inMarket: Bool
+    var next: NextRun
+}
+
+/// Recognises the cycles in which the job's cycle can do nothing but record itself, and records them as it would,
+/// without running it. A cycle is idle when, as of `now`: no safe-mode lock, no order whose outcome is open, every
+/// symbol analysed (scoring: a snapshot), no protection trips on the facts the cycle would judge, every active position
+/// monitored (or entered and so moved to monitoring) with something held, no exit and (scoring) no adjustment for it
+/// but an add the sizing refuses, and no entry: every long signal above `strategy.min_confidence` of a symbol without a
+/// position is refused by the cycle's gate (an entry block, the symbol's cooldown, no price, the sizing). Then the cycle would store each
+/// position with its exit check advanced, record the run (its outcome ok and next-run interval), the equity point and
+/// the peak, and nothing else: that is what `record` does, through the same ledger calls. Anything else runs the real
+/// cycle. The decisions are made by the same functions the cycle calls (`SMACrossStrategy.signal`, the analysis,
+/// `SignalScorer`, `ExitEvaluator`, `AdjustmentRules`, `PositionSizer`, `ProtectionEvaluator`, `RunIntervalPolicy`,
+/// `ReplayMarket.currentPrice`) on the same window of candles, so results are those of running every
+/// cycle (tested against runs without this, and against the SQLite state, which never skips).
+///
+/// Only for the in-memory state, and only when every series' open times are multiples of the timeframe (then the
+/// cycle's window is the last `lookback` candles of the series closed at `now`).
+final class IdleCycles {
+    struct Series {
+        let symbol: String
+        let candles: [Candle]
+        /// `log(close[i] / close[i - 1])` at i ≥ 1 (sma-cross's volatility; empty if a close is not positive).
+        let logReturns: [Double]
+    }
+
+    let parameters: CycleParameters
+    let store: MemoryStateStore
+    let locks: SafeModeLockInMemory
+    let analyzer: any SnapshotProvider
+    let configHash: String
+    let series: [Series]
+
+    // Per cycle, kept between cycles so that an idle one allocates nothing.
+    // (One cycle at a time uses them: the runner's loop is sequential.)
+    @exclusivity(unchecked) private var windows: [ArraySlice<Candle>]
+    @exclusivity(unchecked) private var signals: [Signal?]
+    @exclusivity(unchecked) private var lastSnapshots: [MarketSnapshot?]
+    @exclusivity(unchecked) private var volatilities: [Double] = []
+    /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
+    @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64)?
+
+    init?(parameters: CycleParameters, candles: [String: [Candle]], store: MemoryStateStore, locks: SafeModeLockInMemory,
+          analyzer: any SnapshotProvider, configHash: String, consultant: Bool) {
+        guard !consultant, parameters.lookback > 0 else { return nil }
+        let step = parameters.timeframe.milliseconds
+        var series: [Series] = []
+        for symbol in parameters.symbols {
+            guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
+            var returns: [Double] = []
+            if case .smaCross = parameters.strategy, bars.allSatisfy({ $0.close > 0 }) {
+                returns = [Double](repeating: 0, count: bars.count)
+                for i in 1..<max(1, bars.count) { returns[i] = log(bars[i].close / bars[i - 1].close) }
+            }
+            series.append(Series(symbol: symbol, candles: bars, logReturns: returns))
+        }
+        windows = Array(repeating: [], count: series.count)
+        signals = Array(repeating: nil, count: series.count)
+        lastSnapshots = Array(repeating: nil, count: series.count)
+        volatilities.reserveCapacity(series.count)
+        self.parameters = parameters
+        self.store = store
+        self.locks = locks
+        self.analyzer = analyzer
+        self.configHash = configHash
+        self.series = series
+    }
+
+    /// `RunIntervalPolicy.marketVolatility(values)` (the median of the finite values; nil without any), sorting `values`
+    /// in place instead of copying them.
+    static func marketVolatility(_ values: inout [Double]) -> Double? {
+        if values.count == 1 { return values[0].isFinite ? values[0] : nil }
+        values.removeAll { !$0.isFinite }
+        guard !values.isEmpty else { return nil }
+        values.sort()
+        let mid = values.count / 2
+        return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+    }
+
+    /// RunIntervalPolicy.realizedVolatility of the window's last `window + 1` closes ending at bar `last`, from the
+    /// stored log returns (the same values summed in the same order, so the same result).
+    static func realizedVolatility(_ s: Series, last: Int, count: Int, window: Int, barsPerYear: Double) -> Double? {
+        guard window >= 2, count > window else { return nil }
+        guard !s.logReturns.isEmpty else {
+            let closes = s.candles[(last + 1 - count)...last].suffix(window + 1).map(\.close)
+            return RunIntervalPolicy.realizedVolatility(closes: closes, window: window, barsPerYear: barsPerYear)
+        }
+        let first = last - window + 1
+        var sum = 0.0
+        for i in first...last { sum += s.logReturns[i] }
+        let mean = sum / Double(window)
+        var squares = 0.0
+        for i in first...last { squares += (s.logReturns[i] - mean) * (s.logReturns[i] - mean) }
+        return sqrt(squares / Double(window - 1)) * sqrt(barsPerYear)
+    }
+
+    /// The price a market order would trade at now, as the cycle's `referencePrice` finds it: the replayed market's
+    /// current price when it is positive, else the last close of the window.
+    private func referencePrice(_ k: Int, now: Int64) -> Price? {
+        if let raw = ReplayMarket.currentPrice(series[k].candles, timeframe: parameters.timeframe, now: now), let price = try? Price(double: raw), price > 0 {
+            return price
+        }
+        return windows[k].last.flatMap { try? Price(double: $0.close) }
+    }
+
+    /// Records the cycle at `now` if it is idle; nil: it is not, run the real cycle.
+    func record(now: Int64) throws -> IdleCycle? {
+        guard case .absent = locks.read() else { return nil }
+        let p = parameters
+        let bound = p.timeframe.lastClosedBarOpen(at: now)
+        return try store.withMemoryLedger { ledger -> IdleCycle? in
+            guard !ledger.hasUnresolvedOrders else { return nil }
+            let positions = ledger.hasNoActivePositions ? [] : try ledger.activePositions()
+            // Monitored, or just entered (the cycle moves it OPEN → MONITORING first), with something held.
+            for position in positions where !(position.state == .monitoring || position.state == .open) || position.quantity <= 0 { return nil }
+
+            // The analysis, symbol by symbol in the cycle's order.
+            volatilities.removeAll(keepingCapacity: true)
+            var signalCount = 0, candidates = 0
+            for k in series.indices {
+                let s = series[k]
+                let end = ReplayMarket.lowerBound(s.candles, bound &+ 1)
+                let window = s.candles[max(0, end - p.lookback)..<end]
+                let signal: Signal?
+                if case let .smaCross(fast, slow, _) = p.strategy {
+                    signal = SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: fast, slow: slow, detailed: false)
+                    if signal != nil, !window.isEmpty {
+                        volatilities.append(Self.realizedVolatility(s, last: end - 1, count: window.count, window: p.volatilityWindow,
+                                                                    barsPerYear: p.timeframe.barsPerYear) ?? .nan)
+                    }
+                } else {
+                    guard let snapshot = analyzer.snapshot(symbol: s.symbol, candles: window, parameters: p.analysis) else { return nil }
+                    lastSnapshots[k] = snapshot
+                    volatilities.append(snapshot.volatility)
+                    signal = SignalScorer.score(symbol: s.symbol, snapshot: snapshot, weights: p.weights, detailed: false)
+                }
+                if let signal {
+                    signalCount += 1
+                    if signal.direction == .long, signal.confidence > p.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
+                        candidates += 1
+                    }
+                }
+                windows[k] = window
+                signals[k] = signal
+            }
+
+            // The account at this cycle's prices, and the protections on it.
+            if parsed.map({ $0.jobState != ledger.jobStateChanges || $0.wallet != ledger.walletChanges }) ?? true {
+                parsed = (ledger.jobStateChanges, ledger.walletChanges,
+                          try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
+                          try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,
+                          try ledger.balances()[p.quoteAsset] ?? 0,
+                          try ledger.jobStates(prefix: "block.").values.compactMap { Int64($0) }.max() ?? .min)
+            }
+            guard let known = parsed else { return nil }
+            let cash = known.cash
+            var exposure: Money = 0
+            for position in positions {
+                let close = series.firstIndex { $0.symbol == position.symbol }.flatMap { windows[$0].last?.close }
+                let price = close.flatMap { try? Price(double: $0) } ?? position.entryPrice
+                exposure = try exposure + price.times(max(position.quantity, 0), .halfEven)
+            }
+            let equity = try cash + exposure
+            let openings = try ledger.totalBreakerOpenings()
+            let seen = known.breakerSeen
+            guard openings == seen else { return nil }
+            let lookback = p.protections.losingStreak.lookbackMilliseconds
+            let streakSince = known.streakSince
+            let facts = ProtectionFacts(now: now, equity: equity, peakEquity: max(try ledger.equityPeak() ?? equity, equity),
+                                        dayStartEquity: try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity,
+                                        stopLossExits: try ledger.stopLossExits(since: max(now - lookback, streakSince + 1)),
+                                        consecutiveFailures: try ledger.consecutiveFailedRuns())
+            guard ProtectionEvaluator.evaluate(facts, rules: p.protections).isEmpty else { return nil }
+            let entriesBlocked = known.latestBlock > now
+            let account = AccountState(equity: equity, cash: cash, exposure: exposure, openPositions: positions.count)
+
+            // Entry candidates: idle only if the cycle's gate refuses each (an entry block, the symbol's cooldown, no
+            // price, or the sizing), as `enterPositions` checks them.
+            if candidates > 0 {
+                let lastExits = try ledger.lastExitBySymbol()
+                for k in series.indices {
+                    guard let signal = signals[k], signal.direction == .long, signal.confidence > p.minConfidence,
+                          !positions.contains(where: { $0.symbol == series[k].symbol }) else { continue }
+                    if entriesBlocked || ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[series[k].symbol], now: now, rules: p.protections) { continue }
+                    guard let price = referencePrice(k, now: now) else { continue }
+                    let sizing: SizingDecision
+                    if case let .smaCross(_, _, fixed) = p.strategy {
+                        guard let notional = try? price.times(fixed, .halfEven), let room = try? cash.divided(by: Fixed.one + p.limits.costRate, .down) else { return nil }
+                        if notional <= room { return nil }
+                        continue
+                    } else {
+                        guard let snapshot = lastSnapshots[k] else { continue }
+                        sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
+                    }
+                    if sizing.quantity != nil { return nil }
+                }
+            }
+
+            // Exits and adjustments of the positions.
+            var checked: [Position] = []
+            if !positions.isEmpty {
+                let addsAllowed = !entriesBlocked
+                checked.reserveCapacity(positions.count)
+                for var position in positions {
+                    guard let k = series.firstIndex(where: { $0.symbol == position.symbol }) else { return nil }
+                    if position.state == .open {
+                        guard let state = try? PositionLifecycle.next(from: .open, on: .startMonitoring, adjustments: position.adjustments,
+                                                                      maxAdjustments: p.exits.maxAdjustments) else { return nil }
+                        position.state = state
+                    }
+                    let check = ExitEvaluator.check(position, candles: windows[k], signal: signals[k], now: now, rules: p.exits)
+                    guard check.exit == nil else { return nil }
+                    if p.strategy == .scoring, let last = windows[k].last,
+                       let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: p.minConfidence,
+                                                               rules: p.exits, addsAllowed: addsAllowed),
+                       let price = referencePrice(k, now: now) {
+                        // Idle only for an add the sizing refuses (the cycle then just stores the position).
+                        guard case let .add(quantity, _) = adjustment, let value = try? price.times(check.position.quantity, .halfEven),
+                              PositionSizer.add(requestedQuantity: quantity, price: price, positionValue: value, account: account, limits: p.limits).quantity == nil
+                        else { return nil }
+                    }
+                    checked.append(check.position)
+                }
+            }
+
+            // Idle: what the cycle would store.
+            let volatility = Self.marketVolatility(&volatilities)
+            let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule, notLaterThan: nil)
+            let runID = try ledger.startRun(startedAt: now, configHash: configHash)
+            for position in checked { try ledger.updatePosition(position) }
+            try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: false)
+            if try ledger.equityPeak().map({ equity > $0 }) ?? true { try ledger.setEquityPeak(equity) }
+            try ledger.finishRun(id: runID, endedAt: now, outcome: .ok, volatility: volatility, next: (next.intervalSeconds, "", next.at),
+                                 symbolsAnalysed: signalCount, symbolsFailed: [], summary: "")
+            // The job status stays as the last cycle left it: running (no safe mode, no interruption).
+            return IdleCycle(equity: equity, cash: cash, inMarket: !positions.isEmpty, next: next)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import Backtest
+import Brokers
+import Cycle
+import MarketData
+import Settings
+import Strategy
+import TradingDomain
+
+/// Idle cycles are recorded without running the cycle (`IdleCycles`); the result must be that of running every cycle.
+@Suite("Backtest: idle cycles")
+struct IdleCycleTests {
+    /// Two series on the same times: SYN, and SYN's prices 97 bars later (so the two trade at different moments).
+    static func twoSymbols() throws -> [String: [Candle]] {
+        let syn = try StateStoreEquivalenceTests.candles()
+        let shift = 97
+        let other = (0..<(syn.count - shift)).map { i in
+            let c = syn[i + shift]
+            return Candle(openTime: syn[i].openTime, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume)
+        }
+        return ["SYN": Array(syn.prefix(other.count)), "SYNB": other]
+    }
+
+    static func parameters(_ strategy: String) throws -> (CycleParameters, PaperSettings) {
+        switch strategy {
+        case "sma-cross":
+            return try BacktestData.smaCross(symbols: ["SYN", "SYNB"])
+        case "sma-cross-trailing":
+            // Trailing stop on (the ATR at entry is 0 for sma-cross): exits by the stop rather than the signal.
+            var (p, paper) = try BacktestData.smaCross(symbols: ["SYN", "SYNB"])
+            p.exits.trailingStop = true
+            return (p, paper)
+        default:
+            var (p, paper) = try StateStoreEquivalenceTests.defaultStrategy()
+            p.symbols = ["SYN", "SYNB"]
+            if strategy == "default-tight" {
+                // Protections that trip: a small drawdown and daily loss, a losing streak of one.
+                p.protections.maxDrawdown.threshold = 0.01
+                p.protections.dailyLoss.threshold = 0.005
+                p.protections.losingStreak.threshold = 1
+            }
+            return (p, paper)
+        }
+    }
+
+    @Test(arguments: [("sma-cross", true), ("sma-cross", false), ("sma-cross-trailing", true), ("default", true), ("default", false),
+                      ("default-tight", true)])
+    func idleCyclesGiveTheResultOfRunningEveryCycle(strategy: String, everyCandle: Bool) async throws {
+        let (p, paper) = try Self.parameters(strategy)
+        var runner = BacktestRunner(parameters: p, paper: paper, candles: try Self.twoSymbols(), everyCandle: everyCandle)
+        let dir = BacktestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let skipping = try await runner.run(equityOut: dir + "/skipping.csv")
+        runner.skipsIdleCycles = false
+        let every = try await runner.run(equityOut: dir + "/every.csv")
+        #expect(skipping.idleCycles > 0 && every.idleCycles == 0)
+        #expect(!every.trades.isEmpty, "the data should make the strategy trade")
+        #expect(skipping.trades == every.trades)
+        #expect(skipping.equity == every.equity)
+        #expect(skipping.runsPerInterval == every.runsPerInterval)
+        #expect(skipping.cycles == every.cycles && skipping.cyclesInMarket == every.cyclesInMarket)
+        let curve = try String(contentsOfFile: dir + "/skipping.csv", encoding: .utf8)
+        #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
+    }
+
+    /// The stored log returns give `RunIntervalPolicy.realizedVolatility`'s figure exactly.
+    @Test func volatilityFromStoredReturnsIsTheCyclesFigure() throws {
+        let candles = try StateStoreEquivalenceTests.candles()
+        let returns = [0.0] + (1..<candles.count).map { log(candles[$0].close / candles[$0 - 1].close) }
+        let series = IdleCycles.Series(symbol: "SYN", candles: candles, logReturns: returns)
+        var compared = 0
+        for window in [2, 5, 20] {
+            for last in stride(from: 0, to: candles.count, by: 7) {
+                for count in [window, window + 1, 60] where count <= last + 1 {
+                    let closes = candles[(last + 1 - count)...last].suffix(window + 1).map(\.close)
+                    let expected = RunIntervalPolicy.realizedVolatility(closes: closes, window: window, barsPerYear: 365)
+                    let got = IdleCycles.realizedVolatility(series, last: last, count: count, window: window, barsPerYear: 365)
+                    #expect(got?.bitPattern == expected?.bitPattern, "window \(window), bar \(last), \(count) candles")
+                    if expected != nil { compared += 1 }
+                }
+            }
+        }
+        #expect(compared > 100)
+    }
+}
+
+extension IdleCycleTests {
+    /// The in-place median is `RunIntervalPolicy.marketVolatility`'s.
+    @Test func marketVolatilityInPlaceIsThePolicys() {
+        let cases: [[Double]] = [[], [.nan], [0.4], [.infinity], [0.2, 0.9], [0.9, .nan, 0.2], [0.5, 0.1, 0.3, 0.7], [0.3, 0.3, .nan, 1.2, 0.01]]
+        for values in cases {
+            var copy = values
+            #expect(IdleCycles.marketVolatility(&copy)?.bitPattern == RunIntervalPolicy.marketVolatility(values)?.bitPattern, "\(values)")
+        }
+    }
+}
