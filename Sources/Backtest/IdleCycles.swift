@@ -42,6 +42,8 @@ final class IdleCycles {
     let analyzer: any SnapshotProvider
     let configHash: String
     let series: [Series]
+    /// The strategy when it is the SMA crossover (its signal and fixed size are checked here); nil: the scoring strategy.
+    let smaCross: SMACrossStrategy?
 
     // Per cycle, kept between cycles so that an idle one allocates nothing.
     // (One cycle at a time uses them: the runner's loop is sequential.)
@@ -54,13 +56,14 @@ final class IdleCycles {
 
     init?(parameters: CycleParameters, candles: [String: [Candle]], store: MemoryStateStore, locks: SafeModeLockInMemory,
           analyzer: any SnapshotProvider, configHash: String, consultant: Bool) {
-        guard !consultant, parameters.lookback > 0 else { return nil }
+        // Only the two strategies whose rules are restated here; any other runs every cycle.
+        guard !consultant, parameters.lookback > 0, parameters.strategy is SMACrossStrategy || parameters.strategy is ScoringStrategy else { return nil }
         let step = parameters.timeframe.milliseconds
         var series: [Series] = []
         for symbol in parameters.symbols {
             guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
             var returns: [Double] = []
-            if case .smaCross = parameters.strategy, bars.allSatisfy({ $0.close > 0 }) {
+            if parameters.strategy is SMACrossStrategy, bars.allSatisfy({ $0.close > 0 }) {
                 returns = [Double](repeating: 0, count: bars.count)
                 for i in 1..<max(1, bars.count) { returns[i] = log(bars[i].close / bars[i - 1].close) }
             }
@@ -76,6 +79,7 @@ final class IdleCycles {
         self.analyzer = analyzer
         self.configHash = configHash
         self.series = series
+        self.smaCross = parameters.strategy as? SMACrossStrategy
     }
 
     /// `RunIntervalPolicy.marketVolatility(values)` (the median of the finite values; nil without any), sorting `values`
@@ -134,8 +138,8 @@ final class IdleCycles {
                 let end = ReplayMarket.lowerBound(s.candles, bound &+ 1)
                 let window = s.candles[max(0, end - p.lookback)..<end]
                 let signal: Signal?
-                if case let .smaCross(fast, slow, _) = p.strategy {
-                    signal = SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: fast, slow: slow, detailed: false)
+                if let cross = smaCross {
+                    signal = SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: cross.fast, slow: cross.slow, detailed: false)
                     if signal != nil, !window.isEmpty {
                         volatilities.append(Self.realizedVolatility(s, last: end - 1, count: window.count, window: p.volatilityWindow,
                                                                     barsPerYear: p.timeframe.barsPerYear) ?? .nan)
@@ -196,8 +200,8 @@ final class IdleCycles {
                     if entriesBlocked || ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[series[k].symbol], now: now, rules: p.protections) { continue }
                     guard let price = referencePrice(k, now: now) else { continue }
                     let sizing: SizingDecision
-                    if case let .smaCross(_, _, fixed) = p.strategy {
-                        guard let notional = try? price.times(fixed, .halfEven), let room = try? cash.divided(by: Fixed.one + p.limits.costRate, .down) else { return nil }
+                    if let cross = smaCross {
+                        guard let notional = try? price.times(cross.quantity, .halfEven), let room = try? cash.divided(by: Fixed.one + p.limits.costRate, .down) else { return nil }
                         if notional <= room { return nil }
                         continue
                     } else {
@@ -222,7 +226,7 @@ final class IdleCycles {
                     }
                     let check = ExitEvaluator.check(position, candles: windows[k], signal: signals[k], now: now, rules: p.exits)
                     guard check.exit == nil else { return nil }
-                    if p.strategy == .scoring, let last = windows[k].last,
+                    if p.strategy.makesAdjustments, let last = windows[k].last,
                        let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: p.minConfidence,
                                                                rules: p.exits, addsAllowed: addsAllowed),
                        let price = referencePrice(k, now: now) {

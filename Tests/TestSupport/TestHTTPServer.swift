@@ -67,6 +67,8 @@ public final class TestHTTPServer: @unchecked Sendable {
     public init(keepAlive: Bool, handler: @escaping @Sendable (TestHTTPRequest) -> TestHTTPReply) throws {
         self.handler = handler
         self.keepAlive = keepAlive
+        // A reply written to a client that has gone (a timeout test) must fail with EPIPE, not kill the test process.
+        signal(SIGPIPE, SIG_IGN)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
