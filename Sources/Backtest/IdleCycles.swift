@@ -32,8 +32,10 @@ final class IdleCycles {
     struct Series {
         let symbol: String
         let candles: [Candle]
-        /// `log(close[i] / close[i - 1])` at i ≥ 1 (sma-cross's volatility; empty if a close is not positive).
-        let logReturns: [Double]
+        /// `log(close[i] / close[i - 1])` at i ≥ 1 (empty: the volatility is computed from the closes).
+        var logReturns: [Double] = []
+        /// sma-cross's volatility at each bar (`volatilities`); empty: computed at each cycle.
+        var volatility: [Double] = []
     }
 
     let parameters: CycleParameters
@@ -51,6 +53,8 @@ final class IdleCycles {
     @exclusivity(unchecked) private var signals: [Signal?]
     @exclusivity(unchecked) private var lastSnapshots: [MarketSnapshot?]
     @exclusivity(unchecked) private var volatilities: [Double] = []
+    /// Per series, the end of the last cycle's window (cycles move forward, so the next one is found from there).
+    @exclusivity(unchecked) private var ends: [Int]
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
     @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64)?
 
@@ -62,14 +66,15 @@ final class IdleCycles {
         var series: [Series] = []
         for symbol in parameters.symbols {
             guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
-            var returns: [Double] = []
-            if parameters.strategy is SMACrossStrategy, bars.allSatisfy({ $0.close > 0 }) {
-                returns = [Double](repeating: 0, count: bars.count)
-                for i in 1..<max(1, bars.count) { returns[i] = log(bars[i].close / bars[i - 1].close) }
+            var one = Series(symbol: symbol, candles: bars)
+            if parameters.strategy is SMACrossStrategy {
+                one.volatility = Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
+                                                   barsPerYear: parameters.timeframe.barsPerYear)
             }
-            series.append(Series(symbol: symbol, candles: bars, logReturns: returns))
+            series.append(one)
         }
         windows = Array(repeating: [], count: series.count)
+        ends = Array(repeating: 0, count: series.count)
         signals = Array(repeating: nil, count: series.count)
         lastSnapshots = Array(repeating: nil, count: series.count)
         volatilities.reserveCapacity(series.count)
@@ -91,6 +96,33 @@ final class IdleCycles {
         values.sort()
         let mid = values.count / 2
         return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+    }
+
+    /// Per bar i, `realizedVolatility` of the window of the cycle whose newest candle is bar i (the `lookback` candles
+    /// up to i), NaN where that is nil: computed once per series, bar after bar, with the same values summed in the same
+    /// order. The newest `window` log returns are kept in a ring, each stored twice (at r and r + window) so that they lie
+    /// oldest first in one stretch. Empty when a close is not positive (then each cycle computes it from the closes).
+    static func volatilities(_ candles: [Candle], lookback: Int, window: Int, barsPerYear: Double) -> [Double] {
+        guard candles.allSatisfy({ $0.close > 0 }) else { return [] }
+        var out = [Double](repeating: .nan, count: candles.count)
+        guard window >= 2, candles.count > 1 else { return out }
+        var ring = [Double](repeating: 0, count: 2 * window)
+        var slot = 0  // where the next return goes; after return i is stored, returns i − window + 1 … i are ring[slot..<slot + window]
+        let scale = sqrt(barsPerYear)
+        for i in 1..<candles.count {
+            let r = log(candles[i].close / candles[i - 1].close)
+            ring[slot] = r
+            ring[slot + window] = r
+            slot = slot + 1 == window ? 0 : slot + 1
+            guard min(lookback, i + 1) > window else { continue }
+            var sum = 0.0
+            for k in slot..<(slot + window) { sum += ring[k] }
+            let mean = sum / Double(window)
+            var squares = 0.0
+            for k in slot..<(slot + window) { squares += (ring[k] - mean) * (ring[k] - mean) }
+            out[i] = sqrt(squares / Double(window - 1)) * scale
+        }
+        return out
     }
 
     /// RunIntervalPolicy.realizedVolatility of the window's last `window + 1` closes ending at bar `last`, from the
@@ -122,8 +154,8 @@ final class IdleCycles {
     /// Records the cycle at `now` if it is idle; nil: it is not, run the real cycle.
     func record(now: Int64) throws -> IdleCycle? {
         guard case .absent = locks.read() else { return nil }
-        let p = parameters
-        let bound = p.timeframe.lastClosedBarOpen(at: now)
+        let bound = parameters.timeframe.lastClosedBarOpen(at: now)
+        let windowLength = parameters.lookback
         return try store.withMemoryLedger { ledger -> IdleCycle? in
             guard !ledger.hasUnresolvedOrders else { return nil }
             let positions = ledger.hasNoActivePositions ? [] : try ledger.activePositions()
@@ -135,24 +167,32 @@ final class IdleCycles {
             var signalCount = 0, candidates = 0
             for k in series.indices {
                 let s = series[k]
-                let end = ReplayMarket.lowerBound(s.candles, bound &+ 1)
-                let window = s.candles[max(0, end - p.lookback)..<end]
+                // The candles opened at or before `bound`: on from the last cycle's end when it moved forward, else searched.
+                var end = ends[k]
+                if end <= s.candles.count, end == 0 || s.candles[end - 1].openTime <= bound {
+                    while end < s.candles.count, s.candles[end].openTime <= bound { end += 1 }
+                } else {
+                    end = ReplayMarket.lowerBound(s.candles, bound &+ 1)
+                }
+                ends[k] = end
+                let window = s.candles[max(0, end - windowLength)..<end]
                 let signal: Signal?
                 if let cross = smaCross {
                     signal = SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: cross.fast, slow: cross.slow, detailed: false)
                     if signal != nil, !window.isEmpty {
-                        volatilities.append(Self.realizedVolatility(s, last: end - 1, count: window.count, window: p.volatilityWindow,
-                                                                    barsPerYear: p.timeframe.barsPerYear) ?? .nan)
+                        volatilities.append(s.volatility.isEmpty
+                            ? Self.realizedVolatility(s, last: end - 1, count: window.count, window: parameters.volatilityWindow, barsPerYear: parameters.timeframe.barsPerYear) ?? .nan
+                            : s.volatility[end - 1])
                     }
                 } else {
-                    guard let snapshot = analyzer.snapshot(symbol: s.symbol, candles: window, parameters: p.analysis) else { return nil }
+                    guard let snapshot = analyzer.snapshot(symbol: s.symbol, candles: window, parameters: parameters.analysis) else { return nil }
                     lastSnapshots[k] = snapshot
                     volatilities.append(snapshot.volatility)
-                    signal = SignalScorer.score(symbol: s.symbol, snapshot: snapshot, weights: p.weights, detailed: false)
+                    signal = SignalScorer.score(symbol: s.symbol, snapshot: snapshot, weights: parameters.weights, detailed: false)
                 }
                 if let signal {
                     signalCount += 1
-                    if signal.direction == .long, signal.confidence > p.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
+                    if signal.direction == .long, signal.confidence > parameters.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
                         candidates += 1
                     }
                 }
@@ -165,7 +205,7 @@ final class IdleCycles {
                 parsed = (ledger.jobStateChanges, ledger.walletChanges,
                           try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
                           try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,
-                          try ledger.balances()[p.quoteAsset] ?? 0,
+                          try ledger.balances()[parameters.quoteAsset] ?? 0,
                           try ledger.jobStates(prefix: "block.").values.compactMap { Int64($0) }.max() ?? .min)
             }
             guard let known = parsed else { return nil }
@@ -180,13 +220,13 @@ final class IdleCycles {
             let openings = try ledger.totalBreakerOpenings()
             let seen = known.breakerSeen
             guard openings == seen else { return nil }
-            let lookback = p.protections.losingStreak.lookbackMilliseconds
+            let lookback = parameters.protections.losingStreak.lookbackMilliseconds
             let streakSince = known.streakSince
             let facts = ProtectionFacts(now: now, equity: equity, peakEquity: max(try ledger.equityPeak() ?? equity, equity),
                                         dayStartEquity: try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity,
                                         stopLossExits: try ledger.stopLossExits(since: max(now - lookback, streakSince + 1)),
                                         consecutiveFailures: try ledger.consecutiveFailedRuns())
-            guard ProtectionEvaluator.evaluate(facts, rules: p.protections).isEmpty else { return nil }
+            guard ProtectionEvaluator.evaluate(facts, rules: parameters.protections).isEmpty else { return nil }
             let entriesBlocked = known.latestBlock > now
             let account = AccountState(equity: equity, cash: cash, exposure: exposure, openPositions: positions.count)
 
@@ -195,18 +235,18 @@ final class IdleCycles {
             if candidates > 0 {
                 let lastExits = try ledger.lastExitBySymbol()
                 for k in series.indices {
-                    guard let signal = signals[k], signal.direction == .long, signal.confidence > p.minConfidence,
+                    guard let signal = signals[k], signal.direction == .long, signal.confidence > parameters.minConfidence,
                           !positions.contains(where: { $0.symbol == series[k].symbol }) else { continue }
-                    if entriesBlocked || ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[series[k].symbol], now: now, rules: p.protections) { continue }
+                    if entriesBlocked || ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[series[k].symbol], now: now, rules: parameters.protections) { continue }
                     guard let price = referencePrice(k, now: now) else { continue }
                     let sizing: SizingDecision
                     if let cross = smaCross {
-                        guard let notional = try? price.times(cross.quantity, .halfEven), let room = try? cash.divided(by: Fixed.one + p.limits.costRate, .down) else { return nil }
+                        guard let notional = try? price.times(cross.quantity, .halfEven), let room = try? cash.divided(by: Fixed.one + parameters.limits.costRate, .down) else { return nil }
                         if notional <= room { return nil }
                         continue
                     } else {
                         guard let snapshot = lastSnapshots[k] else { continue }
-                        sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: p.limits)
+                        sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: parameters.limits)
                     }
                     if sizing.quantity != nil { return nil }
                 }
@@ -221,18 +261,18 @@ final class IdleCycles {
                     guard let k = series.firstIndex(where: { $0.symbol == position.symbol }) else { return nil }
                     if position.state == .open {
                         guard let state = try? PositionLifecycle.next(from: .open, on: .startMonitoring, adjustments: position.adjustments,
-                                                                      maxAdjustments: p.exits.maxAdjustments) else { return nil }
+                                                                      maxAdjustments: parameters.exits.maxAdjustments) else { return nil }
                         position.state = state
                     }
-                    let check = ExitEvaluator.check(position, candles: windows[k], signal: signals[k], now: now, rules: p.exits)
+                    let check = ExitEvaluator.check(position, candles: windows[k], signal: signals[k], now: now, rules: parameters.exits)
                     guard check.exit == nil else { return nil }
-                    if p.strategy.makesAdjustments, let last = windows[k].last,
-                       let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: p.minConfidence,
-                                                               rules: p.exits, addsAllowed: addsAllowed),
+                    if parameters.strategy.makesAdjustments, let last = windows[k].last,
+                       let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: parameters.minConfidence,
+                                                               rules: parameters.exits, addsAllowed: addsAllowed),
                        let price = referencePrice(k, now: now) {
                         // Idle only for an add the sizing refuses (the cycle then just stores the position).
                         guard case let .add(quantity, _) = adjustment, let value = try? price.times(check.position.quantity, .halfEven),
-                              PositionSizer.add(requestedQuantity: quantity, price: price, positionValue: value, account: account, limits: p.limits).quantity == nil
+                              PositionSizer.add(requestedQuantity: quantity, price: price, positionValue: value, account: account, limits: parameters.limits).quantity == nil
                         else { return nil }
                     }
                     checked.append(check.position)
@@ -241,7 +281,7 @@ final class IdleCycles {
 
             // Idle: what the cycle would store.
             let volatility = Self.marketVolatility(&volatilities)
-            let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule, notLaterThan: nil)
+            let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: parameters.timeframe, policy: parameters.schedule, notLaterThan: nil)
             let runID = try ledger.startRun(startedAt: now, configHash: configHash)
             for position in checked { try ledger.updatePosition(position) }
             try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: false)

@@ -116,9 +116,11 @@ struct OrderExecution: Sendable {
         }
         Failpoint.hit("after-submit")
         var log = logger
-        log[metadataKey: "run_id"] = "\(runID)"
-        log[metadataKey: "symbol"] = "\(symbol)"
-        log[metadataKey: "order_id"] = "\(clientOrderID)"
+        if log.logLevel <= .warning {  // the metadata only for a logger that writes these (backtests log nothing)
+            log[metadataKey: "run_id"] = "\(runID)"
+            log[metadataKey: "symbol"] = "\(symbol)"
+            log[metadataKey: "order_id"] = "\(clientOrderID)"
+        }
         switch outcome {
         case let .answered(report):
             let step = await lotStep(symbol)
@@ -284,9 +286,10 @@ struct OrderExecution: Sendable {
         p.takeProfitPrice = l.takeProfit
     }
 
-    func transitionEvent(_ ledger: any Ledger, runID: RunID, now: Int64, _ p: Position, from: PositionState, note: String) throws {
+    /// The note is built only for a ledger that keeps the audit trail.
+    func transitionEvent(_ ledger: any Ledger, runID: RunID, now: Int64, _ p: Position, from: PositionState, note: @autoclosure () -> String) throws {
         try ledger.record(runID: runID, time: now, kind: .transition, symbol: p.symbol,
-                          message: "position \(p.id) \(from.rawValue) → \(p.state.rawValue): \(note)",
+                          message: "position \(p.id) \(from.rawValue) → \(p.state.rawValue): \(note())",
                           data: Self.transitionData(p, from: from))
     }
 

@@ -138,7 +138,8 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         var structure = SlidingStructure(high: high, low: low, pivotWindow: p.pivotWindow)
         for i in 0..<n {
             let emaSlope = emaFast[i] - emaFast[max(0, i - 5)]
-            let s = structure.summary(at: i, windowStart: max(0, i - lookback + 1), close: close, adx: adx[i], emaSlope: emaSlope, atr: atr[i])
+            let s = structure.summary(at: i, windowStart: max(0, i - lookback + 1), close: close, adx: adx[i], emaSlope: emaSlope, atr: atr[i],
+                                      levels: false)
             breakout[i] = Int8(s.breakout)
             regime[i] = Int8(s.regime)
         }
@@ -189,8 +190,11 @@ struct SlidingStructure {
         }
     }
 
-    /// The summary at bar `i` for the window `windowStart...i`.
-    mutating func summary(at i: Int, windowStart s: Int, close: [Double], adx: Double, emaSlope: Double, atr: Double) -> ChartStructure.Summary {
+    /// The summary at bar `i` for the window `windowStart...i`. `levels` false: only the breakout and the regime are
+    /// sure, a level is looked for only on the side the close moved to (a support, at or below the previous close,
+    /// can be broken only by a close below it, and a resistance only by a close above it), the other one left nil.
+    mutating func summary(at i: Int, windowStart s: Int, close: [Double], adx: Double, emaSlope: Double, atr: Double,
+                          levels: Bool = true) -> ChartStructure.Summary {
         let n = i - s + 1
         let reg = ChartStructure.regime(adx: adx, emaSlope: emaSlope)
         guard w >= 1, n >= 2 * w + 3, atr.isFinite, atr > 0 else { return ChartStructure.Summary(breakout: 0, regime: reg, support: nil, resistance: nil) }
@@ -198,8 +202,8 @@ struct SlidingStructure {
         slide(from: s + w, to: i - w)
         let tolerance = 0.5 * atr
         let previous = close[i - 1], last = close[i]
-        let resistance = Self.nearestCluster(highs, tolerance: tolerance, above: previous)
-        let support = Self.nearestCluster(lows, tolerance: tolerance, below: previous)
+        let resistance = levels || !(last <= previous) ? Self.nearestCluster(highs, tolerance: tolerance, above: previous) : nil
+        let support = levels || !(last >= previous) ? Self.nearestCluster(lows, tolerance: tolerance, below: previous) : nil
         let margin = 0.1 * atr
         var breakout = 0
         if let r = resistance, last > r.price + margin { breakout = 1 }

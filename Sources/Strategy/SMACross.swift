@@ -57,12 +57,17 @@ public struct SMACrossStrategy: TradingStrategy {
         let base = window.startIndex
         func close(_ k: Int) -> Double { window[base + k].close }
         guard n >= slow + 1, fast >= 1, slow >= 1 else { return nil }
-        func sma(_ period: Int, at i: Int) -> Double {
-            var sum = 0.0
-            for k in (i - period + 1)...i { sum += close(k) }
-            return sum / Double(period)
+        /// The SMAs ending at bars n − 2 and n − 1, each summed oldest first; the two sums are carried side by side
+        /// (independent chains, each added in the same order as on its own).
+        func smas(_ period: Int) -> (previous: Double, last: Double) {
+            var previous = 0.0, last = 0.0
+            for k in (n - 1 - period)..<(n - 1) {
+                previous += close(k)
+                last += close(k + 1)
+            }
+            return (previous / Double(period), last / Double(period))
         }
-        let f0 = sma(fast, at: n - 2), s0 = sma(slow, at: n - 2), f1 = sma(fast, at: n - 1), s1 = sma(slow, at: n - 1)
+        let (f0, f1) = smas(fast), (s0, s1) = smas(slow)
         let up = f0 < s0 && f1 > s1
         let down = f0 > s0 && f1 < s1
         let last = window[base + n - 1]

@@ -18,7 +18,8 @@ public final class MemoryLedger: Ledger {
     private var unfinishedRuns: [RunID] = []
     private var configHash: String?
     private var failureStreak = 0
-    private var intervalCounts: [Int64: Int] = [:]
+    /// Runs per next-run interval (a handful of intervals: a short list, searched in order).
+    private var intervalCounts: [(seconds: Int64, runs: Int)] = []
     private var fillsByRun: (runID: RunID, count: Int) = (0, 0)
 
     private var state: [String: String] = [:]
@@ -32,8 +33,11 @@ public final class MemoryLedger: Ledger {
     /// Per symbol, one series per timeframe.
     private var candles = SymbolTable<[Series]>()
 
-    private var positions: [Int64: Position] = [:]
-    private var activeIDs: [Int64] = []
+    /// Every position by id (ids are 1, 2, 3, … in insertion order: position id is at index id − 1).
+    private var positions: [Position] = []
+    /// The active positions (not closed) in insertion order, the same values as in `positions`: the cycle asks for them
+    /// every run, so they are kept as a list instead of built.
+    private var active: [Position] = []
     private var closedIDs: [Int64] = []
     private var lastExits: [String: Int64] = [:]
     private var stopExits: [Int64] = []
@@ -64,7 +68,9 @@ public final class MemoryLedger: Ledger {
                           symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
         if unfinishedRuns.last == id { unfinishedRuns.removeLast() } else { unfinishedRuns.removeAll { $0 == id } }
         countOutcome(outcome, analysed: symbolsAnalysed)
-        if let next { intervalCounts[next.seconds, default: 0] += 1 }
+        if let next {
+            if let i = intervalCounts.firstIndex(where: { $0.seconds == next.seconds }) { intervalCounts[i].runs += 1 } else { intervalCounts.append((next.seconds, 1)) }
+        }
     }
     private func countOutcome(_ outcome: RunOutcome, analysed: Int) {
         if outcome == .failed || outcome == .crashed || (outcome == .partial && analysed == 0) { failureStreak = min(failureStreak + 1, 100) }
@@ -78,7 +84,7 @@ public final class MemoryLedger: Ledger {
     }
     public func lastConfigHash() throws -> String? { configHash }
     public func consecutiveFailedRuns() throws -> Int { failureStreak }
-    public func runsByInterval() throws -> [Int64: Int] { intervalCounts }
+    public func runsByInterval() throws -> [Int64: Int] { Dictionary(uniqueKeysWithValues: intervalCounts.map { ($0.seconds, $0.runs) }) }
     public func fillCount(runID: RunID) throws -> Int { fillsByRun.runID == runID ? fillsByRun.count : 0 }
 
     // MARK: Events, signals, job state
@@ -138,29 +144,36 @@ public final class MemoryLedger: Ledger {
         var p = p
         p.id = nextPositionID
         nextPositionID += 1
-        positions[p.id] = p
-        if p.state == .closed { closedIDs.append(p.id) } else { activeIDs.append(p.id) }
+        positions.append(p)
+        if p.state == .closed { closedIDs.append(p.id) } else { active.append(p) }
         return p.id
     }
+    private func index(_ id: Int64) -> Int? { id >= 1 && id <= Int64(positions.count) ? Int(id - 1) : nil }
     public func updatePosition(_ p: Position) throws {
-        guard let old = positions[p.id] else { return }
-        positions[p.id] = p
-        if p.state == .closed && old.state != .closed {
-            activeIDs.removeAll { $0 == p.id }
+        guard let i = index(p.id) else { return }
+        let wasClosed = positions[i].state == .closed
+        positions[i] = p
+        if let k = active.firstIndex(where: { $0.id == p.id }) {
+            if p.state == .closed { active.remove(at: k) } else { active[k] = p }
+        } else if p.state != .closed {
+            active.append(p)  // re-opened (a late fill): active again, after the others (`activeIDs` order in SQLite is by id)
+            active.sort { $0.id < $1.id }
+        }
+        if p.state == .closed && !wasClosed {
             closedIDs.append(p.id)
             if let t = p.closedAt, p.exitReason == .stopLoss || p.exitReason == .trailingStop { stopExits.append(t) }
         }
         if let t = p.closedAt, p.exitReason != .entryFailed { lastExits[p.symbol] = max(lastExits[p.symbol] ?? .min, t) }
     }
-    public func activePositions() throws -> [Position] { activeIDs.compactMap { positions[$0] } }
+    public func activePositions() throws -> [Position] { active }
     /// Whether no position is active (what `activePositions().isEmpty` says, without building the list).
-    public var hasNoActivePositions: Bool { activeIDs.isEmpty }
-    public func position(id: Int64) throws -> Position? { positions[id] }
+    public var hasNoActivePositions: Bool { active.isEmpty }
+    public func position(id: Int64) throws -> Position? { index(id).map { positions[$0] } }
     public func closedPositions(since: Int64) throws -> [Position] {
         // Closed in time order (a backtest's clock only moves forward): the recent ones are a suffix.
         var first = closedIDs.count
-        while first > 0, let p = positions[closedIDs[first - 1]], (p.closedAt ?? .min) >= since { first -= 1 }
-        return closedIDs[first...].compactMap { positions[$0] }.filter { ($0.closedAt ?? .min) >= since }
+        while first > 0, let i = index(closedIDs[first - 1]), (positions[i].closedAt ?? .min) >= since { first -= 1 }
+        return closedIDs[first...].compactMap { index($0).map { positions[$0] } }.filter { ($0.closedAt ?? .min) >= since }
             .sorted { (($0.closedAt ?? 0), $0.id) < (($1.closedAt ?? 0), $1.id) }
     }
     /// Backtests keep no run rows; the paper broker books at once, so no booking window needs them.

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import Backtest
+@testable import Strategy
+import TechnicalAnalysis
+import TestSupport
+import TradingDomain
+
+/// The backtest's faster ways of computing the same figures give the same bits as the plain ways.
+@Suite("Backtest: throughput shortcuts")
+struct ThroughputShortcutTests {
+    /// The volatility precomputed bar by bar is what `realizedVolatility` gives for each cycle's window (NaN for nil).
+    @Test(arguments: [(2, 5), (5, 120), (20, 60), (20, 21), (20, 20)])
+    func precomputedVolatilityIsThePerCycleFigure(window: Int, lookback: Int) throws {
+        let candles = try StateStoreEquivalenceTests.candles()
+        let volatility = IdleCycles.volatilities(candles, lookback: lookback, window: window, barsPerYear: 35_040)
+        #expect(volatility.count == candles.count)
+        var finite = 0
+        for last in candles.indices {
+            let count = min(lookback, last + 1)
+            let closes = candles[(last + 1 - count)...last].suffix(window + 1).map(\.close)
+            let expected = RunIntervalPolicy.realizedVolatility(closes: closes, window: window, barsPerYear: 35_040) ?? .nan
+            #expect(volatility[last].bitPattern == expected.bitPattern, "window \(window), lookback \(lookback), bar \(last)")
+            if expected.isFinite { finite += 1 }
+        }
+        #expect(lookback <= window || finite > 100)
+    }
+
+    /// A close that is not positive: nothing precomputed (each cycle computes it from the closes).
+    @Test func noPrecomputedVolatilityWithoutPositiveCloses() {
+        let candles = (0..<40).map { i in Candle(openTime: Int64(i) * 60_000, open: 1, high: 1, low: 0, close: i == 30 ? 0 : 1, volume: 1) }
+        #expect(IdleCycles.volatilities(candles, lookback: 30, window: 5, barsPerYear: 365).isEmpty)
+    }
+
+    /// The crossover's SMAs summed side by side are the SMAs summed one at a time (oldest first), so the signal is the same.
+    @Test func smaCrossSignalIsThePlainSums() {
+        var rng = SeededGenerator(seed: 20)
+        var price = 100.0
+        let candles = (0..<400).map { i -> Candle in
+            price *= 1 + Double.random(in: -0.02...0.02, using: &rng)
+            return Candle(openTime: Int64(i) * 900_000, open: price, high: price * 1.01, low: price * 0.99, close: price, volume: 1)
+        }
+        func sma(_ window: ArraySlice<Candle>, _ period: Int, at i: Int) -> Double {
+            var sum = 0.0
+            for k in (i - period + 1)...i { sum += window[window.startIndex + k].close }
+            return sum / Double(period)
+        }
+        var crosses = 0
+        for (fast, slow) in [(1, 2), (3, 7), (10, 30), (5, 5)] {
+            for end in stride(from: 0, through: candles.count, by: 3) {
+                let window = candles[max(0, end - 60)..<end]
+                let signal = SMACrossStrategy.signal(symbol: "SYN", candles: window, fast: fast, slow: slow)
+                guard window.count >= slow + 1 else {
+                    #expect(signal == nil)
+                    continue
+                }
+                let n = window.count
+                let f0 = sma(window, fast, at: n - 2), s0 = sma(window, slow, at: n - 2), f1 = sma(window, fast, at: n - 1), s1 = sma(window, slow, at: n - 1)
+                let up = f0 < s0 && f1 > s1, down = f0 > s0 && f1 < s1
+                if up || down { crosses += 1 }
+                #expect(signal?.indicators["sma_fast"]?.bitPattern == f1.bitPattern)
+                #expect(signal?.indicators["sma_slow"]?.bitPattern == s1.bitPattern)
+                #expect(signal?.direction == (up ? .long : down ? .flat : (f1 > s1 ? .long : .flat)))
+                #expect(signal?.confidence == (up || down ? 1 : 0))
+            }
+        }
+        #expect(crosses > 5)
+    }
+
+    /// The structure's breakout found by looking on one side only (`levels: false`) is the one found with both levels.
+    @Test func breakoutFromOneSideIsTheBreakoutFromBoth() throws {
+        let candles = try StateStoreEquivalenceTests.candles()
+        let high = candles.map(\.high), low = candles.map(\.low), close = candles.map(\.close)
+        let atr = Indicators.atr(high: high, low: low, close: close, period: 14)
+        var both = SlidingStructure(high: high, low: low, pivotWindow: 3)
+        var oneSide = SlidingStructure(high: high, low: low, pivotWindow: 3)
+        var breakouts = 0
+        for lookback in [40, 120] {
+            for i in candles.indices {
+                let start = max(0, i - lookback + 1)
+                let a = both.summary(at: i, windowStart: start, close: close, adx: 20, emaSlope: 0.1, atr: atr[i])
+                let b = oneSide.summary(at: i, windowStart: start, close: close, adx: 20, emaSlope: 0.1, atr: atr[i], levels: false)
+                #expect(a.breakout == b.breakout && a.regime == b.regime, "bar \(i), lookback \(lookback)")
+                if a.breakout != 0 { breakouts += 1 }
+            }
+        }
+        #expect(breakouts > 5)
+    }
+}
