@@ -13,17 +13,21 @@ public final class MemoryLedger: Ledger {
 
     public init(candleRetention: Int? = nil) { self.candleRetention = candleRetention.map { max(1, $0) } }
 
-    // Runs: only what the cycle asks back.
-    private var nextRunID: RunID = 1
-    private var unfinishedRuns: [RunID] = []
-    private var configHash: String?
-    private var failureStreak = 0
-    /// Runs per next-run interval (a handful of intervals: a short list, searched in order).
-    private var intervalCounts: [(seconds: Int64, runs: Int)] = []
-    private var fillsByRun: (runID: RunID, count: Int) = (0, 0)
+    // The state below is read and written only inside a section of the store, one at a time (`MemoryStateStore`'s
+    // lock), so the run-time exclusivity checks are left out (`@exclusivity(unchecked)`): they cost more than most
+    // of the calls they guard.
 
-    private var state: [String: String] = [:]
-    private var peak: Money?
+    // Runs: only what the cycle asks back.
+    @exclusivity(unchecked) private var nextRunID: RunID = 1
+    @exclusivity(unchecked) private var unfinishedRuns: [RunID] = []
+    @exclusivity(unchecked) private var configHash: String?
+    @exclusivity(unchecked) private var failureStreak = 0
+    /// Runs per next-run interval (a handful of intervals: a short list, searched in order).
+    @exclusivity(unchecked) private var intervalCounts: [(seconds: Int64, runs: Int)] = []
+    @exclusivity(unchecked) private var fillsByRun: (runID: RunID, count: Int) = (0, 0)
+
+    @exclusivity(unchecked) private var state: [String: String] = [:]
+    @exclusivity(unchecked) private var peak: Money?
     /// Candles per symbol and timeframe, in a box so that appending does not copy.
     private final class Series {
         let seconds: Int64
@@ -31,30 +35,30 @@ public final class MemoryLedger: Ledger {
         init(seconds: Int64) { self.seconds = seconds }
     }
     /// Per symbol, one series per timeframe.
-    private var candles = SymbolTable<[Series]>()
+    @exclusivity(unchecked) private var candles = SymbolTable<[Series]>()
 
     /// Every position by id (ids are 1, 2, 3, … in insertion order: position id is at index id − 1).
-    private var positions: [Position] = []
+    @exclusivity(unchecked) private var positions: [Position] = []
     /// The active positions (not closed) in insertion order, the same values as in `positions`: the cycle asks for them
     /// every run, so they are kept as a list instead of built.
-    private var active: [Position] = []
-    private var closedIDs: [Int64] = []
-    private var lastExits: [String: Int64] = [:]
-    private var stopExits: [Int64] = []
-    private var nextPositionID: Int64 = 1
+    @exclusivity(unchecked) private var active: [Position] = []
+    @exclusivity(unchecked) private var closedIDs: [Int64] = []
+    @exclusivity(unchecked) private var lastExits: [String: Int64] = [:]
+    @exclusivity(unchecked) private var stopExits: [Int64] = []
+    @exclusivity(unchecked) private var nextPositionID: Int64 = 1
 
-    private var ordersByClientID: [ClientOrderID: OrderRow] = [:]
-    private var orderIDsByPosition: [Int64: [ClientOrderID]] = [:]
-    private var unresolvedIDs: [ClientOrderID] = []
-    private var nextOrderID: Int64 = 1
-    private var fillsByOrder: [ClientOrderID: [Fill]] = [:]
+    @exclusivity(unchecked) private var ordersByClientID: [ClientOrderID: OrderRow] = [:]
+    @exclusivity(unchecked) private var orderIDsByPosition: [Int64: [ClientOrderID]] = [:]
+    @exclusivity(unchecked) private var unresolvedIDs: [ClientOrderID] = []
+    @exclusivity(unchecked) private var nextOrderID: Int64 = 1
+    @exclusivity(unchecked) private var fillsByOrder: [ClientOrderID: [Fill]] = [:]
     /// The venue's trade ids per symbol (a trade is booked once).
     private struct TradeKey: Hashable { let symbol: String, tradeID: String }
-    private var tradeKeys: Set<TradeKey> = []
+    @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
 
-    private var wallet: [String: Money] = [:]
-    private var equity: [EquityPoint] = []
-    private var paperOrders: [String: PaperOrderRecord] = [:]
+    @exclusivity(unchecked) private var wallet: [String: Money] = [:]
+    @exclusivity(unchecked) private var equity: [EquityPoint] = []
+    @exclusivity(unchecked) private var paperOrders: [String: PaperOrderRecord] = [:]
 
     // MARK: Runs
     public func startRun(startedAt: Int64, configHash: String) throws -> RunID {
@@ -95,7 +99,7 @@ public final class MemoryLedger: Ledger {
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { state[key] = value(); jobStateChanges &+= 1 }
     public func removeJobState(_ key: String) throws { state[key] = nil; jobStateChanges &+= 1 }
     /// Counts the changes of the job state and of the wallet: a reader may keep what it parsed from them until these move.
-    public private(set) var jobStateChanges = 0, walletChanges = 0
+    @exclusivity(unchecked) public private(set) var jobStateChanges = 0, walletChanges = 0
     public func jobStates(prefix: String) throws -> [String: String] {
         var found: [String: String] = [:]  // no storage allocated while nothing matches
         for (key, value) in state where key.hasPrefix(prefix) { found[key] = value }
