@@ -53,6 +53,10 @@ final class IdleCycles {
     @exclusivity(unchecked) private var signals: [Signal?]
     @exclusivity(unchecked) private var lastSnapshots: [MarketSnapshot?]
     @exclusivity(unchecked) private var volatilities: [Double] = []
+    /// The active positions as the cycle starts (copied out of the ledger, so that storing one does not copy the
+    /// ledger's list) and as they are stored back.
+    @exclusivity(unchecked) private var held: [Position] = []
+    @exclusivity(unchecked) private var checked: [Position] = []
     /// Per series, the end of the last cycle's window (cycles move forward, so the next one is found from there).
     @exclusivity(unchecked) private var ends: [Int]
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
@@ -158,7 +162,9 @@ final class IdleCycles {
         let windowLength = parameters.lookback
         return try store.withMemoryLedger { ledger -> IdleCycle? in
             guard !ledger.hasUnresolvedOrders else { return nil }
-            let positions = ledger.hasNoActivePositions ? [] : try ledger.activePositions()
+            held.removeAll(keepingCapacity: true)
+            if !ledger.hasNoActivePositions { held.append(contentsOf: try ledger.activePositions()) }
+            let positions = held
             // Monitored, or just entered (the cycle moves it OPEN → MONITORING first), with something held.
             for position in positions where !(position.state == .monitoring || position.state == .open) || position.quantity <= 0 { return nil }
 
@@ -197,7 +203,7 @@ final class IdleCycles {
                     }
                 }
                 windows[k] = window
-                signals[k] = signal
+                signals[k] = consume signal
             }
 
             // The account at this cycle's prices, and the protections on it.
@@ -253,10 +259,9 @@ final class IdleCycles {
             }
 
             // Exits and adjustments of the positions.
-            var checked: [Position] = []
+            checked.removeAll(keepingCapacity: true)
             if !positions.isEmpty {
                 let addsAllowed = !entriesBlocked
-                checked.reserveCapacity(positions.count)
                 for var position in positions {
                     guard let k = series.firstIndex(where: { $0.symbol == position.symbol }) else { return nil }
                     if position.state == .open {
