@@ -47,18 +47,25 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var stopExits: [Int64] = []
     @exclusivity(unchecked) private var nextPositionID: Int64 = 1
 
-    @exclusivity(unchecked) private var ordersByClientID: [ClientOrderID: OrderRow] = [:]
-    @exclusivity(unchecked) private var orderIDsByPosition: [Int64: [ClientOrderID]] = [:]
-    @exclusivity(unchecked) private var unresolvedIDs: [ClientOrderID] = []
+    /// Orders in the order inserted, found by client order id through `orderSlot` (a list grows by appending, where a
+    /// table of whole rows would be moved at every resize).
+    @exclusivity(unchecked) private var orderRows: [OrderRow] = []
+    @exclusivity(unchecked) private var orderSlot: [ClientOrderID: Int] = [:]
+    /// Each position's orders (slots in `orderRows`), oldest first.
+    @exclusivity(unchecked) private var orderSlotsByPosition: [Int64: [Int]] = [:]
+    @exclusivity(unchecked) private var unresolvedSlots: [Int] = []
     @exclusivity(unchecked) private var nextOrderID: Int64 = 1
-    @exclusivity(unchecked) private var fillsByOrder: [ClientOrderID: [Fill]] = [:]
+    /// Fills per order slot, and fills of orders the ledger does not hold (by client order id).
+    @exclusivity(unchecked) private var orderFills: [[Fill]] = []
+    @exclusivity(unchecked) private var otherFills: [ClientOrderID: [Fill]] = [:]
     /// The venue's trade ids per symbol (a trade is booked once).
     private struct TradeKey: Hashable { let symbol: String, tradeID: String }
     @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
 
     @exclusivity(unchecked) private var wallet: [String: Money] = [:]
     @exclusivity(unchecked) private var equity: [EquityPoint] = []
-    @exclusivity(unchecked) private var paperOrders: [String: PaperOrderRecord] = [:]
+    @exclusivity(unchecked) private var paperOrders: [PaperOrderRecord] = []
+    @exclusivity(unchecked) private var paperOrderSlot: [String: Int] = [:]
 
     // MARK: Runs
     public func startRun(startedAt: Int64, configHash: String) throws -> RunID {
@@ -192,19 +199,23 @@ public final class MemoryLedger: Ledger {
     // MARK: Orders and fills
     public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
-        guard ordersByClientID[clientOrderID] == nil else {
+        guard orderSlot[clientOrderID] == nil else {
             throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
         }
-        ordersByClientID[clientOrderID] = OrderRow(id: nextOrderID, clientOrderID: clientOrderID, runID: runID, positionID: positionID, symbol: symbol,
-                                                   side: side, purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, status: .pendingSubmit,
-                                                   venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, createdAt: now, updatedAt: now)
+        let slot = orderRows.count
+        orderRows.append(OrderRow(id: nextOrderID, clientOrderID: clientOrderID, runID: runID, positionID: positionID, symbol: symbol,
+                                  side: side, purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, status: .pendingSubmit,
+                                  venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, createdAt: now, updatedAt: now))
+        orderFills.append(otherFills.isEmpty ? [] : otherFills.removeValue(forKey: clientOrderID) ?? [])
+        orderSlot[clientOrderID] = slot
         nextOrderID += 1
-        if let positionID { orderIDsByPosition[positionID, default: []].append(clientOrderID) }
-        unresolvedIDs.append(clientOrderID)
+        if let positionID { orderSlotsByPosition[positionID, default: []].append(slot) }
+        unresolvedSlots.append(slot)
     }
     public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
                             reason: String?, now: Int64) throws {
-        guard var o = ordersByClientID[clientOrderID] else { return }
+        guard let slot = orderSlot[clientOrderID] else { return }
+        var o = orderRows[slot]
         try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: o.status, to: status)
         // A new status without a reason of its own drops the old one (a timeout's text on an order later found FILLED).
         o.reason = reason ?? (status != o.status ? nil : o.reason)
@@ -213,30 +224,31 @@ public final class MemoryLedger: Ledger {
         o.filledQuantity = filledQuantity ?? o.filledQuantity
         o.averagePrice = averagePrice ?? o.averagePrice
         o.updatedAt = now
-        ordersByClientID[clientOrderID] = o
-        if !Self.isUnresolved(status) { unresolvedIDs.removeAll { $0 == clientOrderID } }
+        orderRows[slot] = o
+        if !Self.isUnresolved(status) { unresolvedSlots.removeAll { $0 == slot } }
     }
     /// Whether any order's outcome is not final (what `unresolvedOrders()` lists), without building the list.
-    public var hasUnresolvedOrders: Bool { unresolvedIDs.contains { ordersByClientID[$0].map { Self.isUnresolved($0.status) } ?? false } }
+    public var hasUnresolvedOrders: Bool { unresolvedSlots.contains { Self.isUnresolved(orderRows[$0].status) } }
     static func isUnresolved(_ s: OrderStatus) -> Bool { s == .pendingSubmit || s == .unknown || s == .new || s == .partiallyFilled }
     public func unresolvedOrders() throws -> [OrderRow] {
-        unresolvedIDs.compactMap { ordersByClientID[$0] }.filter { Self.isUnresolved($0.status) }.sorted { $0.id < $1.id }
+        unresolvedSlots.map { orderRows[$0] }.filter { Self.isUnresolved($0.status) }.sorted { $0.id < $1.id }
     }
-    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { ordersByClientID[clientOrderID] }
+    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { orderSlot[clientOrderID].map { orderRows[$0] } }
     public func order(venueOrderID: String, symbol: String) throws -> OrderRow? {
-        ordersByClientID.values.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
+        orderRows.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
     }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
-        (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] }.filter { $0.purpose == purpose && $0.leg == leg }.map(\.attempt).max()
+        (orderSlotsByPosition[positionID] ?? []).lazy.map { self.orderRows[$0] }.filter { $0.purpose == purpose && $0.leg == leg }.map(\.attempt).max()
     }
-    public func orders(positionID: Int64) throws -> [OrderRow] { (orderIDsByPosition[positionID] ?? []).compactMap { ordersByClientID[$0] } }
+    public func orders(positionID: Int64) throws -> [OrderRow] { (orderSlotsByPosition[positionID] ?? []).map { orderRows[$0] } }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
         guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
-        fillsByOrder[ClientOrderID(rawValue: fill.clientOrderID), default: []].append(fill)
+        let id = ClientOrderID(rawValue: fill.clientOrderID)
+        if let slot = orderSlot[id] { orderFills[slot].append(fill) } else { otherFills[id, default: []].append(fill) }
         fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
         return true
     }
-    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { fillsByOrder[clientOrderID] ?? [] }
+    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { orderSlot[clientOrderID].map { orderFills[$0] } ?? otherFills[clientOrderID] ?? [] }
 
     // MARK: Wallet and equity
     public func balances() throws -> [String: Money] { wallet }
@@ -257,8 +269,13 @@ public final class MemoryLedger: Ledger {
 
     // MARK: Venue and paper broker
     public func totalBreakerOpenings() throws -> Int { 0 }
-    public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? { paperOrders[clientOrderID] }
-    public func insertPaperOrder(_ order: PaperOrderRecord) throws { paperOrders[order.clientOrderID] = order }
+    public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? { paperOrderSlot[clientOrderID].map { paperOrders[$0] } }
+    public func insertPaperOrder(_ order: PaperOrderRecord) throws {
+        if let slot = paperOrderSlot[order.clientOrderID] { paperOrders[slot] = order } else {
+            paperOrderSlot[order.clientOrderID] = paperOrders.count
+            paperOrders.append(order)
+        }
+    }
 }
 
 struct MemoryLedgerError: Error, CustomStringConvertible {
