@@ -54,6 +54,36 @@ public struct SQLiteLedger: Ledger {
     public func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
         try Candles.window(db, symbol: symbol, timeframe: timeframe, limit: limit, upTo: upTo)[...]
     }
+    /// Each batch's candles stored under a savepoint of its own (a batch that fails leaves nothing behind).
+    public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
+        var results: [Result<ArraySlice<Candle>, any Error>] = []
+        results.reserveCapacity(batches.count)
+        for batch in batches {
+            if !batch.candles.isEmpty {
+                do {
+                    try db.inSavepoint {
+                        try Candles.upsert(db, symbol: batch.symbol, timeframe: timeframe, candles: batch.candles)
+                        return .commit
+                    }
+                } catch let error as DatabaseError where Self.endsTransaction(error) {
+                    throw error
+                } catch {
+                    results.append(.failure(error))
+                    continue
+                }
+            }
+            results.append(.success(batch.readsWindow ? try Candles.window(db, symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo)[...] : []))
+        }
+        return results
+    }
+
+    /// Errors after which the transaction cannot go on (a full disk, I/O, a lost lock): they fail the whole write.
+    static func endsTransaction(_ error: DatabaseError) -> Bool {
+        switch error.resultCode {
+        case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_NOMEM, .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_READONLY: return true
+        default: return false
+        }
+    }
 
     public func insertPosition(_ p: Position) throws -> Int64 { try Positions.insert(db, p) }
     public func updatePosition(_ p: Position) throws { try Positions.update(db, p) }

@@ -5,7 +5,8 @@ import TradingDomain
 /// The `candles` cache: closed candles per symbol and timeframe, upserted on their unique key.
 public enum Candles {
     public static func newestOpenTime(_ db: Database, symbol: String, timeframe: Timeframe) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT MAX(open_time) FROM candles WHERE symbol = ? AND timeframe = ?", arguments: [symbol, timeframe.name])
+        let statement = try db.cachedStatement(sql: "SELECT MAX(open_time) FROM candles WHERE symbol = ? AND timeframe = ?")
+        return try Int64.fetchOne(statement, arguments: [symbol, timeframe.name])
     }
 
     public static func upsert(_ db: Database, symbol: String, timeframe: Timeframe, candles: [Candle]) throws {
@@ -21,10 +22,11 @@ public enum Candles {
 
     /// The newest `limit` candles with open time ≤ `upTo`, oldest first.
     public static func window(_ db: Database, symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64 = .max) throws -> [Candle] {
-        let rows = try Row.fetchCursor(db, sql: """
+        let statement = try db.cachedStatement(sql: """
             SELECT open_time, open, high, low, close, volume FROM candles WHERE symbol = ? AND timeframe = ? AND open_time <= ?
             ORDER BY open_time DESC LIMIT ?
-            """, arguments: [symbol, timeframe.name, upTo, limit])
+            """)
+        let rows = try Row.fetchCursor(statement, arguments: [symbol, timeframe.name, upTo, limit])
         var result: [Candle] = []
         result.reserveCapacity(limit)
         while let r = try rows.next() {
@@ -53,15 +55,32 @@ public enum Candles {
 public enum Signals {
     @discardableResult
     public static func insert(_ db: Database, runID: Int64, signal: Signal) throws -> Int64 {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json<T: Encodable>(_ value: T) -> String { (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}" }
-        let finite = signal.indicators.filter { $0.value.isFinite }
-        try db.execute(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO signals (run_id, symbol, candle_time, direction, confidence, score, components, indicators, patterns, opinion)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [runID, signal.symbol, signal.candleTime, signal.direction.rawValue, signal.confidence, signal.score,
-                             json(signal.components), json(finite), json(signal.patterns), signal.opinion.map { json($0) }])
+            """)
+        let finite = signal.indicators.filter { $0.value.isFinite }
+        try statement.execute(arguments: [runID, signal.symbol, signal.candleTime, signal.direction.rawValue, signal.confidence, signal.score,
+                                          CompactJSON.object(signal.components), CompactJSON.object(finite), patternsJSON(signal.patterns),
+                                          signal.opinion.map(opinionJSON)])
         return db.lastInsertedRowID
+    }
+
+    /// `{"CDL…":value,…}` (the hits are already in name order).
+    static func patternsJSON(_ patterns: PatternHits) -> String {
+        CompactJSON.object(patterns.map { (key: $0.name, value: $0.value) }) { $1.append(String($0)) }
+    }
+
+    /// `{"action":…,"agreement":…,"confidence":…}`, as `JSONEncoder` writes a `ModelOpinion` with sorted keys.
+    static func opinionJSON(_ opinion: ModelOpinion) -> String {
+        guard opinion.agreement.isFinite, opinion.confidence.isFinite else { return "{}" }
+        var out = "{\"action\":"
+        CompactJSON.string(opinion.action.rawValue, into: &out)
+        out.append(",\"agreement\":")
+        CompactJSON.number(opinion.agreement, into: &out)
+        out.append(",\"confidence\":")
+        CompactJSON.number(opinion.confidence, into: &out)
+        out.append("}")
+        return out
     }
 }

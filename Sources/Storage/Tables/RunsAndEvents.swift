@@ -117,14 +117,8 @@ public struct EventRow: Sendable, Equatable, Codable {
 /// The append-only `events` table: every decision, order, fill, lifecycle transition and error, with the run id.
 public enum Events {
     public static func append(_ db: Database, runID: Int64?, time: Int64, kind: EventKind, symbol: String? = nil, message: String, data: [String: String]? = nil) throws {
-        var json: String?
-        if let data {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            json = (try? encoder.encode(data)).flatMap { String(data: $0, encoding: .utf8) }
-        }
-        try db.execute(sql: "INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [runID, time, kind.rawValue, symbol, message, json])
+        let statement = try db.cachedStatement(sql: "INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES (?, ?, ?, ?, ?, ?)")
+        try statement.execute(arguments: [runID, time, kind.rawValue, symbol, message, data.map(CompactJSON.object)])
     }
 
     public static func forRun(_ db: Database, runID: Int64) throws -> [EventRow] {
