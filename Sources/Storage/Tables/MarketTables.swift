@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import TradingDomain
 
 /// The `candles` cache: closed candles per symbol and timeframe, upserted on their unique key.
@@ -29,8 +30,12 @@ public enum Candles {
         let rows = try Row.fetchCursor(statement, arguments: [symbol, timeframe.name, upTo, limit])
         var result: [Candle] = []
         result.reserveCapacity(limit)
-        while let r = try rows.next() {
-            result.append(Candle(openTime: r[0], open: r[1], high: r[2], low: r[3], close: r[4], volume: r[5]))
+        // The columns read straight from the statement (every one is NOT NULL): a window is 500 rows, a cycle reads one
+        // per symbol.
+        let s = statement.sqliteStatement
+        while try rows.next() != nil {
+            result.append(Candle(openTime: sqlite3_column_int64(s, 0), open: sqlite3_column_double(s, 1), high: sqlite3_column_double(s, 2),
+                                 low: sqlite3_column_double(s, 3), close: sqlite3_column_double(s, 4), volume: sqlite3_column_double(s, 5)))
         }
         result.reverse()
         return result
