@@ -43,6 +43,7 @@ bench: release
 	$(SWIFT) build -c release --product tradejob-bench
 	Benchmarks/run.sh
 	Benchmarks/startup.sh
+	Benchmarks/cycle400.sh
 
 ## bench-backtest: backtest speed against backtesting.py and in cycle-symbols per second (figures in the README).
 bench-backtest: release

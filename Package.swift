@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "TechnicalAnalysisTests", dependencies: ["TechnicalAnalysis", "TradingDomain", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DomainAndStrategyTests", dependencies: ["TradingDomain", "Strategy", "TechnicalAnalysis", "TestSupport"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings", "TestSupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "TradingDomain", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "VenueTests", dependencies: [
             "MarketData", "Brokers", "Binance", "HTTPTransport", "Storage", "TradingDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),

@@ -85,13 +85,26 @@ public protocol HTTPClient: Sendable {
 /// it and invalidated after it, with `Connection: close`: its connection is new, so libcurl never re-sends it (it
 /// only repeats a request whose *reused* connection died), and nothing else ever travels on it.
 public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
-    private let configuration: URLSessionConfiguration
+    private let defaultTimeout: TimeInterval
     private let sessionLock = NSLock()
     private var sharedSession: URLSession?
+    private var madeConfiguration: URLSessionConfiguration?
 
-    /// `defaultTimeout` bounds any single request whose own timeout is larger. Nothing is loaded or connected until
-    /// the first request: a cycle that sends none never loads libcurl (see `Libcurl`).
+    /// `defaultTimeout` bounds any single request whose own timeout is larger. Nothing is set up, loaded or connected
+    /// until the first request: a cycle that sends none never builds a session configuration nor loads libcurl (see `Libcurl`).
     public init(defaultTimeout: TimeInterval = 30) {
+        self.defaultTimeout = defaultTimeout
+    }
+
+    /// The sessions' configuration, made on first use.
+    private var configuration: URLSessionConfiguration {
+        sessionLock.lock()
+        defer { sessionLock.unlock() }
+        return configurationLocked()
+    }
+
+    private func configurationLocked() -> URLSessionConfiguration {
+        if let madeConfiguration { return madeConfiguration }
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Self.backstop(defaultTimeout)
         configuration.timeoutIntervalForResource = Self.backstop(defaultTimeout)
@@ -99,7 +112,8 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
-        self.configuration = configuration
+        madeConfiguration = configuration
+        return configuration
     }
 
     /// The session whose connections are kept alive, created with the first request that may reuse one.
@@ -107,7 +121,7 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         sessionLock.lock()
         defer { sessionLock.unlock() }
         if let sharedSession { return sharedSession }
-        let created = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+        let created = URLSession(configuration: configurationLocked(), delegate: RedirectRefusal(), delegateQueue: nil)
         sharedSession = created
         return created
     }

@@ -11,11 +11,21 @@ public struct Tradejob: AsyncParsableCommand {
 
     public init() {}
 
+    /// `tradejob run …` parsed as `RunCommand` alone, without building the whole command tree (the cron tick's start-up);
+    /// nil for anything else, for help, and whenever that parse fails (the full parse then reports it as usual).
+    static func runCommand() -> ParsableCommand? {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 2, arguments[1] == "run",
+              !arguments.dropFirst(2).contains(where: { $0 == "-h" || $0 == "--help" || $0 == "help" || $0.hasPrefix("--generate-completion") || $0 == "--experimental-dump-help" })
+        else { return nil }
+        return try? RunCommand.parseAsRoot(Array(arguments.dropFirst(2)))
+    }
+
     /// Parses the arguments, runs the command and exits with the documented code.
     public static func entry() async -> Never {
         let command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try runCommand() ?? parseAsRoot()
         } catch {
             // Help and version exit 0; every parsing or validation problem exits 64.
             exit(withError: error)

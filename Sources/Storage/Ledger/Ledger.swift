@@ -43,6 +43,10 @@ public protocol Ledger {
     func upsertCandles(symbol: String, timeframe: Timeframe, candles: [Candle]) throws
     /// The newest `limit` candles with open time ≤ `upTo`, oldest first.
     func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle>
+    /// Stores each batch's candles and reads back its symbol's newest `window` candles with open time ≤ `upTo`, oldest
+    /// first (empty for a batch that does not `readsWindow`), in the order of `batches`. A batch whose candles cannot be
+    /// stored gets its error and stores nothing; the others are not affected.
+    func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>]
 
     // MARK: Positions
     func insertPosition(_ p: Position) throws -> Int64
@@ -140,7 +144,30 @@ public protocol StateStore: Sendable {
     func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T
 }
 
+/// One symbol's new candles, to be stored (`Ledger.storeCandles`).
+public struct CandleBatch: Sendable {
+    public var symbol: String
+    public var candles: [Candle]
+    /// Whether `storeCandles` reads the symbol's window back.
+    public var readsWindow: Bool
+    public init(symbol: String, candles: [Candle], readsWindow: Bool = true) {
+        self.symbol = symbol
+        self.candles = candles
+        self.readsWindow = readsWindow
+    }
+}
+
 extension Ledger {
+    /// `storeCandles` as `upsertCandles` then `candleWindow` for each batch.
+    public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
+        batches.map { batch in
+            Result {
+                if !batch.candles.isEmpty { try upsertCandles(symbol: batch.symbol, timeframe: timeframe, candles: batch.candles) }
+                return batch.readsWindow ? try candleWindow(symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo) : []
+            }
+        }
+    }
+
     /// Appends an event (the message and data are built only when the ledger keeps the audit trail).
     public func record(runID: RunID?, time: Int64, kind: EventKind, symbol: String? = nil, message: @autoclosure () -> String,
                        data: @autoclosure () -> [String: String]? = nil) throws {

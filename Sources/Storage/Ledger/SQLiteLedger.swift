@@ -19,11 +19,11 @@ public struct SQLiteLedger: Ledger {
     public func consecutiveFailedRuns() throws -> Int { try Runs.consecutiveFailures(db) }
     public func runsByInterval() throws -> [Int64: Int] { try Runs.countByInterval(db) }
     public func fillCount(runID: RunID) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?", arguments: [runID.rawValue]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?"), arguments: [runID.rawValue]) ?? 0
     }
 
     public func runStarted(after runID: RunID) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT MIN(started_at) FROM runs WHERE id > ?", arguments: [runID.rawValue])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(started_at) FROM runs WHERE id > ?"), arguments: [runID.rawValue])
     }
 
     public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
@@ -53,6 +53,36 @@ public struct SQLiteLedger: Ledger {
     }
     public func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
         try Candles.window(db, symbol: symbol, timeframe: timeframe, limit: limit, upTo: upTo)[...]
+    }
+    /// Each batch's candles stored under a savepoint of its own (a batch that fails leaves nothing behind).
+    public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
+        var results: [Result<ArraySlice<Candle>, any Error>] = []
+        results.reserveCapacity(batches.count)
+        for batch in batches {
+            if !batch.candles.isEmpty {
+                do {
+                    try db.inSavepoint {
+                        try Candles.upsert(db, symbol: batch.symbol, timeframe: timeframe, candles: batch.candles)
+                        return .commit
+                    }
+                } catch let error as DatabaseError where Self.endsTransaction(error) {
+                    throw error
+                } catch {
+                    results.append(.failure(error))
+                    continue
+                }
+            }
+            results.append(.success(batch.readsWindow ? try Candles.window(db, symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo)[...] : []))
+        }
+        return results
+    }
+
+    /// Errors after which the transaction cannot go on (a full disk, I/O, a lost lock): they fail the whole write.
+    static func endsTransaction(_ error: DatabaseError) -> Bool {
+        switch error.resultCode {
+        case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_NOMEM, .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_READONLY: return true
+        default: return false
+        }
     }
 
     public func insertPosition(_ p: Position) throws -> Int64 { try Positions.insert(db, p) }
@@ -93,7 +123,7 @@ public struct SQLiteLedger: Ledger {
 
     public func totalBreakerOpenings() throws -> Int { try VenueStates.totalBreakerOpenings(db) }
     public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM paper_orders WHERE client_order_id = ?", arguments: [clientOrderID]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM paper_orders WHERE client_order_id = ?"), arguments: [clientOrderID]) else { return nil }
         let (table, key) = ("paper_orders", clientOrderID)
         return try PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: decodeEnum(row, "side", table: table, key: key),
                                 status: decodeEnum(row, "status", table: table, key: key), quantity: fixed(row, "quantity", table: table, key: key),
@@ -101,10 +131,10 @@ public struct SQLiteLedger: Ledger {
                                 tradeID: row["trade_id"], time: row["time"], reason: row["reason"])
     }
     public func insertPaperOrder(_ o: PaperOrderRecord) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO paper_orders (client_order_id, symbol, side, status, quantity, price, fee, fee_asset, trade_id, time, reason)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [o.clientOrderID, o.symbol, o.side.rawValue, o.status.rawValue, o.quantity.raw, o.price?.raw, o.fee?.raw,
+            """).execute(arguments: [o.clientOrderID, o.symbol, o.side.rawValue, o.status.rawValue, o.quantity.raw, o.price?.raw, o.fee?.raw,
                              o.feeAsset, o.tradeID, o.time, o.reason])
     }
 }

@@ -14,7 +14,7 @@ extension SQLiteLedger {
     /// The newest run that chose a next run.
     public func lastScheduledRun() throws -> RunRow? { try Runs.lastScheduled(db) }
     /// The newest run's id.
-    public func newestRunID() throws -> Int64? { try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM runs") }
+    public func newestRunID() throws -> Int64? { try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM runs")) }
     /// The events of run `runID`, oldest first.
     public func events(runID: Int64) throws -> [EventRow] { try Events.forRun(db, runID: runID) }
     /// The whole equity curve, oldest first.
@@ -38,26 +38,26 @@ extension SQLiteLedger {
     /// Whether the table exists (a state whose first run died before its tables were made has none).
     public func tableExists(_ name: String) throws -> Bool { try db.tableExists(name) }
     /// Every asset a fee was paid in.
-    public func feeAssets() throws -> [String] { try String.fetchAll(db, sql: "SELECT DISTINCT fee_asset FROM fills") }
+    public func feeAssets() throws -> [String] { try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT fee_asset FROM fills")) }
 
     // MARK: explain
 
     /// The signal stored for `symbol` in run `runID`.
     public func storedSignal(runID: Int64, symbol: String) throws -> StoredSignal? {
-        guard let s = try Row.fetchOne(db, sql: "SELECT * FROM signals WHERE run_id = ? AND symbol = ?", arguments: [runID, symbol]) else { return nil }
+        guard let s = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM signals WHERE run_id = ? AND symbol = ?"), arguments: [runID, symbol]) else { return nil }
         return StoredSignal(direction: s["direction"], confidence: s["confidence"], score: s["score"], candleTime: s["candle_time"],
                             components: s["components"], patterns: s["patterns"], opinion: s["opinion"])
     }
 
     /// The models' aggregated opinion stored for `symbol` in run `runID`.
     public func storedLLMOpinion(runID: Int64, symbol: String) throws -> StoredLLMOpinion? {
-        guard let o = try Row.fetchOne(db, sql: "SELECT * FROM llm_opinions WHERE run_id = ? AND symbol = ?", arguments: [runID, symbol]) else { return nil }
+        guard let o = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_opinions WHERE run_id = ? AND symbol = ?"), arguments: [runID, symbol]) else { return nil }
         return StoredLLMOpinion(outcome: o["outcome"], action: o["action"], confidence: o["confidence"], agreement: o["agreement"])
     }
 
     /// The model calls made for `symbol` in run `runID`, in the order they were recorded.
     public func storedLLMCalls(runID: Int64, symbol: String) throws -> [StoredLLMCall] {
-        try Row.fetchAll(db, sql: "SELECT * FROM llm_calls WHERE run_id = ? AND symbol = ? ORDER BY id", arguments: [runID, symbol]).map { c in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM llm_calls WHERE run_id = ? AND symbol = ? ORDER BY id"), arguments: [runID, symbol]).map { c in
             StoredLLMCall(provider: c["provider"], model: c["model"], status: c["status"], cachedFrom: c["cached_from"], fromCache: c["from_cache"],
                           action: c["action"], confidence: c["confidence"], problem: c["problem"], latencyMs: c["latency_ms"],
                           promptTokens: c["prompt_tokens"], completionTokens: c["completion_tokens"], usageImplausible: c["usage_implausible"],
@@ -67,7 +67,7 @@ extension SQLiteLedger {
 
     /// When model call `id` was made.
     public func llmCallTime(id: Int64) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT time FROM llm_calls WHERE id = ?", arguments: [id])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT time FROM llm_calls WHERE id = ?"), arguments: [id])
     }
 }
 

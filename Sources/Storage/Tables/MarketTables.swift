@@ -1,11 +1,13 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import TradingDomain
 
 /// The `candles` cache: closed candles per symbol and timeframe, upserted on their unique key.
 public enum Candles {
     public static func newestOpenTime(_ db: Database, symbol: String, timeframe: Timeframe) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT MAX(open_time) FROM candles WHERE symbol = ? AND timeframe = ?", arguments: [symbol, timeframe.name])
+        let statement = try db.cachedStatement(sql: "SELECT MAX(open_time) FROM candles WHERE symbol = ? AND timeframe = ?")
+        return try Int64.fetchOne(statement, arguments: [symbol, timeframe.name])
     }
 
     public static func upsert(_ db: Database, symbol: String, timeframe: Timeframe, candles: [Candle]) throws {
@@ -21,14 +23,19 @@ public enum Candles {
 
     /// The newest `limit` candles with open time ≤ `upTo`, oldest first.
     public static func window(_ db: Database, symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64 = .max) throws -> [Candle] {
-        let rows = try Row.fetchCursor(db, sql: """
+        let statement = try db.cachedStatement(sql: """
             SELECT open_time, open, high, low, close, volume FROM candles WHERE symbol = ? AND timeframe = ? AND open_time <= ?
             ORDER BY open_time DESC LIMIT ?
-            """, arguments: [symbol, timeframe.name, upTo, limit])
+            """)
+        let rows = try Row.fetchCursor(statement, arguments: [symbol, timeframe.name, upTo, limit])
         var result: [Candle] = []
         result.reserveCapacity(limit)
-        while let r = try rows.next() {
-            result.append(Candle(openTime: r[0], open: r[1], high: r[2], low: r[3], close: r[4], volume: r[5]))
+        // The columns read straight from the statement (every one is NOT NULL): a window is 500 rows, a cycle reads one
+        // per symbol.
+        let s = statement.sqliteStatement
+        while try rows.next() != nil {
+            result.append(Candle(openTime: sqlite3_column_int64(s, 0), open: sqlite3_column_double(s, 1), high: sqlite3_column_double(s, 2),
+                                 low: sqlite3_column_double(s, 3), close: sqlite3_column_double(s, 4), volume: sqlite3_column_double(s, 5)))
         }
         result.reverse()
         return result
@@ -53,15 +60,32 @@ public enum Candles {
 public enum Signals {
     @discardableResult
     public static func insert(_ db: Database, runID: Int64, signal: Signal) throws -> Int64 {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json<T: Encodable>(_ value: T) -> String { (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}" }
-        let finite = signal.indicators.filter { $0.value.isFinite }
-        try db.execute(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO signals (run_id, symbol, candle_time, direction, confidence, score, components, indicators, patterns, opinion)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [runID, signal.symbol, signal.candleTime, signal.direction.rawValue, signal.confidence, signal.score,
-                             json(signal.components), json(finite), json(signal.patterns), signal.opinion.map { json($0) }])
+            """)
+        let finite = signal.indicators.filter { $0.value.isFinite }
+        try statement.execute(arguments: [runID, signal.symbol, signal.candleTime, signal.direction.rawValue, signal.confidence, signal.score,
+                                          CompactJSON.object(signal.components), CompactJSON.object(finite), patternsJSON(signal.patterns),
+                                          signal.opinion.map(opinionJSON)])
         return db.lastInsertedRowID
+    }
+
+    /// `{"CDL…":value,…}` (the hits are already in name order).
+    static func patternsJSON(_ patterns: PatternHits) -> String {
+        CompactJSON.object(patterns.map { (key: $0.name, value: $0.value) }) { $1.append(String($0)) }
+    }
+
+    /// `{"action":…,"agreement":…,"confidence":…}`, as `JSONEncoder` writes a `ModelOpinion` with sorted keys.
+    static func opinionJSON(_ opinion: ModelOpinion) -> String {
+        guard opinion.agreement.isFinite, opinion.confidence.isFinite else { return "{}" }
+        var out = "{\"action\":"
+        CompactJSON.string(opinion.action.rawValue, into: &out)
+        out.append(",\"agreement\":")
+        CompactJSON.number(opinion.agreement, into: &out)
+        out.append(",\"confidence\":")
+        CompactJSON.number(opinion.confidence, into: &out)
+        out.append("}")
+        return out
     }
 }

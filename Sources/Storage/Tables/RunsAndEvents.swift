@@ -21,23 +21,23 @@ public struct RunRow: Sendable, Equatable, Codable {
 /// The `runs` table.
 public enum Runs {
     public static func start(_ db: Database, startedAt: Int64, configHash: String) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO runs (started_at, config_hash, outcome) VALUES (?, ?, ?)", arguments: [startedAt, configHash, RunOutcome.running.rawValue])
+        try db.cachedStatement(sql: "INSERT INTO runs (started_at, config_hash, outcome) VALUES (?, ?, ?)").execute(arguments: [startedAt, configHash, RunOutcome.running.rawValue])
         return db.lastInsertedRowID
     }
 
     public static func finish(_ db: Database, id: Int64, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                               symbolsAnalysed: Int, symbolsFailed: [String], summary: String) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE runs SET ended_at = ?, outcome = ?, volatility = ?, interval_seconds = ?, interval_reason = ?, next_run_at = ?,
             symbols_analysed = ?, symbols_failed = ?, summary = ? WHERE id = ?
-            """, arguments: [endedAt, outcome.rawValue, volatility, next?.seconds, next?.reason, next?.at, symbolsAnalysed,
+            """).execute(arguments: [endedAt, outcome.rawValue, volatility, next?.seconds, next?.reason, next?.at, symbolsAnalysed,
                              symbolsFailed.joined(separator: ","), summary, id])
     }
 
     /// Marks runs that never finished (their process died) as `crashed`; returns their ids.
     public static func markAbandoned(_ db: Database, endedAt: Int64) throws -> [Int64] {
-        let ids = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE ended_at IS NULL")
-        try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ? WHERE ended_at IS NULL", arguments: [endedAt, RunOutcome.crashed.rawValue])
+        let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM runs WHERE ended_at IS NULL"))
+        try db.cachedStatement(sql: "UPDATE runs SET ended_at = ?, outcome = ? WHERE ended_at IS NULL").execute(arguments: [endedAt, RunOutcome.crashed.rawValue])
         return ids
     }
 
@@ -50,18 +50,18 @@ public enum Runs {
 
     /// The newest run, finished or not (excluding `except`).
     public static func last(_ db: Database, except: Int64? = nil) throws -> RunRow? {
-        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id != ? ORDER BY id DESC LIMIT 1", arguments: [except ?? -1]).map(row)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id != ? ORDER BY id DESC LIMIT 1"), arguments: [except ?? -1]).map(row)
     }
 
     /// The newest finished run that chose a next run time.
     public static func lastScheduled(_ db: Database) throws -> RunRow? {
-        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE next_run_at IS NOT NULL ORDER BY id DESC LIMIT 1").map(row)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE next_run_at IS NOT NULL ORDER BY id DESC LIMIT 1")).map(row)
     }
 
     /// Consecutive failed runs counted back from the newest finished one: a run that failed or crashed, or
     /// one whose market source failed for every symbol. Interrupted runs are skipped; any other run ends the streak.
     public static func consecutiveFailures(_ db: Database) throws -> Int {
-        let rows = try Row.fetchAll(db, sql: "SELECT outcome, symbols_analysed FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 100")
+        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT outcome, symbols_analysed FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 100"))
         var count = 0
         for row in rows {
             let outcome: RunOutcome = try decodeEnum(row, "outcome", table: "runs", key: nil)
@@ -76,7 +76,7 @@ public enum Runs {
     /// Runs per chosen interval (for reports).
     public static func countByInterval(_ db: Database) throws -> [Int64: Int] {
         var result: [Int64: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT interval_seconds, COUNT(*) AS n FROM runs WHERE interval_seconds IS NOT NULL GROUP BY interval_seconds") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT interval_seconds, COUNT(*) AS n FROM runs WHERE interval_seconds IS NOT NULL GROUP BY interval_seconds")) {
             result[row["interval_seconds"]] = row["n"]
         }
         return result
@@ -117,26 +117,20 @@ public struct EventRow: Sendable, Equatable, Codable {
 /// The append-only `events` table: every decision, order, fill, lifecycle transition and error, with the run id.
 public enum Events {
     public static func append(_ db: Database, runID: Int64?, time: Int64, kind: EventKind, symbol: String? = nil, message: String, data: [String: String]? = nil) throws {
-        var json: String?
-        if let data {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            json = (try? encoder.encode(data)).flatMap { String(data: $0, encoding: .utf8) }
-        }
-        try db.execute(sql: "INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [runID, time, kind.rawValue, symbol, message, json])
+        let statement = try db.cachedStatement(sql: "INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES (?, ?, ?, ?, ?, ?)")
+        try statement.execute(arguments: [runID, time, kind.rawValue, symbol, message, data.map(CompactJSON.object)])
     }
 
     public static func forRun(_ db: Database, runID: Int64) throws -> [EventRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).map(row)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id"), arguments: [runID]).map(row)
     }
 
     public static func ofKind(_ db: Database, _ kind: EventKind, since: Int64 = 0) throws -> [EventRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind = ? AND time >= ? ORDER BY id", arguments: [kind.rawValue, since]).map(row)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM events WHERE kind = ? AND time >= ? ORDER BY id"), arguments: [kind.rawValue, since]).map(row)
     }
 
     public static func since(_ db: Database, id: Int64) throws -> [EventRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id", arguments: [id]).map(row)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM events WHERE id > ? ORDER BY id"), arguments: [id]).map(row)
     }
 
     static func row(_ r: Row) throws -> EventRow {
@@ -148,26 +142,26 @@ public enum Events {
 /// The `job_state` key–value table: persisted facts such as the equity peak, entry blocks and the job's state.
 public enum JobState {
     public static func get(_ db: Database, _ key: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM job_state WHERE key = ?", arguments: [key])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM job_state WHERE key = ?"), arguments: [key])
     }
 
     public static func set(_ db: Database, _ key: String, _ value: String) throws {
-        try db.execute(sql: "INSERT INTO job_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+        try db.cachedStatement(sql: "INSERT INTO job_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").execute(arguments: [key, value])
     }
 
     /// The job's state (`job.state`); nil before the first run, a `CorruptRow` for a value no version writes.
     public static func status(_ db: Database) throws -> JobStatus? {
-        try Row.fetchOne(db, sql: "SELECT value FROM job_state WHERE key = ?", arguments: [JobStatus.key])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT value FROM job_state WHERE key = ?"), arguments: [JobStatus.key])
             .map { try decodeEnum($0, "value", table: "job_state", key: JobStatus.key) }
     }
 
     public static func remove(_ db: Database, _ key: String) throws {
-        try db.execute(sql: "DELETE FROM job_state WHERE key = ?", arguments: [key])
+        try db.cachedStatement(sql: "DELETE FROM job_state WHERE key = ?").execute(arguments: [key])
     }
 
     public static func all(_ db: Database, prefix: String) throws -> [String: String] {
         var result: [String: String] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM job_state WHERE key LIKE ?", arguments: [prefix + "%"]) {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT key, value FROM job_state WHERE key LIKE ?"), arguments: [prefix + "%"]) {
             result[row["key"]] = row["value"]
         }
         return result
@@ -177,12 +171,12 @@ public enum JobState {
 /// The `counters` table: counters that must be monotonic across processes (metrics `_total`).
 public enum Counters {
     public static func add(_ db: Database, _ name: String, _ amount: Double) throws {
-        try db.execute(sql: "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", arguments: [name, amount])
+        try db.cachedStatement(sql: "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value").execute(arguments: [name, amount])
     }
 
     public static func all(_ db: Database) throws -> [String: Double] {
         var result: [String: Double] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM counters") { result[row["name"]] = row["value"] }
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM counters")) { result[row["name"]] = row["value"] }
         return result
     }
 }

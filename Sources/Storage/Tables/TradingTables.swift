@@ -30,22 +30,22 @@ func optionalFixed<T: FixedPointValue>(_ row: Row, _ column: String, table: Stri
 /// The `positions` table.
 public enum Positions {
     public static func insert(_ db: Database, _ p: Position) throws -> Int64 {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO positions (symbol, state, quantity, entry_price, initial_entry_price, cost, stop_price, take_profit_price,
             highest_price, atr_at_entry, adjustments, partial_take_profit_done, opened_at, last_checked_candle, realized_pnl, fees)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [p.symbol, p.state.rawValue, p.quantity.raw, p.entryPrice.raw, p.initialEntryPrice.raw, p.cost.raw,
+            """).execute(arguments: [p.symbol, p.state.rawValue, p.quantity.raw, p.entryPrice.raw, p.initialEntryPrice.raw, p.cost.raw,
                              p.stopPrice?.raw, p.takeProfitPrice?.raw, p.highestPrice?.raw, p.atrAtEntry, p.adjustments,
                              p.partialTakeProfitDone, p.openedAt, p.lastCheckedCandle, p.realizedPnL.raw, p.fees.raw])
         return db.lastInsertedRowID
     }
 
     public static func update(_ db: Database, _ p: Position) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE positions SET state = ?, quantity = ?, entry_price = ?, initial_entry_price = ?, cost = ?, stop_price = ?,
             take_profit_price = ?, highest_price = ?, atr_at_entry = ?, adjustments = ?, partial_take_profit_done = ?,
             last_checked_candle = ?, closed_at = ?, exit_price = ?, exit_reason = ?, realized_pnl = ?, fees = ? WHERE id = ?
-            """, arguments: [p.state.rawValue, p.quantity.raw, p.entryPrice.raw, p.initialEntryPrice.raw, p.cost.raw,
+            """).execute(arguments: [p.state.rawValue, p.quantity.raw, p.entryPrice.raw, p.initialEntryPrice.raw, p.cost.raw,
                              p.stopPrice?.raw, p.takeProfitPrice?.raw, p.highestPrice?.raw, p.atrAtEntry, p.adjustments,
                              p.partialTakeProfitDone, p.lastCheckedCandle, p.closedAt, p.exitPrice?.raw, p.exitReason?.rawValue,
                              p.realizedPnL.raw, p.fees.raw, p.id])
@@ -66,25 +66,25 @@ public enum Positions {
 
     /// Positions not yet closed, oldest first.
     public static func active(_ db: Database) throws -> [Position] {
-        try Row.fetchAll(db, sql: "SELECT * FROM positions WHERE state != 'CLOSED' ORDER BY id").map(position)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM positions WHERE state != 'CLOSED' ORDER BY id")).map(position)
     }
 
     public static func find(_ db: Database, id: Int64) throws -> Position? {
-        try Row.fetchOne(db, sql: "SELECT * FROM positions WHERE id = ?", arguments: [id]).map(position)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM positions WHERE id = ?"), arguments: [id]).map(position)
     }
 
     /// Closed positions (closed at or after `since`), oldest first.
     public static func closed(_ db: Database, since: Int64 = 0) throws -> [Position] {
-        try Row.fetchAll(db, sql: "SELECT * FROM positions WHERE state = 'CLOSED' AND closed_at >= ? ORDER BY closed_at, id", arguments: [since]).map(position)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM positions WHERE state = 'CLOSED' AND closed_at >= ? ORDER BY closed_at, id"), arguments: [since]).map(position)
     }
 
     /// Time of the newest exit per symbol.
     public static func lastExitBySymbol(_ db: Database) throws -> [String: Int64] {
         var result: [String: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: """
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT symbol, MAX(closed_at) AS t FROM positions WHERE closed_at IS NOT NULL AND COALESCE(exit_reason, '') != 'entry_failed'
             GROUP BY symbol
-            """) {
+            """)) {
             result[row["symbol"]] = row["t"]
         }
         return result
@@ -92,7 +92,7 @@ public enum Positions {
 
     /// Close times of stop-loss exits since `since`.
     public static func stopLossExits(_ db: Database, since: Int64) throws -> [Int64] {
-        try Int64.fetchAll(db, sql: "SELECT closed_at FROM positions WHERE exit_reason IN ('stop_loss', 'trailing_stop') AND closed_at >= ? ORDER BY closed_at", arguments: [since])
+        try Int64.fetchAll(db.cachedStatement(sql: "SELECT closed_at FROM positions WHERE exit_reason IN ('stop_loss', 'trailing_stop') AND closed_at >= ? ORDER BY closed_at"), arguments: [since])
     }
 }
 
@@ -123,10 +123,10 @@ public enum Orders {
     public static func insertPending(_ db: Database, clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String,
                                      side: OrderSide, purpose: OrderPurpose, leg: Int, attempt: Int, quantity: Quantity,
                                      referencePrice: Price, now: Int64) throws -> Int64 {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO orders (client_order_id, run_id, position_id, symbol, side, type, purpose, leg, attempt, quantity, price, status, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, 'MARKET', ?, ?, ?, ?, ?, 'PENDING_SUBMIT', ?, ?)
-            """, arguments: [clientOrderID, runID, positionID, symbol, side.rawValue, purpose.rawValue, leg, attempt, quantity.raw,
+            """).execute(arguments: [clientOrderID, runID, positionID, symbol, side.rawValue, purpose.rawValue, leg, attempt, quantity.raw,
                              referencePrice.raw, now, now])
         return db.lastInsertedRowID
     }
@@ -134,15 +134,15 @@ public enum Orders {
     public static func update(_ db: Database, clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?,
                               averagePrice: Price?, reason: String?, now: Int64) throws {
         // Enforced here, where the row is written: a move the status table does not allow changes nothing.
-        if let stored = try Row.fetchOne(db, sql: "SELECT status FROM orders WHERE client_order_id = ?", arguments: [clientOrderID]) {
+        if let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT status FROM orders WHERE client_order_id = ?"), arguments: [clientOrderID]) {
             let from: OrderStatus = try decodeEnum(stored, "status", table: "orders", key: clientOrderID)
             try OrderStatusTransitions.check(clientOrderID: ClientOrderID(rawValue: clientOrderID), from: from, to: status)
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE orders SET status = ?, venue_order_id = COALESCE(?, venue_order_id), filled_quantity = COALESCE(?, filled_quantity),
             average_price = COALESCE(?, average_price),
             reason = CASE WHEN ? IS NOT NULL THEN ? WHEN status != ? THEN NULL ELSE reason END, updated_at = ? WHERE client_order_id = ?
-            """, arguments: [status.rawValue, venueOrderID, filledQuantity?.raw, averagePrice?.raw, reason, reason, status.rawValue, now,
+            """).execute(arguments: [status.rawValue, venueOrderID, filledQuantity?.raw, averagePrice?.raw, reason, reason, status.rawValue, now,
                              clientOrderID])
     }
 
@@ -158,30 +158,30 @@ public enum Orders {
     /// Orders whose outcome is not final: pending, unknown, new or partially filled.
     /// Every order, oldest first (tests read the whole table through it).
     static func all(_ db: Database) throws -> [OrderRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY id").map(order)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM orders ORDER BY id")).map(order)
     }
 
     public static func unresolved(_ db: Database) throws -> [OrderRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED') ORDER BY id").map(order)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED') ORDER BY id")).map(order)
     }
 
     /// The order the venue knows by `venueOrderID` (reconciliation matches trades to orders this way).
     public static func find(_ db: Database, venueOrderID: String, symbol: String) throws -> OrderRow? {
-        try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE venue_order_id = ? AND symbol = ?", arguments: [venueOrderID, symbol]).map(order)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE venue_order_id = ? AND symbol = ?"), arguments: [venueOrderID, symbol]).map(order)
     }
 
     public static func find(_ db: Database, clientOrderID: String) throws -> OrderRow? {
-        try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE client_order_id = ?", arguments: [clientOrderID]).map(order)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE client_order_id = ?"), arguments: [clientOrderID]).map(order)
     }
 
     /// The highest attempt used for a position's leg (so a retry gets a new, still deterministic id).
     public static func lastAttempt(_ db: Database, positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
-        try Int.fetchOne(db, sql: "SELECT MAX(attempt) FROM orders WHERE position_id = ? AND purpose = ? AND leg = ?",
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(attempt) FROM orders WHERE position_id = ? AND purpose = ? AND leg = ?"),
                          arguments: [positionID, purpose.rawValue, leg])
     }
 
     public static func forPosition(_ db: Database, positionID: Int64) throws -> [OrderRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE position_id = ? ORDER BY id", arguments: [positionID]).map(order)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM orders WHERE position_id = ? ORDER BY id"), arguments: [positionID]).map(order)
     }
 }
 
@@ -190,16 +190,16 @@ public enum Fills {
     /// Inserts `fill`; returns false when it was already recorded.
     @discardableResult
     public static func insert(_ db: Database, _ fill: Fill, runID: Int64) throws -> Bool {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO fills (client_order_id, trade_id, symbol, side, quantity, price, fee, fee_asset, time, run_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [fill.clientOrderID, fill.tradeID, fill.symbol, fill.side.rawValue, fill.quantity.raw, fill.price.raw,
+            """).execute(arguments: [fill.clientOrderID, fill.tradeID, fill.symbol, fill.side.rawValue, fill.quantity.raw, fill.price.raw,
                              fill.fee.raw, fill.feeAsset, fill.time, runID])
         return db.changesCount > 0
     }
 
     public static func forOrder(_ db: Database, clientOrderID: String) throws -> [Fill] {
-        try Row.fetchAll(db, sql: "SELECT * FROM fills WHERE client_order_id = ? ORDER BY id", arguments: [clientOrderID]).map(fill)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM fills WHERE client_order_id = ? ORDER BY id"), arguments: [clientOrderID]).map(fill)
     }
 
     static func fill(_ r: Row) throws -> Fill {
@@ -214,7 +214,7 @@ public enum Fills {
 public enum Wallet {
     public static func balances(_ db: Database) throws -> [String: Money] {
         var result: [String: Money] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT asset, free FROM wallet") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT asset, free FROM wallet")) {
             let asset: String = row["asset"]
             result[asset] = try fixed(row, "free", table: "wallet", key: asset)
         }
@@ -227,7 +227,7 @@ public enum Wallet {
     }
 
     public static func isEmpty(_ db: Database) throws -> Bool {
-        (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM wallet") ?? 0) == 0
+        (try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM wallet")) ?? 0) == 0
     }
 }
 
@@ -240,14 +240,14 @@ public enum EquityHistory {
 
     /// Every point, oldest first.
     public static func all(_ db: Database) throws -> [EquityPoint] {
-        try Row.fetchAll(db, sql: "SELECT * FROM equity ORDER BY time, run_id").map {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM equity ORDER BY time, run_id")).map {
             try EquityPoint(time: $0["time"], equity: fixed($0, "equity", table: "equity"), cash: fixed($0, "cash", table: "equity"), safeMode: $0["safe_mode"])
         }
     }
 
     /// The first equity recorded at or after `since`.
     public static func first(_ db: Database, since: Int64) throws -> Money? {
-        try Row.fetchOne(db, sql: "SELECT equity FROM equity WHERE time >= ? ORDER BY time, run_id LIMIT 1", arguments: [since])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT equity FROM equity WHERE time >= ? ORDER BY time, run_id LIMIT 1"), arguments: [since])
             .map { try fixed($0, "equity", table: "equity") }
     }
 }

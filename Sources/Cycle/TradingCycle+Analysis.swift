@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import MarketData
+import Storage
+import Strategy
+import TradingDomain
+
+extension TradingCycle {
+    /// Fetches, stores and analyses every symbol in four steps: the newest stored candle of each (one read
+    /// transaction), the new closed candles from the market (at most `analysis.max_concurrent_analyses` symbols at a
+    /// time), the new candles stored and each symbol's window read back (one write transaction), then each window
+    /// analysed (at most N at a time, on all cores) and, near the gate, the models consulted. Once the interrupt flag is
+    /// set no further symbol is started; a symbol started is finished. A symbol that fails is reported and the others go on.
+    func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
+        let p = parameters
+        let timeframe = p.timeframe, lookback = p.lookback
+        let limit = max(1, p.maxConcurrentAnalyses)
+        let closedLimit = timeframe.lastClosedBarOpen(at: now)
+        let symbols = p.symbols
+
+        // 1. Where each symbol's stored candles end.
+        let newest: [Int64?]
+        do {
+            newest = try await store.read { ledger in try symbols.map { try ledger.newestCandleTime(symbol: $0, timeframe: timeframe) } }
+        } catch {
+            return symbols.map { failed(SymbolResult(symbol: $0), error, log: log) }
+        }
+
+        // 2. The new closed candles of each symbol (the symbols not started when an interrupt came are left out).
+        let market = self.market
+        let fetched: [Result<[Candle], any Error>?] = await boundedMap(symbols.count, limit: limit) { k in
+            let after = newest[k]
+            do {
+                let candles = try await market.closedCandles(symbol: symbols[k], timeframe: timeframe, after: after, limit: lookback, now: now)
+                return .success(candles.filter { $0.openTime <= closedLimit && $0.openTime > (after ?? .min) })
+            } catch {
+                return .failure(error)
+            }
+        }
+        var results: [SymbolResult] = []
+        var batches: [CandleBatch] = []
+        results.reserveCapacity(symbols.count)
+        batches.reserveCapacity(symbols.count)
+        for (k, outcome) in fetched.enumerated() {
+            guard let outcome else { continue }
+            let result = SymbolResult(symbol: symbols[k])
+            switch outcome {
+            case let .success(fresh):
+                result.newCandles = fresh.count
+                results.append(result)
+                batches.append(CandleBatch(symbol: symbols[k], candles: fresh))
+            case let .failure(error):
+                results.append(failed(result, error, log: log))
+            }
+        }
+
+        // 3. The new candles stored, with the windows of the first symbols read back in the same transaction.
+        let stored = results.filter { $0.error == nil }
+        // Several symbols: the other windows are read in chunks (a read transaction each) while those already read are
+        // analysed, so reading the database on its own thread overlaps the analysis on the others.
+        let pipelined = limit > 1 && stored.count >= 32
+        let chunk = pipelined ? (stored.count + 7) / 8 : stored.count
+        let toStore = batches.enumerated().map { k, batch in
+            CandleBatch(symbol: batch.symbol, candles: batch.candles, readsWindow: k < chunk)
+        }
+        let first: [Result<ArraySlice<Candle>, any Error>]
+        do {
+            first = try await store.write { ledger in
+                try ledger.storeCandles(toStore, timeframe: timeframe, window: lookback, upTo: closedLimit)
+            }
+        } catch {
+            for r in stored { _ = failed(r, error, log: log) }
+            return results
+        }
+        var readable: [SymbolResult] = []
+        readable.reserveCapacity(stored.count)
+        var firstWindows: [Result<ArraySlice<Candle>, any Error>] = []
+        var firstCount = 0
+        for (k, (r, outcome)) in zip(stored, first).enumerated() {
+            if case let .failure(error) = outcome {
+                _ = failed(r, error, log: log)
+            } else {
+                readable.append(r)
+                firstWindows.append(outcome)
+                if k < chunk { firstCount += 1 }
+            }
+        }
+
+        // 4. Each window analysed, at most N at a time.
+        guard pipelined else {
+            for (r, outcome) in zip(readable, firstWindows) { r.candles = (try? outcome.get()) ?? [] }
+            let work = readable
+            if limit == 1 || work.count <= 1 {
+                for r in work { await analyse(r, runID: runID, now: now) }
+            } else {
+                _ = await boundedMap(work.count, limit: limit, startsAfterInterrupt: true) { k in await self.analyse(work[k], runID: runID, now: now) }
+            }
+            return results
+        }
+        let later = Array(readable[firstCount...])
+        let store = self.store
+        let windows = AsyncStream<[Result<ArraySlice<Candle>, any Error>]> { continuation in
+            continuation.yield(Array(firstWindows.prefix(firstCount)))
+            guard !later.isEmpty else { return continuation.finish() }
+            let reader = Task {
+                for start in stride(from: 0, to: later.count, by: max(1, chunk)) {
+                    let symbols = later[start..<min(start + chunk, later.count)].map(\.symbol)
+                    do {
+                        continuation.yield(try await store.read { ledger in
+                            symbols.map { symbol in Result { try ledger.candleWindow(symbol: symbol, timeframe: timeframe, limit: lookback, upTo: closedLimit) } }
+                        })
+                    } catch {
+                        continuation.yield(symbols.map { _ in .failure(error) })
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in reader.cancel() }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            var next = 0, running = 0
+            for await read in windows {
+                for outcome in read {
+                    let r = readable[next]
+                    next += 1
+                    switch outcome {
+                    case let .success(candles): r.candles = candles
+                    case let .failure(error):
+                        _ = failed(r, error, log: log)
+                        continue
+                    }
+                    if running == limit {
+                        await group.next()
+                        running -= 1
+                    }
+                    group.addTask { await self.analyse(r, runID: runID, now: now) }
+                    running += 1
+                }
+            }
+        }
+        return results
+    }
+
+    /// The strategy's reading of one symbol's window, and the models' opinion near the gate.
+    func analyse(_ result: SymbolResult, runID: RunID, now: Int64) async {
+        let p = parameters
+        let symbol = result.symbol
+        let settings = p.strategySettings(detailed: audit)
+        let reading = p.strategy.read(symbol: symbol, candles: result.candles, analyzer: analyzer, settings: settings)
+        result.snapshot = reading.snapshot
+        if let problem = reading.problem {
+            result.error = problem
+            return
+        }
+        var signal = reading.signal
+        if let consultant, p.llmEnabled, p.strategy.consultsModels, let technical = signal, let snapshot = reading.snapshot,
+           abs(technical.confidence - p.minConfidence) <= p.llmConsultBand {
+            if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: Array(result.candles), snapshot: snapshot, technical: technical, now: now),
+               let revised = p.strategy.signal(symbol: symbol, snapshot: snapshot, opinion: opinion, settings: settings) {
+                signal = revised
+            }
+        }
+        result.signal = signal
+    }
+
+    /// Marks `result` failed with `error` and logs it.
+    func failed(_ result: SymbolResult, _ error: any Error, log: Logger) -> SymbolResult {
+        result.error = "\(error)"
+        var l = log
+        l[metadataKey: "symbol"] = "\(result.symbol)"
+        l.error("symbol failed; the others go on", metadata: ["error": "\(error)"])
+        return result
+    }
+
+    /// `body` for 0..<count, at most `limit` at a time, in index order in the result. Items not started because the
+    /// interrupt flag was set are nil (unless `startsAfterInterrupt`). One at a time runs inline, without tasks.
+    func boundedMap<T: Sendable>(_ count: Int, limit: Int, startsAfterInterrupt: Bool = false,
+                                 _ body: @escaping @Sendable (Int) async -> T) async -> [T?] {
+        var out = [T?](repeating: nil, count: count)
+        let interrupt = self.interrupt
+        func mayStart() -> Bool { startsAfterInterrupt || interrupt.raised == nil }
+        if limit == 1 || count <= 1 {
+            for k in 0..<count where mayStart() { out[k] = await body(k) }
+            return out
+        }
+        return await withTaskGroup(of: (Int, T).self) { group in
+            var next = 0
+            func launch() {
+                guard next < count, mayStart() else { return }
+                let k = next
+                next += 1
+                group.addTask { (k, await body(k)) }
+            }
+            for _ in 0..<min(limit, count) { launch() }
+            while let (k, value) = await group.next() {
+                out[k] = value
+                launch()
+            }
+            return out
+        }
+    }
+}
