@@ -9,7 +9,7 @@ import TradingDomain
 
 /// A closed trade of a backtest, with the reference file's columns (bar indexes of the fills in the input).
 public struct BacktestTrade: Sendable, Equatable {
-    public var symbol: String
+    public var symbol: Symbol
     public var entryTime: Int64
     public var exitTime: Int64
     public var entryBar: Int
@@ -54,7 +54,7 @@ public struct BacktestRunner: Sendable {
     public var paper: PaperSettings
     /// Per symbol, oldest first with strictly increasing open times (as every source gives them: the CSV parser
     /// refuses anything else).
-    public var candles: [String: [Candle]]
+    public var candles: [Symbol: [Candle]]
     public var from: Int64?
     public var to: Int64?
     public var everyCandle: Bool
@@ -62,7 +62,7 @@ public struct BacktestRunner: Sendable {
     /// state only). Off only to compare with the run of every cycle.
     var skipsIdleCycles = true
 
-    public init(parameters: CycleParameters, paper: PaperSettings, candles: [String: [Candle]], from: Int64? = nil, to: Int64? = nil, everyCandle: Bool) {
+    public init(parameters: CycleParameters, paper: PaperSettings, candles: [Symbol: [Candle]], from: Int64? = nil, to: Int64? = nil, everyCandle: Bool) {
         self.parameters = parameters
         self.paper = paper
         self.candles = candles
@@ -158,7 +158,7 @@ public struct BacktestRunner: Sendable {
     }
 
     /// Every bar's open time across the symbols, ascending, once each: the series (each ascending) merged one by one.
-    static func openTimes(_ candles: [String: [Candle]]) -> [Int64] {
+    static func openTimes(_ candles: [Symbol: [Candle]]) -> [Int64] {
         var times: [Int64] = []
         for series in candles.values {
             var merged: [Int64] = []

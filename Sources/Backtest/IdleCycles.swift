@@ -30,7 +30,7 @@ struct IdleCycle {
 /// cycle's window is the last `lookback` candles of the series closed at `now`).
 final class IdleCycles {
     struct Series {
-        let symbol: String
+        let symbol: Symbol
         let candles: [Candle]
         /// `log(close[i] / close[i - 1])` at i ≥ 1 (empty: the volatility is computed from the closes).
         var logReturns: [Double] = []
@@ -62,7 +62,7 @@ final class IdleCycles {
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
     @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64)?
 
-    init?(parameters: CycleParameters, candles: [String: [Candle]], store: MemoryStateStore, locks: SafeModeLockInMemory,
+    init?(parameters: CycleParameters, candles: [Symbol: [Candle]], store: MemoryStateStore, locks: SafeModeLockInMemory,
           analyzer: any SnapshotProvider, configHash: String, consultant: Bool) {
         // Only the two strategies whose rules are restated here; any other runs every cycle.
         guard !consultant, parameters.lookback > 0, parameters.strategy is SMACrossStrategy || parameters.strategy is ScoringStrategy else { return nil }

@@ -72,7 +72,7 @@ public struct BinanceOrderFill: Sendable, Equatable, Decodable {
 
 /// An order as Binance reports it (placement, query, cancel and open-orders answers).
 public struct BinanceOrder: Sendable, Equatable, Decodable {
-    public var symbol: String
+    public var symbol: Symbol
     public var orderId: Int64
     /// The order's own client id (for a cancel answer, Binance's `origClientOrderId`).
     public var clientOrderId: String
@@ -97,7 +97,7 @@ public struct BinanceOrder: Sendable, Equatable, Decodable {
              time, transactTime, updateTime, fills
     }
 
-    public init(symbol: String, orderId: Int64, clientOrderId: String, side: String, type: String, status: String, price: Price = 0,
+    public init(symbol: Symbol, orderId: Int64, clientOrderId: String, side: String, type: String, status: String, price: Price = 0,
                 origQty: Quantity, executedQty: Quantity, cummulativeQuoteQty: Money = 0, time: Int64? = nil, updateTime: Int64? = nil,
                 fills: [BinanceOrderFill] = []) {
         self.symbol = symbol
@@ -117,7 +117,7 @@ public struct BinanceOrder: Sendable, Equatable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        symbol = try c.decode(String.self, forKey: .symbol)
+        symbol = try c.decode(Symbol.self, forKey: .symbol)
         orderId = try c.decode(Int64.self, forKey: .orderId)
         // A cancel answer's clientOrderId is the cancel request's own id; the order's is origClientOrderId.
         if let original = try c.decodeIfPresent(String.self, forKey: .origClientOrderId) {
@@ -164,7 +164,7 @@ public struct BinanceOrder: Sendable, Equatable, Decodable {
 
 /// One of the account's trades (`GET /api/v3/myTrades`).
 public struct BinanceTrade: Sendable, Equatable, Decodable {
-    public var symbol: String
+    public var symbol: Symbol
     /// Binance's trade id (unique per symbol).
     public var id: Int64
     /// The venue order id the trade belongs to (`OrderReport.venueOrderID` holds it as text).
@@ -180,7 +180,7 @@ public struct BinanceTrade: Sendable, Equatable, Decodable {
 
     enum CodingKeys: String, CodingKey { case symbol, id, orderId, price, qty, quoteQty, commission, commissionAsset, time, isBuyer, isMaker }
 
-    public init(symbol: String, id: Int64, orderId: Int64, price: Price, qty: Quantity, quoteQty: Money, commission: Money,
+    public init(symbol: Symbol, id: Int64, orderId: Int64, price: Price, qty: Quantity, quoteQty: Money, commission: Money,
                 commissionAsset: String, time: Int64, isBuyer: Bool, isMaker: Bool) {
         self.symbol = symbol
         self.id = id
@@ -197,7 +197,7 @@ public struct BinanceTrade: Sendable, Equatable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        symbol = try c.decode(String.self, forKey: .symbol)
+        symbol = try c.decode(Symbol.self, forKey: .symbol)
         id = try c.decode(Int64.self, forKey: .id)
         orderId = try c.decode(Int64.self, forKey: .orderId)
         price = try c.decimal(.price)
@@ -211,8 +211,8 @@ public struct BinanceTrade: Sendable, Equatable, Decodable {
     }
 
     /// The trade as a domain fill of the order with client id `clientOrderID`.
-    public func fill(clientOrderID: String) -> Fill {
-        Fill(clientOrderID: clientOrderID, tradeID: String(id), symbol: symbol, side: isBuyer ? .buy : .sell, quantity: qty,
+    public func fill(clientOrderID: ClientOrderID) -> Fill {
+        Fill(clientOrderID: clientOrderID, tradeID: TradeID(rawValue: String(id)), symbol: symbol, side: isBuyer ? .buy : .sell, quantity: qty,
              price: price, fee: commission, feeAsset: commissionAsset, time: time)
     }
 }
@@ -282,7 +282,7 @@ struct BinanceServerTime: Decodable {
 }
 
 struct BinanceTickerPrice: Decodable {
-    var symbol: String
+    var symbol: Symbol
     var price: String
 }
 
@@ -306,7 +306,7 @@ struct BinanceExchangeInfo: Decodable {
         var minNotional: String?
     }
     struct Symbol: Decodable {
-        var symbol: String
+        var symbol: TradingDomain.Symbol
         var baseAsset: String
         var quoteAsset: String
         var filters: [Filter]

@@ -5,7 +5,7 @@ import TradingDomain
 /// The exchange filters of one symbol that matter for a market order: PRICE_FILTER `tickSize`, LOT_SIZE
 /// `stepSize`/`minQty`, and the minimum notional (NOTIONAL, or the older MIN_NOTIONAL).
 public struct SymbolFilters: Sendable, Equatable {
-    public var symbol: String
+    public var symbol: Symbol
     public var baseAsset: String
     public var quoteAsset: String
     public var tickSize: Price
@@ -13,7 +13,7 @@ public struct SymbolFilters: Sendable, Equatable {
     public var minQty: Quantity
     public var minNotional: Money
 
-    public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity, minQty: Quantity,
+    public init(symbol: Symbol, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity, minQty: Quantity,
                 minNotional: Money) {
         self.symbol = symbol
         self.baseAsset = baseAsset
@@ -74,7 +74,7 @@ public struct SymbolFilters: Sendable, Equatable {
 extension BinanceClient {
     /// The filters of `symbol`, from the database cache while younger than `exchange_info_ttl_seconds`, else from
     /// `GET /api/v3/exchangeInfo`.
-    public func symbolFilters(_ symbol: String) async throws -> SymbolFilters {
+    public func symbolFilters(_ symbol: Symbol) async throws -> SymbolFilters {
         guard let filters = try await symbolFilters([symbol])[symbol] else {
             throw BinanceError.malformed(endpoint: "GET /api/v3/exchangeInfo", detail: "no filters for \(symbol)")
         }
@@ -83,20 +83,20 @@ extension BinanceClient {
 
     /// Forgets the cached filters of `symbol`, so that the next order fetches them anew (after a -1013 filter failure:
     /// the venue's filters changed since they were cached).
-    public func forgetSymbolFilters(_ symbol: String) async throws {
+    public func forgetSymbolFilters(_ symbol: Symbol) async throws {
         let venue = venue
         try await database.write { ledger in try ledger.removeVenueSymbolFilters(venue: venue, symbol: symbol) }
     }
 
     /// The filters of several symbols; those missing from the cache or stale are fetched in one
     /// `GET /api/v3/exchangeInfo?symbols=[…]` (weight 20), which also updates the REQUEST_WEIGHT limit.
-    public func symbolFilters(_ symbols: [String]) async throws -> [String: SymbolFilters] {
+    public func symbolFilters(_ symbols: [Symbol]) async throws -> [Symbol: SymbolFilters] {
         let venue = venue
         let now = clock()
         let ttl = Int64(max(settings.exchangeInfoTTLSeconds, 0)) * 1000
         let wanted = Array(Set(symbols)).sorted()
-        var result: [String: SymbolFilters] = try await database.read { ledger in
-            var fresh: [String: SymbolFilters] = [:]
+        var result: [Symbol: SymbolFilters] = try await database.read { ledger in
+            var fresh: [Symbol: SymbolFilters] = [:]
             for symbol in wanted {
                 guard let row = try ledger.venueSymbolFilters(venue: venue, symbol: symbol),
                       row.fetchedAt <= now, now - row.fetchedAt < ttl else { continue }

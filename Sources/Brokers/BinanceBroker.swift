@@ -23,7 +23,7 @@ public final class BinanceBroker: Broker, Sendable {
         func refused(_ reason: String) -> SubmitOutcome {
             .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: reason))
         }
-        guard ClientOrderID.isValid(order.clientOrderID) else {
+        guard ClientOrderID.isValid(order.clientOrderID.rawValue) else {
             return refused("not sent: client order id \(order.clientOrderID) does not fit Binance's rules")
         }
         guard order.referencePrice > 0 else { return refused("not sent: the reference price is not positive") }
@@ -56,22 +56,22 @@ public final class BinanceBroker: Broker, Sendable {
         } catch {
             return .unknown("\(error)")
         }
-        guard placed.clientOrderId == order.clientOrderID else {
+        guard placed.clientOrderId == order.clientOrderID.rawValue else {
             return .unknown("the venue answered for client order id \(placed.clientOrderId), not \(order.clientOrderID)")
         }
         let fills = placed.fills.map { fill in
-            Fill(clientOrderID: order.clientOrderID, tradeID: String(fill.tradeId), symbol: placed.symbol, side: placed.orderSide ?? order.side,
+            Fill(clientOrderID: order.clientOrderID, tradeID: TradeID(rawValue: String(fill.tradeId)), symbol: placed.symbol, side: placed.orderSide ?? order.side,
                  quantity: fill.qty, price: fill.price, fee: fill.commission, feeAsset: fill.commissionAsset, time: placed.time ?? now)
         }
         return .answered(Self.report(placed, fills: fills))
     }
 
-    public func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome {
+    public func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome {
         guard let order = try await client.queryOrder(symbol: symbol, clientOrderID: clientOrderID) else { return .notFound }
         return .found(try await report(withFills: order))
     }
 
-    public func cancelOpenOrders(symbol: String) async throws -> [OrderReport] {
+    public func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport] {
         var reports: [OrderReport] = []
         for open in try await client.openOrders(symbol: symbol) where open.clientOrderId.hasPrefix("tj-") {
             let final: BinanceOrder
@@ -79,7 +79,7 @@ public final class BinanceBroker: Broker, Sendable {
                 final = try await client.cancelOrder(symbol: symbol, orderId: open.orderId)
             } catch let error as BinanceError where error.code == -2011 {
                 // Not cancellable any more (filled or cancelled meanwhile): report what it is now.
-                guard let now = try await client.queryOrder(symbol: symbol, clientOrderID: open.clientOrderId) else { continue }
+                guard let now = try await client.queryOrder(symbol: symbol, clientOrderID: ClientOrderID(rawValue: open.clientOrderId)) else { continue }
                 final = now
             }
             reports.append(try await report(withFills: final))
@@ -97,7 +97,7 @@ public final class BinanceBroker: Broker, Sendable {
         return Balances(free: free, locked: locked)
     }
 
-    public func lotStep(symbol: String) async -> Quantity? {
+    public func lotStep(symbol: Symbol) async -> Quantity? {
         try? await client.symbolFilters(symbol).stepSize
     }
 
@@ -108,13 +108,13 @@ public final class BinanceBroker: Broker, Sendable {
     // MARK: - Reconciliation
 
     /// The symbol's working orders at the venue (all of them, not only tradejob's `tj-` ones).
-    public func openOrders(symbol: String) async throws -> [BinanceOrder] {
+    public func openOrders(symbol: Symbol) async throws -> [BinanceOrder] {
         try await client.openOrders(symbol: symbol)
     }
 
     /// Every trade of `symbol` with a trade id greater than `fromId` (all when nil), oldest first. A trade names its
     /// venue order id (`BinanceTrade.orderId`), which is the `venueOrderID` of the order's `OrderReport`.
-    public func myTrades(symbol: String, fromId: Int64?) async throws -> [BinanceTrade] {
+    public func myTrades(symbol: Symbol, fromId: Int64?) async throws -> [BinanceTrade] {
         try await client.myTrades(symbol: symbol, after: fromId)
     }
 
@@ -126,7 +126,7 @@ public final class BinanceBroker: Broker, Sendable {
         if order.executedQty > 0 {
             fills = try await client.myTrades(symbol: order.symbol, after: nil, orderId: order.orderId)
                 .filter { $0.orderId == order.orderId }
-                .map { $0.fill(clientOrderID: order.clientOrderId) }
+                .map { $0.fill(clientOrderID: ClientOrderID(rawValue: order.clientOrderId)) }
         }
         return Self.report(order, fills: fills)
     }
@@ -145,7 +145,7 @@ public final class BinanceBroker: Broker, Sendable {
         default:
             break
         }
-        return OrderReport(clientOrderID: order.clientOrderId, status: order.orderStatus, venueOrderID: String(order.orderId),
+        return OrderReport(clientOrderID: ClientOrderID(rawValue: order.clientOrderId), status: order.orderStatus, venueOrderID: String(order.orderId),
                            fills: fills, reason: reason)
     }
 

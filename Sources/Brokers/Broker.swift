@@ -4,15 +4,15 @@ import TradingDomain
 /// An order as handed to a broker. The client order id was committed to the database as
 /// `PENDING_SUBMIT` before the broker sees it (write-ahead; see `OrderLedger`).
 public struct OrderRequest: Sendable, Equatable {
-    public var clientOrderID: String
-    public var symbol: String
+    public var clientOrderID: ClientOrderID
+    public var symbol: Symbol
     public var side: OrderSide
     /// Base-asset quantity, already rounded to the venue's step.
     public var quantity: Quantity
     /// The price the decision was made at (the paper broker fills near it; live venues fill at market).
     public var referencePrice: Price
 
-    public init(clientOrderID: String, symbol: String, side: OrderSide, quantity: Quantity, referencePrice: Price) {
+    public init(clientOrderID: ClientOrderID, symbol: Symbol, side: OrderSide, quantity: Quantity, referencePrice: Price) {
         self.clientOrderID = clientOrderID
         self.symbol = symbol
         self.side = side
@@ -23,14 +23,14 @@ public struct OrderRequest: Sendable, Equatable {
 
 /// What a broker knows about one order: its status, the venue's id and every fill so far.
 public struct OrderReport: Sendable, Equatable {
-    public var clientOrderID: String
+    public var clientOrderID: ClientOrderID
     public var status: OrderStatus
     public var venueOrderID: String?
     public var fills: [Fill]
     /// Why the venue rejected, cancelled or expired it, when it says.
     public var reason: String?
 
-    public init(clientOrderID: String, status: OrderStatus, venueOrderID: String? = nil, fills: [Fill] = [], reason: String? = nil) {
+    public init(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String? = nil, fills: [Fill] = [], reason: String? = nil) {
         self.clientOrderID = clientOrderID
         self.status = status
         self.venueOrderID = venueOrderID
@@ -74,14 +74,14 @@ public protocol Broker: Sendable {
     /// Sends a market order. Must not throw for transport failures: those are `.unknown`.
     func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome
     /// Looks up an order by client order id (resolves `UNKNOWN` and `PENDING_SUBMIT` orders).
-    func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome
+    func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome
     /// Cancels every open order of `symbol`; returns the reports of those cancelled.
-    func cancelOpenOrders(symbol: String) async throws -> [OrderReport]
+    func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport]
     /// The venue's balances.
     func balances() async throws -> Balances
     /// The smallest quantity step of `symbol` the venue trades in: a position's remainder below it cannot be sold
     /// (dust). 0 when any quantity can be traded; nil when it cannot be learned now.
-    func lotStep(symbol: String) async -> Quantity?
+    func lotStep(symbol: Symbol) async -> Quantity?
     /// How long after a request was sent (ms) the venue may still book it: an order the venue does not know is taken
     /// as never placed only once this long has passed since the process that may have sent it was gone.
     var bookingWindowMs: Int64 { get }
@@ -113,10 +113,10 @@ public struct VenueTrade: Sendable, Equatable {
 /// explains everything the venue shows (step 0 of a live cycle).
 public protocol AccountReconciling: Sendable {
     /// Client order ids of the open orders of `symbol`.
-    func openClientOrderIDs(symbol: String) async throws -> [String]
+    func openClientOrderIDs(symbol: Symbol) async throws -> [ClientOrderID]
     /// Trades of `symbol` with an id above `afterTradeID` (all recent ones when nil), oldest first.
-    func venueTrades(symbol: String, afterTradeID: Int64?) async throws -> [VenueTrade]
+    func venueTrades(symbol: Symbol, afterTradeID: Int64?) async throws -> [VenueTrade]
     /// The order the venue knows by its own id, with its fills (nil when it has none): how a trade the database does
     /// not know is traced back to its client order id.
-    func venueOrder(symbol: String, venueOrderID: String) async throws -> OrderReport?
+    func venueOrder(symbol: Symbol, venueOrderID: String) async throws -> OrderReport?
 }

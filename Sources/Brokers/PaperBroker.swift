@@ -46,8 +46,8 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     }
 
     /// The base asset of `symbol` (the symbol without the quote asset suffix).
-    public func baseAsset(_ symbol: String) -> String {
-        symbol.hasSuffix(settings.quoteAsset) ? String(symbol.dropLast(settings.quoteAsset.count)) : symbol
+    public func baseAsset(_ symbol: Symbol) -> String {
+        symbol.baseAsset(quotedIn: settings.quoteAsset) ?? symbol.rawValue
     }
 
     public func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
@@ -82,37 +82,40 @@ public final class PaperBroker: Broker, @unchecked Sendable {
             }
             let record = PaperOrderRecord(clientOrderID: order.clientOrderID, symbol: order.symbol, side: order.side, status: .filled,
                                           quantity: order.quantity, price: price, fee: fee, feeAsset: s.quoteAsset,
-                                          tradeID: "paper-\(order.clientOrderID)", time: now)
+                                          tradeID: Self.tradeID(order.clientOrderID), time: now)
             try ledger.insertPaperOrder(record)
             return Self.report(record)
         }
         return .answered(report)
     }
 
+    /// The paper venue's id of the one trade that fills `order`.
+    static func tradeID(_ order: ClientOrderID) -> TradeID { TradeID(rawValue: "paper-\(order)") }
+
     /// The venue's report of a paper order.
     static func report(_ o: PaperOrderRecord) -> OrderReport {
         var fills: [Fill] = []
         if o.status == .filled, let price = o.price {
-            fills.append(Fill(clientOrderID: o.clientOrderID, tradeID: o.tradeID ?? "paper-\(o.clientOrderID)", symbol: o.symbol, side: o.side,
+            fills.append(Fill(clientOrderID: o.clientOrderID, tradeID: o.tradeID ?? Self.tradeID(o.clientOrderID), symbol: o.symbol, side: o.side,
                               quantity: o.quantity, price: price, fee: o.fee ?? 0, feeAsset: o.feeAsset ?? "", time: o.time))
         }
-        return OrderReport(clientOrderID: o.clientOrderID, status: o.status, venueOrderID: o.tradeID, fills: fills, reason: o.reason)
+        return OrderReport(clientOrderID: o.clientOrderID, status: o.status, venueOrderID: o.tradeID?.rawValue, fills: fills, reason: o.reason)
     }
 
-    public func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome {
+    public func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome {
         try await store.read { ledger in
             try ledger.paperOrder(clientOrderID: clientOrderID).map { QueryOutcome.found(Self.report($0)) } ?? .notFound
         }
     }
 
-    public func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }  // paper market orders never rest
+    public func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport] { [] }  // paper market orders never rest
 
     public func balances() async throws -> Balances {
         Balances(free: try await store.read { try $0.balances() })
     }
 
     /// Paper orders trade any quantity.
-    public func lotStep(symbol: String) async -> Quantity? { 0 }
+    public func lotStep(symbol: Symbol) async -> Quantity? { 0 }
 
     /// The paper book is written in one transaction with the fill: an order it does not have was never placed.
     public var bookingWindowMs: Int64 { 0 }

@@ -45,8 +45,8 @@ extension TradingCycle {
                 for trade in trades {
                     if let order = try ledger.order(venueOrderID: trade.venueOrderID, symbol: symbol) {
                         var fill = trade.fill
-                        fill.clientOrderID = order.clientOrderID.rawValue
-                        let report = OrderReport(clientOrderID: order.clientOrderID.rawValue, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
+                        fill.clientOrderID = order.clientOrderID
+                        let report = OrderReport(clientOrderID: order.clientOrderID, status: order.status, venueOrderID: trade.venueOrderID, fills: [fill])
                         found.fills += try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step)
                         continue
                     }
@@ -61,9 +61,9 @@ extension TradingCycle {
                     found.unexplained += 1
                 }
                 if let last = trades.map(\.id).max() { try ledger.setJobState(cursorKey, "\(last)") }
-                for id in openIDs where try ledger.order(clientOrderID: ClientOrderID(rawValue: id)) == nil {
+                for id in openIDs where try ledger.order(clientOrderID: id) == nil {
                     try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, symbol: symbol,
-                                      message: "open venue order \(id) is unknown to the database", data: ["client_order_id": id])
+                                      message: "open venue order \(id) is unknown to the database", data: ["client_order_id": id.rawValue])
                     found.unexplained += 1
                 }
                 return found
@@ -78,8 +78,8 @@ extension TradingCycle {
         let held = try await store.read { ledger in try ledger.activePositions() }
         let quote = parameters.quoteAsset
         var expected: [String: Quantity] = [:]
-        for p in held where p.symbol.hasSuffix(quote) {
-            let asset = String(p.symbol.dropLast(quote.count))
+        for p in held {
+            guard let asset = p.symbol.baseAsset(quotedIn: quote) else { continue }
             expected[asset] = try (expected[asset] ?? 0) + p.quantity
         }
         for (asset, quantity) in expected.sorted(by: { $0.key < $1.key }) {
@@ -96,8 +96,8 @@ extension TradingCycle {
     /// Takes in a venue order of this job that the database did not know: the order row with the venue's status and
     /// fills, under its position when the database has it (a closed one re-opens to sell a late buy), else under a new
     /// position that is closed by selling what the order bought. Returns the new fills.
-    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: String, runID: RunID, now: Int64, lotStep: Quantity?) throws -> Int {
-        if try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
+    func adopt(_ ledger: any Ledger, report: OrderReport, symbol: Symbol, runID: RunID, now: Int64, lotStep: Quantity?) throws -> Int {
+        if try ledger.order(clientOrderID: report.clientOrderID) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
             let side = report.fills.first?.side ?? (parts.purpose.addsExposure ? .buy : .sell)
             let quantity = try report.fills.totalQuantity()
             let price = try report.fills.averagePrice() ?? 0
@@ -114,11 +114,11 @@ extension TradingCycle {
                 try ledger.updatePosition(adopted)
                 try execution.transitionEvent(ledger, runID: runID, now: now, adopted, from: .open, note: "adopted venue order \(report.clientOrderID)")
             }
-            try ledger.insertPendingOrder(clientOrderID: ClientOrderID(rawValue: report.clientOrderID), runID: runID, positionID: positionID, symbol: symbol, side: side,
+            try ledger.insertPendingOrder(clientOrderID: report.clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
                                           purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)
             try ledger.record(runID: runID, time: now, kind: .orderAdopted, symbol: symbol,
                               message: "venue order \(report.clientOrderID) (\(report.venueOrderID ?? "?")) was unknown to the database; taken in under position \(positionID)",
-                              data: ["client_order_id": report.clientOrderID, "position_id": "\(positionID)"])
+                              data: ["client_order_id": report.clientOrderID.rawValue, "position_id": "\(positionID)"])
         }
         return try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: lotStep)
     }

@@ -7,7 +7,7 @@ import TradingDomain
 public struct CycleParameters: Sendable {
     /// The signal logic: `.scoring` (the documented one) or `.smaCross(fast:slow:quantity:)` (the reference crossover).
     public var strategy: any TradingStrategy = .scoring
-    public var symbols: [String]
+    public var symbols: [Symbol]
     public var timeframe: Timeframe
     public var lookback: Int
     public var maxConcurrentAnalyses: Int
@@ -30,7 +30,7 @@ public struct CycleParameters: Sendable {
         guard let timeframe = Timeframe(c.string("market.timeframe")) else {
             throw ConfigError(file: c.file, problems: ["market.timeframe: got \(c.string("market.timeframe")), expected a supported timeframe"])
         }
-        symbols = c.strings("market.symbols")
+        symbols = c.strings("market.symbols").map(Symbol.init(rawValue:))  // checked by the loader
         self.timeframe = timeframe
         lookback = c.int("market.lookback")
         maxConcurrentAnalyses = c.int("analysis.max_concurrent_analyses")

@@ -15,7 +15,7 @@ public struct CycleReport: Sendable {
     public var endedAt: Int64
     public var outcome: RunOutcome
     public var symbolsAnalysed: Int
-    public var failedSymbols: [String: String]
+    public var failedSymbols: [Symbol: String]
     public var signals: [Signal]
     public var ordersPlaced: Int
     public var fills: Int
@@ -35,7 +35,7 @@ public struct CycleReport: Sendable {
     public var phaseSeconds: [String: Double] {
         ["reconcile": phases.reconcile, "analyse": phases.analyse, "decide": phases.decide, "execute": phases.execute, "total": phases.total]
     }
-    public var decisions: [String: String]
+    public var decisions: [Symbol: String]
     public var configChanged: Bool
     public var notes: [String]
     /// Set when the venue refused the live account's credentials (a wrong or revoked key): the run failed.
@@ -44,7 +44,7 @@ public struct CycleReport: Sendable {
     /// The short human summary printed at the end of a run.
     public var summary: String {
         var lines: [String] = []
-        lines.append("run \(runID) \(outcome.rawValue): \(symbolsAnalysed) symbols analysed" + (failedSymbols.isEmpty ? "" : ", failed: " + failedSymbols.keys.sorted().joined(separator: ", ")))
+        lines.append("run \(runID) \(outcome.rawValue): \(symbolsAnalysed) symbols analysed" + (failedSymbols.isEmpty ? "" : ", failed: " + failedSymbols.keys.sorted().map(\.rawValue).joined(separator: ", ")))
         let longs = signals.filter { $0.direction == .long }.count
         lines.append("signals: \(signals.count) (\(longs) long, \(signals.count - longs) flat); orders: \(ordersPlaced); fills: \(fills)")
         let positions = openPositions.map { "\($0.symbol) \($0.state.rawValue.lowercased()) \($0.quantity)@\($0.entryPrice.text(decimals: 4))" }

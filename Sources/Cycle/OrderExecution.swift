@@ -75,7 +75,7 @@ struct OrderExecution: Sendable {
     /// answered; nil when the outcome is unknown or nothing was sent (then `decision` was not applied either).
     ///
     /// - Parameter positionID: the position's id, or nil for a new position that `decision` inserts.
-    func place(runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
+    func place(runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
                referencePrice: Price, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
         let written: (id: ClientOrderID, position: Position)
         do {
@@ -107,7 +107,7 @@ struct OrderExecution: Sendable {
         accountChanges.bump()
         Failpoint.hit("after-write-ahead")
         let clientOrderID = written.id
-        let request = OrderRequest(clientOrderID: clientOrderID.rawValue, symbol: symbol, side: side, quantity: quantity, referencePrice: referencePrice)
+        let request = OrderRequest(clientOrderID: clientOrderID, symbol: symbol, side: side, quantity: quantity, referencePrice: referencePrice)
         let outcome: SubmitOutcome
         do {
             outcome = try await broker.submit(request, now: now)
@@ -142,7 +142,7 @@ struct OrderExecution: Sendable {
     }
 
     /// The venue's lot step for `symbol` (nil when it cannot be learned now: then no remainder counts as dust).
-    func lotStep(_ symbol: String) async -> Quantity? {
+    func lotStep(_ symbol: Symbol) async -> Quantity? {
         await broker.lotStep(symbol: symbol)
     }
 
@@ -154,7 +154,7 @@ struct OrderExecution: Sendable {
         var newFills = 0
         let window = broker.bookingWindowMs
         for order in pending {
-            let outcome = try await broker.query(clientOrderID: order.clientOrderID.rawValue, symbol: order.symbol)
+            let outcome = try await broker.query(clientOrderID: order.clientOrderID, symbol: order.symbol)
             let report: OrderReport
             switch outcome {
             case let .found(found):
@@ -168,7 +168,7 @@ struct OrderExecution: Sendable {
                     stillOpen += 1
                     continue
                 }
-                report = OrderReport(clientOrderID: order.clientOrderID.rawValue, status: .rejected,
+                report = OrderReport(clientOrderID: order.clientOrderID, status: .rejected,
                                      reason: "the venue has no such order: it was never placed")
             }
             let step = await lotStep(order.symbol)
@@ -180,7 +180,7 @@ struct OrderExecution: Sendable {
     /// Applies a venue report to the order, its fills and its position, in the caller's transaction. Returns new fills.
     @discardableResult
     func apply(_ ledger: any Ledger, report: OrderReport, runID: RunID, now: Int64, lotStep: Quantity?) throws -> Int {
-        guard let order = try ledger.order(clientOrderID: ClientOrderID(rawValue: report.clientOrderID)) else {
+        guard let order = try ledger.order(clientOrderID: report.clientOrderID) else {
             try ledger.record(runID: runID, time: now, kind: .unexplainedOrder, message: "venue reports \(report.clientOrderID), unknown to the database")
             return 0
         }
@@ -192,7 +192,7 @@ struct OrderExecution: Sendable {
             if fill.side == .buy { try position?.applyBuy(fill, quoteAsset: quoteAsset) } else { try position?.applySell(fill, quoteAsset: quoteAsset) }
             try ledger.record(runID: runID, time: now, kind: .fill, symbol: fill.symbol,
                               message: "\(order.purpose.rawValue) \(fill.side.rawValue) \(fill.quantity) @ \(fill.price) fee \(fill.fee) \(fill.feeAsset)",
-                              data: ["client_order_id": fill.clientOrderID, "trade_id": fill.tradeID, "purpose": order.purpose.rawValue])
+                              data: ["client_order_id": fill.clientOrderID.rawValue, "trade_id": fill.tradeID.rawValue, "purpose": order.purpose.rawValue])
         }
         let all = try ledger.fills(clientOrderID: order.clientOrderID)
         let filled = try all.totalQuantity()
@@ -258,7 +258,7 @@ struct OrderExecution: Sendable {
             guard p.state == .closing, !othersWorking else { break }
             if p.quantity > 0, let step = lotStep, step > 0, p.quantity < step {
                 // Below the lot step the venue cannot sell it: dust, left in the account and recorded with its amount.
-                let asset = p.symbol.hasSuffix(quoteAsset) ? String(p.symbol.dropLast(quoteAsset.count)) : p.symbol
+                let asset = p.symbol.baseAsset(quotedIn: quoteAsset) ?? p.symbol.rawValue
                 try ledger.record(runID: runID, time: now, kind: .dust, symbol: p.symbol,
                                   message: "\(p.quantity) \(asset) left at the venue below its lot step \(step); the position is closed without it",
                                   data: ["asset": asset, "quantity": p.quantity.description, "lot_step": step.description, "position_id": "\(p.id)"])

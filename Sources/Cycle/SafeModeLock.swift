@@ -13,9 +13,9 @@ public struct SafeModeLock: Codable, Sendable, Equatable {
     /// RFC 3339 UTC: when the cooldown ends.
     public var until: String
     /// Symbols whose positions were closed by the emergency closure (so far).
-    public var positionsClosed: [String]
+    public var positionsClosed: [Symbol]
     /// Symbols still to close (the closure is retried every run until this is empty).
-    public var positionsPending: [String]
+    public var positionsPending: [Symbol]
     /// Leave safe mode by itself after `until` (from `safe_mode.auto_resume` when entered).
     public var autoResume: Bool
 
@@ -27,8 +27,8 @@ public struct SafeModeLock: Codable, Sendable, Equatable {
         case autoResume = "auto_resume"
     }
 
-    public init(reason: String, trigger: String, enteredAt: Int64, until: Int64, positionsClosed: [String] = [],
-                positionsPending: [String] = [], autoResume: Bool) {
+    public init(reason: String, trigger: String, enteredAt: Int64, until: Int64, positionsClosed: [Symbol] = [],
+                positionsPending: [Symbol] = [], autoResume: Bool) {
         self.reason = reason
         self.trigger = trigger
         self.enteredAt = Timestamp.rfc3339(enteredAt)

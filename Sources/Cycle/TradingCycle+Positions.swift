@@ -61,11 +61,11 @@ extension TradingCycle {
 
     /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
     /// Nothing is sent in a run whose reconciliation failed: what the venue holds is not known.
-    func emergencyClosure(runID: RunID, now: Int64, results: [String: SymbolResult], log: Logger) async throws -> Int {
+    func emergencyClosure(runID: RunID, now: Int64, results: [Symbol: SymbolResult], log: Logger) async throws -> Int {
         let execution = execution
         var orders = 0
         let active = try await store.read { try $0.activePositions() }
-        var closed: [String] = [], pending: [String] = []
+        var closed: [Symbol] = [], pending: [Symbol] = []
         for stale in active {
             if interrupt.raised != nil || execution.gate.closedBecause != nil { pending.append(stale.symbol); continue }
             do {
@@ -117,7 +117,7 @@ extension TradingCycle {
             try safeModeLocks.write(lock)
         }
         if !pending.isEmpty {
-            try await event(runID, now, .emergencyClosePending, nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().joined(separator: ", "))")
+            try await event(runID, now, .emergencyClosePending, nil, "safe mode: \(pending.count) position(s) still to close: \(pending.sorted().map(\.rawValue).joined(separator: ", "))")
         }
         return orders
     }
@@ -135,7 +135,7 @@ extension TradingCycle {
 
     /// The account at this run's prices. Computed again only when an order was placed (or a record closed by hand)
     /// since the last time in the same run: the prices do not change within a run.
-    func accountState(runID: RunID, prices: [String: Double]) async throws -> AccountState {
+    func accountState(runID: RunID, prices: [Symbol: Double]) async throws -> AccountState {
         let changes = execution.accountChanges.count
         if let memo = accountMemo.get(runID: runID, changes: changes) { return memo }
         let account = try await computeAccountState(prices: prices)
@@ -146,7 +146,7 @@ extension TradingCycle {
     /// The account from one snapshot: the wallet (for a live venue, its balances read again after this run's orders)
     /// and the open positions at this run's prices. A sell whose outcome is not known yet is counted as sold (its coins
     /// are not valued; the proceeds count once they are in the balances), so equity is never above the account's value.
-    func computeAccountState(prices: [String: Double]) async throws -> AccountState {
+    func computeAccountState(prices: [Symbol: Double]) async throws -> AccountState {
         let quote = parameters.quoteAsset
         if broker.isLive {
             do {
@@ -211,7 +211,7 @@ extension TradingCycle {
     }
 
     /// The price a market order would trade at now.
-    func referencePrice(_ symbol: String, results: [String: SymbolResult], now: Int64) async throws -> Price? {
+    func referencePrice(_ symbol: Symbol, results: [Symbol: SymbolResult], now: Int64) async throws -> Price? {
         if let price = try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now), let d = try? Price(double: price), d > 0 {
             return d
         }
@@ -233,8 +233,8 @@ extension TradingCycle {
     /// is final returns to monitoring, a closing position with nothing left closes and one with something left sells it
     /// again. A position with an order still working places nothing (an exit decided meanwhile first cancels what is
     /// working at the venue).
-    func managePositions(runID: RunID, now: Int64, results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, blocks: [String: Int64],
-                         decisions: inout [String: String], log: Logger) async throws -> (orders: Int, unused: Int) {
+    func managePositions(runID: RunID, now: Int64, results: [Symbol: SymbolResult], lastPrices: [Symbol: Double], safe: SafeModeState, blocks: [String: Int64],
+                         decisions: inout [Symbol: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let rules = planningRules
         let execution = execution
         var orders = 0
@@ -350,8 +350,8 @@ extension TradingCycle {
 
     /// New entries for long signals above the confidence gate, within the limits: `EntryPlanner` decides, this carries
     /// the commands out (prices, the account, and the write-ahead of each new position with its entry order).
-    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: [String: SymbolResult], lastPrices: [String: Double], safe: SafeModeState, reconciled: Bool,
-                        blocks: [String: Int64], decisions: inout [String: String], log: Logger) async throws -> Int {
+    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: [Symbol: SymbolResult], lastPrices: [Symbol: Double], safe: SafeModeState, reconciled: Bool,
+                        blocks: [String: Int64], decisions: inout [Symbol: String], log: Logger) async throws -> Int {
         let rules = planningRules
         let execution = execution
         var orders = 0
@@ -360,7 +360,7 @@ extension TradingCycle {
         }
         let snapshot = EntrySnapshot(signals: signals, activeSymbols: activeSymbols, lastExits: lastExits, safeMode: safe.active,
                                      reconciled: reconciled, blocks: blocks)
-        func skip(_ symbol: String, _ why: String, _ conf: String) async throws {
+        func skip(_ symbol: Symbol, _ why: String, _ conf: String) async throws {
             if decisions[symbol] == nil { decisions[symbol] = why }
             try await store.write { ledger in
                 try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])

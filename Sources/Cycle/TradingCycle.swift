@@ -8,7 +8,7 @@ import TradingDomain
 
 /// Asks the language models for an opinion on a symbol (the LLM module behind it); nil = no opinion.
 public protocol OpinionConsultant: Sendable {
-    func opinion(runID: RunID, symbol: String, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
+    func opinion(runID: RunID, symbol: Symbol, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
 }
 
 /// Set by SIGTERM/SIGINT: the cycle starts no new symbol or order once it is set.
@@ -107,14 +107,14 @@ public final class TradingCycle: @unchecked Sendable {
 
     /// One symbol's analysis in this run (a class: it is handed around, not copied).
     final class SymbolResult: @unchecked Sendable {
-        let symbol: String
+        let symbol: Symbol
         var candles: ArraySlice<Candle> = []
         /// Candles stored by this run (new since the previous one).
         var newCandles: Int = 0
         var snapshot: MarketSnapshot?
         var signal: Signal?
         var error: String?
-        init(symbol: String) { self.symbol = symbol }
+        init(symbol: Symbol) { self.symbol = symbol }
     }
 
     /// Runs the cycle as of `now` (epoch ms). Errors that end the cycle are thrown after the run is recorded as failed.
@@ -128,7 +128,7 @@ public final class TradingCycle: @unchecked Sendable {
             if timed { phases[keyPath: phase] += Double(clock() - start) / 1e9 }
         }
         var notes: [String] = []
-        var decisions: [String: String] = [:]
+        var decisions: [Symbol: String] = [:]
         var placed = 0
         var fillsCount = 0
         let p = parameters
@@ -188,11 +188,11 @@ public final class TradingCycle: @unchecked Sendable {
                 kill(getpid(), point == "sigint-after-analysis" ? SIGINT : SIGTERM)
                 interrupt.waitUntilRaised()
             }
-            var failed: [String: String] = [:]
+            var failed: [Symbol: String] = [:]
             var signals: [Signal] = []
             signals.reserveCapacity(results.count)
-            var bySymbol = [String: SymbolResult](minimumCapacity: results.count)
-            var lastPrices = [String: Double](minimumCapacity: results.count)
+            var bySymbol = [Symbol: SymbolResult](minimumCapacity: results.count)
+            var lastPrices = [Symbol: Double](minimumCapacity: results.count)
             for r in results {
                 bySymbol[r.symbol] = r
                 if let close = r.candles.last?.close { lastPrices[r.symbol] = close }
@@ -302,7 +302,7 @@ public final class TradingCycle: @unchecked Sendable {
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
     /// streak trips once. Returns the account and facts it judged.
     @discardableResult
-    func applyProtections(runID: RunID, now: Int64, prices: [String: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
+    func applyProtections(runID: RunID, now: Int64, prices: [Symbol: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
@@ -338,13 +338,15 @@ public final class TradingCycle: @unchecked Sendable {
         return (account, facts)
     }
 
-    static func json(_ value: [String: String]) -> String {
+    /// The decisions as a JSON object by symbol, keys sorted.
+    static func json(_ value: [Symbol: String]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let byName = Dictionary(uniqueKeysWithValues: value.map { ($0.key.rawValue, $0.value) })
+        return (try? encoder.encode(byName)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 
-    func event(_ runID: RunID, _ now: Int64, _ kind: EventKind, _ symbol: String?, _ message: String) async throws {
+    func event(_ runID: RunID, _ now: Int64, _ kind: EventKind, _ symbol: Symbol?, _ message: String) async throws {
         try await store.write { ledger in try ledger.record(runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
     }
 }

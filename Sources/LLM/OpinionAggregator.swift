@@ -25,7 +25,7 @@ public enum OpinionAggregator {
 
 /// What the models are shown: only data up to and including the analysed candle.
 public struct PromptContext: Sendable {
-    public var symbol: String
+    public var symbol: Symbol
     public var timeframe: String
     /// The analysed candle's open time; nothing later may appear in the prompt.
     public var asOf: Int64
@@ -34,7 +34,7 @@ public struct PromptContext: Sendable {
     public var technicalDirection: String
     public var technicalConfidence: Double
 
-    public init(symbol: String, timeframe: String, asOf: Int64, candles: [Candle], indicators: [String: Double], technicalDirection: String, technicalConfidence: Double) {
+    public init(symbol: Symbol, timeframe: String, asOf: Int64, candles: [Candle], indicators: [String: Double], technicalDirection: String, technicalConfidence: Double) {
         self.symbol = symbol
         self.timeframe = timeframe
         self.asOf = asOf

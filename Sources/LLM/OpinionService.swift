@@ -143,7 +143,7 @@ public final class OpinionService: @unchecked Sendable {
     /// provider's breaker is still closed and the budgets can cover its worst case; its usage settles the reservation,
     /// and its outcome updates the breaker before the permit is given back.
     func attempt(_ provider: LLMProvider, key: String, user: String, limits: ModelAnswerParser.UsageLimits, runID: Int64,
-                 symbol: String, now: Int64) async -> Result<CallRecord, SkipError> {
+                 symbol: Symbol, now: Int64) async -> Result<CallRecord, SkipError> {
         await permits.acquire()
         let result = await attemptHoldingPermit(provider, key: key, user: user, limits: limits, runID: runID, symbol: symbol, now: now)
         await permits.release()
@@ -151,7 +151,7 @@ public final class OpinionService: @unchecked Sendable {
     }
 
     func attemptHoldingPermit(_ provider: LLMProvider, key: String, user: String, limits: ModelAnswerParser.UsageLimits, runID: Int64,
-                              symbol: String, now: Int64) async -> Result<CallRecord, SkipError> {
+                              symbol: Symbol, now: Int64) async -> Result<CallRecord, SkipError> {
         guard secondsLeft() > 0 else { return .failure(SkipError(reason: .deadline)) }
         func breakerOpen() async -> Bool {
             let open = (try? await database.read { ledger in
@@ -186,7 +186,7 @@ public final class OpinionService: @unchecked Sendable {
 
     /// Every fresh call that gives no valid answer (no reply, HTTP error or redirect, malformed reply, invalid answer)
     /// counts toward its provider's breaker; a valid answer closes it; replays from the cache count for nothing.
-    func updateBreaker(provider: LLMProvider, failed: Bool, runID: Int64, symbol: String, now: Int64) async {
+    func updateBreaker(provider: LLMProvider, failed: Bool, runID: Int64, symbol: Symbol, now: Int64) async {
         let c = configuration
         try? await database.write { ledger in
             guard failed else {

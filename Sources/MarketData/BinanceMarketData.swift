@@ -20,7 +20,7 @@ public struct BinanceMarketData: MarketDataSource {
         self.client = client
     }
 
-    public func closedCandles(symbol: String, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
+    public func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
         guard limit > 0 else { return [] }
         let serverNow = (try? await client.estimatedServerTime()) ?? now
         let cutoff = min(now, serverNow)
@@ -60,7 +60,7 @@ public struct BinanceMarketData: MarketDataSource {
         return Array(newer.suffix(limit))
     }
 
-    public func currentPrice(symbol: String, timeframe: Timeframe, now: Int64) async throws -> Double {
+    public func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double {
         let price: Price
         do {
             price = try await client.tickerPrice(symbol: symbol)
@@ -71,7 +71,7 @@ public struct BinanceMarketData: MarketDataSource {
     }
 
     /// A kline as a candle; prices and volume through `Double(String)`.
-    static func candle(_ kline: BinanceKline, symbol: String) throws -> Candle {
+    static func candle(_ kline: BinanceKline, symbol: Symbol) throws -> Candle {
         guard let open = Double(kline.open), let high = Double(kline.high), let low = Double(kline.low), let close = Double(kline.close),
               let volume = Double(kline.volume), [open, high, low, close, volume].allSatisfy({ $0.isFinite }) else {
             throw MarketDataError(source: "binance", symbol: symbol, message: "kline at \(kline.openTime) has unreadable prices")

@@ -9,10 +9,10 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
     public let name: String
     private let lock = NSLock()
     private var bars: SymbolTable<[Candle]>
-    private let loader: (@Sendable (String) throws -> [Candle])?
+    private let loader: (@Sendable (Symbol) throws -> [Candle])?
 
     /// Candles per symbol, oldest first.
-    public init(name: String = "replay", candles: [String: [Candle]]) {
+    public init(name: String = "replay", candles: [Symbol: [Candle]]) {
         self.name = name
         var table = SymbolTable<[Candle]>()
         for (symbol, series) in candles { table[symbol] = series }
@@ -21,13 +21,13 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
     }
 
     /// Candles loaded on first use by `loader` (and cached).
-    init(name: String, loader: @escaping @Sendable (String) throws -> [Candle]) {
+    init(name: String, loader: @escaping @Sendable (Symbol) throws -> [Candle]) {
         self.name = name
         bars = SymbolTable()
         self.loader = loader
     }
 
-    func candles(_ symbol: String) throws -> [Candle] {
+    func candles(_ symbol: Symbol) throws -> [Candle] {
         if let cached = lock.withLock({ bars[symbol] }) { return cached }
         guard let loader else { throw MarketDataError(source: name, symbol: symbol, message: "no candles for this symbol") }
         let loaded = try loader(symbol)
@@ -54,7 +54,7 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
         return candles.partitionPoint { $0.openTime < t }
     }
 
-    public func closedCandles(symbol: String, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
+    public func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
         let all = try candles(symbol)
         let end = Self.lowerBound(all, now - timeframe.milliseconds + 1)  // open time + tf ≤ now
         var start = max(0, end - limit)
@@ -62,7 +62,7 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
         return start < end ? Array(all[start..<end]) : []
     }
 
-    public func currentPrice(symbol: String, timeframe: Timeframe, now: Int64) async throws -> Double {
+    public func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double {
         guard let price = Self.currentPrice(try candles(symbol), timeframe: timeframe, now: now) else {
             throw MarketDataError(source: name, symbol: symbol, message: "no candle at or before \(now)")
         }
@@ -83,12 +83,12 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
 /// are cached per instance; replay semantics are `ReplayMarket`'s.
 public enum CSVMarket {
     public static func make(directory: String) -> ReplayMarket {
-        ReplayMarket(name: "csv") { symbol in try load(path: directory + "/" + symbol + ".csv", symbol: symbol) }
+        ReplayMarket(name: "csv") { symbol in try load(path: directory + "/" + symbol.rawValue + ".csv", symbol: symbol) }
     }
 
     /// Reads one OHLCV CSV file as candles, streamed a block at a time (the file is never held whole); errors name
     /// the file and the line.
-    public static func load(path: String, symbol: String) throws -> [Candle] {
+    public static func load(path: String, symbol: Symbol) throws -> [Candle] {
         var result: [Candle] = []
         do {
             try OHLCVCSV.read(path: path, expectedRows: { result.reserveCapacity($0) }) { row in

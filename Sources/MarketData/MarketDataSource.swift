@@ -3,9 +3,9 @@ import TradingDomain
 /// Why candles could not be had from a source.
 public struct MarketDataError: Error, CustomStringConvertible, Sendable {
     public let source: String
-    public let symbol: String
+    public let symbol: Symbol
     public let message: String
-    public init(source: String, symbol: String, message: String) {
+    public init(source: String, symbol: Symbol, message: String) {
         self.source = source
         self.symbol = symbol
         self.message = message
@@ -21,8 +21,8 @@ public protocol MarketDataSource: Sendable {
 
     /// Closed candles of `symbol` at `timeframe` whose open time is after `after` (all of the newest
     /// `limit` closed candles when `after` is nil), at most `limit` of them (the newest), oldest first.
-    func closedCandles(symbol: String, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle]
+    func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle]
 
     /// The price a market order sent at `now` would trade at before slippage (the paper broker fills at it).
-    func currentPrice(symbol: String, timeframe: Timeframe, now: Int64) async throws -> Double
+    func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double
 }

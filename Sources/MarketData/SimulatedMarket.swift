@@ -32,7 +32,7 @@ public struct SimulatedMarket: MarketDataSource {
         public var sigma: Double
     }
 
-    static let characters: [String: Character] = [
+    static let characters: [Symbol: Character] = [
         "BTCUSDT": Character(basePrice: 40000, drift: 0.15, sigma: 0.55),
         "ETHUSDT": Character(basePrice: 2500, drift: 0.10, sigma: 0.65),
         "SOLUSDT": Character(basePrice: 100, drift: 0.05, sigma: 0.95),
@@ -45,18 +45,18 @@ public struct SimulatedMarket: MarketDataSource {
 
     public init() {}
 
-    public static func character(of symbol: String) -> Character {
+    public static func character(of symbol: Symbol) -> Character {
         if let known = characters[symbol] { return known }
-        let h = fnv1a(symbol)
+        let h = fnv1a(symbol.rawValue)
         let u1 = Double(h & 0xFFFF) / 65535, u2 = Double((h >> 16) & 0xFFFF) / 65535, u3 = Double((h >> 32) & 0xFFFF) / 65535
         return Character(basePrice: pow(10, -1 + 4 * u1), drift: -0.1 + 0.3 * u2, sigma: 0.4 + 0.6 * u3)
     }
 
-    public func closedCandles(symbol: String, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
+    public func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
         Self.closedCandles(symbol: symbol, timeframe: timeframe, after: after, limit: limit, now: now)
     }
 
-    public static func closedCandles(symbol: String, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) -> [Candle] {
+    public static func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) -> [Candle] {
         let step = timeframe.milliseconds
         let lastOpen = timeframe.lastClosedBarOpen(at: now)
         guard lastOpen >= epoch, limit > 0 else { return [] }
@@ -74,12 +74,12 @@ public struct SimulatedMarket: MarketDataSource {
         return candles
     }
 
-    public func currentPrice(symbol: String, timeframe: Timeframe, now: Int64) async throws -> Double {
+    public func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double {
         PricePath(symbol: symbol).price(at: now)
     }
 
     /// The candle of `symbol` opening at `openTime` (any time; aligned by the caller).
-    public func candle(symbol: String, timeframe: Timeframe, openTime: Int64) -> Candle {
+    public func candle(symbol: Symbol, timeframe: Timeframe, openTime: Int64) -> Candle {
         PricePath(symbol: symbol).candle(openTime: openTime, length: timeframe.milliseconds)
     }
 
@@ -112,8 +112,8 @@ public struct SimulatedMarket: MarketDataSource {
             self.character = character
         }
 
-        init(symbol: String) {
-            key = SimulatedMarket.fnv1a(symbol) ^ SimulatedMarket.seed
+        init(symbol: Symbol) {
+            key = SimulatedMarket.fnv1a(symbol.rawValue) ^ SimulatedMarket.seed
             character = SimulatedMarket.character(of: symbol)
         }
 

@@ -46,7 +46,7 @@ public enum HTMLReport {
                 worst = max(worst, fall)
             }
             let pnl = inRange ? cumulative : nil
-            html += "<tr><td>\(escape(symbol))</td><td>\(own.count)</td><td>\(String(format: "%.1f%%", own.isEmpty ? 0 : Double(wins) / Double(own.count) * 100))</td>"
+            html += "<tr><td>\(escape(symbol.rawValue))</td><td>\(own.count)</td><td>\(String(format: "%.1f%%", own.isEmpty ? 0 : Double(wins) / Double(own.count) * 100))</td>"
             html += "<td class=\"\(pnl.map { $0 < 0 } ?? false ? "neg" : "pos")\">\(escape(pnl?.text(decimals: 2) ?? "out of range"))</td><td>\(escape(inRange ? worst.text(decimals: 2) : "out of range"))</td></tr>\n"
         }
         html += "</tbody></table>\n"
@@ -55,7 +55,7 @@ public enum HTMLReport {
         for t in trades {
             let cells = [escape(time(t.entryTime)), escape(time(t.exitTime)), t.quantity.description, t.entryPrice.text(decimals: 6),
                          t.exitPrice.text(decimals: 6), t.fees.text(decimals: 4)]
-            html += "<tr><td>\(escape(t.symbol))</td>" + cells.map { "<td>\($0)</td>" }.joined()
+            html += "<tr><td>\(escape(t.symbol.rawValue))</td>" + cells.map { "<td>\($0)</td>" }.joined()
             html += "<td class=\"\(t.pnl < 0 ? "neg" : "pos")\">\(t.pnl.text(decimals: 2))</td><td>\(escape(t.exitReason))</td></tr>\n"
         }
         html += "</tbody></table>\n</body></html>\n"

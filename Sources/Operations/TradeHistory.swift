@@ -3,7 +3,7 @@ import TradingDomain
 
 /// A closed trade as reports show it.
 public struct ClosedTrade: Sendable, Equatable {
-    public var symbol: String
+    public var symbol: Symbol
     public var entryTime: Int64
     public var exitTime: Int64
     /// Largest quantity held is not tracked; this is the quantity bought in total.
@@ -14,7 +14,7 @@ public struct ClosedTrade: Sendable, Equatable {
     public var pnl: Money
     public var exitReason: String
 
-    public init(symbol: String, entryTime: Int64, exitTime: Int64, quantity: Quantity, entryPrice: Price, exitPrice: Price,
+    public init(symbol: Symbol, entryTime: Int64, exitTime: Int64, quantity: Quantity, entryPrice: Price, exitPrice: Price,
                 fees: Money, pnl: Money, exitReason: String) {
         self.symbol = symbol
         self.entryTime = entryTime
@@ -35,7 +35,7 @@ public enum TradeHistory {
     static let header = ["symbol", "entry_time", "exit_time", "quantity", "entry_price", "exit_price", "fees", "pnl", "exit_reason"]
 
     static func fields(_ t: ClosedTrade, time: (Int64) -> String) -> [String] {
-        [t.symbol, time(t.entryTime), time(t.exitTime), t.quantity.description, t.entryPrice.description,
+        [t.symbol.rawValue, time(t.entryTime), time(t.exitTime), t.quantity.description, t.entryPrice.description,
          t.exitPrice.description, t.fees.description, t.pnl.description, t.exitReason]
     }
 

@@ -4,13 +4,13 @@ import TradingDomain
 
 /// Where the cycle gets a symbol's analysis at its newest closed candle.
 public protocol SnapshotProvider: Sendable {
-    func snapshot(symbol: String, candles: ArraySlice<Candle>, parameters: AnalysisParameters) -> MarketSnapshot?
+    func snapshot(symbol: Symbol, candles: ArraySlice<Candle>, parameters: AnalysisParameters) -> MarketSnapshot?
 }
 
 /// The job's analysis: indicators, patterns and structure computed on the window of candles the cycle holds.
 public struct WindowAnalyzer: SnapshotProvider {
     public init() {}
-    public func snapshot(symbol: String, candles: ArraySlice<Candle>, parameters: AnalysisParameters) -> MarketSnapshot? {
+    public func snapshot(symbol: Symbol, candles: ArraySlice<Candle>, parameters: AnalysisParameters) -> MarketSnapshot? {
         SymbolAnalyzer.snapshot(candles: Array(candles), parameters: parameters)
     }
 }
@@ -67,14 +67,14 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     private static let patternNames = CandlestickPattern.allCases.map(\.rawValue)
 
     /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
-    public init(candles: [String: [Candle]], parameters: AnalysisParameters, lookback: Int) {
+    public init(candles: [Symbol: [Candle]], parameters: AnalysisParameters, lookback: Int) {
         self.parameters = parameters
         var result = SymbolTable<Stored>()
         for (symbol, series) in candles { result[symbol] = Stored(Self.analyse(series, parameters, lookback: max(lookback, 1))) }
         columns = result
     }
 
-    public func snapshot(symbol: String, candles: ArraySlice<Candle>, parameters p: AnalysisParameters) -> MarketSnapshot? {
+    public func snapshot(symbol: Symbol, candles: ArraySlice<Candle>, parameters p: AnalysisParameters) -> MarketSnapshot? {
         let n = candles.count
         guard n > max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1), let last = candles.last else { return nil }
         guard p == parameters, let stored = columns[symbol] else {

@@ -23,7 +23,7 @@ public struct SMACrossStrategy: TradingStrategy {
     public var makesAdjustments: Bool { false }
 
     /// The signal, and (only with one) a snapshot holding the close and the realised volatility, the rest NaN.
-    public func read(symbol: String, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading {
+    public func read(symbol: Symbol, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading {
         guard let signal = Self.signal(symbol: symbol, candles: candles, fast: fast, slow: slow, detailed: settings.detailed),
               let last = candles.last else { return StrategyReading(snapshot: nil, signal: nil) }
         let window = settings.volatilityWindow
@@ -36,7 +36,7 @@ public struct SMACrossStrategy: TradingStrategy {
     }
 
     /// None: the crossover alone decides.
-    public func signal(symbol: String, snapshot: MarketSnapshot, opinion: ModelOpinion, settings: StrategySettings) -> Signal? { nil }
+    public func signal(symbol: Symbol, snapshot: MarketSnapshot, opinion: ModelOpinion, settings: StrategySettings) -> Signal? { nil }
 
     /// The fixed quantity, when the cash pays for it with the costs.
     public func entrySize(price: Price, snapshot: MarketSnapshot, account: AccountState, limits: RiskLimits) throws -> SizingDecision {
@@ -47,12 +47,12 @@ public struct SMACrossStrategy: TradingStrategy {
 
     public func protectiveLevels(for position: Position, rules: ExitRules) throws(FixedPointError) -> (stop: Price, takeProfit: Price)? { nil }
 
-    public static func signal(symbol: String, candles: [Candle], fast: Int, slow: Int) -> Signal? {
+    public static func signal(symbol: Symbol, candles: [Candle], fast: Int, slow: Int) -> Signal? {
         signal(symbol: symbol, candles: candles[...], fast: fast, slow: slow)
     }
 
     /// `detailed` false leaves out the named components and indicators (the audit trail's; backtests skip them).
-    public static func signal(symbol: String, candles window: ArraySlice<Candle>, fast: Int, slow: Int, detailed: Bool = true) -> Signal? {
+    public static func signal(symbol: Symbol, candles window: ArraySlice<Candle>, fast: Int, slow: Int, detailed: Bool = true) -> Signal? {
         let n = window.count
         let base = window.startIndex
         func close(_ k: Int) -> Double { window[base + k].close }

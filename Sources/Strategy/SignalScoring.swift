@@ -122,7 +122,7 @@ public enum SignalScorer {
 
     /// Scores `snapshot` for `symbol` (with the models' `opinion` when there is one). `detailed: false` leaves the
     /// signal's `components` and `indicators` maps empty (backtests, which keep no audit trail).
-    public static func score(symbol: String, snapshot s: MarketSnapshot, weights w: ScoringWeights, opinion: ModelOpinion? = nil,
+    public static func score(symbol: Symbol, snapshot s: MarketSnapshot, weights w: ScoringWeights, opinion: ModelOpinion? = nil,
                              detailed: Bool = true) -> Signal {
         let c = componentValues(s, opinion: opinion)
         // In a fixed order, so the sum is the same in every process.

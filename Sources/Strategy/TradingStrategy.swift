@@ -50,9 +50,9 @@ public protocol TradingStrategy: Sendable {
     var makesAdjustments: Bool { get }
 
     /// The snapshot and signal of `symbol` on the newest of `candles` (closed candles, oldest first).
-    func read(symbol: String, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading
+    func read(symbol: Symbol, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading
     /// The signal scored again with the models' `opinion` (nil: the opinion changes nothing).
-    func signal(symbol: String, snapshot: MarketSnapshot, opinion: ModelOpinion, settings: StrategySettings) -> Signal?
+    func signal(symbol: Symbol, snapshot: MarketSnapshot, opinion: ModelOpinion, settings: StrategySettings) -> Signal?
     /// The size of a new position at `price`.
     func entrySize(price: Price, snapshot: MarketSnapshot, account: AccountState, limits: RiskLimits) throws -> SizingDecision
     /// The stop and take-profit of `position` (nil: the strategy sets none).
@@ -68,7 +68,7 @@ public struct ScoringStrategy: TradingStrategy {
     public var consultsModels: Bool { true }
     public var makesAdjustments: Bool { true }
 
-    public func read(symbol: String, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading {
+    public func read(symbol: Symbol, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading {
         guard let snapshot = analyzer.snapshot(symbol: symbol, candles: candles, parameters: settings.analysis) else {
             return StrategyReading(snapshot: nil, signal: nil, problem: "not enough closed candles to analyse (\(candles.count))")
         }
@@ -76,7 +76,7 @@ public struct ScoringStrategy: TradingStrategy {
                                                                              detailed: settings.detailed))
     }
 
-    public func signal(symbol: String, snapshot: MarketSnapshot, opinion: ModelOpinion, settings: StrategySettings) -> Signal? {
+    public func signal(symbol: Symbol, snapshot: MarketSnapshot, opinion: ModelOpinion, settings: StrategySettings) -> Signal? {
         SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: settings.weights, opinion: opinion, detailed: settings.detailed)
     }
 

@@ -51,7 +51,7 @@ struct AnalyzeCommand: ParsableCommand {
             throw UsageError(message: "--symbol: no state database at \(options.databasePath)")
         }
         let database = try StateDatabase(path: options.databasePath)
-        let candles = try database.read { ledger in try ledger.candles(symbol: symbol, timeframe: frame, from: .min, to: .max) }
+        let candles = try database.read { ledger in try ledger.candles(symbol: Symbol(rawValue: symbol), timeframe: frame, from: .min, to: .max) }
         guard !candles.isEmpty else {
             throw UsageError(message: "--symbol: no \(frame) candles stored for \(symbol) in \(options.databasePath)")
         }

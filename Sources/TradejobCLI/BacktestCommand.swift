@@ -65,10 +65,10 @@ struct BacktestCommand: AsyncParsableCommand {
             ? try options.loadConfig() : try ConfigLoader.resolve(data: Data("{}".utf8), file: "(defaults)", environment: options.environment)
         var parameters = try CycleParameters(config: config)
         let fromMs = from.flatMap(Timestamp.parse), toMs = to.flatMap(Timestamp.parse)
-        var candles: [String: [Candle]] = [:]
+        var candles: [Symbol: [Candle]] = [:]
         if !csvFiles.isEmpty {
             for file in csvFiles {
-                let symbol = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                let symbol = Symbol(rawValue: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
                 candles[symbol] = try CSVMarket.load(path: file, symbol: symbol)
             }
             parameters.timeframe = try timeframe.flatMap(Timeframe.init) ?? Self.inferTimeframe(candles)
@@ -77,7 +77,7 @@ struct BacktestCommand: AsyncParsableCommand {
             if let timeframe, let tf = Timeframe(timeframe) { parameters.timeframe = tf }
             let tf = parameters.timeframe
             candles = try await database.read { ledger in
-                var result: [String: [Candle]] = [:]
+                var result: [Symbol: [Candle]] = [:]
                 for symbol in try ledger.candleSymbols(timeframe: tf) { result[symbol] = try ledger.candles(symbol: symbol, timeframe: tf, from: 0, to: .max) }
                 return result
             }
@@ -130,7 +130,7 @@ struct BacktestCommand: AsyncParsableCommand {
     /// Simulated bars per symbol at most (a period of years at 1m would not fit in memory).
     static let maximumSimulatedBars = 5_000_000
 
-    static func checkPeriod(_ candles: [String: [Candle]], from: Int64?, to: Int64?, step: Int64) throws {
+    static func checkPeriod(_ candles: [Symbol: [Candle]], from: Int64?, to: Int64?, step: Int64) throws {
         guard let first = candles.values.compactMap(\.first?.openTime).min(), let last = candles.values.compactMap(\.last?.openTime).max() else { return }
         let start = max(from ?? first, first + step), end = min(to ?? (last + step), last + step)
         guard start > end else { return }
@@ -141,19 +141,19 @@ struct BacktestCommand: AsyncParsableCommand {
     static let chartPoints = 2_000
 
     /// The HTML report of a backtest: the job's report page on the backtest's trades and sampled equity curve.
-    static func report(_ result: BacktestResult, strategy: String, symbols: [String]) -> String {
+    static func report(_ result: BacktestResult, strategy: String, symbols: [Symbol]) -> String {
         let trades = result.trades.map {
             ClosedTrade(symbol: $0.symbol, entryTime: $0.entryTime, exitTime: $0.exitTime, quantity: $0.size, entryPrice: $0.entryPrice,
                         exitPrice: $0.exitPrice, fees: $0.fees, pnl: $0.pnl, exitReason: $0.exitReason)
         }
         let sampling = result.equityChartStride > 1 ? "the charts show the equity of one cycle in \(result.equityChartStride) (and the last)" : "the charts show every cycle's equity"
-        let note = "Backtest of the \(strategy) strategy on \(symbols.joined(separator: ", ")): \(result.cycles) cycles; \(sampling). "
+        let note = "Backtest of the \(strategy) strategy on \(symbols.map(\.rawValue).joined(separator: ", ")): \(result.cycles) cycles; \(sampling). "
             + "The summary's figures (return, drawdown, Sharpe) come from every cycle."
         return HTMLReport.render(title: "tradejob backtest", equity: result.equityChart, trades: trades, time: Timestamp.rfc3339, note: note)
     }
 
     /// The timeframe whose length is the most common spacing of the bars.
-    static func inferTimeframe(_ candles: [String: [Candle]]) throws -> Timeframe {
+    static func inferTimeframe(_ candles: [Symbol: [Candle]]) throws -> Timeframe {
         var counts: [Int64: Int] = [:]
         for series in candles.values where series.count > 1 {
             for i in 1..<series.count { counts[series[i].openTime - series[i - 1].openTime, default: 0] += 1 }

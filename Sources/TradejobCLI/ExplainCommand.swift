@@ -19,6 +19,7 @@ struct ExplainCommand: ParsableCommand {
         let text: String = try database.read { ledger in
             guard let runID = try runID ?? ledger.newestRunID() else { return "no runs yet\n" }
             var out = "run \(runID), \(symbol)\n"
+            let symbol = Symbol(rawValue: symbol)
             if let s = try ledger.storedSignal(runID: runID, symbol: symbol) {
                 let direction = s.direction, confidence = s.confidence, score = s.score
                 out += "signal: \(direction), confidence \(String(format: "%.3f", confidence)), score \(String(format: "%.3f", score)) on candle \(Timestamp.rfc3339(s.candleTime))\n"

@@ -10,7 +10,7 @@ struct ModelConsultant: OpinionConsultant {
     let service: OpinionService
     let timeframe: String
 
-    func opinion(runID: RunID, symbol: String, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion? {
+    func opinion(runID: RunID, symbol: Symbol, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion? {
         let context = PromptContext(symbol: symbol, timeframe: timeframe, asOf: snapshot.candleTime, candles: candles, indicators: snapshot.indicators,
                                     technicalDirection: technical.direction.rawValue, technicalConfidence: technical.confidence)
         return await service.consult(runID: runID.rawValue, context: context, now: now).0

@@ -89,8 +89,8 @@ struct SafeModeCommand: ParsableCommand {
                 object["until"] = lock.until
                 object["cooldown_over"] = (lock.untilMs ?? 0) <= nowMs
                 object["auto_resume"] = lock.autoResume
-                object["positions_closed"] = lock.positionsClosed
-                object["positions_pending"] = lock.positionsPending
+                object["positions_closed"] = lock.positionsClosed.map(\.rawValue)
+                object["positions_pending"] = lock.positionsPending.map(\.rawValue)
             }
             if json {
                 print(JSONText.render(object))
@@ -100,7 +100,7 @@ struct SafeModeCommand: ParsableCommand {
                 print("safe mode: ON (lockfile unreadable: \(why)) — fail closed; \(SafeModeLock.clearHint)")
             } else if case let .present(lock) = reading {
                 print("safe mode: ON since \(lock.enteredAt) until \(lock.until) — \(lock.reason) (trigger \(lock.trigger))")
-                print("closed: \(lock.positionsClosed.joined(separator: ", ")); still to close: \(lock.positionsPending.joined(separator: ", "))")
+                print("closed: \(lock.positionsClosed.map(\.rawValue).joined(separator: ", ")); still to close: \(lock.positionsPending.map(\.rawValue).joined(separator: ", "))")
             }
         }
     }
@@ -125,7 +125,10 @@ enum JSONText {
     static func render(_ object: Any) -> String {
         guard JSONSerialization.isValidJSONObject(object),
               let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]),
-              let text = String(data: data, encoding: .utf8) else { return "{}" }
+              let text = String(data: data, encoding: .utf8) else {
+            assertionFailure("not a JSON object: \(object)")  // a value of a type JSON has no form for (debug builds stop here)
+            return "{}"
+        }
         return text
     }
 }

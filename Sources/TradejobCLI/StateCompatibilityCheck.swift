@@ -12,7 +12,7 @@ extension RunCommand {
         let assets = Set(try ledger.balances().keys)
         let fees = Set(try ledger.feeAssets())
         let symbols = try ledger.activePositions().map(\.symbol)
-        if let conflict = StateCompatibility.check(config, state: stateDirectory, walletAssets: assets, feeAssets: fees, activeSymbols: symbols) {
+        if let conflict = StateCompatibility.check(config, state: stateDirectory, walletAssets: assets, feeAssets: fees, activeSymbols: symbols.map(\.rawValue)) {
             throw conflict
         }
     }

@@ -76,7 +76,7 @@ struct StatusCommand: ParsableCommand {
                 "state": (running ? .running : s.state).rawValue,
                 "cycle_in_progress": running,
                 "positions": s.positions.map { p -> [String: Any] in
-                    ["symbol": p.symbol, "state": p.state.rawValue, "quantity": p.quantity.description, "entry_price": p.entryPrice.description,
+                    ["symbol": p.symbol.rawValue, "state": p.state.rawValue, "quantity": p.quantity.description, "entry_price": p.entryPrice.description,
                      "adjustments": p.adjustments, "stop_price": p.stopPrice?.description ?? NSNull(),
                      "take_profit_price": p.takeProfitPrice?.description ?? NSNull(), "opened_at": Timestamp.rfc3339(p.openedAt)]
                 },

@@ -7,3 +7,32 @@ public struct RunID: RawRepresentable, Hashable, Comparable, Sendable, Codable, 
     public static func < (a: RunID, b: RunID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { "\(rawValue)" }
 }
+
+/// A market's name as the venue and the configuration spell it (`BTCUSDT`, `SPY`). A type of its own so that a symbol
+/// cannot be mixed up with an asset, an order id or any other text. Text from outside is checked where it enters (the
+/// configuration's `market.symbols`, a CSV's name, the venue's reply) before it becomes a `Symbol`.
+public struct Symbol: RawRepresentable, Hashable, Comparable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { rawValue = value }
+    public static func < (a: Symbol, b: Symbol) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { rawValue }
+
+    /// Whether the symbol starts with `asset` (a Binance symbol is its base asset followed by its quote asset).
+    public func starts(withAsset asset: String) -> Bool { rawValue.hasPrefix(asset) }
+
+    /// The base asset when the symbol is a base asset followed by `quote` (`BTCUSDT` quoted in `USDT`: `BTC`); nil
+    /// when it does not end with `quote`.
+    public func baseAsset(quotedIn quote: String) -> String? {
+        rawValue.hasSuffix(quote) ? String(rawValue.dropLast(quote.count)) : nil
+    }
+}
+
+/// A venue's id for one trade (one fill): Binance's numeric `id`, or the paper broker's `paper-<client order id>`.
+/// Unique per symbol, which is how fills are deduplicated.
+public struct TradeID: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { rawValue = value }
+    public var description: String { rawValue }
+}

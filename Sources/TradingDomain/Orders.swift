@@ -104,9 +104,10 @@ public enum OrderStatusTransitions {
 /// An order's client order id, the key of the `orders` table. The job's own are deterministic (`make`): the same
 /// position, leg and attempt always give the same id, so a restarted job can find what it sent; they fit Binance's
 /// rule `^[a-zA-Z0-9-_]{1,36}$`. Any other id (an order placed by hand, another bot) is kept as the venue gave it.
-public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { rawValue = value }
     public static func < (a: ClientOrderID, b: ClientOrderID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { rawValue }
 
@@ -115,13 +116,13 @@ public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, C
     }
 
     /// The parts of an id made by `make`, or nil for any other id (an order placed by hand, another bot).
-    public static func parse(_ id: String) -> (positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int)? {
-        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+    public static func parse(_ id: ClientOrderID) -> (positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int)? {
+        let parts = id.rawValue.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "tj", let position = Int64(parts[1]), parts[3].hasPrefix("a"),
               let attempt = Int(parts[3].dropFirst()), parts[2].count > 2 else { return nil }
         let tag = String(parts[2].prefix(2))
         guard let purpose = OrderPurpose.allCases.first(where: { $0.tag == tag }), let leg = Int(parts[2].dropFirst(2)) else { return nil }
-        guard make(positionID: position, purpose: purpose, leg: leg, attempt: attempt).rawValue == id else { return nil }
+        guard make(positionID: position, purpose: purpose, leg: leg, attempt: attempt) == id else { return nil }
         return (position, purpose, leg, attempt)
     }
 
@@ -133,10 +134,10 @@ public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, C
 
 /// An execution of (part of) an order.
 public struct Fill: Sendable, Equatable, Codable {
-    public var clientOrderID: String
+    public var clientOrderID: ClientOrderID
     /// The venue's trade id (unique per symbol); the paper broker numbers its own.
-    public var tradeID: String
-    public var symbol: String
+    public var tradeID: TradeID
+    public var symbol: Symbol
     public var side: OrderSide
     public var quantity: Quantity
     public var price: Price
@@ -146,7 +147,7 @@ public struct Fill: Sendable, Equatable, Codable {
     /// Milliseconds since 1970 UTC.
     public var time: Int64
 
-    public init(clientOrderID: String, tradeID: String, symbol: String, side: OrderSide, quantity: Quantity,
+    public init(clientOrderID: ClientOrderID, tradeID: TradeID, symbol: Symbol, side: OrderSide, quantity: Quantity,
                 price: Price, fee: Money, feeAsset: String, time: Int64) {
         self.clientOrderID = clientOrderID
         self.tradeID = tradeID

@@ -1,7 +1,7 @@
 /// A spot long position and its lifecycle, as stored in the `positions` table.
 public struct Position: Sendable, Equatable {
     public var id: Int64
-    public var symbol: String
+    public var symbol: Symbol
     public var state: PositionState
     /// Base-asset quantity held now.
     public var quantity: Quantity
@@ -29,7 +29,7 @@ public struct Position: Sendable, Equatable {
     public var realizedPnL: Money
     public var fees: Money
 
-    public init(id: Int64, symbol: String, state: PositionState, quantity: Quantity, entryPrice: Price,
+    public init(id: Int64, symbol: Symbol, state: PositionState, quantity: Quantity, entryPrice: Price,
                 initialEntryPrice: Price, cost: Money, stopPrice: Price?, takeProfitPrice: Price?,
                 highestPrice: Price?, atrAtEntry: Double, adjustments: Int, partialTakeProfitDone: Bool,
                 openedAt: Int64, lastCheckedCandle: Int64, closedAt: Int64? = nil, exitPrice: Price? = nil,
@@ -60,7 +60,7 @@ public struct Position: Sendable, Equatable {
     /// Fees count against `realizedPnL` when paid; a fee in the base asset also reduces the quantity received.
     public mutating func applyBuy(_ fill: Fill, quoteAsset: String) throws(FixedPointError) {
         var received = fill.quantity
-        if fill.feeAsset != quoteAsset && fill.symbol.hasPrefix(fill.feeAsset) { received = try received - fill.fee.reinterpreted(as: Quantity.self) }
+        if fill.feeAsset != quoteAsset && fill.symbol.starts(withAsset: fill.feeAsset) { received = try received - fill.fee.reinterpreted(as: Quantity.self) }
         cost = try cost + fill.price.times(fill.quantity, .halfEven)
         quantity = try quantity + received
         if quantity > 0 { entryPrice = try cost.divided(by: quantity, .halfEven) }
@@ -90,7 +90,7 @@ public struct Position: Sendable, Equatable {
     /// valued at 0 here and accounted in the wallet).
     public func feeInQuote(_ fill: Fill, quoteAsset: String) throws(FixedPointError) -> Money {
         if fill.feeAsset == quoteAsset { return fill.fee }
-        if fill.symbol.hasPrefix(fill.feeAsset) { return try fill.price.times(fill.fee.reinterpreted(as: Quantity.self), .halfEven) }
+        if fill.symbol.starts(withAsset: fill.feeAsset) { return try fill.price.times(fill.fee.reinterpreted(as: Quantity.self), .halfEven) }
         return 0
     }
 

@@ -22,7 +22,7 @@ public struct ModelOpinion: Sendable, Equatable, Codable {
 
 /// The result of analysing one symbol on its newest closed candle.
 public struct Signal: Sendable, Equatable, Codable {
-    public var symbol: String
+    public var symbol: Symbol
     /// Open time of the candle analysed (ms since 1970 UTC).
     public var candleTime: Int64
     public var direction: SignalDirection
@@ -39,7 +39,7 @@ public struct Signal: Sendable, Equatable, Codable {
     /// The models' opinion, when one was asked for and valid.
     public var opinion: ModelOpinion?
 
-    public init(symbol: String, candleTime: Int64, direction: SignalDirection, confidence: Double, score: Double,
+    public init(symbol: Symbol, candleTime: Int64, direction: SignalDirection, confidence: Double, score: Double,
                 components: [String: Double], indicators: [String: Double], patterns: PatternHits, opinion: ModelOpinion? = nil) {
         self.symbol = symbol
         self.candleTime = candleTime

@@ -2,13 +2,13 @@
 /// times cheaper than hashing them, with a dictionary behind it once there are more than 16. Inlinable, so that each
 /// module gets it specialised for its value type.
 public struct SymbolTable<Value> {
-    @usableFromInline var keys: [String] = []
+    @usableFromInline var keys: [Symbol] = []
     @usableFromInline var values: [Value] = []
-    @usableFromInline var index: [String: Int]?
+    @usableFromInline var index: [Symbol: Int]?
 
     @inlinable public init() {}
 
-    @inlinable public subscript(symbol: String) -> Value? {
+    @inlinable public subscript(symbol: Symbol) -> Value? {
         get {
             guard let i = slot(of: symbol) else { return nil }
             return values[i]
@@ -24,7 +24,7 @@ public struct SymbolTable<Value> {
         }
     }
 
-    @inlinable func slot(of symbol: String) -> Int? {
+    @inlinable func slot(of symbol: Symbol) -> Int? {
         if let index { return index[symbol] }
         var i = 0
         while i < keys.count {
@@ -42,7 +42,7 @@ public struct SymbolTable<Value> {
 
     @usableFromInline mutating func rebuildIndex() {
         guard keys.count > 16 else { index = nil; return }
-        var built = [String: Int](minimumCapacity: keys.count)
+        var built = [Symbol: Int](minimumCapacity: keys.count)
         for (i, key) in keys.enumerated() { built[key] = i }
         index = built
     }

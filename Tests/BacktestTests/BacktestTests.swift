@@ -20,7 +20,7 @@ enum BacktestData {
     }
 
     /// The reference strategy's parameters, as `tradejob backtest --strategy sma-cross` sets them.
-    static func smaCross(symbols: [String], timeframe: String = "1d") throws -> (CycleParameters, PaperSettings) {
+    static func smaCross(symbols: [Symbol], timeframe: String = "1d") throws -> (CycleParameters, PaperSettings) {
         let config = try ConfigLoader.resolve(data: Data(#"{"market": {"timeframe": "\#(timeframe)"}}"#.utf8), file: "test", environment: [:])
         var p = try CycleParameters(config: config)
         p.symbols = symbols

@@ -12,7 +12,7 @@ import TradingDomain
 @Suite("Backtest: idle cycles")
 struct IdleCycleTests {
     /// Two series on the same times: SYN, and SYN's prices 97 bars later (so the two trade at different moments).
-    static func twoSymbols() throws -> [String: [Candle]] {
+    static func twoSymbols() throws -> [Symbol: [Candle]] {
         let syn = try StateStoreEquivalenceTests.candles()
         let shift = 97
         let other = (0..<(syn.count - shift)).map { i in

@@ -39,8 +39,8 @@ struct ReplayIndexTests {
     @Test func openTimesAreTheSortedUnionOfAllSeries() {
         var g = SeededGenerator(seed: 4)
         for _ in 0..<200 {
-            var bySymbol: [String: [Candle]] = [:]
-            for k in 0..<Int.random(in: 1...5, using: &g) { bySymbol["S\(k)"] = Self.series(&g) }
+            var bySymbol: [Symbol: [Candle]] = [:]
+            for k in 0..<Int.random(in: 1...5, using: &g) { bySymbol[Symbol(rawValue: "S\(k)")] = Self.series(&g) }
             let expected = Array(Set(bySymbol.values.flatMap { $0.map(\.openTime) })).sorted()
             #expect(BacktestRunner.openTimes(bySymbol) == expected)
         }

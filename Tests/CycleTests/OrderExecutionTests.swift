@@ -12,26 +12,26 @@ final class LossyVenue: Broker, @unchecked Sendable {
     let name = "lossy"
     let isLive = false
     private let lock = NSLock()
-    private var orders: [String: OrderReport] = [:]
+    private var orders: [ClientOrderID: OrderReport] = [:]
     private(set) var submits = 0
     var loseReplies = true
 
     func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
         lock.withLock {
             submits += 1
-            let fill = Fill(clientOrderID: order.clientOrderID, tradeID: "t\(submits)", symbol: order.symbol, side: order.side,
+            let fill = Fill(clientOrderID: order.clientOrderID, tradeID: TradeID(rawValue: "t\(submits)"), symbol: order.symbol, side: order.side,
                             quantity: order.quantity, price: order.referencePrice, fee: 0, feeAsset: "USDT", time: now)
             let report = OrderReport(clientOrderID: order.clientOrderID, status: .filled, venueOrderID: "v\(submits)", fills: [fill])
             orders[order.clientOrderID] = report
             return loseReplies ? .unknown("timed out") : .answered(report)
         }
     }
-    func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome {
+    func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome {
         lock.withLock { orders[clientOrderID].map(QueryOutcome.found) ?? .notFound }
     }
-    func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
+    func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
-    func lotStep(symbol: String) async -> Quantity? { 0 }
+    func lotStep(symbol: Symbol) async -> Quantity? { 0 }
     var bookingWindowMs: Int64 { 0 }
 }
 
@@ -97,13 +97,13 @@ struct OrderExecutionTests {
             var seenStatus: String?
             init(db: StateDatabase) { self.db = db }
             func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
-                seenStatus = try await db.read { try $0.order(clientOrderID: ClientOrderID(rawValue: order.clientOrderID))?.status.rawValue }
+                seenStatus = try await db.read { try $0.order(clientOrderID: order.clientOrderID)?.status.rawValue }
                 return .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: "test"))
             }
-            func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
-            func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
+            func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome { .notFound }
+            func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport] { [] }
             func balances() async throws -> Balances { Balances(free: [:]) }
-            func lotStep(symbol: String) async -> Quantity? { 0 }
+            func lotStep(symbol: Symbol) async -> Quantity? { 0 }
             var bookingWindowMs: Int64 { 0 }
         }
         let venue = Inspecting(db: db)
@@ -121,10 +121,10 @@ final class ForgetfulVenue: Broker, @unchecked Sendable {
     init(window: Int64) { self.window = window }
     var bookingWindowMs: Int64 { window }
     func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome { .unknown("no reply") }
-    func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
-    func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
+    func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome { .notFound }
+    func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
-    func lotStep(symbol: String) async -> Quantity? { 0 }
+    func lotStep(symbol: Symbol) async -> Quantity? { 0 }
 }
 
 @Suite("Exactly-once rules of order execution")
@@ -145,7 +145,7 @@ struct ExactlyOnceRuleTests {
         OrderExecution(database: db, broker: venue, quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
     }
 
-    func fill(_ id: String, _ trade: String, _ side: OrderSide, _ quantity: Quantity) -> Fill {
+    func fill(_ id: ClientOrderID, _ trade: TradeID, _ side: OrderSide, _ quantity: Quantity) -> Fill {
         Fill(clientOrderID: id, tradeID: trade, symbol: "BTCUSDT", side: side, quantity: quantity, price: 100, fee: 0, feeAsset: "USDT", time: 1)
     }
 
@@ -249,8 +249,8 @@ struct ExactlyOnceRuleTests {
 
     @Test func aFailedEntryStartsNoSymbolCooldown() async throws {
         for store in [SQLiteStateStore(try StateDatabase(inMemory: ())) as any StateStore, MemoryStateStore()] {
-            let exits = try await store.write { ledger -> [String: Int64] in
-                for (symbol, reason) in [("BTCUSDT", ExitReason.entryFailed), ("ETHUSDT", .stopLoss)] {
+            let exits = try await store.write { ledger -> [Symbol: Int64] in
+                for (symbol, reason) in [(Symbol("BTCUSDT"), ExitReason.entryFailed), ("ETHUSDT", .stopLoss)] {
                     var p = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: 1, initialEntryPrice: 1, cost: 0, stopPrice: nil,
                                      takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false,
                                      openedAt: 0, lastCheckedCandle: 0)

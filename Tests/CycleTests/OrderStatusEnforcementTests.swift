@@ -9,7 +9,7 @@ import TradingDomain
 /// Venue reports move an order only as the status table allows, and transitions record their facts as typed data.
 @Suite("Order status enforcement")
 struct OrderStatusEnforcementTests {
-    func setup() throws -> (StateDatabase, OrderExecution, Position, String) {
+    func setup() throws -> (StateDatabase, OrderExecution, Position, ClientOrderID) {
         let db = try StateDatabase(inMemory: ())
         var p = Position(id: 0, symbol: "BTCUSDT", state: .open, quantity: 0, entryPrice: 100, initialEntryPrice: 100, cost: 0, stopPrice: nil,
                          takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
@@ -18,14 +18,14 @@ struct OrderStatusEnforcementTests {
             _ = try ledger.startRun(startedAt: 0, configHash: "x")
             return try ledger.insertPosition(position)
         }
-        let cid = ClientOrderID.make(positionID: p.id, purpose: .entry, leg: 0, attempt: 1), id = cid.rawValue
+        let cid = ClientOrderID.make(positionID: p.id, purpose: .entry, leg: 0, attempt: 1)
         let positionID = p.id
         try db.write { ledger in
             try ledger.insertPendingOrder(clientOrderID: cid, runID: 1, positionID: positionID, symbol: "BTCUSDT", side: .buy, purpose: .entry,
                                           leg: 0, attempt: 1, quantity: 2, referencePrice: 100, now: 0)
         }
         let execution = OrderExecution(database: db, broker: PaperlessBroker(), quoteAsset: "USDT", maxAdjustments: 3, logger: Logger(label: "test"))
-        return (db, execution, p, id)
+        return (db, execution, p, cid)
     }
 
     func apply(_ db: StateDatabase, _ execution: OrderExecution, _ report: OrderReport, now: Int64) throws {
@@ -38,11 +38,11 @@ struct OrderStatusEnforcementTests {
         try apply(db, execution, OrderReport(clientOrderID: id, status: .filled, venueOrderID: "v1", fills: [fill]), now: 10)
         // A slower replica answers with the order as it was before the fill.
         try apply(db, execution, OrderReport(clientOrderID: id, status: .new, venueOrderID: "v1"), now: 20)
-        let order = try db.read { try $0.order(clientOrderID: ClientOrderID(rawValue: id)) }
+        let order = try db.read { try $0.order(clientOrderID: id) }
         #expect(order?.status == .filled && order?.filledQuantity == 2)
         let refused = try db.read { try $0.events(ofKind: .orderStatusRejected) }
         #expect(refused.count == 1)
-        #expect(try refused.first?.fields() == ["client_order_id": id, "from": "FILLED", "to": "NEW"])
+        #expect(try refused.first?.fields() == ["client_order_id": id.rawValue, "from": "FILLED", "to": "NEW"])
         #expect(refused.first?.message.contains("FILLED → NEW is not allowed (FILLED is final); FILLED kept") == true, "\(refused.first?.message ?? "")")
         #expect(try db.read { try $0.position(id: position.id) }?.quantity == 2)
         // The order's own event was recorded once, for the move that happened.
@@ -71,9 +71,9 @@ struct PaperlessBroker: Broker {
     let name = "none"
     let isLive = false
     func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome { .unknown("not used") }
-    func query(clientOrderID: String, symbol: String) async throws -> QueryOutcome { .notFound }
-    func cancelOpenOrders(symbol: String) async throws -> [OrderReport] { [] }
+    func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome { .notFound }
+    func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport] { [] }
     func balances() async throws -> Balances { Balances(free: [:]) }
-    func lotStep(symbol: String) async -> Quantity? { 0 }
+    func lotStep(symbol: Symbol) async -> Quantity? { 0 }
     var bookingWindowMs: Int64 { 0 }
 }

@@ -29,7 +29,7 @@ struct PlannerTests {
         Candle(openTime: t, open: close, high: high, low: low, close: close, volume: 1)
     }
 
-    static func signal(_ direction: SignalDirection, _ confidence: Double, symbol: String = "BTCUSDT", at t: Int64 = hour) -> Signal {
+    static func signal(_ direction: SignalDirection, _ confidence: Double, symbol: Symbol = "BTCUSDT", at t: Int64 = hour) -> Signal {
         Signal(symbol: symbol, candleTime: t, direction: direction, confidence: confidence, score: direction == .long ? confidence : -confidence,
                components: [:], indicators: [:], patterns: [:])
     }
@@ -69,7 +69,7 @@ struct PlannerTests {
     @Test func entriesPassEveryGate() {
         let rules = Self.rules()
         let long = Self.signal(.long, 0.9)
-        func plan(activeSymbols: Set<String> = [], safeMode: Bool = false, reconciled: Bool = true, blocks: [String: Int64] = [:]) -> [EntryCommand] {
+        func plan(activeSymbols: Set<Symbol> = [], safeMode: Bool = false, reconciled: Bool = true, blocks: [String: Int64] = [:]) -> [EntryCommand] {
             EntryPlanner.plan(EntrySnapshot(signals: [long], activeSymbols: activeSymbols, lastExits: [:], safeMode: safeMode, reconciled: reconciled,
                                             blocks: blocks), now: 0, rules: rules)
         }

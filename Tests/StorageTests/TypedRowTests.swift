@@ -14,7 +14,7 @@ struct TypedRowTests {
         let db = try StateDatabase(inMemory: ())
         try db.writer.write { d in
             try d.execute(sql: "INSERT INTO runs (started_at, config_hash) VALUES (0, 'x')")
-            _ = try Orders.insertPending(d, clientOrderID: id, runID: 1, positionID: nil, symbol: "BTCUSDT", side: .buy, purpose: .entry,
+            _ = try Orders.insertPending(d, clientOrderID: cid, runID: 1, positionID: nil, symbol: "BTCUSDT", side: .buy, purpose: .entry,
                                          leg: 0, attempt: 1, quantity: 1, referencePrice: 100, now: 0)
         }
         return db
@@ -28,7 +28,7 @@ struct TypedRowTests {
     @Test func anUnknownOrderStatusIsACorruptRowNamingTableRowColumnAndValue() throws {
         let db = try databaseWithOrder()
         try db.writer.write { try $0.execute(sql: "UPDATE orders SET status = 'HALF_FILLED'") }
-        let error = corruptRow { _ = try db.writer.read { try Orders.find($0, clientOrderID: id) } }
+        let error = corruptRow { _ = try db.writer.read { try Orders.find($0, clientOrderID: cid) } }
         #expect(error?.table == "orders" && error?.column == "status" && error?.key == id && error?.value == "HALF_FILLED")
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains("unknown value \"HALF_FILLED\"") && text.contains("expected one of PENDING_SUBMIT, UNKNOWN, NEW"), "\(text)")
@@ -40,9 +40,9 @@ struct TypedRowTests {
     @Test func unknownSideAndPurposeAreCorruptRowsToo() throws {
         let db = try databaseWithOrder()
         try db.writer.write { try $0.execute(sql: "UPDATE orders SET side = 'buy'") }
-        #expect(corruptRow { _ = try db.writer.read { try Orders.find($0, clientOrderID: id) } }?.column == "side")
+        #expect(corruptRow { _ = try db.writer.read { try Orders.find($0, clientOrderID: cid) } }?.column == "side")
         try db.writer.write { try $0.execute(sql: "UPDATE orders SET side = 'BUY', purpose = 'HEDGE'") }
-        #expect(corruptRow { _ = try db.writer.read { try Orders.find($0, clientOrderID: id) } }?.value == "HEDGE")
+        #expect(corruptRow { _ = try db.writer.read { try Orders.find($0, clientOrderID: cid) } }?.value == "HEDGE")
     }
 
     @Test func anUnknownPositionStateOrExitReasonIsACorruptRow() throws {
@@ -99,7 +99,7 @@ struct TypedRowTests {
                 try SQLiteLedger(d).updateOrder(clientOrderID: cid, status: .new, venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: "stale", now: 2)
             }
         }
-        let stored = try db.writer.read { try Orders.find($0, clientOrderID: id) }
+        let stored = try db.writer.read { try Orders.find($0, clientOrderID: cid) }
         #expect(stored?.status == .filled && stored?.filledQuantity == 1 && stored?.updatedAt == 1 && stored?.reason == nil)
 
         let memory = MemoryStateStore()

@@ -120,7 +120,7 @@ import TradingDomain
         let faults: [FakeBinance.Fault] = [.acceptThenServerError(503), .unknownExecution, .malformedJSON, .serverError(500)]
         for (index, fault) in faults.enumerated() {
             h.fake.inject(fault, on: "/api/v3/order", method: "POST")
-            let outcome = try await broker.submit(h.order("tj-\(index + 1)-en0-a1"), now: h.clock.now)
+            let outcome = try await broker.submit(h.order(ClientOrderID(rawValue: "tj-\(index + 1)-en0-a1")), now: h.clock.now)
             guard case .unknown = outcome else { Issue.record("\(fault): expected unknown, got \(outcome)"); continue }
         }
         #expect(h.requests("/api/v3/order", method: "POST").count == faults.count)
@@ -235,7 +235,7 @@ import TradingDomain
         let h = try BinanceHarness()
         defer { h.close() }
         let broker = try h.broker()
-        for i in 1...3 { _ = try await broker.submit(h.order("tj-\(i)-en0-a1", quantity: "0.1"), now: h.clock.now) }
+        for i in 1...3 { _ = try await broker.submit(h.order(ClientOrderID(rawValue: "tj-\(i)-en0-a1"), quantity: "0.1"), now: h.clock.now) }
         let all = try await broker.myTrades(symbol: BinanceHarness.symbol, fromId: nil)
         #expect(all.map(\.id) == [5001, 5002, 5003])
         #expect(all.map(\.orderId) == [1001, 1002, 1003])

@@ -47,7 +47,7 @@ final class TestClock: @unchecked Sendable {
 final class BinanceHarness: @unchecked Sendable {
     static let apiKey = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
     static let secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-    static let symbol = "BTCUSDT"
+    static let symbol: Symbol = "BTCUSDT"
     /// A minute boundary.
     static let t0: Int64 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000
     /// The local clock is this far behind the venue's.
@@ -60,7 +60,7 @@ final class BinanceHarness: @unchecked Sendable {
     /// Klines the fake was started with (1m bars from `t0`).
     let klineCount: Int
 
-    static let market = FakeBinance.Market(symbol: symbol, baseAsset: "BTC", quoteAsset: "USDT", tickSize: dec("0.01"),
+    static let market = FakeBinance.Market(symbol: symbol.rawValue, baseAsset: "BTC", quoteAsset: "USDT", tickSize: dec("0.01"),
                                            stepSize: dec("0.001"), minQty: dec("0.001"), minNotional: 5)
 
     /// `klines` 1-minute bars from `t0`; the server time lies 30 s into the last one (so it is still open).
@@ -72,8 +72,8 @@ final class BinanceHarness: @unchecked Sendable {
         }
         let serverTime = Self.t0 + Int64(klines - 1) * 60_000 + 30_000
         fake = FakeBinance(apiKey: Self.apiKey, secret: Self.secret, symbols: [Self.market], balances: balances,
-                           candles: [Self.symbol: bars], serverTimeMs: serverTime)
-        fake.setPrice(symbol: Self.symbol, price: price)
+                           candles: [Self.symbol.rawValue: bars], serverTimeMs: serverTime)
+        fake.setPrice(symbol: Self.symbol.rawValue, price: price)
         clock = TestClock(serverTime - Self.skewMs, fake: fake)
         databasePath = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-binance-\(UUID().uuidString).sqlite").path
         database = try StateDatabase(path: databasePath)
@@ -126,7 +126,7 @@ final class BinanceHarness: @unchecked Sendable {
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
 
-    func order(_ id: String, quantity: String = "0.05", side: OrderSide = .buy, price: Price = 100) -> OrderRequest {
+    func order(_ id: ClientOrderID, quantity: String = "0.05", side: OrderSide = .buy, price: Price = 100) -> OrderRequest {
         OrderRequest(clientOrderID: id, symbol: Self.symbol, side: side, quantity: dec(quantity), referencePrice: price)
     }
 }

@@ -39,7 +39,7 @@ import TradingDomain
 
         // Three minutes later (two more bars closed, one open): one request for what is newer.
         for i in 1600..<1603 {
-            h.fake.appendKline(symbol: BinanceHarness.symbol, FakeBinance.Kline(
+            h.fake.appendKline(symbol: BinanceHarness.symbol.rawValue, FakeBinance.Kline(
                 openTimeMs: BinanceHarness.t0 + Int64(i) * 60_000, open: 101, high: 102, low: 100, close: 101.5, volume: 1, intervalMs: 60_000))
         }
         h.clock.advance(ms: 3 * 60_000)
@@ -71,7 +71,7 @@ import TradingDomain
         let h = try BinanceHarness()
         defer { h.close() }
         let source = BinanceMarketData(client: try h.client())
-        h.fake.setPrice(symbol: BinanceHarness.symbol, price: dec("123.45"))
+        h.fake.setPrice(symbol: BinanceHarness.symbol.rawValue, price: dec("123.45"))
         #expect(try await source.currentPrice(symbol: BinanceHarness.symbol, timeframe: Self.minute, now: h.clock.now) == 123.45)
         #expect(h.requests("/api/v3/ticker/price").first?.query == "symbol=BTCUSDT")
 

@@ -14,7 +14,7 @@ public protocol Ledger {
     // MARK: Runs
     func startRun(startedAt: Int64, configHash: String) throws -> RunID
     func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
-                   symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws
+                   symbolsAnalysed: Int, symbolsFailed: [Symbol], summary: @autoclosure () -> String) throws
     /// Marks runs that never finished as crashed; returns their ids.
     func markAbandonedRuns(endedAt: Int64) throws -> [RunID]
     /// The config hash of the newest run.
@@ -27,7 +27,7 @@ public protocol Ledger {
     func runStarted(after runID: RunID) throws -> Int64?
 
     // MARK: Events, signals, job state
-    func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
+    func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: Symbol?, message: @autoclosure () -> String,
                      data: @autoclosure () -> [String: String]?) throws
     func insertSignal(runID: RunID, signal: Signal) throws
     func jobState(_ key: String) throws -> String?
@@ -39,10 +39,10 @@ public protocol Ledger {
     func setEquityPeak(_ peak: Money?) throws
 
     // MARK: Candles
-    func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64?
-    func upsertCandles(symbol: String, timeframe: Timeframe, candles: [Candle]) throws
+    func newestCandleTime(symbol: Symbol, timeframe: Timeframe) throws -> Int64?
+    func upsertCandles(symbol: Symbol, timeframe: Timeframe, candles: [Candle]) throws
     /// The newest `limit` candles with open time ≤ `upTo`, oldest first.
-    func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle>
+    func candleWindow(symbol: Symbol, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle>
     /// Stores each batch's candles and reads back its symbol's newest `window` candles with open time ≤ `upTo`, oldest
     /// first (empty for a batch that does not `readsWindow`), in the order of `batches`. A batch whose candles cannot be
     /// stored gets its error and stores nothing; the others are not affected.
@@ -57,12 +57,12 @@ public protocol Ledger {
     /// Closed positions closed at or after `since`, oldest first.
     func closedPositions(since: Int64) throws -> [Position]
     /// The newest close time per symbol of positions that held something (failed entries start no cooldown).
-    func lastExitBySymbol() throws -> [String: Int64]
+    func lastExitBySymbol() throws -> [Symbol: Int64]
     /// Close times of stop-loss exits since `since`.
     func stopLossExits(since: Int64) throws -> [Int64]
 
     // MARK: Orders and fills
-    func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+    func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
                             leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws
     /// Stores the order's new status and venue facts. Throws `IllegalOrderStatusMove` (and changes nothing) when
     /// `OrderStatusTransitions` does not allow the move from the stored status.
@@ -70,7 +70,7 @@ public protocol Ledger {
                      reason: String?, now: Int64) throws
     func unresolvedOrders() throws -> [OrderRow]
     func order(clientOrderID: ClientOrderID) throws -> OrderRow?
-    func order(venueOrderID: String, symbol: String) throws -> OrderRow?
+    func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow?
     func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int?
     func orders(positionID: Int64) throws -> [OrderRow]
     /// Records `fill` once (by symbol and trade id); false when it was already recorded.
@@ -87,7 +87,7 @@ public protocol Ledger {
 
     // MARK: Venue and paper broker
     func totalBreakerOpenings() throws -> Int
-    func paperOrder(clientOrderID: String) throws -> PaperOrderRecord?
+    func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord?
     func insertPaperOrder(_ order: PaperOrderRecord) throws
 }
 
@@ -107,19 +107,19 @@ public struct EquityPoint: Sendable, Equatable {
 
 /// An order in the paper broker's own book (`paper_orders`): the venue side of paper trading.
 public struct PaperOrderRecord: Sendable, Equatable {
-    public var clientOrderID: String
-    public var symbol: String
+    public var clientOrderID: ClientOrderID
+    public var symbol: Symbol
     public var side: OrderSide
     public var status: OrderStatus
     public var quantity: Quantity
     public var price: Price?
     public var fee: Money?
     public var feeAsset: String?
-    public var tradeID: String?
+    public var tradeID: TradeID?
     public var time: Int64
     public var reason: String?
-    public init(clientOrderID: String, symbol: String, side: OrderSide, status: OrderStatus, quantity: Quantity, price: Price? = nil,
-                fee: Money? = nil, feeAsset: String? = nil, tradeID: String? = nil, time: Int64, reason: String? = nil) {
+    public init(clientOrderID: ClientOrderID, symbol: Symbol, side: OrderSide, status: OrderStatus, quantity: Quantity, price: Price? = nil,
+                fee: Money? = nil, feeAsset: String? = nil, tradeID: TradeID? = nil, time: Int64, reason: String? = nil) {
         self.clientOrderID = clientOrderID
         self.symbol = symbol
         self.side = side
@@ -146,11 +146,11 @@ public protocol StateStore: Sendable {
 
 /// One symbol's new candles, to be stored (`Ledger.storeCandles`).
 public struct CandleBatch: Sendable {
-    public var symbol: String
+    public var symbol: Symbol
     public var candles: [Candle]
     /// Whether `storeCandles` reads the symbol's window back.
     public var readsWindow: Bool
-    public init(symbol: String, candles: [Candle], readsWindow: Bool = true) {
+    public init(symbol: Symbol, candles: [Candle], readsWindow: Bool = true) {
         self.symbol = symbol
         self.candles = candles
         self.readsWindow = readsWindow
@@ -169,7 +169,7 @@ extension Ledger {
     }
 
     /// Appends an event (the message and data are built only when the ledger keeps the audit trail).
-    public func record(runID: RunID?, time: Int64, kind: EventKind, symbol: String? = nil, message: @autoclosure () -> String,
+    public func record(runID: RunID?, time: Int64, kind: EventKind, symbol: Symbol? = nil, message: @autoclosure () -> String,
                        data: @autoclosure () -> [String: String]? = nil) throws {
         guard keepsAudit else { return }
         try appendEvent(runID: runID, time: time, kind: kind, symbol: symbol, message: message(), data: data())

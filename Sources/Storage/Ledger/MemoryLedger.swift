@@ -43,7 +43,7 @@ public final class MemoryLedger: Ledger {
     /// every run, so they are kept as a list instead of built.
     @exclusivity(unchecked) private var active: [Position] = []
     @exclusivity(unchecked) private var closedIDs: [Int64] = []
-    @exclusivity(unchecked) private var lastExits: [String: Int64] = [:]
+    @exclusivity(unchecked) private var lastExits: [Symbol: Int64] = [:]
     @exclusivity(unchecked) private var stopExits: [Int64] = []
     @exclusivity(unchecked) private var nextPositionID: Int64 = 1
 
@@ -59,13 +59,13 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var orderFills: [[Fill]] = []
     @exclusivity(unchecked) private var otherFills: [ClientOrderID: [Fill]] = [:]
     /// The venue's trade ids per symbol (a trade is booked once).
-    private struct TradeKey: Hashable { let symbol: String, tradeID: String }
+    private struct TradeKey: Hashable { let symbol: Symbol, tradeID: TradeID }
     @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
 
     @exclusivity(unchecked) private var wallet: [String: Money] = [:]
     @exclusivity(unchecked) private var equity: [EquityPoint] = []
     @exclusivity(unchecked) private var paperOrders: [PaperOrderRecord] = []
-    @exclusivity(unchecked) private var paperOrderSlot: [String: Int] = [:]
+    @exclusivity(unchecked) private var paperOrderSlot: [ClientOrderID: Int] = [:]
 
     // MARK: Runs
     public func startRun(startedAt: Int64, configHash: String) throws -> RunID {
@@ -76,7 +76,7 @@ public final class MemoryLedger: Ledger {
         return id
     }
     public func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
-                          symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
+                          symbolsAnalysed: Int, symbolsFailed: [Symbol], summary: @autoclosure () -> String) throws {
         if unfinishedRuns.last == id { unfinishedRuns.removeLast() } else { unfinishedRuns.removeAll { $0 == id } }
         countOutcome(outcome, analysed: symbolsAnalysed)
         if let next {
@@ -99,7 +99,7 @@ public final class MemoryLedger: Ledger {
     public func fillCount(runID: RunID) throws -> Int { fillsByRun.runID == runID ? fillsByRun.count : 0 }
 
     // MARK: Events, signals, job state
-    public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
+    public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: Symbol?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {}
     public func insertSignal(runID: RunID, signal: Signal) throws {}
     public func jobState(_ key: String) throws -> String? { state[key] }
@@ -116,13 +116,13 @@ public final class MemoryLedger: Ledger {
     public func setEquityPeak(_ peak: Money?) throws { self.peak = peak }
 
     // MARK: Candles
-    private func series(_ symbol: String, _ timeframe: Timeframe) -> Series? {
+    private func series(_ symbol: Symbol, _ timeframe: Timeframe) -> Series? {
         guard let list = candles[symbol] else { return nil }
         for box in list where box.seconds == timeframe.seconds { return box }
         return nil
     }
-    public func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64? { series(symbol, timeframe)?.candles.last?.openTime }
-    public func upsertCandles(symbol: String, timeframe: Timeframe, candles new: [Candle]) throws {
+    public func newestCandleTime(symbol: Symbol, timeframe: Timeframe) throws -> Int64? { series(symbol, timeframe)?.candles.last?.openTime }
+    public func upsertCandles(symbol: Symbol, timeframe: Timeframe, candles new: [Candle]) throws {
         guard !new.isEmpty else { return }
         let box: Series
         if let existing = series(symbol, timeframe) { box = existing } else {
@@ -142,7 +142,7 @@ public final class MemoryLedger: Ledger {
             box.candles.removeFirst(box.candles.count - keep)
         }
     }
-    public func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
+    public func candleWindow(symbol: Symbol, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
         guard let box = series(symbol, timeframe), limit > 0 else { return [] }
         let all = box.candles
         let end = upTo == .max || (all.last.map { $0.openTime <= upTo } ?? true) ? all.count : Self.lowerBound(all, upTo &+ 1)
@@ -189,7 +189,7 @@ public final class MemoryLedger: Ledger {
     }
     /// Backtests keep no run rows; the paper broker books at once, so no booking window needs them.
     public func runStarted(after runID: RunID) throws -> Int64? { nil }
-    public func lastExitBySymbol() throws -> [String: Int64] { lastExits }
+    public func lastExitBySymbol() throws -> [Symbol: Int64] { lastExits }
     public func stopLossExits(since: Int64) throws -> [Int64] {
         // Appended as positions close, so in time order: the ones since `since` are a suffix.
         let lo = stopExits.partitionPoint { $0 < since }
@@ -197,7 +197,7 @@ public final class MemoryLedger: Ledger {
     }
 
     // MARK: Orders and fills
-    public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+    public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
         guard orderSlot[clientOrderID] == nil else {
             throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
@@ -234,7 +234,7 @@ public final class MemoryLedger: Ledger {
         unresolvedSlots.map { orderRows[$0] }.filter { Self.isUnresolved($0.status) }.sorted { $0.id < $1.id }
     }
     public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { orderSlot[clientOrderID].map { orderRows[$0] } }
-    public func order(venueOrderID: String, symbol: String) throws -> OrderRow? {
+    public func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow? {
         orderRows.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
     }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
@@ -243,7 +243,7 @@ public final class MemoryLedger: Ledger {
     public func orders(positionID: Int64) throws -> [OrderRow] { (orderSlotsByPosition[positionID] ?? []).map { orderRows[$0] } }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
         guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
-        let id = ClientOrderID(rawValue: fill.clientOrderID)
+        let id = fill.clientOrderID
         if let slot = orderSlot[id] { orderFills[slot].append(fill) } else { otherFills[id, default: []].append(fill) }
         fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
         return true
@@ -269,7 +269,7 @@ public final class MemoryLedger: Ledger {
 
     // MARK: Venue and paper broker
     public func totalBreakerOpenings() throws -> Int { 0 }
-    public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? { paperOrderSlot[clientOrderID].map { paperOrders[$0] } }
+    public func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord? { paperOrderSlot[clientOrderID].map { paperOrders[$0] } }
     public func insertPaperOrder(_ order: PaperOrderRecord) throws {
         if let slot = paperOrderSlot[order.clientOrderID] { paperOrders[slot] = order } else {
             paperOrderSlot[order.clientOrderID] = paperOrders.count

@@ -10,7 +10,7 @@ public struct SQLiteLedger: Ledger {
 
     public func startRun(startedAt: Int64, configHash: String) throws -> RunID { RunID(rawValue: try Runs.start(db, startedAt: startedAt, configHash: configHash)) }
     public func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
-                          symbolsAnalysed: Int, symbolsFailed: [String], summary: @autoclosure () -> String) throws {
+                          symbolsAnalysed: Int, symbolsFailed: [Symbol], summary: @autoclosure () -> String) throws {
         try Runs.finish(db, id: id.rawValue, endedAt: endedAt, outcome: outcome, volatility: volatility, next: next, symbolsAnalysed: symbolsAnalysed,
                         symbolsFailed: symbolsFailed, summary: summary())
     }
@@ -26,7 +26,7 @@ public struct SQLiteLedger: Ledger {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(started_at) FROM runs WHERE id > ?"), arguments: [runID.rawValue])
     }
 
-    public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: String?, message: @autoclosure () -> String,
+    public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: Symbol?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {
         try Events.append(db, runID: runID?.rawValue, time: time, kind: kind, symbol: symbol, message: message(), data: data())
     }
@@ -47,11 +47,11 @@ public struct SQLiteLedger: Ledger {
         if let peak { try JobState.set(db, "equity.peak", peak.description) } else { try JobState.remove(db, "equity.peak") }
     }
 
-    public func newestCandleTime(symbol: String, timeframe: Timeframe) throws -> Int64? { try Candles.newestOpenTime(db, symbol: symbol, timeframe: timeframe) }
-    public func upsertCandles(symbol: String, timeframe: Timeframe, candles: [Candle]) throws {
+    public func newestCandleTime(symbol: Symbol, timeframe: Timeframe) throws -> Int64? { try Candles.newestOpenTime(db, symbol: symbol, timeframe: timeframe) }
+    public func upsertCandles(symbol: Symbol, timeframe: Timeframe, candles: [Candle]) throws {
         try Candles.upsert(db, symbol: symbol, timeframe: timeframe, candles: candles)
     }
-    public func candleWindow(symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
+    public func candleWindow(symbol: Symbol, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
         try Candles.window(db, symbol: symbol, timeframe: timeframe, limit: limit, upTo: upTo)[...]
     }
     /// Each batch's candles stored under a savepoint of its own (a batch that fails leaves nothing behind).
@@ -90,28 +90,28 @@ public struct SQLiteLedger: Ledger {
     public func activePositions() throws -> [Position] { try Positions.active(db) }
     public func position(id: Int64) throws -> Position? { try Positions.find(db, id: id) }
     public func closedPositions(since: Int64) throws -> [Position] { try Positions.closed(db, since: since) }
-    public func lastExitBySymbol() throws -> [String: Int64] { try Positions.lastExitBySymbol(db) }
+    public func lastExitBySymbol() throws -> [Symbol: Int64] { try Positions.lastExitBySymbol(db) }
     public func stopLossExits(since: Int64) throws -> [Int64] { try Positions.stopLossExits(db, since: since) }
 
-    public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: String, side: OrderSide, purpose: OrderPurpose,
+    public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
-        _ = try Orders.insertPending(db, clientOrderID: clientOrderID.rawValue, runID: runID.rawValue, positionID: positionID, symbol: symbol, side: side,
+        _ = try Orders.insertPending(db, clientOrderID: clientOrderID, runID: runID.rawValue, positionID: positionID, symbol: symbol, side: side,
                                      purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, referencePrice: referencePrice, now: now)
     }
     public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
                             reason: String?, now: Int64) throws {
-        try Orders.update(db, clientOrderID: clientOrderID.rawValue, status: status, venueOrderID: venueOrderID, filledQuantity: filledQuantity,
+        try Orders.update(db, clientOrderID: clientOrderID, status: status, venueOrderID: venueOrderID, filledQuantity: filledQuantity,
                           averagePrice: averagePrice, reason: reason, now: now)
     }
     public func unresolvedOrders() throws -> [OrderRow] { try Orders.unresolved(db) }
-    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { try Orders.find(db, clientOrderID: clientOrderID.rawValue) }
-    public func order(venueOrderID: String, symbol: String) throws -> OrderRow? { try Orders.find(db, venueOrderID: venueOrderID, symbol: symbol) }
+    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { try Orders.find(db, clientOrderID: clientOrderID) }
+    public func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow? { try Orders.find(db, venueOrderID: venueOrderID, symbol: symbol) }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
         try Orders.lastAttempt(db, positionID: positionID, purpose: purpose, leg: leg)
     }
     public func orders(positionID: Int64) throws -> [OrderRow] { try Orders.forPosition(db, positionID: positionID) }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool { try Fills.insert(db, fill, runID: runID.rawValue) }
-    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { try Fills.forOrder(db, clientOrderID: clientOrderID.rawValue) }
+    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { try Fills.forOrder(db, clientOrderID: clientOrderID) }
 
     public func balances() throws -> [String: Money] { try Wallet.balances(db) }
     public func setBalance(asset: String, free: Money) throws { try Wallet.set(db, asset: asset, free: free) }
@@ -122,9 +122,9 @@ public struct SQLiteLedger: Ledger {
     public func firstEquity(since: Int64) throws -> Money? { try EquityHistory.first(db, since: since) }
 
     public func totalBreakerOpenings() throws -> Int { try VenueStates.totalBreakerOpenings(db) }
-    public func paperOrder(clientOrderID: String) throws -> PaperOrderRecord? {
+    public func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM paper_orders WHERE client_order_id = ?"), arguments: [clientOrderID]) else { return nil }
-        let (table, key) = ("paper_orders", clientOrderID)
+        let (table, key) = ("paper_orders", clientOrderID.rawValue)
         return try PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: decodeEnum(row, "side", table: table, key: key),
                                 status: decodeEnum(row, "status", table: table, key: key), quantity: fixed(row, "quantity", table: table, key: key),
                                 price: optionalFixed(row, "price", table: table, key: key), fee: optionalFixed(row, "fee", table: table, key: key), feeAsset: row["fee_asset"],

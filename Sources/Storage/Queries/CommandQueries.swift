@@ -20,15 +20,15 @@ extension SQLiteLedger {
     /// The whole equity curve, oldest first.
     public func equityHistory() throws -> [EquityPoint] { try EquityHistory.all(db) }
     /// The newest `limit` candles of `symbol`, oldest first.
-    public func newestCandles(symbol: String, timeframe: Timeframe, limit: Int) throws -> [Candle] {
+    public func newestCandles(symbol: Symbol, timeframe: Timeframe, limit: Int) throws -> [Candle] {
         try Candles.window(db, symbol: symbol, timeframe: timeframe, limit: limit)
     }
     /// The candles of `symbol` with open times in `from...to`, oldest first.
-    public func candles(symbol: String, timeframe: Timeframe, from: Int64, to: Int64) throws -> [Candle] {
+    public func candles(symbol: Symbol, timeframe: Timeframe, from: Int64, to: Int64) throws -> [Candle] {
         try Candles.range(db, symbol: symbol, timeframe: timeframe, from: from, to: to)
     }
     /// The symbols with candles of `timeframe`.
-    public func candleSymbols(timeframe: Timeframe) throws -> [String] { try Candles.symbols(db, timeframe: timeframe) }
+    public func candleSymbols(timeframe: Timeframe) throws -> [Symbol] { try Candles.symbols(db, timeframe: timeframe) }
 
     /// Adds `amount` to the monotonic counter `name` (the `counters` table).
     public func addToCounter(_ name: String, _ amount: Double) throws { try Counters.add(db, name, amount) }
@@ -43,20 +43,20 @@ extension SQLiteLedger {
     // MARK: explain
 
     /// The signal stored for `symbol` in run `runID`.
-    public func storedSignal(runID: Int64, symbol: String) throws -> StoredSignal? {
+    public func storedSignal(runID: Int64, symbol: Symbol) throws -> StoredSignal? {
         guard let s = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM signals WHERE run_id = ? AND symbol = ?"), arguments: [runID, symbol]) else { return nil }
         return StoredSignal(direction: s["direction"], confidence: s["confidence"], score: s["score"], candleTime: s["candle_time"],
                             components: s["components"], patterns: s["patterns"], opinion: s["opinion"])
     }
 
     /// The models' aggregated opinion stored for `symbol` in run `runID`.
-    public func storedLLMOpinion(runID: Int64, symbol: String) throws -> StoredLLMOpinion? {
+    public func storedLLMOpinion(runID: Int64, symbol: Symbol) throws -> StoredLLMOpinion? {
         guard let o = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_opinions WHERE run_id = ? AND symbol = ?"), arguments: [runID, symbol]) else { return nil }
         return StoredLLMOpinion(outcome: o["outcome"], action: o["action"], confidence: o["confidence"], agreement: o["agreement"])
     }
 
     /// The model calls made for `symbol` in run `runID`, in the order they were recorded.
-    public func storedLLMCalls(runID: Int64, symbol: String) throws -> [StoredLLMCall] {
+    public func storedLLMCalls(runID: Int64, symbol: Symbol) throws -> [StoredLLMCall] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM llm_calls WHERE run_id = ? AND symbol = ? ORDER BY id"), arguments: [runID, symbol]).map { c in
             StoredLLMCall(provider: c["provider"], model: c["model"], status: c["status"], cachedFrom: c["cached_from"], fromCache: c["from_cache"],
                           action: c["action"], confidence: c["confidence"], problem: c["problem"], latencyMs: c["latency_ms"],

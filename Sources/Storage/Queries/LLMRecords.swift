@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TradingDomain
 
 /// The LLM step's persisted state: per-provider circuit breakers (`llm_breakers`), the audit trail and cache of every
 /// call (`llm_calls`), the opinions (`llm_opinions`) and the budgets' spending read back from the calls.
@@ -68,7 +69,7 @@ extension SQLiteLedger {
     }
 
     /// Stores (or replaces) the consultation's outcome for `symbol` in run `runID`.
-    public func saveLLMOpinion(runID: Int64, symbol: String, time: Int64, outcome: String, action: String?, confidence: Double?,
+    public func saveLLMOpinion(runID: Int64, symbol: Symbol, time: Int64, outcome: String, action: String?, confidence: Double?,
                                agreement: Double?, technicalConfidence: Double?) throws {
         try db.execute(sql: """
             INSERT OR REPLACE INTO llm_opinions (run_id, symbol, time, outcome, action, confidence, agreement, technical_confidence)
@@ -89,7 +90,7 @@ public struct CachedLLMAnswer: Sendable, Equatable {
 /// One model call for the audit trail (`llm_calls`).
 public struct LLMCallRecord: Sendable, Equatable {
     public var runID: Int64
-    public var symbol: String
+    public var symbol: Symbol
     public var provider: String
     public var model: String
     public var cacheKey: String
@@ -110,7 +111,7 @@ public struct LLMCallRecord: Sendable, Equatable {
     public var cachedFrom: Int64?
     public var baseURL: String
     public var usageImplausible: Bool
-    public init(runID: Int64, symbol: String, provider: String, model: String, cacheKey: String, time: Int64, prompt: String, rawReply: String?,
+    public init(runID: Int64, symbol: Symbol, provider: String, model: String, cacheKey: String, time: Int64, prompt: String, rawReply: String?,
                 status: String, problem: String?, action: String?, confidence: Double?, horizon: String?, rationale: String?, latencyMs: Int64,
                 promptTokens: Int, completionTokens: Int, cost: String, fromCache: Bool, cachedFrom: Int64?, baseURL: String, usageImplausible: Bool) {
         self.runID = runID

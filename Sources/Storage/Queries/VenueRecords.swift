@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TradingDomain
 
 /// A venue's persisted state (`venue_state`) and its cached symbol filters (`venue_symbol_filters`).
 extension SQLiteLedger {
@@ -12,12 +13,12 @@ extension SQLiteLedger {
     }
 
     /// The cached filters of `symbol` on `venue`.
-    public func venueSymbolFilters(venue: String, symbol: String) throws -> VenueSymbolFiltersRow? {
+    public func venueSymbolFilters(venue: String, symbol: Symbol) throws -> VenueSymbolFiltersRow? {
         try VenueSymbolFilters.get(db, venue: venue, symbol: symbol)
     }
 
     /// Forgets the cached filters of `symbol` on `venue`.
-    public func removeVenueSymbolFilters(venue: String, symbol: String) throws {
+    public func removeVenueSymbolFilters(venue: String, symbol: Symbol) throws {
         try VenueSymbolFilters.remove(db, venue: venue, symbol: symbol)
     }
 

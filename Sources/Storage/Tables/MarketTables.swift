@@ -5,12 +5,12 @@ import TradingDomain
 
 /// The `candles` cache: closed candles per symbol and timeframe, upserted on their unique key.
 public enum Candles {
-    public static func newestOpenTime(_ db: Database, symbol: String, timeframe: Timeframe) throws -> Int64? {
+    public static func newestOpenTime(_ db: Database, symbol: Symbol, timeframe: Timeframe) throws -> Int64? {
         let statement = try db.cachedStatement(sql: "SELECT MAX(open_time) FROM candles WHERE symbol = ? AND timeframe = ?")
         return try Int64.fetchOne(statement, arguments: [symbol, timeframe.name])
     }
 
-    public static func upsert(_ db: Database, symbol: String, timeframe: Timeframe, candles: [Candle]) throws {
+    public static func upsert(_ db: Database, symbol: Symbol, timeframe: Timeframe, candles: [Candle]) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO candles (symbol, timeframe, open_time, open, high, low, close, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(symbol, timeframe, open_time) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
@@ -22,7 +22,7 @@ public enum Candles {
     }
 
     /// The newest `limit` candles with open time ≤ `upTo`, oldest first.
-    public static func window(_ db: Database, symbol: String, timeframe: Timeframe, limit: Int, upTo: Int64 = .max) throws -> [Candle] {
+    public static func window(_ db: Database, symbol: Symbol, timeframe: Timeframe, limit: Int, upTo: Int64 = .max) throws -> [Candle] {
         let statement = try db.cachedStatement(sql: """
             SELECT open_time, open, high, low, close, volume FROM candles WHERE symbol = ? AND timeframe = ? AND open_time <= ?
             ORDER BY open_time DESC LIMIT ?
@@ -42,7 +42,7 @@ public enum Candles {
     }
 
     /// Every stored candle of a symbol in a time range, oldest first.
-    public static func range(_ db: Database, symbol: String, timeframe: Timeframe, from: Int64, to: Int64) throws -> [Candle] {
+    public static func range(_ db: Database, symbol: Symbol, timeframe: Timeframe, from: Int64, to: Int64) throws -> [Candle] {
         try Row.fetchAll(db, sql: """
             SELECT open_time, open, high, low, close, volume FROM candles WHERE symbol = ? AND timeframe = ? AND open_time >= ? AND open_time <= ?
             ORDER BY open_time
@@ -51,8 +51,8 @@ public enum Candles {
         }
     }
 
-    public static func symbols(_ db: Database, timeframe: Timeframe) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT DISTINCT symbol FROM candles WHERE timeframe = ? ORDER BY symbol", arguments: [timeframe.name])
+    public static func symbols(_ db: Database, timeframe: Timeframe) throws -> [Symbol] {
+        try Symbol.fetchAll(db, sql: "SELECT DISTINCT symbol FROM candles WHERE timeframe = ? ORDER BY symbol", arguments: [timeframe.name])
     }
 }
 

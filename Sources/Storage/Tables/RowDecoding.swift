@@ -1,4 +1,5 @@
 import GRDB
+import TradingDomain
 
 /// A stored value that does not decode: the state database holds something this version never writes (a damaged or
 /// hand-edited file, or one written by a newer version). Nothing falls back to a default; the command stops with
@@ -42,3 +43,8 @@ func decodeOptionalEnum<E: RawRepresentable & CaseIterable>(_ row: Row, _ column
     guard text != nil else { return nil }
     return try decodeEnum(row, column, table: table, key: key, as: type)
 }
+
+// The domain's identifiers are stored as their text (TEXT columns, as before they had types of their own).
+extension Symbol: DatabaseValueConvertible {}
+extension ClientOrderID: DatabaseValueConvertible {}
+extension TradeID: DatabaseValueConvertible {}

@@ -26,12 +26,12 @@ public enum Runs {
     }
 
     public static func finish(_ db: Database, id: Int64, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
-                              symbolsAnalysed: Int, symbolsFailed: [String], summary: String) throws {
+                              symbolsAnalysed: Int, symbolsFailed: [Symbol], summary: String) throws {
         try db.cachedStatement(sql: """
             UPDATE runs SET ended_at = ?, outcome = ?, volatility = ?, interval_seconds = ?, interval_reason = ?, next_run_at = ?,
             symbols_analysed = ?, symbols_failed = ?, summary = ? WHERE id = ?
             """).execute(arguments: [endedAt, outcome.rawValue, volatility, next?.seconds, next?.reason, next?.at, symbolsAnalysed,
-                             symbolsFailed.joined(separator: ","), summary, id])
+                             symbolsFailed.map(\.rawValue).joined(separator: ","), summary, id])
     }
 
     /// Marks runs that never finished (their process died) as `crashed`; returns their ids.
@@ -89,12 +89,12 @@ public struct EventRow: Sendable, Equatable, Codable {
     public var runID: Int64?
     public var time: Int64
     public var kind: EventKind
-    public var symbol: String?
+    public var symbol: Symbol?
     public var message: String
     /// The event's facts as a JSON object of strings (see `fields`).
     public var data: String?
 
-    public init(id: Int64, runID: Int64?, time: Int64, kind: EventKind, symbol: String?, message: String, data: String?) {
+    public init(id: Int64, runID: Int64?, time: Int64, kind: EventKind, symbol: Symbol?, message: String, data: String?) {
         self.id = id
         self.runID = runID
         self.time = time
@@ -116,7 +116,7 @@ public struct EventRow: Sendable, Equatable, Codable {
 
 /// The append-only `events` table: every decision, order, fill, lifecycle transition and error, with the run id.
 public enum Events {
-    public static func append(_ db: Database, runID: Int64?, time: Int64, kind: EventKind, symbol: String? = nil, message: String, data: [String: String]? = nil) throws {
+    public static func append(_ db: Database, runID: Int64?, time: Int64, kind: EventKind, symbol: Symbol? = nil, message: String, data: [String: String]? = nil) throws {
         let statement = try db.cachedStatement(sql: "INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES (?, ?, ?, ?, ?, ?)")
         try statement.execute(arguments: [runID, time, kind.rawValue, symbol, message, data.map(CompactJSON.object)])
     }

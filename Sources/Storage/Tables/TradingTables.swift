@@ -79,8 +79,8 @@ public enum Positions {
     }
 
     /// Time of the newest exit per symbol.
-    public static func lastExitBySymbol(_ db: Database) throws -> [String: Int64] {
-        var result: [String: Int64] = [:]
+    public static func lastExitBySymbol(_ db: Database) throws -> [Symbol: Int64] {
+        var result: [Symbol: Int64] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: """
             SELECT symbol, MAX(closed_at) AS t FROM positions WHERE closed_at IS NOT NULL AND COALESCE(exit_reason, '') != 'entry_failed'
             GROUP BY symbol
@@ -102,7 +102,7 @@ public struct OrderRow: Sendable, Equatable {
     public var clientOrderID: ClientOrderID
     public var runID: RunID
     public var positionID: Int64?
-    public var symbol: String
+    public var symbol: Symbol
     public var side: OrderSide
     public var purpose: OrderPurpose
     public var leg: Int
@@ -120,7 +120,7 @@ public struct OrderRow: Sendable, Equatable {
 /// The `orders` table. An order is inserted as `PENDING_SUBMIT` in its own committed transaction before it
 /// is sent (write-ahead), then updated with the venue's answer.
 public enum Orders {
-    public static func insertPending(_ db: Database, clientOrderID: String, runID: Int64, positionID: Int64?, symbol: String,
+    public static func insertPending(_ db: Database, clientOrderID: ClientOrderID, runID: Int64, positionID: Int64?, symbol: Symbol,
                                      side: OrderSide, purpose: OrderPurpose, leg: Int, attempt: Int, quantity: Quantity,
                                      referencePrice: Price, now: Int64) throws -> Int64 {
         try db.cachedStatement(sql: """
@@ -131,12 +131,12 @@ public enum Orders {
         return db.lastInsertedRowID
     }
 
-    public static func update(_ db: Database, clientOrderID: String, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?,
+    public static func update(_ db: Database, clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?,
                               averagePrice: Price?, reason: String?, now: Int64) throws {
         // Enforced here, where the row is written: a move the status table does not allow changes nothing.
         if let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT status FROM orders WHERE client_order_id = ?"), arguments: [clientOrderID]) {
-            let from: OrderStatus = try decodeEnum(stored, "status", table: "orders", key: clientOrderID)
-            try OrderStatusTransitions.check(clientOrderID: ClientOrderID(rawValue: clientOrderID), from: from, to: status)
+            let from: OrderStatus = try decodeEnum(stored, "status", table: "orders", key: clientOrderID.rawValue)
+            try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: from, to: status)
         }
         try db.cachedStatement(sql: """
             UPDATE orders SET status = ?, venue_order_id = COALESCE(?, venue_order_id), filled_quantity = COALESCE(?, filled_quantity),
@@ -166,11 +166,11 @@ public enum Orders {
     }
 
     /// The order the venue knows by `venueOrderID` (reconciliation matches trades to orders this way).
-    public static func find(_ db: Database, venueOrderID: String, symbol: String) throws -> OrderRow? {
+    public static func find(_ db: Database, venueOrderID: String, symbol: Symbol) throws -> OrderRow? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE venue_order_id = ? AND symbol = ?"), arguments: [venueOrderID, symbol]).map(order)
     }
 
-    public static func find(_ db: Database, clientOrderID: String) throws -> OrderRow? {
+    public static func find(_ db: Database, clientOrderID: ClientOrderID) throws -> OrderRow? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE client_order_id = ?"), arguments: [clientOrderID]).map(order)
     }
 
@@ -198,7 +198,7 @@ public enum Fills {
         return db.changesCount > 0
     }
 
-    public static func forOrder(_ db: Database, clientOrderID: String) throws -> [Fill] {
+    public static func forOrder(_ db: Database, clientOrderID: ClientOrderID) throws -> [Fill] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM fills WHERE client_order_id = ? ORDER BY id"), arguments: [clientOrderID]).map(fill)
     }
 

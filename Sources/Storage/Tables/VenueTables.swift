@@ -107,7 +107,7 @@ public enum VenueStates {
 /// A venue's exchange filters for one symbol as cached in `venue_symbol_filters` (money as decimal text).
 public struct VenueSymbolFiltersRow: Sendable, Equatable {
     public var venue: String
-    public var symbol: String
+    public var symbol: Symbol
     public var baseAsset: String
     public var quoteAsset: String
     public var tickSize: Price
@@ -117,7 +117,7 @@ public struct VenueSymbolFiltersRow: Sendable, Equatable {
     /// When they were fetched (local clock, ms).
     public var fetchedAt: Int64
 
-    public init(venue: String, symbol: String, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity,
+    public init(venue: String, symbol: Symbol, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity,
                 minQty: Quantity, minNotional: Money, fetchedAt: Int64) {
         self.venue = venue
         self.symbol = symbol
@@ -134,7 +134,7 @@ public struct VenueSymbolFiltersRow: Sendable, Equatable {
 /// The `venue_symbol_filters` cache of exchange filters.
 public enum VenueSymbolFilters {
     /// The cached filters of `symbol`, or nil. A row with a missing number is treated as absent.
-    public static func get(_ db: Database, venue: String, symbol: String) throws -> VenueSymbolFiltersRow? {
+    public static func get(_ db: Database, venue: String, symbol: Symbol) throws -> VenueSymbolFiltersRow? {
         guard let r = try Row.fetchOne(db, sql: "SELECT * FROM venue_symbol_filters WHERE venue = ? AND symbol = ?",
                                        arguments: [venue, symbol]) else { return nil }
         // A cache: a value that is not an integer count is as good as absent (the filters are fetched again).
@@ -146,7 +146,7 @@ public enum VenueSymbolFilters {
     }
 
     /// Drops the cached filters of `symbol` (the venue refused an order on a filter: they changed).
-    public static func remove(_ db: Database, venue: String, symbol: String) throws {
+    public static func remove(_ db: Database, venue: String, symbol: Symbol) throws {
         try db.execute(sql: "DELETE FROM venue_symbol_filters WHERE venue = ? AND symbol = ?", arguments: [venue, symbol])
     }
 

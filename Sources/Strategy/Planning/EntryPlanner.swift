@@ -6,16 +6,16 @@ public struct EntrySnapshot: Sendable {
     /// This run's signals.
     public var signals: [Signal]
     /// Symbols with an active position (no second entry).
-    public var activeSymbols: Set<String>
+    public var activeSymbols: Set<Symbol>
     /// The time of each symbol's last exit (for the symbol cooldown).
-    public var lastExits: [String: Int64]
+    public var lastExits: [Symbol: Int64]
     public var safeMode: Bool
     /// Whether this run's reconciliation with the venue succeeded (no new orders otherwise).
     public var reconciled: Bool
     /// Entry blocks in force: protection name → until.
     public var blocks: [String: Int64]
 
-    public init(signals: [Signal], activeSymbols: Set<String>, lastExits: [String: Int64], safeMode: Bool, reconciled: Bool, blocks: [String: Int64]) {
+    public init(signals: [Signal], activeSymbols: Set<Symbol>, lastExits: [Symbol: Int64], safeMode: Bool, reconciled: Bool, blocks: [String: Int64]) {
         self.signals = signals
         self.activeSymbols = activeSymbols
         self.lastExits = lastExits
@@ -28,7 +28,7 @@ public struct EntrySnapshot: Sendable {
 /// One step of the entries, in the order the cycle takes them (strongest signals first, so the limits favour them).
 public enum EntryCommand: Sendable, Equatable {
     /// No entry for `symbol`, with the decision text and the confidence as shown (planned only when detailed).
-    case skip(symbol: String, reason: String, confidence: String)
+    case skip(symbol: Symbol, reason: String, confidence: String)
     /// Try to enter on `signal`: at the reference price, sized by the strategy (`EntryPlanner.order`).
     case consider(Signal)
 }
