@@ -11,7 +11,9 @@ trap 'rm -rf "$work"' EXIT
 config=config/default.json
 TRADEJOB__MARKET__SYMBOLS=$(python3 -c "print(','.join('S%03dUSDT' % i for i in range(400)))")
 export TRADEJOB__MARKET__SYMBOLS
-"$BIN" run --config $config --state-dir "$work/prepared" --now 2024-03-01T00:00:15Z >/dev/null 2>&1 || true
+# The preparing run must succeed: timing cycles on a state it failed to fill would measure nothing useful.
+"$BIN" run --config $config --state-dir "$work/prepared" --now 2024-03-01T00:00:15Z >"$work/prepare.log" 2>&1 \
+  || { echo "preparing the 400-symbol state failed:" >&2; cat "$work/prepare.log" >&2; exit 1; }
 cycle="$BIN run --config $config --state-dir $work/cycle --now 2024-03-01T00:15:15Z"
 fresh="rm -rf $work/cycle && cp -a $work/prepared $work/cycle"
 echo "== 400-symbol cycle, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
