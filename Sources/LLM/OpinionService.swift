@@ -270,7 +270,7 @@ public final class OpinionService: @unchecked Sendable {
                         runID: runID, symbol: context.symbol, provider: call.provider.name, model: call.provider.model, cacheKey: call.cacheKey, time: now,
                         prompt: prompt, rawReply: call.rawReply, status: status, problem: problem,
                         action: answer?.action.rawValue, confidence: answer?.confidence, horizon: answer?.horizon, rationale: answer?.rationale, latencyMs: call.latencyMs,
-                        promptTokens: call.usage.promptTokens, completionTokens: call.usage.completionTokens, cost: cost.description, fromCache: call.cachedFrom != nil,
+                        promptTokens: call.usage.promptTokens, completionTokens: call.usage.completionTokens, cost: cost, fromCache: call.cachedFrom != nil,
                         cachedFrom: call.cachedFrom, baseURL: call.provider.baseURL, usageImplausible: call.usage.implausible))
                 }
                 try ledger.saveLLMOpinion(runID: runID, symbol: context.symbol, time: now, outcome: outcome.rawValue, action: opinion?.action.rawValue,
@@ -336,7 +336,7 @@ actor SpendingLedger {
             // Rows written before usage was validated may hold negative numbers: they count as nothing, never as a credit.
             let tokens = try ledger.llmTokens(from: dayStart, to: dayStart + 86_400_000)
             let cost = try ledger.llmCosts(from: dayStart, to: dayStart + 86_400_000)
-                .compactMap { try? Money(parsing: $0, rounding: .halfEven) }.filter { $0 > 0 }.total()
+                .filter { $0 > 0 }.total()
             return Totals(calls: calls, tokens: tokens.isFinite ? Int(min(tokens, 1e15)) : 0, cost: cost)
         }
     }

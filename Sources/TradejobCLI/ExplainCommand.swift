@@ -48,7 +48,7 @@ struct ExplainCommand: ParsableCommand {
                     if let problem = c.problem { out += ", problem \(ModelText.quoted(problem, limit: 300))" }
                     out += ", \(c.latencyMs ?? 0) ms, \(c.promptTokens ?? 0)+\(c.completionTokens ?? 0) tokens"
                     if c.usageImplausible ?? false { out += " (reported usage implausible: charged the worst case)" }
-                    out += ", cost \(c.cost ?? "0")\n"
+                    out += ", cost \(c.cost ?? 0)\n"
                     if let rationale = c.rationale, !rationale.isEmpty { out += "    rationale, in the model's words: \(ModelText.quoted(rationale))\n" }
                 }
             } else {

@@ -208,7 +208,7 @@ struct LLMEndToEndTests {
         defer { h.remove() }
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
         #expect(fake.total == 3)
-        #expect(try h.sqlite("SELECT DISTINCT cost FROM llm_calls") == "0.3")
+        #expect(try h.sqlite("SELECT DISTINCT cost FROM llm_calls") == "30000000")  // 0.3 as a raw count of 1e-8
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'llm_budget_exhausted'") != "0")
         #expect(try h.run(["run", "--now", "2024-03-01T00:15:15Z"]).code == 0)
         #expect(fake.total == 3)

@@ -148,4 +148,37 @@ struct MoneyMigrationTests {
         #expect(try reopened.read { try String.fetchOne($0, sql: "SELECT cash FROM equity WHERE time = 1") } == "lots")
         #expect(try reopened.read { try StateMigrations.migrator.hasCompletedMigrations($0) } == false)
     }
+
+    @Test func modelCallCostsBecomeFixedPointWithEveryOtherValueKept() throws {
+        let path = try temporaryPath()
+        let queue = try DatabaseQueue(path: path)
+        try StateMigrations.migrator.migrate(queue, upTo: "v6-fixed-point-money")
+        let costs = ["0", "0.00042", "0.000000015", "-0.5", "12.345678901"]
+        try queue.write { d in
+            for (i, cost) in costs.enumerated() {
+                try d.execute(sql: """
+                    INSERT INTO llm_calls (run_id, symbol, provider, model, cache_key, time, prompt, status, prompt_tokens, completion_tokens, cost,
+                    cached_from, base_url, usage_implausible) VALUES (?, 'BTCUSDT', 'openai', 'm', ?, ?, 'p', 'ok', 10, 5, ?, NULL, 'http://127.0.0.1', 0)
+                    """, arguments: [i + 1, "k\(i)", 1_000 + i, cost])
+            }
+        }
+        let before = try queue.read { try Self.rows($0, "llm_calls") }
+        try queue.close()
+        let db = try StateDatabase(path: path)
+        let after = try db.writer.read { try Self.rows($0, "llm_calls") }
+        #expect(after.count == costs.count)
+        for (index, (was, now)) in zip(before, after).enumerated() {
+            #expect(Set(was.keys) == Set(now.keys))
+            for (column, value) in was where column != "cost" { #expect(now[column] == value, "llm_calls.\(column) row \(index)") }
+            guard case let .int64(raw)? = now["cost"]?.storage else { Issue.record("row \(index): \(String(describing: now["cost"])) is not an INTEGER"); continue }
+            #expect(raw == Self.expectedRaw(costs[index]), "\"\(costs[index])\" became \(raw)")
+        }
+        // The day's spending reads them as money; negative costs stay as written (the budget counts them as nothing).
+        let spent = try db.writer.read { try SQLiteLedger($0).llmCosts(from: 0, to: 10_000) }
+        #expect(spent == [0, Money("0.00042"), Money(raw: 2), Money("-0.5"), Money("12.34567890")].compactMap { $0 })
+        let type = try db.writer.read { try String.fetchOne($0, sql: "SELECT type FROM pragma_table_info('llm_calls') WHERE name = 'cost'") }
+        #expect(type == "INTEGER")
+        let indexes = try db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'llm_calls' ORDER BY name") }
+        #expect(indexes == ["llm_calls_cache", "llm_calls_run", "llm_calls_time"])
+    }
 }

@@ -57,4 +57,42 @@ enum LLMMigrations {
             """)
         }
     }
+
+    /// `llm_calls.cost` from decimal TEXT to INTEGER fixed point, like the trading tables in `v6-fixed-point-money`
+    /// (a migration of its own after that one, since migrations are append-only).
+    static func registerFixedPointCost(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v7-llm-cost-fixed-point") { db in
+            try MoneyMigrations.convert(db, callsRebuild)
+        }
+    }
+
+    static let callsRebuild = MoneyMigrations.Rebuild(table: "llm_calls", schema: """
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL,
+        symbol TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        prompt TEXT NOT NULL,
+        raw_reply TEXT,
+        status TEXT NOT NULL,
+        problem TEXT,
+        action TEXT,
+        confidence REAL,
+        horizon TEXT,
+        rationale TEXT,
+        latency_ms INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost INTEGER NOT NULL DEFAULT 0,
+        from_cache INTEGER NOT NULL DEFAULT 0,
+        cached_from INTEGER,
+        base_url TEXT,
+        usage_implausible INTEGER NOT NULL DEFAULT 0
+        """, money: ["cost"], indexes: [
+            "CREATE INDEX llm_calls_run ON llm_calls(run_id, symbol)",
+            "CREATE INDEX llm_calls_cache ON llm_calls(cache_key, time)",
+            "CREATE INDEX llm_calls_time ON llm_calls(time)",
+        ])
 }

@@ -11,6 +11,7 @@ public enum StateMigrations {
         BinanceMigrations.register(in: &migrator)
         NotificationMigrations.registerChannels(in: &migrator)
         MoneyMigrations.register(in: &migrator)
+        LLMMigrations.registerFixedPointCost(in: &migrator)
         return migrator
     }
 }

@@ -61,7 +61,7 @@ extension SQLiteLedger {
             StoredLLMCall(provider: c["provider"], model: c["model"], status: c["status"], cachedFrom: c["cached_from"], fromCache: c["from_cache"],
                           action: c["action"], confidence: c["confidence"], problem: c["problem"], latencyMs: c["latency_ms"],
                           promptTokens: c["prompt_tokens"], completionTokens: c["completion_tokens"], usageImplausible: c["usage_implausible"],
-                          cost: c["cost"], rationale: c["rationale"])
+                          cost: (c["cost"] as Int64?).map(Money.init(raw:)), rationale: c["rationale"])
         }
     }
 
@@ -104,6 +104,6 @@ public struct StoredLLMCall: Sendable, Equatable {
     public var promptTokens: Int?
     public var completionTokens: Int?
     public var usageImplausible: Bool?
-    public var cost: String?
+    public var cost: Money?
     public var rationale: String?
 }

@@ -52,8 +52,8 @@ extension SQLiteLedger {
     }
 
     /// The stored cost of every call made in `[from, to)`, as written.
-    public func llmCosts(from: Int64, to: Int64) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT cost FROM llm_calls WHERE time >= ? AND time < ?", arguments: [from, to])
+    public func llmCosts(from: Int64, to: Int64) throws -> [Money] {
+        try Int64.fetchAll(db, sql: "SELECT cost FROM llm_calls WHERE time >= ? AND time < ?", arguments: [from, to]).map(Money.init(raw:))
     }
 
     /// Audits one call.
@@ -64,7 +64,7 @@ extension SQLiteLedger {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [c.runID, c.symbol, c.provider, c.model, c.cacheKey, c.time, c.prompt, c.rawReply, c.status, c.problem,
                              c.action, c.confidence, c.horizon, c.rationale, c.latencyMs,
-                             c.promptTokens, c.completionTokens, c.cost, c.fromCache, c.cachedFrom,
+                             c.promptTokens, c.completionTokens, c.cost.raw, c.fromCache, c.cachedFrom,
                              c.baseURL, c.usageImplausible])
     }
 
@@ -106,14 +106,14 @@ public struct LLMCallRecord: Sendable, Equatable {
     public var latencyMs: Int64
     public var promptTokens: Int
     public var completionTokens: Int
-    public var cost: String
+    public var cost: Money
     public var fromCache: Bool
     public var cachedFrom: Int64?
     public var baseURL: String
     public var usageImplausible: Bool
     public init(runID: Int64, symbol: Symbol, provider: String, model: String, cacheKey: String, time: Int64, prompt: String, rawReply: String?,
                 status: String, problem: String?, action: String?, confidence: Double?, horizon: String?, rationale: String?, latencyMs: Int64,
-                promptTokens: Int, completionTokens: Int, cost: String, fromCache: Bool, cachedFrom: Int64?, baseURL: String, usageImplausible: Bool) {
+                promptTokens: Int, completionTokens: Int, cost: Money, fromCache: Bool, cachedFrom: Int64?, baseURL: String, usageImplausible: Bool) {
         self.runID = runID
         self.symbol = symbol
         self.provider = provider
