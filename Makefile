@@ -35,7 +35,7 @@ test: build
 ## release: the static release binary, position-dependent (PIE=1 for a position-independent one), with libcurl loaded
 ## on the first HTTP request instead of at start-up (README "Start-up").
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib $(if $(filter 1,$(PIE)),,-Xlinker -no-pie)
+	$(SWIFT) build -c release --static-swift-stdlib $(if $(filter 1,$(PIE)),,-Xlinker -no-pie) -Xlinker --no-export-dynamic
 	python3 tools/defer-libcurl.py $(BIN_RELEASE)
 
 ## bench: release-build benchmarks (figures in the README).
