@@ -207,26 +207,41 @@ enum ConfigCheck {
 
         var text: String { ConfigCheck.header + "\nmode " + mode + "\ngrace_seconds " + String(graceSeconds) + "\ncheck " + check + "\n" }
 
-        /// Parses `text`; nil unless it is exactly the form `text` writes.
-        init?(text: String) {
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            guard lines.count == 5, lines[0] == ConfigCheck.header, lines[4].isEmpty,
-                  lines[1].hasPrefix("mode "), lines[2].hasPrefix("grace_seconds "), lines[3].hasPrefix("check ") else { return nil }
-            let mode = lines[1].dropFirst("mode ".count), graceText = lines[2].dropFirst("grace_seconds ".count)
-            let check = lines[3].dropFirst("check ".count)
-            guard !mode.isEmpty, mode.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
-                  !graceText.isEmpty, graceText.utf8.count <= 9, graceText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+        /// Parses `bytes`; nil unless they are exactly the form `text` writes. Byte by byte (no `split`: its generic
+        /// types cost the fast path their first instantiation).
+        init?(bytes: [UInt8]) {
+            var k = 0
+            /// The rest of the line after `prefix` (each byte `allowed`), up to its newline.
+            func field(_ prefix: String, allowed: (UInt8) -> Bool) -> String? {
+                for byte in prefix.utf8 {
+                    guard k < bytes.count, bytes[k] == byte else { return nil }
+                    k += 1
+                }
+                let value = k
+                while k < bytes.count, bytes[k] != 0x0A {
+                    guard allowed(bytes[k]) else { return nil }
+                    k += 1
+                }
+                guard k < bytes.count else { return nil }
+                k += 1
+                return String(decoding: bytes[value..<(k - 1)], as: UTF8.self)
+            }
+            let isDigit = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
+            guard field(ConfigCheck.header, allowed: { _ in false }) != nil,
+                  let mode = field("mode ", allowed: { $0 > 0x20 && $0 < 0x7F }), !mode.isEmpty,
+                  let graceText = field("grace_seconds ", allowed: isDigit), !graceText.isEmpty, graceText.utf8.count <= 9,
                   let grace = Int(graceText),
-                  check.utf8.count == 32, check.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+                  let check = field("check ", allowed: { isDigit($0) || ($0 >= 0x61 && $0 <= 0x66) }), check.utf8.count == 32,
+                  k == bytes.count
             else { return nil }
-            self.init(mode: String(mode), graceSeconds: grace, check: String(check))
+            self.init(mode: mode, graceSeconds: grace, check: check)
         }
     }
 
     /// The record in `stateDirectory`, nil when it is missing, unreadable or malformed.
     static func stored(stateDirectory: String) -> Record? {
         guard let bytes = FileBytes.read(stateDirectory + "/" + fileName, limit: 4096) else { return nil }
-        return Record(text: String(decoding: bytes, as: UTF8.self))
+        return Record(bytes: bytes)
     }
 
     /// Records that `configBytes` (read from `configPath`) validated with `environment` in this executable, giving

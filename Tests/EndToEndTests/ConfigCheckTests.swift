@@ -168,7 +168,7 @@ import TestSupport
 
     @Test func recordsReadBackAsWritten() {
         let record = ConfigCheck.Record(mode: "live", graceSeconds: 3600, check: String(repeating: "0123456789abcdef", count: 2))
-        #expect(ConfigCheck.Record(text: record.text) == record)
+        #expect(ConfigCheck.Record(bytes: Array(record.text.utf8)) == record)
         #expect(ConfigCheck.isTradejobVariable("TRADEJOB__RISK__X"))
         #expect(ConfigCheck.isTradejobVariable("tradejob_live"))
         #expect(ConfigCheck.isTradejobVariable("TRADEJOB"))
