@@ -33,9 +33,18 @@ test: build
 	$(SWIFT) test
 
 ## release: the static release binary, position-dependent (PIE=1 for a position-independent one), with libcurl loaded
-## on the first HTTP request instead of at start-up (README "Start-up").
+## on the first HTTP request instead of at start-up, no dynamic symbol table of its own (--no-export-dynamic) and
+## SQLite linked in from libsqlite3-dev's static library when there is one (SQLITE_STATIC=0: the shared one); see
+## README "Start-up". `-lsqlite3` finds the static library first because a link to it sits in the build directory,
+## which the linker searches before the system's; the binary is relinked when that link appears or goes.
+SQLITE_STATIC ?= 1
+SQLITE_ARCHIVE := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libsqlite3.a /usr/lib/aarch64-linux-gnu/libsqlite3.a /usr/lib64/libsqlite3.a /usr/lib/libsqlite3.a))
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib $(if $(filter 1,$(PIE)),,-Xlinker -no-pie)
+	@bin=$$($(SWIFT) build -c release --show-bin-path) && mkdir -p $$bin && \
+	if [ "$(SQLITE_STATIC)" = "1" ] && [ -n "$(SQLITE_ARCHIVE)" ]; then \
+	  [ -e $$bin/libsqlite3.a ] || { ln -sf $(SQLITE_ARCHIVE) $$bin/libsqlite3.a && rm -f $$bin/tradejob; }; \
+	elif [ -e $$bin/libsqlite3.a ]; then rm -f $$bin/libsqlite3.a $$bin/tradejob; fi
+	$(SWIFT) build -c release --static-swift-stdlib $(if $(filter 1,$(PIE)),,-Xlinker -no-pie) -Xlinker --no-export-dynamic
 	python3 tools/defer-libcurl.py $(BIN_RELEASE)
 
 ## bench: release-build benchmarks (figures in the README).

@@ -69,11 +69,16 @@ public enum ConfigLoader {
 
     /// Loads `path`; throws `ConfigError` listing every problem.
     public static func load(path: String, environment: [String: String]) throws -> ResolvedConfig {
+        try resolve(data: read(path: path), file: path, environment: environment)
+    }
+
+    /// The bytes of the configuration file `path`; throws `ConfigError` when it is missing or unreadable.
+    public static func read(path: String) throws -> Data {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw ConfigError(file: path, problems: [exists ? "the file cannot be read (check its permissions)" : "the file does not exist"])
         }
-        return try resolve(data: data, file: path, environment: environment)
+        return data
     }
 
     /// Validates JSON `data` (named `file` in messages) with `environment`'s overrides.

@@ -23,7 +23,12 @@ struct CommonOptions: ParsableArguments {
 
     /// The state directory from `--state-dir`, else `$TRADEJOB_STATE_DIR`, else `state`; without a trailing slash.
     static func stateDirectory(_ option: String?, environment: [String: String]) -> String {
-        let dir = option ?? environment["TRADEJOB_STATE_DIR"] ?? "state"
+        stateDirectory(option, variable: environment["TRADEJOB_STATE_DIR"])
+    }
+
+    /// As above, given the value of `$TRADEJOB_STATE_DIR`.
+    static func stateDirectory(_ option: String?, variable: String?) -> String {
+        let dir = option ?? variable ?? "state"
         return dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir
     }
 

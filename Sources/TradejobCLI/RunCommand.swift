@@ -33,9 +33,11 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    /// What a run settles before it touches anything: the configuration, whether it trades live, "now", the grace.
+    /// What a run settles before it touches anything: the configuration (and the bytes it was validated from),
+    /// whether it trades live, "now", the grace.
     struct Start {
         let config: ResolvedConfig
+        let configBytes: Data
         let isLive: Bool
         let nowMs: Int64
         let grace: Int64
@@ -50,23 +52,24 @@ struct RunCommand: AsyncParsableCommand {
             }
             nowMs = parsed
         }
-        let config = try ConfigLoader.load(path: configPath, environment: environment)
-        let liveAllowed = liveFlag || environment["TRADEJOB_LIVE"] == "1"
-        let isLive = config.string("mode") == "live"
+        let bytes = try ConfigLoader.read(path: configPath)
+        let config = try ConfigLoader.resolve(data: bytes, file: configPath, environment: environment)
+        let isLive = try checkLive(mode: config.string("mode"), liveFlag: liveFlag, nowGiven: nowText != nil, liveVariable: environment["TRADEJOB_LIVE"])
+        return Start(config: config, configBytes: bytes, isLive: isLive, nowMs: nowMs, grace: Int64(config.int("schedule.grace_seconds")) * 1000)
+    }
+
+    /// The rules about live trading for a configuration's `mode` (`liveVariable`: `TRADEJOB_LIVE`): whether the run
+    /// trades live, or a `UsageError`.
+    /// Shared by the normal path and `IfDueFastPath`.
+    static func checkLive(mode: String, liveFlag: Bool, nowGiven: Bool, liveVariable: String?) throws -> Bool {
+        let liveAllowed = liveFlag || liveVariable == "1"
+        let isLive = mode == "live"
         if isLive && !liveAllowed {
             throw UsageError(message: "the configuration says mode \"live\": real orders need --live on the command line (or TRADEJOB_LIVE=1); refusing")
         }
-        if isLive && nowText != nil { throw UsageError(message: "--now is refused in live mode: a live venue trades at the real time") }
-        if !isLive && liveFlag { throw UsageError(message: "--live given but the configuration's mode is \"\(config.string("mode"))\"; set mode \"live\" to trade real money") }
-        return Start(config: config, isLive: isLive, nowMs: nowMs, grace: Int64(config.int("schedule.grace_seconds")) * 1000)
-    }
-
-    /// The "not due" line of `--if-due` when the stored next run (minus the grace) has not come, nil when it has.
-    /// The one rule for both the normal path and `IfDueFastPath`.
-    static func notDueMessage(configPath: String, stateDirectory: String, nowText: String?, liveFlag: Bool,
-                              environment: [String: String]) throws -> String? {
-        let start = try start(configPath: configPath, nowText: nowText, liveFlag: liveFlag, environment: environment, wallStart: Date())
-        return NextRunFile.notDue(stateDirectory: stateDirectory, now: start.nowMs, grace: start.grace)
+        if isLive && nowGiven { throw UsageError(message: "--now is refused in live mode: a live venue trades at the real time") }
+        if !isLive && liveFlag { throw UsageError(message: "--live given but the configuration's mode is \"\(mode)\"; set mode \"live\" to trade real money") }
+        return isLive
     }
 
     func run() async throws {
@@ -126,6 +129,9 @@ struct RunCommand: AsyncParsableCommand {
             await notifier.deliver(now: nowMs, logger: logger)
             throw error
         }
+        // The configuration this cycle validated, for the not-due ticks that follow (see `ConfigCheck`).
+        ConfigCheck.record(configPath: options.configPath, configBytes: start.configBytes, environment: options.environment,
+                           mode: config.string("mode"), graceSeconds: config.int("schedule.grace_seconds"), stateDirectory: options.stateDirectory)
         // A live key the venue refused (HTTP 401, -2014/-2015) leaves the cycle without an account: a failed run
         // (metrics say failed, exit 78), not "ok" with equity 0.
         let refusedKey = report.credentialsRefused.map(APIKeyRefused.init(detail:))
@@ -190,7 +196,7 @@ final class SignalTrap {
 /// `<state>/next_run`: one line, RFC 3339 UTC, read by `--if-due`, the wrappers and `schedule`.
 enum NextRunFile {
     static func read(stateDirectory: String) -> Int64? {
-        guard let data = FileManager.default.contents(atPath: stateDirectory + "/next_run") else { return nil }
+        guard let data = FileBytes.read(stateDirectory + "/next_run", limit: 4096) else { return nil }
         // ASCII whitespace trimmed by hand: `trimmingCharacters` bridges through NSString (a slow first cast).
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
         guard let first = data.firstIndex(where: { !isSpace($0) }), let last = data.lastIndex(where: { !isSpace($0) }) else { return nil }

@@ -2,7 +2,7 @@ import Foundation
 import TradejobCLI
 
 // The cron tick that is not due is answered before anything else is set up (see IfDueFastPath).
-if let notDue = IfDueFastPath.notDueMessage(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment) {
+if let notDue = IfDueFastPath.notDueMessageForThisProcess() {
     IfDueFastPath.emit(notDue)
     exit(0)
 }
