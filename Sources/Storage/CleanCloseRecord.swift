@@ -50,32 +50,24 @@ enum CleanCloseRecord {
         return (size, sum)
     }
 
-    /// The size and checksum of the file's bytes (nil when it cannot be read whole).
+    /// The size and checksum of the file's bytes (nil when it cannot be read whole). The file is mapped, not read:
+    /// its pages are the page cache's, with no copy.
     static func checksum(ofFileAt file: String) -> (size: Int, sum: UInt64)? {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        let chunk = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        defer { buffer.deallocate() }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let size = Int(st.st_size)
         var hasher = Checksum()
-        while true {
-            // Fill the whole chunk (or up to the end of the file) so that only the last one is partial.
-            var filled = 0
-            while filled < chunk, let base = buffer.baseAddress {
-                let n = read(fd, base + filled, chunk - filled)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { return nil }
-                if n == 0 { break }
-                filled += n
-            }
-            hasher.add(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]))
-            if filled < chunk { break }
-        }
+        guard size > 0 else { return (0, hasher.finish()) }
+        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), map != MAP_FAILED else { return nil }
+        defer { munmap(map, size) }
+        hasher.add(UnsafeRawBufferPointer(start: map, count: size))
         return (hasher.length, hasher.finish())
     }
 
-    /// The running checksum: whole 32-byte stripes go through the four lanes; only the last call may leave a tail.
+    /// The checksum of a run of bytes: whole 32-byte stripes go through the four lanes; only the last call may leave a tail.
     struct Checksum {
         static let p1: UInt64 = 0x9E37_79B1_85EB_CA87, p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
         static let p3: UInt64 = 0x1656_67B1_9E37_79F9, p4: UInt64 = 0x85EB_CA77_C2B2_AE63
