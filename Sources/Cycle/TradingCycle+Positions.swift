@@ -360,48 +360,67 @@ extension TradingCycle {
         }
         let snapshot = EntrySnapshot(signals: signals, activeSymbols: activeSymbols, lastExits: lastExits, safeMode: safe.active,
                                      reconciled: reconciled, blocks: blocks)
-        func skip(_ symbol: Symbol, _ why: String, _ conf: String) async throws {
+        // Decisions that place no order are written together, in one transaction before the next order's (so the events
+        // keep their order) and one at the end; a decision with an order is written with the order's intent.
+        var skipped: [(symbol: Symbol, why: String, conf: String)] = []
+        func skip(_ symbol: Symbol, _ why: String, _ conf: String) {
             if decisions[symbol] == nil { decisions[symbol] = why }
+            skipped.append((symbol, why, conf))
+        }
+        func writeSkipped() async throws {
+            guard !skipped.isEmpty else { return }
+            let written = skipped
+            skipped.removeAll()
             try await store.write { ledger in
-                try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: why, data: ["decision": "none", "confidence": conf])
+                for s in written {
+                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: s.symbol, message: s.why, data: ["decision": "none", "confidence": s.conf])
+                }
             }
         }
-        for command in EntryPlanner.plan(snapshot, now: now, rules: rules) {
-            if interrupt.raised != nil { break }
-            switch command {
-            case let .skip(symbol, why, conf):
-                try await skip(symbol, why, conf)
-            case let .consider(signal):
-                let symbol = signal.symbol
-                let conf = audit ? EntryPlanner.confidenceText(signal) : ""
-                guard let analysis = results[symbol]?.snapshot, let price = try await referencePrice(symbol, results: results, now: now) else {
-                    if audit { try await skip(symbol, "no entry: no price", conf) }
-                    continue
+        do {
+            for command in EntryPlanner.plan(snapshot, now: now, rules: rules) {
+                if interrupt.raised != nil { break }
+                switch command {
+                case let .skip(symbol, why, conf):
+                    skip(symbol, why, conf)
+                case let .consider(signal):
+                    let symbol = signal.symbol
+                    let conf = audit ? EntryPlanner.confidenceText(signal) : ""
+                    guard let analysis = results[symbol]?.snapshot, let price = try await referencePrice(symbol, results: results, now: now) else {
+                        if audit { skip(symbol, "no entry: no price", conf) }
+                        continue
+                    }
+                    let account = try await accountState(runID: runID, prices: lastPrices)
+                    let entry: PlannedEntry
+                    switch try EntryPlanner.order(signal, snapshot: analysis, price: price, account: account, now: now, rules: rules) {
+                    case let .failure(refused):
+                        if let why = refused.decision { skip(symbol, why, conf) }
+                        continue
+                    case let .success(planned):
+                        entry = planned
+                    }
+                    if audit { decisions[symbol] = entry.note }
+                    orders += 1
+                    try await writeSkipped()
+                    _ = try await execution.place(runID: runID, positionID: nil, symbol: symbol, side: .buy, purpose: .entry, quantity: entry.quantity,
+                                                  referencePrice: price, now: now) { ledger in
+                        var inserted = entry.position
+                        inserted.id = try ledger.insertPosition(entry.position)
+                        try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: entry.note,
+                                          data: ["decision": "enter", "confidence": conf, "bound_by": entry.boundBy])
+                        try ledger.record(runID: runID, time: now, kind: .transition, symbol: symbol, message: "position \(inserted.id) → OPEN",
+                                          data: OrderExecution.transitionData(inserted, from: nil))
+                        return inserted
+                    }
+                    log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(entry.quantity)"])
                 }
-                let account = try await accountState(runID: runID, prices: lastPrices)
-                let entry: PlannedEntry
-                switch try EntryPlanner.order(signal, snapshot: analysis, price: price, account: account, now: now, rules: rules) {
-                case let .failure(refused):
-                    if let why = refused.decision { try await skip(symbol, why, conf) }
-                    continue
-                case let .success(planned):
-                    entry = planned
-                }
-                if audit { decisions[symbol] = entry.note }
-                orders += 1
-                _ = try await execution.place(runID: runID, positionID: nil, symbol: symbol, side: .buy, purpose: .entry, quantity: entry.quantity,
-                                              referencePrice: price, now: now) { ledger in
-                    var inserted = entry.position
-                    inserted.id = try ledger.insertPosition(entry.position)
-                    try ledger.record(runID: runID, time: now, kind: .decision, symbol: symbol, message: entry.note,
-                                      data: ["decision": "enter", "confidence": conf, "bound_by": entry.boundBy])
-                    try ledger.record(runID: runID, time: now, kind: .transition, symbol: symbol, message: "position \(inserted.id) → OPEN",
-                                      data: OrderExecution.transitionData(inserted, from: nil))
-                    return inserted
-                }
-                log.info("entry", metadata: ["symbol": "\(symbol)", "confidence": "\(conf)", "quantity": "\(entry.quantity)"])
             }
+        } catch {
+            // What was decided before the failure is still recorded.
+            try? await writeSkipped()
+            throw error
         }
+        try await writeSkipped()
         return orders
     }
 }

@@ -27,7 +27,8 @@ public struct StateDatabaseError: Error, CustomStringConvertible {
 ///
 /// Before anything is opened for writing, `StateFileCheck` inspects the files read-only (header, size, modes, the
 /// `-wal`'s identity) and `PRAGMA quick_check` runs on a read-only connection; a damaged database is refused with its
-/// files untouched. The identity: a random `application_id` stamped into a new database, and a generation in
+/// files untouched. A main file the job closed cleanly and that is byte for byte as it left it (`CleanCloseRecord`,
+/// no `-wal`) skips `quick_check` and its connection. The identity: a random `application_id` stamped into a new database, and a generation in
 /// `user_version` raised by one as the first write of every open, so the first page-1 frame of a `-wal` this database
 /// wrote carries its id and the main file's generation + 1. Automatic checkpoints are off for the job's database (the
 /// `-wal` is checkpointed and removed when the last connection closes), so a `-wal` never restarts mid-run.
@@ -35,9 +36,12 @@ public final class StateDatabase: Sendable {
     public let path: String
     /// The connection: only Storage talks SQL (other modules use `read`/`write`, see `StateTransactions.swift`).
     let writer: DatabaseQueue
-    /// Milliseconds the damage checks took on this open (read-only inspection and `quick_check`).
+    /// Milliseconds the damage checks took on this open (read-only inspection and `quick_check`, or the checksum of a
+    /// cleanly closed file, see `CleanCloseRecord`).
     public let checkMilliseconds: Double
-    private let registration = OpenDatabases.Registration()
+    /// Whether `close` records the closed file in `<db>-checksum` (the job's durable database).
+    let recordsCleanClose: Bool
+    let registration = OpenDatabases.Registration()
 
     /// Opens (creating if missing) and migrates the database at `path`. `durable: false` (backtests, whose state is
     /// thrown away) turns off syncing to disk. `beforeWriting` runs on the read-only connection of the damage checks,
@@ -50,8 +54,14 @@ public final class StateDatabase: Sendable {
         // file descriptor would also drop SQLite's POSIX locks on close. Only the first open in a process checks.
         let alreadyOpen = OpenDatabases.shared.isOpen(path)
         let found = alreadyOpen ? StateFileCheck.Found(exists: true, applicationID: 1) : try StateFileCheck.inspect(path: path)
-        if found.exists && !alreadyOpen { try Self.quickCheck(path: path, then: beforeWriting) }
+        // The main file exactly as this job left it after a clean close (no -wal): `quick_check` and its read-only
+        // connection are skipped, and `beforeWriting` runs on the writing connection before its first write.
+        let cleanClose = durable && found.exists && !alreadyOpen && found.applicationID != 0
+            && (StateFileCheck.size(of: path + "-wal") ?? 0) == 0
+            && CleanCloseRecord.matches(database: path)
+        if found.exists && !alreadyOpen && !cleanClose { try Self.quickCheck(path: path, then: beforeWriting) }
         checkMilliseconds = Date().timeIntervalSince(started) * 1000
+        recordsCleanClose = durable
         do {
             if !found.exists || found.applicationID == 0 {
                 try Self.stampIdentity(path: path, isNew: !found.exists)
@@ -69,6 +79,9 @@ public final class StateDatabase: Sendable {
                 try db.execute(sql: "PRAGMA mmap_size = 268435456")
             }
             writer = try DatabaseQueue(path: path, configuration: configuration)
+            if cleanClose, let beforeWriting { try Self.validate(writer, path: path, with: beforeWriting) }
+            // From the first write on, the file differs from the record until the next clean close writes it again.
+            if found.exists { CleanCloseRecord.remove(database: path) }
             CommitFailpoint.install(on: writer)
             try writer.write { db in
                 let generation = try Int64.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -89,8 +102,22 @@ public final class StateDatabase: Sendable {
     public init(inMemory: ()) throws {
         path = ":memory:"
         checkMilliseconds = 0
+        recordsCleanClose = false
         writer = try DatabaseQueue()
         try StateMigrations.migrator.migrate(writer)
+    }
+
+    /// `beforeWriting` on the writing connection, before anything is written (the main file was found as the job left
+    /// it, with no `-wal`). Refused: the connection is closed (nothing to checkpoint; the `-wal` and `-shm` it created
+    /// are removed with it) and the error thrown as `quickCheck` throws it.
+    static func validate(_ writer: DatabaseQueue, path: String, with validate: (SQLiteLedger) throws -> Void) throws {
+        do {
+            try writer.read { try validate(SQLiteLedger($0)) }
+        } catch {
+            try? writer.close()
+            guard let failure = error as? DatabaseError else { throw error }
+            throw StateDatabaseError(path: path, message: "could not be checked before writing: \(explain(failure))")
+        }
     }
 
     /// `PRAGMA quick_check` on a read-only connection (no checkpoint, nothing written). A `-wal`/`-shm` this check had
@@ -197,6 +224,12 @@ final class OpenDatabases: @unchecked Sendable {
         let key = (path as NSString).standardizingPath
         lock.withLock { counts[key, default: 0] += 1 }
         return true
+    }
+
+    /// Whether an instance other than the one `registration` stands for has `path` open.
+    func isOpenElsewhere(_ path: String, than registration: Registration) -> Bool {
+        let key = (path as NSString).standardizingPath
+        return lock.withLock { counts[key, default: 0] > (registration.open ? 1 : 0) }
     }
 
     func leave(_ path: String) {

@@ -7,14 +7,16 @@ import Glibc
 /// over the target, so a reader sees the old or the new content, never a half-written file. Files are created with
 /// `mode` (default 0600: state holds balances and trades) and missing directories with 0700, whatever the umask.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700) throws {
+    /// `sync: false` skips flushing the file to disk before the rename, for a file whose loss or emptiness after a
+    /// power cut is harmless (it is only a shortcut, see `CleanCloseRecord`).
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700, sync: Bool = true) throws {
         let writer = try AtomicFileWriter(path: path, mode: mode, directoryMode: directoryMode)
         try writer.append(bytes: data)
-        try writer.commit()
+        try writer.commit(sync: sync)
     }
 
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700) throws {
-        try write(Data(text.utf8), to: path, mode: mode, directoryMode: directoryMode)
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700, sync: Bool = true) throws {
+        try write(Data(text.utf8), to: path, mode: mode, directoryMode: directoryMode, sync: sync)
     }
 }
 
@@ -86,10 +88,10 @@ public final class AtomicFileWriter {
         }
     }
 
-    /// Flushes, syncs and renames the file into place.
-    public func commit() throws {
+    /// Flushes, syncs (unless `sync` is false) and renames the file into place.
+    public func commit(sync: Bool = true) throws {
         try flush()
-        let synced = fsync(fd) == 0
+        let synced = !sync || fsync(fd) == 0
         let syncError = errno
         close(fd)
         fd = -1

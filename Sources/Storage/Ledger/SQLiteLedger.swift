@@ -54,16 +54,21 @@ public struct SQLiteLedger: Ledger {
     public func candleWindow(symbol: Symbol, timeframe: Timeframe, limit: Int, upTo: Int64) throws -> ArraySlice<Candle> {
         try Candles.window(db, symbol: symbol, timeframe: timeframe, limit: limit, upTo: upTo)[...]
     }
-    /// Each batch's candles stored under a savepoint of its own (a batch that fails leaves nothing behind).
+    /// Each batch's candles stored under a savepoint of its own (a batch that fails leaves nothing behind). A batch of
+    /// one candle (a cycle's usual case) is one statement, which SQLite applies whole or not at all: no savepoint.
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
         var results: [Result<ArraySlice<Candle>, any Error>] = []
         results.reserveCapacity(batches.count)
         for batch in batches {
             if !batch.candles.isEmpty {
                 do {
-                    try db.inSavepoint {
+                    if batch.candles.count == 1 {
                         try Candles.upsert(db, symbol: batch.symbol, timeframe: timeframe, candles: batch.candles)
-                        return .commit
+                    } else {
+                        try db.inSavepoint {
+                            try Candles.upsert(db, symbol: batch.symbol, timeframe: timeframe, candles: batch.candles)
+                            return .commit
+                        }
                     }
                 } catch let error as DatabaseError where Self.endsTransaction(error) {
                     throw error

@@ -27,9 +27,14 @@ extension StateDatabase {
         try await writer.write { db in try body(SQLiteLedger(db)) }
     }
 
-    /// Closes the connection: the `-wal` is checkpointed and removed when it was the last one.
+    /// Closes the connection: the `-wal` is checkpointed and removed when it was the last one, and the main file, now
+    /// holding every change, is recorded for the next open's damage checks (`CleanCloseRecord`).
     public func close() throws {
         try writer.close()
+        if recordsCleanClose, !OpenDatabases.shared.isOpenElsewhere(path, than: registration),
+           !FileManager.default.fileExists(atPath: path + "-wal") {
+            CleanCloseRecord.write(database: path)
+        }
     }
 
     /// The cycle's `StateStore` on this database.
