@@ -36,6 +36,8 @@ final class IdleCycles {
         var logReturns: [Double] = []
         /// sma-cross's volatility at each bar (`volatilities`); empty: computed at each cycle.
         var volatility: [Double] = []
+        /// sma-cross's crossing at each bar (`SMACrossStrategy.crossings`); empty: the signal is computed at each cycle.
+        var crossings: [SMACrossStrategy.Crossing?] = []
     }
 
     let parameters: CycleParameters
@@ -71,9 +73,10 @@ final class IdleCycles {
         for symbol in parameters.symbols {
             guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
             var one = Series(symbol: symbol, candles: bars)
-            if parameters.strategy is SMACrossStrategy {
+            if let cross = parameters.strategy as? SMACrossStrategy {
                 one.volatility = Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
                                                    barsPerYear: parameters.timeframe.barsPerYear)
+                one.crossings = Self.crossings(bars, cross, lookback: parameters.lookback)
             }
             series.append(one)
         }
@@ -89,6 +92,24 @@ final class IdleCycles {
         self.configHash = configHash
         self.series = series
         self.smaCross = parameters.strategy as? SMACrossStrategy
+    }
+
+    /// sma-cross's crossing per bar, for the cycle whose window ends at that bar: `SMACrossStrategy.crossings` when the
+    /// window (`lookback` candles) holds the `slow + 1` closes the signal reads, else empty (the signal is computed at
+    /// each cycle).
+    static func crossings(_ candles: [Candle], _ cross: SMACrossStrategy, lookback: Int) -> [SMACrossStrategy.Crossing?] {
+        lookback > cross.slow ? SMACrossStrategy.crossings(candles, fast: cross.fast, slow: cross.slow) : []
+    }
+
+    /// sma-cross's signal for the window `window` of series `s` ending at `end` (exclusive), as `SMACrossStrategy.signal`
+    /// gives it: from the stored crossings when there are any.
+    @inline(__always)
+    static func crossSignal(_ s: Series, window: ArraySlice<Candle>, end: Int, cross: SMACrossStrategy) -> Signal? {
+        guard !s.crossings.isEmpty else {
+            return SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: cross.fast, slow: cross.slow, detailed: false)
+        }
+        guard end > 0, let crossing = s.crossings[end - 1] else { return nil }
+        return crossing.signal(symbol: s.symbol, candle: s.candles[end - 1], fast: .nan, slow: .nan, detailed: false)
     }
 
     /// `RunIntervalPolicy.marketVolatility(values)` (the median of the finite values; nil without any), sorting `values`
@@ -184,7 +205,7 @@ final class IdleCycles {
                 let window = s.candles[max(0, end - windowLength)..<end]
                 let signal: Signal?
                 if let cross = smaCross {
-                    signal = SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: cross.fast, slow: cross.slow, detailed: false)
+                    signal = Self.crossSignal(s, window: window, end: end, cross: cross)
                     if signal != nil, !window.isEmpty {
                         volatilities.append(s.volatility.isEmpty
                             ? Self.realizedVolatility(s, last: end - 1, count: window.count, window: parameters.volatilityWindow, barsPerYear: parameters.timeframe.barsPerYear) ?? .nan
