@@ -116,9 +116,13 @@ public struct SMACrossStrategy: TradingStrategy {
         guard period >= 1, n >= period else { return sums }
         closes.withUnsafeBufferPointer { c in
             sums.withUnsafeMutableBufferPointer { s in
-                for k in 0..<period {
-                    let offset = k - period + 1  // close j + offset is the k-th (oldest first) of bar j's window
-                    for j in (period - 1)..<n { s[j] += c[j + offset] }
+                // A block of bars at a time, so that its sums stay in the cache while the offsets go by.
+                for block in stride(from: period - 1, to: n, by: 2048) {
+                    let blockEnd = min(block + 2048, n)
+                    for k in 0..<period {
+                        let offset = k - period + 1  // close j + offset is the k-th (oldest first) of bar j's window
+                        for j in block..<blockEnd { s[j] += c[j + offset] }
+                    }
                 }
             }
         }

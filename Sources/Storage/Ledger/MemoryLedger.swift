@@ -61,7 +61,11 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var orderFills: [[Fill]] = []
     @exclusivity(unchecked) private var otherFills: [ClientOrderID: [Fill]] = [:]
     /// The venue's trade ids per symbol (a trade is booked once).
-    private struct TradeKey: Hashable { let symbol: Symbol, tradeID: TradeID }
+    private struct TradeKey: Hashable {
+        let symbol: Symbol, tradeID: TradeID
+        /// The trade id alone (it rarely repeats across symbols; equality still compares both).
+        func hash(into hasher: inout Hasher) { hasher.combine(tradeID) }
+    }
     @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
 
     @exclusivity(unchecked) private var wallet: [String: Money] = [:]
