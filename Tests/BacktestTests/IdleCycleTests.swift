@@ -127,23 +127,3 @@ extension IdleCycleTests {
         #expect(compared > 10_000 && crosses > 100)
     }
 }
-
-extension IdleCycleTests {
-    /// The per-bar volatility column is, bit for bit, `RunIntervalPolicy.realizedVolatility` of each cycle's window
-    /// (NaN where that is nil), for windows longer and shorter than the lookback.
-    @Test func volatilityColumnIsTheCyclesFigure() throws {
-        let candles = Array(try StateStoreEquivalenceTests.candles().prefix(3000))
-        var compared = 0
-        for (window, lookback) in [(2, 60), (20, 60), (59, 60), (60, 60), (96, 60), (20, 21), (5, 2000)] {
-            let column = IdleCycles.volatilities(candles, lookback: lookback, window: window, barsPerYear: 35_040)
-            #expect(column.count == candles.count)
-            for i in candles.indices {
-                let closes = candles[max(0, i + 1 - lookback)...i].suffix(window + 1).map(\.close)
-                let expected = RunIntervalPolicy.realizedVolatility(closes: closes, window: window, barsPerYear: 35_040) ?? .nan
-                #expect(column[i].bitPattern == expected.bitPattern, "window \(window), lookback \(lookback), bar \(i)")
-                if !expected.isNaN { compared += 1 }
-            }
-        }
-        #expect(compared > 2_000)
-    }
-}
