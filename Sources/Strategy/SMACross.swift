@@ -86,9 +86,11 @@ public struct SMACrossStrategy: TradingStrategy {
         /// The signal on `candle` (the window's newest); `fast` and `slow` (the SMAs at it) only name indicators when `detailed`.
         public func signal(symbol: Symbol, candle: Candle, fast: Double, slow: Double, detailed: Bool) -> Signal {
             let crossing: Double = self == .up ? 1 : self == .down ? -1 : 0
+            // The empty tables built directly (their literals go through a general, slower path).
             return Signal(symbol: symbol, candleTime: candle.openTime, direction: self == .up || self == .above ? .long : .flat,
-                          confidence: crossing != 0 ? 1 : 0, score: crossing, components: detailed ? ["sma_cross": crossing] : [:],
-                          indicators: detailed ? ["close": candle.close, "sma_fast": fast, "sma_slow": slow] : [:], patterns: [:])
+                          confidence: crossing != 0 ? 1 : 0, score: crossing, components: detailed ? ["sma_cross": crossing] : [String: Double](),
+                          indicators: detailed ? ["close": candle.close, "sma_fast": fast, "sma_slow": slow] : [String: Double](),
+                          patterns: PatternHits(sortedHits: []))
         }
     }
 
