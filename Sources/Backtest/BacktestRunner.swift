@@ -111,13 +111,17 @@ public struct BacktestRunner: Sendable {
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
         let recorder = try EquityRecorder(csvPath: equityOut, chartPoints: chartPoints)
         var cycles = 0, inMarket = 0, idleCount = 0
-        /// One cycle at `now`, recorded: whether a position is open after it, and its next run.
+        /// One cycle at `now`, recorded: whether a position is open after it, and its next run. An idle one is recorded
+        /// without a suspension point (most cycles are idle).
         func runCycle(at now: Int64) async throws -> (inMarket: Bool, next: Int64?) {
             if let idle, let done = try idle.record(now: now) {
                 idleCount += 1
                 try recorder.add(time: now, equity: done.equity, cash: done.cash, safeMode: false)
                 return (done.inMarket, done.next.at)
             }
+            return try await runWholeCycle(at: now)
+        }
+        func runWholeCycle(at now: Int64) async throws -> (inMarket: Bool, next: Int64?) {
             let report = try await cycle.run(now: now)
             try recorder.add(time: report.startedAt, equity: report.equity, cash: report.cash, safeMode: report.safeMode)
             return (!report.openPositions.isEmpty, report.nextRun?.at)
@@ -126,10 +130,17 @@ public struct BacktestRunner: Sendable {
         let start = max(from ?? firstOpen, firstOpen + step)  // the first cycle sees bar 0 closed
         let end = min(to ?? (lastOpen + step), lastOpen + step)
         if everyCandle {
-            for t in opens where t >= start && t <= end {
-                let done = try await runCycle(at: t)
+            let first = opens.partitionPoint(where: { $0 < start })
+            for t in opens[first...] {
+                guard t <= end else { break }
                 cycles += 1
-                if done.inMarket { inMarket += 1 }
+                if let idle, let done = try idle.record(now: t) {
+                    idleCount += 1
+                    try recorder.add(time: t, equity: done.equity, cash: done.cash, safeMode: false)
+                    if done.inMarket { inMarket += 1 }
+                    continue
+                }
+                if try await runWholeCycle(at: t).inMarket { inMarket += 1 }
             }
             if lastOpen + step <= end, lastOpen + step > (opens.last ?? 0) {
                 let done = try await runCycle(at: lastOpen + step)
@@ -159,6 +170,10 @@ public struct BacktestRunner: Sendable {
 
     /// Every bar's open time across the symbols, ascending, once each: the series (each ascending) merged one by one.
     static func openTimes(_ candles: [Symbol: [Candle]]) -> [Int64] {
+        if candles.count == 1, let series = candles.first?.value {
+            let times = series.map(\.openTime)
+            if zip(times, times.dropFirst()).allSatisfy({ $0 < $1 }) { return times }
+        }
         var times: [Int64] = []
         for series in candles.values {
             var merged: [Int64] = []

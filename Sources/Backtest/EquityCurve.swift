@@ -83,8 +83,9 @@ public struct EquitySampler: Sendable, Equatable {
 /// Records each cycle's equity point: into `EquityStats`, into the `--equity-out` CSV as it goes, and into a bounded
 /// sample for the HTML report's charts when asked.
 public final class EquityRecorder {
-    public private(set) var stats = EquityStats()
-    public private(set) var sampler: EquitySampler?
+    // Added to once per cycle by the backtest's one loop: the run-time exclusivity checks are left out.
+    @exclusivity(unchecked) public private(set) var stats = EquityStats()
+    @exclusivity(unchecked) public private(set) var sampler: EquitySampler?
     private let writer: AtomicFileWriter?
 
     public init(csvPath: String?, chartPoints: Int = 0) throws {

@@ -36,6 +36,8 @@ final class IdleCycles {
         var logReturns: [Double] = []
         /// sma-cross's volatility at each bar (`volatilities`); empty: computed at each cycle.
         var volatility: [Double] = []
+        /// sma-cross's crossing at each bar (`SMACrossStrategy.crossings`); empty: the signal is computed at each cycle.
+        var crossings: [SMACrossStrategy.Crossing?] = []
     }
 
     let parameters: CycleParameters
@@ -71,9 +73,10 @@ final class IdleCycles {
         for symbol in parameters.symbols {
             guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
             var one = Series(symbol: symbol, candles: bars)
-            if parameters.strategy is SMACrossStrategy {
+            if let cross = parameters.strategy as? SMACrossStrategy {
                 one.volatility = Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
                                                    barsPerYear: parameters.timeframe.barsPerYear)
+                one.crossings = Self.crossings(bars, cross, lookback: parameters.lookback)
             }
             series.append(one)
         }
@@ -91,6 +94,24 @@ final class IdleCycles {
         self.smaCross = parameters.strategy as? SMACrossStrategy
     }
 
+    /// sma-cross's crossing per bar, for the cycle whose window ends at that bar: `SMACrossStrategy.crossings` when the
+    /// window (`lookback` candles) holds the `slow + 1` closes the signal reads, else empty (the signal is computed at
+    /// each cycle).
+    static func crossings(_ candles: [Candle], _ cross: SMACrossStrategy, lookback: Int) -> [SMACrossStrategy.Crossing?] {
+        lookback > cross.slow ? SMACrossStrategy.crossings(candles, fast: cross.fast, slow: cross.slow) : []
+    }
+
+    /// sma-cross's signal for the window `window` of series `s` ending at `end` (exclusive), as `SMACrossStrategy.signal`
+    /// gives it: from the stored crossings when there are any.
+    @inline(__always)
+    static func crossSignal(_ s: Series, window: ArraySlice<Candle>, end: Int, cross: SMACrossStrategy) -> Signal? {
+        guard !s.crossings.isEmpty else {
+            return SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: cross.fast, slow: cross.slow, detailed: false)
+        }
+        guard end > 0, let crossing = s.crossings[end - 1] else { return nil }
+        return crossing.signal(symbol: s.symbol, candle: s.candles[end - 1], fast: .nan, slow: .nan, detailed: false)
+    }
+
     /// `RunIntervalPolicy.marketVolatility(values)` (the median of the finite values; nil without any), sorting `values`
     /// in place instead of copying them.
     static func marketVolatility(_ values: inout [Double]) -> Double? {
@@ -103,28 +124,43 @@ final class IdleCycles {
     }
 
     /// Per bar i, `realizedVolatility` of the window of the cycle whose newest candle is bar i (the `lookback` candles
-    /// up to i), NaN where that is nil: computed once per series, bar after bar, with the same values summed in the same
-    /// order. The newest `window` log returns are kept in a ring, each stored twice (at r and r + window) so that they lie
-    /// oldest first in one stretch. Empty when a close is not positive (then each cycle computes it from the closes).
+    /// up to i), NaN where that is nil: computed once per series with the same values summed in the same order (the
+    /// newest `window` log returns oldest first, then their squared deviations from the mean), the bars side by side a
+    /// block at a time. Empty when a close is not positive (then each cycle computes it from the closes).
     static func volatilities(_ candles: [Candle], lookback: Int, window: Int, barsPerYear: Double) -> [Double] {
         guard candles.allSatisfy({ $0.close > 0 }) else { return [] }
-        var out = [Double](repeating: .nan, count: candles.count)
-        guard window >= 2, candles.count > 1 else { return out }
-        var ring = [Double](repeating: 0, count: 2 * window)
-        var slot = 0  // where the next return goes; after return i is stored, returns i − window + 1 … i are ring[slot..<slot + window]
+        let n = candles.count
+        var out = [Double](repeating: .nan, count: n)
+        guard window >= 2, n > 1 else { return out }
+        // Return i is log(close[i] / close[i − 1]); bar i has a figure when its window holds more than `window` candles.
+        let first = max(window, lookback > window ? 1 : n)  // the first bar with min(lookback, i + 1) > window
+        guard first < n else { return out }
+        var returns = [Double](repeating: 0, count: n)
+        for i in 1..<n { returns[i] = log(candles[i].close / candles[i - 1].close) }
         let scale = sqrt(barsPerYear)
-        for i in 1..<candles.count {
-            let r = log(candles[i].close / candles[i - 1].close)
-            ring[slot] = r
-            ring[slot + window] = r
-            slot = slot + 1 == window ? 0 : slot + 1
-            guard min(lookback, i + 1) > window else { continue }
-            var sum = 0.0
-            for k in slot..<(slot + window) { sum += ring[k] }
-            let mean = sum / Double(window)
-            var squares = 0.0
-            for k in slot..<(slot + window) { squares += (ring[k] - mean) * (ring[k] - mean) }
-            out[i] = sqrt(squares / Double(window - 1)) * scale
+        let divisor = Double(window), squaresDivisor = Double(window - 1)
+        let blockSize = 1024
+        var means = [Double](repeating: 0, count: blockSize), squares = [Double](repeating: 0, count: blockSize)
+        returns.withUnsafeBufferPointer { r in
+            means.withUnsafeMutableBufferPointer { mean in
+                squares.withUnsafeMutableBufferPointer { square in
+                    for block in stride(from: first, to: n, by: blockSize) {
+                        let count = min(blockSize, n - block)
+                        for b in 0..<count { mean[b] = 0 }
+                        for k in 0..<window {  // the returns i − window + 1 … i, oldest first
+                            let offset = block + k - window + 1
+                            for b in 0..<count { mean[b] += r[offset + b] }
+                        }
+                        for b in 0..<count { mean[b] /= divisor }
+                        for b in 0..<count { square[b] = 0 }
+                        for k in 0..<window {
+                            let offset = block + k - window + 1
+                            for b in 0..<count { square[b] += (r[offset + b] - mean[b]) * (r[offset + b] - mean[b]) }
+                        }
+                        for b in 0..<count { out[block + b] = sqrt(square[b] / squaresDivisor) * scale }
+                    }
+                }
+            }
         }
         return out
     }
@@ -184,7 +220,7 @@ final class IdleCycles {
                 let window = s.candles[max(0, end - windowLength)..<end]
                 let signal: Signal?
                 if let cross = smaCross {
-                    signal = SMACrossStrategy.signal(symbol: s.symbol, candles: window, fast: cross.fast, slow: cross.slow, detailed: false)
+                    signal = Self.crossSignal(s, window: window, end: end, cross: cross)
                     if signal != nil, !window.isEmpty {
                         volatilities.append(s.volatility.isEmpty
                             ? Self.realizedVolatility(s, last: end - 1, count: window.count, window: parameters.volatilityWindow, barsPerYear: parameters.timeframe.barsPerYear) ?? .nan
@@ -226,13 +262,17 @@ final class IdleCycles {
             let openings = try ledger.totalBreakerOpenings()
             let seen = known.breakerSeen
             guard openings == seen else { return nil }
-            let lookback = parameters.protections.losingStreak.lookbackMilliseconds
-            let streakSince = known.streakSince
-            let facts = ProtectionFacts(now: now, equity: equity, peakEquity: max(try ledger.equityPeak() ?? equity, equity),
-                                        dayStartEquity: try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity,
-                                        stopLossExits: try ledger.stopLossExits(since: max(now - lookback, streakSince + 1)),
-                                        consecutiveFailures: try ledger.consecutiveFailedRuns())
-            guard ProtectionEvaluator.evaluate(facts, rules: parameters.protections).isEmpty else { return nil }
+            // Each protection trips only when enabled: with none enabled (sma-cross), none trips whatever the facts.
+            let rules = parameters.protections
+            if rules.maxDrawdown.enabled || rules.dailyLoss.enabled || rules.losingStreak.enabled || rules.errorRate.enabled {
+                let lookback = rules.losingStreak.lookbackMilliseconds
+                let streakSince = known.streakSince
+                let facts = ProtectionFacts(now: now, equity: equity, peakEquity: max(try ledger.equityPeak() ?? equity, equity),
+                                            dayStartEquity: try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity,
+                                            stopLossExits: try ledger.stopLossExits(since: max(now - lookback, streakSince + 1)),
+                                            consecutiveFailures: try ledger.consecutiveFailedRuns())
+                guard ProtectionEvaluator.evaluate(facts, rules: rules).isEmpty else { return nil }
+            }
             let entriesBlocked = known.latestBlock > now
             let account = AccountState(equity: equity, cash: cash, exposure: exposure, openPositions: positions.count)
 

@@ -68,11 +68,68 @@ public struct SMACrossStrategy: TradingStrategy {
             return (previous / Double(period), last / Double(period))
         }
         let (f0, f1) = smas(fast), (s0, s1) = smas(slow)
-        let up = f0 < s0 && f1 > s1
-        let down = f0 > s0 && f1 < s1
         let last = window[base + n - 1]
-        return Signal(symbol: symbol, candleTime: last.openTime, direction: up ? .long : down ? .flat : (f1 > s1 ? .long : .flat),
-                      confidence: up || down ? 1 : 0, score: up ? 1 : down ? -1 : 0, components: detailed ? ["sma_cross": up ? 1 : down ? -1 : 0] : [:],
-                      indicators: detailed ? ["close": last.close, "sma_fast": f1, "sma_slow": s1] : [:], patterns: [:])
+        return Crossing(f0: f0, f1: f1, s0: s0, s1: s1).signal(symbol: symbol, candle: last, fast: f1, slow: s1, detailed: detailed)
+    }
+
+    /// What the crossover reads at one bar: a cross up, a cross down, or neither with the fast SMA above the slow one
+    /// or not. `signal` turns it into the strategy's signal.
+    public enum Crossing: UInt8, Sendable {
+        case up, down, above, notAbove
+
+        /// From the SMAs ending at the bar before (`f0`, `s0`) and at the bar (`f1`, `s1`).
+        @inline(__always)
+        public init(f0: Double, f1: Double, s0: Double, s1: Double) {
+            self = f0 < s0 && f1 > s1 ? .up : f0 > s0 && f1 < s1 ? .down : f1 > s1 ? .above : .notAbove
+        }
+
+        /// The signal on `candle` (the window's newest); `fast` and `slow` (the SMAs at it) only name indicators when `detailed`.
+        public func signal(symbol: Symbol, candle: Candle, fast: Double, slow: Double, detailed: Bool) -> Signal {
+            let crossing: Double = self == .up ? 1 : self == .down ? -1 : 0
+            // The empty tables built directly (their literals go through a general, slower path).
+            return Signal(symbol: symbol, candleTime: candle.openTime, direction: self == .up || self == .above ? .long : .flat,
+                          confidence: crossing != 0 ? 1 : 0, score: crossing, components: detailed ? ["sma_cross": crossing] : [String: Double](),
+                          indicators: detailed ? ["close": candle.close, "sma_fast": fast, "sma_slow": slow] : [String: Double](),
+                          patterns: PatternHits(sortedHits: []))
+        }
+    }
+
+    /// Per bar i of `candles`, the crossing `signal` reads from a window whose newest candle is bar i and that holds at
+    /// least `slow + 1` candles (so nil before bar `slow`): the same sums in the same order, so bit for bit the same
+    /// SMAs, computed for all bars at once (each bar's sum is still added oldest first, the bars side by side). Empty
+    /// unless 1 ≤ fast ≤ slow.
+    public static func crossings(_ candles: [Candle], fast: Int, slow: Int) -> [Crossing?] {
+        let n = candles.count
+        guard fast >= 1, slow >= fast, n > slow else { return fast >= 1 && slow >= fast ? Array(repeating: nil, count: n) : [] }
+        let closes = candles.map(\.close)
+        let fastSMA = movingAverages(closes, period: fast), slowSMA = movingAverages(closes, period: slow)
+        var out = [Crossing?](repeating: nil, count: n)
+        for i in slow..<n {
+            out[i] = Crossing(f0: fastSMA[i - 1], f1: fastSMA[i], s0: slowSMA[i - 1], s1: slowSMA[i])
+        }
+        return out
+    }
+
+    /// Per bar j ≥ period − 1, the mean of the closes j − period + 1 … j, summed from 0 oldest first and divided by the
+    /// period, as `signal` computes it (0 before). The bars are summed side by side, one close offset at a time.
+    static func movingAverages(_ closes: [Double], period: Int) -> [Double] {
+        let n = closes.count
+        var sums = [Double](repeating: 0, count: n)
+        guard period >= 1, n >= period else { return sums }
+        closes.withUnsafeBufferPointer { c in
+            sums.withUnsafeMutableBufferPointer { s in
+                // A block of bars at a time, so that its sums stay in the cache while the offsets go by.
+                for block in stride(from: period - 1, to: n, by: 2048) {
+                    let blockEnd = min(block + 2048, n)
+                    for k in 0..<period {
+                        let offset = k - period + 1  // close j + offset is the k-th (oldest first) of bar j's window
+                        for j in block..<blockEnd { s[j] += c[j + offset] }
+                    }
+                }
+            }
+        }
+        let divisor = Double(period)
+        for j in (period - 1)..<n { sums[j] /= divisor }
+        return sums
     }
 }

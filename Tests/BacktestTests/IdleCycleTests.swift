@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Backtest
 import Brokers
 import Cycle
@@ -94,5 +95,35 @@ extension IdleCycleTests {
             var copy = values
             #expect(IdleCycles.marketVolatility(&copy)?.bitPattern == RunIntervalPolicy.marketVolatility(values)?.bitPattern, "\(values)")
         }
+    }
+}
+
+extension IdleCycleTests {
+    /// The crossings stored per bar give `SMACrossStrategy.signal`'s signal bit for bit, for every window the cycle
+    /// reads (short ones included), on closes drawn from a few levels so that SMAs tie often.
+    @Test func storedCrossingsGiveTheSignalOfEveryWindow() {
+        var g = SeededGenerator(seed: 20)
+        var compared = 0, crosses = 0
+        for round in 0..<12 {
+            let levels: [Double] = round % 2 == 0 ? [100, 100.5, 101, 99.75] : [0.1, 0.2, 0.30000000000000004, 1e-3, 12345.678]
+            let candles = (0..<400).map { i -> Candle in
+                let close = levels[Int.random(in: 0..<levels.count, using: &g)]
+                return Candle(openTime: Int64(i) * 900_000, open: close, high: close, low: close, close: close, volume: 1)
+            }
+            let fast = Int.random(in: 1...6, using: &g), slow = fast + Int.random(in: 0...12, using: &g)
+            let cross = SMACrossStrategy(fast: fast, slow: slow, quantity: 1)
+            for lookback in [slow, slow + 1, slow + 2, 60] {
+                let series = IdleCycles.Series(symbol: "SYN", candles: candles, crossings: IdleCycles.crossings(candles, cross, lookback: lookback))
+                for end in 0...candles.count {
+                    let window = candles[max(0, end - lookback)..<end]
+                    let expected = SMACrossStrategy.signal(symbol: "SYN", candles: window, fast: fast, slow: slow, detailed: false)
+                    let got = IdleCycles.crossSignal(series, window: window, end: end, cross: cross)
+                    #expect(got == expected, "fast \(fast), slow \(slow), lookback \(lookback), end \(end)")
+                    if expected != nil { compared += 1 }
+                    if expected?.confidence == 1 { crosses += 1 }
+                }
+            }
+        }
+        #expect(compared > 10_000 && crosses > 100)
     }
 }

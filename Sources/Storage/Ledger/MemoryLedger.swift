@@ -51,6 +51,8 @@ public final class MemoryLedger: Ledger {
     /// table of whole rows would be moved at every resize).
     @exclusivity(unchecked) private var orderRows: [OrderRow] = []
     @exclusivity(unchecked) private var orderSlot: [ClientOrderID: Int] = [:]
+    /// The order last inserted or found: an order's steps (write-ahead, fill, status) ask for the same one in a row.
+    @exclusivity(unchecked) private var recentOrder: (id: ClientOrderID, slot: Int)?
     /// Each position's orders (slots in `orderRows`), oldest first.
     @exclusivity(unchecked) private var orderSlotsByPosition: [Int64: [Int]] = [:]
     @exclusivity(unchecked) private var unresolvedSlots: [Int] = []
@@ -59,7 +61,11 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var orderFills: [[Fill]] = []
     @exclusivity(unchecked) private var otherFills: [ClientOrderID: [Fill]] = [:]
     /// The venue's trade ids per symbol (a trade is booked once).
-    private struct TradeKey: Hashable { let symbol: Symbol, tradeID: TradeID }
+    private struct TradeKey: Hashable {
+        let symbol: Symbol, tradeID: TradeID
+        /// The trade id alone (it rarely repeats across symbols; equality still compares both).
+        func hash(into hasher: inout Hasher) { hasher.combine(tradeID) }
+    }
     @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
 
     @exclusivity(unchecked) private var wallet: [String: Money] = [:]
@@ -197,24 +203,34 @@ public final class MemoryLedger: Ledger {
     }
 
     // MARK: Orders and fills
+    /// The slot of the order `id`, from `recentOrder` when it is that one.
+    @inline(__always)
+    private func slot(_ id: ClientOrderID) -> Int? {
+        if let recent = recentOrder, recent.id == id { return recent.slot }
+        guard let slot = orderSlot[id] else { return nil }
+        recentOrder = (id, slot)
+        return slot
+    }
     public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
-        guard orderSlot[clientOrderID] == nil else {
+        let slot = orderRows.count
+        // One look-up: the slot goes in unless the id is there already (then the old one is put back).
+        if let existing = orderSlot.updateValue(slot, forKey: clientOrderID) {
+            orderSlot[clientOrderID] = existing
             throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
         }
-        let slot = orderRows.count
+        recentOrder = (clientOrderID, slot)
         orderRows.append(OrderRow(id: nextOrderID, clientOrderID: clientOrderID, runID: runID, positionID: positionID, symbol: symbol,
                                   side: side, purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, status: .pendingSubmit,
                                   venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, createdAt: now, updatedAt: now))
         orderFills.append(otherFills.isEmpty ? [] : otherFills.removeValue(forKey: clientOrderID) ?? [])
-        orderSlot[clientOrderID] = slot
         nextOrderID += 1
         if let positionID { orderSlotsByPosition[positionID, default: []].append(slot) }
         unresolvedSlots.append(slot)
     }
     public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
                             reason: String?, now: Int64) throws {
-        guard let slot = orderSlot[clientOrderID] else { return }
+        guard let slot = slot(clientOrderID) else { return }
         var o = orderRows[slot]
         try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: o.status, to: status)
         // A new status without a reason of its own drops the old one (a timeout's text on an order later found FILLED).
@@ -233,7 +249,7 @@ public final class MemoryLedger: Ledger {
     public func unresolvedOrders() throws -> [OrderRow] {
         unresolvedSlots.map { orderRows[$0] }.filter { Self.isUnresolved($0.status) }.sorted { $0.id < $1.id }
     }
-    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { orderSlot[clientOrderID].map { orderRows[$0] } }
+    public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { slot(clientOrderID).map { orderRows[$0] } }
     public func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow? {
         orderRows.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
     }
@@ -244,11 +260,11 @@ public final class MemoryLedger: Ledger {
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
         guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
         let id = fill.clientOrderID
-        if let slot = orderSlot[id] { orderFills[slot].append(fill) } else { otherFills[id, default: []].append(fill) }
+        if let slot = slot(id) { orderFills[slot].append(fill) } else { otherFills[id, default: []].append(fill) }
         fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
         return true
     }
-    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { orderSlot[clientOrderID].map { orderFills[$0] } ?? otherFills[clientOrderID] ?? [] }
+    public func fills(clientOrderID: ClientOrderID) throws -> [Fill] { slot(clientOrderID).map { orderFills[$0] } ?? otherFills[clientOrderID] ?? [] }
 
     // MARK: Wallet and equity
     public func balances() throws -> [String: Money] { wallet }
@@ -291,8 +307,10 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     /// `candleRetention`: see `MemoryLedger.candleRetention`.
     public init(candleRetention: Int? = nil) { ledger = MemoryLedger(candleRetention: candleRetention) }
     public var keepsAudit: Bool { false }
-    public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }
-    public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try writeNow(body) }
+    // Synchronous (they meet the protocol's async requirements): a section in memory never waits, and a synchronous
+    // function saves the async frame of its own that the cycle's many sections would each pay for.
+    public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) throws -> T { try writeNow(body) }
+    public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) throws -> T { try writeNow(body) }
     public func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
