@@ -42,6 +42,8 @@ final class IdleCycles {
     let store: MemoryStateStore
     let locks: SafeModeLockInMemory
     let analyzer: any SnapshotProvider
+    /// `analyzer` when it is the backtest's precomputed analysis (scoring: its signals are read without the patterns list).
+    let precomputed: PrecomputedAnalysis?
     let configHash: String
     let series: [Series]
     /// The strategy when it is the SMA crossover (its signal and fixed size are checked here); nil: the scoring strategy.
@@ -51,7 +53,8 @@ final class IdleCycles {
     // (One cycle at a time uses them: the runner's loop is sequential.)
     @exclusivity(unchecked) private var windows: [ArraySlice<Candle>]
     @exclusivity(unchecked) private var signals: [Signal?]
-    @exclusivity(unchecked) private var lastSnapshots: [MarketSnapshot?]
+    /// Scoring: each symbol's ATR at this cycle's candle (what the sizing of an entry reads).
+    @exclusivity(unchecked) private var lastATRs: [Double?]
     @exclusivity(unchecked) private var volatilities: [Double] = []
     /// The active positions as the cycle starts (copied out of the ledger, so that storing one does not copy the
     /// ledger's list) and as they are stored back.
@@ -80,12 +83,13 @@ final class IdleCycles {
         windows = Array(repeating: [], count: series.count)
         ends = Array(repeating: 0, count: series.count)
         signals = Array(repeating: nil, count: series.count)
-        lastSnapshots = Array(repeating: nil, count: series.count)
+        lastATRs = Array(repeating: nil, count: series.count)
         volatilities.reserveCapacity(series.count)
         self.parameters = parameters
         self.store = store
         self.locks = locks
         self.analyzer = analyzer
+        self.precomputed = analyzer as? PrecomputedAnalysis
         self.configHash = configHash
         self.series = series
         self.smaCross = parameters.strategy as? SMACrossStrategy
@@ -146,6 +150,17 @@ final class IdleCycles {
         return sqrt(squares / Double(window - 1)) * sqrt(barsPerYear)
     }
 
+    /// Scoring: the signal the cycle's analysis and `SignalScorer` give on `window` (its `patterns` list may be left
+    /// empty: nothing here reads it), with the ATR and the volatility; nil where the analysis gives no snapshot.
+    /// (`bar`: the window's newest candle's index in the series.)
+    private func scoredSignal(symbol: Symbol, window: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
+        if let precomputed {
+            return precomputed.scoredSignal(symbol: symbol, candles: window, bar: bar, parameters: parameters.analysis, weights: parameters.weights)
+        }
+        guard let snapshot = analyzer.snapshot(symbol: symbol, candles: window, parameters: parameters.analysis) else { return nil }
+        return (SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: parameters.weights, detailed: false), snapshot.atr, snapshot.volatility)
+    }
+
     /// The price a market order would trade at now, as the cycle's `referencePrice` finds it: the replayed market's
     /// current price when it is positive, else the last close of the window.
     private func referencePrice(_ k: Int, now: Int64) -> Price? {
@@ -191,10 +206,10 @@ final class IdleCycles {
                             : s.volatility[end - 1])
                     }
                 } else {
-                    guard let snapshot = analyzer.snapshot(symbol: s.symbol, candles: window, parameters: parameters.analysis) else { return nil }
-                    lastSnapshots[k] = snapshot
-                    volatilities.append(snapshot.volatility)
-                    signal = SignalScorer.score(symbol: s.symbol, snapshot: snapshot, weights: parameters.weights, detailed: false)
+                    guard let scored = scoredSignal(symbol: s.symbol, window: window, bar: end - 1) else { return nil }
+                    lastATRs[k] = scored.atr
+                    volatilities.append(scored.volatility)
+                    signal = scored.signal
                 }
                 if let signal {
                     signalCount += 1
@@ -251,8 +266,8 @@ final class IdleCycles {
                         if notional <= room { return nil }
                         continue
                     } else {
-                        guard let snapshot = lastSnapshots[k] else { continue }
-                        sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: parameters.limits)
+                        guard let atr = lastATRs[k] else { continue }
+                        sizing = PositionSizer.entry(price: price, atr: atr, account: account, limits: parameters.limits)
                     }
                     if sizing.quantity != nil { return nil }
                 }
