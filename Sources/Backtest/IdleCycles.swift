@@ -42,8 +42,8 @@ final class IdleCycles {
     let store: MemoryStateStore
     let locks: SafeModeLockInMemory
     let analyzer: any SnapshotProvider
-    /// `analyzer` when it is the backtest's precomputed analysis (scoring: its signals are read without the patterns list).
-    let precomputed: PrecomputedAnalysis?
+    /// Scoring, when `analyzer` is the backtest's precomputed analysis: its signals, scored once per bar.
+    let precomputed: PrecomputedSignals?
     let configHash: String
     let series: [Series]
     /// The strategy when it is the SMA crossover (its signal and fixed size are checked here); nil: the scoring strategy.
@@ -89,7 +89,8 @@ final class IdleCycles {
         self.store = store
         self.locks = locks
         self.analyzer = analyzer
-        self.precomputed = analyzer as? PrecomputedAnalysis
+        self.precomputed = parameters.strategy is ScoringStrategy
+            ? (analyzer as? PrecomputedAnalysis)?.signals(weights: parameters.weights, symbols: series.map(\.symbol), parameters: parameters.analysis) : nil
         self.configHash = configHash
         self.series = series
         self.smaCross = parameters.strategy as? SMACrossStrategy
@@ -153,10 +154,9 @@ final class IdleCycles {
     /// Scoring: the signal the cycle's analysis and `SignalScorer` give on `window` (its `patterns` list may be left
     /// empty: nothing here reads it), with the ATR and the volatility; nil where the analysis gives no snapshot.
     /// (`bar`: the window's newest candle's index in the series.)
-    private func scoredSignal(symbol: Symbol, window: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
-        if let precomputed {
-            return precomputed.scoredSignal(symbol: symbol, candles: window, bar: bar, parameters: parameters.analysis, weights: parameters.weights)
-        }
+    private func scoredSignal(_ k: Int, window: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
+        if let precomputed { return precomputed.scoredSignal(k, candles: window, bar: bar) }
+        let symbol = series[k].symbol
         guard let snapshot = analyzer.snapshot(symbol: symbol, candles: window, parameters: parameters.analysis) else { return nil }
         return (SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: parameters.weights, detailed: false), snapshot.atr, snapshot.volatility)
     }
@@ -206,7 +206,7 @@ final class IdleCycles {
                             : s.volatility[end - 1])
                     }
                 } else {
-                    guard let scored = scoredSignal(symbol: s.symbol, window: window, bar: end - 1) else { return nil }
+                    guard let scored = scoredSignal(k, window: window, bar: end - 1) else { return nil }
                     lastATRs[k] = scored.atr
                     volatilities.append(scored.volatility)
                     signal = scored.signal

@@ -73,7 +73,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         }
     }
     private let columns: SymbolTable<Stored>
-    private let parameters: AnalysisParameters
+    let parameters: AnalysisParameters
     private static let patternNames = CandlestickPattern.allCases.map(\.rawValue)
 
     /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
@@ -117,6 +117,28 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         let raw = UnsafeRawPointer(p)
         return raw.loadUnaligned(as: UInt64.self) | raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
             | raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self) | raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self) == 0
+    }
+
+    /// The scorer's signals for `weights` (and no model opinion) at every bar of `symbols`, for the idle cycles to read
+    /// by position in `symbols`; nil when `parameters` are not those of this analysis.
+    public func signals(weights: ScoringWeights, symbols: [Symbol], parameters p: AnalysisParameters) -> PrecomputedSignals? {
+        guard p == parameters else { return nil }
+        let series = symbols.map { symbol -> PrecomputedSignals.Series? in
+            guard let stored = columns[symbol] else { return nil }
+            let c = stored.columns
+            var bars: [PrecomputedSignals.Bar] = []
+            bars.reserveCapacity(c.times.count)
+            for i in c.times.indices {
+                guard let snapshot = stored.snapshotWithoutPatterns(at: i, time: c.times[i]) else {
+                    bars.append(PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
+                    continue
+                }
+                let score = SignalScorer.combined(SignalScorer.componentValues(snapshot, patternSum: Int(c.patternSum[i]), opinion: nil), weights: weights)
+                bars.append(PrecomputedSignals.Bar(score: score, atr: snapshot.atr, volatility: snapshot.volatility))
+            }
+            return PrecomputedSignals.Series(times: c.times, bars: bars)
+        }
+        return PrecomputedSignals(analysis: self, weights: weights, symbols: symbols, series: series)
     }
 
     /// Candles needed before the analysis of the newest is given: more than this many.
@@ -207,6 +229,36 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         }
         return Columns(times: candles.map(\.openTime), readings: readings, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue,
                        patternSum: patternSum)
+    }
+}
+
+/// The scorer's signal at every bar of each symbol for one set of weights, without a model opinion: what the backtest's
+/// idle cycles read of the analysis, found by the symbol's position and the bar's index (8 + 24 bytes a bar).
+public struct PrecomputedSignals: Sendable {
+    struct Bar {
+        /// NaN where the analysis has no precomputed snapshot (then the analysis is asked).
+        var score, atr, volatility: Double
+    }
+    struct Series {
+        let times: [Int64]
+        let bars: [Bar]
+    }
+    let analysis: PrecomputedAnalysis
+    let weights: ScoringWeights
+    let symbols: [Symbol]
+    let series: [Series?]
+
+    /// `PrecomputedAnalysis.scoredSignal` for `symbols[k]` on `candles` (whose newest candle is probably bar `bar` of
+    /// the series analysed; checked), with the parameters the signals were made for.
+    public func scoredSignal(_ k: Int, candles: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
+        let p = analysis.parameters
+        if let last = candles.last, candles.count > PrecomputedAnalysis.minimumCandles(p), let s = series[k] {
+            let i = s.times.indices.contains(bar) && s.times[bar] == last.openTime ? bar : PrecomputedAnalysis.index(of: last.openTime, in: s.times)
+            if let i, case let b = s.bars[i], !b.score.isNaN {
+                return (SignalScorer.signal(symbol: symbols[k], candleTime: last.openTime, score: b.score), b.atr, b.volatility)
+            }
+        }
+        return analysis.scoredSignal(symbol: symbols[k], candles: candles, bar: bar, parameters: p, weights: weights)
     }
 }
 

@@ -129,20 +129,26 @@ public enum SignalScorer {
     /// signal's `components` and `indicators` maps empty (backtests, which keep no audit trail).
     public static func score(symbol: Symbol, snapshot s: MarketSnapshot, weights w: ScoringWeights, opinion: ModelOpinion? = nil,
                              detailed: Bool = true) -> Signal {
-        let score = combined(componentValues(s, opinion: opinion), weights: w)
-        let confidence = min(1, abs(score) * confidenceScale)
-        return Signal(symbol: symbol, candleTime: s.candleTime, direction: score > 0 ? .long : .flat,
-                      confidence: confidence, score: score, components: detailed ? components(s, opinion: opinion) : [:],
-                      indicators: detailed ? s.indicators : [:], patterns: s.patterns, opinion: opinion)
+        var signal = self.signal(symbol: symbol, candleTime: s.candleTime, score: combined(componentValues(s, opinion: opinion), weights: w))
+        if detailed {
+            signal.components = components(s, opinion: opinion)
+            signal.indicators = s.indicators
+        }
+        signal.patterns = s.patterns
+        signal.opinion = opinion
+        return signal
+    }
+
+    /// The signal of `score` (direction and confidence from it), without components, indicators, patterns or opinion.
+    static func signal(symbol: Symbol, candleTime: Int64, score: Double) -> Signal {
+        Signal(symbol: symbol, candleTime: candleTime, direction: score > 0 ? .long : .flat, confidence: min(1, abs(score) * confidenceScale),
+               score: score, components: [:], indicators: [:], patterns: PatternHits(sortedHits: []), opinion: nil)
     }
 
     /// `score(symbol:snapshot:weights:detailed: false)` without a model opinion, from the sum of the values of the
     /// patterns that fired (`s.patterns` is not read): the same signal, but with an empty `patterns` list.
     static func score(symbol: Symbol, snapshot s: MarketSnapshot, patternSum: Int, weights w: ScoringWeights) -> Signal {
-        let score = combined(componentValues(s, patternSum: patternSum, opinion: nil), weights: w)
-        let confidence = min(1, abs(score) * confidenceScale)
-        return Signal(symbol: symbol, candleTime: s.candleTime, direction: score > 0 ? .long : .flat,
-                      confidence: confidence, score: score, components: [:], indicators: [:], patterns: PatternHits(sortedHits: []), opinion: nil)
+        signal(symbol: symbol, candleTime: s.candleTime, score: combined(componentValues(s, patternSum: patternSum, opinion: nil), weights: w))
     }
 
     /// The weighted mean of the components present, clamped to −1…1 (0 without weight).
