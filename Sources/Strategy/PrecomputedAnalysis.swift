@@ -172,28 +172,36 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         let bars = PatternBars(open: open, high: high, low: low, close: close)
         var out = [Int32](repeating: 0, count: n)
         var hits: [(bar: Int32, code: UInt8, value: Int16)] = []
+        var hitCount = 0  // hits[..<hitCount] are the hits found; the rest is room written ahead
         // In name order, so that each bar's hits come out sorted by name (the counting sort below keeps the order).
         for (code, pattern) in CandlestickPattern.allCases.enumerated().sorted(by: { $0.element.rawValue < $1.element.rawValue }) {
             // `out` is all zeros here: the scan below puts back a zero wherever the pattern fired.
             pattern.compute(bars, into: &out)
-            out.withUnsafeMutableBufferPointer { values in
-                guard let base = values.baseAddress else { return }
-                // Eight bars at a time: a pattern fires on a few bars in a hundred.
-                var k = 0
-                while k < n {
-                    let chunk = min(8, n - k)
-                    if chunk == 8, Self.allZero(base + k) {
-                        k += 8
-                        continue
+            if hits.count < hitCount + n { hits.append(contentsOf: repeatElement((bar: Int32(0), code: UInt8(0), value: Int16(0)), count: max(hitCount + n, 2 * hits.count) - hits.count)) }
+            hits.withUnsafeMutableBufferPointer { found in
+                out.withUnsafeMutableBufferPointer { values in
+                    guard let base = values.baseAddress, let slots = found.baseAddress else { return }
+                    // Eight bars at a time: most patterns fire on a few bars in a hundred. Where one of the eight
+                    // fired, each is written ahead and kept only if it fired (no branch to mispredict).
+                    var k = 0
+                    while k < n {
+                        let chunk = min(8, n - k)
+                        if chunk == 8, Self.allZero(base + k) {
+                            k += 8
+                            continue
+                        }
+                        for j in k..<(k + chunk) {
+                            let value = base[j]
+                            slots[hitCount] = (Int32(truncatingIfNeeded: j), UInt8(truncatingIfNeeded: code), Int16(clamping: value))
+                            hitCount += value != 0 ? 1 : 0
+                            base[j] = 0
+                        }
+                        k += chunk
                     }
-                    for j in k..<(k + chunk) where base[j] != 0 {
-                        hits.append((Int32(j), UInt8(code), Int16(clamping: base[j])))
-                        base[j] = 0
-                    }
-                    k += chunk
                 }
             }
         }
+        hits.removeLast(hits.count - hitCount)
         // Grouped by bar (a counting sort keeps each bar's hits in name order).
         var hitStart = [Int32](repeating: 0, count: n + 1)
         for hit in hits { hitStart[Int(hit.bar) + 1] += 1 }
