@@ -44,6 +44,8 @@ final class IdleCycles {
     let store: MemoryStateStore
     let locks: SafeModeLockInMemory
     let analyzer: any SnapshotProvider
+    /// Scoring, when `analyzer` is the backtest's precomputed analysis: its signals, scored once per bar.
+    let precomputed: PrecomputedSignals?
     let configHash: String
     let series: [Series]
     /// The strategy when it is the SMA crossover (its signal and fixed size are checked here); nil: the scoring strategy.
@@ -53,7 +55,8 @@ final class IdleCycles {
     // (One cycle at a time uses them: the runner's loop is sequential.)
     @exclusivity(unchecked) private var windows: [ArraySlice<Candle>]
     @exclusivity(unchecked) private var signals: [Signal?]
-    @exclusivity(unchecked) private var lastSnapshots: [MarketSnapshot?]
+    /// Scoring: each symbol's ATR at this cycle's candle (what the sizing of an entry reads).
+    @exclusivity(unchecked) private var lastATRs: [Double?]
     @exclusivity(unchecked) private var volatilities: [Double] = []
     /// The active positions as the cycle starts (copied out of the ledger, so that storing one does not copy the
     /// ledger's list) and as they are stored back.
@@ -83,12 +86,14 @@ final class IdleCycles {
         windows = Array(repeating: [], count: series.count)
         ends = Array(repeating: 0, count: series.count)
         signals = Array(repeating: nil, count: series.count)
-        lastSnapshots = Array(repeating: nil, count: series.count)
+        lastATRs = Array(repeating: nil, count: series.count)
         volatilities.reserveCapacity(series.count)
         self.parameters = parameters
         self.store = store
         self.locks = locks
         self.analyzer = analyzer
+        self.precomputed = parameters.strategy is ScoringStrategy
+            ? (analyzer as? PrecomputedAnalysis)?.signals(weights: parameters.weights, symbols: series.map(\.symbol), parameters: parameters.analysis) : nil
         self.configHash = configHash
         self.series = series
         self.smaCross = parameters.strategy as? SMACrossStrategy
@@ -182,6 +187,16 @@ final class IdleCycles {
         return sqrt(squares / Double(window - 1)) * sqrt(barsPerYear)
     }
 
+    /// Scoring: the signal the cycle's analysis and `SignalScorer` give on `window` (its `patterns` list may be left
+    /// empty: nothing here reads it), with the ATR and the volatility; nil where the analysis gives no snapshot.
+    /// (`bar`: the window's newest candle's index in the series.)
+    private func scoredSignal(_ k: Int, window: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
+        if let precomputed { return precomputed.scoredSignal(k, candles: window, bar: bar) }
+        let symbol = series[k].symbol
+        guard let snapshot = analyzer.snapshot(symbol: symbol, candles: window, parameters: parameters.analysis) else { return nil }
+        return (SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: parameters.weights, detailed: false), snapshot.atr, snapshot.volatility)
+    }
+
     /// The price a market order would trade at now, as the cycle's `referencePrice` finds it: the replayed market's
     /// current price when it is positive, else the last close of the window.
     private func referencePrice(_ k: Int, now: Int64) -> Price? {
@@ -227,10 +242,10 @@ final class IdleCycles {
                             : s.volatility[end - 1])
                     }
                 } else {
-                    guard let snapshot = analyzer.snapshot(symbol: s.symbol, candles: window, parameters: parameters.analysis) else { return nil }
-                    lastSnapshots[k] = snapshot
-                    volatilities.append(snapshot.volatility)
-                    signal = SignalScorer.score(symbol: s.symbol, snapshot: snapshot, weights: parameters.weights, detailed: false)
+                    guard let scored = scoredSignal(k, window: window, bar: end - 1) else { return nil }
+                    lastATRs[k] = scored.atr
+                    volatilities.append(scored.volatility)
+                    signal = scored.signal
                 }
                 if let signal {
                     signalCount += 1
@@ -291,8 +306,8 @@ final class IdleCycles {
                         if notional <= room { return nil }
                         continue
                     } else {
-                        guard let snapshot = lastSnapshots[k] else { continue }
-                        sizing = PositionSizer.entry(price: price, atr: snapshot.atr, account: account, limits: parameters.limits)
+                        guard let atr = lastATRs[k] else { continue }
+                        sizing = PositionSizer.entry(price: price, atr: atr, account: account, limits: parameters.limits)
                     }
                     if sizing.quantity != nil { return nil }
                 }

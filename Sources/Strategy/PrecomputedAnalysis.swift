@@ -36,6 +36,8 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         var hitStart: [Int32]
         var hitPattern: [UInt8]
         var hitValue: [Int16]
+        /// The sum of the values of bar i's hits (what the scorer reads of them).
+        var patternSum: [Int32]
     }
 
     /// Boxed, so that a lookup hands out one reference instead of a copy of the columns (a retain per array).
@@ -47,23 +49,31 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         /// indicator still warms up.
         func snapshot(at time: Int64) -> MarketSnapshot?? {
             guard let i = PrecomputedAnalysis.index(of: time, in: columns.times) else { return nil }
-            let r = columns.readings[i]
-            guard r.emaFast.isFinite, r.emaSlow.isFinite, r.rsi.isFinite, r.macdHistogram.isFinite, r.bollingerUpper.isFinite,
-                  r.bollingerMiddle.isFinite, r.bollingerLower.isFinite, r.atr.isFinite, r.adx.isFinite else { return .some(nil) }
+            guard let snapshot = snapshotWithoutPatterns(at: i, time: time) else { return .some(nil) }
             var hits: [PatternHits.Element] = []
             let from = Int(columns.hitStart[i]), to = Int(columns.hitStart[i + 1])
             if from < to {
                 hits.reserveCapacity(to - from)
                 for k in from..<to { hits.append((PrecomputedAnalysis.patternNames[Int(columns.hitPattern[k])], Int(columns.hitValue[k]))) }
             }
+            var full = snapshot
+            full.patterns = PatternHits(sortedHits: hits)
+            return full
+        }
+
+        /// The readings at bar `i` (opened at `time`) with an empty pattern list; nil while an indicator still warms up.
+        @inline(__always) func snapshotWithoutPatterns(at i: Int, time: Int64) -> MarketSnapshot? {
+            let r = columns.readings[i]
+            guard r.emaFast.isFinite, r.emaSlow.isFinite, r.rsi.isFinite, r.macdHistogram.isFinite, r.bollingerUpper.isFinite,
+                  r.bollingerMiddle.isFinite, r.bollingerLower.isFinite, r.atr.isFinite, r.adx.isFinite else { return nil }
             return MarketSnapshot(candleTime: time, close: r.close, emaFast: r.emaFast, emaSlow: r.emaSlow, rsi: r.rsi,
                                   macdHistogram: r.macdHistogram, bollingerUpper: r.bollingerUpper, bollingerMiddle: r.bollingerMiddle,
                                   bollingerLower: r.bollingerLower, atr: r.atr, adx: r.adx, volatility: r.volatility,
-                                  patterns: PatternHits(sortedHits: hits), breakout: Int(r.breakout), regime: Int(r.regime))
+                                  patterns: PatternHits(sortedHits: []), breakout: Int(r.breakout), regime: Int(r.regime))
         }
     }
     private let columns: SymbolTable<Stored>
-    private let parameters: AnalysisParameters
+    let parameters: AnalysisParameters
     private static let patternNames = CandlestickPattern.allCases.map(\.rawValue)
 
     /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
@@ -76,12 +86,63 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
 
     public func snapshot(symbol: Symbol, candles: ArraySlice<Candle>, parameters p: AnalysisParameters) -> MarketSnapshot? {
         let n = candles.count
-        guard n > max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1), let last = candles.last else { return nil }
+        guard n > Self.minimumCandles(p), let last = candles.last else { return nil }
         guard p == parameters, let stored = columns[symbol] else {
             return SymbolAnalyzer.snapshot(candles: Array(candles), parameters: p)  // not precomputed: the job's way
         }
         return stored.snapshot(at: last.openTime) ?? SymbolAnalyzer.snapshot(candles: Array(candles), parameters: p)
     }
+
+    /// What an idle backtest cycle reads of a symbol's analysis: the scorer's signal (without a model opinion, and
+    /// with an empty `patterns` list: its score counts them), the ATR that sizes an entry and the volatility that
+    /// sets the schedule. nil exactly where `snapshot` is nil.
+    /// `bar`: where the newest candle probably is in the series this analysis was made from (checked).
+    public func scoredSignal(symbol: Symbol, candles: ArraySlice<Candle>, bar: Int? = nil, parameters p: AnalysisParameters,
+                             weights: ScoringWeights) -> (signal: Signal, atr: Double, volatility: Double)? {
+        if p == parameters, let last = candles.last, candles.count > Self.minimumCandles(p), let stored = columns[symbol],
+           let i = bar.flatMap({ stored.columns.times.indices.contains($0) && stored.columns.times[$0] == last.openTime ? $0 : nil })
+               ?? Self.index(of: last.openTime, in: stored.columns.times),
+           let snapshot = stored.snapshotWithoutPatterns(at: i, time: last.openTime) {
+            let signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, patternSum: Int(stored.columns.patternSum[i]), weights: weights)
+            return (signal, snapshot.atr, snapshot.volatility)
+        }
+        guard let snapshot = self.snapshot(symbol: symbol, candles: candles, parameters: p) else { return nil }
+        var signal = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: weights, detailed: false)
+        signal.patterns = PatternHits(sortedHits: [])
+        return (signal, snapshot.atr, snapshot.volatility)
+    }
+
+    /// Whether the eight values at `p` are all 0 (as four 64-bit words, which compiles to a few loads and ors).
+    @inline(__always) static func allZero(_ p: UnsafePointer<Int32>) -> Bool {
+        let raw = UnsafeRawPointer(p)
+        return raw.loadUnaligned(as: UInt64.self) | raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            | raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self) | raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self) == 0
+    }
+
+    /// The scorer's signals for `weights` (and no model opinion) at every bar of `symbols`, for the idle cycles to read
+    /// by position in `symbols`; nil when `parameters` are not those of this analysis.
+    public func signals(weights: ScoringWeights, symbols: [Symbol], parameters p: AnalysisParameters) -> PrecomputedSignals? {
+        guard p == parameters else { return nil }
+        let series = symbols.map { symbol -> PrecomputedSignals.Series? in
+            guard let stored = columns[symbol] else { return nil }
+            let c = stored.columns
+            var bars: [PrecomputedSignals.Bar] = []
+            bars.reserveCapacity(c.times.count)
+            for i in c.times.indices {
+                guard let snapshot = stored.snapshotWithoutPatterns(at: i, time: c.times[i]) else {
+                    bars.append(PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
+                    continue
+                }
+                let score = SignalScorer.combined(SignalScorer.componentValues(snapshot, patternSum: Int(c.patternSum[i]), opinion: nil), weights: weights)
+                bars.append(PrecomputedSignals.Bar(score: score, atr: snapshot.atr, volatility: snapshot.volatility))
+            }
+            return PrecomputedSignals.Series(times: c.times, bars: bars)
+        }
+        return PrecomputedSignals(analysis: self, weights: weights, symbols: symbols, series: series)
+    }
+
+    /// Candles needed before the analysis of the newest is given: more than this many.
+    static func minimumCandles(_ p: AnalysisParameters) -> Int { max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1) }
 
     static func index(of time: Int64, in times: [Int64]) -> Int? {
         // Bars are usually evenly spaced: try where the spacing of the first two puts it, then search.
@@ -111,26 +172,49 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         let bars = PatternBars(open: open, high: high, low: low, close: close)
         var out = [Int32](repeating: 0, count: n)
         var hits: [(bar: Int32, code: UInt8, value: Int16)] = []
+        var hitCount = 0  // hits[..<hitCount] are the hits found; the rest is room written ahead
         // In name order, so that each bar's hits come out sorted by name (the counting sort below keeps the order).
         for (code, pattern) in CandlestickPattern.allCases.enumerated().sorted(by: { $0.element.rawValue < $1.element.rawValue }) {
             // `out` is all zeros here: the scan below puts back a zero wherever the pattern fired.
             pattern.compute(bars, into: &out)
-            for k in 0..<n where out[k] != 0 {
-                hits.append((Int32(k), UInt8(code), Int16(clamping: out[k])))
-                out[k] = 0
+            if hits.count < hitCount + n { hits.append(contentsOf: repeatElement((bar: Int32(0), code: UInt8(0), value: Int16(0)), count: max(hitCount + n, 2 * hits.count) - hits.count)) }
+            hits.withUnsafeMutableBufferPointer { found in
+                out.withUnsafeMutableBufferPointer { values in
+                    guard let base = values.baseAddress, let slots = found.baseAddress else { return }
+                    // Eight bars at a time: most patterns fire on a few bars in a hundred. Where one of the eight
+                    // fired, each is written ahead and kept only if it fired (no branch to mispredict).
+                    var k = 0
+                    while k < n {
+                        let chunk = min(8, n - k)
+                        if chunk == 8, Self.allZero(base + k) {
+                            k += 8
+                            continue
+                        }
+                        for j in k..<(k + chunk) {
+                            let value = base[j]
+                            slots[hitCount] = (Int32(truncatingIfNeeded: j), UInt8(truncatingIfNeeded: code), Int16(clamping: value))
+                            hitCount += value != 0 ? 1 : 0
+                            base[j] = 0
+                        }
+                        k += chunk
+                    }
+                }
             }
         }
+        hits.removeLast(hits.count - hitCount)
         // Grouped by bar (a counting sort keeps each bar's hits in name order).
         var hitStart = [Int32](repeating: 0, count: n + 1)
         for hit in hits { hitStart[Int(hit.bar) + 1] += 1 }
         for k in 0..<n { hitStart[k + 1] += hitStart[k] }
         var fill = hitStart
         var hitPattern = [UInt8](repeating: 0, count: hits.count), hitValue = [Int16](repeating: 0, count: hits.count)
+        var patternSum = [Int32](repeating: 0, count: n)
         for hit in hits {
             let slot = Int(fill[Int(hit.bar)])
             fill[Int(hit.bar)] += 1
             hitPattern[slot] = hit.code
             hitValue[slot] = hit.value
+            patternSum[Int(hit.bar)] += Int32(hit.value)
         }
 
         // Structure over the same window the job would hold.
@@ -151,7 +235,38 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
                                     bollingerUpper: bands.upper[i], bollingerMiddle: bands.middle[i], bollingerLower: bands.lower[i],
                                     atr: atr[i], adx: adx[i], volatility: volatility[i], breakout: breakout[i], regime: regime[i]))
         }
-        return Columns(times: candles.map(\.openTime), readings: readings, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue)
+        return Columns(times: candles.map(\.openTime), readings: readings, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue,
+                       patternSum: patternSum)
+    }
+}
+
+/// The scorer's signal at every bar of each symbol for one set of weights, without a model opinion: what the backtest's
+/// idle cycles read of the analysis, found by the symbol's position and the bar's index (8 + 24 bytes a bar).
+public struct PrecomputedSignals: Sendable {
+    struct Bar {
+        /// NaN where the analysis has no precomputed snapshot (then the analysis is asked).
+        var score, atr, volatility: Double
+    }
+    struct Series {
+        let times: [Int64]
+        let bars: [Bar]
+    }
+    let analysis: PrecomputedAnalysis
+    let weights: ScoringWeights
+    let symbols: [Symbol]
+    let series: [Series?]
+
+    /// `PrecomputedAnalysis.scoredSignal` for `symbols[k]` on `candles` (whose newest candle is probably bar `bar` of
+    /// the series analysed; checked), with the parameters the signals were made for.
+    public func scoredSignal(_ k: Int, candles: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
+        let p = analysis.parameters
+        if let last = candles.last, candles.count > PrecomputedAnalysis.minimumCandles(p), let s = series[k] {
+            let i = s.times.indices.contains(bar) && s.times[bar] == last.openTime ? bar : PrecomputedAnalysis.index(of: last.openTime, in: s.times)
+            if let i, case let b = s.bars[i], !b.score.isNaN {
+                return (SignalScorer.signal(symbol: symbols[k], candleTime: last.openTime, score: b.score), b.atr, b.volatility)
+            }
+        }
+        return analysis.scoredSignal(symbol: symbols[k], candles: candles, bar: bar, parameters: p, weights: weights)
     }
 }
 
@@ -191,8 +306,9 @@ struct SlidingStructure {
     }
 
     /// The summary at bar `i` for the window `windowStart...i`. `levels` false: only the breakout and the regime are
-    /// sure, a level is looked for only on the side the close moved to (a support, at or below the previous close,
-    /// can be broken only by a close below it, and a resistance only by a close above it), the other one left nil.
+    /// sure, a level is looked for only on the side the close moved to by more than the breakout's margin (a support,
+    /// at or below the previous close, can be broken only by a close below it by that much, and a resistance only by a
+    /// close above it by that much), the other one left nil.
     mutating func summary(at i: Int, windowStart s: Int, close: [Double], adx: Double, emaSlope: Double, atr: Double,
                           levels: Bool = true) -> ChartStructure.Summary {
         let n = i - s + 1
@@ -200,11 +316,12 @@ struct SlidingStructure {
         guard w >= 1, n >= 2 * w + 3, atr.isFinite, atr > 0 else { return ChartStructure.Summary(breakout: 0, regime: reg, support: nil, resistance: nil) }
         // Pivots known at the previous bar: j in [s + w, i − 1 − w].
         slide(from: s + w, to: i - w)
-        let tolerance = 0.5 * atr
+        let tolerance = 0.5 * atr, margin = 0.1 * atr
         let previous = close[i - 1], last = close[i]
-        let resistance = levels || !(last <= previous) ? Self.nearestCluster(highs, tolerance: tolerance, above: previous) : nil
-        let support = levels || !(last >= previous) ? Self.nearestCluster(lows, tolerance: tolerance, below: previous) : nil
-        let margin = 0.1 * atr
+        // A resistance is at or above the previous close, so `last > resistance + margin` needs `last > previous + margin`
+        // (rounding is monotonic); a support at or below it, so `last < support − margin` needs `last < previous − margin`.
+        let resistance = levels || last > previous + margin ? Self.nearestCluster(highs, tolerance: tolerance, above: previous) : nil
+        let support = levels || last < previous - margin ? Self.nearestCluster(lows, tolerance: tolerance, below: previous) : nil
         var breakout = 0
         if let r = resistance, last > r.price + margin { breakout = 1 }
         else if let sup = support, last < sup.price - margin { breakout = -1 }

@@ -90,11 +90,16 @@ public enum SignalScorer {
     }
 
     public static func componentValues(_ s: MarketSnapshot, opinion: ModelOpinion?) -> Components {
+        var patternSum = 0
+        for value in s.patterns.values { patternSum += value }
+        return componentValues(s, patternSum: patternSum, opinion: opinion)
+    }
+
+    /// The components with the values of the patterns that fired already summed (`s.patterns` is not read).
+    static func componentValues(_ s: MarketSnapshot, patternSum: Int, opinion: ModelOpinion?) -> Components {
         let atr = s.atr > 0 && s.atr.isFinite ? s.atr : max(abs(s.close) * 1e-4, 1e-12)
         func finite(_ x: Double) -> Double { x.isFinite ? x : 0 }
         let halfWidth = s.bollingerUpper - s.bollingerMiddle
-        var patternSum = 0
-        for value in s.patterns.values { patternSum += value }
         var llm: Double?
         if let opinion {
             switch opinion.action {
@@ -124,7 +129,30 @@ public enum SignalScorer {
     /// signal's `components` and `indicators` maps empty (backtests, which keep no audit trail).
     public static func score(symbol: Symbol, snapshot s: MarketSnapshot, weights w: ScoringWeights, opinion: ModelOpinion? = nil,
                              detailed: Bool = true) -> Signal {
-        let c = componentValues(s, opinion: opinion)
+        var signal = self.signal(symbol: symbol, candleTime: s.candleTime, score: combined(componentValues(s, opinion: opinion), weights: w))
+        if detailed {
+            signal.components = components(s, opinion: opinion)
+            signal.indicators = s.indicators
+        }
+        signal.patterns = s.patterns
+        signal.opinion = opinion
+        return signal
+    }
+
+    /// The signal of `score` (direction and confidence from it), without components, indicators, patterns or opinion.
+    static func signal(symbol: Symbol, candleTime: Int64, score: Double) -> Signal {
+        Signal(symbol: symbol, candleTime: candleTime, direction: score > 0 ? .long : .flat, confidence: min(1, abs(score) * confidenceScale),
+               score: score, components: [:], indicators: [:], patterns: PatternHits(sortedHits: []), opinion: nil)
+    }
+
+    /// `score(symbol:snapshot:weights:detailed: false)` without a model opinion, from the sum of the values of the
+    /// patterns that fired (`s.patterns` is not read): the same signal, but with an empty `patterns` list.
+    static func score(symbol: Symbol, snapshot s: MarketSnapshot, patternSum: Int, weights w: ScoringWeights) -> Signal {
+        signal(symbol: symbol, candleTime: s.candleTime, score: combined(componentValues(s, patternSum: patternSum, opinion: nil), weights: w))
+    }
+
+    /// The weighted mean of the components present, clamped to −1…1 (0 without weight).
+    static func combined(_ c: Components, weights w: ScoringWeights) -> Double {
         // In a fixed order, so the sum is the same in every process.
         var total = w.trend * c.trend + w.momentum * c.momentum + w.rsi * c.rsi + w.bollinger * c.bollinger
         total += w.patterns * c.patterns + w.structure * c.structure
@@ -133,11 +161,7 @@ public enum SignalScorer {
             total += w.llm * llm
             weightSum += w.llm
         }
-        let score = weightSum > 0 ? clamp(total / weightSum) : 0
-        let confidence = min(1, abs(score) * confidenceScale)
-        return Signal(symbol: symbol, candleTime: s.candleTime, direction: score > 0 ? .long : .flat,
-                      confidence: confidence, score: score, components: detailed ? components(s, opinion: opinion) : [:],
-                      indicators: detailed ? s.indicators : [:], patterns: s.patterns, opinion: opinion)
+        return weightSum > 0 ? clamp(total / weightSum) : 0
     }
 
     @inline(__always) static func clamp(_ x: Double) -> Double { x.isFinite ? min(1, max(-1, x)) : 0 }

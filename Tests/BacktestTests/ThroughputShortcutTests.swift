@@ -67,6 +67,43 @@ struct ThroughputShortcutTests {
         #expect(crosses > 5)
     }
 
+    /// The idle cycle's signal read from the precomputed analysis (scored from the patterns' sum, or once per bar for
+    /// the weights, with a bar hint right, wrong or absent) is the scorer's signal on the snapshot, apart from the pattern list it leaves empty; nil
+    /// exactly where the snapshot is nil (too few candles, indicators warming up, a symbol not precomputed).
+    @Test func idleSignalIsTheScoredSnapshot() throws {
+        let candles = try StateStoreEquivalenceTests.candles()
+        let parameters = AnalysisParameters(barsPerYear: 365)
+        let weights = ScoringWeights(trend: 0.3, momentum: 0.2, rsi: 0.15, bollinger: 0.1, patterns: 0.4, structure: 0.2)
+        let precomputed = PrecomputedAnalysis(candles: ["SYN": candles], parameters: parameters, lookback: 120)
+        let signals = try #require(precomputed.signals(weights: weights, symbols: ["SYN", "OTHER"], parameters: parameters))
+        #expect(precomputed.signals(weights: weights, symbols: ["SYN"], parameters: AnalysisParameters(emaFast: 10, barsPerYear: 365)) == nil)
+        var compared = 0, withPatterns = 0
+        for (k, symbol) in (["SYN", "OTHER"] as [Symbol]).enumerated() {
+            for i in candles.indices where symbol == "SYN" || i % 25 == 0 {
+                let window = candles[max(0, i - 119)...i]
+                let snapshot = precomputed.snapshot(symbol: symbol, candles: window, parameters: parameters)
+                for bar in [nil, i, i + 1] {
+                    let got = precomputed.scoredSignal(symbol: symbol, candles: window, bar: bar, parameters: parameters, weights: weights)
+                    let read = signals.scoredSignal(k, candles: window, bar: bar ?? -1)
+                    guard let snapshot else {
+                        #expect(got == nil && read == nil, "bar \(i)")
+                        continue
+                    }
+                    #expect(read?.signal == got?.signal && read?.signal.score.bitPattern == got?.signal.score.bitPattern, "\(symbol) bar \(i)")
+                    #expect(read?.atr.bitPattern == snapshot.atr.bitPattern && read?.volatility.bitPattern == snapshot.volatility.bitPattern)
+                    var expected = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: weights, detailed: false)
+                    expected.patterns = [:]
+                    #expect(got?.signal == expected, "\(symbol) bar \(i)")
+                    #expect(got?.signal.score.bitPattern == expected.score.bitPattern, "\(symbol) bar \(i)")
+                    #expect(got?.atr.bitPattern == snapshot.atr.bitPattern && got?.volatility.bitPattern == snapshot.volatility.bitPattern)
+                    compared += 1
+                    if !snapshot.patterns.dictionary.isEmpty { withPatterns += 1 }
+                }
+            }
+        }
+        #expect(compared > 1000 && withPatterns > 100)
+    }
+
     /// The structure's breakout found by looking on one side only (`levels: false`) is the one found with both levels.
     @Test func breakoutFromOneSideIsTheBreakoutFromBoth() throws {
         let candles = try StateStoreEquivalenceTests.candles()
