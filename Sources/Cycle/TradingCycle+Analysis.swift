@@ -8,7 +8,7 @@ import TradingDomain
 extension TradingCycle {
     /// Fetches, stores and analyses every symbol in four steps: the newest stored candle of each (one read
     /// transaction), the new closed candles from the market (at most `analysis.max_concurrent_analyses` symbols at a
-    /// time), the new candles stored and each symbol's window read back (one write transaction), then each window
+    /// time), the new candles stored and every window read back (one write transaction), then each window
     /// analysed (at most N at a time, on all cores) and, near the gate, the models consulted. Once the interrupt flag is
     /// set no further symbol is started; a symbol started is finished. A symbol that fails is reported and the others go on.
     func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
@@ -54,17 +54,12 @@ extension TradingCycle {
             }
         }
 
-        // 3. The new candles stored, with the windows of the first symbols read back in the same transaction.
+        // 3. The new candles stored and every window read back, in one write transaction (a window is read through the
+        // `candle_blocks` cache, which that write keeps up to date).
         let stored = results.filter { $0.error == nil }
-        // Several symbols: the other windows are read in chunks (a read transaction each) while those already read are
-        // analysed, so reading the database on its own thread overlaps the analysis on the others.
-        let pipelined = limit > 1 && stored.count >= 32
-        let chunk = pipelined ? (stored.count + 7) / 8 : stored.count
-        let toStore = batches.enumerated().map { k, batch in
-            CandleBatch(symbol: batch.symbol, candles: batch.candles, readsWindow: k < chunk)
-        }
         let first: [Result<ArraySlice<Candle>, any Error>]
         do {
+            let toStore = batches
             first = try await store.write { ledger in
                 try ledger.storeCandles(toStore, timeframe: timeframe, window: lookback, upTo: closedLimit)
             }
@@ -74,69 +69,22 @@ extension TradingCycle {
         }
         var readable: [SymbolResult] = []
         readable.reserveCapacity(stored.count)
-        var firstWindows: [Result<ArraySlice<Candle>, any Error>] = []
-        var firstCount = 0
-        for (k, (r, outcome)) in zip(stored, first).enumerated() {
-            if case let .failure(error) = outcome {
-                _ = failed(r, error, log: log)
-            } else {
+        for (r, outcome) in zip(stored, first) {
+            switch outcome {
+            case let .success(candles):
+                r.candles = candles
                 readable.append(r)
-                firstWindows.append(outcome)
-                if k < chunk { firstCount += 1 }
+            case let .failure(error):
+                _ = failed(r, error, log: log)
             }
         }
 
         // 4. Each window analysed, at most N at a time.
-        guard pipelined else {
-            for (r, outcome) in zip(readable, firstWindows) { r.candles = (try? outcome.get()) ?? [] }
-            let work = readable
-            if limit == 1 || work.count <= 1 {
-                for r in work { await analyse(r, runID: runID, now: now) }
-            } else {
-                _ = await boundedMap(work.count, limit: limit, startsAfterInterrupt: true) { k in await self.analyse(work[k], runID: runID, now: now) }
-            }
-            return results
-        }
-        let later = Array(readable[firstCount...])
-        let store = self.store
-        let windows = AsyncStream<[Result<ArraySlice<Candle>, any Error>]> { continuation in
-            continuation.yield(Array(firstWindows.prefix(firstCount)))
-            guard !later.isEmpty else { return continuation.finish() }
-            let reader = Task {
-                for start in stride(from: 0, to: later.count, by: max(1, chunk)) {
-                    let symbols = later[start..<min(start + chunk, later.count)].map(\.symbol)
-                    do {
-                        continuation.yield(try await store.read { ledger in
-                            symbols.map { symbol in Result { try ledger.candleWindow(symbol: symbol, timeframe: timeframe, limit: lookback, upTo: closedLimit) } }
-                        })
-                    } catch {
-                        continuation.yield(symbols.map { _ in .failure(error) })
-                    }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in reader.cancel() }
-        }
-        await withTaskGroup(of: Void.self) { group in
-            var next = 0, running = 0
-            for await read in windows {
-                for outcome in read {
-                    let r = readable[next]
-                    next += 1
-                    switch outcome {
-                    case let .success(candles): r.candles = candles
-                    case let .failure(error):
-                        _ = failed(r, error, log: log)
-                        continue
-                    }
-                    if running == limit {
-                        await group.next()
-                        running -= 1
-                    }
-                    group.addTask { await self.analyse(r, runID: runID, now: now) }
-                    running += 1
-                }
-            }
+        let work = readable
+        if limit == 1 || work.count <= 1 {
+            for r in work { await analyse(r, runID: runID, now: now) }
+        } else {
+            _ = await boundedMap(work.count, limit: limit, startsAfterInterrupt: true) { k in await self.analyse(work[k], runID: runID, now: now) }
         }
         return results
     }

@@ -16,7 +16,10 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("log-format"), help: "human or json (default: human on a terminal, json otherwise).")
     var logFormat: String?
 
-    var environment: [String: String] { ProcessInfo.processInfo.environment }
+    /// The process environment, read once: `ProcessInfo.environment` builds a new dictionary on every call, and a run
+    /// asks for it a dozen times (the job never changes its own environment).
+    var environment: [String: String] { Self.processEnvironment }
+    static let processEnvironment = ProcessInfo.processInfo.environment
 
     var configPath: String { config ?? environment["TRADEJOB_CONFIG"] ?? "config/default.json" }
     var stateDirectory: String { Self.stateDirectory(stateDir, environment: environment) }
@@ -39,14 +42,17 @@ struct CommonOptions: ParsableArguments {
     /// Creates the state directory with mode 0700, or tightens an existing one to 0700 (it holds balances and trades).
     func ensureStateDirectory() throws {
         do {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory) {
-                guard isDirectory.boolValue else { throw UsageError(message: "the state directory \(stateDirectory) is not a directory") }
+            // `stat` as `FileManager.fileExists` (through a symbolic link), `lstat` as `attributesOfItem` (the link
+            // itself): the same answers without the attribute dictionary (its first use scans the conformance records).
+            let directory = stateDirectory
+            var target = stat(), item = stat()
+            if stat(directory, &target) == 0 {
+                guard target.st_mode & S_IFMT == S_IFDIR else { throw UsageError(message: "the state directory \(directory) is not a directory") }
                 // Only a directory this process owns is tightened; one shared through its group is the operator's choice.
-                let attributes = try FileManager.default.attributesOfItem(atPath: stateDirectory)
-                let mode = (attributes[.posixPermissions] as? Int) ?? 0o700
-                let owned = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == geteuid()
-                if owned && mode & 0o077 != 0 { try FileManager.default.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: stateDirectory) }
+                guard lstat(directory, &item) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                let mode = Int(item.st_mode & 0o7777)
+                let owned = item.st_uid == geteuid()
+                if owned && mode & 0o077 != 0 { try FileManager.default.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: directory) }
             } else {
                 try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }

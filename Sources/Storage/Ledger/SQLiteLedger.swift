@@ -56,6 +56,7 @@ public struct SQLiteLedger: Ledger {
     }
     /// Each batch's candles stored under a savepoint of its own (a batch that fails leaves nothing behind). A batch of
     /// one candle (a cycle's usual case) is one statement, which SQLite applies whole or not at all: no savepoint.
+    /// The windows are read through the `candle_blocks` cache (`CandleBlocks`), which this write keeps up to date.
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
         var results: [Result<ArraySlice<Candle>, any Error>] = []
         results.reserveCapacity(batches.count)
@@ -77,7 +78,7 @@ public struct SQLiteLedger: Ledger {
                     continue
                 }
             }
-            results.append(.success(batch.readsWindow ? try Candles.window(db, symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo)[...] : []))
+            results.append(.success(batch.readsWindow ? try CandleBlocks.window(db, symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo)[...] : []))
         }
         return results
     }

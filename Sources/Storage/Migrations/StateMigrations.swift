@@ -12,6 +12,7 @@ public enum StateMigrations {
         NotificationMigrations.registerChannels(in: &migrator)
         MoneyMigrations.register(in: &migrator)
         LLMMigrations.registerFixedPointCost(in: &migrator)
+        CandleBlockMigrations.register(in: &migrator)
         return migrator
     }
 }

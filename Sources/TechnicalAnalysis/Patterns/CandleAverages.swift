@@ -25,6 +25,18 @@ public final class CandleAverages: @unchecked Sendable {
         var windowStart: Int
 
         var measure: Measure { Measure(type: rangeType, period: averagePeriod) }
+
+        /// One word hashed instead of three (a pattern looks its keys up on every series; equality still compares
+        /// every field, so this only spreads the keys).
+        func hash(into hasher: inout Hasher) {
+            let type: Int
+            switch rangeType {
+            case .realBody: type = 0
+            case .highLow: type = 1
+            case .shadows: type = 2
+            }
+            hasher.combine(windowStart &* 0x1_0000 &+ averagePeriod &* 4 &+ type)
+        }
         /// The first candle judged (entries before it are not read).
         var first: Int { windowStart + averagePeriod }
     }
@@ -85,9 +97,17 @@ public final class CandleAverages: @unchecked Sendable {
     func columns(_ keys: [Key], bars: BarView) -> [Column] {
         lock.lock()
         defer { lock.unlock() }
-        let missing = keys.filter { columns[$0] == nil }
-        if !missing.isEmpty { fill(missing, bars: bars) }
-        return keys.map { columns[$0] ?? Column(values: bars.close, from: Int.max, prefix: nil) }
+        // One lookup per key when every column is there already (every pattern after the first few).
+        var found: [Column] = []
+        found.reserveCapacity(keys.count)
+        for key in keys {
+            guard let column = columns[key] else {
+                fill(keys.filter { columns[$0] == nil }, bars: bars)
+                return keys.map { columns[$0] ?? Column(values: bars.close, from: Int.max, prefix: nil) }
+            }
+            found.append(column)
+        }
+        return found
     }
 
     /// Recomputes `keys` into this cache, from scratch (used to time the shared work).

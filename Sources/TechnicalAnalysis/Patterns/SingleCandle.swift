@@ -86,26 +86,37 @@ extension CandleAverages {
     func plan(_ settings: [(CandleSetting, Int)], lookback: Int, bars: BarView) -> AveragePlan {
         precondition(settings.count <= 8, "a pattern has at most eight settings")
         let n = bars.count
-        let averaged = settings.enumerated().filter { $0.element.0.averagePeriod != 0 }
-        let found = columns(averaged.map { Self.key($0.element.0, lookback: lookback, offset: $0.element.1) }, bars: bars)
+        // The slots of the averaged settings (period ≠ 0), in order; plain loops (no enumerated/zip of tuples, whose
+        // generic metadata the runtime looks up on every call).
+        var slotsUsed: [Int] = []
+        slotsUsed.reserveCapacity(settings.count)
+        var keys: [Key] = []
+        keys.reserveCapacity(settings.count)
+        for k in settings.indices where settings[k].0.averagePeriod != 0 {
+            slotsUsed.append(k)
+            keys.append(Self.key(settings[k].0, lookback: lookback, offset: settings[k].1))
+        }
+        let found = columns(keys, bars: bars)
         var main = [UnsafePointer<Double>](repeating: bars.close, count: 8), prefix = main
         var scales = [Double](repeating: 0, count: 8)
         var split = lookback
-        for ((k, (setting, offset)), column) in zip(averaged, found) {
+        for m in found.indices {
+            let k = slotsUsed[m], offset = settings[k].1, column = found[m]
             main[k] = column.values - offset
-            scales[k] = setting.scale
+            scales[k] = settings[k].0.scale
             split = max(split, min(column.from, n) + offset)
         }
         if n - split < laneCount { split = n }
         var storage: UnsafeMutablePointer<Double>?
-        if split > lookback, !averaged.isEmpty {
+        if split > lookback, !slotsUsed.isEmpty {
             // Entries for bars lookback..<split, plus room for a last group of lanes and for rules reading ahead.
             let length = max(split - lookback, laneCount) + 8
             let buffer = UnsafeMutablePointer<Double>.allocate(capacity: 8 * length)
             buffer.initialize(repeating: 0, count: 8 * length)
-            for ((k, (_, offset)), column) in zip(averaged, found) {
+            for m in found.indices {
+                let k = slotsUsed[m], offset = settings[k].1, column = found[m]
                 let copy = buffer + k * length, first = lookback - offset
-                for m in 0..<min(length, n - first) { copy[m] = column.value(first + m) }
+                for j in 0..<min(length, n - first) { copy[j] = column.value(first + j) }
                 prefix[k] = UnsafePointer(copy) - lookback
             }
             storage = buffer
