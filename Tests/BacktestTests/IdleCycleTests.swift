@@ -66,6 +66,45 @@ struct IdleCycleTests {
         #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
     }
 
+    /// Runs of idle cycles recorded together (`IdleCycles.recordStretch`) give what recording them one by one gives,
+    /// and what running every cycle gives: trades, equity curve (byte for byte), figures, runs per interval.
+    @Test(arguments: ["sma-cross", "sma-cross-trailing"])
+    func idleStretchesGiveTheResultOfRecordingEachCycle(strategy: String) async throws {
+        let (p, paper) = try Self.parameters(strategy)
+        var runner = BacktestRunner(parameters: p, paper: paper, candles: try Self.twoSymbols(), everyCandle: true)
+        let dir = BacktestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let stretches = try await runner.run(equityOut: dir + "/stretches.csv")
+        runner.skipsIdleStretches = false
+        let oneByOne = try await runner.run(equityOut: dir + "/one.csv")
+        runner.skipsIdleCycles = false
+        let every = try await runner.run(equityOut: dir + "/every.csv")
+        #expect(stretches.stretchCycles > stretches.idleCycles / 2 && oneByOne.stretchCycles == 0)
+        #expect(!every.trades.isEmpty)
+        for other in [oneByOne, every] {
+            #expect(stretches.trades == other.trades)
+            #expect(stretches.equity == other.equity)
+            #expect(stretches.runsPerInterval == other.runsPerInterval)
+            #expect(stretches.cycles == other.cycles && stretches.cyclesInMarket == other.cyclesInMarket)
+        }
+        #expect(stretches.idleCycles == oneByOne.idleCycles)
+        let curve = try String(contentsOfFile: dir + "/stretches.csv", encoding: .utf8)
+        #expect(curve == (try String(contentsOfFile: dir + "/one.csv", encoding: .utf8)))
+        #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
+    }
+
+    /// `isEntryCandidate` reads a crossing as its signal does: long above the confidence gate.
+    @Test func entryCandidateIsTheSignalsReading() {
+        let candle = Candle(openTime: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)
+        for crossing in [SMACrossStrategy.Crossing.up, .down, .above, .notAbove] {
+            let signal = crossing.signal(symbol: "SYN", candle: candle, fast: .nan, slow: .nan, detailed: false)
+            for gate in [-1, -0.5, 0, 0.25, 0.55, 0.999, 1, 2] {
+                #expect(IdleCycles.isEntryCandidate(crossing, minConfidence: gate) == (signal.direction == .long && signal.confidence > gate))
+            }
+        }
+    }
+
     /// The stored log returns give `RunIntervalPolicy.realizedVolatility`'s figure exactly.
     @Test func volatilityFromStoredReturnsIsTheCyclesFigure() throws {
         let candles = try StateStoreEquivalenceTests.candles()
