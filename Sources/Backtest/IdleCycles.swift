@@ -217,6 +217,35 @@ final class IdleCycles {
         }
     }
 
+    /// Whether `ExitEvaluator.check` can exit `position` only on the signal: no stop, no target, no trailing stop, no
+    /// holding limit.
+    static func hasNoLevels(_ position: Position, rules: ExitRules) -> Bool {
+        !rules.trailingStop && rules.maxHoldingMilliseconds <= 0 && position.stopPrice == nil && position.takeProfitPrice == nil
+    }
+
+    /// Whether the signal of `crossing` makes `ExitEvaluator.check` exit a position without levels (flat, at least
+    /// `exitConfidence`), read without building the signal.
+    @inline(__always)
+    static func exitsOn(_ crossing: SMACrossStrategy.Crossing, exitConfidence: Double) -> Bool {
+        switch crossing {
+        case .down: return 1 >= exitConfidence
+        case .notAbove: return 0 >= exitConfidence
+        case .up, .above: return false
+        }
+    }
+
+    /// What `ExitEvaluator.check` does to a position without levels (`hasNoLevels`) on the candles of `window` it has
+    /// not checked yet: each moves `lastCheckedCandle` and, when its low and high are prices, the highest price.
+    static func checkCandlesWithoutLevels(_ p: inout Position, candles window: ArraySlice<Candle>) {
+        var first = window.endIndex
+        while first > window.startIndex, window[first - 1].openTime > p.lastCheckedCandle { first -= 1 }
+        for candle in window[first...] where candle.openTime > p.lastCheckedCandle {
+            p.lastCheckedCandle = candle.openTime
+            guard (try? Price(double: candle.low)) != nil, let high = try? Price(double: candle.high) else { continue }
+            if p.highestPrice.map({ high > $0 }) ?? true { p.highestPrice = high }
+        }
+    }
+
     /// sma-cross, every candle: records the cycles at `times` (the bar opens that follow an idle cycle, in order) for as
     /// long as each is idle with nothing but the signal and the prices moving: no entry candidate and no exit, with
     /// the safe-mode lock, the orders, the job state, the wallet and the active positions as the last idle cycle left
@@ -251,7 +280,10 @@ final class IdleCycles {
             let cash = known.cash
             var nextEnds = ends
             var count = 0
-            // Each cycle checks every held position into `checked` (every held series has a signal, or the run stops).
+            // A position without stop, target, trailing stop or holding limit exits only on the signal: decided from
+            // the crossing, its candles checked once the cycle is idle. Any other is checked by `ExitEvaluator` into
+            // `checked` (every held series has a signal, or the run stops).
+            let leveled = held.map { !Self.hasNoLevels($0, rules: exits) }
             checked.removeAll(keepingCapacity: true)
             checked.append(contentsOf: held)
             bars: for now in times {
@@ -275,6 +307,8 @@ final class IdleCycles {
                     if j < 0 {
                         // An entry candidate goes through `record` (the cycle's gate decides).
                         if Self.isEntryCandidate(crossing, minConfidence: minConfidence) { break bars }
+                    } else if !leveled[j] {
+                        if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { break bars }
                     } else {
                         let signal = crossing.signal(symbol: s.symbol, candle: s.candles[end - 1], fast: .nan, slow: .nan, detailed: false)
                         let check = ExitEvaluator.check(held[j], candles: s.candles[max(0, end - windowLength)..<end], signal: signal, now: now, rules: exits)
@@ -291,7 +325,14 @@ final class IdleCycles {
                 }
                 let equity = try cash + exposure
                 swap(&ends, &nextEnds)
-                swap(&held, &checked)
+                for j in held.indices {
+                    if leveled[j] {
+                        held[j] = checked[j]
+                    } else {
+                        let s = series[heldSeries[j]], end = ends[heldSeries[j]]
+                        Self.checkCandlesWithoutLevels(&held[j], candles: s.candles[max(0, end - windowLength)..<end])
+                    }
+                }
                 let volatility = Self.marketVolatility(&volatilities)
                 let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: timeframe, policy: schedule, notLaterThan: nil)
                 let runID = try ledger.startRun(startedAt: now, configHash: configHash)
@@ -360,7 +401,14 @@ final class IdleCycles {
             }
 
             // The account at this cycle's prices, and the protections on it.
-            if parsed.map({ $0.jobState != ledger.jobStateChanges || $0.wallet != ledger.walletChanges }) ?? true {
+            // Parsed again only what moved: the job state (a cycle that runs changes it) or the wallet (an order).
+            if var known = parsed, known.jobState == ledger.jobStateChanges {
+                if known.wallet != ledger.walletChanges {
+                    known.wallet = ledger.walletChanges
+                    known.cash = try ledger.balances()[parameters.quoteAsset] ?? 0
+                    parsed = known
+                }
+            } else {
                 parsed = (ledger.jobStateChanges, ledger.walletChanges,
                           try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
                           try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,

@@ -105,6 +105,40 @@ struct IdleCycleTests {
         }
     }
 
+    /// A position without levels: its exit read from the crossing, and its candles checked, as `ExitEvaluator.check`
+    /// does both (random windows, highest prices and last checked candles; prices out of the fixed-point range).
+    @Test func positionsWithoutLevelsAreCheckedAsTheExitEvaluatorDoes() {
+        var g = SeededGenerator(seed: 21)
+        let candle = Candle(openTime: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)
+        var compared = 0
+        for round in 0..<400 {
+            let rules = ExitRules(trailingStop: false, maxHoldingMilliseconds: 0, exitConfidence: [0.5, 1, 0, -1, 1.5][round % 5])
+            var p = Position(id: 1, symbol: "SYN", state: .monitoring, quantity: 10, entryPrice: 100, initialEntryPrice: 100, cost: 1000,
+                             stopPrice: nil, takeProfitPrice: nil, highestPrice: round % 3 == 0 ? nil : try? Price(double: Double.random(in: 1...200, using: &g)),
+                             atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
+            #expect(IdleCycles.hasNoLevels(p, rules: rules))
+            let count = Int.random(in: 0...12, using: &g)
+            let candles = (0..<count).map { i -> Candle in
+                let high = Int.random(in: 0..<15, using: &g) == 0 ? 1e300 : Double.random(in: 50...200, using: &g)
+                let low = Int.random(in: 0..<15, using: &g) == 0 ? -1e300 : Double.random(in: 1...50, using: &g)
+                return Candle(openTime: Int64(i + 1) * 900_000, open: low, high: high, low: low, close: high, volume: 1)
+            }
+            p.lastCheckedCandle = Int64(Int.random(in: 0...(count + 1), using: &g)) * 900_000
+            let start = Int.random(in: 0...count, using: &g)
+            let window = candles[start...]
+            var advanced = p
+            IdleCycles.checkCandlesWithoutLevels(&advanced, candles: window)
+            #expect(advanced == ExitEvaluator.check(p, candles: window, signal: nil, now: 0, rules: rules).position, "round \(round)")
+            for crossing in [SMACrossStrategy.Crossing.up, .down, .above, .notAbove] {
+                let signal = crossing.signal(symbol: "SYN", candle: candle, fast: .nan, slow: .nan, detailed: false)
+                #expect(IdleCycles.exitsOn(crossing, exitConfidence: rules.exitConfidence)
+                        == (ExitEvaluator.check(p, candles: [Candle](), signal: signal, now: 0, rules: rules).exit != nil))
+            }
+            compared += 1
+        }
+        #expect(compared == 400)
+    }
+
     /// The stored log returns give `RunIntervalPolicy.realizedVolatility`'s figure exactly.
     @Test func volatilityFromStoredReturnsIsTheCyclesFigure() throws {
         let candles = try StateStoreEquivalenceTests.candles()
