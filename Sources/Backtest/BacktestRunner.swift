@@ -37,6 +37,8 @@ public struct BacktestResult: Sendable {
     public var cyclesInMarket: Int
     /// How many of the cycles were idle, recorded without running the cycle (`IdleCycles`).
     public var idleCycles = 0
+    /// How many of the idle cycles were recorded in runs (`IdleCycles.recordStretch`).
+    public var stretchCycles = 0
     public var startingCash: Money
     /// Wall-clock seconds of the precomputed analysis and of the cycles (not part of the deterministic output).
     public var analysisSeconds: Double = 0
@@ -61,6 +63,9 @@ public struct BacktestRunner: Sendable {
     /// Whether cycles in which nothing can happen are recorded without running the cycle (`IdleCycles`; in-memory
     /// state only). Off only to compare with the run of every cycle.
     var skipsIdleCycles = true
+    /// Every candle: whether runs of idle cycles in which only the prices move are recorded together
+    /// (`IdleCycles.recordStretch`) instead of one `record` each. Off only to compare with the cycle-by-cycle way.
+    var skipsIdleStretches = true
 
     public init(parameters: CycleParameters, paper: PaperSettings, candles: [Symbol: [Candle]], from: Int64? = nil, to: Int64? = nil, everyCandle: Bool) {
         self.parameters = parameters
@@ -110,7 +115,7 @@ public struct BacktestRunner: Sendable {
         let opens = Self.openTimes(candles)
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
         let recorder = try EquityRecorder(csvPath: equityOut, chartPoints: chartPoints)
-        var cycles = 0, inMarket = 0, idleCount = 0
+        var cycles = 0, inMarket = 0, idleCount = 0, stretchCount = 0
         /// One cycle at `now`, recorded: whether a position is open after it, and its next run. An idle one is recorded
         /// without a suspension point (most cycles are idle).
         func runCycle(at now: Int64) async throws -> (inMarket: Bool, next: Int64?) {
@@ -130,14 +135,25 @@ public struct BacktestRunner: Sendable {
         let start = max(from ?? firstOpen, firstOpen + step)  // the first cycle sees bar 0 closed
         let end = min(to ?? (lastOpen + step), lastOpen + step)
         if everyCandle {
-            let first = opens.partitionPoint(where: { $0 < start })
-            for t in opens[first...] {
-                guard t <= end else { break }
+            let first = opens.partitionPoint(where: { $0 < start }), last = opens.partitionPoint(where: { $0 <= end })
+            var i = first
+            while i < last {
+                let t = opens[i]
+                i += 1
                 cycles += 1
                 if let idle, let done = try idle.record(now: t) {
                     idleCount += 1
                     try recorder.add(time: t, equity: done.equity, cash: done.cash, safeMode: false)
                     if done.inMarket { inMarket += 1 }
+                    // The idle cycles that follow with nothing but the prices moving, recorded together.
+                    if skipsIdleStretches, i < last {
+                        let stretch = try idle.recordStretch(times: opens[i..<last], recorder: recorder)
+                        i += stretch.count
+                        cycles += stretch.count
+                        idleCount += stretch.count
+                        inMarket += stretch.inMarket
+                        stretchCount += stretch.count
+                    }
                     continue
                 }
                 if try await runWholeCycle(at: t).inMarket { inMarket += 1 }
@@ -161,6 +177,7 @@ public struct BacktestRunner: Sendable {
         try recorder.finish()
         var result = try await collect(store: store, equity: recorder.stats, cycles: cycles, inMarket: inMarket)
         result.idleCycles = idleCount
+        result.stretchCycles = stretchCount
         result.equityChart = recorder.sampler?.sample ?? []
         result.equityChartStride = recorder.sampler?.stride ?? 1
         result.analysisSeconds = Double(cyclesStart - analysisStart) / 1e9

@@ -206,6 +206,149 @@ final class IdleCycles {
         return windows[k].last.flatMap { try? Price(double: $0.close) }
     }
 
+    /// Whether the signal of `crossing` (`SMACrossStrategy.Crossing.signal`) is long above `minConfidence`: what makes
+    /// a symbol without a position an entry candidate, read without building the signal.
+    @inline(__always)
+    static func isEntryCandidate(_ crossing: SMACrossStrategy.Crossing, minConfidence: Double) -> Bool {
+        switch crossing {
+        case .up: return 1 > minConfidence
+        case .above: return 0 > minConfidence
+        case .down, .notAbove: return false
+        }
+    }
+
+    /// Whether `ExitEvaluator.check` can exit `position` only on the signal: no stop, no target, no trailing stop, no
+    /// holding limit.
+    static func hasNoLevels(_ position: Position, rules: ExitRules) -> Bool {
+        !rules.trailingStop && rules.maxHoldingMilliseconds <= 0 && position.stopPrice == nil && position.takeProfitPrice == nil
+    }
+
+    /// Whether the signal of `crossing` makes `ExitEvaluator.check` exit a position without levels (flat, at least
+    /// `exitConfidence`), read without building the signal.
+    @inline(__always)
+    static func exitsOn(_ crossing: SMACrossStrategy.Crossing, exitConfidence: Double) -> Bool {
+        switch crossing {
+        case .down: return 1 >= exitConfidence
+        case .notAbove: return 0 >= exitConfidence
+        case .up, .above: return false
+        }
+    }
+
+    /// What `ExitEvaluator.check` does to a position without levels (`hasNoLevels`) on the candles of `window` it has
+    /// not checked yet: each moves `lastCheckedCandle` and, when its low and high are prices, the highest price.
+    static func checkCandlesWithoutLevels(_ p: inout Position, candles window: ArraySlice<Candle>) {
+        var first = window.endIndex
+        while first > window.startIndex, window[first - 1].openTime > p.lastCheckedCandle { first -= 1 }
+        for candle in window[first...] where candle.openTime > p.lastCheckedCandle {
+            p.lastCheckedCandle = candle.openTime
+            guard (try? Price(double: candle.low)) != nil, let high = try? Price(double: candle.high) else { continue }
+            if p.highestPrice.map({ high > $0 }) ?? true { p.highestPrice = high }
+        }
+    }
+
+    /// sma-cross, every candle: records the cycles at `times` (the bar opens that follow an idle cycle, in order) for as
+    /// long as each is idle with nothing but the signal and the prices moving: no entry candidate and no exit, with
+    /// the safe-mode lock, the orders, the job state, the wallet and the active positions as the last idle cycle left
+    /// them (only the positions' exit checks advance), no protection enabled and no adjustments. For those cycles
+    /// `record` would find the same facts again; here they are checked once and each cycle only reads its candles,
+    /// its crossing, its volatility and its exit check (`ExitEvaluator.check`, as the cycle calls it), and stores
+    /// what `record` stores (the positions once, at the end: nothing reads them in between). Returns how many cycles it
+    /// recorded and how many of them held a position; it stops before the first cycle it cannot vouch for, which then
+    /// goes through `record` (and the real cycle when not idle).
+    func recordStretch(times: ArraySlice<Int64>, recorder: EquityRecorder) throws -> (count: Int, inMarket: Int) {
+        guard smaCross != nil, !times.isEmpty, !parameters.strategy.makesAdjustments,
+              series.allSatisfy({ !$0.crossings.isEmpty && !$0.volatility.isEmpty }) else { return (0, 0) }
+        let rules = parameters.protections
+        guard !(rules.maxDrawdown.enabled || rules.dailyLoss.enabled || rules.losingStreak.enabled || rules.errorRate.enabled) else { return (0, 0) }
+        guard case .absent = locks.read() else { return (0, 0) }
+        let windowLength = parameters.lookback, timeframe = parameters.timeframe, exits = parameters.exits
+        let schedule = parameters.schedule, minConfidence = parameters.minConfidence
+        return try store.withMemoryLedger { ledger -> (count: Int, inMarket: Int) in
+            guard !ledger.hasUnresolvedOrders, let known = parsed, known.jobState == ledger.jobStateChanges, known.wallet == ledger.walletChanges,
+                  try ledger.totalBreakerOpenings() == known.breakerSeen else { return (0, 0) }
+            held.removeAll(keepingCapacity: true)
+            if !ledger.hasNoActivePositions { held.append(contentsOf: try ledger.activePositions()) }
+            // Each position's series, and each series' position (at most one per symbol: the cycle enters a symbol once).
+            var heldSeries: [Int] = []
+            var seriesHeld = [Int](repeating: -1, count: series.count)
+            for (j, position) in held.enumerated() {
+                guard position.state == .monitoring, position.quantity > 0,
+                      let k = series.firstIndex(where: { $0.symbol == position.symbol }), seriesHeld[k] < 0 else { return (0, 0) }
+                heldSeries.append(k)
+                seriesHeld[k] = j
+            }
+            let cash = known.cash
+            var nextEnds = ends
+            var count = 0
+            // A position without stop, target, trailing stop or holding limit exits only on the signal: decided from
+            // the crossing, its candles checked once the cycle is idle. Any other is checked by `ExitEvaluator` into
+            // `checked` (every held series has a signal, or the run stops).
+            let leveled = held.map { !Self.hasNoLevels($0, rules: exits) }
+            checked.removeAll(keepingCapacity: true)
+            checked.append(contentsOf: held)
+            bars: for now in times {
+                let bound = timeframe.lastClosedBarOpen(at: now)
+                volatilities.removeAll(keepingCapacity: true)
+                var signalCount = 0
+                for k in series.indices {
+                    let s = series[k]
+                    var end = ends[k]
+                    guard end <= s.candles.count, end == 0 || s.candles[end - 1].openTime <= bound else { break bars }
+                    while end < s.candles.count, s.candles[end].openTime <= bound { end += 1 }
+                    nextEnds[k] = end
+                    let j = seriesHeld[k]
+                    guard end > 0, let crossing = s.crossings[end - 1] else {
+                        // No signal: nothing to enter (a held position goes through `record`).
+                        if j >= 0 { break bars }
+                        continue
+                    }
+                    signalCount += 1
+                    volatilities.append(s.volatility[end - 1])
+                    if j < 0 {
+                        // An entry candidate goes through `record` (the cycle's gate decides).
+                        if Self.isEntryCandidate(crossing, minConfidence: minConfidence) { break bars }
+                    } else if !leveled[j] {
+                        if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { break bars }
+                    } else {
+                        let signal = crossing.signal(symbol: s.symbol, candle: s.candles[end - 1], fast: .nan, slow: .nan, detailed: false)
+                        let check = ExitEvaluator.check(held[j], candles: s.candles[max(0, end - windowLength)..<end], signal: signal, now: now, rules: exits)
+                        guard check.exit == nil else { break bars }
+                        checked[j] = check.position
+                    }
+                }
+                // Idle. The account at this cycle's closes (each window's newest candle), valued as `record` values it.
+                var exposure: Money = 0
+                for (j, position) in held.enumerated() {
+                    let s = series[heldSeries[j]], end = nextEnds[heldSeries[j]]
+                    let price = (end > 0 ? try? Price(double: s.candles[end - 1].close) : nil) ?? position.entryPrice
+                    exposure = try exposure + price.times(max(position.quantity, 0), .halfEven)
+                }
+                let equity = try cash + exposure
+                swap(&ends, &nextEnds)
+                for j in held.indices {
+                    if leveled[j] {
+                        held[j] = checked[j]
+                    } else {
+                        let s = series[heldSeries[j]], end = ends[heldSeries[j]]
+                        Self.checkCandlesWithoutLevels(&held[j], candles: s.candles[max(0, end - windowLength)..<end])
+                    }
+                }
+                let volatility = Self.marketVolatility(&volatilities)
+                let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: timeframe, policy: schedule, notLaterThan: nil)
+                let runID = try ledger.startRun(startedAt: now, configHash: configHash)
+                try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: false)
+                if try ledger.equityPeak().map({ equity > $0 }) ?? true { try ledger.setEquityPeak(equity) }
+                try ledger.finishRun(id: runID, endedAt: now, outcome: .ok, volatility: volatility, next: (next.intervalSeconds, "", next.at),
+                                     symbolsAnalysed: signalCount, symbolsFailed: [], summary: "")
+                try recorder.add(time: now, equity: equity, cash: cash, safeMode: false)
+                count += 1
+            }
+            // The positions as the last recorded cycle checked them (nothing reads them in between).
+            if count > 0 { for position in held { try ledger.updatePosition(position) } }
+            return (count, held.isEmpty ? 0 : count)
+        }
+    }
+
     /// Records the cycle at `now` if it is idle; nil: it is not, run the real cycle.
     func record(now: Int64) throws -> IdleCycle? {
         guard case .absent = locks.read() else { return nil }
@@ -258,7 +401,14 @@ final class IdleCycles {
             }
 
             // The account at this cycle's prices, and the protections on it.
-            if parsed.map({ $0.jobState != ledger.jobStateChanges || $0.wallet != ledger.walletChanges }) ?? true {
+            // Parsed again only what moved: the job state (a cycle that runs changes it) or the wallet (an order).
+            if var known = parsed, known.jobState == ledger.jobStateChanges {
+                if known.wallet != ledger.walletChanges {
+                    known.wallet = ledger.walletChanges
+                    known.cash = try ledger.balances()[parameters.quoteAsset] ?? 0
+                    parsed = known
+                }
+            } else {
                 parsed = (ledger.jobStateChanges, ledger.walletChanges,
                           try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
                           try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,

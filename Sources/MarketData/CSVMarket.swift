@@ -87,8 +87,9 @@ public enum CSVMarket {
     }
 
     /// Reads one OHLCV CSV file as candles, streamed a block at a time (the file is never held whole); errors name
-    /// the file and the line.
+    /// the file and the line. A file of the plain shape is read in one pass (`PlainOHLCVFile`, the same candles).
     public static func load(path: String, symbol: Symbol) throws -> [Candle] {
+        if let plain = PlainOHLCVFile.candles(path: path) { return plain }
         var result: [Candle] = []
         do {
             try OHLCVCSV.read(path: path, expectedRows: { result.reserveCapacity($0) }) { row in

@@ -66,6 +66,79 @@ struct IdleCycleTests {
         #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
     }
 
+    /// Runs of idle cycles recorded together (`IdleCycles.recordStretch`) give what recording them one by one gives,
+    /// and what running every cycle gives: trades, equity curve (byte for byte), figures, runs per interval.
+    @Test(arguments: ["sma-cross", "sma-cross-trailing"])
+    func idleStretchesGiveTheResultOfRecordingEachCycle(strategy: String) async throws {
+        let (p, paper) = try Self.parameters(strategy)
+        var runner = BacktestRunner(parameters: p, paper: paper, candles: try Self.twoSymbols(), everyCandle: true)
+        let dir = BacktestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let stretches = try await runner.run(equityOut: dir + "/stretches.csv")
+        runner.skipsIdleStretches = false
+        let oneByOne = try await runner.run(equityOut: dir + "/one.csv")
+        runner.skipsIdleCycles = false
+        let every = try await runner.run(equityOut: dir + "/every.csv")
+        #expect(stretches.stretchCycles > stretches.idleCycles / 2 && oneByOne.stretchCycles == 0)
+        #expect(!every.trades.isEmpty)
+        for other in [oneByOne, every] {
+            #expect(stretches.trades == other.trades)
+            #expect(stretches.equity == other.equity)
+            #expect(stretches.runsPerInterval == other.runsPerInterval)
+            #expect(stretches.cycles == other.cycles && stretches.cyclesInMarket == other.cyclesInMarket)
+        }
+        #expect(stretches.idleCycles == oneByOne.idleCycles)
+        let curve = try String(contentsOfFile: dir + "/stretches.csv", encoding: .utf8)
+        #expect(curve == (try String(contentsOfFile: dir + "/one.csv", encoding: .utf8)))
+        #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
+    }
+
+    /// `isEntryCandidate` reads a crossing as its signal does: long above the confidence gate.
+    @Test func entryCandidateIsTheSignalsReading() {
+        let candle = Candle(openTime: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)
+        for crossing in [SMACrossStrategy.Crossing.up, .down, .above, .notAbove] {
+            let signal = crossing.signal(symbol: "SYN", candle: candle, fast: .nan, slow: .nan, detailed: false)
+            for gate in [-1, -0.5, 0, 0.25, 0.55, 0.999, 1, 2] {
+                #expect(IdleCycles.isEntryCandidate(crossing, minConfidence: gate) == (signal.direction == .long && signal.confidence > gate))
+            }
+        }
+    }
+
+    /// A position without levels: its exit read from the crossing, and its candles checked, as `ExitEvaluator.check`
+    /// does both (random windows, highest prices and last checked candles; prices out of the fixed-point range).
+    @Test func positionsWithoutLevelsAreCheckedAsTheExitEvaluatorDoes() {
+        var g = SeededGenerator(seed: 21)
+        let candle = Candle(openTime: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)
+        var compared = 0
+        for round in 0..<400 {
+            let rules = ExitRules(trailingStop: false, maxHoldingMilliseconds: 0, exitConfidence: [0.5, 1, 0, -1, 1.5][round % 5])
+            var p = Position(id: 1, symbol: "SYN", state: .monitoring, quantity: 10, entryPrice: 100, initialEntryPrice: 100, cost: 1000,
+                             stopPrice: nil, takeProfitPrice: nil, highestPrice: round % 3 == 0 ? nil : try? Price(double: Double.random(in: 1...200, using: &g)),
+                             atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
+            #expect(IdleCycles.hasNoLevels(p, rules: rules))
+            let count = Int.random(in: 0...12, using: &g)
+            let candles = (0..<count).map { i -> Candle in
+                let high = Int.random(in: 0..<15, using: &g) == 0 ? 1e300 : Double.random(in: 50...200, using: &g)
+                let low = Int.random(in: 0..<15, using: &g) == 0 ? -1e300 : Double.random(in: 1...50, using: &g)
+                return Candle(openTime: Int64(i + 1) * 900_000, open: low, high: high, low: low, close: high, volume: 1)
+            }
+            p.lastCheckedCandle = Int64(Int.random(in: 0...(count + 1), using: &g)) * 900_000
+            let start = Int.random(in: 0...count, using: &g)
+            let window = candles[start...]
+            var advanced = p
+            IdleCycles.checkCandlesWithoutLevels(&advanced, candles: window)
+            #expect(advanced == ExitEvaluator.check(p, candles: window, signal: nil, now: 0, rules: rules).position, "round \(round)")
+            for crossing in [SMACrossStrategy.Crossing.up, .down, .above, .notAbove] {
+                let signal = crossing.signal(symbol: "SYN", candle: candle, fast: .nan, slow: .nan, detailed: false)
+                #expect(IdleCycles.exitsOn(crossing, exitConfidence: rules.exitConfidence)
+                        == (ExitEvaluator.check(p, candles: [Candle](), signal: signal, now: 0, rules: rules).exit != nil))
+            }
+            compared += 1
+        }
+        #expect(compared == 400)
+    }
+
     /// The stored log returns give `RunIntervalPolicy.realizedVolatility`'s figure exactly.
     @Test func volatilityFromStoredReturnsIsTheCyclesFigure() throws {
         let candles = try StateStoreEquivalenceTests.candles()

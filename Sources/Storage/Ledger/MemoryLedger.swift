@@ -109,9 +109,16 @@ public final class MemoryLedger: Ledger {
                             data: @autoclosure () -> [String: String]?) throws {}
     public func insertSignal(runID: RunID, signal: Signal) throws {}
     public func jobState(_ key: String) throws -> String? { state[key] }
-    public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws { state[key] = value(); jobStateChanges &+= 1 }
-    public func removeJobState(_ key: String) throws { state[key] = nil; jobStateChanges &+= 1 }
-    /// Counts the changes of the job state and of the wallet: a reader may keep what it parsed from them until these move.
+    public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws {
+        state[key] = value()
+        if key != JobStatus.key { jobStateChanges &+= 1 }
+    }
+    public func removeJobState(_ key: String) throws {
+        state[key] = nil
+        if key != JobStatus.key { jobStateChanges &+= 1 }
+    }
+    /// Count the changes of the job state (but for the job's status, `job.state`, which every cycle writes) and of the
+    /// wallet: a reader may keep what it parsed from them until these move.
     @exclusivity(unchecked) public private(set) var jobStateChanges = 0, walletChanges = 0
     public func jobStates(prefix: String) throws -> [String: String] {
         var found: [String: String] = [:]  // no storage allocated while nothing matches

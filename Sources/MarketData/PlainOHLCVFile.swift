@@ -1,0 +1,116 @@
+import Foundation
+import TradingDomain
+
+/// The shape nearly every OHLCV CSV has — the header `time,open,high,low,close,volume`, then lines of exactly six
+/// fields ending in `\n`: a time `YYYY-MM-DDTHH:MM:SSZ` and five plain decimals (`[-]digits[.digits]`, no spaces) —
+/// read in one pass over the bytes, a block at a time like `OHLCVCSV.read`. It gives the candles `OHLCVCSV` gives for
+/// such a file (the same checks, the same correctly rounded doubles: `OHLCVCSV.exactDecimal`'s rule), and nil for any
+/// file it does not vouch for — another shape, a value the rule does not cover, anything `OHLCVCSV` would refuse —
+/// which `CSVMarket.load` then reads the general way, with its messages. (`PlainOHLCVFileTests` compares the two.)
+enum PlainOHLCVFile {
+    static let header = Array("time,open,high,low,close,volume\n".utf8)
+    /// 10^0 … 10^22, each exact as a double.
+    static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { value, _ in value * 10 } }
+
+    static func candles(path: String, blockSize: Int = 1 << 20) -> [Candle]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var result: [Candle] = []
+        var status = stat()
+        if fstat(fileno(file), &status) == 0, status.st_size > 0 { result.reserveCapacity(Int(status.st_size) / 48) }
+        var buffer = [UInt8](repeating: 0, count: max(256, blockSize) + 1)
+        var held = 0  // bytes at the start of `buffer` not parsed yet (an incomplete last line)
+        var sawHeader = false
+        var previous = Int64.min
+        while true {
+            if held >= buffer.count - 1 { return nil }  // a line longer than a block: not this shape
+            let got = buffer.withUnsafeMutableBufferPointer { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return fread(base + held, 1, b.count - 1 - held, file)
+            }
+            if got == 0, ferror(file) != 0 { return nil }
+            let final = got == 0
+            var available = held + got
+            if final {
+                guard held > 0 else { break }
+                buffer[available] = UInt8(ascii: "\n")  // the last line without its newline
+                available += 1
+            }
+            let used: Int? = buffer.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return nil }
+                var pos = 0
+                if !sawHeader {
+                    guard available >= header.count else { return final ? nil : 0 }
+                    for k in 0..<header.count where base[k] != header[k] { return nil }
+                    sawHeader = true
+                    pos = header.count
+                }
+                while let lineEnd = memchr(base + pos, Int32(UInt8(ascii: "\n")), available - pos) {
+                    let end = base.distance(to: lineEnd.assumingMemoryBound(to: UInt8.self))
+                    guard let candle = line(base, from: pos, to: end), candle.openTime > previous else { return nil }
+                    previous = candle.openTime
+                    result.append(candle)
+                    pos = end + 1
+                }
+                return pos
+            }
+            guard let used else { return nil }
+            if final { break }
+            held = available - used
+            if held > 0, used > 0 {
+                buffer.withUnsafeMutableBufferPointer { b in
+                    guard let base = b.baseAddress else { return }
+                    _ = memmove(base, base + used, held)
+                }
+            }
+        }
+        return sawHeader && !result.isEmpty ? result : nil
+    }
+
+    /// One data line (`from` ..< `to`, without its newline) as a candle, with `OHLCVCSV`'s checks; nil otherwise.
+    @inline(__always)
+    static func line(_ b: UnsafePointer<UInt8>, from: Int, to end: Int) -> Candle? {
+        guard end - from > 21, b[from + 20] == UInt8(ascii: ","),
+              let time = Timestamp.plainUTCMilliseconds(UnsafeBufferPointer(start: b + from, count: 20)),
+              Timestamp.validRange.contains(time) else { return nil }
+        var pos = from + 21
+        guard let open = number(b, &pos, end, last: false), let high = number(b, &pos, end, last: false),
+              let low = number(b, &pos, end, last: false), let close = number(b, &pos, end, last: false),
+              let volume = number(b, &pos, end, last: true) else { return nil }
+        guard high >= low, high >= max(open, close), low <= min(open, close), volume >= 0 else { return nil }
+        return Candle(openTime: time, open: open, high: high, low: low, close: close, volume: volume)
+    }
+
+    /// A plain decimal from `pos` to the next comma (or, for the `last` field, to `end`), moving `pos` past the comma:
+    /// `OHLCVCSV.exactDecimal`'s rule (at most 2^53 as an integer of at most 30 digits, at most 22 decimals, divided by
+    /// the exact power of ten: correctly rounded). Nil for anything else.
+    @inline(__always)
+    static func number(_ b: UnsafePointer<UInt8>, _ pos: inout Int, _ end: Int, last: Bool) -> Double? {
+        var i = pos
+        let negative = i < end && b[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        var mantissa: UInt64 = 0, decimals = 0, digits = 0
+        var seenDot = false
+        while i < end {
+            let c = b[i]
+            let d = c &- UInt8(ascii: "0")
+            if d <= 9 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                digits += 1
+                if seenDot { decimals += 1 }
+                guard mantissa <= 1 << 53, digits <= 30 else { return nil }
+            } else if c == UInt8(ascii: "."), !seenDot {
+                seenDot = true
+            } else if c == UInt8(ascii: ","), !last {
+                break
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits > 0, decimals <= 22, last ? i == end : i < end else { return nil }
+        pos = i + 1
+        let value = Double(mantissa) / powersOfTen[decimals]
+        return negative ? -value : value
+    }
+}
