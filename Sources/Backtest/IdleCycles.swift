@@ -15,7 +15,8 @@ struct IdleCycle {
 
 /// Recognises the cycles in which the job's cycle can do nothing but record itself, and records them as it would,
 /// without running it. A cycle is idle when, as of `now`: no safe-mode lock, no order whose outcome is open, every
-/// symbol analysed (scoring: a snapshot), no protection trips on the facts the cycle would judge, every active position
+/// symbol analysed (scoring: a snapshot), no protection trip on the facts the cycle would judge that the cycle would act
+/// on (`ProtectionPlanner` plans no command for it: no block ending later than the one in force, no safe mode), every active position
 /// monitored (or entered and so moved to monitoring) with something held, no exit and (scoring) no adjustment for it
 /// but an add the sizing refuses, and no entry: every long signal above `strategy.min_confidence` of a symbol without a
 /// position is refused by the cycle's gate (an entry block, the symbol's cooldown, no price, the sizing). Then the cycle would store each
@@ -65,7 +66,9 @@ final class IdleCycles {
     /// Per series, the end of the last cycle's window (cycles move forward, so the next one is found from there).
     @exclusivity(unchecked) private var ends: [Int]
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
-    @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64)?
+    /// `blocks`: the entry blocks stored (`block.<protection>` → until when), in force or not.
+    @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64,
+                                                 blocks: [String: Int64])?
 
     init?(parameters: CycleParameters, candles: [Symbol: [Candle]], store: MemoryStateStore, locks: SafeModeLockInMemory,
           analyzer: any SnapshotProvider, configHash: String, consultant: Bool) {
@@ -259,11 +262,15 @@ final class IdleCycles {
 
             // The account at this cycle's prices, and the protections on it.
             if parsed.map({ $0.jobState != ledger.jobStateChanges || $0.wallet != ledger.walletChanges }) ?? true {
+                var blocks: [String: Int64] = [:]
+                for (key, value) in try ledger.jobStates(prefix: "block.") {
+                    if let until = Int64(value) { blocks[String(key.dropFirst("block.".count))] = until }
+                }
                 parsed = (ledger.jobStateChanges, ledger.walletChanges,
                           try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
                           try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,
                           try ledger.balances()[parameters.quoteAsset] ?? 0,
-                          try ledger.jobStates(prefix: "block.").values.compactMap { Int64($0) }.max() ?? .min)
+                          blocks.values.max() ?? .min, blocks)
             }
             guard let known = parsed else { return nil }
             let cash = known.cash
@@ -286,7 +293,14 @@ final class IdleCycles {
                                             dayStartEquity: try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity,
                                             stopLossExits: try ledger.stopLossExits(since: max(now - lookback, streakSince + 1)),
                                             consecutiveFailures: try ledger.consecutiveFailedRuns())
-                guard ProtectionEvaluator.evaluate(facts, rules: rules).isEmpty else { return nil }
+                let trips = ProtectionEvaluator.evaluate(facts, rules: rules, reasons: false)
+                // A trip makes the cycle act only when `ProtectionPlanner` turns it into a command: a block that ends
+                // later than the one in force, or safe mode. One that changes nothing (the day's loss still past its
+                // limit, entries already blocked until midnight) leaves the cycle as idle as no trip.
+                if !trips.isEmpty {
+                    guard ProtectionPlanner.plan(trips, blocks: known.blocks.filter { $0.value > now }, safeModeActive: false, equityUncertain: false).isEmpty
+                    else { return nil }
+                }
             }
             let entriesBlocked = known.latestBlock > now
             let account = AccountState(equity: equity, cash: cash, exposure: exposure, openPositions: positions.count)
@@ -328,7 +342,7 @@ final class IdleCycles {
                     guard check.exit == nil else { return nil }
                     if parameters.strategy.makesAdjustments, let last = windows[k].last,
                        let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: parameters.minConfidence,
-                                                               rules: parameters.exits, addsAllowed: addsAllowed),
+                                                               rules: parameters.exits, addsAllowed: addsAllowed, reasons: false),
                        let price = referencePrice(k, now: now) {
                         // Idle only for an add the sizing refuses (the cycle then just stores the position).
                         guard case let .add(quantity, _) = adjustment, let value = try? price.times(check.position.quantity, .halfEven),
