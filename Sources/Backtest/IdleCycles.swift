@@ -191,13 +191,14 @@ final class IdleCycles {
     }
 
     /// Scoring: the signal the cycle's analysis and `SignalScorer` give on `window` (its `patterns` list may be left
-    /// empty: nothing here reads it), with the ATR and the volatility; nil where the analysis gives no snapshot.
-    /// (`bar`: the window's newest candle's index in the series.)
-    private func scoredSignal(_ k: Int, window: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
-        if let precomputed { return precomputed.scoredSignal(k, candles: window, bar: bar) }
+    /// empty: nothing here reads it), written into `signals[k]`, with the ATR and the volatility returned; nil where the
+    /// analysis gives no snapshot. (`bar`: the window's newest candle's index in the series.)
+    private func score(_ k: Int, window: ArraySlice<Candle>, bar: Int) -> (atr: Double, volatility: Double)? {
+        if let precomputed { return precomputed.score(k, candles: window, bar: bar, into: &signals[k]) }
         let symbol = series[k].symbol
         guard let snapshot = analyzer.snapshot(symbol: symbol, candles: window, parameters: parameters.analysis) else { return nil }
-        return (SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: parameters.weights, detailed: false), snapshot.atr, snapshot.volatility)
+        signals[k] = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: parameters.weights, detailed: false)
+        return (snapshot.atr, snapshot.volatility)
     }
 
     /// The price a market order would trade at now, as the cycle's `referencePrice` finds it: the replayed market's
@@ -236,28 +237,27 @@ final class IdleCycles {
                 }
                 ends[k] = end
                 let window = s.candles[max(0, end - windowLength)..<end]
-                let signal: Signal?
                 if let cross = smaCross {
-                    signal = Self.crossSignal(s, window: window, end: end, cross: cross)
+                    let signal = Self.crossSignal(s, window: window, end: end, cross: cross)
                     if signal != nil, !window.isEmpty {
                         volatilities.append(s.volatility.isEmpty
                             ? Self.realizedVolatility(s, last: end - 1, count: window.count, window: parameters.volatilityWindow, barsPerYear: parameters.timeframe.barsPerYear) ?? .nan
                             : s.volatility[end - 1])
                     }
+                    signals[k] = consume signal
                 } else {
-                    guard let scored = scoredSignal(k, window: window, bar: end - 1) else { return nil }
+                    // Written over the last cycle's signal, in place.
+                    guard let scored = score(k, window: window, bar: end - 1) else { return nil }
                     lastATRs[k] = scored.atr
                     volatilities.append(scored.volatility)
-                    signal = scored.signal
                 }
-                if let signal {
+                if let direction = signals[k]?.direction, let confidence = signals[k]?.confidence {
                     signalCount += 1
-                    if signal.direction == .long, signal.confidence > parameters.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
+                    if direction == .long, confidence > parameters.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
                         candidates += 1
                     }
                 }
                 windows[k] = window
-                signals[k] = consume signal
             }
 
             // The account at this cycle's prices, and the protections on it.

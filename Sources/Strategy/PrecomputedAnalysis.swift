@@ -280,6 +280,23 @@ public final class PrecomputedSignals: Sendable {
         }
         return analysis.scoredSignal(symbol: symbols[k], candles: candles, bar: bar, parameters: analysis.parameters, weights: weights)
     }
+
+    /// `scoredSignal`, its signal written into `signal` (nil when there is none) and the ATR and the volatility
+    /// returned: a signal already there is updated in place where the score was precomputed (no signal made and the
+    /// old one destroyed: an idle cycle reads each symbol's at every bar).
+    public func score(_ k: Int, candles: ArraySlice<Candle>, bar: Int, into signal: inout Signal?) -> (atr: Double, volatility: Double)? {
+        if let last = candles.last, candles.count > minimumCandles, !series[k].times.isEmpty {
+            let time = last.openTime
+            let i = bar >= 0 && bar < series[k].times.count && series[k].times[bar] == time ? bar : PrecomputedAnalysis.index(of: time, in: series[k].times)
+            if let i, case let b = series[k].bars[i], !b.score.isNaN {
+                SignalScorer.write(&signal, symbol: symbols[k], candleTime: time, score: b.score)
+                return (b.atr, b.volatility)
+            }
+        }
+        let scored = analysis.scoredSignal(symbol: symbols[k], candles: candles, bar: bar, parameters: analysis.parameters, weights: weights)
+        signal = scored?.signal
+        return scored.map { ($0.atr, $0.volatility) }
+    }
 }
 
 /// `ChartStructure.summary` evaluated bar after bar on a sliding window, with the window's pivots kept sorted instead
