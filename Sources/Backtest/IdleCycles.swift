@@ -15,7 +15,8 @@ struct IdleCycle {
 
 /// Recognises the cycles in which the job's cycle can do nothing but record itself, and records them as it would,
 /// without running it. A cycle is idle when, as of `now`: no safe-mode lock, no order whose outcome is open, every
-/// symbol analysed (scoring: a snapshot), no protection trips on the facts the cycle would judge, every active position
+/// symbol analysed (scoring: a snapshot), no protection trip on the facts the cycle would judge that the cycle would act
+/// on (`ProtectionPlanner` plans no command for it: no block ending later than the one in force, no safe mode), every active position
 /// monitored (or entered and so moved to monitoring) with something held, no exit and (scoring) no adjustment for it
 /// but an add the sizing refuses, and no entry: every long signal above `strategy.min_confidence` of a symbol without a
 /// position is refused by the cycle's gate (an entry block, the symbol's cooldown, no price, the sizing). Then the cycle would store each
@@ -65,7 +66,9 @@ final class IdleCycles {
     /// Per series, the end of the last cycle's window (cycles move forward, so the next one is found from there).
     @exclusivity(unchecked) private var ends: [Int]
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
-    @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64)?
+    /// `blocks`: the entry blocks stored (`block.<protection>` → until when), in force or not.
+    @exclusivity(unchecked) private var parsed: (jobState: Int, wallet: Int, breakerSeen: Int, streakSince: Int64, cash: Money, latestBlock: Int64,
+                                                 blocks: [String: Int64])?
 
     init?(parameters: CycleParameters, candles: [Symbol: [Candle]], store: MemoryStateStore, locks: SafeModeLockInMemory,
           analyzer: any SnapshotProvider, configHash: String, consultant: Bool) {
@@ -188,13 +191,14 @@ final class IdleCycles {
     }
 
     /// Scoring: the signal the cycle's analysis and `SignalScorer` give on `window` (its `patterns` list may be left
-    /// empty: nothing here reads it), with the ATR and the volatility; nil where the analysis gives no snapshot.
-    /// (`bar`: the window's newest candle's index in the series.)
-    private func scoredSignal(_ k: Int, window: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
-        if let precomputed { return precomputed.scoredSignal(k, candles: window, bar: bar) }
+    /// empty: nothing here reads it), written into `signals[k]`, with the ATR and the volatility returned; nil where the
+    /// analysis gives no snapshot. (`bar`: the window's newest candle's index in the series.)
+    private func score(_ k: Int, window: ArraySlice<Candle>, bar: Int) -> (atr: Double, volatility: Double)? {
+        if let precomputed { return precomputed.score(k, candles: window, bar: bar, into: &signals[k]) }
         let symbol = series[k].symbol
         guard let snapshot = analyzer.snapshot(symbol: symbol, candles: window, parameters: parameters.analysis) else { return nil }
-        return (SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: parameters.weights, detailed: false), snapshot.atr, snapshot.volatility)
+        signals[k] = SignalScorer.score(symbol: symbol, snapshot: snapshot, weights: parameters.weights, detailed: false)
+        return (snapshot.atr, snapshot.volatility)
     }
 
     /// The price a market order would trade at now, as the cycle's `referencePrice` finds it: the replayed market's
@@ -376,28 +380,27 @@ final class IdleCycles {
                 }
                 ends[k] = end
                 let window = s.candles[max(0, end - windowLength)..<end]
-                let signal: Signal?
                 if let cross = smaCross {
-                    signal = Self.crossSignal(s, window: window, end: end, cross: cross)
+                    let signal = Self.crossSignal(s, window: window, end: end, cross: cross)
                     if signal != nil, !window.isEmpty {
                         volatilities.append(s.volatility.isEmpty
                             ? Self.realizedVolatility(s, last: end - 1, count: window.count, window: parameters.volatilityWindow, barsPerYear: parameters.timeframe.barsPerYear) ?? .nan
                             : s.volatility[end - 1])
                     }
+                    signals[k] = consume signal
                 } else {
-                    guard let scored = scoredSignal(k, window: window, bar: end - 1) else { return nil }
+                    // Written over the last cycle's signal, in place.
+                    guard let scored = score(k, window: window, bar: end - 1) else { return nil }
                     lastATRs[k] = scored.atr
                     volatilities.append(scored.volatility)
-                    signal = scored.signal
                 }
-                if let signal {
+                if let direction = signals[k]?.direction, let confidence = signals[k]?.confidence {
                     signalCount += 1
-                    if signal.direction == .long, signal.confidence > parameters.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
+                    if direction == .long, confidence > parameters.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
                         candidates += 1
                     }
                 }
                 windows[k] = window
-                signals[k] = consume signal
             }
 
             // The account at this cycle's prices, and the protections on it.
@@ -409,11 +412,15 @@ final class IdleCycles {
                     parsed = known
                 }
             } else {
+                var blocks: [String: Int64] = [:]
+                for (key, value) in try ledger.jobStates(prefix: "block.") {
+                    if let until = Int64(value) { blocks[String(key.dropFirst("block.".count))] = until }
+                }
                 parsed = (ledger.jobStateChanges, ledger.walletChanges,
                           try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
                           try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,
                           try ledger.balances()[parameters.quoteAsset] ?? 0,
-                          try ledger.jobStates(prefix: "block.").values.compactMap { Int64($0) }.max() ?? .min)
+                          blocks.values.max() ?? .min, blocks)
             }
             guard let known = parsed else { return nil }
             let cash = known.cash
@@ -436,7 +443,14 @@ final class IdleCycles {
                                             dayStartEquity: try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity,
                                             stopLossExits: try ledger.stopLossExits(since: max(now - lookback, streakSince + 1)),
                                             consecutiveFailures: try ledger.consecutiveFailedRuns())
-                guard ProtectionEvaluator.evaluate(facts, rules: rules).isEmpty else { return nil }
+                let trips = ProtectionEvaluator.evaluate(facts, rules: rules, reasons: false)
+                // A trip makes the cycle act only when `ProtectionPlanner` turns it into a command: a block that ends
+                // later than the one in force, or safe mode. One that changes nothing (the day's loss still past its
+                // limit, entries already blocked until midnight) leaves the cycle as idle as no trip.
+                if !trips.isEmpty {
+                    guard ProtectionPlanner.plan(trips, blocks: known.blocks.filter { $0.value > now }, safeModeActive: false, equityUncertain: false).isEmpty
+                    else { return nil }
+                }
             }
             let entriesBlocked = known.latestBlock > now
             let account = AccountState(equity: equity, cash: cash, exposure: exposure, openPositions: positions.count)
@@ -478,7 +492,7 @@ final class IdleCycles {
                     guard check.exit == nil else { return nil }
                     if parameters.strategy.makesAdjustments, let last = windows[k].last,
                        let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: parameters.minConfidence,
-                                                               rules: parameters.exits, addsAllowed: addsAllowed),
+                                                               rules: parameters.exits, addsAllowed: addsAllowed, reasons: false),
                        let price = referencePrice(k, now: now) {
                         // Idle only for an add the sizing refuses (the cycle then just stores the position).
                         guard case let .add(quantity, _) = adjustment, let value = try? price.times(check.position.quantity, .halfEven),

@@ -138,9 +138,12 @@ public enum Adjustment: Sendable, Equatable {
 /// - add: the signal is long with confidence above `minConfidence` and the last close is at least
 ///   `addTriggerATR × (adds so far + 1)` ATRs above the initial entry → buy `addFraction` of the quantity
 ///   (not while adding exposure is blocked).
+///
+/// `reasons: false` leaves the adjustment's reason text empty (a backtest's idle cycle reads only its kind and
+/// quantity, which are the same either way).
 public enum AdjustmentRules {
     public static func decide(_ p: Position, lastClose: Double, signal: Signal?, minConfidence: Double,
-                              rules: ExitRules, addsAllowed: Bool, quantityScale: Int = 8) -> Adjustment? {
+                              rules: ExitRules, addsAllowed: Bool, quantityScale: Int = 8, reasons: Bool = true) -> Adjustment? {
         guard p.state == .monitoring, p.adjustments < rules.maxAdjustments, p.quantity > 0 else { return nil }
         let adds = p.adjustments - (p.partialTakeProfitDone ? 1 : 0)
         guard let close = try? Price(double: lastClose) else { return nil }
@@ -148,13 +151,14 @@ public enum AdjustmentRules {
            let level = try? rules.basis(of: p) + ExitRules.distance(atr: p.atrAtEntry, rules.partialTakeProfitATR, .halfEven), close >= level,
            let qty = try? p.quantity.multiplied(by: Fixed(double: rules.partialTakeProfitFraction), .down).rounded(decimals: quantityScale, .down),
            qty > 0 {
-            return .partialTakeProfit(quantity: qty, reason: "close \(close) ≥ basis + \(rules.partialTakeProfitATR) ATR")
+            return .partialTakeProfit(quantity: qty, reason: reasons ? "close \(close) ≥ basis + \(rules.partialTakeProfitATR) ATR" : "")
         }
         if addsAllowed, let signal, signal.direction == .long, signal.confidence > minConfidence,
            let step = try? ExitRules.distance(atr: p.atrAtEntry, rules.addTriggerATR, .halfEven),
            let level = try? p.initialEntryPrice + step.times(adds + 1), close >= level,
            let qty = try? p.quantity.multiplied(by: Fixed(double: rules.addFraction), .down).rounded(decimals: quantityScale, .down),
            qty > 0 {
+            guard reasons else { return .add(quantity: qty, reason: "") }
             return .add(quantity: qty, reason: "close \(close) ≥ entry + \(rules.addTriggerATR)×\(adds + 1) ATR, signal long \(String(format: "%.2f", signal.confidence))")
         }
         return nil

@@ -123,8 +123,8 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     /// by position in `symbols`; nil when `parameters` are not those of this analysis.
     public func signals(weights: ScoringWeights, symbols: [Symbol], parameters p: AnalysisParameters) -> PrecomputedSignals? {
         guard p == parameters else { return nil }
-        let series = symbols.map { symbol -> PrecomputedSignals.Series? in
-            guard let stored = columns[symbol] else { return nil }
+        let series = symbols.map { symbol -> PrecomputedSignals.Series in
+            guard let stored = columns[symbol] else { return PrecomputedSignals.Series(times: [], bars: []) }
             let c = stored.columns
             var bars: [PrecomputedSignals.Bar] = []
             bars.reserveCapacity(c.times.count)
@@ -242,31 +242,60 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
 
 /// The scorer's signal at every bar of each symbol for one set of weights, without a model opinion: what the backtest's
 /// idle cycles read of the analysis, found by the symbol's position and the bar's index (8 + 24 bytes a bar).
-public struct PrecomputedSignals: Sendable {
+public final class PrecomputedSignals: Sendable {
     struct Bar {
         /// NaN where the analysis has no precomputed snapshot (then the analysis is asked).
         var score, atr, volatility: Double
     }
     struct Series {
+        /// Empty when the symbol was not precomputed.
         let times: [Int64]
         let bars: [Bar]
     }
     let analysis: PrecomputedAnalysis
     let weights: ScoringWeights
     let symbols: [Symbol]
-    let series: [Series?]
+    let series: [Series]
+    /// A window needs more candles than this (`PrecomputedAnalysis.minimumCandles`).
+    private let minimumCandles: Int
+
+    init(analysis: PrecomputedAnalysis, weights: ScoringWeights, symbols: [Symbol], series: [Series]) {
+        self.analysis = analysis
+        self.weights = weights
+        self.symbols = symbols
+        self.series = series
+        minimumCandles = PrecomputedAnalysis.minimumCandles(analysis.parameters)
+    }
 
     /// `PrecomputedAnalysis.scoredSignal` for `symbols[k]` on `candles` (whose newest candle is probably bar `bar` of
     /// the series analysed; checked), with the parameters the signals were made for.
     public func scoredSignal(_ k: Int, candles: ArraySlice<Candle>, bar: Int) -> (signal: Signal, atr: Double, volatility: Double)? {
-        let p = analysis.parameters
-        if let last = candles.last, candles.count > PrecomputedAnalysis.minimumCandles(p), let s = series[k] {
-            let i = s.times.indices.contains(bar) && s.times[bar] == last.openTime ? bar : PrecomputedAnalysis.index(of: last.openTime, in: s.times)
-            if let i, case let b = s.bars[i], !b.score.isNaN {
-                return (SignalScorer.signal(symbol: symbols[k], candleTime: last.openTime, score: b.score), b.atr, b.volatility)
+        // The columns are read in place (no copy of a series, so no reference counting per call).
+        if let last = candles.last, candles.count > minimumCandles, !series[k].times.isEmpty {
+            let time = last.openTime
+            let i = bar >= 0 && bar < series[k].times.count && series[k].times[bar] == time ? bar : PrecomputedAnalysis.index(of: time, in: series[k].times)
+            if let i, case let b = series[k].bars[i], !b.score.isNaN {
+                return (SignalScorer.signal(symbol: symbols[k], candleTime: time, score: b.score), b.atr, b.volatility)
             }
         }
-        return analysis.scoredSignal(symbol: symbols[k], candles: candles, bar: bar, parameters: p, weights: weights)
+        return analysis.scoredSignal(symbol: symbols[k], candles: candles, bar: bar, parameters: analysis.parameters, weights: weights)
+    }
+
+    /// `scoredSignal`, its signal written into `signal` (nil when there is none) and the ATR and the volatility
+    /// returned: a signal already there is updated in place where the score was precomputed (no signal made and the
+    /// old one destroyed: an idle cycle reads each symbol's at every bar).
+    public func score(_ k: Int, candles: ArraySlice<Candle>, bar: Int, into signal: inout Signal?) -> (atr: Double, volatility: Double)? {
+        if let last = candles.last, candles.count > minimumCandles, !series[k].times.isEmpty {
+            let time = last.openTime
+            let i = bar >= 0 && bar < series[k].times.count && series[k].times[bar] == time ? bar : PrecomputedAnalysis.index(of: time, in: series[k].times)
+            if let i, case let b = series[k].bars[i], !b.score.isNaN {
+                SignalScorer.write(&signal, symbol: symbols[k], candleTime: time, score: b.score)
+                return (b.atr, b.volatility)
+            }
+        }
+        let scored = analysis.scoredSignal(symbol: symbols[k], candles: candles, bar: bar, parameters: analysis.parameters, weights: weights)
+        signal = scored?.signal
+        return scored.map { ($0.atr, $0.volatility) }
     }
 }
 

@@ -84,33 +84,36 @@ public struct ProtectionTrip: Sendable, Equatable {
 /// - daily loss: (day start − equity) / day start ≥ fraction; a block lasts until the next UTC midnight;
 /// - losing streak: at least `count` stop-loss exits within the lookback;
 /// - error rate: at least `count` consecutive failed cycles.
+///
+/// `reasons: false` leaves each trip's reason text empty (a backtest's idle cycle reads only which protections trip,
+/// their actions and until when).
 public enum ProtectionEvaluator {
-    public static func evaluate(_ f: ProtectionFacts, rules: ProtectionRules) -> [ProtectionTrip] {
+    public static func evaluate(_ f: ProtectionFacts, rules: ProtectionRules, reasons: Bool = true) -> [ProtectionTrip] {
         var trips: [ProtectionTrip] = []
         let r = rules
         if r.maxDrawdown.enabled, f.peakEquity > 0, f.equity < f.peakEquity || r.maxDrawdown.threshold <= 0,
            reaches(f.peakEquity, f.equity, r.maxDrawdown.threshold) {
             let drawdown = (f.peakEquity.double - f.equity.double) / f.peakEquity.double
             trips.append(ProtectionTrip(name: .maxDrawdown, action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
-                                        reason: String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, f.peakEquity.text(decimals: 2), r.maxDrawdown.threshold * 100)))
+                                        reason: !reasons ? "" : String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, f.peakEquity.text(decimals: 2), r.maxDrawdown.threshold * 100)))
         }
         if r.dailyLoss.enabled, f.dayStartEquity > 0, f.equity < f.dayStartEquity || r.dailyLoss.threshold <= 0,
            reaches(f.dayStartEquity, f.equity, r.dailyLoss.threshold) {
             let loss = (f.dayStartEquity.double - f.equity.double) / f.dayStartEquity.double
             trips.append(ProtectionTrip(name: .dailyLoss, action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
-                                        reason: String(format: "loss %.2f%% since the UTC day began reached the limit %.2f%%", loss * 100, r.dailyLoss.threshold * 100)))
+                                        reason: !reasons ? "" : String(format: "loss %.2f%% since the UTC day began reached the limit %.2f%%", loss * 100, r.dailyLoss.threshold * 100)))
         }
         if r.losingStreak.enabled {
             let since = f.now - r.losingStreak.lookbackMilliseconds
             let count = f.stopLossExits.filter { $0 > since && $0 <= f.now }.count
             if Double(count) >= r.losingStreak.threshold {
                 trips.append(ProtectionTrip(name: .losingStreak, action: r.losingStreak.action, until: f.now + r.losingStreak.blockMilliseconds,
-                                            reason: "\(count) stop-loss exits within \(r.losingStreak.lookbackMilliseconds / 60_000) min (limit \(Int(r.losingStreak.threshold)))"))
+                                            reason: !reasons ? "" : "\(count) stop-loss exits within \(r.losingStreak.lookbackMilliseconds / 60_000) min (limit \(Int(r.losingStreak.threshold)))"))
             }
         }
         if r.errorRate.enabled, Double(f.consecutiveFailures) >= r.errorRate.threshold {
             trips.append(ProtectionTrip(name: .errorRate, action: r.errorRate.action, until: f.now + r.errorRate.blockMilliseconds,
-                                        reason: "\(f.consecutiveFailures) consecutive failed cycles (limit \(Int(r.errorRate.threshold)))"))
+                                        reason: !reasons ? "" : "\(f.consecutiveFailures) consecutive failed cycles (limit \(Int(r.errorRate.threshold)))"))
         }
         return trips
     }

@@ -141,8 +141,25 @@ public enum SignalScorer {
 
     /// The signal of `score` (direction and confidence from it), without components, indicators, patterns or opinion.
     static func signal(symbol: Symbol, candleTime: Int64, score: Double) -> Signal {
-        Signal(symbol: symbol, candleTime: candleTime, direction: score > 0 ? .long : .flat, confidence: min(1, abs(score) * confidenceScale),
+        Signal(symbol: symbol, candleTime: candleTime, direction: direction(score), confidence: confidence(score),
                score: score, components: [:], indicators: [:], patterns: PatternHits(sortedHits: []), opinion: nil)
+    }
+
+    @inline(__always) static func direction(_ score: Double) -> SignalDirection { score > 0 ? .long : .flat }
+    @inline(__always) static func confidence(_ score: Double) -> Double { min(1, abs(score) * confidenceScale) }
+
+    /// Sets `signal` to `signal(symbol:candleTime:score:)`: in place when it holds a signal of `symbol` without
+    /// components, indicators, patterns or opinion (then only the time, direction, confidence and score change).
+    static func write(_ signal: inout Signal?, symbol: Symbol, candleTime: Int64, score: Double) {
+        if var s = signal.take(), s.symbol == symbol, s.opinion == nil, s.components.isEmpty, s.indicators.isEmpty, s.patterns.isEmpty {
+            s.candleTime = candleTime
+            s.direction = direction(score)
+            s.confidence = confidence(score)
+            s.score = score
+            signal = consume s
+        } else {
+            signal = self.signal(symbol: symbol, candleTime: candleTime, score: score)
+        }
     }
 
     /// `score(symbol:snapshot:weights:detailed: false)` without a model opinion, from the sum of the values of the

@@ -19,6 +19,9 @@ public struct PatternHits: Sendable, Equatable, Sequence, ExpressibleByDictionar
         self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 
+    /// Whether no pattern fired.
+    public var isEmpty: Bool { hits.isEmpty }
+
     /// The values, in name order.
     public var values: LazyMapSequence<[Element], Int> { hits.lazy.map(\.value) }
     public var dictionary: [String: Int] { Dictionary(hits.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }) }

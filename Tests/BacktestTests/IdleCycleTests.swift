@@ -200,3 +200,45 @@ extension IdleCycleTests {
         #expect(compared > 10_000 && crosses > 100)
     }
 }
+
+extension IdleCycleTests {
+    /// A protection that trips again while the block it set is in force (the day's loss still past its limit, entries
+    /// blocked until midnight) makes the cycle do nothing more: such cycles are idle, and the result is that of running
+    /// every cycle. On 15-minute bars (so a UTC day holds many cycles), with a daily-loss limit of 0 (it trips at every
+    /// cycle: only the first of each day acts) and a small one (it trips on some days, with trades).
+    @Test(arguments: [0.0, 0.002])
+    func aTripWhoseBlockIsInForceLeavesTheCycleIdle(dailyLossLimit: Double) async throws {
+        let config = try ConfigLoader.resolve(data: Data(#"{"market": {"timeframe": "15m", "symbols": ["SYN", "SYNB"], "lookback": 120}, "strategy": {"min_confidence": 0.2}}"#.utf8),
+                                              file: "test", environment: [:])
+        let paper = PaperSettings(startingCash: 10_000, quoteAsset: "USDT", feeRate: Fixed("0.001") ?? 0, slippageBasisPoints: 5)
+        var p = try CycleParameters(config: config)
+        p.limits.costRate = try paper.feeRate + paper.slippageBasisPoints.divided(by: 10_000, .up)
+        p.protections.dailyLoss.threshold = dailyLossLimit
+        let quarter: Int64 = 900_000
+        let candles = try Self.twoSymbols().mapValues { series in
+            series.enumerated().map { i, c in
+                Candle(openTime: 1_577_836_800_000 + Int64(i) * quarter, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume)
+            }
+        }
+        var runner = BacktestRunner(parameters: p, paper: paper, candles: candles, everyCandle: true)
+        let dir = BacktestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let skipping = try await runner.run(equityOut: dir + "/skipping.csv")
+        runner.skipsIdleCycles = false
+        let every = try await runner.run(equityOut: dir + "/every.csv")
+        if dailyLossLimit == 0 {
+            // Every cycle trips; only the first of each day (and those before the analysis warms up) acts.
+            #expect(every.trades.isEmpty)
+            #expect(skipping.idleCycles > skipping.cycles * 3 / 4, "\(skipping.idleCycles) of \(skipping.cycles)")
+        } else {
+            #expect(!every.trades.isEmpty, "the data should make the strategy trade")
+        }
+        #expect(skipping.trades == every.trades)
+        #expect(skipping.equity == every.equity)
+        #expect(skipping.runsPerInterval == every.runsPerInterval)
+        #expect(skipping.cycles == every.cycles && skipping.cyclesInMarket == every.cyclesInMarket)
+        let curve = try String(contentsOfFile: dir + "/skipping.csv", encoding: .utf8)
+        #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
+    }
+}

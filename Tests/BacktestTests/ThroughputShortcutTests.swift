@@ -78,6 +78,8 @@ struct ThroughputShortcutTests {
         let signals = try #require(precomputed.signals(weights: weights, symbols: ["SYN", "OTHER"], parameters: parameters))
         #expect(precomputed.signals(weights: weights, symbols: ["SYN"], parameters: AnalysisParameters(emaFast: 10, barsPerYear: 365)) == nil)
         var compared = 0, withPatterns = 0
+        // The signal written in place (over the previous bar's, as an idle cycle does) is the one read.
+        var inPlace: [Signal?] = [nil, nil]
         for (k, symbol) in (["SYN", "OTHER"] as [Symbol]).enumerated() {
             for i in candles.indices where symbol == "SYN" || i % 25 == 0 {
                 let window = candles[max(0, i - 119)...i]
@@ -85,6 +87,9 @@ struct ThroughputShortcutTests {
                 for bar in [nil, i, i + 1] {
                     let got = precomputed.scoredSignal(symbol: symbol, candles: window, bar: bar, parameters: parameters, weights: weights)
                     let read = signals.scoredSignal(k, candles: window, bar: bar ?? -1)
+                    let written = signals.score(k, candles: window, bar: bar ?? -1, into: &inPlace[k])
+                    #expect(inPlace[k] == read?.signal && inPlace[k]?.score.bitPattern == read?.signal.score.bitPattern, "\(symbol) bar \(i)")
+                    #expect(written?.atr.bitPattern == read?.atr.bitPattern && written?.volatility.bitPattern == read?.volatility.bitPattern)
                     guard let snapshot else {
                         #expect(got == nil && read == nil, "bar \(i)")
                         continue

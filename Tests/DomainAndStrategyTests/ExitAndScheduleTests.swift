@@ -103,6 +103,43 @@ struct ExitTests {
         #expect(AdjustmentRules.decide(done, lastClose: 110, signal: nil, minConfidence: 0.6, rules: r, addsAllowed: true) == nil)
     }
 
+    /// Without reason texts (a backtest's idle cycle) the same adjustments are decided, with the same quantities.
+    @Test func decisionsWithoutReasonsAreTheSame() {
+        var decided = 0
+        for partialATR in [0.0, 2.0] {
+            var r = rules
+            r.partialTakeProfitATR = partialATR
+            for adjustments in 0...3 {
+                for done in [false, true] {
+                    var p = position()
+                    p.adjustments = adjustments
+                    p.partialTakeProfitDone = done
+                    for close in stride(from: 95.0, through: 125.0, by: 0.25) {
+                        for confidence in [0.5, 0.6, 0.61, 0.9] {
+                            for direction in [SignalDirection.long, .flat] {
+                                let signal = Signal(symbol: "X", candleTime: 1, direction: direction, confidence: confidence, score: 0.5,
+                                                    components: [:], indicators: [:], patterns: [:])
+                                for allowed in [true, false] {
+                                    let full = AdjustmentRules.decide(p, lastClose: close, signal: signal, minConfidence: 0.6, rules: r, addsAllowed: allowed)
+                                    let bare = AdjustmentRules.decide(p, lastClose: close, signal: signal, minConfidence: 0.6, rules: r, addsAllowed: allowed,
+                                                                      reasons: false)
+                                    switch (full, bare) {
+                                    case (nil, nil): break
+                                    case let (.add(a, why)?, .add(b, none)?), let (.partialTakeProfit(a, why)?, .partialTakeProfit(b, none)?):
+                                        #expect(a == b && !why.isEmpty && none.isEmpty)
+                                        decided += 1
+                                    default: Issue.record("\(String(describing: full)) against \(String(describing: bare))")
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(decided > 100)
+    }
+
     @Test func stopBasisAfterAnAdd() throws {
         var p = position()
         p.entryPrice = 104

@@ -118,6 +118,47 @@ struct PlannerTests {
         #expect(sized.note == "adjustment 1/3: PARTIAL_TP 0.5 — close 115 ≥ basis + 2.5 ATR")
     }
 
+    /// Without the audit trail (`detailed` false, as in backtests) the same commands are planned; only the texts,
+    /// the adjustment's reason among them, are left empty.
+    @Test func undetailedPlansAreTheDetailedOnesWithoutTexts() throws {
+        func bare(_ commands: [PositionCommand]) -> [PositionCommand] {
+            commands.map { command in
+                switch command {
+                case let .transition(p, from, _): return .transition(p, from: from, note: "")
+                case let .closeEmpty(p, from, _): return .closeEmpty(p, from: from, note: "")
+                case let .exit(e): var e = e; e.note = ""; return .exit(e)
+                case let .adjust(a):
+                    switch a.adjustment {
+                    case let .add(q, _): return .adjust(PlannedAdjustment(held: a.held, adjustment: .add(quantity: q, reason: "")))
+                    case let .partialTakeProfit(q, _): return .adjust(PlannedAdjustment(held: a.held, adjustment: .partialTakeProfit(quantity: q, reason: "")))
+                    }
+                case let .hold(p, _): return .hold(p, decision: nil)
+                case .retryExit: return command
+                }
+            }
+        }
+        var adjusted = 0
+        for partial in [0.0, 2.5] {
+            let detailed = Self.rules(partialTakeProfitATR: partial)
+            var undetailed = detailed
+            undetailed.detailed = false
+            for close in stride(from: 88.0, through: 125.0, by: 0.5) {
+                let candles = [Self.candle(Self.hour, high: close + 1, low: close - 1, close: close)]
+                for signal in [nil, Self.signal(.long, 0.8), Self.signal(.long, 0.55), Self.signal(.flat, 0.7)] {
+                    for adjustments in 0...3 {
+                        var position = Self.monitored()
+                        position.adjustments = adjustments
+                        let full = try Self.plan(position, candles: candles, signal: signal, rules: detailed)
+                        let plain = try Self.plan(position, candles: candles, signal: signal, rules: undetailed)
+                        #expect(plain == bare(full), "close \(close), \(String(describing: signal)), \(adjustments) adjustments")
+                        if case .adjust? = full.first { adjusted += 1 }
+                    }
+                }
+            }
+        }
+        #expect(adjusted > 20)
+    }
+
     @Test func aStrongSignalAboveTheTriggerAddsWithinTheLimits() throws {
         let rules = Self.rules()
         let candles = [Self.candle(Self.hour, high: 107, low: 104, close: 106)]

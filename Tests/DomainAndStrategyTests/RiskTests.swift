@@ -90,6 +90,24 @@ struct ProtectionTests {
         #expect(ProtectionEvaluator.evaluate(facts(failures: 2), rules: rules).isEmpty)
     }
 
+    /// Without reason texts (a backtest's idle cycle) the same protections trip, with the same actions and ends.
+    @Test func tripsWithoutReasonsAreTheSame() {
+        var tripped = 0
+        let now = 10 * day + 1000
+        for equity in [Money(80), 90, 95, Money("95.01")!, 100] {
+            for exits in [[], [now - 1000, now - 2000, now - 3000]] {
+                for failures in [0, 3] {
+                    let f = facts(equity: equity, dayStart: 100, exits: exits, failures: failures)
+                    let full = ProtectionEvaluator.evaluate(f, rules: rules), bare = ProtectionEvaluator.evaluate(f, rules: rules, reasons: false)
+                    #expect(full.allSatisfy { !$0.reason.isEmpty } && bare.allSatisfy(\.reason.isEmpty))
+                    #expect(full.map { trip in var t = trip; t.reason = ""; return t } == bare)
+                    tripped += full.count
+                }
+            }
+        }
+        #expect(tripped > 10)
+    }
+
     @Test func disabledProtectionsNeverTrip() {
         var r = rules
         r.maxDrawdown.enabled = false

@@ -97,7 +97,8 @@ public enum PositionPlanner {
     /// - An adjustment whose order is final returns to monitoring; an OPEN position starts monitoring.
     /// - A CLOSING position sells what it holds again.
     /// - A MONITORING position is checked for an exit (`ExitEvaluator`), then, when the strategy adjusts and no order
-    ///   works, for an adjustment (`AdjustmentRules`; no adds while entries are blocked); else it is held.
+    ///   works, for an adjustment (`AdjustmentRules`; no adds while entries are blocked; its reason text, which only
+    ///   the decision text shows, empty when not detailed); else it is held.
     public static func plan(_ snapshot: PositionSnapshot, now: Int64, safeMode: Bool, entriesBlocked: Bool,
                             rules: PlanningRules) throws -> [PositionCommand] {
         if safeMode { return [] }
@@ -145,7 +146,7 @@ public enum PositionPlanner {
         }
         if let last = snapshot.candles.last,
            let adjustment = AdjustmentRules.decide(position, lastClose: last.close, signal: snapshot.signal, minConfidence: rules.minConfidence,
-                                                   rules: rules.exits, addsAllowed: !entriesBlocked) {
+                                                   rules: rules.exits, addsAllowed: !entriesBlocked, reasons: rules.detailed) {
             commands.append(.adjust(PlannedAdjustment(held: position, adjustment: adjustment)))
             return commands
         }
