@@ -88,6 +88,7 @@ public final class StateDatabase: Sendable {
                 try db.execute(sql: "PRAGMA user_version = \(generation &+ 1 > Int64(Int32.max) ? 1 : generation + 1)")
             }
             try StateMigrations.migrator.migrate(writer)
+            try CandleBlockMigrations.ensureTriggers(writer)
         } catch let error as DatabaseError {
             throw StateDatabaseError(path: path, message: Self.explain(error), kind: Self.kind(of: error))
         }

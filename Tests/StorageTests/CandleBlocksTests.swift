@@ -150,4 +150,81 @@ struct CandleBlocksTests {
         #expect(blocks == 3)
         try db.close()
     }
+
+    /// 40 candles 100 ms apart, read once through the cache (three blocks: 0...1599, 1600...3199, 3200...3900).
+    func cachedState() throws -> (StateDatabase, [Candle]) {
+        let db = try StateDatabase(inMemory: ())
+        let candles = (0..<40).map { Candle(openTime: Int64($0) * 100, open: 1, high: 1, low: 1, close: 1, volume: 1) }
+        try db.write { try Candles.upsert($0.db, symbol: "XUSDT", timeframe: tf, candles: candles) }
+        _ = try db.write { try CandleBlocks.window($0.db, symbol: "XUSDT", timeframe: tf, limit: 40, upTo: 3900) }
+        return (db, candles)
+    }
+
+    func cachedAndExact(_ db: StateDatabase) throws -> (cached: [Candle], exact: [Candle]) {
+        let exact = try db.read { try Candles.window($0.db, symbol: "XUSDT", timeframe: tf, limit: 40, upTo: 3900) }
+        let cached = try db.write { try CandleBlocks.window($0.db, symbol: "XUSDT", timeframe: tf, limit: 40, upTo: 3900) }
+        return (cached, exact)
+    }
+
+    /// An open time that is not a whole number (only hand-written SQL stores one) between two blocks' ranges still
+    /// clears the block it falls in.
+    @Test func anOpenTimeBetweenTwoBlocksClearsTheBlock() throws {
+        let (db, _) = try cachedState()
+        try db.write { try $0.db.execute(sql: "INSERT INTO candles VALUES ('XUSDT', '15m', 1599.5, 9, 9, 9, 9, 9)") }
+        let (cached, exact) = try cachedAndExact(db)
+        #expect(exact.contains { $0.close == 9 })
+        #expect(bits(cached) == bits(exact))
+    }
+
+    /// A block whose times are well formed but whose price bytes were damaged fails its checksum and is read again.
+    @Test func aBlockWithDamagedPriceBytesIsReadAgain() throws {
+        let (db, _) = try cachedState()
+        try db.write { ledger in
+            let rows = try Row.fetchAll(ledger.db, sql: "SELECT cover_from, data FROM candle_blocks")
+            #expect(rows.count == 3)
+            for row in rows {
+                var data: Data = row[1]
+                for k in 0..<(data.count / 48) { for b in 8..<48 { data[k * 48 + b] = 0xFF } }
+                try ledger.db.execute(sql: "UPDATE candle_blocks SET data = ? WHERE cover_from = ?", arguments: [data, row[0] as Int64])
+            }
+        }
+        let (cached, exact) = try cachedAndExact(db)
+        #expect(exact.allSatisfy { $0.close == 1 })
+        #expect(bits(cached) == bits(exact))
+    }
+
+    /// A `candles` table rebuilt without the triggers (SQLite drops them with the table): the next open empties the
+    /// cache and makes them again, so later writes clear blocks as before.
+    @Test func triggersLostWithARebuiltTableAreMadeAgainOnOpen() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-blocks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("tradejob.sqlite").path
+        var rng = SeededGenerator(seed: 7)
+        let history = (0..<50).map { candle(Int64($0) * step, &rng) }
+        do {
+            let db = try StateDatabase(path: path)
+            try db.write { try Candles.upsert($0.db, symbol: "XUSDT", timeframe: tf, candles: history) }
+            _ = try db.write { try CandleBlocks.window($0.db, symbol: "XUSDT", timeframe: tf, limit: 40, upTo: 49 * step) }
+            try db.write { ledger in
+                try ledger.db.execute(sql: """
+                    CREATE TABLE candles_copy AS SELECT * FROM candles;
+                    DROP TABLE candles;
+                    ALTER TABLE candles_copy RENAME TO candles;
+                    """)
+            }
+            try db.close()
+        }
+        let db = try StateDatabase(path: path)
+        let triggers = try db.read { try Int.fetchOne($0.db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles'") ?? 0 }
+        #expect(triggers == 3)
+        #expect(try db.read { try Int.fetchOne($0.db, sql: "SELECT COUNT(*) FROM candle_blocks") ?? -1 } == 0)
+        _ = try db.write { try CandleBlocks.window($0.db, symbol: "XUSDT", timeframe: tf, limit: 40, upTo: 49 * step) }
+        try db.write { try $0.db.execute(sql: "UPDATE candles SET close = 777 WHERE open_time = ?", arguments: [48 * step]) }
+        let exact = try db.read { try Candles.window($0.db, symbol: "XUSDT", timeframe: tf, limit: 40, upTo: 49 * step) }
+        let cached = try db.write { try CandleBlocks.window($0.db, symbol: "XUSDT", timeframe: tf, limit: 40, upTo: 49 * step) }
+        #expect(exact.contains { $0.close == 777 })
+        #expect(bits(cached) == bits(exact))
+        try db.close()
+    }
 }

@@ -16,21 +16,44 @@ enum CandleBlockMigrations {
                 data BLOB NOT NULL,
                 PRIMARY KEY (symbol, timeframe, cover_from)
             ) WITHOUT ROWID;
-            CREATE TRIGGER candle_blocks_on_insert AFTER INSERT ON candles BEGIN
-                DELETE FROM candle_blocks WHERE symbol = NEW.symbol AND timeframe = NEW.timeframe
-                    AND cover_from <= NEW.open_time AND cover_to >= NEW.open_time;
-            END;
-            CREATE TRIGGER candle_blocks_on_update AFTER UPDATE ON candles BEGIN
-                DELETE FROM candle_blocks WHERE symbol = OLD.symbol AND timeframe = OLD.timeframe
-                    AND cover_from <= OLD.open_time AND cover_to >= OLD.open_time;
-                DELETE FROM candle_blocks WHERE symbol = NEW.symbol AND timeframe = NEW.timeframe
-                    AND cover_from <= NEW.open_time AND cover_to >= NEW.open_time;
-            END;
-            CREATE TRIGGER candle_blocks_on_delete AFTER DELETE ON candles BEGIN
-                DELETE FROM candle_blocks WHERE symbol = OLD.symbol AND timeframe = OLD.timeframe
-                    AND cover_from <= OLD.open_time AND cover_to >= OLD.open_time;
-            END;
             """)
+            try db.execute(sql: triggers)
+        }
+    }
+
+    /// The triggers that keep `candle_blocks` exact. A block covers the whole numbers `cover_from...cover_to`; the
+    /// conditions take it as the half-open range `[cover_from, cover_to + 1)` so that an open time that is not a
+    /// whole number (only hand-written SQL stores one) still clears the block it falls in.
+    static let triggers = """
+        CREATE TRIGGER candle_blocks_on_insert AFTER INSERT ON candles BEGIN
+            DELETE FROM candle_blocks WHERE symbol = NEW.symbol AND timeframe = NEW.timeframe
+                AND cover_from <= NEW.open_time AND cover_to + 1 > NEW.open_time;
+        END;
+        CREATE TRIGGER candle_blocks_on_update AFTER UPDATE ON candles BEGIN
+            DELETE FROM candle_blocks WHERE symbol = OLD.symbol AND timeframe = OLD.timeframe
+                AND cover_from <= OLD.open_time AND cover_to + 1 > OLD.open_time;
+            DELETE FROM candle_blocks WHERE symbol = NEW.symbol AND timeframe = NEW.timeframe
+                AND cover_from <= NEW.open_time AND cover_to + 1 > NEW.open_time;
+        END;
+        CREATE TRIGGER candle_blocks_on_delete AFTER DELETE ON candles BEGIN
+            DELETE FROM candle_blocks WHERE symbol = OLD.symbol AND timeframe = OLD.timeframe
+                AND cover_from <= OLD.open_time AND cover_to + 1 > OLD.open_time;
+        END;
+        """
+    static let triggerNames = ["candle_blocks_on_insert", "candle_blocks_on_update", "candle_blocks_on_delete"]
+
+    /// After the migrations: when any trigger is missing (SQLite drops a table's triggers with it, so a rebuilt or
+    /// restored `candles` table comes back without them), the cache is emptied and the triggers made again. A migration
+    /// that rebuilds `candles` must do the same itself.
+    static func ensureTriggers(_ writer: DatabaseQueue) throws {
+        let present = try writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles' AND name IN ('candle_blocks_on_insert', 'candle_blocks_on_update', 'candle_blocks_on_delete')") ?? 0
+        }
+        guard present != triggerNames.count else { return }
+        try writer.write { db in
+            for name in triggerNames { try db.execute(sql: "DROP TRIGGER IF EXISTS \(name)") }
+            try db.execute(sql: "DELETE FROM candle_blocks")
+            try db.execute(sql: triggers)
         }
     }
 }

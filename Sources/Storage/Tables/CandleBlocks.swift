@@ -4,7 +4,7 @@ import GRDBSQLite
 import TradingDomain
 
 /// The `candle_blocks` cache: each symbol's newest candles packed in blocks of up to `blockSize` candles (48 bytes
-/// each: the open time and the five prices as their bit patterns, little-endian). A block claims that it holds exactly
+/// each: the open time and the five prices as their bit patterns, little-endian, then a checksum). A block claims that it holds exactly
 /// the `candles` rows of its symbol and timeframe with open time in `cover_from...cover_to`; the blocks of a symbol
 /// cover disjoint ranges. The triggers of `CandleBlockMigrations` delete a block as soon as any write to `candles`
 /// touches its range, so the claim holds whoever writes the table. Candles are written into blocks only as they were
@@ -62,7 +62,7 @@ public enum CandleBlocks {
             let head = newest.candles + tail.prefix(room)
             let rest = tail.dropFirst(room)
             try execute(db, "UPDATE candle_blocks SET cover_to = ?, data = ? WHERE symbol = ? AND timeframe = ? AND cover_from = ?",
-                        [rest.first.map { $0.openTime - 1 } ?? upTo, encode(head[...]), symbol, tf, newest.from])
+                        [rest.first.map { $0.openTime - 1 } ?? upTo, encode(head[...], from: newest.from, to: rest.first.map { $0.openTime - 1 } ?? upTo), symbol, tf, newest.from])
             if let first = rest.first {
                 try insertChain(db, symbol: symbol, timeframe: tf, candles: rest, from: first.openTime, to: upTo)
             }
@@ -114,7 +114,7 @@ public enum CandleBlocks {
             let end = min(start + blockSize, candles.endIndex)
             let coverFrom = start == candles.startIndex ? from : candles[start].openTime
             let coverTo = end < candles.endIndex ? candles[end].openTime - 1 : to
-            try statement.execute(arguments: [symbol, timeframe, coverFrom, coverTo, encode(candles[start..<end])])
+            try statement.execute(arguments: [symbol, timeframe, coverFrom, coverTo, encode(candles[start..<end], from: coverFrom, to: coverTo)])
             start = end
         }
     }
@@ -153,13 +153,15 @@ public enum CandleBlocks {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
-    /// The packed candles (48 bytes each).
-    static func encode(_ candles: ArraySlice<Candle>) -> Data {
-        var data = Data(count: candles.count * bytesPerCandle)
+    /// The packed candles (48 bytes each), then 8 bytes of `Checksum` over the block's range and every word before it.
+    static func encode(_ candles: ArraySlice<Candle>, from: Int64, to: Int64) -> Data {
+        var data = Data(count: candles.count * bytesPerCandle + 8)
         data.withUnsafeMutableBytes { out in
             var o = 0
+            var sum = Checksum(from: from, to: to)
             func put(_ value: UInt64) {
                 out.storeBytes(of: value.littleEndian, toByteOffset: o, as: UInt64.self)
+                sum.add(value)
                 o += 8
             }
             for c in candles {
@@ -170,14 +172,36 @@ public enum CandleBlocks {
                 put(c.close.bitPattern)
                 put(c.volume.bitPattern)
             }
+            out.storeBytes(of: sum.value.littleEndian, toByteOffset: o, as: UInt64.self)
         }
         return data
     }
 
-    /// A block's candles, or nil when its data is not a whole number of candles in increasing time order inside its range.
+    /// A 64-bit checksum of a block (multiply-rotate per word; not cryptographic): a block whose bytes were damaged in
+    /// the file is found out and read again from `candles` instead of being trusted.
+    struct Checksum {
+        private(set) var value: UInt64
+        init(from: Int64, to: Int64) {
+            value = 0x9E37_79B9_7F4A_7C15
+            add(UInt64(bitPattern: from))
+            add(UInt64(bitPattern: to))
+        }
+        mutating func add(_ word: UInt64) {
+            value = ((value ^ word) &* 0xC2B2_AE3D_27D4_EB4F)
+            value = (value << 31 | value >> 33) &* 0x9E37_79B1_85EB_CA87
+        }
+    }
+
+    /// A block's candles, or nil when its data is not a whole number of candles in increasing time order inside its
+    /// range followed by their checksum.
     static func decode(_ bytes: UnsafeRawPointer?, count: Int, from: Int64, to: Int64) -> Block? {
-        guard let bytes, count > 0, count % bytesPerCandle == 0, from <= to else { return nil }
-        let n = count / bytesPerCandle
+        guard let bytes, count > 8, (count - 8) % bytesPerCandle == 0, from <= to else { return nil }
+        let n = (count - 8) / bytesPerCandle
+        var sum = Checksum(from: from, to: to)
+        for w in 0..<(n * bytesPerCandle / 8) {
+            sum.add(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)))
+        }
+        guard sum.value == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: n * bytesPerCandle, as: UInt64.self)) else { return nil }
         var candles: [Candle] = []
         candles.reserveCapacity(n)
         var previous = from
