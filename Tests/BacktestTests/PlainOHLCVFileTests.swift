@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import MarketData
-import TechnicalAnalysis
+import MarketData
+@testable import TechnicalAnalysis
 import TradingDomain
 
 /// The one-pass reader of plain OHLCV files (`PlainOHLCVFile`) gives the candles `OHLCVCSV` gives, bit for bit, and

@@ -83,7 +83,7 @@ struct CleanCloseRecordTests {
         var random = SeededGenerator(seed: 7)
         let base = Data((0..<10_000).map { _ in UInt8.random(in: 0...255, using: &random) })
         func sum(_ data: Data) -> UInt64 {
-            var checksum = CleanCloseRecord.Checksum()
+            var checksum = ByteChecksum()
             data.withUnsafeBytes { checksum.add($0) }
             return checksum.finish()
         }

@@ -47,7 +47,8 @@ enum CandleBlockMigrations {
     /// that rebuilds `candles` must do the same itself.
     static func ensureTriggers(_ writer: DatabaseQueue) throws {
         let present = try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles' AND name IN ('candle_blocks_on_insert', 'candle_blocks_on_update', 'candle_blocks_on_delete')") ?? 0
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles' AND name IN (?, ?, ?)",
+                             arguments: StatementArguments(triggerNames)) ?? 0
         }
         guard present != triggerNames.count else { return }
         try writer.write { db in

@@ -4,8 +4,8 @@ import GRDBSQLite
 import TradingDomain
 
 /// The `candle_blocks` cache: each symbol's newest candles packed in blocks of up to `blockSize` candles (48 bytes
-/// each: the open time and the five prices as their bit patterns, little-endian, then a checksum). A block claims that it holds exactly
-/// the `candles` rows of its symbol and timeframe with open time in `cover_from...cover_to`; the blocks of a symbol
+/// each: the open time and the five prices as their bit patterns, little-endian; then a checksum). A block claims that
+/// it holds exactly the `candles` rows of its symbol and timeframe with open time in `cover_from...cover_to`; the blocks of a symbol
 /// cover disjoint ranges. The triggers of `CandleBlockMigrations` delete a block as soon as any write to `candles`
 /// touches its range, so the claim holds whoever writes the table. Candles are written into blocks only as they were
 /// read back from `candles` (SQLite's own rounding of a stored REAL included), so a window read through the blocks is
@@ -153,15 +153,13 @@ public enum CandleBlocks {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
-    /// The packed candles (48 bytes each), then 8 bytes of `Checksum` over the block's range and every word before it.
+    /// The packed candles (48 bytes each), then 8 bytes of `checksum(_:from:to:)`.
     static func encode(_ candles: ArraySlice<Candle>, from: Int64, to: Int64) -> Data {
         var data = Data(count: candles.count * bytesPerCandle + 8)
         data.withUnsafeMutableBytes { out in
             var o = 0
-            var sum = Checksum(from: from, to: to)
             func put(_ value: UInt64) {
                 out.storeBytes(of: value.littleEndian, toByteOffset: o, as: UInt64.self)
-                sum.add(value)
                 o += 8
             }
             for c in candles {
@@ -172,24 +170,17 @@ public enum CandleBlocks {
                 put(c.close.bitPattern)
                 put(c.volume.bitPattern)
             }
-            out.storeBytes(of: sum.value.littleEndian, toByteOffset: o, as: UInt64.self)
+            let sum = checksum(UnsafeRawBufferPointer(rebasing: out[..<o]), from: from, to: to)
+            out.storeBytes(of: sum.littleEndian, toByteOffset: o, as: UInt64.self)
         }
         return data
     }
 
-    /// A 64-bit checksum of a block (multiply-rotate per word; not cryptographic): a block whose bytes were damaged in
-    /// the file is found out and read again from `candles` instead of being trusted.
-    struct Checksum {
-        private(set) var value: UInt64
-        init(from: Int64, to: Int64) {
-            value = 0x9E37_79B9_7F4A_7C15
-            add(UInt64(bitPattern: from))
-            add(UInt64(bitPattern: to))
-        }
-        mutating func add(_ word: UInt64) {
-            value = ((value ^ word) &* 0xC2B2_AE3D_27D4_EB4F)
-            value = (value << 31 | value >> 33) &* 0x9E37_79B1_85EB_CA87
-        }
+    /// A block's checksum: its candle bytes' `ByteChecksum` with the block's range mixed in.
+    static func checksum(_ bytes: UnsafeRawBufferPointer, from: Int64, to: Int64) -> UInt64 {
+        var sum = ByteChecksum()
+        sum.add(bytes)
+        return ByteChecksum.round(ByteChecksum.round(sum.finish(), UInt64(bitPattern: from)), UInt64(bitPattern: to))
     }
 
     /// A block's candles, or nil when its data is not a whole number of candles in increasing time order inside its
@@ -197,11 +188,8 @@ public enum CandleBlocks {
     static func decode(_ bytes: UnsafeRawPointer?, count: Int, from: Int64, to: Int64) -> Block? {
         guard let bytes, count > 8, (count - 8) % bytesPerCandle == 0, from <= to else { return nil }
         let n = (count - 8) / bytesPerCandle
-        var sum = Checksum(from: from, to: to)
-        for w in 0..<(n * bytesPerCandle / 8) {
-            sum.add(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)))
-        }
-        guard sum.value == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: n * bytesPerCandle, as: UInt64.self)) else { return nil }
+        let sum = checksum(UnsafeRawBufferPointer(start: bytes, count: n * bytesPerCandle), from: from, to: to)
+        guard sum == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: n * bytesPerCandle, as: UInt64.self)) else { return nil }
         var candles: [Candle] = []
         candles.reserveCapacity(n)
         var previous = from

@@ -7,12 +7,11 @@ import TradingDomain
 /// such a file (the same checks, the same correctly rounded doubles: `OHLCVCSV.exactDecimal`'s rule), and nil for any
 /// file it does not vouch for — another shape, a value the rule does not cover, anything `OHLCVCSV` would refuse —
 /// which `CSVMarket.load` then reads the general way, with its messages. (`PlainOHLCVFileTests` compares the two.)
-enum PlainOHLCVFile {
+public enum PlainOHLCVFile {
     static let header = Array("time,open,high,low,close,volume\n".utf8)
-    /// 10^0 … 10^22, each exact as a double.
-    static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { value, _ in value * 10 } }
 
-    static func candles(path: String, blockSize: Int = 1 << 20) -> [Candle]? {
+    /// The file's candles, or nil when it is not of this shape or `OHLCVCSV` would refuse it.
+    public static func candles(path: String, blockSize: Int = 1 << 20) -> [Candle]? {
         guard let file = fopen(path, "rb") else { return nil }
         defer { fclose(file) }
         var result: [Candle] = []
@@ -38,6 +37,7 @@ enum PlainOHLCVFile {
             }
             let used: Int? = buffer.withUnsafeBufferPointer { b in
                 guard let base = b.baseAddress else { return nil }
+                let bytes = UnsafeBufferPointer(rebasing: b[..<available])
                 var pos = 0
                 if !sawHeader {
                     guard available >= header.count else { return final ? nil : 0 }
@@ -47,7 +47,7 @@ enum PlainOHLCVFile {
                 }
                 while let lineEnd = memchr(base + pos, Int32(UInt8(ascii: "\n")), available - pos) {
                     let end = base.distance(to: lineEnd.assumingMemoryBound(to: UInt8.self))
-                    guard let candle = line(base, from: pos, to: end), candle.openTime > previous else { return nil }
+                    guard let candle = line(bytes, from: pos, to: end), candle.openTime > previous else { return nil }
                     previous = candle.openTime
                     result.append(candle)
                     pos = end + 1
@@ -69,9 +69,9 @@ enum PlainOHLCVFile {
 
     /// One data line (`from` ..< `to`, without its newline) as a candle, with `OHLCVCSV`'s checks; nil otherwise.
     @inline(__always)
-    static func line(_ b: UnsafePointer<UInt8>, from: Int, to end: Int) -> Candle? {
+    static func line(_ b: UnsafeBufferPointer<UInt8>, from: Int, to end: Int) -> Candle? {
         guard end - from > 21, b[from + 20] == UInt8(ascii: ","),
-              let time = Timestamp.plainUTCMilliseconds(UnsafeBufferPointer(start: b + from, count: 20)),
+              let time = Timestamp.plainUTCMilliseconds(UnsafeBufferPointer(rebasing: b[from..<from + 20])),
               Timestamp.validRange.contains(time) else { return nil }
         var pos = from + 21
         guard let open = number(b, &pos, end, last: false), let high = number(b, &pos, end, last: false),
@@ -81,36 +81,19 @@ enum PlainOHLCVFile {
         return Candle(openTime: time, open: open, high: high, low: low, close: close, volume: volume)
     }
 
-    /// A plain decimal from `pos` to the next comma (or, for the `last` field, to `end`), moving `pos` past the comma:
-    /// `OHLCVCSV.exactDecimal`'s rule (at most 2^53 as an integer of at most 30 digits, at most 22 decimals, divided by
-    /// the exact power of ten: correctly rounded). Nil for anything else.
+    /// The field from `pos` to the next comma (or, for the `last` field, to `end`) as `OHLCVCSV.exactDecimal` reads it,
+    /// moving `pos` past the comma. Nil for anything else.
     @inline(__always)
-    static func number(_ b: UnsafePointer<UInt8>, _ pos: inout Int, _ end: Int, last: Bool) -> Double? {
+    static func number(_ b: UnsafeBufferPointer<UInt8>, _ pos: inout Int, _ end: Int, last: Bool) -> Double? {
         var i = pos
-        let negative = i < end && b[i] == UInt8(ascii: "-")
-        if negative { i += 1 }
-        var mantissa: UInt64 = 0, decimals = 0, digits = 0
-        var seenDot = false
-        while i < end {
-            let c = b[i]
-            let d = c &- UInt8(ascii: "0")
-            if d <= 9 {
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                digits += 1
-                if seenDot { decimals += 1 }
-                guard mantissa <= 1 << 53, digits <= 30 else { return nil }
-            } else if c == UInt8(ascii: "."), !seenDot {
-                seenDot = true
-            } else if c == UInt8(ascii: ","), !last {
-                break
-            } else {
-                return nil
-            }
-            i += 1
+        if !last {
+            while i < end, b[i] != UInt8(ascii: ",") { i += 1 }
+            guard i < end else { return nil }
+        } else {
+            i = end
         }
-        guard digits > 0, decimals <= 22, last ? i == end : i < end else { return nil }
+        guard let value = OHLCVCSV.exactDecimal(b, pos..<i) else { return nil }
         pos = i + 1
-        let value = Double(mantissa) / powersOfTen[decimals]
-        return negative ? -value : value
+        return value
     }
 }
