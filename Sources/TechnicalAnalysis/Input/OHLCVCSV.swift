@@ -219,8 +219,16 @@ extension OHLCVCSV {
     /// same double `Double(String)` gives. Nil for anything else (which goes to `Double(String)`).
     @inline(__always)
     static func exactDecimal(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ powers: [Double] = exactPowersOfTen) -> Double? {
-        var i = r.lowerBound
-        let end = r.upperBound
+        guard let (value, next) = exactDecimalPrefix(b, from: r.lowerBound, to: r.upperBound, stop: 0, powers), next == r.upperBound else { return nil }
+        return value
+    }
+
+    /// `exactDecimal`'s rule from `start`, ending at `end` or at the first `stop` byte (0: none, as a NUL is never part
+    /// of a number): the value and where it ended (`end` or the stop byte's index). Nil for anything else.
+    @inline(__always)
+    static func exactDecimalPrefix(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, stop: UInt8,
+                                   _ powers: [Double] = exactPowersOfTen) -> (value: Double, next: Int)? {
+        var i = start
         guard i < end else { return nil }
         let negative = b[i] == UInt8(ascii: "-")
         if negative { i += 1 }
@@ -228,13 +236,16 @@ extension OHLCVCSV {
         var seenDot = false
         while i < end {
             let c = b[i]
-            if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
-                mantissa = mantissa &* 10 &+ UInt64(c &- UInt8(ascii: "0"))
+            let d = c &- UInt8(ascii: "0")
+            if d <= 9 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
                 digits += 1
                 if seenDot { decimals += 1 }
                 guard mantissa <= 1 << 53, digits <= 30 else { return nil }
             } else if c == UInt8(ascii: "."), !seenDot {
                 seenDot = true
+            } else if c == stop {
+                break
             } else {
                 return nil
             }
@@ -242,7 +253,7 @@ extension OHLCVCSV {
         }
         guard digits > 0, decimals <= 22 else { return nil }
         let value = Double(mantissa) / powers[decimals]
-        return negative ? -value : value
+        return (negative ? -value : value, i)
     }
 
     /// The two common time spellings straight from the bytes: epoch milliseconds as plain digits (at most 18) and

@@ -81,19 +81,13 @@ public enum PlainOHLCVFile {
         return Candle(openTime: time, open: open, high: high, low: low, close: close, volume: volume)
     }
 
-    /// The field from `pos` to the next comma (or, for the `last` field, to `end`) as `OHLCVCSV.exactDecimal` reads it,
+    /// The field from `pos` to the next comma (or, for the `last` field, to `end`) by `OHLCVCSV.exactDecimal`'s rule,
     /// moving `pos` past the comma. Nil for anything else.
     @inline(__always)
     static func number(_ b: UnsafeBufferPointer<UInt8>, _ pos: inout Int, _ end: Int, last: Bool) -> Double? {
-        var i = pos
-        if !last {
-            while i < end, b[i] != UInt8(ascii: ",") { i += 1 }
-            guard i < end else { return nil }
-        } else {
-            i = end
-        }
-        guard let value = OHLCVCSV.exactDecimal(b, pos..<i) else { return nil }
-        pos = i + 1
+        guard let (value, next) = OHLCVCSV.exactDecimalPrefix(b, from: pos, to: end, stop: last ? 0 : UInt8(ascii: ",")),
+              last ? next == end : next < end else { return nil }
+        pos = next + 1
         return value
     }
 }
