@@ -30,15 +30,24 @@ struct IdleCycle {
 /// Only for the in-memory state, and only when every series' open times are multiples of the timeframe (then the
 /// cycle's window is the last `lookback` candles of the series closed at `now`).
 final class IdleCycles {
-    struct Series {
+    /// One symbol's history and its columns (a class with constants: a cycle reads them without copying or retaining
+    /// each array).
+    final class Series {
         let symbol: Symbol
         let candles: [Candle]
         /// `log(close[i] / close[i - 1])` at i ≥ 1 (empty: the volatility is computed from the closes).
-        var logReturns: [Double] = []
+        let logReturns: [Double]
         /// sma-cross's volatility at each bar (`volatilities`); empty: computed at each cycle.
-        var volatility: [Double] = []
+        let volatility: [Double]
         /// sma-cross's crossing at each bar (`SMACrossStrategy.crossings`); empty: the signal is computed at each cycle.
-        var crossings: [SMACrossStrategy.Crossing?] = []
+        let crossings: [SMACrossStrategy.Crossing?]
+        init(symbol: Symbol, candles: [Candle], logReturns: [Double] = [], volatility: [Double] = [], crossings: [SMACrossStrategy.Crossing?] = []) {
+            self.symbol = symbol
+            self.candles = candles
+            self.logReturns = logReturns
+            self.volatility = volatility
+            self.crossings = crossings
+        }
     }
 
     let parameters: CycleParameters
@@ -63,6 +72,9 @@ final class IdleCycles {
     /// ledger's list) and as they are stored back.
     @exclusivity(unchecked) private var held: [Position] = []
     @exclusivity(unchecked) private var checked: [Position] = []
+    /// `recordStretch`'s buffers, kept between its calls: each position's series, each series' position, and whether
+    /// each position has levels.
+    @exclusivity(unchecked) private var stretchHeldSeries: [Int] = [], stretchSeriesHeld: [Int] = [], stretchLeveled: [Bool] = []
     /// Per series, the end of the last cycle's window (cycles move forward, so the next one is found from there).
     @exclusivity(unchecked) private var ends: [Int]
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
@@ -78,13 +90,14 @@ final class IdleCycles {
         var series: [Series] = []
         for symbol in parameters.symbols {
             guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
-            var one = Series(symbol: symbol, candles: bars)
             if let cross = parameters.strategy as? SMACrossStrategy {
-                one.volatility = Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
-                                                   barsPerYear: parameters.timeframe.barsPerYear)
-                one.crossings = Self.crossings(bars, cross, lookback: parameters.lookback)
+                series.append(Series(symbol: symbol, candles: bars,
+                                     volatility: Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
+                                                                   barsPerYear: parameters.timeframe.barsPerYear),
+                                     crossings: Self.crossings(bars, cross, lookback: parameters.lookback)))
+            } else {
+                series.append(Series(symbol: symbol, candles: bars))
             }
-            series.append(one)
         }
         windows = Array(repeating: [], count: series.count)
         ends = Array(repeating: 0, count: series.count)
@@ -273,8 +286,16 @@ final class IdleCycles {
             held.removeAll(keepingCapacity: true)
             if !ledger.hasNoActivePositions { held.append(contentsOf: try ledger.activePositions()) }
             // Each position's series, and each series' position (at most one per symbol: the cycle enters a symbol once).
-            var heldSeries: [Int] = []
-            var seriesHeld = [Int](repeating: -1, count: series.count)
+            // Taken out of the instance (so that they are uniquely referenced here) and put back at the end.
+            var heldSeries: [Int] = [], seriesHeld: [Int] = [], leveled: [Bool] = []
+            swap(&heldSeries, &stretchHeldSeries)
+            swap(&seriesHeld, &stretchSeriesHeld)
+            swap(&leveled, &stretchLeveled)
+            heldSeries.removeAll(keepingCapacity: true)
+            seriesHeld.removeAll(keepingCapacity: true)
+            leveled.removeAll(keepingCapacity: true)
+            defer { (stretchHeldSeries, stretchSeriesHeld, stretchLeveled) = (heldSeries, seriesHeld, leveled) }
+            for _ in series.indices { seriesHeld.append(-1) }
             for (j, position) in held.enumerated() {
                 guard position.state == .monitoring, position.quantity > 0,
                       let k = series.firstIndex(where: { $0.symbol == position.symbol }), seriesHeld[k] < 0 else { return (0, 0) }
@@ -287,7 +308,7 @@ final class IdleCycles {
             // A position without stop, target, trailing stop or holding limit exits only on the signal: decided from
             // the crossing, its candles checked once the cycle is idle. Any other is checked by `ExitEvaluator` into
             // `checked` (every held series has a signal, or the run stops).
-            let leveled = held.map { !Self.hasNoLevels($0, rules: exits) }
+            for position in held { leveled.append(!Self.hasNoLevels(position, rules: exits)) }
             checked.removeAll(keepingCapacity: true)
             checked.append(contentsOf: held)
             bars: for now in times {

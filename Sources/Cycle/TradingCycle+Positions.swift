@@ -61,7 +61,7 @@ extension TradingCycle {
 
     /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
     /// Nothing is sent in a run whose reconciliation failed: what the venue holds is not known.
-    func emergencyClosure(runID: RunID, now: Int64, results: [Symbol: SymbolResult], log: Logger) async throws -> Int {
+    func emergencyClosure(runID: RunID, now: Int64, results: SymbolTable<SymbolResult>, log: Logger) async throws -> Int {
         let execution = execution
         var orders = 0
         let active = try await store.read { try $0.activePositions() }
@@ -135,7 +135,7 @@ extension TradingCycle {
 
     /// The account at this run's prices. Computed again only when an order was placed (or a record closed by hand)
     /// since the last time in the same run: the prices do not change within a run.
-    func accountState(runID: RunID, prices: [Symbol: Double]) async throws -> AccountState {
+    func accountState(runID: RunID, prices: SymbolTable<Double>) async throws -> AccountState {
         let changes = execution.accountChanges.count
         if let memo = accountMemo.get(runID: runID, changes: changes) { return memo }
         let account = try await computeAccountState(prices: prices)
@@ -146,7 +146,7 @@ extension TradingCycle {
     /// The account from one snapshot: the wallet (for a live venue, its balances read again after this run's orders)
     /// and the open positions at this run's prices. A sell whose outcome is not known yet is counted as sold (its coins
     /// are not valued; the proceeds count once they are in the balances), so equity is never above the account's value.
-    func computeAccountState(prices: [Symbol: Double]) async throws -> AccountState {
+    func computeAccountState(prices: SymbolTable<Double>) async throws -> AccountState {
         let quote = parameters.quoteAsset
         if broker.isLive {
             do {
@@ -211,7 +211,7 @@ extension TradingCycle {
     }
 
     /// The price a market order would trade at now.
-    func referencePrice(_ symbol: Symbol, results: [Symbol: SymbolResult], now: Int64) async throws -> Price? {
+    func referencePrice(_ symbol: Symbol, results: SymbolTable<SymbolResult>, now: Int64) async throws -> Price? {
         if let price = try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now), let d = try? Price(double: price), d > 0 {
             return d
         }
@@ -233,7 +233,7 @@ extension TradingCycle {
     /// is final returns to monitoring, a closing position with nothing left closes and one with something left sells it
     /// again. A position with an order still working places nothing (an exit decided meanwhile first cancels what is
     /// working at the venue).
-    func managePositions(runID: RunID, now: Int64, results: [Symbol: SymbolResult], lastPrices: [Symbol: Double], safe: SafeModeState, blocks: [String: Int64],
+    func managePositions(runID: RunID, now: Int64, results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [Symbol: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let rules = planningRules
         let execution = execution
@@ -350,7 +350,7 @@ extension TradingCycle {
 
     /// New entries for long signals above the confidence gate, within the limits: `EntryPlanner` decides, this carries
     /// the commands out (prices, the account, and the write-ahead of each new position with its entry order).
-    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: [Symbol: SymbolResult], lastPrices: [Symbol: Double], safe: SafeModeState, reconciled: Bool,
+    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [Symbol: String], log: Logger) async throws -> Int {
         let rules = planningRules
         let execution = execution

@@ -191,8 +191,9 @@ public final class TradingCycle: @unchecked Sendable {
             var failed: [Symbol: String] = [:]
             var signals: [Signal] = []
             signals.reserveCapacity(results.count)
-            var bySymbol = [Symbol: SymbolResult](minimumCapacity: results.count)
-            var lastPrices = [Symbol: Double](minimumCapacity: results.count)
+            // Found by a scan of the symbols (cheaper than hashing them for the usual handful).
+            var bySymbol = SymbolTable<SymbolResult>()
+            var lastPrices = SymbolTable<Double>()
             for r in results {
                 bySymbol[r.symbol] = r
                 if let close = r.candles.last?.close { lastPrices[r.symbol] = close }
@@ -302,7 +303,7 @@ public final class TradingCycle: @unchecked Sendable {
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
     /// streak trips once. Returns the account and facts it judged.
     @discardableResult
-    func applyProtections(runID: RunID, now: Int64, prices: [Symbol: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
+    func applyProtections(runID: RunID, now: Int64, prices: SymbolTable<Double>, safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)

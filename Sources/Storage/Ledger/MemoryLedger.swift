@@ -53,8 +53,10 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var orderSlot: [ClientOrderID: Int] = [:]
     /// The order last inserted or found: an order's steps (write-ahead, fill, status) ask for the same one in a row.
     @exclusivity(unchecked) private var recentOrder: (id: ClientOrderID, slot: Int)?
-    /// Each position's orders (slots in `orderRows`), oldest first.
-    @exclusivity(unchecked) private var orderSlotsByPosition: [Int64: [Int]] = [:]
+    /// Each position's orders (slots in `orderRows`), oldest first: at index id − 1 for the ledger's positions (beside
+    /// `positions`), in `otherOrderSlots` for an id it does not hold.
+    @exclusivity(unchecked) private var orderSlotsByPosition: [[Int]] = []
+    @exclusivity(unchecked) private var otherOrderSlots: [Int64: [Int]] = [:]
     @exclusivity(unchecked) private var unresolvedSlots: [Int] = []
     @exclusivity(unchecked) private var nextOrderID: Int64 = 1
     /// Fills per order slot, and fills of orders the ledger does not hold (by client order id).
@@ -71,7 +73,10 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var wallet: [String: Money] = [:]
     @exclusivity(unchecked) private var equity: [EquityPoint] = []
     @exclusivity(unchecked) private var paperOrders: [PaperOrderRecord] = []
-    @exclusivity(unchecked) private var paperOrderSlot: [ClientOrderID: Int] = [:]
+    /// Per order slot, the index of its paper order in `paperOrders` (-1: none); a paper order for a client order id
+    /// the ledger does not hold (yet) is found in `otherPaperOrders`. Each paper order is in exactly one of the two.
+    @exclusivity(unchecked) private var paperOrderBySlot: [Int] = []
+    @exclusivity(unchecked) private var otherPaperOrders: [ClientOrderID: Int] = [:]
 
     // MARK: Runs
     public func startRun(startedAt: Int64, configHash: String) throws -> RunID {
@@ -142,12 +147,20 @@ public final class MemoryLedger: Ledger {
             box = Series(seconds: timeframe.seconds)
             candles[symbol] = (candles[symbol] ?? []) + [box]
         }
-        for c in new {
-            if let last = box.candles.last, c.openTime <= last.openTime {
-                let i = Self.lowerBound(box.candles, c.openTime)
-                if i < box.candles.count, box.candles[i].openTime == c.openTime { box.candles[i] = c } else { box.candles.insert(c, at: i) }
-            } else {
-                box.candles.append(c)
+        // The usual batch: newer than the stored ones and ascending, appended at once.
+        var ascending = box.candles.last.map { new[0].openTime > $0.openTime } ?? true
+        var k = 1
+        while ascending, k < new.count { ascending = new[k].openTime > new[k - 1].openTime; k += 1 }
+        if ascending {
+            box.candles.append(contentsOf: new)
+        } else {
+            for c in new {
+                if let last = box.candles.last, c.openTime <= last.openTime {
+                    let i = Self.lowerBound(box.candles, c.openTime)
+                    if i < box.candles.count, box.candles[i].openTime == c.openTime { box.candles[i] = c } else { box.candles.insert(c, at: i) }
+                } else {
+                    box.candles.append(c)
+                }
             }
         }
         // Dropped in batches, so that keeping the window costs O(1) per candle.
@@ -169,6 +182,7 @@ public final class MemoryLedger: Ledger {
         p.id = nextPositionID
         nextPositionID += 1
         positions.append(p)
+        orderSlotsByPosition.append(otherOrderSlots.isEmpty ? [] : otherOrderSlots.removeValue(forKey: p.id) ?? [])
         if p.state == .closed { closedIDs.append(p.id) } else { active.append(p) }
         return p.id
     }
@@ -232,7 +246,10 @@ public final class MemoryLedger: Ledger {
                                   venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, createdAt: now, updatedAt: now))
         orderFills.append(otherFills.isEmpty ? [] : otherFills.removeValue(forKey: clientOrderID) ?? [])
         nextOrderID += 1
-        if let positionID { orderSlotsByPosition[positionID, default: []].append(slot) }
+        paperOrderBySlot.append(-1)
+        if let positionID {
+            if let i = index(positionID) { orderSlotsByPosition[i].append(slot) } else { otherOrderSlots[positionID, default: []].append(slot) }
+        }
         unresolvedSlots.append(slot)
     }
     public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
@@ -261,9 +278,18 @@ public final class MemoryLedger: Ledger {
         orderRows.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
     }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
-        (orderSlotsByPosition[positionID] ?? []).lazy.map { self.orderRows[$0] }.filter { $0.purpose == purpose && $0.leg == leg }.map(\.attempt).max()
+        var last: Int?
+        for slot in slots(positionID: positionID) where orderRows[slot].purpose == purpose && orderRows[slot].leg == leg {
+            last = max(last ?? .min, orderRows[slot].attempt)
+        }
+        return last
     }
-    public func orders(positionID: Int64) throws -> [OrderRow] { (orderSlotsByPosition[positionID] ?? []).map { orderRows[$0] } }
+    /// The order slots of a position, oldest first.
+    private func slots(positionID: Int64) -> [Int] {
+        if let i = index(positionID) { return orderSlotsByPosition[i] }
+        return otherOrderSlots.isEmpty ? [] : otherOrderSlots[positionID] ?? []
+    }
+    public func orders(positionID: Int64) throws -> [OrderRow] { slots(positionID: positionID).map { orderRows[$0] } }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
         guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
         let id = fill.clientOrderID
@@ -292,12 +318,20 @@ public final class MemoryLedger: Ledger {
 
     // MARK: Venue and paper broker
     public func totalBreakerOpenings() throws -> Int { 0 }
-    public func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord? { paperOrderSlot[clientOrderID].map { paperOrders[$0] } }
+    /// Where the paper order of `id` is in `paperOrders`: through its order's slot (usually `recentOrder`: the paper
+    /// broker fills the order just written), else in `otherPaperOrders`.
+    private func paperIndex(_ id: ClientOrderID) -> Int? {
+        if let slot = slot(id), paperOrderBySlot[slot] >= 0 { return paperOrderBySlot[slot] }
+        return otherPaperOrders.isEmpty ? nil : otherPaperOrders[id]
+    }
+    public func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord? { paperIndex(clientOrderID).map { paperOrders[$0] } }
     public func insertPaperOrder(_ order: PaperOrderRecord) throws {
-        if let slot = paperOrderSlot[order.clientOrderID] { paperOrders[slot] = order } else {
-            paperOrderSlot[order.clientOrderID] = paperOrders.count
-            paperOrders.append(order)
+        if let i = paperIndex(order.clientOrderID) {
+            paperOrders[i] = order
+            return
         }
+        if let slot = slot(order.clientOrderID) { paperOrderBySlot[slot] = paperOrders.count } else { otherPaperOrders[order.clientOrderID] = paperOrders.count }
+        paperOrders.append(order)
     }
 }
 
