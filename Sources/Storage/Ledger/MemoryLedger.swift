@@ -47,8 +47,9 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var stopExits: [Int64] = []
     @exclusivity(unchecked) private var nextPositionID: Int64 = 1
 
-    /// Orders in the order inserted, found by client order id through `orderSlot` (a list grows by appending, where a
-    /// table of whole rows would be moved at every resize).
+    /// Orders in the order inserted (a list grows by appending, where a table of whole rows would be moved at every
+    /// resize). An order whose client order id names its own position (`tj-<position>-…`, as `ClientOrderID.make` writes
+    /// it: every order the cycle writes) is found among that position's orders; any other through `orderSlot`.
     @exclusivity(unchecked) private var orderRows: [OrderRow] = []
     @exclusivity(unchecked) private var orderSlot: [ClientOrderID: Int] = [:]
     /// The order last inserted or found: an order's steps (write-ahead, fill, status) ask for the same one in a row.
@@ -65,8 +66,18 @@ public final class MemoryLedger: Ledger {
     /// The venue's trade ids per symbol (a trade is booked once).
     private struct TradeKey: Hashable {
         let symbol: Symbol, tradeID: TradeID
-        /// The trade id alone (it rarely repeats across symbols; equality still compares both).
-        func hash(into hasher: inout Hasher) { hasher.combine(tradeID) }
+        /// FNV-1a of the trade id's bytes (it rarely repeats across symbols): hashed instead of the text, and compared
+        /// first, so that probing the set rarely reads the texts.
+        let fingerprint: UInt64
+        init(symbol: Symbol, tradeID: TradeID) {
+            self.symbol = symbol
+            self.tradeID = tradeID
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in tradeID.rawValue.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            fingerprint = hash
+        }
+        static func == (a: TradeKey, b: TradeKey) -> Bool { a.fingerprint == b.fingerprint && a.tradeID == b.tradeID && a.symbol == b.symbol }
+        func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
     }
     @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
 
@@ -228,18 +239,38 @@ public final class MemoryLedger: Ledger {
     @inline(__always)
     private func slot(_ id: ClientOrderID) -> Int? {
         if let recent = recentOrder, recent.id == id { return recent.slot }
-        guard let slot = orderSlot[id] else { return nil }
+        guard let slot = namedSlot(id) ?? (orderSlot.isEmpty ? nil : orderSlot[id]) else { return nil }
         recentOrder = (id, slot)
         return slot
+    }
+    /// The slot of the order `id` among the orders of the position it names, if it is there.
+    private func namedSlot(_ id: ClientOrderID) -> Int? {
+        guard let named = Self.namedPosition(id) else { return nil }
+        for slot in slots(positionID: named) where orderRows[slot].clientOrderID == id { return slot }
+        return nil
+    }
+    /// The position a client order id names when it starts `tj-<digits>-` (as `ClientOrderID.make` writes them).
+    static func namedPosition(_ id: ClientOrderID) -> Int64? {
+        var bytes = id.rawValue.utf8.makeIterator()
+        guard bytes.next() == UInt8(ascii: "t"), bytes.next() == UInt8(ascii: "j"), bytes.next() == UInt8(ascii: "-") else { return nil }
+        var value: Int64 = 0, digits = 0
+        while let byte = bytes.next() {
+            if byte == UInt8(ascii: "-") { return digits > 0 ? value : nil }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        return nil
     }
     public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
         let slot = orderRows.count
-        // One look-up: the slot goes in unless the id is there already (then the old one is put back).
-        if let existing = orderSlot.updateValue(slot, forKey: clientOrderID) {
-            orderSlot[clientOrderID] = existing
+        let named = Self.namedPosition(clientOrderID)
+        if namedSlot(clientOrderID) != nil || (!orderSlot.isEmpty && orderSlot[clientOrderID] != nil) {
             throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
         }
+        // Found among its position's orders when it names that position (see `orderRows`), else by its id.
+        if named == nil || named != positionID { orderSlot[clientOrderID] = slot }
         recentOrder = (clientOrderID, slot)
         orderRows.append(OrderRow(id: nextOrderID, clientOrderID: clientOrderID, runID: runID, positionID: positionID, symbol: symbol,
                                   side: side, purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, status: .pendingSubmit,
