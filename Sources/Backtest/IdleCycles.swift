@@ -147,8 +147,9 @@ final class IdleCycles {
     /// Per bar i, `realizedVolatility` of the window of the cycle whose newest candle is bar i (the `lookback` candles
     /// up to i), NaN where that is nil: computed once per series with the same values summed in the same order (the
     /// newest `window` log returns oldest first, then their squared deviations from the mean), the bars side by side a
-    /// block at a time. Empty when a close is not positive (then each cycle computes it from the closes).
-    static func volatilities(_ candles: [Candle], lookback: Int, window: Int, barsPerYear: Double) -> [Double] {
+    /// block at a time (each block's log returns in a buffer of its size: the `window − 1` before the block are taken
+    /// again, the same values). Empty when a close is not positive (then each cycle computes it from the closes).
+    static func volatilities(_ candles: [Candle], lookback: Int, window: Int, barsPerYear: Double, blockSize: Int = 1024) -> [Double] {
         guard candles.allSatisfy({ $0.close > 0 }) else { return [] }
         let n = candles.count
         var out = [Double](repeating: .nan, count: n)
@@ -156,29 +157,32 @@ final class IdleCycles {
         // Return i is log(close[i] / close[i − 1]); bar i has a figure when its window holds more than `window` candles.
         let first = max(window, lookback > window ? 1 : n)  // the first bar with min(lookback, i + 1) > window
         guard first < n else { return out }
-        var returns = [Double](repeating: 0, count: n)
-        for i in 1..<n { returns[i] = log(candles[i].close / candles[i - 1].close) }
         let scale = sqrt(barsPerYear)
         let divisor = Double(window), squaresDivisor = Double(window - 1)
-        let blockSize = 1024
-        var means = [Double](repeating: 0, count: blockSize), squares = [Double](repeating: 0, count: blockSize)
-        returns.withUnsafeBufferPointer { r in
-            means.withUnsafeMutableBufferPointer { mean in
-                squares.withUnsafeMutableBufferPointer { square in
-                    for block in stride(from: first, to: n, by: blockSize) {
-                        let count = min(blockSize, n - block)
-                        for b in 0..<count { mean[b] = 0 }
-                        for k in 0..<window {  // the returns i − window + 1 … i, oldest first
-                            let offset = block + k - window + 1
-                            for b in 0..<count { mean[b] += r[offset + b] }
+        let size = max(1, blockSize)
+        // The block's returns: local index q is return block − window + 1 + q.
+        var returns = [Double](repeating: 0, count: size + window - 1)
+        var means = [Double](repeating: 0, count: size), squares = [Double](repeating: 0, count: size)
+        candles.withUnsafeBufferPointer { bars in
+            returns.withUnsafeMutableBufferPointer { r in
+                means.withUnsafeMutableBufferPointer { mean in
+                    squares.withUnsafeMutableBufferPointer { square in
+                        out.withUnsafeMutableBufferPointer { o in
+                            for block in stride(from: first, to: n, by: size) {
+                                let count = min(size, n - block), from = block - window + 1
+                                for q in 0..<(count + window - 1) { r[q] = log(bars[from + q].close / bars[from + q - 1].close) }
+                                for b in 0..<count { mean[b] = 0 }
+                                for k in 0..<window {  // the returns i − window + 1 … i, oldest first (bar block + b: local b + k)
+                                    for b in 0..<count { mean[b] += r[k + b] }
+                                }
+                                for b in 0..<count { mean[b] /= divisor }
+                                for b in 0..<count { square[b] = 0 }
+                                for k in 0..<window {
+                                    for b in 0..<count { square[b] += (r[k + b] - mean[b]) * (r[k + b] - mean[b]) }
+                                }
+                                for b in 0..<count { o[block + b] = sqrt(square[b] / squaresDivisor) * scale }
+                            }
                         }
-                        for b in 0..<count { mean[b] /= divisor }
-                        for b in 0..<count { square[b] = 0 }
-                        for k in 0..<window {
-                            let offset = block + k - window + 1
-                            for b in 0..<count { square[b] += (r[offset + b] - mean[b]) * (r[offset + b] - mean[b]) }
-                        }
-                        for b in 0..<count { out[block + b] = sqrt(square[b] / squaresDivisor) * scale }
                     }
                 }
             }

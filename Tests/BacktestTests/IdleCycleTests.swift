@@ -185,6 +185,10 @@ extension IdleCycleTests {
             }
             let fast = Int.random(in: 1...6, using: &g), slow = fast + Int.random(in: 0...12, using: &g)
             let cross = SMACrossStrategy(fast: fast, slow: slow, quantity: 1)
+            // Computed a block of bars at a time: any block size gives the same column.
+            for blockSize in [1, 3, 64] {
+                #expect(SMACrossStrategy.crossings(candles, fast: fast, slow: slow, blockSize: blockSize) == SMACrossStrategy.crossings(candles, fast: fast, slow: slow))
+            }
             for lookback in [slow, slow + 1, slow + 2, 60] {
                 let series = IdleCycles.Series(symbol: "SYN", candles: candles, crossings: IdleCycles.crossings(candles, cross, lookback: lookback))
                 for end in 0...candles.count {
