@@ -16,7 +16,7 @@ import TradingDomain
 ///   after the venue's booking window (`Broker.bookingWindowMs`) has passed since its sender was gone.
 /// - **A position closes only when all of its orders are final** and what it holds is below the venue's lot step
 ///   (dust, recorded with its asset and quantity). A fill that arrives for a closed position re-opens it to sell.
-struct OrderExecution: Sendable {
+final class OrderExecution: Sendable {
     /// Bumped by every order placed (and by the cycle when it closes a record by hand), so that a run knows when the
     /// account it computed may have changed.
     final class AccountChanges: @unchecked Sendable {
@@ -59,7 +59,7 @@ struct OrderExecution: Sendable {
         self.logger = logger
     }
 
-    init(database: StateDatabase, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
+    convenience init(database: StateDatabase, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
         self.init(store: database.store, broker: broker, quoteAsset: quoteAsset, maxAdjustments: maxAdjustments, logger: logger)
     }
 

@@ -203,12 +203,13 @@ public final class TradingCycle: @unchecked Sendable {
             signals.sort { $0.symbol < $1.symbol }
             let storedSignals = signals
             let failedSymbols = failed
-            try await store.write { ledger in
+            // Without the audit trail neither is kept (`Ledger.keepsAudit`): no section for them.
+            if audit { try await store.write { ledger in
                 for s in storedSignals { try ledger.insertSignal(runID: runID, signal: s) }
                 for (symbol, error) in failedSymbols {
                     try ledger.record(runID: runID, time: now, kind: .symbolFailed, symbol: symbol, message: error)
                 }
-            }
+            } }
 
             // 5. Manage open positions (exits, then adjustments).
             t = clock()

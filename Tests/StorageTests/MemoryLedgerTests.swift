@@ -103,4 +103,22 @@ struct MemoryLedgerTests {
             }
         }
     }
+
+    /// The job's status is kept apart from the other job state but answers as any key does, and does not count as a change.
+    @Test func jobStatusAnswersAsAnyKey() throws {
+        let ledger = MemoryLedger()
+        #expect(try ledger.jobState(JobStatus.key) == nil)
+        try ledger.setJobStatus(.running)
+        try ledger.setJobState("job.other", "1")
+        try ledger.setJobState("block.daily_loss", "5")
+        #expect(try ledger.jobState(JobStatus.key) == JobStatus.running.rawValue)
+        #expect(try ledger.jobStates(prefix: "job.") == [JobStatus.key: JobStatus.running.rawValue, "job.other": "1"])
+        #expect(try ledger.jobStates(prefix: "block.") == ["block.daily_loss": "5"])
+        #expect(try ledger.jobStates(prefix: "").count == 3)
+        let changes = ledger.jobStateChanges
+        try ledger.setJobStatus(.safeMode)
+        try ledger.removeJobState(JobStatus.key)
+        #expect(ledger.jobStateChanges == changes)
+        #expect(try ledger.jobState(JobStatus.key) == nil && ledger.jobStates(prefix: "job.") == ["job.other": "1"])
+    }
 }

@@ -124,14 +124,18 @@ public final class MemoryLedger: Ledger {
     public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: Symbol?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {}
     public func insertSignal(runID: RunID, signal: Signal) throws {}
-    public func jobState(_ key: String) throws -> String? { state[key] }
+    /// The job's status (`job.state`), which every cycle writes three times: kept apart from `state`, not hashed.
+    @exclusivity(unchecked) private var jobStatus: String?
+    public func jobState(_ key: String) throws -> String? { key == JobStatus.key ? jobStatus : state[key] }
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws {
+        if key == JobStatus.key { jobStatus = value(); return }
         state[key] = value()
-        if key != JobStatus.key { jobStateChanges &+= 1 }
+        jobStateChanges &+= 1
     }
     public func removeJobState(_ key: String) throws {
+        if key == JobStatus.key { jobStatus = nil; return }
         state[key] = nil
-        if key != JobStatus.key { jobStateChanges &+= 1 }
+        jobStateChanges &+= 1
     }
     /// Count the changes of the job state (but for the job's status, `job.state`, which every cycle writes) and of the
     /// wallet: a reader may keep what it parsed from them until these move.
@@ -139,6 +143,7 @@ public final class MemoryLedger: Ledger {
     public func jobStates(prefix: String) throws -> [String: String] {
         var found: [String: String] = [:]  // no storage allocated while nothing matches
         for (key, value) in state where key.hasPrefix(prefix) { found[key] = value }
+        if let jobStatus, JobStatus.key.hasPrefix(prefix) { found[JobStatus.key] = jobStatus }
         return found
     }
     public func equityPeak() throws -> Money? { peak }
