@@ -153,6 +153,13 @@ public struct BacktestRunner: Sendable {
                         idleCount += stretch.count
                         inMarket += stretch.inMarket
                         stretchCount += stretch.count
+                        // The cycle it stopped at acts (an entry candidate or an exit): run at once, without asking `record`.
+                        if stretch.acts, i < last {
+                            let acting = opens[i]
+                            i += 1
+                            cycles += 1
+                            if try await runWholeCycle(at: acting).inMarket { inMarket += 1 }
+                        }
                     }
                     continue
                 }

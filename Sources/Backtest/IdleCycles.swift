@@ -275,18 +275,20 @@ final class IdleCycles {
     /// its crossing, its volatility and its exit check (`ExitEvaluator.check`, as the cycle calls it), and stores
     /// what `record` stores (the positions once, at the end: nothing reads them in between). Returns how many cycles it
     /// recorded and how many of them held a position; it stops before the first cycle it cannot vouch for, which then
-    /// goes through `record` (and the real cycle when not idle).
-    func recordStretch(times: ArraySlice<Int64>, recorder: EquityRecorder) throws -> (count: Int, inMarket: Int) {
+    /// goes through `record` (and the real cycle when not idle). `acts`: that cycle has an entry candidate or an exit
+    /// signal, so it almost surely acts (`record` would find it not idle unless the entry gate refuses): the caller
+    /// runs the real cycle for it at once, which gives the same result either way.
+    func recordStretch(times: ArraySlice<Int64>, recorder: EquityRecorder) throws -> (count: Int, inMarket: Int, acts: Bool) {
         guard smaCross != nil, !times.isEmpty, !parameters.strategy.makesAdjustments,
-              series.allSatisfy({ !$0.crossings.isEmpty && !$0.volatility.isEmpty }) else { return (0, 0) }
+              series.allSatisfy({ !$0.crossings.isEmpty && !$0.volatility.isEmpty }) else { return (0, 0, false) }
         let rules = parameters.protections
-        guard !(rules.maxDrawdown.enabled || rules.dailyLoss.enabled || rules.losingStreak.enabled || rules.errorRate.enabled) else { return (0, 0) }
-        guard case .absent = locks.read() else { return (0, 0) }
+        guard !(rules.maxDrawdown.enabled || rules.dailyLoss.enabled || rules.losingStreak.enabled || rules.errorRate.enabled) else { return (0, 0, false) }
+        guard case .absent = locks.read() else { return (0, 0, false) }
         let windowLength = parameters.lookback, timeframe = parameters.timeframe, exits = parameters.exits
         let schedule = parameters.schedule, minConfidence = parameters.minConfidence
-        return try store.withMemoryLedger { ledger -> (count: Int, inMarket: Int) in
+        return try store.withMemoryLedger { ledger -> (count: Int, inMarket: Int, acts: Bool) in
             guard !ledger.hasUnresolvedOrders, let known = parsed, known.jobState == ledger.jobStateChanges, known.wallet == ledger.walletChanges,
-                  try ledger.totalBreakerOpenings() == known.breakerSeen else { return (0, 0) }
+                  try ledger.totalBreakerOpenings() == known.breakerSeen else { return (0, 0, false) }
             held.removeAll(keepingCapacity: true)
             if !ledger.hasNoActivePositions { held.append(contentsOf: try ledger.activePositions()) }
             // Each position's series, and each series' position (at most one per symbol: the cycle enters a symbol once).
@@ -302,13 +304,13 @@ final class IdleCycles {
             for _ in series.indices { seriesHeld.append(-1) }
             for (j, position) in held.enumerated() {
                 guard position.state == .monitoring, position.quantity > 0,
-                      let k = series.firstIndex(where: { $0.symbol == position.symbol }), seriesHeld[k] < 0 else { return (0, 0) }
+                      let k = series.firstIndex(where: { $0.symbol == position.symbol }), seriesHeld[k] < 0 else { return (0, 0, false) }
                 heldSeries.append(k)
                 seriesHeld[k] = j
             }
             let cash = known.cash
             var nextEnds = ends
-            var count = 0
+            var count = 0, acts = false
             // A position without stop, target, trailing stop or holding limit exits only on the signal: decided from
             // the crossing, its candles checked once the cycle is idle. Any other is checked by `ExitEvaluator` into
             // `checked` (every held series has a signal, or the run stops).
@@ -335,13 +337,13 @@ final class IdleCycles {
                     volatilities.append(s.volatility[end - 1])
                     if j < 0 {
                         // An entry candidate goes through `record` (the cycle's gate decides).
-                        if Self.isEntryCandidate(crossing, minConfidence: minConfidence) { break bars }
+                        if Self.isEntryCandidate(crossing, minConfidence: minConfidence) { acts = true; break bars }
                     } else if !leveled[j] {
-                        if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { break bars }
+                        if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { acts = true; break bars }
                     } else {
                         let signal = crossing.signal(symbol: s.symbol, candle: s.candles[end - 1], fast: .nan, slow: .nan, detailed: false)
                         let check = ExitEvaluator.check(held[j], candles: s.candles[max(0, end - windowLength)..<end], signal: signal, now: now, rules: exits)
-                        guard check.exit == nil else { break bars }
+                        guard check.exit == nil else { acts = true; break bars }
                         checked[j] = check.position
                     }
                 }
@@ -374,7 +376,7 @@ final class IdleCycles {
             }
             // The positions as the last recorded cycle checked them (nothing reads them in between).
             if count > 0 { for position in held { try ledger.updatePosition(position) } }
-            return (count, held.isEmpty ? 0 : count)
+            return (count, held.isEmpty ? 0 : count, acts)
         }
     }
 

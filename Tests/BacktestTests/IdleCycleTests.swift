@@ -88,7 +88,9 @@ struct IdleCycleTests {
             #expect(stretches.runsPerInterval == other.runsPerInterval)
             #expect(stretches.cycles == other.cycles && stretches.cyclesInMarket == other.cyclesInMarket)
         }
-        #expect(stretches.idleCycles == oneByOne.idleCycles)
+        // A cycle a run stops at for an entry candidate or an exit runs whole (`acts`) even where the entry gate would
+        // refuse and `record` find it idle: never more idle cycles, the same result.
+        #expect(stretches.idleCycles <= oneByOne.idleCycles && stretches.idleCycles > oneByOne.idleCycles / 2)
         let curve = try String(contentsOfFile: dir + "/stretches.csv", encoding: .utf8)
         #expect(curve == (try String(contentsOfFile: dir + "/one.csv", encoding: .utf8)))
         #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
