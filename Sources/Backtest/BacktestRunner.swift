@@ -153,6 +153,13 @@ public struct BacktestRunner: Sendable {
                         idleCount += stretch.count
                         inMarket += stretch.inMarket
                         stretchCount += stretch.count
+                        // The cycle it stopped at acts (an entry candidate or an exit): run at once, without asking `record`.
+                        if stretch.acts, i < last {
+                            let acting = opens[i]
+                            i += 1
+                            cycles += 1
+                            if try await runWholeCycle(at: acting).inMarket { inMarket += 1 }
+                        }
                     }
                     continue
                 }
@@ -216,18 +223,23 @@ public struct BacktestRunner: Sendable {
         let startingCash = paper.startingCash
         return try await store.read { ledger in
             var trades: [BacktestTrade] = []
+            var fills: [Fill] = []  // each position's fills, its orders oldest first (one buffer for all)
             for p in try ledger.closedPositions(since: 0) where p.exitReason != .entryFailed {
-                let fills = try ledger.orders(positionID: p.id).flatMap { try ledger.fills(clientOrderID: $0.clientOrderID) }
+                fills.removeAll(keepingCapacity: true)
+                for order in try ledger.orders(positionID: p.id) { fills.append(contentsOf: try ledger.fills(clientOrderID: order.clientOrderID)) }
                 guard let entry = fills.first(where: { $0.side == .buy }), let exit = fills.last(where: { $0.side == .sell }) else { continue }
                 let series = bars[p.symbol] ?? []
                 func bar(_ t: Int64) -> Int {
                     let i = ReplayMarket.lowerBound(series, t + 1) - 1
                     return max(0, i)
                 }
-                let size = try fills.filter { $0.side == .buy }.totalQuantity()
+                // The bought quantity, then the fees, each summed in the fills' order (no filtered or mapped copies).
+                var size = Quantity.zero, fees = Money.zero
+                for fill in fills where fill.side == .buy { size = try size + fill.quantity }
+                for fill in fills { fees = try fees + fill.fee }
                 trades.append(BacktestTrade(symbol: p.symbol, entryTime: entry.time, exitTime: exit.time, entryBar: bar(entry.time), exitBar: bar(exit.time),
                                             size: size, entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? exit.price,
-                                            fees: try fills.map(\.fee).total(), pnl: p.realizedPnL,
+                                            fees: fees, pnl: p.realizedPnL,
                                             exitReason: p.exitReason?.rawValue ?? ""))
             }
             trades.sort { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) }

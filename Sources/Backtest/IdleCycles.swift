@@ -30,15 +30,24 @@ struct IdleCycle {
 /// Only for the in-memory state, and only when every series' open times are multiples of the timeframe (then the
 /// cycle's window is the last `lookback` candles of the series closed at `now`).
 final class IdleCycles {
-    struct Series {
+    /// One symbol's history and its columns (a class with constants: a cycle reads them without copying or retaining
+    /// each array).
+    final class Series {
         let symbol: Symbol
         let candles: [Candle]
         /// `log(close[i] / close[i - 1])` at i ≥ 1 (empty: the volatility is computed from the closes).
-        var logReturns: [Double] = []
+        let logReturns: [Double]
         /// sma-cross's volatility at each bar (`volatilities`); empty: computed at each cycle.
-        var volatility: [Double] = []
+        let volatility: [Double]
         /// sma-cross's crossing at each bar (`SMACrossStrategy.crossings`); empty: the signal is computed at each cycle.
-        var crossings: [SMACrossStrategy.Crossing?] = []
+        let crossings: [SMACrossStrategy.Crossing?]
+        init(symbol: Symbol, candles: [Candle], logReturns: [Double] = [], volatility: [Double] = [], crossings: [SMACrossStrategy.Crossing?] = []) {
+            self.symbol = symbol
+            self.candles = candles
+            self.logReturns = logReturns
+            self.volatility = volatility
+            self.crossings = crossings
+        }
     }
 
     let parameters: CycleParameters
@@ -63,6 +72,9 @@ final class IdleCycles {
     /// ledger's list) and as they are stored back.
     @exclusivity(unchecked) private var held: [Position] = []
     @exclusivity(unchecked) private var checked: [Position] = []
+    /// `recordStretch`'s buffers, kept between its calls: each position's series, each series' position, and whether
+    /// each position has levels.
+    @exclusivity(unchecked) private var stretchHeldSeries: [Int] = [], stretchSeriesHeld: [Int] = [], stretchLeveled: [Bool] = []
     /// Per series, the end of the last cycle's window (cycles move forward, so the next one is found from there).
     @exclusivity(unchecked) private var ends: [Int]
     /// What was parsed from the job state and the wallet, and the ledger's change counts it was parsed at.
@@ -78,13 +90,14 @@ final class IdleCycles {
         var series: [Series] = []
         for symbol in parameters.symbols {
             guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
-            var one = Series(symbol: symbol, candles: bars)
             if let cross = parameters.strategy as? SMACrossStrategy {
-                one.volatility = Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
-                                                   barsPerYear: parameters.timeframe.barsPerYear)
-                one.crossings = Self.crossings(bars, cross, lookback: parameters.lookback)
+                series.append(Series(symbol: symbol, candles: bars,
+                                     volatility: Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
+                                                                   barsPerYear: parameters.timeframe.barsPerYear),
+                                     crossings: Self.crossings(bars, cross, lookback: parameters.lookback)))
+            } else {
+                series.append(Series(symbol: symbol, candles: bars))
             }
-            series.append(one)
         }
         windows = Array(repeating: [], count: series.count)
         ends = Array(repeating: 0, count: series.count)
@@ -134,8 +147,9 @@ final class IdleCycles {
     /// Per bar i, `realizedVolatility` of the window of the cycle whose newest candle is bar i (the `lookback` candles
     /// up to i), NaN where that is nil: computed once per series with the same values summed in the same order (the
     /// newest `window` log returns oldest first, then their squared deviations from the mean), the bars side by side a
-    /// block at a time. Empty when a close is not positive (then each cycle computes it from the closes).
-    static func volatilities(_ candles: [Candle], lookback: Int, window: Int, barsPerYear: Double) -> [Double] {
+    /// block at a time (each block's log returns in a buffer of its size: the `window − 1` before the block are taken
+    /// again, the same values). Empty when a close is not positive (then each cycle computes it from the closes).
+    static func volatilities(_ candles: [Candle], lookback: Int, window: Int, barsPerYear: Double, blockSize: Int = 1024) -> [Double] {
         guard candles.allSatisfy({ $0.close > 0 }) else { return [] }
         let n = candles.count
         var out = [Double](repeating: .nan, count: n)
@@ -143,29 +157,32 @@ final class IdleCycles {
         // Return i is log(close[i] / close[i − 1]); bar i has a figure when its window holds more than `window` candles.
         let first = max(window, lookback > window ? 1 : n)  // the first bar with min(lookback, i + 1) > window
         guard first < n else { return out }
-        var returns = [Double](repeating: 0, count: n)
-        for i in 1..<n { returns[i] = log(candles[i].close / candles[i - 1].close) }
         let scale = sqrt(barsPerYear)
         let divisor = Double(window), squaresDivisor = Double(window - 1)
-        let blockSize = 1024
-        var means = [Double](repeating: 0, count: blockSize), squares = [Double](repeating: 0, count: blockSize)
-        returns.withUnsafeBufferPointer { r in
-            means.withUnsafeMutableBufferPointer { mean in
-                squares.withUnsafeMutableBufferPointer { square in
-                    for block in stride(from: first, to: n, by: blockSize) {
-                        let count = min(blockSize, n - block)
-                        for b in 0..<count { mean[b] = 0 }
-                        for k in 0..<window {  // the returns i − window + 1 … i, oldest first
-                            let offset = block + k - window + 1
-                            for b in 0..<count { mean[b] += r[offset + b] }
+        let size = max(1, blockSize)
+        // The block's returns: local index q is return block − window + 1 + q.
+        var returns = [Double](repeating: 0, count: size + window - 1)
+        var means = [Double](repeating: 0, count: size), squares = [Double](repeating: 0, count: size)
+        candles.withUnsafeBufferPointer { bars in
+            returns.withUnsafeMutableBufferPointer { r in
+                means.withUnsafeMutableBufferPointer { mean in
+                    squares.withUnsafeMutableBufferPointer { square in
+                        out.withUnsafeMutableBufferPointer { o in
+                            for block in stride(from: first, to: n, by: size) {
+                                let count = min(size, n - block), from = block - window + 1
+                                for q in 0..<(count + window - 1) { r[q] = log(bars[from + q].close / bars[from + q - 1].close) }
+                                for b in 0..<count { mean[b] = 0 }
+                                for k in 0..<window {  // the returns i − window + 1 … i, oldest first (bar block + b: local b + k)
+                                    for b in 0..<count { mean[b] += r[k + b] }
+                                }
+                                for b in 0..<count { mean[b] /= divisor }
+                                for b in 0..<count { square[b] = 0 }
+                                for k in 0..<window {
+                                    for b in 0..<count { square[b] += (r[k + b] - mean[b]) * (r[k + b] - mean[b]) }
+                                }
+                                for b in 0..<count { o[block + b] = sqrt(square[b] / squaresDivisor) * scale }
+                            }
                         }
-                        for b in 0..<count { mean[b] /= divisor }
-                        for b in 0..<count { square[b] = 0 }
-                        for k in 0..<window {
-                            let offset = block + k - window + 1
-                            for b in 0..<count { square[b] += (r[offset + b] - mean[b]) * (r[offset + b] - mean[b]) }
-                        }
-                        for b in 0..<count { out[block + b] = sqrt(square[b] / squaresDivisor) * scale }
                     }
                 }
             }
@@ -258,36 +275,46 @@ final class IdleCycles {
     /// its crossing, its volatility and its exit check (`ExitEvaluator.check`, as the cycle calls it), and stores
     /// what `record` stores (the positions once, at the end: nothing reads them in between). Returns how many cycles it
     /// recorded and how many of them held a position; it stops before the first cycle it cannot vouch for, which then
-    /// goes through `record` (and the real cycle when not idle).
-    func recordStretch(times: ArraySlice<Int64>, recorder: EquityRecorder) throws -> (count: Int, inMarket: Int) {
+    /// goes through `record` (and the real cycle when not idle). `acts`: that cycle has an entry candidate or an exit
+    /// signal, so it almost surely acts (`record` would find it not idle unless the entry gate refuses): the caller
+    /// runs the real cycle for it at once, which gives the same result either way.
+    func recordStretch(times: ArraySlice<Int64>, recorder: EquityRecorder) throws -> (count: Int, inMarket: Int, acts: Bool) {
         guard smaCross != nil, !times.isEmpty, !parameters.strategy.makesAdjustments,
-              series.allSatisfy({ !$0.crossings.isEmpty && !$0.volatility.isEmpty }) else { return (0, 0) }
+              series.allSatisfy({ !$0.crossings.isEmpty && !$0.volatility.isEmpty }) else { return (0, 0, false) }
         let rules = parameters.protections
-        guard !(rules.maxDrawdown.enabled || rules.dailyLoss.enabled || rules.losingStreak.enabled || rules.errorRate.enabled) else { return (0, 0) }
-        guard case .absent = locks.read() else { return (0, 0) }
+        guard !(rules.maxDrawdown.enabled || rules.dailyLoss.enabled || rules.losingStreak.enabled || rules.errorRate.enabled) else { return (0, 0, false) }
+        guard case .absent = locks.read() else { return (0, 0, false) }
         let windowLength = parameters.lookback, timeframe = parameters.timeframe, exits = parameters.exits
         let schedule = parameters.schedule, minConfidence = parameters.minConfidence
-        return try store.withMemoryLedger { ledger -> (count: Int, inMarket: Int) in
+        return try store.withMemoryLedger { ledger -> (count: Int, inMarket: Int, acts: Bool) in
             guard !ledger.hasUnresolvedOrders, let known = parsed, known.jobState == ledger.jobStateChanges, known.wallet == ledger.walletChanges,
-                  try ledger.totalBreakerOpenings() == known.breakerSeen else { return (0, 0) }
+                  try ledger.totalBreakerOpenings() == known.breakerSeen else { return (0, 0, false) }
             held.removeAll(keepingCapacity: true)
             if !ledger.hasNoActivePositions { held.append(contentsOf: try ledger.activePositions()) }
             // Each position's series, and each series' position (at most one per symbol: the cycle enters a symbol once).
-            var heldSeries: [Int] = []
-            var seriesHeld = [Int](repeating: -1, count: series.count)
+            // Taken out of the instance (so that they are uniquely referenced here) and put back at the end.
+            var heldSeries: [Int] = [], seriesHeld: [Int] = [], leveled: [Bool] = []
+            swap(&heldSeries, &stretchHeldSeries)
+            swap(&seriesHeld, &stretchSeriesHeld)
+            swap(&leveled, &stretchLeveled)
+            heldSeries.removeAll(keepingCapacity: true)
+            seriesHeld.removeAll(keepingCapacity: true)
+            leveled.removeAll(keepingCapacity: true)
+            defer { (stretchHeldSeries, stretchSeriesHeld, stretchLeveled) = (heldSeries, seriesHeld, leveled) }
+            for _ in series.indices { seriesHeld.append(-1) }
             for (j, position) in held.enumerated() {
                 guard position.state == .monitoring, position.quantity > 0,
-                      let k = series.firstIndex(where: { $0.symbol == position.symbol }), seriesHeld[k] < 0 else { return (0, 0) }
+                      let k = series.firstIndex(where: { $0.symbol == position.symbol }), seriesHeld[k] < 0 else { return (0, 0, false) }
                 heldSeries.append(k)
                 seriesHeld[k] = j
             }
             let cash = known.cash
             var nextEnds = ends
-            var count = 0
+            var count = 0, acts = false
             // A position without stop, target, trailing stop or holding limit exits only on the signal: decided from
             // the crossing, its candles checked once the cycle is idle. Any other is checked by `ExitEvaluator` into
             // `checked` (every held series has a signal, or the run stops).
-            let leveled = held.map { !Self.hasNoLevels($0, rules: exits) }
+            for position in held { leveled.append(!Self.hasNoLevels(position, rules: exits)) }
             checked.removeAll(keepingCapacity: true)
             checked.append(contentsOf: held)
             bars: for now in times {
@@ -310,13 +337,13 @@ final class IdleCycles {
                     volatilities.append(s.volatility[end - 1])
                     if j < 0 {
                         // An entry candidate goes through `record` (the cycle's gate decides).
-                        if Self.isEntryCandidate(crossing, minConfidence: minConfidence) { break bars }
+                        if Self.isEntryCandidate(crossing, minConfidence: minConfidence) { acts = true; break bars }
                     } else if !leveled[j] {
-                        if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { break bars }
+                        if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { acts = true; break bars }
                     } else {
                         let signal = crossing.signal(symbol: s.symbol, candle: s.candles[end - 1], fast: .nan, slow: .nan, detailed: false)
                         let check = ExitEvaluator.check(held[j], candles: s.candles[max(0, end - windowLength)..<end], signal: signal, now: now, rules: exits)
-                        guard check.exit == nil else { break bars }
+                        guard check.exit == nil else { acts = true; break bars }
                         checked[j] = check.position
                     }
                 }
@@ -349,7 +376,7 @@ final class IdleCycles {
             }
             // The positions as the last recorded cycle checked them (nothing reads them in between).
             if count > 0 { for position in held { try ledger.updatePosition(position) } }
-            return (count, held.isEmpty ? 0 : count)
+            return (count, held.isEmpty ? 0 : count, acts)
         }
     }
 

@@ -26,10 +26,13 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public let name = "paper"
     public let isLive = false
     let store: any StateStore
+    /// `store`'s sections, called directly when it is in memory.
+    let sections: StateSections
     let settings: PaperSettings
 
     public init(store: any StateStore, settings: PaperSettings) {
         self.store = store
+        sections = StateSections(store)
         self.settings = settings
     }
 
@@ -53,7 +56,7 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public func submit(_ order: OrderRequest, now: Int64) async throws -> SubmitOutcome {
         let s = settings
         let base = baseAsset(order.symbol)
-        let report: OrderReport = try await store.write { ledger in
+        let report: OrderReport = try await sections.write { ledger in
             if let existing = try ledger.paperOrder(clientOrderID: order.clientOrderID) { return Self.report(existing) }  // idempotent by client id
             // reference × (1 ± bps / 10,000) in one exact product
             let basisPoints: Fixed = 10_000
@@ -103,7 +106,7 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     }
 
     public func query(clientOrderID: ClientOrderID, symbol: Symbol) async throws -> QueryOutcome {
-        try await store.read { ledger in
+        try await sections.read { ledger in
             try ledger.paperOrder(clientOrderID: clientOrderID).map { QueryOutcome.found(Self.report($0)) } ?? .notFound
         }
     }
@@ -111,7 +114,7 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     public func cancelOpenOrders(symbol: Symbol) async throws -> [OrderReport] { [] }  // paper market orders never rest
 
     public func balances() async throws -> Balances {
-        Balances(free: try await store.read { try $0.balances() })
+        Balances(free: try await sections.read { try $0.balances() })
     }
 
     /// Paper orders trade any quantity.

@@ -16,7 +16,7 @@ import TradingDomain
 ///   after the venue's booking window (`Broker.bookingWindowMs`) has passed since its sender was gone.
 /// - **A position closes only when all of its orders are final** and what it holds is below the venue's lot step
 ///   (dust, recorded with its asset and quantity). A fill that arrives for a closed position re-opens it to sell.
-struct OrderExecution: Sendable {
+final class OrderExecution: Sendable {
     /// Bumped by every order placed (and by the cycle when it closes a record by hand), so that a run knows when the
     /// account it computed may have changed.
     final class AccountChanges: @unchecked Sendable {
@@ -42,6 +42,8 @@ struct OrderExecution: Sendable {
     let accountChanges = AccountChanges()
     let gate = OrderGate()
     let store: any StateStore
+    /// `store`'s sections, called directly when it is in memory.
+    let sections: StateSections
     let broker: any Broker
     let quoteAsset: String
     let maxAdjustments: Int
@@ -52,6 +54,7 @@ struct OrderExecution: Sendable {
     init(store: any StateStore, broker: any Broker, quoteAsset: String, maxAdjustments: Int,
          levels: (@Sendable (Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price)?)? = nil, logger: Logger) {
         self.store = store
+        sections = StateSections(store)
         self.broker = broker
         self.quoteAsset = quoteAsset
         self.maxAdjustments = maxAdjustments
@@ -59,7 +62,7 @@ struct OrderExecution: Sendable {
         self.logger = logger
     }
 
-    init(database: StateDatabase, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
+    convenience init(database: StateDatabase, broker: any Broker, quoteAsset: String, maxAdjustments: Int, logger: Logger) {
         self.init(store: database.store, broker: broker, quoteAsset: quoteAsset, maxAdjustments: maxAdjustments, logger: logger)
     }
 
@@ -80,7 +83,7 @@ struct OrderExecution: Sendable {
         let written: (id: ClientOrderID, position: Position)
         do {
             if let why = gate.closedBecause { throw NotSent(description: why) }
-            written = try await store.write { ledger in
+            written = try await sections.write { ledger in
                 if let positionID, let working = try ledger.orders(positionID: positionID).first(where: { !$0.status.isFinal }) {
                     throw NotSent(description: "order \(working.clientOrderID) of this position is still \(working.status.rawValue)")
                 }
@@ -98,7 +101,7 @@ struct OrderExecution: Sendable {
         } catch let notSent as NotSent {
             logger.warning("order not sent", metadata: ["run_id": "\(runID)", "symbol": "\(symbol)", "purpose": "\(purpose.rawValue)",
                                                         "reason": "\(notSent.description)"])
-            try await store.write { ledger in
+            try await sections.write { ledger in
                 try ledger.record(runID: runID, time: now, kind: .orderNotSent, symbol: symbol,
                                   message: "\(purpose.rawValue) \(side.rawValue) not sent: \(notSent.description)")
             }
@@ -124,13 +127,13 @@ struct OrderExecution: Sendable {
         switch outcome {
         case let .answered(report):
             let step = await lotStep(symbol)
-            _ = try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
+            _ = try await sections.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
             log.info("order \(report.status.rawValue.lowercased())", metadata: ["purpose": "\(purpose.rawValue)", "side": "\(side.rawValue)",
                                                                              "quantity": "\(quantity)"])
             return report
         case let .unknown(message):
             log.warning("order outcome unknown; it will be queried before anything is resent", metadata: ["error": "\(message)"])
-            try await store.write { ledger in
+            try await sections.write { ledger in
                 try ledger.updateOrder(clientOrderID: clientOrderID, status: .unknown, venueOrderID: nil, filledQuantity: nil, averagePrice: nil,
                                        reason: message, now: now)
                 try ledger.record(runID: runID, time: now, kind: .orderUnknown, symbol: symbol,
@@ -149,7 +152,7 @@ struct OrderExecution: Sendable {
     /// Resolves every order whose outcome is not final by asking the venue (step 0 of a cycle). Returns the
     /// number of orders still unresolved (unknown or open) afterwards.
     func resolveUnresolved(runID: RunID, now: Int64) async throws -> (unresolved: Int, fills: Int) {
-        let pending = try await store.read { try $0.unresolvedOrders() }
+        let pending = try await sections.read { try $0.unresolvedOrders() }
         var stillOpen = 0
         var newFills = 0
         let window = broker.bookingWindowMs
@@ -163,7 +166,7 @@ struct OrderExecution: Sendable {
             case .notFound:
                 // The process that may have sent it was gone when the next run started; the venue books nothing whose
                 // timestamp is older than its window. Until then the order may still appear: keep asking.
-                let senderGoneAt = try await store.read { try $0.runStarted(after: order.runID) } ?? now
+                let senderGoneAt = try await sections.read { try $0.runStarted(after: order.runID) } ?? now
                 if window > 0 && now - senderGoneAt < window {
                     stillOpen += 1
                     continue
@@ -172,7 +175,7 @@ struct OrderExecution: Sendable {
                                      reason: "the venue has no such order: it was never placed")
             }
             let step = await lotStep(order.symbol)
-            newFills += try await store.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
+            newFills += try await sections.write { ledger in try apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
         }
         return (stillOpen, newFills)
     }

@@ -25,13 +25,13 @@ extension TradingCycle {
             if now < until || !lock.autoResume {
                 return SafeModeState(active: true, until: now < until ? until : nil)
             }
-            let leftovers = try await store.read { try $0.activePositions() }
+            let leftovers = try await sections.read { try $0.activePositions() }
             if !leftovers.isEmpty {
                 // The closure is not finished: hold safe mode until it is.
                 return SafeModeState(active: true, until: nil)
             }
             try safeModeLocks.remove()
-            try await store.write { ledger in
+            try await sections.write { ledger in
                 try ledger.record(runID: runID, time: now, kind: .safeModeExited,
                                   message: "safe mode ended (cooldown until \(lock.until) passed; auto_resume)", data: ["trigger": lock.trigger])
                 try ledger.setJobStatus(.running)
@@ -45,12 +45,12 @@ extension TradingCycle {
 
     /// Writes the lockfile and records the entry; the closure itself follows in `emergencyClosure`.
     func enterSafeMode(runID: RunID, now: Int64, reason: String, trigger: String, log: Logger) async throws -> SafeModeState {
-        let active = try await store.read { try $0.activePositions() }
+        let active = try await sections.read { try $0.activePositions() }
         let until = now + parameters.safeModeCooldownMs
         let lock = SafeModeLock(reason: reason, trigger: trigger, enteredAt: now, until: until, positionsClosed: [],
                                 positionsPending: active.map(\.symbol), autoResume: parameters.safeModeAutoResume)
         try safeModeLocks.write(lock)
-        try await store.write { ledger in
+        try await sections.write { ledger in
             try ledger.record(runID: runID, time: now, kind: .safeModeEntered, message: "safe mode until \(lock.until): \(reason)",
                               data: ["trigger": trigger, "until": lock.until])
             try ledger.setJobStatus(.safeMode)
@@ -61,17 +61,17 @@ extension TradingCycle {
 
     /// Cancels open orders and closes every position; idempotent across runs (leftovers are retried next run).
     /// Nothing is sent in a run whose reconciliation failed: what the venue holds is not known.
-    func emergencyClosure(runID: RunID, now: Int64, results: [Symbol: SymbolResult], log: Logger) async throws -> Int {
+    func emergencyClosure(runID: RunID, now: Int64, results: SymbolTable<SymbolResult>, log: Logger) async throws -> Int {
         let execution = execution
         var orders = 0
-        let active = try await store.read { try $0.activePositions() }
+        let active = try await sections.read { try $0.activePositions() }
         var closed: [Symbol] = [], pending: [Symbol] = []
         for stale in active {
             if interrupt.raised != nil || execution.gate.closedBecause != nil { pending.append(stale.symbol); continue }
             do {
                 let cancelled = try await broker.cancelOpenOrders(symbol: stale.symbol)
                 let step = await execution.lotStep(stale.symbol)
-                let (fresh, working) = try await store.write { ledger -> (Position?, Bool) in
+                let (fresh, working) = try await sections.write { ledger -> (Position?, Bool) in
                     for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
                     return (try ledger.position(id: stale.id), try ledger.orders(positionID: stale.id).contains { !$0.status.isFinal })
                 }
@@ -109,7 +109,7 @@ extension TradingCycle {
         if case var .present(lock) = safeModeLocks.read() {
             // From the database, so a closure finished by a later run (after a crash) is reported whole.
             let since = lock.enteredAtMs ?? now
-            let closedSince = try await store.read { ledger in
+            let closedSince = try await sections.read { ledger in
                 try ledger.closedPositions(since: since).filter { $0.exitReason == .safeMode }.map(\.symbol)
             }
             lock.positionsClosed = Array(Set(lock.positionsClosed + closed + closedSince)).sorted()
@@ -124,7 +124,7 @@ extension TradingCycle {
 
     /// Entry blocks still in force: protection name → until.
     func activeEntryBlocks(now: Int64) async throws -> [String: Int64] {
-        try await store.read { ledger in
+        try await sections.read { ledger in
             var blocks: [String: Int64] = [:]
             for (key, value) in try ledger.jobStates(prefix: "block.") {
                 if let until = Int64(value), until > now { blocks[String(key.dropFirst("block.".count))] = until }
@@ -135,7 +135,7 @@ extension TradingCycle {
 
     /// The account at this run's prices. Computed again only when an order was placed (or a record closed by hand)
     /// since the last time in the same run: the prices do not change within a run.
-    func accountState(runID: RunID, prices: [Symbol: Double]) async throws -> AccountState {
+    func accountState(runID: RunID, prices: SymbolTable<Double>) async throws -> AccountState {
         let changes = execution.accountChanges.count
         if let memo = accountMemo.get(runID: runID, changes: changes) { return memo }
         let account = try await computeAccountState(prices: prices)
@@ -146,7 +146,7 @@ extension TradingCycle {
     /// The account from one snapshot: the wallet (for a live venue, its balances read again after this run's orders)
     /// and the open positions at this run's prices. A sell whose outcome is not known yet is counted as sold (its coins
     /// are not valued; the proceeds count once they are in the balances), so equity is never above the account's value.
-    func computeAccountState(prices: [Symbol: Double]) async throws -> AccountState {
+    func computeAccountState(prices: SymbolTable<Double>) async throws -> AccountState {
         let quote = parameters.quoteAsset
         if broker.isLive {
             do {
@@ -157,7 +157,7 @@ extension TradingCycle {
             }
         }
         let live = broker.isLive
-        let (balances, positions, unsettledSells) = try await store.read { ledger -> ([String: Money], [Position], [Int64: Quantity]) in
+        let (balances, positions, unsettledSells) = try await sections.read { ledger -> ([String: Money], [Position], [Int64: Quantity]) in
             var sells: [Int64: Quantity] = [:]
             if live {
                 for order in try ledger.unresolvedOrders() where order.side == .sell {
@@ -186,7 +186,7 @@ extension TradingCycle {
         let changes = execution.accountChanges.count
         guard force || walletReadAt.get() != changes else { return nil }
         let balances = try await broker.balances()
-        try await store.write { ledger in
+        try await sections.write { ledger in
             for (asset, _) in try ledger.balances() where balances.free[asset] == nil { try ledger.setBalance(asset: asset, free: 0) }
             for (asset, free) in balances.free { try ledger.setBalance(asset: asset, free: free) }
         }
@@ -196,7 +196,7 @@ extension TradingCycle {
 
     func protectionFacts(now: Int64, equity: Money) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
-        return try await store.write { ledger in
+        return try await sections.write { ledger in
             // A venue circuit breaker that opened since the last check counts as a failure toward the error rate.
             let openings = try ledger.totalBreakerOpenings()
             let seen = try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0
@@ -211,7 +211,7 @@ extension TradingCycle {
     }
 
     /// The price a market order would trade at now.
-    func referencePrice(_ symbol: Symbol, results: [Symbol: SymbolResult], now: Int64) async throws -> Price? {
+    func referencePrice(_ symbol: Symbol, results: SymbolTable<SymbolResult>, now: Int64) async throws -> Price? {
         if let price = try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now), let d = try? Price(double: price), d > 0 {
             return d
         }
@@ -233,12 +233,12 @@ extension TradingCycle {
     /// is final returns to monitoring, a closing position with nothing left closes and one with something left sells it
     /// again. A position with an order still working places nothing (an exit decided meanwhile first cancels what is
     /// working at the venue).
-    func managePositions(runID: RunID, now: Int64, results: [Symbol: SymbolResult], lastPrices: [Symbol: Double], safe: SafeModeState, blocks: [String: Int64],
+    func managePositions(runID: RunID, now: Int64, results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [Symbol: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let rules = planningRules
         let execution = execution
         var orders = 0
-        let (active, unresolved) = try await store.read { ledger in (try ledger.activePositions(), try ledger.unresolvedOrders()) }
+        let (active, unresolved) = try await sections.read { ledger in (try ledger.activePositions(), try ledger.unresolvedOrders()) }
         var workingByPosition: [Int64: [OrderStatus]] = [:]
         for order in unresolved { if let id = order.positionID { workingByPosition[id, default: []].append(order.status) } }
         positions: for stored in active {
@@ -251,7 +251,7 @@ extension TradingCycle {
             for command in commands {
                 switch command {
                 case let .transition(position, from, note):
-                    try await store.write { ledger in
+                    try await sections.write { ledger in
                         try ledger.updatePosition(position)
                         try execution.transitionEvent(ledger, runID: runID, now: now, position, from: from, note: note)
                     }
@@ -271,7 +271,7 @@ extension TradingCycle {
                         let cancelled = try await broker.cancelOpenOrders(symbol: symbol)
                         let step = await execution.lotStep(symbol)
                         let positionID = exit.position.id
-                        let reloaded = try await store.write { ledger -> Position? in
+                        let reloaded = try await sections.write { ledger -> Position? in
                             for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
                             return try ledger.position(id: positionID)
                         }
@@ -285,7 +285,7 @@ extension TradingCycle {
                     let decided = exit
                     guard let price = try await referencePrice(symbol, results: results, now: now) else {
                         // No price to sell at: the decision is kept (CLOSING) and the next run sells.
-                        try await store.write { ledger in
+                        try await sections.write { ledger in
                             try ledger.updatePosition(decided.position)
                             try execution.transitionEvent(ledger, runID: runID, now: now, decided.position, from: decided.from, note: decided.note)
                         }
@@ -338,24 +338,24 @@ extension TradingCycle {
     func storeClosedEmpty(_ closed: Position, from: PositionState, runID: RunID, now: Int64, note: String) async throws {
         let execution = execution
         execution.accountChanges.bump()
-        try await store.write { ledger in
+        try await sections.write { ledger in
             try ledger.updatePosition(closed)
             try execution.transitionEvent(ledger, runID: runID, now: now, closed, from: from, note: note)
         }
     }
 
     func save(_ position: Position) async throws {
-        try await store.write { ledger in try ledger.updatePosition(position) }
+        try await sections.write { ledger in try ledger.updatePosition(position) }
     }
 
     /// New entries for long signals above the confidence gate, within the limits: `EntryPlanner` decides, this carries
     /// the commands out (prices, the account, and the write-ahead of each new position with its entry order).
-    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: [Symbol: SymbolResult], lastPrices: [Symbol: Double], safe: SafeModeState, reconciled: Bool,
+    func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [Symbol: String], log: Logger) async throws -> Int {
         let rules = planningRules
         let execution = execution
         var orders = 0
-        let (activeSymbols, lastExits) = try await store.read { ledger in
+        let (activeSymbols, lastExits) = try await sections.read { ledger in
             (Set(try ledger.activePositions().map(\.symbol)), try ledger.lastExitBySymbol())
         }
         let snapshot = EntrySnapshot(signals: signals, activeSymbols: activeSymbols, lastExits: lastExits, safeMode: safe.active,
@@ -371,7 +371,7 @@ extension TradingCycle {
             guard !skipped.isEmpty else { return }
             let written = skipped
             skipped.removeAll()
-            try await store.write { ledger in
+            try await sections.write { ledger in
                 for s in written {
                     try ledger.record(runID: runID, time: now, kind: .decision, symbol: s.symbol, message: s.why, data: ["decision": "none", "confidence": s.conf])
                 }

@@ -36,6 +36,8 @@ public final class TradingCycle: @unchecked Sendable {
     let parameters: CycleParameters
     let configHash: String
     let store: any StateStore
+    /// `store`'s sections, called directly when it is in memory.
+    let sections: StateSections
     let market: any MarketDataSource
     let broker: any Broker
     let consultant: (any OpinionConsultant)?
@@ -88,6 +90,7 @@ public final class TradingCycle: @unchecked Sendable {
         self.parameters = parameters
         self.configHash = configHash
         self.store = store
+        sections = StateSections(store)
         self.market = market
         self.broker = broker
         self.consultant = consultant
@@ -135,7 +138,7 @@ public final class TradingCycle: @unchecked Sendable {
         let hash = configHash
 
         // Start the run record.
-        let (runID, previousHash): (RunID, String?) = try await store.write { ledger in
+        let (runID, previousHash): (RunID, String?) = try await sections.write { ledger in
             let previous = try ledger.lastConfigHash()
             let abandoned = try ledger.markAbandonedRuns(endedAt: now)
             let id = try ledger.startRun(startedAt: now, configHash: hash)
@@ -175,7 +178,7 @@ public final class TradingCycle: @unchecked Sendable {
                 try await event(runID, now, .reconcileFailed, nil, "reconciliation failed: \(error)")
             }
             phaseEnd(\.reconcile, t)
-            try await store.write { ledger in try ledger.setJobStatus(.running) }
+            try await sections.write { ledger in try ledger.setJobStatus(.running) }
 
             // 2. Safe mode from the lockfile.
             var safe = try await safeModeStatus(runID: runID, now: now, log: log)
@@ -191,8 +194,9 @@ public final class TradingCycle: @unchecked Sendable {
             var failed: [Symbol: String] = [:]
             var signals: [Signal] = []
             signals.reserveCapacity(results.count)
-            var bySymbol = [Symbol: SymbolResult](minimumCapacity: results.count)
-            var lastPrices = [Symbol: Double](minimumCapacity: results.count)
+            // Found by a scan of the symbols (cheaper than hashing them for the usual handful).
+            var bySymbol = SymbolTable<SymbolResult>()
+            var lastPrices = SymbolTable<Double>()
             for r in results {
                 bySymbol[r.symbol] = r
                 if let close = r.candles.last?.close { lastPrices[r.symbol] = close }
@@ -202,12 +206,13 @@ public final class TradingCycle: @unchecked Sendable {
             signals.sort { $0.symbol < $1.symbol }
             let storedSignals = signals
             let failedSymbols = failed
-            try await store.write { ledger in
+            // Without the audit trail neither is kept (`Ledger.keepsAudit`): no section for them.
+            if audit { try await sections.write { ledger in
                 for s in storedSignals { try ledger.insertSignal(runID: runID, signal: s) }
                 for (symbol, error) in failedSymbols {
                     try ledger.record(runID: runID, time: now, kind: .symbolFailed, symbol: symbol, message: error)
                 }
-            }
+            } }
 
             // 5. Manage open positions (exits, then adjustments).
             t = clock()
@@ -254,7 +259,7 @@ public final class TradingCycle: @unchecked Sendable {
                                                 notLaterThan: safe.active ? safe.until : nil)
             let interrupted = interrupt.raised
             let outcome: RunOutcome = credentialsRefused != nil ? .failed : interrupted != nil ? .interrupted : failed.isEmpty ? .ok : .partial
-            let (runFills, positions) = try await store.read { ledger in (try ledger.fillCount(runID: runID), try ledger.activePositions()) }
+            let (runFills, positions) = try await sections.read { ledger in (try ledger.fillCount(runID: runID), try ledger.activePositions()) }
             let fillsTotal = fillsCount + runFills
             let peak = max(facts.peakEquity, account.equity)
             var report = CycleReport(runID: runID, startedAt: now, endedAt: now, outcome: outcome, symbolsAnalysed: signals.count,
@@ -267,7 +272,7 @@ public final class TradingCycle: @unchecked Sendable {
             // Equity from a stale live wallet (the balances could not be read after this run's orders) is not recorded.
             let equityKnown = liveWalletIsCurrent
             let analysedCount = report.symbolsAnalysed, failedNames = failed.keys.sorted(), decisionsText = audit ? Self.json(decisions) : ""
-            try await store.write { ledger in
+            try await sections.write { ledger in
                 if equityKnown {
                     try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: safeActive)
                     // The persisted peak the drawdown protection measures from (removed when safe mode ends).
@@ -289,7 +294,7 @@ public final class TradingCycle: @unchecked Sendable {
             return report
         } catch {
             let message = "\(error)"
-            try? await store.write { ledger in
+            try? await sections.write { ledger in
                 try ledger.finishRun(id: runID, endedAt: now, outcome: .failed, volatility: nil, next: nil,
                                 symbolsAnalysed: 0, symbolsFailed: [], summary: "failed: \(message)")
                 try ledger.record(runID: runID, time: now, kind: .cycleFailed, message: message)
@@ -302,14 +307,14 @@ public final class TradingCycle: @unchecked Sendable {
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
     /// streak trips once. Returns the account and facts it judged.
     @discardableResult
-    func applyProtections(runID: RunID, now: Int64, prices: [Symbol: Double], safe: inout SafeModeState, blocks: inout [String: Int64],
+    func applyProtections(runID: RunID, now: Int64, prices: SymbolTable<Double>, safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
         let facts = try await protectionFacts(now: now, equity: account.equity)
         let trips = ProtectionEvaluator.evaluate(facts, rules: parameters.protections)
         var equityUncertain = false
         if broker.isLive, trips.contains(where: { ProtectionPlanner.judgesEquity($0.name) }),
-           let open = try await store.read({ try $0.unresolvedOrders() }).first {
+           let open = try await sections.read({ try $0.unresolvedOrders() }).first {
             equityUncertain = true
             try await event(runID, now, .protectionDeferred, nil,
                             "drawdown and daily loss not judged this run: order \(open.clientOrderID) is \(open.status.rawValue), so equity is uncertain")
@@ -318,7 +323,7 @@ public final class TradingCycle: @unchecked Sendable {
             switch command {
             case let .blockEntries(trip):
                 blocks[trip.name.rawValue] = trip.until
-                try await store.write { ledger in
+                try await sections.write { ledger in
                     try ledger.setJobState("block.\(trip.name)", "\(trip.until)")
                     if trip.name == .losingStreak { try ledger.setJobState("losing_streak.since", "\(now)") }
                     try ledger.record(runID: runID, time: now, kind: .protectionTriggered,
@@ -327,7 +332,7 @@ public final class TradingCycle: @unchecked Sendable {
                 }
                 log.warning("protection triggered: entries blocked", metadata: ["protection": "\(trip.name)", "until": "\(Timestamp.rfc3339(trip.until))"])
             case let .enterSafeMode(trip):
-                try await store.write { ledger in
+                try await sections.write { ledger in
                     if trip.name == .losingStreak { try ledger.setJobState("losing_streak.since", "\(now)") }
                     try ledger.record(runID: runID, time: now, kind: .protectionTriggered, message: "\(trip.name): \(trip.reason); entering safe mode",
                                       data: ["protection": trip.name.rawValue, "action": trip.action.rawValue])
@@ -347,6 +352,6 @@ public final class TradingCycle: @unchecked Sendable {
     }
 
     func event(_ runID: RunID, _ now: Int64, _ kind: EventKind, _ symbol: Symbol?, _ message: String) async throws {
-        try await store.write { ledger in try ledger.record(runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
+        try await sections.write { ledger in try ledger.record(runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
     }
 }

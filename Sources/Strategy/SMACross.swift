@@ -96,40 +96,47 @@ public struct SMACrossStrategy: TradingStrategy {
 
     /// Per bar i of `candles`, the crossing `signal` reads from a window whose newest candle is bar i and that holds at
     /// least `slow + 1` candles (so nil before bar `slow`): the same sums in the same order, so bit for bit the same
-    /// SMAs, computed for all bars at once (each bar's sum is still added oldest first, the bars side by side). Empty
-    /// unless 1 ≤ fast ≤ slow.
-    public static func crossings(_ candles: [Candle], fast: Int, slow: Int) -> [Crossing?] {
+    /// SMAs, computed for all bars at once (each bar's sum is still added oldest first, the bars side by side), a block
+    /// of bars at a time through buffers of the block's size (no column of closes or SMAs as long as the history).
+    /// Empty unless 1 ≤ fast ≤ slow.
+    public static func crossings(_ candles: [Candle], fast: Int, slow: Int, blockSize: Int = 2048) -> [Crossing?] {
         let n = candles.count
         guard fast >= 1, slow >= fast, n > slow else { return fast >= 1 && slow >= fast ? Array(repeating: nil, count: n) : [] }
-        let closes = candles.map(\.close)
-        let fastSMA = movingAverages(closes, period: fast), slowSMA = movingAverages(closes, period: slow)
+        let block = max(1, blockSize)
         var out = [Crossing?](repeating: nil, count: n)
-        for i in slow..<n {
-            out[i] = Crossing(f0: fastSMA[i - 1], f1: fastSMA[i], s0: slowSMA[i - 1], s1: slowSMA[i])
-        }
-        return out
-    }
-
-    /// Per bar j ≥ period − 1, the mean of the closes j − period + 1 … j, summed from 0 oldest first and divided by the
-    /// period, as `signal` computes it (0 before). The bars are summed side by side, one close offset at a time.
-    static func movingAverages(_ closes: [Double], period: Int) -> [Double] {
-        let n = closes.count
-        var sums = [Double](repeating: 0, count: n)
-        guard period >= 1, n >= period else { return sums }
-        closes.withUnsafeBufferPointer { c in
-            sums.withUnsafeMutableBufferPointer { s in
-                // A block of bars at a time, so that its sums stay in the cache while the offsets go by.
-                for block in stride(from: period - 1, to: n, by: 2048) {
-                    let blockEnd = min(block + 2048, n)
-                    for k in 0..<period {
-                        let offset = k - period + 1  // close j + offset is the k-th (oldest first) of bar j's window
-                        for j in block..<blockEnd { s[j] += c[j + offset] }
+        // For the bars `first ..< end` of a block: the SMAs at bars first − 1 ..< end (local index t at bar first − 1 + t),
+        // whose windows read the closes from bar first − slow on (local index m at bar first − slow + m).
+        var closes = [Double](repeating: 0, count: block + slow)
+        var fastSums = [Double](repeating: 0, count: block + 1), slowSums = [Double](repeating: 0, count: block + 1)
+        let fastDivisor = Double(fast), slowDivisor = Double(slow)
+        candles.withUnsafeBufferPointer { bars in
+            closes.withUnsafeMutableBufferPointer { c in
+                fastSums.withUnsafeMutableBufferPointer { f in
+                    slowSums.withUnsafeMutableBufferPointer { sl in
+                        out.withUnsafeMutableBufferPointer { o in
+                            for first in stride(from: slow, to: n, by: block) {
+                                let end = min(first + block, n), bars0 = first - slow, count = end - first + 1
+                                for m in 0..<(end - bars0) { c[m] = bars[bars0 + m].close }
+                                /// Bar (first − 1 + t)'s window of `period` closes starts at local close index t + slow − period.
+                                func sums(_ period: Int, _ s: UnsafeMutableBufferPointer<Double>) {
+                                    for t in 0..<count { s[t] = 0 }
+                                    for k in 0..<period {
+                                        let offset = slow - period + k
+                                        for t in 0..<count { s[t] += c[t + offset] }
+                                    }
+                                }
+                                sums(fast, f)
+                                sums(slow, sl)
+                                for i in first..<end {
+                                    let t = i - first + 1
+                                    o[i] = Crossing(f0: f[t - 1] / fastDivisor, f1: f[t] / fastDivisor, s0: sl[t - 1] / slowDivisor, s1: sl[t] / slowDivisor)
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        let divisor = Double(period)
-        for j in (period - 1)..<n { sums[j] /= divisor }
-        return sums
+        return out
     }
 }

@@ -19,7 +19,7 @@ public struct SymbolTable<Value> {
             } else if let newValue {
                 keys.append(symbol)
                 values.append(newValue)
-                if index != nil || keys.count > 16 { rebuildIndex() }
+                if index != nil { index?[symbol] = keys.count - 1 } else if keys.count > 16 { rebuildIndex() }
             }
         }
     }

@@ -55,7 +55,7 @@ struct PlainOHLCVFileTests {
                 var fields = [Timestamp.rfc3339(t), String(format: "%.6f", open), String(format: "%.6f", high), String(format: "%.6f", low),
                               String(format: "%.6f", close), String(Int.random(in: 0...100_000, using: &g))]
                 if odd && row == oddRow {
-                    switch Int.random(in: 0..<10, using: &g) {
+                    switch Int.random(in: 0..<12, using: &g) {
                     case 0: fields[2] = String(format: "%.6f", low * 0.5)        // high below low: refused
                     case 1: t -= 900_000                                          // time not increasing: refused
                     case 2: fields[0] = String(t)                                 // epoch milliseconds
@@ -65,6 +65,8 @@ struct PlainOHLCVFileTests {
                     case 6: fields[4] = "-" + fields[4]                           // negative close: low above it, refused
                     case 7: fields[0] = "2020-02-30T00:00:00Z"                    // no such day: refused
                     case 8: fields[3] = Self.decimal(&g, around: low)
+                    case 9: fields[0] = String(fields[0].prefix(11)) + ["24:00:00Z", "10:60:00Z", "10:00:6aZ", "10-00:00Z"][row % 4]  // a bad time of a day seen
+                    case 10: fields[0] = String(fields[0].prefix(11)) + "23:59:59Z"  // the day's last second (not increasing after it)
                     default: fields[5] = fields[5] + "\r"                         // a CRLF line
                     }
                 }

@@ -15,6 +15,11 @@ struct ThroughputShortcutTests {
         let candles = try StateStoreEquivalenceTests.candles()
         let volatility = IdleCycles.volatilities(candles, lookback: lookback, window: window, barsPerYear: 35_040)
         #expect(volatility.count == candles.count)
+        // Any block size gives the same column (the blocks' log returns overlap).
+        for blockSize in [1, 7, 100] {
+            let other = IdleCycles.volatilities(candles, lookback: lookback, window: window, barsPerYear: 35_040, blockSize: blockSize)
+            #expect(other.map(\.bitPattern) == volatility.map(\.bitPattern), "block size \(blockSize)")
+        }
         var finite = 0
         for last in candles.indices {
             let count = min(lookback, last + 1)

@@ -23,4 +23,102 @@ struct MemoryLedgerTests {
         }
         #expect(try all.candleWindow(symbol: "BTCUSDT", timeframe: tf, limit: 1000, upTo: .max).count == 200)
     }
+
+    /// Paper orders are found through their order's slot, or by client order id when the ledger has no such order (yet):
+    /// either way one record per id, overwritten in place, whichever came first.
+    @Test func paperOrdersAreFoundWhetherTheirOrderCameFirstOrNot() throws {
+        let ledger = MemoryLedger()
+        let early = ClientOrderID.make(positionID: 1, purpose: .entry, leg: 0, attempt: 1)
+        let late = ClientOrderID.make(positionID: 1, purpose: .exit, leg: 0, attempt: 1)
+        func record(_ id: ClientOrderID, _ status: OrderStatus) -> PaperOrderRecord {
+            PaperOrderRecord(clientOrderID: id, symbol: "BTCUSDT", side: .buy, status: status, quantity: 1, time: 0)
+        }
+        try ledger.insertPaperOrder(record(early, .rejected))  // no order row for it yet
+        for id in [early, late] {
+            try ledger.insertPendingOrder(clientOrderID: id, runID: RunID(rawValue: 1), positionID: 1, symbol: "BTCUSDT", side: .buy, purpose: .entry,
+                                          leg: 0, attempt: 1, quantity: 1, referencePrice: 100, now: 0)
+        }
+        #expect(try ledger.paperOrder(clientOrderID: early)?.status == .rejected)
+        #expect(try ledger.paperOrder(clientOrderID: late) == nil)
+        try ledger.insertPaperOrder(record(late, .filled))
+        try ledger.insertPaperOrder(record(early, .filled))
+        #expect(try ledger.paperOrder(clientOrderID: early)?.status == .filled)
+        #expect(try ledger.paperOrder(clientOrderID: late)?.status == .filled)
+        #expect(try ledger.paperOrder(clientOrderID: ClientOrderID.make(positionID: 2, purpose: .entry, leg: 0, attempt: 1)) == nil)
+    }
+
+    /// A position's orders (and their attempts) are the same whether the orders were written before the position or after.
+    @Test func ordersOfAPositionWrittenBeforeOrAfterIt() throws {
+        let ledger = MemoryLedger()
+        func order(_ position: Int64, _ purpose: OrderPurpose, _ attempt: Int) throws {
+            try ledger.insertPendingOrder(clientOrderID: ClientOrderID.make(positionID: position, purpose: purpose, leg: 0, attempt: attempt),
+                                          runID: RunID(rawValue: 1), positionID: position, symbol: "BTCUSDT", side: .buy, purpose: purpose,
+                                          leg: 0, attempt: attempt, quantity: 1, referencePrice: 100, now: 0)
+        }
+        try order(2, .exit, 1)  // position 2 does not exist yet
+        let position = Position(id: 0, symbol: "BTCUSDT", state: .open, quantity: 1, entryPrice: 100, initialEntryPrice: 100, cost: 100,
+                                stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 0, adjustments: 0,
+                                partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
+        #expect(try ledger.insertPosition(position) == 1)
+        try order(1, .entry, 1)
+        #expect(try ledger.insertPosition(position) == 2)
+        try order(2, .exit, 2)
+        try order(1, .exit, 1)
+        try order(7, .entry, 1)  // never a position
+        #expect(try ledger.orders(positionID: 1).map(\.purpose) == [.entry, .exit])
+        #expect(try ledger.orders(positionID: 2).map(\.attempt) == [1, 2])
+        #expect(try ledger.orders(positionID: 7).count == 1)
+        #expect(try ledger.orders(positionID: 3).isEmpty)
+        #expect(try ledger.lastAttempt(positionID: 2, purpose: .exit, leg: 0) == 2)
+        #expect(try ledger.lastAttempt(positionID: 1, purpose: .exit, leg: 0) == 1)
+        #expect(try ledger.lastAttempt(positionID: 1, purpose: .add, leg: 0) == nil)
+        #expect(try ledger.lastAttempt(positionID: 7, purpose: .entry, leg: 0) == 1)
+    }
+
+    /// Batches of candles (ascending, overlapping, out of order) give the windows that storing them one at a time gives.
+    @Test func batchesStoreWhatOneAtATimeStores() throws {
+        let tf = try #require(Timeframe("15m"))
+        let batched = MemoryLedger(candleRetention: 9), single = MemoryLedger(candleRetention: 9)
+        var state: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var newest = 0
+        for step in 0..<400 {
+            // Mostly newer candles in order; sometimes a correction of older ones or a shuffled batch.
+            let count = 1 + next(12)
+            let first = next(4) == 0 ? max(0, newest - next(15)) : newest + 1
+            var bars = (first..<(first + count)).map {
+                Candle(openTime: Int64($0) * tf.milliseconds, open: 1, high: 2, low: 0.5, close: Double($0 * 1000 + step), volume: 1)
+            }
+            if next(5) == 0 { bars.reverse() }
+            newest = max(newest, first + count - 1)
+            try batched.upsertCandles(symbol: "BTCUSDT", timeframe: tf, candles: bars)
+            for bar in bars { try single.upsertCandles(symbol: "BTCUSDT", timeframe: tf, candles: [bar]) }
+            let t = Int64(newest) * tf.milliseconds
+            for limit in [1, 5, 9] {
+                #expect(try batched.candleWindow(symbol: "BTCUSDT", timeframe: tf, limit: limit, upTo: t)
+                        == single.candleWindow(symbol: "BTCUSDT", timeframe: tf, limit: limit, upTo: t), "step \(step), limit \(limit)")
+            }
+        }
+    }
+
+    /// The job's status is kept apart from the other job state but answers as any key does, and does not count as a change.
+    @Test func jobStatusAnswersAsAnyKey() throws {
+        let ledger = MemoryLedger()
+        #expect(try ledger.jobState(JobStatus.key) == nil)
+        try ledger.setJobStatus(.running)
+        try ledger.setJobState("job.other", "1")
+        try ledger.setJobState("block.daily_loss", "5")
+        #expect(try ledger.jobState(JobStatus.key) == JobStatus.running.rawValue)
+        #expect(try ledger.jobStates(prefix: "job.") == [JobStatus.key: JobStatus.running.rawValue, "job.other": "1"])
+        #expect(try ledger.jobStates(prefix: "block.") == ["block.daily_loss": "5"])
+        #expect(try ledger.jobStates(prefix: "").count == 3)
+        let changes = ledger.jobStateChanges
+        try ledger.setJobStatus(.safeMode)
+        try ledger.removeJobState(JobStatus.key)
+        #expect(ledger.jobStateChanges == changes)
+        #expect(try ledger.jobState(JobStatus.key) == nil && ledger.jobStates(prefix: "job.") == ["job.other": "1"])
+    }
 }

@@ -47,14 +47,17 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var stopExits: [Int64] = []
     @exclusivity(unchecked) private var nextPositionID: Int64 = 1
 
-    /// Orders in the order inserted, found by client order id through `orderSlot` (a list grows by appending, where a
-    /// table of whole rows would be moved at every resize).
+    /// Orders in the order inserted (a list grows by appending, where a table of whole rows would be moved at every
+    /// resize). An order whose client order id names its own position (`tj-<position>-…`, as `ClientOrderID.make` writes
+    /// it: every order the cycle writes) is found among that position's orders; any other through `orderSlot`.
     @exclusivity(unchecked) private var orderRows: [OrderRow] = []
     @exclusivity(unchecked) private var orderSlot: [ClientOrderID: Int] = [:]
     /// The order last inserted or found: an order's steps (write-ahead, fill, status) ask for the same one in a row.
     @exclusivity(unchecked) private var recentOrder: (id: ClientOrderID, slot: Int)?
-    /// Each position's orders (slots in `orderRows`), oldest first.
-    @exclusivity(unchecked) private var orderSlotsByPosition: [Int64: [Int]] = [:]
+    /// Each position's orders (slots in `orderRows`), oldest first: at index id − 1 for the ledger's positions (beside
+    /// `positions`), in `otherOrderSlots` for an id it does not hold.
+    @exclusivity(unchecked) private var orderSlotsByPosition: [[Int]] = []
+    @exclusivity(unchecked) private var otherOrderSlots: [Int64: [Int]] = [:]
     @exclusivity(unchecked) private var unresolvedSlots: [Int] = []
     @exclusivity(unchecked) private var nextOrderID: Int64 = 1
     /// Fills per order slot, and fills of orders the ledger does not hold (by client order id).
@@ -63,15 +66,28 @@ public final class MemoryLedger: Ledger {
     /// The venue's trade ids per symbol (a trade is booked once).
     private struct TradeKey: Hashable {
         let symbol: Symbol, tradeID: TradeID
-        /// The trade id alone (it rarely repeats across symbols; equality still compares both).
-        func hash(into hasher: inout Hasher) { hasher.combine(tradeID) }
+        /// FNV-1a of the trade id's bytes (it rarely repeats across symbols): hashed instead of the text, and compared
+        /// first, so that probing the set rarely reads the texts.
+        let fingerprint: UInt64
+        init(symbol: Symbol, tradeID: TradeID) {
+            self.symbol = symbol
+            self.tradeID = tradeID
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in tradeID.rawValue.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            fingerprint = hash
+        }
+        static func == (a: TradeKey, b: TradeKey) -> Bool { a.fingerprint == b.fingerprint && a.tradeID == b.tradeID && a.symbol == b.symbol }
+        func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
     }
     @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
 
     @exclusivity(unchecked) private var wallet: [String: Money] = [:]
     @exclusivity(unchecked) private var equity: [EquityPoint] = []
     @exclusivity(unchecked) private var paperOrders: [PaperOrderRecord] = []
-    @exclusivity(unchecked) private var paperOrderSlot: [ClientOrderID: Int] = [:]
+    /// Per order slot, the index of its paper order in `paperOrders` (-1: none); a paper order for a client order id
+    /// the ledger does not hold (yet) is found in `otherPaperOrders`. Each paper order is in exactly one of the two.
+    @exclusivity(unchecked) private var paperOrderBySlot: [Int] = []
+    @exclusivity(unchecked) private var otherPaperOrders: [ClientOrderID: Int] = [:]
 
     // MARK: Runs
     public func startRun(startedAt: Int64, configHash: String) throws -> RunID {
@@ -108,14 +124,18 @@ public final class MemoryLedger: Ledger {
     public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: Symbol?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {}
     public func insertSignal(runID: RunID, signal: Signal) throws {}
-    public func jobState(_ key: String) throws -> String? { state[key] }
+    /// The job's status (`job.state`), which every cycle writes three times: kept apart from `state`, not hashed.
+    @exclusivity(unchecked) private var jobStatus: String?
+    public func jobState(_ key: String) throws -> String? { key == JobStatus.key ? jobStatus : state[key] }
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws {
+        if key == JobStatus.key { jobStatus = value(); return }
         state[key] = value()
-        if key != JobStatus.key { jobStateChanges &+= 1 }
+        jobStateChanges &+= 1
     }
     public func removeJobState(_ key: String) throws {
+        if key == JobStatus.key { jobStatus = nil; return }
         state[key] = nil
-        if key != JobStatus.key { jobStateChanges &+= 1 }
+        jobStateChanges &+= 1
     }
     /// Count the changes of the job state (but for the job's status, `job.state`, which every cycle writes) and of the
     /// wallet: a reader may keep what it parsed from them until these move.
@@ -123,6 +143,7 @@ public final class MemoryLedger: Ledger {
     public func jobStates(prefix: String) throws -> [String: String] {
         var found: [String: String] = [:]  // no storage allocated while nothing matches
         for (key, value) in state where key.hasPrefix(prefix) { found[key] = value }
+        if let jobStatus, JobStatus.key.hasPrefix(prefix) { found[JobStatus.key] = jobStatus }
         return found
     }
     public func equityPeak() throws -> Money? { peak }
@@ -142,12 +163,20 @@ public final class MemoryLedger: Ledger {
             box = Series(seconds: timeframe.seconds)
             candles[symbol] = (candles[symbol] ?? []) + [box]
         }
-        for c in new {
-            if let last = box.candles.last, c.openTime <= last.openTime {
-                let i = Self.lowerBound(box.candles, c.openTime)
-                if i < box.candles.count, box.candles[i].openTime == c.openTime { box.candles[i] = c } else { box.candles.insert(c, at: i) }
-            } else {
-                box.candles.append(c)
+        // The usual batch: newer than the stored ones and ascending, appended at once.
+        var ascending = box.candles.last.map { new[0].openTime > $0.openTime } ?? true
+        var k = 1
+        while ascending, k < new.count { ascending = new[k].openTime > new[k - 1].openTime; k += 1 }
+        if ascending {
+            box.candles.append(contentsOf: new)
+        } else {
+            for c in new {
+                if let last = box.candles.last, c.openTime <= last.openTime {
+                    let i = Self.lowerBound(box.candles, c.openTime)
+                    if i < box.candles.count, box.candles[i].openTime == c.openTime { box.candles[i] = c } else { box.candles.insert(c, at: i) }
+                } else {
+                    box.candles.append(c)
+                }
             }
         }
         // Dropped in batches, so that keeping the window costs O(1) per candle.
@@ -169,6 +198,7 @@ public final class MemoryLedger: Ledger {
         p.id = nextPositionID
         nextPositionID += 1
         positions.append(p)
+        orderSlotsByPosition.append(otherOrderSlots.isEmpty ? [] : otherOrderSlots.removeValue(forKey: p.id) ?? [])
         if p.state == .closed { closedIDs.append(p.id) } else { active.append(p) }
         return p.id
     }
@@ -214,25 +244,48 @@ public final class MemoryLedger: Ledger {
     @inline(__always)
     private func slot(_ id: ClientOrderID) -> Int? {
         if let recent = recentOrder, recent.id == id { return recent.slot }
-        guard let slot = orderSlot[id] else { return nil }
+        guard let slot = namedSlot(id) ?? (orderSlot.isEmpty ? nil : orderSlot[id]) else { return nil }
         recentOrder = (id, slot)
         return slot
+    }
+    /// The slot of the order `id` among the orders of the position it names, if it is there.
+    private func namedSlot(_ id: ClientOrderID) -> Int? {
+        guard let named = Self.namedPosition(id) else { return nil }
+        for slot in slots(positionID: named) where orderRows[slot].clientOrderID == id { return slot }
+        return nil
+    }
+    /// The position a client order id names when it starts `tj-<digits>-` (as `ClientOrderID.make` writes them).
+    static func namedPosition(_ id: ClientOrderID) -> Int64? {
+        var bytes = id.rawValue.utf8.makeIterator()
+        guard bytes.next() == UInt8(ascii: "t"), bytes.next() == UInt8(ascii: "j"), bytes.next() == UInt8(ascii: "-") else { return nil }
+        var value: Int64 = 0, digits = 0
+        while let byte = bytes.next() {
+            if byte == UInt8(ascii: "-") { return digits > 0 ? value : nil }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        return nil
     }
     public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
         let slot = orderRows.count
-        // One look-up: the slot goes in unless the id is there already (then the old one is put back).
-        if let existing = orderSlot.updateValue(slot, forKey: clientOrderID) {
-            orderSlot[clientOrderID] = existing
+        let named = Self.namedPosition(clientOrderID)
+        if namedSlot(clientOrderID) != nil || (!orderSlot.isEmpty && orderSlot[clientOrderID] != nil) {
             throw MemoryLedgerError(message: "order \(clientOrderID) already exists")
         }
+        // Found among its position's orders when it names that position (see `orderRows`), else by its id.
+        if named == nil || named != positionID { orderSlot[clientOrderID] = slot }
         recentOrder = (clientOrderID, slot)
         orderRows.append(OrderRow(id: nextOrderID, clientOrderID: clientOrderID, runID: runID, positionID: positionID, symbol: symbol,
                                   side: side, purpose: purpose, leg: leg, attempt: attempt, quantity: quantity, status: .pendingSubmit,
                                   venueOrderID: nil, filledQuantity: 0, averagePrice: nil, reason: nil, createdAt: now, updatedAt: now))
         orderFills.append(otherFills.isEmpty ? [] : otherFills.removeValue(forKey: clientOrderID) ?? [])
         nextOrderID += 1
-        if let positionID { orderSlotsByPosition[positionID, default: []].append(slot) }
+        paperOrderBySlot.append(-1)
+        if let positionID {
+            if let i = index(positionID) { orderSlotsByPosition[i].append(slot) } else { otherOrderSlots[positionID, default: []].append(slot) }
+        }
         unresolvedSlots.append(slot)
     }
     public func updateOrder(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity?, averagePrice: Price?,
@@ -261,9 +314,18 @@ public final class MemoryLedger: Ledger {
         orderRows.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
     }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
-        (orderSlotsByPosition[positionID] ?? []).lazy.map { self.orderRows[$0] }.filter { $0.purpose == purpose && $0.leg == leg }.map(\.attempt).max()
+        var last: Int?
+        for slot in slots(positionID: positionID) where orderRows[slot].purpose == purpose && orderRows[slot].leg == leg {
+            last = max(last ?? .min, orderRows[slot].attempt)
+        }
+        return last
     }
-    public func orders(positionID: Int64) throws -> [OrderRow] { (orderSlotsByPosition[positionID] ?? []).map { orderRows[$0] } }
+    /// The order slots of a position, oldest first.
+    private func slots(positionID: Int64) -> [Int] {
+        if let i = index(positionID) { return orderSlotsByPosition[i] }
+        return otherOrderSlots.isEmpty ? [] : otherOrderSlots[positionID] ?? []
+    }
+    public func orders(positionID: Int64) throws -> [OrderRow] { slots(positionID: positionID).map { orderRows[$0] } }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
         guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
         let id = fill.clientOrderID
@@ -292,12 +354,20 @@ public final class MemoryLedger: Ledger {
 
     // MARK: Venue and paper broker
     public func totalBreakerOpenings() throws -> Int { 0 }
-    public func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord? { paperOrderSlot[clientOrderID].map { paperOrders[$0] } }
+    /// Where the paper order of `id` is in `paperOrders`: through its order's slot (usually `recentOrder`: the paper
+    /// broker fills the order just written), else in `otherPaperOrders`.
+    private func paperIndex(_ id: ClientOrderID) -> Int? {
+        if let slot = slot(id), paperOrderBySlot[slot] >= 0 { return paperOrderBySlot[slot] }
+        return otherPaperOrders.isEmpty ? nil : otherPaperOrders[id]
+    }
+    public func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord? { paperIndex(clientOrderID).map { paperOrders[$0] } }
     public func insertPaperOrder(_ order: PaperOrderRecord) throws {
-        if let slot = paperOrderSlot[order.clientOrderID] { paperOrders[slot] = order } else {
-            paperOrderSlot[order.clientOrderID] = paperOrders.count
-            paperOrders.append(order)
+        if let i = paperIndex(order.clientOrderID) {
+            paperOrders[i] = order
+            return
         }
+        if let slot = slot(order.clientOrderID) { paperOrderBySlot[slot] = paperOrders.count } else { otherPaperOrders[order.clientOrderID] = paperOrders.count }
+        paperOrders.append(order)
     }
 }
 
@@ -328,5 +398,27 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try body(ledger)
+    }
+}
+
+/// A state store's sections, run by a direct call when the store is in memory (`MemoryStateStore`: its sections never
+/// wait) instead of through the protocol's async requirement, which costs an async frame per section; any other store
+/// is called as before. The same closures run either way.
+public struct StateSections: Sendable {
+    @usableFromInline let store: any StateStore
+    @usableFromInline let memory: MemoryStateStore?
+    public init(_ store: any StateStore) {
+        self.store = store
+        memory = store as? MemoryStateStore
+    }
+    @inlinable @inline(__always)
+    public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
+        if let memory { return try memory.read(body) }
+        return try await store.read(body)
+    }
+    @inlinable @inline(__always)
+    public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
+        if let memory { return try memory.write(body) }
+        return try await store.write(body)
     }
 }

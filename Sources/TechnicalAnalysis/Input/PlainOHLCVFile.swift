@@ -21,6 +21,7 @@ public enum PlainOHLCVFile {
         var held = 0  // bytes at the start of `buffer` not parsed yet (an incomplete last line)
         var sawHeader = false
         var previous = Int64.min
+        var day = Day()
         while true {
             if held >= buffer.count - 1 { return nil }  // a line longer than a block: not this shape
             let got = buffer.withUnsafeMutableBufferPointer { b -> Int in
@@ -47,7 +48,7 @@ public enum PlainOHLCVFile {
                 }
                 while let lineEnd = memchr(base + pos, Int32(UInt8(ascii: "\n")), available - pos) {
                     let end = base.distance(to: lineEnd.assumingMemoryBound(to: UInt8.self))
-                    guard let candle = line(bytes, from: pos, to: end), candle.openTime > previous else { return nil }
+                    guard let candle = line(bytes, from: pos, to: end, day: &day), candle.openTime > previous else { return nil }
                     previous = candle.openTime
                     result.append(candle)
                     pos = end + 1
@@ -67,11 +68,40 @@ public enum PlainOHLCVFile {
         return sawHeader && !result.isEmpty ? result : nil
     }
 
+    /// The date (`YYYY-MM-DDT`, 11 bytes) of the last time read, and its midnight: the lines of a day share it, so only
+    /// their time of day is read (with the checks `Timestamp.plainUTCMilliseconds` makes of it).
+    struct Day {
+        var bytes0 = UInt64.max, bytes7 = UInt32.max
+        var midnight: Int64 = 0
+        var known = false
+    }
+
+    /// `Timestamp.plainUTCMilliseconds` of the 20 bytes at `from`, the date taken from `day` when it is the same.
+    @inline(__always)
+    static func time(_ b: UnsafeBufferPointer<UInt8>, from: Int, day: inout Day) -> Int64? {
+        guard let base = b.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base + from)
+        let bytes0 = raw.loadUnaligned(as: UInt64.self), bytes7 = raw.loadUnaligned(fromByteOffset: 7, as: UInt32.self)
+        if day.known, bytes0 == day.bytes0, bytes7 == day.bytes7 {
+            @inline(__always) func two(_ k: Int) -> Int? {
+                let high = Int(base[from + k]) - 48, low = Int(base[from + k + 1]) - 48
+                return high >= 0 && high <= 9 && low >= 0 && low <= 9 ? high * 10 + low : nil
+            }
+            guard base[from + 13] == UInt8(ascii: ":"), base[from + 16] == UInt8(ascii: ":"), base[from + 19] == UInt8(ascii: "Z"),
+                  let hour = two(11), let minute = two(14), let second = two(17), hour < 24, minute < 60, second < 60 else { return nil }
+            return day.midnight + Int64((hour * 60 + minute) * 60 + second) * 1000
+        }
+        guard let time = Timestamp.plainUTCMilliseconds(UnsafeBufferPointer(rebasing: b[from..<from + 20])) else { return nil }
+        let msPerDay: Int64 = 86_400_000
+        day = Day(bytes0: bytes0, bytes7: bytes7, midnight: time - ((time % msPerDay) + msPerDay) % msPerDay, known: true)
+        return time
+    }
+
     /// One data line (`from` ..< `to`, without its newline) as a candle, with `OHLCVCSV`'s checks; nil otherwise.
     @inline(__always)
-    static func line(_ b: UnsafeBufferPointer<UInt8>, from: Int, to end: Int) -> Candle? {
+    static func line(_ b: UnsafeBufferPointer<UInt8>, from: Int, to end: Int, day: inout Day) -> Candle? {
         guard end - from > 21, b[from + 20] == UInt8(ascii: ","),
-              let time = Timestamp.plainUTCMilliseconds(UnsafeBufferPointer(rebasing: b[from..<from + 20])),
+              let time = time(b, from: from, day: &day),
               Timestamp.validRange.contains(time) else { return nil }
         var pos = from + 21
         guard let open = number(b, &pos, end, last: false), let high = number(b, &pos, end, last: false),
