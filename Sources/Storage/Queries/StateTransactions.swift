@@ -31,8 +31,9 @@ extension StateDatabase {
     /// holding every change, is recorded for the next open's damage checks (`CleanCloseRecord`).
     public func close() throws {
         try writer.close()
-        if recordsCleanClose, !OpenDatabases.shared.isOpenElsewhere(path, than: registration),
-           !FileManager.default.fileExists(atPath: path + "-wal") {
+        var wal = stat()
+        if recordsCleanClose, !OpenDatabases.shared.isOpenElsewhere(key: openKey, than: registration),
+           stat(path + "-wal", &wal) != 0 {  // as `FileManager.fileExists`: nothing there, even through a link
             CleanCloseRecord.write(database: path)
         }
     }
