@@ -81,17 +81,35 @@ public struct PrometheusText: Sendable {
         return out
     }
 
+    /// `[A-Za-z_:][A-Za-z0-9_:]*`, checked on the bytes (no Unicode property look-ups: this runs at every cycle's end).
     static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_" || first == ":" else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ":") }
+        func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x3A }
+        guard let first = name.utf8.first, isLetter(first) else { return false }
+        return name.utf8.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
-    static func escapeLabel(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
+    /// `\` → `\\`, `"` → `\"`, newline → `\n`.
+    static func escapeLabel(_ s: String) -> String { escape(s, quote: true) }
 
-    static func escapeHelp(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    /// `\` → `\\`, newline → `\n`.
+    static func escapeHelp(_ s: String) -> String { escape(s, quote: false) }
+
+    /// The escapes by hand, on the bytes (`replacingOccurrences` goes through Foundation's bridging); a text without
+    /// anything to escape is returned as it is.
+    static func escape(_ s: String, quote: Bool) -> String {
+        func special(_ b: UInt8) -> Bool { b == 0x5C || b == 0x0A || (quote && b == 0x22) }
+        guard s.utf8.contains(where: special) else { return s }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count + 8)
+        for b in s.utf8 {
+            switch b {
+            case 0x5C: bytes += [0x5C, 0x5C]
+            case 0x0A: bytes += [0x5C, 0x6E]
+            case 0x22 where quote: bytes += [0x5C, 0x22]
+            default: bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func format(_ v: Double) -> String {
