@@ -117,7 +117,7 @@ public final class StateDatabase: Sendable {
     /// are removed with it) and the error thrown as `quickCheck` throws it.
     static func validate(_ writer: DatabaseQueue, path: String, with validate: (SQLiteLedger) throws -> Void) throws {
         do {
-            try writer.read { try validate(SQLiteLedger($0)) }
+            try writer.readTransaction { try validate(SQLiteLedger($0)) }
         } catch {
             try? writer.close()
             guard let failure = error as? DatabaseError else { throw error }

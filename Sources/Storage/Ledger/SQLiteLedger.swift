@@ -151,7 +151,7 @@ public struct SQLiteStateStore: StateStore {
     init(_ database: DatabaseQueue) { self.database = database }
     public var keepsAudit: Bool { true }
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
-        try await database.read { db in try body(SQLiteLedger(db)) }
+        try await database.readTransaction { db in try body(SQLiteLedger(db)) }
     }
     public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
         try await database.write { db in try body(SQLiteLedger(db)) }

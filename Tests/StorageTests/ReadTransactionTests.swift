@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import Testing
+@testable import Storage
+
+/// `readTransaction`, the state database's reads: one deferred transaction, as GRDB's `read` opens it, without its
+/// `PRAGMA query_only` switch (a flag pragma expires every prepared statement, so each read made every cached
+/// statement compile again).
+@Suite struct ReadTransactionTests {
+    struct Refused: Error {}
+
+    func temporaryPath() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-read-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("tradejob.sqlite").path
+    }
+
+    static func reprepared(_ statement: Statement) -> Int32 {
+        sqlite3_stmt_status(statement.sqliteStatement, Int32(SQLITE_STMTSTATUS_REPREPARE), 0)
+    }
+
+    @Test func readsAreTransactionsThatKeepStatementsPrepared() throws {
+        let database = try StateDatabase(path: try temporaryPath())
+        let sql = "SELECT COUNT(*) FROM runs"
+        var seen: [Statement] = []
+        for _ in 0..<3 {
+            let (count, statement) = try database.writer.readTransaction { db in
+                #expect(db.isInsideTransaction)
+                let statement = try db.cachedStatement(sql: sql)
+                return (try Int.fetchOne(statement) ?? -1, statement)
+            }
+            #expect(count == 0)
+            seen.append(statement)
+            #expect(try database.read { ledger in try ledger.lastConfigHash() } == nil)
+            try database.write { ledger in try ledger.setJobState("probe", "1") }
+        }
+        #expect(seen.allSatisfy { $0 === seen[0] })
+        #expect(Self.reprepared(seen[0]) == 0)
+        // GRDB's `read` switches `PRAGMA query_only` on and off: the cached statement is prepared again at its next use.
+        for _ in 0..<2 { _ = try database.writer.read { db in try Int.fetchOne(db.cachedStatement(sql: sql)) } }
+        #expect(Self.reprepared(seen[0]) > 0)
+        // An error ends the transaction and comes out as thrown; the connection is usable again.
+        #expect(throws: Refused.self) { try database.read { _ -> Int in throw Refused() } }
+        #expect(try database.writer.readTransaction { $0.isInsideTransaction })
+        try database.writer.unsafeRead { db in #expect(!db.isInsideTransaction) }
+    }
+
+    /// The cycle's reads (`SQLiteStateStore.read`, off the caller's thread) see what the writes committed.
+    @Test func asyncReadsSeeTheCommittedState() async throws {
+        let database = try StateDatabase(path: try temporaryPath())
+        let store = database.store
+        for k in 1...3 {
+            try await store.write { ledger in try ledger.setJobState("probe", "\(k)") }
+            let value = try await store.read { ledger in try ledger.jobState("probe") }
+            #expect(value == "\(k)")
+        }
+        await #expect(throws: Refused.self) { try await store.read { _ -> Int in throw Refused() } }
+    }
+}
