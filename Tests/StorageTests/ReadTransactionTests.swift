@@ -57,4 +57,20 @@ import Testing
         }
         await #expect(throws: Refused.self) { try await store.read { _ -> Int in throw Refused() } }
     }
+
+    /// `SQLiteLedger.tableExists` (straight from `sqlite_master`) answers as GRDB's `Database.tableExists`.
+    @Test func tableExistsAnswersAsGRDBDoes() throws {
+        let database = try StateDatabase(path: try temporaryPath())
+        try database.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "CREATE TEMP TABLE scratch (x)")
+            try db.execute(sql: "CREATE VIEW open_positions AS SELECT * FROM positions")
+            try db.execute(sql: "CREATE TABLE \"Mixed Case\" (x)")
+        }
+        let names = ["wallet", "fills", "positions", "WALLET", "Positions", "scratch", "SCRATCH", "open_positions", "mixed case",
+                     "Mixed Case", "missing", "", "sqlite_master", "positions_active", "candle_blocks_on_insert", "wallet'"]
+        for name in names {
+            let expected = try database.writer.read { db in try db.tableExists(name) }
+            #expect(try database.read { ledger in try ledger.tableExists(name) } == expected, "\(name)")
+        }
+    }
 }
