@@ -39,10 +39,10 @@ extension SQLiteLedger {
     /// `tableExists` (a table of that name in any case, temporary or main), asked of `sqlite_master` straight; GRDB's
     /// loads and caches its whole picture of the schema first, a noticeable share of a cycle's start.
     public func tableExists(_ name: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
+        try Int.fetchOne(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE)
                 OR EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE)
-            """), arguments: [name]) ?? false
+            """), arguments: [name]) == 1
     }
     /// Every asset a fee was paid in.
     public func feeAssets() throws -> [String] { try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT fee_asset FROM fills")) }
