@@ -16,7 +16,10 @@ public enum AtomicFile {
     }
 
     public static func write(_ text: String, to path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700, sync: Bool = true) throws {
-        try write(Data(text.utf8), to: path, mode: mode, directoryMode: directoryMode, sync: sync)
+        // The text's bytes straight, not through `Data(text.utf8)` (whose initializer casts its argument at run time).
+        let writer = try AtomicFileWriter(path: path, mode: mode, directoryMode: directoryMode)
+        try writer.append(text)
+        try writer.commit(sync: sync)
     }
 }
 

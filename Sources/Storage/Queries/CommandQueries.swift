@@ -45,7 +45,9 @@ extension SQLiteLedger {
             """), arguments: [name]) == 1
     }
     /// Every asset a fee was paid in.
-    public func feeAssets() throws -> [String] { try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT fee_asset FROM fills")) }
+    public func feeAssets() throws -> [String] {
+        try firstColumn(db.cachedStatement(sql: "SELECT DISTINCT fee_asset FROM fills"), table: "fills", column: "fee_asset")
+    }
 
     // MARK: explain
 

@@ -48,3 +48,18 @@ func decodeOptionalEnum<E: RawRepresentable & CaseIterable>(_ row: Row, _ column
 extension Symbol: DatabaseValueConvertible {}
 extension ClientOrderID: DatabaseValueConvertible {}
 extension TradeID: DatabaseValueConvertible {}
+
+/// The first column of every row of `statement`, read through `Row` (whose cursor every query uses anyway): GRDB's
+/// `Value.fetchAll` instantiates a cursor type per value type, and each first instantiation scans the binary's
+/// conformance records (a noticeable cost at a cycle's start). A NULL or a value that does not convert is a
+/// `CorruptRow`.
+func firstColumn<Value: DatabaseValueConvertible & StatementColumnConvertible>(
+    _ statement: Statement, arguments: StatementArguments = StatementArguments(), table: String, column: String
+) throws -> [Value] {
+    try Row.fetchAll(statement, arguments: arguments).map { row in
+        guard let value: Value = row[0] else {
+            throw CorruptRow(table: table, column: column, key: nil, value: (row[0] as DatabaseValue).description, expected: "\(Value.self)")
+        }
+        return value
+    }
+}

@@ -36,7 +36,7 @@ public enum Runs {
 
     /// Marks runs that never finished (their process died) as `crashed`; returns their ids.
     public static func markAbandoned(_ db: Database, endedAt: Int64) throws -> [Int64] {
-        let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM runs WHERE ended_at IS NULL"))
+        let ids: [Int64] = try firstColumn(db.cachedStatement(sql: "SELECT id FROM runs WHERE ended_at IS NULL"), table: "runs", column: "id")
         try db.cachedStatement(sql: "UPDATE runs SET ended_at = ?, outcome = ? WHERE ended_at IS NULL").execute(arguments: [endedAt, RunOutcome.crashed.rawValue])
         return ids
     }
