@@ -86,11 +86,13 @@ public final class StateDatabase: Sendable {
             // From the first write on, the file differs from the record until the next clean close writes it again.
             if found.exists { CleanCloseRecord.remove(database: path) }
             CommitFailpoint.install(on: writer)
-            try writer.write { db in
+            let migrator = StateMigrations.migrator
+            let migrated = try writer.write { db in
                 let generation = try Int64.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 try db.execute(sql: "PRAGMA user_version = \(generation &+ 1 > Int64(Int32.max) ? 1 : generation + 1)")
+                return try StateMigrations.isComplete(db, identifiers: migrator.migrations)
             }
-            try StateMigrations.migrator.migrate(writer)
+            if !migrated { try migrator.migrate(writer) }
             try CandleBlockMigrations.ensureTriggers(writer)
         } catch let error as DatabaseError {
             throw StateDatabaseError(path: path, message: Self.explain(error), kind: Self.kind(of: error))

@@ -73,4 +73,29 @@ import Testing
             #expect(try database.read { ledger in try ledger.tableExists(name) } == expected, "\(name)")
         }
     }
+
+    /// The migrations are skipped only when `grdb_migrations` lists exactly the registered ones, as GRDB's
+    /// `hasCompletedMigrations` and the absence of unknown ones say.
+    @Test func migrationsAreSkippedOnlyWhenExactlyApplied() throws {
+        let database = try StateDatabase(path: try temporaryPath())
+        let migrator = StateMigrations.migrator
+        let identifiers = migrator.migrations
+        func agrees(_ db: Database) throws -> Bool {
+            let applied = Set(try migrator.appliedIdentifiers(db))
+            let expected = try migrator.hasCompletedMigrations(db) && applied.isSubset(of: Set(identifiers))
+            return try StateMigrations.isComplete(db, identifiers: identifiers) == expected
+        }
+        try database.writer.writeWithoutTransaction { db in
+            #expect(try StateMigrations.isComplete(db, identifiers: identifiers))
+            #expect(try agrees(db))
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('from-a-newer-version')")
+            #expect(try !StateMigrations.isComplete(db, identifiers: identifiers))
+            #expect(try agrees(db))
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('from-a-newer-version', ?)", arguments: [identifiers.last ?? ""])
+            #expect(try !StateMigrations.isComplete(db, identifiers: identifiers))
+            #expect(try agrees(db))
+            try db.execute(sql: "DROP TABLE grdb_migrations")
+            #expect(try !StateMigrations.isComplete(db, identifiers: identifiers))
+        }
+    }
 }
