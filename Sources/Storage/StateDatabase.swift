@@ -88,7 +88,7 @@ public final class StateDatabase: Sendable {
             CommitFailpoint.install(on: writer)
             let migrator = StateMigrations.migrator
             let migrated = try writer.write { db in
-                let generation = try Int64.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                let generation: Int64 = try firstValue(db.cachedStatement(sql: "PRAGMA user_version"), table: "PRAGMA", column: "user_version") ?? 0
                 try db.execute(sql: "PRAGMA user_version = \(generation &+ 1 > Int64(Int32.max) ? 1 : generation + 1)")
                 return try StateMigrations.isComplete(db, identifiers: migrator.migrations)
             }

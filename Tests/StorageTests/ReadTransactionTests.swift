@@ -98,4 +98,28 @@ import Testing
             #expect(try !StateMigrations.isComplete(db, identifiers: identifiers))
         }
     }
+
+    /// `firstValue` and `firstColumn` (single columns read through `Row`) give what GRDB's typed fetches give; a value
+    /// that does not convert is a `CorruptRow`.
+    @Test func singleColumnReadsAnswerAsTypedFetches() throws {
+        let database = try StateDatabase(path: try temporaryPath())
+        try database.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "CREATE TEMP TABLE t (i INTEGER, s TEXT, r REAL)")
+            try db.execute(sql: "INSERT INTO t VALUES (1, 'a', 1.0), (NULL, NULL, NULL), (-9223372036854775808, 'é', 2.0), (7, '', 3.0)")
+            for sql in ["SELECT i FROM t WHERE i IS NOT NULL", "SELECT MAX(i) FROM t", "SELECT MIN(i) FROM t WHERE i > 100", "SELECT COUNT(*) FROM t",
+                        "SELECT i FROM t WHERE rowid = 2", "SELECT i FROM t WHERE 0", "SELECT CAST(r AS INTEGER) FROM t WHERE r IS NOT NULL"] {
+                #expect(try firstValue(db.makeStatement(sql: sql), table: "t", column: "i") == Int64.fetchOne(db, sql: sql), "\(sql)")
+                #expect(try firstValue(db.makeStatement(sql: sql), table: "t", column: "i") == Int.fetchOne(db, sql: sql), "\(sql)")
+            }
+            for sql in ["SELECT s FROM t", "SELECT s FROM t WHERE s IS NULL", "SELECT s FROM t WHERE rowid = 3", "SELECT s FROM t WHERE 0"] {
+                #expect(try firstValue(db.makeStatement(sql: sql), table: "t", column: "s") == String.fetchOne(db, sql: sql), "\(sql)")
+            }
+            #expect(try firstColumn(db.makeStatement(sql: "SELECT i FROM t WHERE i IS NOT NULL ORDER BY i"), table: "t", column: "i")
+                    == Int64.fetchAll(db, sql: "SELECT i FROM t WHERE i IS NOT NULL ORDER BY i"))
+            #expect(try firstColumn(db.makeStatement(sql: "SELECT s FROM t WHERE s IS NOT NULL ORDER BY s"), table: "t", column: "s")
+                    == String.fetchAll(db, sql: "SELECT s FROM t WHERE s IS NOT NULL ORDER BY s"))
+            #expect(throws: CorruptRow.self) { let _: [Int64] = try firstColumn(db.makeStatement(sql: "SELECT i FROM t"), table: "t", column: "i") }
+            #expect(throws: CorruptRow.self) { let _: Int64? = try firstValue(db.makeStatement(sql: "SELECT s FROM t WHERE rowid = 1"), table: "t", column: "s") }
+        }
+    }
 }

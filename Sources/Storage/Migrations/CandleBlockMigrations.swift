@@ -47,8 +47,8 @@ enum CandleBlockMigrations {
     /// that rebuilds `candles` must do the same itself.
     static func ensureTriggers(_ writer: DatabaseQueue) throws {
         let present = try writer.readTransaction { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles' AND name IN (?, ?, ?)",
-                             arguments: StatementArguments(triggerNames)) ?? 0
+            try firstValue(db.cachedStatement(sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles' AND name IN (?, ?, ?)"),
+                           arguments: StatementArguments(triggerNames), table: "sqlite_master", column: "count(*)") ?? 0
         }
         guard present != triggerNames.count else { return }
         try writer.write { db in

@@ -39,10 +39,10 @@ extension SQLiteLedger {
     /// `tableExists` (a table of that name in any case, temporary or main), asked of `sqlite_master` straight; GRDB's
     /// loads and caches its whole picture of the schema first, a noticeable share of a cycle's start.
     public func tableExists(_ name: String) throws -> Bool {
-        try Int.fetchOne(db.cachedStatement(sql: """
+        (try firstValue(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE)
                 OR EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE)
-            """), arguments: [name]) == 1
+            """), arguments: [name], table: "sqlite_master", column: "name") as Int?) == 1
     }
     /// Every asset a fee was paid in.
     public func feeAssets() throws -> [String] {

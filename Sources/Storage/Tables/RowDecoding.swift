@@ -63,3 +63,17 @@ func firstColumn<Value: DatabaseValueConvertible & StatementColumnConvertible>(
         return value
     }
 }
+
+/// The first column of the first row of `statement` (nil: no row, or NULL), read through `Row` for the reason given at
+/// `firstColumn`; a value that does not convert is a `CorruptRow`.
+func firstValue<Value: DatabaseValueConvertible>(
+    _ statement: Statement, arguments: StatementArguments = StatementArguments(), table: String, column: String
+) throws -> Value? {
+    guard let row = try Row.fetchOne(statement, arguments: arguments) else { return nil }
+    let stored: DatabaseValue = row[0]
+    if stored.isNull { return nil }
+    guard let value = Value.fromDatabaseValue(stored) else {
+        throw CorruptRow(table: table, column: column, key: nil, value: stored.description, expected: "\(Value.self)")
+    }
+    return value
+}

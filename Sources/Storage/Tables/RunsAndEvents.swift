@@ -142,7 +142,7 @@ public enum Events {
 /// The `job_state` key–value table: persisted facts such as the equity peak, entry blocks and the job's state.
 public enum JobState {
     public static func get(_ db: Database, _ key: String) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM job_state WHERE key = ?"), arguments: [key])
+        try firstValue(db.cachedStatement(sql: "SELECT value FROM job_state WHERE key = ?"), arguments: [key], table: "job_state", column: "value")
     }
 
     public static func set(_ db: Database, _ key: String, _ value: String) throws {

@@ -228,7 +228,7 @@ public enum Wallet {
     }
 
     public static func isEmpty(_ db: Database) throws -> Bool {
-        (try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM wallet")) ?? 0) == 0
+        (try firstValue(db.cachedStatement(sql: "SELECT COUNT(*) FROM wallet"), table: "wallet", column: "COUNT(*)") ?? 0) == 0
     }
 }
 
