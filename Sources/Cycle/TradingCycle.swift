@@ -343,12 +343,9 @@ public final class TradingCycle: @unchecked Sendable {
         return (account, facts)
     }
 
-    /// The decisions as a JSON object by symbol, keys sorted.
+    /// The decisions as a JSON object by symbol, keys sorted: `JSONEncoder`'s bytes (`CompactJSON`), without its set-up.
     static func json(_ value: [Symbol: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let byName = Dictionary(uniqueKeysWithValues: value.map { ($0.key.rawValue, $0.value) })
-        return (try? encoder.encode(byName)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        CompactJSON.object(Dictionary(uniqueKeysWithValues: value.map { ($0.key.rawValue, $0.value) }))
     }
 
     func event(_ runID: RunID, _ now: Int64, _ kind: EventKind, _ symbol: Symbol?, _ message: String) async throws {

@@ -81,17 +81,30 @@ public struct PrometheusText: Sendable {
         return out
     }
 
+    /// `[A-Za-z_:][A-Za-z0-9_:]*`, checked on the bytes (no Unicode property look-ups: this runs at every cycle's end).
     static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_" || first == ":" else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ":") }
+        func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x3A }
+        guard let first = name.utf8.first, isLetter(first) else { return false }
+        return name.utf8.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
+    /// `\` → `\\`, `"` → `\"`, newline → `\n` (as Foundation's `replacingOccurrences` finds them).
     static func escapeLabel(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        guard needsEscape(s, quote: true) else { return s }
+        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
     }
 
+    /// `\` → `\\`, newline → `\n` (as Foundation's `replacingOccurrences` finds them).
     static func escapeHelp(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        guard needsEscape(s, quote: false) else { return s }
+        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Whether the text holds a byte an escape could replace. The job's help texts and label values hold none, so they
+    /// skip `replacingOccurrences` (Foundation's bridging, a noticeable cost at every cycle's end); any other text is
+    /// escaped by it as before (it leaves a backslash or newline followed by a combining mark alone).
+    static func needsEscape(_ s: String, quote: Bool) -> Bool {
+        s.utf8.contains { $0 == 0x5C || $0 == 0x0A || (quote && $0 == 0x22) }
     }
 
     static func format(_ v: Double) -> String {

@@ -42,6 +42,8 @@ public final class StateDatabase: Sendable {
     /// Whether `close` records the closed file in `<db>-checksum` (the job's durable database).
     let recordsCleanClose: Bool
     let registration = OpenDatabases.Registration()
+    /// The path as `OpenDatabases` counts it (standardized once: each standardizing resolves symbolic links).
+    let openKey: String
 
     /// Opens (creating if missing) and migrates the database at `path`. `durable: false` (backtests, whose state is
     /// thrown away) turns off syncing to disk. `beforeWriting` runs on the read-only connection of the damage checks,
@@ -50,9 +52,10 @@ public final class StateDatabase: Sendable {
                 beforeWriting: ((SQLiteLedger) throws -> Void)? = nil) throws {
         self.path = path
         let started = Date()
+        openKey = OpenDatabases.key(path)
         // A database this process already has open is live (its -wal is its own); inspecting it through a second
         // file descriptor would also drop SQLite's POSIX locks on close. Only the first open in a process checks.
-        let alreadyOpen = OpenDatabases.shared.isOpen(path)
+        let alreadyOpen = OpenDatabases.shared.isOpen(key: openKey)
         let found = alreadyOpen ? StateFileCheck.Found(exists: true, applicationID: 1) : try StateFileCheck.inspect(path: path)
         // The main file exactly as this job left it after a clean close (no -wal): `quick_check` and its read-only
         // connection are skipped, and `beforeWriting` runs on the writing connection before its first write.
@@ -83,25 +86,28 @@ public final class StateDatabase: Sendable {
             // From the first write on, the file differs from the record until the next clean close writes it again.
             if found.exists { CleanCloseRecord.remove(database: path) }
             CommitFailpoint.install(on: writer)
-            try writer.write { db in
-                let generation = try Int64.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            let migrator = StateMigrations.migrator
+            let migrated = try writer.write { db in
+                let generation: Int64 = try firstValue(db.cachedStatement(sql: "PRAGMA user_version"), table: "PRAGMA", column: "user_version") ?? 0
                 try db.execute(sql: "PRAGMA user_version = \(generation &+ 1 > Int64(Int32.max) ? 1 : generation + 1)")
+                return try StateMigrations.isComplete(db, identifiers: migrator.migrations)
             }
-            try StateMigrations.migrator.migrate(writer)
+            if !migrated { try migrator.migrate(writer) }
             try CandleBlockMigrations.ensureTriggers(writer)
         } catch let error as DatabaseError {
             throw StateDatabaseError(path: path, message: Self.explain(error), kind: Self.kind(of: error))
         }
-        registration.open = OpenDatabases.shared.enter(path)
+        registration.open = OpenDatabases.shared.enter(key: openKey)
     }
 
     deinit {
-        if registration.open { OpenDatabases.shared.leave(path) }
+        if registration.open { OpenDatabases.shared.leave(key: openKey) }
     }
 
     /// An in-memory database with the same schema (tests and backtests).
     public init(inMemory: ()) throws {
         path = ":memory:"
+        openKey = path
         checkMilliseconds = 0
         recordsCleanClose = false
         writer = try DatabaseQueue()
@@ -113,7 +119,7 @@ public final class StateDatabase: Sendable {
     /// are removed with it) and the error thrown as `quickCheck` throws it.
     static func validate(_ writer: DatabaseQueue, path: String, with validate: (SQLiteLedger) throws -> Void) throws {
         do {
-            try writer.read { try validate(SQLiteLedger($0)) }
+            try writer.readTransaction { try validate(SQLiteLedger($0)) }
         } catch {
             try? writer.close()
             guard let failure = error as? DatabaseError else { throw error }
@@ -215,26 +221,25 @@ final class OpenDatabases: @unchecked Sendable {
         var open = false
     }
 
-    func isOpen(_ path: String) -> Bool {
-        let key = (path as NSString).standardizingPath
-        return lock.withLock { counts[key] != nil }
+    /// The key a path is counted under: `NSString.standardizingPath` (the tilde expanded, symbolic links resolved).
+    static func key(_ path: String) -> String { (path as NSString).standardizingPath }
+
+    func isOpen(key: String) -> Bool {
+        lock.withLock { counts[key] != nil }
     }
 
     /// Counts a successful open (returns true).
-    func enter(_ path: String) -> Bool {
-        let key = (path as NSString).standardizingPath
+    func enter(key: String) -> Bool {
         lock.withLock { counts[key, default: 0] += 1 }
         return true
     }
 
-    /// Whether an instance other than the one `registration` stands for has `path` open.
-    func isOpenElsewhere(_ path: String, than registration: Registration) -> Bool {
-        let key = (path as NSString).standardizingPath
-        return lock.withLock { counts[key, default: 0] > (registration.open ? 1 : 0) }
+    /// Whether an instance other than the one `registration` stands for has the database under `key` open.
+    func isOpenElsewhere(key: String, than registration: Registration) -> Bool {
+        lock.withLock { counts[key, default: 0] > (registration.open ? 1 : 0) }
     }
 
-    func leave(_ path: String) {
-        let key = (path as NSString).standardizingPath
+    func leave(key: String) {
         lock.withLock {
             let n = counts[key, default: 0] - 1
             counts[key] = n > 0 ? n : nil

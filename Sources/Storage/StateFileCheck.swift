@@ -73,7 +73,7 @@ public enum StateFileCheck {
         guard let header = read(path, count: 100) else {
             throw StateDatabaseError(path: path, message: "cannot be read (check its permissions)", kind: .notWritable)
         }
-        guard header.count == 100, header.prefix(16) == Data("SQLite format 3\u{0}".utf8) else {
+        guard header.count == 100, header.prefix(16).elementsEqual("SQLite format 3\u{0}".utf8) else {  // no `Data(…)`: its init casts
             throw StateDatabaseError(path: path, message: "is not an SQLite database (no SQLite header; corrupt or foreign file); \(untouched)")
         }
         let rawPageSize = Int(bigEndian16(header, 16))

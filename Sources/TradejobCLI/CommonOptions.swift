@@ -16,13 +16,15 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("log-format"), help: "human or json (default: human on a terminal, json otherwise).")
     var logFormat: String?
 
-    /// The process environment, read once: `ProcessInfo.environment` builds a new dictionary on every call, and a run
-    /// asks for it a dozen times (the job never changes its own environment).
-    var environment: [String: String] { Self.processEnvironment }
-    static let processEnvironment = ProcessInfo.processInfo.environment
+    /// The options as plain values (what every command does with them is `CommonSettings`'s).
+    var settings: CommonSettings { CommonSettings(config: config, stateDir: stateDir, logLevel: logLevel, logFormat: logFormat) }
 
-    var configPath: String { config ?? environment["TRADEJOB_CONFIG"] ?? "config/default.json" }
-    var stateDirectory: String { Self.stateDirectory(stateDir, environment: environment) }
+    var environment: [String: String] { CommonSettings.processEnvironment }
+    var configPath: String { settings.configPath }
+    var stateDirectory: String { settings.stateDirectory }
+    var databasePath: String { settings.databasePath }
+    func loadConfig() throws -> ResolvedConfig { try settings.loadConfig() }
+    func ensureStateDirectory() throws { try settings.ensureStateDirectory() }
 
     /// The state directory from `--state-dir`, else `$TRADEJOB_STATE_DIR`, else `state`; without a trailing slash.
     static func stateDirectory(_ option: String?, environment: [String: String]) -> String {
@@ -34,6 +36,23 @@ struct CommonOptions: ParsableArguments {
         let dir = option ?? variable ?? "state"
         return dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir
     }
+}
+
+/// `--config`, `--state-dir`, `--log-level`, `--log-format` as plain values, and what commands do with them; a `run`
+/// read by `RunArguments` uses it without any ArgumentParser type.
+struct CommonSettings {
+    var config: String?
+    var stateDir: String?
+    var logLevel: String?
+    var logFormat: String?
+
+    /// The process environment, read once: `ProcessInfo.environment` builds a new dictionary on every call, and a run
+    /// asks for it a dozen times (the job never changes its own environment).
+    var environment: [String: String] { Self.processEnvironment }
+    static let processEnvironment = ProcessInfo.processInfo.environment
+
+    var configPath: String { config ?? environment["TRADEJOB_CONFIG"] ?? "config/default.json" }
+    var stateDirectory: String { CommonOptions.stateDirectory(stateDir, environment: environment) }
 
     func loadConfig() throws -> ResolvedConfig {
         try ConfigLoader.load(path: configPath, environment: environment)

@@ -5,7 +5,7 @@ import Operations
 /// Builds the job's logger from `--log-level`/`TRADEJOB_LOG_LEVEL` and `--log-format`/`TRADEJOB_LOG_FORMAT`
 /// (logs go to stderr; the default format is human on a terminal, JSON lines otherwise).
 enum Logging {
-    static func make(label: String, options: CommonOptions) throws -> Logger {
+    static func make(label: String, options: CommonSettings) throws -> Logger {
         let levelText = (options.logLevel ?? options.environment["TRADEJOB_LOG_LEVEL"] ?? "info").lowercased()
         guard let level = Logger.Level(rawValue: levelText) else {
             throw UsageError(message: "log level: got \"\(levelText)\", expected one of trace, debug, info, notice, warning, error, critical")

@@ -73,11 +73,22 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await arguments.run()
+    }
+}
+
+extension RunArguments {
+    /// The common options as plain values.
+    var common: CommonSettings { CommonSettings(config: config, stateDir: stateDir, logLevel: logLevel, logFormat: logFormat) }
+
+    /// `tradejob run`: one orchestration cycle (or, with `--if-due`, nothing when it is not due).
+    func run() async throws {
+        let options = common
         let wallStart = Date()
-        let start = try Self.start(configPath: options.configPath, nowText: now, liveFlag: live, environment: options.environment, wallStart: wallStart)
+        let start = try RunCommand.start(configPath: options.configPath, nowText: now, liveFlag: live, environment: options.environment, wallStart: wallStart)
         let (config, isLive, nowMs, grace) = (start.config, start.isLive, start.nowMs, start.grace)
         if ifDue, let notDue = NextRunFile.notDue(stateDirectory: options.stateDirectory, now: nowMs, grace: grace) {
-            print(notDue)
+            IfDueFastPath.emit(notDue)
             return
         }
 
@@ -93,7 +104,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { lock.release() }
         // Checked again under the lock: a cycle that finished while this process started may have moved the next run.
         if ifDue, let notDue = NextRunFile.notDue(stateDirectory: options.stateDirectory, now: nowMs, grace: grace) {
-            print(notDue)
+            IfDueFastPath.emit(notDue)
             return
         }
 
@@ -104,7 +115,7 @@ struct RunCommand: AsyncParsableCommand {
 
         // The config must not contradict the stored state (another quote asset): checked read-only, before any write.
         let database = try StateDatabase(path: options.databasePath) { ledger in
-            try Self.refuseIncompatibleState(config: config, ledger: ledger, stateDirectory: options.stateDirectory)
+            try RunCommand.refuseIncompatibleState(config: config, ledger: ledger, stateDirectory: options.stateDirectory)
         }
         // Closed (its -wal checkpointed and removed) before the run lock is released, so the next run never finds a
         // checkpoint half done.
@@ -154,7 +165,7 @@ struct RunCommand: AsyncParsableCommand {
             metricsFailure = error
         }
         await notifier.deliver(now: nowMs, logger: runLogger)
-        print(report.summary)
+        IfDueFastPath.emit(report.summary)  // one write(2), not `print` (its first call casts its argument)
         if let refusedKey { throw refusedKey }
         if let metricsFailure {
             if let file = metricsFailure as? AtomicFileError { throw file }

@@ -23,6 +23,10 @@ public struct Tradejob: AsyncParsableCommand {
 
     /// Parses the arguments, runs the command and exits with the documented code.
     public static func entry() async -> Never {
+        // The plain forms of `tradejob run …` need no argument parser at all (see `RunArguments`).
+        if let arguments = RunArguments.plain(CommandLine.arguments) {
+            await finish { try await arguments.run() }
+        }
         let command: ParsableCommand
         do {
             command = try runCommand() ?? parseAsRoot()
@@ -30,13 +34,20 @@ public struct Tradejob: AsyncParsableCommand {
             // Help and version exit 0; every parsing or validation problem exits 64.
             exit(withError: error)
         }
-        do {
+        await finish {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 var syncCommand = command
                 try syncCommand.run()
             }
+        }
+    }
+
+    /// Runs a parsed command and exits with the documented code.
+    static func finish(_ body: () async throws -> Void) async -> Never {
+        do {
+            try await body()
             Foundation.exit(TradejobExit.ok.rawValue)
         } catch let exitWith as ExitWith {
             Foundation.exit(exitWith.code.rawValue)

@@ -97,4 +97,26 @@ struct StateDatabaseTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == expected)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".tmp-") }.isEmpty)
     }
+
+    /// The file helpers that replaced Foundation's on the cycle's start: the same answers as `URL` and `FileManager`.
+    @Test func fileHelpersAnswerAsFoundationDoes() throws {
+        for path in ["a/b/c", "c", "/c", "/x/y/tradejob.prom", "state/metrics/tradejob.prom"] {
+            let (directory, name) = AtomicFileWriter.split(path)
+            let url = URL(fileURLWithPath: path)
+            #expect(URL(fileURLWithPath: directory).standardizedFileURL.path == url.deletingLastPathComponent().standardizedFileURL.path, "\(path)")
+            #expect(name == url.lastPathComponent, "\(path)")
+        }
+        let directory = URL(fileURLWithPath: try temporaryPath()).deletingLastPathComponent().path
+        for name in ["plain", ".hidden", "with space", "é.txt", ".next_run.tmp-1"] { try "x".write(toFile: directory + "/" + name, atomically: false, encoding: .utf8) }
+        try FileManager.default.createDirectory(atPath: directory + "/metrics", withIntermediateDirectories: false)
+        #expect(Set(StaleTemporaryFiles.names(in: directory)) == Set(try FileManager.default.contentsOfDirectory(atPath: directory)))
+        #expect(StaleTemporaryFiles.names(in: directory + "/missing").isEmpty)
+        // A temporary file of a process that no longer exists goes, in the directory and one level down; others stay.
+        let dead = Int32.max - 7
+        try "x".write(toFile: directory + "/metrics/.tradejob.prom.tmp-\(dead)", atomically: false, encoding: .utf8)
+        try "x".write(toFile: directory + "/.next_run.tmp-\(getpid())", atomically: false, encoding: .utf8)
+        let removed = StaleTemporaryFiles.remove(in: directory)
+        #expect(removed == [directory + "/metrics/.tradejob.prom.tmp-\(dead)"])
+        #expect(FileManager.default.fileExists(atPath: directory + "/.next_run.tmp-\(getpid())"))
+    }
 }

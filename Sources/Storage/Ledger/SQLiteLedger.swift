@@ -19,7 +19,7 @@ public struct SQLiteLedger: Ledger {
     public func consecutiveFailedRuns() throws -> Int { try Runs.consecutiveFailures(db) }
     public func runsByInterval() throws -> [Int64: Int] { try Runs.countByInterval(db) }
     public func fillCount(runID: RunID) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?"), arguments: [runID.rawValue]) ?? 0
+        try firstValue(db.cachedStatement(sql: "SELECT COUNT(*) FROM fills WHERE run_id = ?"), arguments: [runID.rawValue], table: "fills", column: "COUNT(*)") ?? 0
     }
 
     public func runStarted(after runID: RunID) throws -> Int64? {
@@ -151,7 +151,7 @@ public struct SQLiteStateStore: StateStore {
     init(_ database: DatabaseQueue) { self.database = database }
     public var keepsAudit: Bool { true }
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
-        try await database.read { db in try body(SQLiteLedger(db)) }
+        try await database.readTransaction { db in try body(SQLiteLedger(db)) }
     }
     public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
         try await database.write { db in try body(SQLiteLedger(db)) }

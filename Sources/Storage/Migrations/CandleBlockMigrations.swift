@@ -46,9 +46,9 @@ enum CandleBlockMigrations {
     /// restored `candles` table comes back without them), the cache is emptied and the triggers made again. A migration
     /// that rebuilds `candles` must do the same itself.
     static func ensureTriggers(_ writer: DatabaseQueue) throws {
-        let present = try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles' AND name IN (?, ?, ?)",
-                             arguments: StatementArguments(triggerNames)) ?? 0
+        let present = try writer.readTransaction { db in
+            try firstValue(db.cachedStatement(sql: "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'candles' AND name IN (?, ?, ?)"),
+                           arguments: StatementArguments(triggerNames), table: "sqlite_master", column: "count(*)") ?? 0
         }
         guard present != triggerNames.count else { return }
         try writer.write { db in

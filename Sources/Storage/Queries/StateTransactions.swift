@@ -7,7 +7,7 @@ import GRDB
 extension StateDatabase {
     /// One read transaction.
     public func read<T>(_ body: (SQLiteLedger) throws -> T) throws -> T {
-        try writer.read { db in try body(SQLiteLedger(db)) }
+        try writer.readTransaction { db in try body(SQLiteLedger(db)) }
     }
 
     /// One write transaction: everything `body` does commits together, or nothing does.
@@ -18,7 +18,7 @@ extension StateDatabase {
 
     /// One read transaction, off the caller's thread.
     public func read<T: Sendable>(_ body: @Sendable (SQLiteLedger) throws -> T) async throws -> T {
-        try await writer.read { db in try body(SQLiteLedger(db)) }
+        try await writer.readTransaction { db in try body(SQLiteLedger(db)) }
     }
 
     /// One write transaction, off the caller's thread.
@@ -31,8 +31,9 @@ extension StateDatabase {
     /// holding every change, is recorded for the next open's damage checks (`CleanCloseRecord`).
     public func close() throws {
         try writer.close()
-        if recordsCleanClose, !OpenDatabases.shared.isOpenElsewhere(path, than: registration),
-           !FileManager.default.fileExists(atPath: path + "-wal") {
+        var wal = stat()
+        if recordsCleanClose, !OpenDatabases.shared.isOpenElsewhere(key: openKey, than: registration),
+           stat(path + "-wal", &wal) != 0 {  // as `FileManager.fileExists`: nothing there, even through a link
             CleanCloseRecord.write(database: path)
         }
     }
@@ -45,5 +46,30 @@ extension SQLiteStateStore {
     /// The store on the job's state database.
     public init(_ database: StateDatabase) {
         self.init(database.writer)
+    }
+}
+
+extension DatabaseQueue {
+    /// One deferred (read) transaction on the connection, as `read` opens it, but without `read`'s switch to
+    /// `PRAGMA query_only = 1` and back: a flag pragma makes SQLite expire every prepared statement, so each `read`
+    /// made every cached statement compile again at its next use (a fifth of the SQL compiled by a cycle). The job's
+    /// reads never write (their ledger calls are reads), and the run lock keeps other writers out.
+    func readTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try unsafeRead { db in try Self.inReadTransaction(db, body) }
+    }
+
+    /// As above, off the caller's thread.
+    func readTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await unsafeRead { db in try Self.inReadTransaction(db, body) }
+    }
+
+    static func inReadTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        var value: T?
+        try db.inTransaction(.deferred) {
+            value = try body(db)
+            return .commit
+        }
+        guard let value else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "read transaction without a result") }
+        return value
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The JSON text the state database stores for flat objects (signal components, indicators, patterns, opinions, event
 /// data), byte for byte what `JSONEncoder` with `.sortedKeys` writes for them (proved by `CompactJSONTests`), built
 /// without the encoder's per-call set-up: the cycle writes several per symbol.
-enum CompactJSON {
+public enum CompactJSON {
     /// `{"key":value,…}` with the keys in ascending order.
     static func object<Value>(_ members: some Sequence<(key: String, value: Value)>, _ write: (Value, inout String) -> Void) -> String {
         let sorted = members.sorted { $0.key < $1.key }
@@ -18,7 +18,7 @@ enum CompactJSON {
         return out
     }
 
-    static func object(_ members: [String: String]) -> String { object(members.lazy.map { (key: $0.key, value: $0.value) }, string) }
+    public static func object(_ members: [String: String]) -> String { object(members.lazy.map { (key: $0.key, value: $0.value) }, string) }
     /// `{}` when a value is not finite (the encoder refuses those, and the callers store `{}` then).
     static func object(_ members: [String: Double]) -> String {
         guard members.values.allSatisfy(\.isFinite) else { return "{}" }

@@ -7,7 +7,7 @@ import TradingDomain
 public enum Candles {
     public static func newestOpenTime(_ db: Database, symbol: Symbol, timeframe: Timeframe) throws -> Int64? {
         let statement = try db.cachedStatement(sql: "SELECT MAX(open_time) FROM candles WHERE symbol = ? AND timeframe = ?")
-        return try Int64.fetchOne(statement, arguments: [symbol, timeframe.name])
+        return try firstValue(statement, arguments: [symbol, timeframe.name], table: "candles", column: "open_time")
     }
 
     public static func upsert(_ db: Database, symbol: Symbol, timeframe: Timeframe, candles: [Candle]) throws {

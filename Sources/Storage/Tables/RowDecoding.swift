@@ -48,3 +48,32 @@ func decodeOptionalEnum<E: RawRepresentable & CaseIterable>(_ row: Row, _ column
 extension Symbol: DatabaseValueConvertible {}
 extension ClientOrderID: DatabaseValueConvertible {}
 extension TradeID: DatabaseValueConvertible {}
+
+/// The first column of every row of `statement`, read through `Row` (whose cursor every query uses anyway): GRDB's
+/// `Value.fetchAll` instantiates a cursor type per value type, and each first instantiation scans the binary's
+/// conformance records (a noticeable cost at a cycle's start). A NULL or a value that does not convert is a
+/// `CorruptRow`.
+func firstColumn<Value: DatabaseValueConvertible & StatementColumnConvertible>(
+    _ statement: Statement, arguments: StatementArguments = StatementArguments(), table: String, column: String
+) throws -> [Value] {
+    try Row.fetchAll(statement, arguments: arguments).map { row in
+        guard let value: Value = row[0] else {
+            throw CorruptRow(table: table, column: column, key: nil, value: (row[0] as DatabaseValue).description, expected: "\(Value.self)")
+        }
+        return value
+    }
+}
+
+/// The first column of the first row of `statement` (nil: no row, or NULL), read through `Row` for the reason given at
+/// `firstColumn`; a value that does not convert is a `CorruptRow`.
+func firstValue<Value: DatabaseValueConvertible>(
+    _ statement: Statement, arguments: StatementArguments = StatementArguments(), table: String, column: String
+) throws -> Value? {
+    guard let row = try Row.fetchOne(statement, arguments: arguments) else { return nil }
+    let stored: DatabaseValue = row[0]
+    if stored.isNull { return nil }
+    guard let value = Value.fromDatabaseValue(stored) else {
+        throw CorruptRow(table: table, column: column, key: nil, value: stored.description, expected: "\(Value.self)")
+    }
+    return value
+}

@@ -36,7 +36,7 @@ public enum Runs {
 
     /// Marks runs that never finished (their process died) as `crashed`; returns their ids.
     public static func markAbandoned(_ db: Database, endedAt: Int64) throws -> [Int64] {
-        let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM runs WHERE ended_at IS NULL"))
+        let ids: [Int64] = try firstColumn(db.cachedStatement(sql: "SELECT id FROM runs WHERE ended_at IS NULL"), table: "runs", column: "id")
         try db.cachedStatement(sql: "UPDATE runs SET ended_at = ?, outcome = ? WHERE ended_at IS NULL").execute(arguments: [endedAt, RunOutcome.crashed.rawValue])
         return ids
     }
@@ -142,7 +142,7 @@ public enum Events {
 /// The `job_state` key–value table: persisted facts such as the equity peak, entry blocks and the job's state.
 public enum JobState {
     public static func get(_ db: Database, _ key: String) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM job_state WHERE key = ?"), arguments: [key])
+        try firstValue(db.cachedStatement(sql: "SELECT value FROM job_state WHERE key = ?"), arguments: [key], table: "job_state", column: "value")
     }
 
     public static func set(_ db: Database, _ key: String, _ value: String) throws {

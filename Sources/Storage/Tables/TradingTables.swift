@@ -92,7 +92,8 @@ public enum Positions {
 
     /// Close times of stop-loss exits since `since`.
     public static func stopLossExits(_ db: Database, since: Int64) throws -> [Int64] {
-        try Int64.fetchAll(db.cachedStatement(sql: "SELECT closed_at FROM positions WHERE exit_reason IN ('stop_loss', 'trailing_stop') AND closed_at >= ? ORDER BY closed_at"), arguments: [since])
+        try firstColumn(db.cachedStatement(sql: "SELECT closed_at FROM positions WHERE exit_reason IN ('stop_loss', 'trailing_stop') AND closed_at >= ? ORDER BY closed_at"),
+                        arguments: [since], table: "positions", column: "closed_at")
     }
 }
 
@@ -227,7 +228,7 @@ public enum Wallet {
     }
 
     public static func isEmpty(_ db: Database) throws -> Bool {
-        (try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM wallet")) ?? 0) == 0
+        (try firstValue(db.cachedStatement(sql: "SELECT COUNT(*) FROM wallet"), table: "wallet", column: "COUNT(*)") ?? 0) == 0
     }
 }
 

@@ -100,7 +100,7 @@ public enum VenueStates {
 
     /// Breaker openings summed over every venue (for the cycle's error-rate protection).
     public static func totalBreakerOpenings(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(breaker_openings), 0) FROM venue_state") ?? 0
+        try firstValue(db.cachedStatement(sql: "SELECT COALESCE(SUM(breaker_openings), 0) FROM venue_state"), table: "venue_state", column: "breaker_openings") ?? 0
     }
 }
 
