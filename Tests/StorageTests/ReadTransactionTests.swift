@@ -44,6 +44,10 @@ import Testing
         #expect(throws: Refused.self) { try database.read { _ -> Int in throw Refused() } }
         #expect(try database.writer.readTransaction { $0.isInsideTransaction })
         try database.writer.unsafeRead { db in #expect(!db.isInsideTransaction) }
+        // A write made inside a read by mistake is rolled back with it.
+        try database.writer.readTransaction { db in try db.execute(sql: "INSERT INTO job_state (key, value) VALUES ('stray', 'x')") }
+        #expect(try database.read { ledger in try ledger.jobState("stray") } == nil)
+        #expect(try database.read { ledger in try ledger.jobState("probe") } == "1")
     }
 
     /// The cycle's reads (`SQLiteStateStore.read`, off the caller's thread) see what the writes committed.

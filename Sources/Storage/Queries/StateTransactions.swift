@@ -53,7 +53,8 @@ extension DatabaseQueue {
     /// One deferred (read) transaction on the connection, as `read` opens it, but without `read`'s switch to
     /// `PRAGMA query_only = 1` and back: a flag pragma makes SQLite expire every prepared statement, so each `read`
     /// made every cached statement compile again at its next use (a fifth of the SQL compiled by a cycle). The job's
-    /// reads never write (their ledger calls are reads), and the run lock keeps other writers out.
+    /// reads never write (their ledger calls are reads), and the run lock keeps other writers out. The transaction is
+    /// rolled back at its end, so a write made inside a read by mistake never reaches the state.
     func readTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try unsafeRead { db in try Self.inReadTransaction(db, body) }
     }
@@ -67,7 +68,7 @@ extension DatabaseQueue {
         var value: T?
         try db.inTransaction(.deferred) {
             value = try body(db)
-            return .commit
+            return .rollback
         }
         guard let value else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "read transaction without a result") }
         return value
