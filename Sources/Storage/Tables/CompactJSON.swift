@@ -29,7 +29,7 @@ enum CompactJSON {
     /// A finite double as `JSONEncoder` writes it: the shortest text that reads back exactly, without a trailing ".0".
     static func number(_ value: Double, into out: inout String) {
         let text = value.description
-        out.append(text.hasSuffix(".0") ? String(text.dropLast(2)) : text)
+        if text.hasSuffix(".0") { out.append(contentsOf: text.dropLast(2)) } else { out.append(text) }
     }
 
     /// A string literal, escaped as `JSONEncoder` escapes it (quote, backslash, slash, control characters).
