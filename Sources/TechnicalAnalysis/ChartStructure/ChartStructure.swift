@@ -45,18 +45,26 @@ public enum ChartStructure {
         guard w >= 1, n >= 2 * w + 1, n <= high.count, n <= low.count else { return (highs, lows) }
         high.withUnsafeBufferPointer { high in
             low.withUnsafeBufferPointer { low in
-                for j in w..<(n - w) {
+                // Plain counting loops: range iteration did not fold away here.
+                var j = w
+                while j < n - w {
+                    let h = high[j], l = low[j]
                     var isHigh = true, isLow = true
-                    for k in (j - w)..<j {
-                        if high[k] >= high[j] { isHigh = false }
-                        if low[k] <= low[j] { isLow = false }
+                    var k = j - w
+                    while k < j {
+                        if high[k] >= h { isHigh = false }
+                        if low[k] <= l { isLow = false }
+                        k += 1
                     }
-                    for k in (j + 1)...(j + w) {
-                        if high[k] > high[j] { isHigh = false }
-                        if low[k] < low[j] { isLow = false }
+                    k = j + 1
+                    while k <= j + w {
+                        if high[k] > h { isHigh = false }
+                        if low[k] < l { isLow = false }
+                        k += 1
                     }
                     if isHigh { highs.append(j) }
                     if isLow { lows.append(j) }
+                    j += 1
                 }
             }
         }
