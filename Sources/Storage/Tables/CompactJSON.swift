@@ -8,6 +8,7 @@ enum CompactJSON {
     static func object<Value>(_ members: some Sequence<(key: String, value: Value)>, _ write: (Value, inout String) -> Void) -> String {
         let sorted = members.sorted { $0.key < $1.key }
         var out = "{"
+        out.reserveCapacity(2 + 32 * sorted.count)  // a key and a number each, without growing the text on the way
         for (k, member) in sorted.enumerated() {
             if k > 0 { out.append(",") }
             string(member.key, into: &out)
