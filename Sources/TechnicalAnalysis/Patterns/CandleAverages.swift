@@ -83,7 +83,13 @@ public final class CandleAverages: @unchecked Sendable {
     /// Owned buffers (freed with the cache), so that pattern loops can keep plain pointers into them.
     private var buffers: [UnsafeMutablePointer<Double>] = []
 
-    init() {}
+    init() {
+        // Room for every key the 61 patterns ask for, so that the lists are not regrown on the way.
+        knownKeys.reserveCapacity(64)
+        knownColumns.reserveCapacity(64)
+        buffers.reserveCapacity(64)
+        bases.reserveCapacity(16)
+    }
 
     deinit { release() }
 
@@ -100,7 +106,8 @@ public final class CandleAverages: @unchecked Sendable {
 
     /// The column of `key`, if computed (call with the lock held).
     private func lookup(_ key: Key) -> Column? {
-        for k in knownKeys.indices where knownKeys[k] == key { return knownColumns[k] }
+        for k in knownKeys.indices where knownKeys[k].windowStart == key.windowStart && knownKeys[k].averagePeriod == key.averagePeriod
+            && knownKeys[k].rangeType == key.rangeType { return knownColumns[k] }
         return nil
     }
 
