@@ -78,7 +78,10 @@ let package = Package(
         ]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TradingDomain"]),
         .testTarget(name: "OperationsTests", dependencies: ["Operations"]),
-        .testTarget(name: "CycleTests", dependencies: ["Cycle", "Storage", "Brokers", "TradingDomain", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "CycleTests", dependencies: [
+            "Cycle", "Storage", "Brokers", "MarketData", "Settings", "Strategy", "TradingDomain", .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TechnicalAnalysis", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]

@@ -54,9 +54,13 @@ extension TradingCycle {
             }
         }
 
-        // 3. The new candles stored and every window read back, in one write transaction (a window is read through the
-        // `candle_blocks` cache, which that write keeps up to date).
+        // 3 + 4. The new candles stored and every window read back in one write transaction (a window is read through
+        // the `candle_blocks` cache, which that write keeps up to date), then each window analysed, at most N at a time.
         let stored = results.filter { $0.error == nil }
+        if store.pipelinesWindows && limit > 1 && batches.count > 1 {
+            await storeAndAnalyseTogether(stored, batches, runID: runID, now: now, limit: limit, log: log)
+            return results
+        }
         let first: [Result<ArraySlice<Candle>, any Error>]
         do {
             let toStore = batches
@@ -78,8 +82,6 @@ extension TradingCycle {
                 _ = failed(r, error, log: log)
             }
         }
-
-        // 4. Each window analysed, at most N at a time.
         let work = readable
         if limit == 1 || work.count <= 1 {
             for r in work { await analyse(r, runID: runID, now: now) }
@@ -89,12 +91,81 @@ extension TradingCycle {
         return results
     }
 
+    /// Steps 3 and 4 overlapped: each window the write transaction reads is handed to the analysis at once (at most
+    /// `limit` readings at a time), while the transaction goes on storing and reading the next symbols. Nothing of it is
+    /// used before the transaction commits: the results, the failures and their log lines are then those of the plain
+    /// order (a failed transaction fails every symbol it stored, and its readings are dropped), and the models are
+    /// consulted only then.
+    func storeAndAnalyseTogether(_ stored: [SymbolResult], _ batches: [CandleBatch], runID: RunID, now: Int64, limit: Int, log: Logger) async {
+        let p = parameters
+        let timeframe = p.timeframe, lookback = p.lookback, closedLimit = timeframe.lastClosedBarOpen(at: now)
+        let strategy = p.strategy, analyzer = self.analyzer, settings = p.strategySettings(detailed: audit)
+        let store = self.store
+        let (windows, delivery) = AsyncStream.makeStream(of: (Int, Result<ArraySlice<Candle>, any Error>).self)
+        async let written: (any Error)? = {
+            defer { delivery.finish() }
+            do {
+                try await store.write { ledger in
+                    try ledger.storeCandles(batches, timeframe: timeframe, window: lookback, upTo: closedLimit) { k, outcome in delivery.yield((k, outcome)) }
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }()
+        var outcomes = [Result<ArraySlice<Candle>, any Error>?](repeating: nil, count: batches.count)
+        var readings = [StrategyReading?](repeating: nil, count: batches.count)
+        await withTaskGroup(of: (Int, StrategyReading).self) { group in
+            var running = 0
+            for await (k, outcome) in windows {
+                outcomes[k] = outcome
+                guard case let .success(candles) = outcome else { continue }
+                if running == limit, let (j, reading) = await group.next() {
+                    readings[j] = reading
+                    running -= 1
+                }
+                let symbol = batches[k].symbol
+                group.addTask { (k, strategy.read(symbol: symbol, candles: candles, analyzer: analyzer, settings: settings)) }
+                running += 1
+            }
+            for await (j, reading) in group { readings[j] = reading }
+        }
+        if let error = await written {
+            for r in stored { _ = failed(r, error, log: log) }
+            return
+        }
+        var readable: [(SymbolResult, StrategyReading)] = []
+        readable.reserveCapacity(stored.count)
+        for (k, r) in stored.enumerated() {
+            switch outcomes[k] {
+            case let .success(candles)?:
+                r.candles = candles
+                if let reading = readings[k] { readable.append((r, reading)) }
+            case let .failure(error)?:
+                _ = failed(r, error, log: log)
+            case nil:
+                break
+            }
+        }
+        let work = readable
+        if consultant == nil || !p.llmEnabled || !strategy.consultsModels {
+            for (r, reading) in work { await settle(r, reading, runID: runID, now: now) }
+        } else {
+            _ = await boundedMap(work.count, limit: limit, startsAfterInterrupt: true) { k in await self.settle(work[k].0, work[k].1, runID: runID, now: now) }
+        }
+    }
+
     /// The strategy's reading of one symbol's window, and the models' opinion near the gate.
     func analyse(_ result: SymbolResult, runID: RunID, now: Int64) async {
         let p = parameters
+        let reading = p.strategy.read(symbol: result.symbol, candles: result.candles, analyzer: analyzer, settings: p.strategySettings(detailed: audit))
+        await settle(result, reading, runID: runID, now: now)
+    }
+
+    /// `reading` (of `result.candles`) recorded in `result`, with the models' opinion near the gate.
+    func settle(_ result: SymbolResult, _ reading: StrategyReading, runID: RunID, now: Int64) async {
+        let p = parameters
         let symbol = result.symbol
-        let settings = p.strategySettings(detailed: audit)
-        let reading = p.strategy.read(symbol: symbol, candles: result.candles, analyzer: analyzer, settings: settings)
         result.snapshot = reading.snapshot
         if let problem = reading.problem {
             result.error = problem
@@ -103,6 +174,7 @@ extension TradingCycle {
         var signal = reading.signal
         if let consultant, p.llmEnabled, p.strategy.consultsModels, let technical = signal, let snapshot = reading.snapshot,
            abs(technical.confidence - p.minConfidence) <= p.llmConsultBand {
+            let settings = p.strategySettings(detailed: audit)
             if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: Array(result.candles), snapshot: snapshot, technical: technical, now: now),
                let revised = p.strategy.signal(symbol: symbol, snapshot: snapshot, opinion: opinion, settings: settings) {
                 signal = revised

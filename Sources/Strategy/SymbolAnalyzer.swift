@@ -70,7 +70,9 @@ public enum SymbolAnalyzer {
             if let value = out.last, value != 0 { patterns[pattern.rawValue] = Int(value) }
         }
 
-        let structure = ChartStructure.summary(high: Array(high[0...i]), low: Array(low[0...i]), close: Array(close[0...i]),
+        // The series up to `i` (the series themselves when `i` is their last bar, as in the job: no copies).
+        func upTo(_ series: [Double]) -> [Double] { i == series.count - 1 ? series : Array(series[0...i]) }
+        let structure = ChartStructure.summary(high: upTo(high), low: upTo(low), close: upTo(close),
                                                adx: adx[i], emaSlope: emaFast[i] - emaFast[max(0, i - 5)], atr: atr[i], pivotWindow: p.pivotWindow)
         let volatility = realizedVolatility(close, upTo: i, window: p.volatilityWindow, barsPerYear: p.barsPerYear)
         return MarketSnapshot(candleTime: times[i], close: close[i], emaFast: emaFast[i], emaSlow: emaSlow[i], rsi: rsi[i],

@@ -47,6 +47,10 @@ public protocol Ledger {
     /// first (empty for a batch that does not `readsWindow`), in the order of `batches`. A batch whose candles cannot be
     /// stored gets its error and stores nothing; the others are not affected.
     func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>]
+    /// `storeCandles`, each batch's outcome handed to `each` with the batch's index as soon as it is known, in the order
+    /// of `batches` (the caller may start on a window while the later ones are read).
+    func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64,
+                      each: (Int, Result<ArraySlice<Candle>, any Error>) -> Void) throws
 
     // MARK: Positions
     func insertPosition(_ p: Position) throws -> Int64
@@ -142,6 +146,14 @@ public protocol StateStore: Sendable {
     func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T
     /// Synchronous write (set-up code outside the cycle, e.g. funding the paper wallet).
     func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T
+    /// Whether the cycle analyses each symbol's window as soon as the write that stores the new candles has read it,
+    /// while that write goes on (its results are used only once it commits), instead of after it. Worth it when a
+    /// write runs on a thread of its own (SQLite); the outcome is the same either way.
+    var pipelinesWindows: Bool { get }
+}
+
+extension StateStore {
+    public var pipelinesWindows: Bool { false }
 }
 
 /// One symbol's new candles, to be stored (`Ledger.storeCandles`).
@@ -166,6 +178,12 @@ extension Ledger {
                 return batch.readsWindow ? try candleWindow(symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo) : []
             }
         }
+    }
+
+    /// `storeCandles`, the outcomes handed over once all are known.
+    public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64,
+                             each: (Int, Result<ArraySlice<Candle>, any Error>) -> Void) throws {
+        for (k, outcome) in try storeCandles(batches, timeframe: timeframe, window: window, upTo: upTo).enumerated() { each(k, outcome) }
     }
 
     /// Appends an event (the message and data are built only when the ledger keeps the audit trail).

@@ -60,7 +60,13 @@ public struct SQLiteLedger: Ledger {
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
         var results: [Result<ArraySlice<Candle>, any Error>] = []
         results.reserveCapacity(batches.count)
-        for batch in batches {
+        try storeCandles(batches, timeframe: timeframe, window: window, upTo: upTo) { _, outcome in results.append(outcome) }
+        return results
+    }
+
+    public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64,
+                             each: (Int, Result<ArraySlice<Candle>, any Error>) -> Void) throws {
+        for (k, batch) in batches.enumerated() {
             if !batch.candles.isEmpty {
                 do {
                     if batch.candles.count == 1 {
@@ -74,13 +80,12 @@ public struct SQLiteLedger: Ledger {
                 } catch let error as DatabaseError where Self.endsTransaction(error) {
                     throw error
                 } catch {
-                    results.append(.failure(error))
+                    each(k, .failure(error))
                     continue
                 }
             }
-            results.append(.success(batch.readsWindow ? try CandleBlocks.window(db, symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo)[...] : []))
+            each(k, .success(batch.readsWindow ? try CandleBlocks.window(db, symbol: batch.symbol, timeframe: timeframe, limit: window, upTo: upTo)[...] : []))
         }
-        return results
     }
 
     /// Errors after which the transaction cannot go on (a full disk, I/O, a lost lock): they fail the whole write.
@@ -150,6 +155,9 @@ public struct SQLiteStateStore: StateStore {
     let database: DatabaseQueue
     init(_ database: DatabaseQueue) { self.database = database }
     public var keepsAudit: Bool { true }
+    /// True: a write runs on the database's own thread, so the windows it reads are analysed meanwhile (false: after
+    /// it, the plain order the tests compare with).
+    public var pipelinesWindows = true
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
         try await database.readTransaction { db in try body(SQLiteLedger(db)) }
     }

@@ -41,12 +41,21 @@ public enum CandleBlocks {
         if tail.count + collected < limit {
             older = try before(db, symbol: symbol, timeframe: tf, time: oldest.from, limit: limit - tail.count - collected)
         }
+        // The newest `limit` of older + the chain (oldest block first) + tail, appended without the ones before them.
         var window: [Candle] = []
-        window.reserveCapacity(older.count + collected + tail.count)
-        window.append(contentsOf: older)
-        for block in chain.reversed() { window.append(contentsOf: block.candles) }
-        window.append(contentsOf: tail)
-        if window.count > limit { window.removeFirst(window.count - limit) }
+        window.reserveCapacity(min(limit, older.count + collected + tail.count))
+        var skip = max(0, older.count + collected + tail.count - limit)
+        func add(_ part: [Candle]) {
+            if skip >= part.count {
+                skip -= part.count
+            } else {
+                window.append(contentsOf: part[skip...])
+                skip = 0
+            }
+        }
+        add(older)
+        for block in chain.reversed() { add(block.candles) }
+        add(tail)
 
         // Upkeep: the older candles read from the table become blocks before the chain (everything older removed
         // first); otherwise blocks wholly older than the window go.

@@ -8,6 +8,7 @@ public enum CompactJSON {
     static func object<Value>(_ members: some Sequence<(key: String, value: Value)>, _ write: (Value, inout String) -> Void) -> String {
         let sorted = members.sorted { $0.key < $1.key }
         var out = "{"
+        out.reserveCapacity(2 + 32 * sorted.count)  // a key and a number each, without growing the text on the way
         for (k, member) in sorted.enumerated() {
             if k > 0 { out.append(",") }
             string(member.key, into: &out)
@@ -29,7 +30,7 @@ public enum CompactJSON {
     /// A finite double as `JSONEncoder` writes it: the shortest text that reads back exactly, without a trailing ".0".
     static func number(_ value: Double, into out: inout String) {
         let text = value.description
-        out.append(text.hasSuffix(".0") ? String(text.dropLast(2)) : text)
+        if text.hasSuffix(".0") { out.append(contentsOf: text.dropLast(2)) } else { out.append(text) }
     }
 
     /// A string literal, escaped as `JSONEncoder` escapes it (quote, backslash, slash, control characters).

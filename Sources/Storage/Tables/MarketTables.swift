@@ -64,9 +64,10 @@ public enum Signals {
             INSERT INTO signals (run_id, symbol, candle_time, direction, confidence, score, components, indicators, patterns, opinion)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let finite = signal.indicators.filter { $0.value.isFinite }
+        // The finite indicators, written straight from the signal's dictionary (no filtered copy of it).
+        let finite = CompactJSON.object(signal.indicators.lazy.filter { $0.value.isFinite }.map { (key: $0.key, value: $0.value) }, CompactJSON.number)
         try statement.execute(arguments: [runID, signal.symbol, signal.candleTime, signal.direction.rawValue, signal.confidence, signal.score,
-                                          CompactJSON.object(signal.components), CompactJSON.object(finite), patternsJSON(signal.patterns),
+                                          CompactJSON.object(signal.components), finite, patternsJSON(signal.patterns),
                                           signal.opinion.map(opinionJSON)])
         return db.lastInsertedRowID
     }

@@ -36,21 +36,37 @@ public enum ChartStructure {
 
     /// Indexes of swing highs and swing lows confirmed within `high.count` bars.
     public static func swings(high: [Double], low: [Double], window w: Int) -> (highs: [Int], lows: [Int]) {
-        let n = high.count
+        swings(high: high, low: low, count: high.count, window: w)
+    }
+
+    /// `swings` of the first `count` bars (`count` ≤ both lengths), read without copying them or checking bounds.
+    static func swings(high: [Double], low: [Double], count n: Int, window w: Int) -> (highs: [Int], lows: [Int]) {
         var highs: [Int] = [], lows: [Int] = []
-        guard w >= 1, n >= 2 * w + 1 else { return (highs, lows) }
-        for j in w..<(n - w) {
-            var isHigh = true, isLow = true
-            for k in (j - w)..<j {
-                if high[k] >= high[j] { isHigh = false }
-                if low[k] <= low[j] { isLow = false }
+        guard w >= 1, n >= 2 * w + 1, n <= high.count, n <= low.count else { return (highs, lows) }
+        high.withUnsafeBufferPointer { high in
+            low.withUnsafeBufferPointer { low in
+                // Plain counting loops: range iteration did not fold away here.
+                var j = w
+                while j < n - w {
+                    let h = high[j], l = low[j]
+                    var isHigh = true, isLow = true
+                    var k = j - w
+                    while k < j {
+                        if high[k] >= h { isHigh = false }
+                        if low[k] <= l { isLow = false }
+                        k += 1
+                    }
+                    k = j + 1
+                    while k <= j + w {
+                        if high[k] > h { isHigh = false }
+                        if low[k] < l { isLow = false }
+                        k += 1
+                    }
+                    if isHigh { highs.append(j) }
+                    if isLow { lows.append(j) }
+                    j += 1
+                }
             }
-            for k in (j + 1)...(j + w) {
-                if high[k] > high[j] { isHigh = false }
-                if low[k] < low[j] { isLow = false }
-            }
-            if isHigh { highs.append(j) }
-            if isLow { lows.append(j) }
         }
         return (highs, lows)
     }
@@ -83,7 +99,7 @@ public enum ChartStructure {
         let reg = regime(adx: adx, emaSlope: emaSlope)
         guard n >= 2 * pivotWindow + 3, atr.isFinite, atr > 0 else { return Summary(breakout: 0, regime: reg, support: nil, resistance: nil) }
         // Pivots known at the previous bar (their right window closed before the last bar).
-        let known = swings(high: Array(high[0..<(n - 1)]), low: Array(low[0..<(n - 1)]), window: pivotWindow)
+        let known = swings(high: high, low: low, count: n - 1, window: pivotWindow)
         let tolerance = 0.5 * atr
         let previous = close[n - 2], last = close[n - 1]
         let resistances = levels(known.highs.map { high[$0] }, tolerance: tolerance).filter { $0.price >= previous }

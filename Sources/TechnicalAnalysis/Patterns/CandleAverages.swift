@@ -74,24 +74,53 @@ public final class CandleAverages: @unchecked Sendable {
     static let prefixLimit = 4096
 
     private let lock = NSLock()
-    private var bases: [Measure: (start: Int, column: UnsafeMutablePointer<Double>)] = [:]
-    private var columns: [Key: Column] = [:]
+    /// Each measure's base: its start and full column. A few measures and a few dozen keys per series: plain lists
+    /// searched in order cost less than hashing (a series of the job's window is read once per pattern).
+    private var bases: [(measure: Measure, start: Int, column: UnsafeMutablePointer<Double>)] = []
+    /// The keys computed so far, with their columns at the same index.
+    private var knownKeys: [Key] = []
+    private var knownColumns: [Column] = []
     /// Owned buffers (freed with the cache), so that pattern loops can keep plain pointers into them.
     private var buffers: [UnsafeMutablePointer<Double>] = []
 
-    init() {}
+    init() {
+        // Room for every key the 61 patterns ask for, so that the lists are not regrown on the way.
+        knownKeys.reserveCapacity(64)
+        knownColumns.reserveCapacity(64)
+        buffers.reserveCapacity(64)
+        bases.reserveCapacity(16)
+    }
 
     deinit { release() }
 
     private func release() {
         for buffer in buffers { free(buffer) }
         buffers = []
-        bases = [:]
-        columns = [:]
+        bases = []
+        knownKeys = []
+        knownColumns = []
     }
 
     /// The keys computed so far (the benchmark recomputes them to time the shared work on its own).
-    var keys: [Key] { lock.lock(); defer { lock.unlock() }; return Array(columns.keys) }
+    var keys: [Key] { lock.lock(); defer { lock.unlock() }; return knownKeys }
+
+    /// The column of `key`, if computed (call with the lock held).
+    private func lookup(_ key: Key) -> Column? {
+        for k in knownKeys.indices where knownKeys[k].windowStart == key.windowStart && knownKeys[k].averagePeriod == key.averagePeriod
+            && knownKeys[k].rangeType == key.rangeType { return knownColumns[k] }
+        return nil
+    }
+
+    private func record(_ key: Key, _ column: Column) {
+        knownKeys.append(key)
+        knownColumns.append(column)
+    }
+
+    /// The base of `measure`, if computed (call with the lock held).
+    private func base(_ measure: Measure) -> (start: Int, column: UnsafeMutablePointer<Double>)? {
+        for b in bases where b.measure == measure { return (b.start, b.column) }
+        return nil
+    }
 
     /// The columns for `keys`, computing the missing ones.
     func columns(_ keys: [Key], bars: BarView) -> [Column] {
@@ -101,9 +130,9 @@ public final class CandleAverages: @unchecked Sendable {
         var found: [Column] = []
         found.reserveCapacity(keys.count)
         for key in keys {
-            guard let column = columns[key] else {
-                fill(keys.filter { columns[$0] == nil }, bars: bars)
-                return keys.map { columns[$0] ?? Column(values: bars.close, from: Int.max, prefix: nil) }
+            guard let column = lookup(key) else {
+                fill(keys.filter { lookup($0) == nil }, bars: bars)
+                return keys.map { lookup($0) ?? Column(values: bars.close, from: Int.max, prefix: nil) }
             }
             found.append(column)
         }
@@ -138,37 +167,44 @@ public final class CandleAverages: @unchecked Sendable {
     /// Computes `keys` (call with the lock held).
     private func fill(_ keys: [Key], bars: BarView) {
         let n = bars.count
-        var newBases: [Measure: Int] = [:]
-        for key in Set(keys) {
+        // Each key once; the new measures with the earliest start asked for (each sequence is computed on its own, so
+        // the order changes no value).
+        var unique: [Key] = []
+        unique.reserveCapacity(keys.count)
+        for key in keys where !unique.contains(key) { unique.append(key) }
+        var newBases: [Key] = []
+        for key in unique {
             guard key.averagePeriod > 0, key.windowStart >= 0, key.first < n else {
                 // No window fits in the series: no pattern reads this sequence.
                 let zeros = allocate(n)
                 zeros.initialize(repeating: 0, count: max(n, 1))
-                columns[key] = Column(values: zeros, from: 0, prefix: nil)
+                record(key, Column(values: zeros, from: 0, prefix: nil))
                 continue
             }
-            if bases[key.measure] == nil { newBases[key.measure] = min(newBases[key.measure] ?? Int.max, key.windowStart) }
-        }
-        let measures = Array(newBases.keys)
-        for start in stride(from: 0, to: measures.count, by: laneCount) {
-            let group = measures[start..<min(start + laneCount, measures.count)].map { measure in
-                (key: Key(rangeType: measure.type, averagePeriod: measure.period, windowStart: newBases[measure] ?? 0), column: allocate(n))
+            guard base(key.measure) == nil else { continue }
+            if let k = newBases.firstIndex(where: { $0.measure == key.measure }) {
+                newBases[k].windowStart = min(newBases[k].windowStart, key.windowStart)
+            } else {
+                newBases.append(Key(rangeType: key.rangeType, averagePeriod: key.averagePeriod, windowStart: key.windowStart))
             }
+        }
+        for start in stride(from: 0, to: newBases.count, by: laneCount) {
+            let group = newBases[start..<min(start + laneCount, newBases.count)].map { key in (key: key, column: allocate(n)) }
             Self.computeFull(group, bars: bars)
             for (key, column) in group {
-                bases[key.measure] = (key.windowStart, column)
-                columns[key] = Column(values: column, from: key.first, prefix: nil)
+                bases.append((key.measure, key.windowStart, column))
+                record(key, Column(values: column, from: key.first, prefix: nil))
             }
         }
-        for key in Set(keys) where columns[key] == nil {
-            guard let base = bases[key.measure] else { continue }
+        for key in unique where lookup(key) == nil {
+            guard let base = base(key.measure) else { continue }
             let prefix = allocate(min(max(key.first, base.start + key.averagePeriod) + Self.prefixLimit, n))
             if let from = Self.computePrefix(key, baseStart: base.start, into: prefix, bars: bars) {
-                columns[key] = Column(values: base.column, from: from, prefix: prefix)
+                record(key, Column(values: base.column, from: from, prefix: prefix))
             } else {
                 let own = allocate(n)
                 Self.computeFull([(key, own)], bars: bars)
-                columns[key] = Column(values: own, from: key.first, prefix: nil)
+                record(key, Column(values: own, from: key.first, prefix: nil))
             }
         }
     }
@@ -225,7 +261,7 @@ public final class CandleAverages: @unchecked Sendable {
         // Then block by block: each lane's steps (the new range minus the trailing one) into a buffer, vectorised;
         // the totals advanced together (one chain of additions per lane) and divided; then copied to the columns.
         let block = 1024
-        let steps = UnsafeMutablePointer<Lanes>.allocate(capacity: block)
+        let steps = UnsafeMutablePointer<Lanes>.allocate(capacity: max(1, min(block, n - start)))
         defer { steps.deallocate() }
         var from = start
         while from < n {

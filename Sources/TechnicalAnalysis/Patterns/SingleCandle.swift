@@ -86,46 +86,43 @@ extension CandleAverages {
     func plan(_ settings: [(CandleSetting, Int)], lookback: Int, bars: BarView) -> AveragePlan {
         precondition(settings.count <= 8, "a pattern has at most eight settings")
         let n = bars.count
-        // The slots of the averaged settings (period ≠ 0), in order; plain loops (no enumerated/zip of tuples, whose
-        // generic metadata the runtime looks up on every call).
-        var slotsUsed: [Int] = []
-        slotsUsed.reserveCapacity(settings.count)
+        // The keys of the averaged settings (period ≠ 0), in order; plain loops (no enumerated/zip of tuples, whose
+        // generic metadata the runtime looks up on every call), and the slots set in place (no arrays per plan).
         var keys: [Key] = []
         keys.reserveCapacity(settings.count)
         for k in settings.indices where settings[k].0.averagePeriod != 0 {
-            slotsUsed.append(k)
             keys.append(Self.key(settings[k].0, lookback: lookback, offset: settings[k].1))
         }
         let found = columns(keys, bars: bars)
-        var main = [UnsafePointer<Double>](repeating: bars.close, count: 8), prefix = main
-        var scales = [Double](repeating: 0, count: 8)
+        var main = AverageSlots(filling: bars.close)
         var split = lookback
-        for m in found.indices {
-            let k = slotsUsed[m], offset = settings[k].1, column = found[m]
-            main[k] = column.values - offset
-            scales[k] = settings[k].0.scale
+        var m = 0
+        for k in settings.indices where settings[k].0.averagePeriod != 0 {
+            let offset = settings[k].1, column = found[m]
+            main.set(k, column: column.values - offset, scale: settings[k].0.scale)
             split = max(split, min(column.from, n) + offset)
+            m += 1
         }
         if n - split < laneCount { split = n }
+        // The prefix reads copies of the entries before `split` (its slots are the main ones until then).
+        var prefix = main
         var storage: UnsafeMutablePointer<Double>?
-        if split > lookback, !slotsUsed.isEmpty {
+        if split > lookback, !keys.isEmpty {
             // Entries for bars lookback..<split, plus room for a last group of lanes and for rules reading ahead.
             let length = max(split - lookback, laneCount) + 8
             let buffer = UnsafeMutablePointer<Double>.allocate(capacity: 8 * length)
             buffer.initialize(repeating: 0, count: 8 * length)
-            for m in found.indices {
-                let k = slotsUsed[m], offset = settings[k].1, column = found[m]
+            m = 0
+            for k in settings.indices where settings[k].0.averagePeriod != 0 {
+                let offset = settings[k].1, column = found[m]
                 let copy = buffer + k * length, first = lookback - offset
                 for j in 0..<min(length, n - first) { copy[j] = column.value(first + j) }
-                prefix[k] = UnsafePointer(copy) - lookback
+                prefix.set(k, column: UnsafePointer(copy) - lookback, scale: settings[k].0.scale)
+                m += 1
             }
             storage = buffer
         }
-        func slots(_ c: [UnsafePointer<Double>]) -> AverageSlots {
-            AverageSlots(c0: c[0], c1: c[1], c2: c[2], c3: c[3], c4: c[4], c5: c[5], c6: c[6], c7: c[7],
-                         s0: scales[0], s1: scales[1], s2: scales[2], s3: scales[3], s4: scales[4], s5: scales[5], s6: scales[6], s7: scales[7])
-        }
-        return AveragePlan(main: slots(main), prefix: slots(prefix), split: split, storage: storage)
+        return AveragePlan(main: main, prefix: prefix, split: split, storage: storage)
     }
 }
 
@@ -135,6 +132,20 @@ extension CandleAverages {
 struct AverageSlots {
     var c0, c1, c2, c3, c4, c5, c6, c7: UnsafePointer<Double>
     var s0, s1, s2, s3, s4, s5, s6, s7: Double
+
+    /// Slot `k` reads `column` with `scale`.
+    mutating func set(_ k: Int, column: UnsafePointer<Double>, scale: Double) {
+        switch k {
+        case 0: (c0, s0) = (column, scale)
+        case 1: (c1, s1) = (column, scale)
+        case 2: (c2, s2) = (column, scale)
+        case 3: (c3, s3) = (column, scale)
+        case 4: (c4, s4) = (column, scale)
+        case 5: (c5, s5) = (column, scale)
+        case 6: (c6, s6) = (column, scale)
+        default: (c7, s7) = (column, scale)
+        }
+    }
 
     @inline(__always) func column(_ k: Int) -> UnsafePointer<Double> {
         switch k {
@@ -160,5 +171,13 @@ struct AverageSlots {
         case 6: return Lanes(repeating: s6)
         default: return Lanes(repeating: s7)
         }
+    }
+}
+
+extension AverageSlots {
+    /// Every slot reading `column` with scale 0.
+    init(filling column: UnsafePointer<Double>) {
+        self.init(c0: column, c1: column, c2: column, c3: column, c4: column, c5: column, c6: column, c7: column,
+                  s0: 0, s1: 0, s2: 0, s3: 0, s4: 0, s5: 0, s6: 0, s7: 0)
     }
 }
