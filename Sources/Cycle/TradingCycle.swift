@@ -209,7 +209,8 @@ public final class TradingCycle: @unchecked Sendable {
             // Without the audit trail neither is kept (`Ledger.keepsAudit`): no section for them.
             if audit { try await sections.write { ledger in
                 for s in storedSignals { try ledger.insertSignal(runID: runID, signal: s) }
-                for (symbol, error) in failedSymbols {
+                // By symbol, so that the events come in the same order every run (a dictionary's order is not).
+                for (symbol, error) in failedSymbols.sorted(by: { $0.key < $1.key }) {
                     try ledger.record(runID: runID, time: now, kind: .symbolFailed, symbol: symbol, message: error)
                 }
             } }
