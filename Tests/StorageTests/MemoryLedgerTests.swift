@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Storage
+@testable import Storage
 import TradingDomain
 
 @Suite("Memory ledger")
@@ -120,5 +120,20 @@ struct MemoryLedgerTests {
         try ledger.removeJobState(JobStatus.key)
         #expect(ledger.jobStateChanges == changes)
         #expect(try ledger.jobState(JobStatus.key) == nil && ledger.jobStates(prefix: "job.") == ["job.other": "1"])
+    }
+}
+
+/// `StateSections` calls the in-memory store directly and any other through its async sections.
+@Suite struct StateSectionsChoiceTests {
+    @Test func onlyTheMemoryStoreIsCalledDirectly() throws {
+        let memory = MemoryStateStore()
+        #expect(memory.memoryStore === memory)
+        #expect(StateSections(memory).memory === memory)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-sections-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let database = try StateDatabase(path: dir + "/tradejob.sqlite")
+        #expect(database.store.memoryStore == nil)
+        #expect(StateSections(database.store).memory == nil)
+        try database.close()
     }
 }

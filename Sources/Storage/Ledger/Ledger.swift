@@ -150,10 +150,14 @@ public protocol StateStore: Sendable {
     /// while that write goes on (its results are used only once it commits), instead of after it. Worth it when a
     /// write runs on a thread of its own (SQLite); the outcome is the same either way.
     var pipelinesWindows: Bool { get }
+    /// The store itself when it is the in-memory one, whose sections are called directly (`StateSections`); nil for
+    /// any other. (A requirement rather than a cast: a cast looks up conformances at run time on its first use.)
+    var memoryStore: MemoryStateStore? { get }
 }
 
 extension StateStore {
     public var pipelinesWindows: Bool { false }
+    public var memoryStore: MemoryStateStore? { nil }
 }
 
 /// One symbol's new candles, to be stored (`Ledger.storeCandles`).

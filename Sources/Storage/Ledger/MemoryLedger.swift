@@ -384,6 +384,7 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
     /// `candleRetention`: see `MemoryLedger.candleRetention`.
     public init(candleRetention: Int? = nil) { ledger = MemoryLedger(candleRetention: candleRetention) }
     public var keepsAudit: Bool { false }
+    public var memoryStore: MemoryStateStore? { self }
     // Synchronous (they meet the protocol's async requirements): a section in memory never waits, and a synchronous
     // function saves the async frame of its own that the cycle's many sections would each pay for.
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) throws -> T { try writeNow(body) }
@@ -409,7 +410,7 @@ public struct StateSections: Sendable {
     @usableFromInline let memory: MemoryStateStore?
     public init(_ store: any StateStore) {
         self.store = store
-        memory = store as? MemoryStateStore
+        memory = store.memoryStore
     }
     @inlinable @inline(__always)
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {

@@ -63,7 +63,7 @@ public enum EntryPlanner {
                 continue
             }
             if let opinion = signal.opinion, opinion.action == .sell, opinion.confidence >= rules.llmVetoConfidence {
-                skip("no entry: vetoed by the models' sell opinion (confidence \(String(format: "%.2f", opinion.confidence)))")
+                skip("no entry: vetoed by the models' sell opinion (confidence \(FixedDecimals.text(opinion.confidence, decimals: 2)))")
                 continue
             }
             if snapshot.safeMode { skip("no entry: safe mode (confidence \(conf))"); continue }
@@ -82,7 +82,7 @@ public enum EntryPlanner {
     }
 
     /// The confidence as the decision texts show it.
-    public static func confidenceText(_ signal: Signal) -> String { String(format: "%.3f", signal.confidence) }
+    public static func confidenceText(_ signal: Signal) -> String { FixedDecimals.text(signal.confidence, decimals: 3) }
 
     /// The entry on `signal` at `price`, sized by the strategy on `account`; `.failure` holds the decision text of a
     /// refusal (nil when not detailed, or when the sizing gave no reason).
