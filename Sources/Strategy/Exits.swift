@@ -159,7 +159,7 @@ public enum AdjustmentRules {
            let qty = try? p.quantity.multiplied(by: Fixed(double: rules.addFraction), .down).rounded(decimals: quantityScale, .down),
            qty > 0 {
             guard reasons else { return .add(quantity: qty, reason: "") }
-            return .add(quantity: qty, reason: "close \(close) ≥ entry + \(rules.addTriggerATR)×\(adds + 1) ATR, signal long \(String(format: "%.2f", signal.confidence))")
+            return .add(quantity: qty, reason: "close \(close) ≥ entry + \(rules.addTriggerATR)×\(adds + 1) ATR, signal long \(FixedDecimals.text(signal.confidence, decimals: 2))")
         }
         return nil
     }

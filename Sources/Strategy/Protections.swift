@@ -95,13 +95,13 @@ public enum ProtectionEvaluator {
            reaches(f.peakEquity, f.equity, r.maxDrawdown.threshold) {
             let drawdown = (f.peakEquity.double - f.equity.double) / f.peakEquity.double
             trips.append(ProtectionTrip(name: .maxDrawdown, action: r.maxDrawdown.action, until: f.now + r.maxDrawdown.blockMilliseconds,
-                                        reason: !reasons ? "" : String(format: "drawdown %.2f%% from peak %@ reached the limit %.2f%%", drawdown * 100, f.peakEquity.text(decimals: 2), r.maxDrawdown.threshold * 100)))
+                                        reason: !reasons ? "" : "drawdown \(FixedDecimals.text(drawdown * 100, decimals: 2))% from peak \(f.peakEquity.text(decimals: 2)) reached the limit \(FixedDecimals.text(r.maxDrawdown.threshold * 100, decimals: 2))%"))
         }
         if r.dailyLoss.enabled, f.dayStartEquity > 0, f.equity < f.dayStartEquity || r.dailyLoss.threshold <= 0,
            reaches(f.dayStartEquity, f.equity, r.dailyLoss.threshold) {
             let loss = (f.dayStartEquity.double - f.equity.double) / f.dayStartEquity.double
             trips.append(ProtectionTrip(name: .dailyLoss, action: r.dailyLoss.action, until: nextUTCMidnight(after: f.now),
-                                        reason: !reasons ? "" : String(format: "loss %.2f%% since the UTC day began reached the limit %.2f%%", loss * 100, r.dailyLoss.threshold * 100)))
+                                        reason: !reasons ? "" : "loss \(FixedDecimals.text(loss * 100, decimals: 2))% since the UTC day began reached the limit \(FixedDecimals.text(r.dailyLoss.threshold * 100, decimals: 2))%"))
         }
         if r.losingStreak.enabled {
             let since = f.now - r.losingStreak.lookbackMilliseconds

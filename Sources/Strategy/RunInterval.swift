@@ -45,9 +45,9 @@ public struct NextRun: Sendable, Equatable {
         var text: String
         if let v = volatility {
             switch cadence {
-            case .fast: text = String(format: "market volatility %.3f above volatility.high %.3f", v, policy.volatilityHigh)
-            case .slow: text = String(format: "market volatility %.3f below volatility.low %.3f", v, policy.volatilityLow)
-            case .normal: text = String(format: "market volatility %.3f between %.3f and %.3f", v, policy.volatilityLow, policy.volatilityHigh)
+            case .fast: text = "market volatility \(FixedDecimals.text(v, decimals: 3)) above volatility.high \(FixedDecimals.text(policy.volatilityHigh, decimals: 3))"
+            case .slow: text = "market volatility \(FixedDecimals.text(v, decimals: 3)) below volatility.low \(FixedDecimals.text(policy.volatilityLow, decimals: 3))"
+            case .normal: text = "market volatility \(FixedDecimals.text(v, decimals: 3)) between \(FixedDecimals.text(policy.volatilityLow, decimals: 3)) and \(FixedDecimals.text(policy.volatilityHigh, decimals: 3))"
             }
         } else {
             text = "no volatility figure (no symbol analysed)"
