@@ -144,7 +144,8 @@ extension TradingCycle {
             case let .failure(error)?:
                 _ = failed(r, error, log: log)
             case nil:
-                break
+                // The write ended before it handed this window over (the task was cancelled): reported, never silently dropped.
+                _ = failed(r, CancellationError(), log: log)
             }
         }
         let work = readable

@@ -88,23 +88,28 @@ public struct PrometheusText: Sendable {
         return name.utf8.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
-    /// `\` → `\\`, `"` → `\"`, newline → `\n` (as Foundation's `replacingOccurrences` finds them).
-    static func escapeLabel(_ s: String) -> String {
-        guard needsEscape(s, quote: true) else { return s }
-        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
+    /// `\` → `\\`, `"` → `\"`, line feed → `\n`: the exposition format's escapes of a label value, byte by byte (so a
+    /// combining mark after one of them does not hide it, as it did from a search by characters).
+    static func escapeLabel(_ s: String) -> String { escape(s, quote: true) }
 
-    /// `\` → `\\`, newline → `\n` (as Foundation's `replacingOccurrences` finds them).
-    static func escapeHelp(_ s: String) -> String {
-        guard needsEscape(s, quote: false) else { return s }
-        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
-    }
+    /// `\` → `\\`, line feed → `\n`: the escapes of a help text.
+    static func escapeHelp(_ s: String) -> String { escape(s, quote: false) }
 
-    /// Whether the text holds a byte an escape could replace. The job's help texts and label values hold none, so they
-    /// skip `replacingOccurrences` (Foundation's bridging, a noticeable cost at every cycle's end); any other text is
-    /// escaped by it as before (it leaves a backslash or newline followed by a combining mark alone).
-    static func needsEscape(_ s: String, quote: Bool) -> Bool {
-        s.utf8.contains { $0 == 0x5C || $0 == 0x0A || (quote && $0 == 0x22) }
+    static func escape(_ s: String, quote: Bool) -> String {
+        // The job's help texts and label values hold nothing to escape: they are returned as they are.
+        guard s.utf8.contains(where: { $0 == 0x5C || $0 == 0x0A || (quote && $0 == 0x22) }) else { return s }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count + 8)
+        for b in s.utf8 {
+            switch b {
+            case 0x5C: bytes += [0x5C, 0x5C]
+            case 0x0A: bytes += [0x5C, 0x6E]
+            case 0x22 where quote: bytes += [0x5C, 0x22]
+            default: bytes.append(b)
+            }
+        }
+        // Only ASCII bytes were replaced by ASCII bytes: the text is as valid UTF-8 as it was.
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func format(_ v: Double) -> String {

@@ -43,9 +43,11 @@ import Testing
         // An error ends the transaction and comes out as thrown; the connection is usable again.
         #expect(throws: Refused.self) { try database.read { _ -> Int in throw Refused() } }
         #expect(try database.writer.readTransaction { $0.isInsideTransaction })
-        try database.writer.unsafeRead { db in #expect(!db.isInsideTransaction) }
-        // A write made inside a read by mistake is rolled back with it.
-        try database.writer.readTransaction { db in try db.execute(sql: "INSERT INTO job_state (key, value) VALUES ('stray', 'x')") }
+        database.writer.unsafeRead { db in #expect(!db.isInsideTransaction) }
+        // A write made inside a read by mistake fails the read, and is rolled back with it.
+        #expect { try database.writer.readTransaction { db in try db.execute(sql: "INSERT INTO job_state (key, value) VALUES ('stray', 'x')") } } throws: { error in
+            (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
+        }
         #expect(try database.read { ledger in try ledger.jobState("stray") } == nil)
         #expect(try database.read { ledger in try ledger.jobState("probe") } == "1")
     }
@@ -124,6 +126,18 @@ import Testing
                     == String.fetchAll(db, sql: "SELECT s FROM t WHERE s IS NOT NULL ORDER BY s"))
             #expect(throws: CorruptRow.self) { let _: [Int64] = try firstColumn(db.makeStatement(sql: "SELECT i FROM t"), table: "t", column: "i") }
             #expect(throws: CorruptRow.self) { let _: Int64? = try firstValue(db.makeStatement(sql: "SELECT s FROM t WHERE rowid = 1"), table: "t", column: "s") }
+            // A value that does not convert (text, or a number out of range, in an INTEGER column, as a hand-edited file
+            // may hold) is a `CorruptRow` naming it, never a stop of the process. (A fraction converts toward zero, as
+            // GRDB's typed fetches convert it.)
+            try db.execute(sql: "CREATE TEMP TABLE bad (i INTEGER)")
+            try db.execute(sql: "INSERT INTO bad VALUES (1), ('abc'), (1e300)")
+            for (rowid, shown) in [(2, "\"abc\""), (3, "1e+300")] {
+                let sql = "SELECT i FROM bad WHERE rowid IN (1, \(rowid))"
+                #expect { let _: [Int64] = try firstColumn(db.makeStatement(sql: sql), table: "bad", column: "i") } throws: { error in
+                    (error as? CorruptRow).map { $0.table == "bad" && $0.column == "i" && $0.value == shown } ?? false
+                }
+                #expect(throws: CorruptRow.self) { let _: Int64? = try firstValue(db.makeStatement(sql: "SELECT i FROM bad WHERE rowid = \(rowid)"), table: "bad", column: "i") }
+            }
         }
     }
 }

@@ -54,7 +54,8 @@ extension DatabaseQueue {
     /// `PRAGMA query_only = 1` and back: a flag pragma makes SQLite expire every prepared statement, so each `read`
     /// made every cached statement compile again at its next use (a fifth of the SQL compiled by a cycle). The job's
     /// reads never write (their ledger calls are reads), and the run lock keeps other writers out. The transaction is
-    /// rolled back at its end, so a write made inside a read by mistake never reaches the state.
+    /// rolled back at its end, and a read that changed a row by mistake fails loudly (as the pragma made it fail), so
+    /// nothing it wrote reaches the state and nothing after it goes on as if it had.
     func readTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try unsafeRead { db in try Self.inReadTransaction(db, body) }
     }
@@ -67,7 +68,11 @@ extension DatabaseQueue {
     static func inReadTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         var value: T?
         try db.inTransaction(.deferred) {
+            let changesBefore = db.totalChangesCount
             value = try body(db)
+            guard db.totalChangesCount == changesBefore else {
+                throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a read changed the state database; its changes were rolled back")
+            }
             return .rollback
         }
         guard let value else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "read transaction without a result") }

@@ -57,8 +57,10 @@ func firstColumn<Value: DatabaseValueConvertible & StatementColumnConvertible>(
     _ statement: Statement, arguments: StatementArguments = StatementArguments(), table: String, column: String
 ) throws -> [Value] {
     try Row.fetchAll(statement, arguments: arguments).map { row in
-        guard let value: Value = row[0] else {
-            throw CorruptRow(table: table, column: column, key: nil, value: (row[0] as DatabaseValue).description, expected: "\(Value.self)")
+        // Through `DatabaseValue`: `Row`'s typed subscript stops the process on a value that does not convert.
+        let stored: DatabaseValue = row[0]
+        guard !stored.isNull, let value = Value.fromDatabaseValue(stored) else {
+            throw CorruptRow(table: table, column: column, key: nil, value: stored.isNull ? nil : stored.description, expected: "\(Value.self)")
         }
         return value
     }
