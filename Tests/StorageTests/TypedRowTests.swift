@@ -75,6 +75,37 @@ struct TypedRowTests {
         #expect(corruptRow { _ = try db.writer.read { try JobState.status($0) } }?.value == "DREAMING")
     }
 
+    /// A value of the wrong kind in any column (text where a number belongs, a number where text or an enum belongs) is a
+    /// `CorruptRow` naming the table, column and value, never a stop of the process (GRDB's subscript would stop it).
+    @Test func aValueOfTheWrongKindIsACorruptRowNotACrash() throws {
+        let db = try databaseWithOrder()
+        let p = Position(id: 0, symbol: "ETHUSDT", state: .monitoring, quantity: 1, entryPrice: 10, initialEntryPrice: 10, cost: 10, stopPrice: nil,
+                         takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
+        let positionID = try db.writer.write { try Positions.insert($0, p) }
+        try db.writer.write { try $0.execute(sql: "UPDATE positions SET adjustments = 'two'") }
+        let adjustments = corruptRow { _ = try db.writer.read { try Positions.active($0) } }
+        #expect(adjustments?.table == "positions" && adjustments?.column == "adjustments" && adjustments?.value == "\"two\"", "\(String(describing: adjustments))")
+        try db.writer.write { try $0.execute(sql: "UPDATE positions SET adjustments = 0, atr_at_entry = X'00'") }
+        #expect(corruptRow { _ = try db.writer.read { try Positions.find($0, id: positionID) } }?.column == "atr_at_entry")
+        try db.writer.write { try $0.execute(sql: "UPDATE orders SET side = 5") }
+        let side = corruptRow { _ = try db.writer.read { try Orders.find($0, clientOrderID: cid) } }
+        #expect(side?.column == "side" && side?.value == "5", "\(String(describing: side))")
+        try db.writer.write { d in
+            try d.execute(sql: "UPDATE orders SET side = 'BUY'")
+            try d.execute(sql: "UPDATE runs SET ended_at = 1, outcome = 'ok', symbols_analysed = 'many'")
+        }
+        #expect(corruptRow { _ = try db.writer.read { try Runs.consecutiveFailures($0) } }?.column == "symbols_analysed")
+        // Every value of the right kind still reads as before.
+        try db.writer.write { d in
+            try d.execute(sql: "UPDATE positions SET atr_at_entry = 1.5")
+            try d.execute(sql: "UPDATE runs SET symbols_analysed = 8")
+            try d.execute(sql: "INSERT INTO job_state (key, value) VALUES ('block.drawdown', 7)")  // TEXT affinity: stored as '7'
+        }
+        #expect(try db.writer.read { try Positions.find($0, id: positionID) }?.atrAtEntry == 1.5)
+        #expect(try db.writer.read { try Runs.consecutiveFailures($0) } == 0)
+        #expect(try db.writer.read { try JobState.all($0, prefix: "block.") } == ["block.drawdown": "7"])
+    }
+
     @Test func storedTextsOfEarlierVersionsStillDecode() throws {
         let db = try StateDatabase(inMemory: ())
         try db.writer.write { d in

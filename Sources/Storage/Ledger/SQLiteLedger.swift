@@ -136,10 +136,10 @@ public struct SQLiteLedger: Ledger {
     public func paperOrder(clientOrderID: ClientOrderID) throws -> PaperOrderRecord? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM paper_orders WHERE client_order_id = ?"), arguments: [clientOrderID]) else { return nil }
         let (table, key) = ("paper_orders", clientOrderID.rawValue)
-        return try PaperOrderRecord(clientOrderID: clientOrderID, symbol: row["symbol"], side: decodeEnum(row, "side", table: table, key: key),
+        return try PaperOrderRecord(clientOrderID: clientOrderID, symbol: (try row.decoded("symbol", table: "paper_orders")), side: decodeEnum(row, "side", table: table, key: key),
                                 status: decodeEnum(row, "status", table: table, key: key), quantity: fixed(row, "quantity", table: table, key: key),
-                                price: optionalFixed(row, "price", table: table, key: key), fee: optionalFixed(row, "fee", table: table, key: key), feeAsset: row["fee_asset"],
-                                tradeID: row["trade_id"], time: row["time"], reason: row["reason"])
+                                price: optionalFixed(row, "price", table: table, key: key), fee: optionalFixed(row, "fee", table: table, key: key), feeAsset: (try row.decoded("fee_asset", table: "paper_orders")),
+                                tradeID: (try row.decoded("trade_id", table: "paper_orders")), time: (try row.decoded("time", table: "paper_orders")), reason: (try row.decoded("reason", table: "paper_orders")))
     }
     public func insertPaperOrder(_ o: PaperOrderRecord) throws {
         try db.cachedStatement(sql: """

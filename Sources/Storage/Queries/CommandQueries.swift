@@ -54,23 +54,23 @@ extension SQLiteLedger {
     /// The signal stored for `symbol` in run `runID`.
     public func storedSignal(runID: Int64, symbol: Symbol) throws -> StoredSignal? {
         guard let s = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM signals WHERE run_id = ? AND symbol = ?"), arguments: [runID, symbol]) else { return nil }
-        return StoredSignal(direction: s["direction"], confidence: s["confidence"], score: s["score"], candleTime: s["candle_time"],
-                            components: s["components"], patterns: s["patterns"], opinion: s["opinion"])
+        return StoredSignal(direction: (try s.decoded("direction", table: "signals")), confidence: (try s.decoded("confidence", table: "signals")), score: (try s.decoded("score", table: "signals")), candleTime: (try s.decoded("candle_time", table: "signals")),
+                            components: (try s.decoded("components", table: "signals")), patterns: (try s.decoded("patterns", table: "signals")), opinion: (try s.decoded("opinion", table: "signals")))
     }
 
     /// The models' aggregated opinion stored for `symbol` in run `runID`.
     public func storedLLMOpinion(runID: Int64, symbol: Symbol) throws -> StoredLLMOpinion? {
         guard let o = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_opinions WHERE run_id = ? AND symbol = ?"), arguments: [runID, symbol]) else { return nil }
-        return StoredLLMOpinion(outcome: o["outcome"], action: o["action"], confidence: o["confidence"], agreement: o["agreement"])
+        return StoredLLMOpinion(outcome: (try o.decoded("outcome", table: "llm_opinions")), action: (try o.decoded("action", table: "llm_opinions")), confidence: (try o.decoded("confidence", table: "llm_opinions")), agreement: (try o.decoded("agreement", table: "llm_opinions")))
     }
 
     /// The model calls made for `symbol` in run `runID`, in the order they were recorded.
     public func storedLLMCalls(runID: Int64, symbol: Symbol) throws -> [StoredLLMCall] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM llm_calls WHERE run_id = ? AND symbol = ? ORDER BY id"), arguments: [runID, symbol]).map { c in
-            StoredLLMCall(provider: c["provider"], model: c["model"], status: c["status"], cachedFrom: c["cached_from"], fromCache: c["from_cache"],
-                          action: c["action"], confidence: c["confidence"], problem: c["problem"], latencyMs: c["latency_ms"],
-                          promptTokens: c["prompt_tokens"], completionTokens: c["completion_tokens"], usageImplausible: c["usage_implausible"],
-                          cost: (c["cost"] as Int64?).map(Money.init(raw:)), rationale: c["rationale"])
+            StoredLLMCall(provider: (try c.decoded("provider", table: "llm_calls")), model: (try c.decoded("model", table: "llm_calls")), status: (try c.decoded("status", table: "llm_calls")), cachedFrom: (try c.decoded("cached_from", table: "llm_calls")), fromCache: (try c.decoded("from_cache", table: "llm_calls")),
+                          action: (try c.decoded("action", table: "llm_calls")), confidence: (try c.decoded("confidence", table: "llm_calls")), problem: (try c.decoded("problem", table: "llm_calls")), latencyMs: (try c.decoded("latency_ms", table: "llm_calls")),
+                          promptTokens: (try c.decoded("prompt_tokens", table: "llm_calls")), completionTokens: (try c.decoded("completion_tokens", table: "llm_calls")), usageImplausible: (try c.decoded("usage_implausible", table: "llm_calls")),
+                          cost: (try c.decoded("cost", table: "llm_calls") as Int64?).map(Money.init(raw:)), rationale: (try c.decoded("rationale", table: "llm_calls")))
         }
     }
 

@@ -36,7 +36,7 @@ extension SQLiteLedger {
             WHERE cache_key = ? AND status = 'valid' AND from_cache = 0 AND time <= ? AND time > ?
             ORDER BY time DESC, id DESC LIMIT 1
             """, arguments: [key, upTo, after]) else { return nil }
-        return CachedLLMAnswer(id: row["id"], action: row["action"], confidence: row["confidence"], horizon: row["horizon"], rationale: row["rationale"])
+        return CachedLLMAnswer(id: (try row.decoded("id", table: "llm_calls")), action: (try row.decoded("action", table: "llm_calls")), confidence: (try row.decoded("confidence", table: "llm_calls")), horizon: (try row.decoded("horizon", table: "llm_calls")), rationale: (try row.decoded("rationale", table: "llm_calls")))
     }
 
     /// The fresh calls of run `runID` (replays from the cache not counted).

@@ -24,23 +24,34 @@ public struct CorruptRow: Error, Equatable, CustomStringConvertible {
     }
 }
 
+extension Row {
+    /// The column's value as `Value` (an optional `Value` reads NULL as nil). A value that does not convert — text in an
+    /// INTEGER column, a number out of range, NULL where a value must be, as a damaged or hand-edited file may hold — is
+    /// a `CorruptRow` naming the table, column and value: GRDB's subscript would stop the process instead.
+    func decoded<Value: DatabaseValueConvertible>(_ column: String, table: String, key: String? = nil) throws -> Value {
+        let stored: DatabaseValue = self[column]
+        guard let value = Value.fromDatabaseValue(stored) else {
+            throw CorruptRow(table: table, column: column, key: key, value: stored.isNull ? nil : stored.description, expected: "\(Value.self)")
+        }
+        return value
+    }
+}
+
 /// Decodes an enum column by its raw text; an absent or unknown value is a `CorruptRow` naming the table, row,
 /// column, value and the values expected.
 func decodeEnum<E: RawRepresentable & CaseIterable>(_ row: Row, _ column: String, table: String, key: String?,
                                                       as type: E.Type = E.self) throws -> E where E.RawValue == String {
-    let text: String? = row[column]
-    guard let text, let value = E(rawValue: text) else {
-        throw CorruptRow(table: table, column: column, key: key, value: text,
-                         expected: "one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
-    }
-    return value
+    let stored: DatabaseValue = row[column]
+    if case let .string(text) = stored.storage, let value = E(rawValue: text) { return value }
+    let shown: String? = if case let .string(text) = stored.storage { text } else if stored.isNull { nil } else { stored.description }
+    throw CorruptRow(table: table, column: column, key: key, value: shown, expected: "one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
 }
 
 /// Like `decodeEnum`, for a nullable column: NULL is nil, an unknown value is a `CorruptRow`.
 func decodeOptionalEnum<E: RawRepresentable & CaseIterable>(_ row: Row, _ column: String, table: String, key: String?,
                                                               as type: E.Type = E.self) throws -> E? where E.RawValue == String {
-    let text: String? = row[column]
-    guard text != nil else { return nil }
+    let stored: DatabaseValue = row[column]
+    guard !stored.isNull else { return nil }
     return try decodeEnum(row, column, table: table, key: key, as: type)
 }
 

@@ -42,10 +42,10 @@ public enum Runs {
     }
 
     static func row(_ r: Row) throws -> RunRow {
-        let id: Int64 = r["id"]
-        return RunRow(id: id, startedAt: r["started_at"], endedAt: r["ended_at"], outcome: try decodeEnum(r, "outcome", table: "runs", key: "\(id)"), configHash: r["config_hash"],
-               volatility: r["volatility"], intervalSeconds: r["interval_seconds"], intervalReason: r["interval_reason"],
-               nextRunAt: r["next_run_at"], symbolsAnalysed: r["symbols_analysed"], symbolsFailed: r["symbols_failed"], summary: r["summary"])
+        let id: Int64 = (try r.decoded("id", table: "runs"))
+        return RunRow(id: id, startedAt: (try r.decoded("started_at", table: "runs")), endedAt: (try r.decoded("ended_at", table: "runs")), outcome: try decodeEnum(r, "outcome", table: "runs", key: "\(id)"), configHash: (try r.decoded("config_hash", table: "runs")),
+               volatility: (try r.decoded("volatility", table: "runs")), intervalSeconds: (try r.decoded("interval_seconds", table: "runs")), intervalReason: (try r.decoded("interval_reason", table: "runs")),
+               nextRunAt: (try r.decoded("next_run_at", table: "runs")), symbolsAnalysed: (try r.decoded("symbols_analysed", table: "runs")), symbolsFailed: (try r.decoded("symbols_failed", table: "runs")), summary: (try r.decoded("summary", table: "runs")))
     }
 
     /// The newest run, finished or not (excluding `except`).
@@ -65,7 +65,7 @@ public enum Runs {
         var count = 0
         for row in rows {
             let outcome: RunOutcome = try decodeEnum(row, "outcome", table: "runs", key: nil)
-            let analysed: Int = row["symbols_analysed"]
+            let analysed: Int = (try row.decoded("symbols_analysed", table: "runs"))
             if outcome == .failed || outcome == .crashed || (outcome == .partial && analysed == 0) { count += 1 }
             else if outcome == .interrupted { continue }
             else { break }
@@ -77,7 +77,7 @@ public enum Runs {
     public static func countByInterval(_ db: Database) throws -> [Int64: Int] {
         var result: [Int64: Int] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT interval_seconds, COUNT(*) AS n FROM runs WHERE interval_seconds IS NOT NULL GROUP BY interval_seconds")) {
-            result[row["interval_seconds"]] = row["n"]
+            result[(try row.decoded("interval_seconds", table: "runs"))] = (try row.decoded("n", table: "runs"))
         }
         return result
     }
@@ -134,8 +134,8 @@ public enum Events {
     }
 
     static func row(_ r: Row) throws -> EventRow {
-        let id: Int64 = r["id"]
-        return EventRow(id: id, runID: r["run_id"], time: r["time"], kind: try decodeEnum(r, "kind", table: "events", key: "\(id)"), symbol: r["symbol"], message: r["message"], data: r["data"])
+        let id: Int64 = (try r.decoded("id", table: "events"))
+        return EventRow(id: id, runID: (try r.decoded("run_id", table: "events")), time: (try r.decoded("time", table: "events")), kind: try decodeEnum(r, "kind", table: "events", key: "\(id)"), symbol: (try r.decoded("symbol", table: "events")), message: (try r.decoded("message", table: "events")), data: (try r.decoded("data", table: "events")))
     }
 }
 
@@ -162,7 +162,7 @@ public enum JobState {
     public static func all(_ db: Database, prefix: String) throws -> [String: String] {
         var result: [String: String] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT key, value FROM job_state WHERE key LIKE ?"), arguments: [prefix + "%"]) {
-            result[row["key"]] = row["value"]
+            result[(try row.decoded("key", table: "job_state"))] = (try row.decoded("value", table: "job_state"))
         }
         return result
     }
@@ -176,7 +176,7 @@ public enum Counters {
 
     public static func all(_ db: Database) throws -> [String: Double] {
         var result: [String: Double] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM counters")) { result[row["name"]] = row["value"] }
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM counters")) { result[(try row.decoded("name", table: "counters"))] = (try row.decoded("value", table: "counters")) }
         return result
     }
 }

@@ -2,11 +2,6 @@ import Foundation
 import GRDB
 import TradingDomain
 
-/// A money column (INTEGER raw fixed point, see MoneyMigrations) as the kind it holds.
-func fixed<T: FixedPointValue>(_ row: Row, _ column: String) -> T {
-    T(raw: row[column] ?? 0)
-}
-
 /// A money column (an INTEGER count of 1e-8 units, see MoneyMigrations) as the kind it holds; NULL or a value that is
 /// not an integer is a `CorruptRow`.
 func fixed<T: FixedPointValue>(_ row: Row, _ column: String, table: String = "", key: String? = nil) throws -> T {
@@ -52,15 +47,15 @@ public enum Positions {
     }
 
     static func position(_ r: Row) throws -> Position {
-        let id: Int64 = r["id"]
+        let id: Int64 = (try r.decoded("id", table: "positions"))
         func fixed<T: FixedPointValue>(_ r: Row, _ column: String) throws -> T { try Storage.fixed(r, column, table: "positions", key: "\(id)") }
         func optionalFixed<T: FixedPointValue>(_ r: Row, _ column: String) throws -> T? { try Storage.optionalFixed(r, column, table: "positions", key: "\(id)") }
-        return try Position(id: id, symbol: r["symbol"], state: try decodeEnum(r, "state", table: "positions", key: "\(id)"),
+        return try Position(id: id, symbol: (try r.decoded("symbol", table: "positions")), state: try decodeEnum(r, "state", table: "positions", key: "\(id)"),
                         quantity: fixed(r, "quantity"), entryPrice: fixed(r, "entry_price"), initialEntryPrice: fixed(r, "initial_entry_price"),
                         cost: fixed(r, "cost"), stopPrice: optionalFixed(r, "stop_price"), takeProfitPrice: optionalFixed(r, "take_profit_price"),
-                        highestPrice: optionalFixed(r, "highest_price"), atrAtEntry: r["atr_at_entry"], adjustments: r["adjustments"],
-                        partialTakeProfitDone: r["partial_take_profit_done"], openedAt: r["opened_at"], lastCheckedCandle: r["last_checked_candle"],
-                        closedAt: r["closed_at"], exitPrice: optionalFixed(r, "exit_price"), exitReason: try decodeOptionalEnum(r, "exit_reason", table: "positions", key: "\(id)"),
+                        highestPrice: optionalFixed(r, "highest_price"), atrAtEntry: (try r.decoded("atr_at_entry", table: "positions")), adjustments: (try r.decoded("adjustments", table: "positions")),
+                        partialTakeProfitDone: (try r.decoded("partial_take_profit_done", table: "positions")), openedAt: (try r.decoded("opened_at", table: "positions")), lastCheckedCandle: (try r.decoded("last_checked_candle", table: "positions")),
+                        closedAt: (try r.decoded("closed_at", table: "positions")), exitPrice: optionalFixed(r, "exit_price"), exitReason: try decodeOptionalEnum(r, "exit_reason", table: "positions", key: "\(id)"),
                         realizedPnL: fixed(r, "realized_pnl"), fees: fixed(r, "fees"))
     }
 
@@ -85,7 +80,7 @@ public enum Positions {
             SELECT symbol, MAX(closed_at) AS t FROM positions WHERE closed_at IS NOT NULL AND COALESCE(exit_reason, '') != 'entry_failed'
             GROUP BY symbol
             """)) {
-            result[row["symbol"]] = row["t"]
+            result[(try row.decoded("symbol", table: "positions"))] = (try row.decoded("t", table: "positions"))
         }
         return result
     }
@@ -148,12 +143,12 @@ public enum Orders {
     }
 
     static func order(_ r: Row) throws -> OrderRow {
-        let key: String = r["client_order_id"]
-        return try OrderRow(id: r["id"], clientOrderID: ClientOrderID(rawValue: key), runID: RunID(rawValue: r["run_id"]), positionID: r["position_id"], symbol: r["symbol"],
-                        side: decodeEnum(r, "side", table: "orders", key: key), purpose: decodeEnum(r, "purpose", table: "orders", key: key), leg: r["leg"],
-                        attempt: r["attempt"], quantity: fixed(r, "quantity", table: "orders", key: key), status: decodeEnum(r, "status", table: "orders", key: key),
-                        venueOrderID: r["venue_order_id"], filledQuantity: fixed(r, "filled_quantity", table: "orders", key: key),
-                        averagePrice: optionalFixed(r, "average_price", table: "orders", key: key), reason: r["reason"], createdAt: r["created_at"], updatedAt: r["updated_at"])
+        let key: String = (try r.decoded("client_order_id", table: "orders"))
+        return try OrderRow(id: (try r.decoded("id", table: "orders")), clientOrderID: ClientOrderID(rawValue: key), runID: RunID(rawValue: (try r.decoded("run_id", table: "orders"))), positionID: (try r.decoded("position_id", table: "orders")), symbol: (try r.decoded("symbol", table: "orders")),
+                        side: decodeEnum(r, "side", table: "orders", key: key), purpose: decodeEnum(r, "purpose", table: "orders", key: key), leg: (try r.decoded("leg", table: "orders")),
+                        attempt: (try r.decoded("attempt", table: "orders")), quantity: fixed(r, "quantity", table: "orders", key: key), status: decodeEnum(r, "status", table: "orders", key: key),
+                        venueOrderID: (try r.decoded("venue_order_id", table: "orders")), filledQuantity: fixed(r, "filled_quantity", table: "orders", key: key),
+                        averagePrice: optionalFixed(r, "average_price", table: "orders", key: key), reason: (try r.decoded("reason", table: "orders")), createdAt: (try r.decoded("created_at", table: "orders")), updatedAt: (try r.decoded("updated_at", table: "orders")))
     }
 
     /// Orders whose outcome is not final: pending, unknown, new or partially filled.
@@ -204,10 +199,10 @@ public enum Fills {
     }
 
     static func fill(_ r: Row) throws -> Fill {
-        let id: Int64 = r["id"], key = "\(id)"
-        return try Fill(clientOrderID: r["client_order_id"], tradeID: r["trade_id"], symbol: r["symbol"], side: decodeEnum(r, "side", table: "fills", key: key),
+        let id: Int64 = (try r.decoded("id", table: "fills")), key = "\(id)"
+        return try Fill(clientOrderID: (try r.decoded("client_order_id", table: "fills")), tradeID: (try r.decoded("trade_id", table: "fills")), symbol: (try r.decoded("symbol", table: "fills")), side: decodeEnum(r, "side", table: "fills", key: key),
                         quantity: fixed(r, "quantity", table: "fills", key: key), price: fixed(r, "price", table: "fills", key: key),
-                        fee: fixed(r, "fee", table: "fills", key: key), feeAsset: r["fee_asset"], time: r["time"])
+                        fee: fixed(r, "fee", table: "fills", key: key), feeAsset: (try r.decoded("fee_asset", table: "fills")), time: (try r.decoded("time", table: "fills")))
     }
 }
 
@@ -216,7 +211,7 @@ public enum Wallet {
     public static func balances(_ db: Database) throws -> [String: Money] {
         var result: [String: Money] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT asset, free FROM wallet")) {
-            let asset: String = row["asset"]
+            let asset: String = (try row.decoded("asset", table: "wallet"))
             result[asset] = try fixed(row, "free", table: "wallet", key: asset)
         }
         return result

@@ -64,12 +64,12 @@ public enum VenueStates {
         guard let r = try Row.fetchOne(db, sql: "SELECT * FROM venue_state WHERE venue = ?", arguments: [venue]) else {
             return VenueStateRow(venue: venue)
         }
-        return VenueStateRow(venue: r["venue"], timeOffsetMs: r["time_offset_ms"], timeSyncedAt: r["time_synced_at"],
-                             usedWeight: r["used_weight"], usedWeightMinute: r["used_weight_minute"], weightLimit: r["weight_limit"],
-                             backoffUntil: r["backoff_until"], bannedUntil: r["banned_until"], banReason: r["ban_reason"],
-                             breakerState: r["breaker_state"], breakerFailures: r["breaker_failures"], breakerOpenUntil: r["breaker_open_until"],
-                             breakerTrialStartedAt: r["breaker_trial_started_at"], breakerOpenings: r["breaker_openings"],
-                             updatedAt: r["updated_at"])
+        return VenueStateRow(venue: (try r.decoded("venue", table: "venue_state")), timeOffsetMs: (try r.decoded("time_offset_ms", table: "venue_state")), timeSyncedAt: (try r.decoded("time_synced_at", table: "venue_state")),
+                             usedWeight: (try r.decoded("used_weight", table: "venue_state")), usedWeightMinute: (try r.decoded("used_weight_minute", table: "venue_state")), weightLimit: (try r.decoded("weight_limit", table: "venue_state")),
+                             backoffUntil: (try r.decoded("backoff_until", table: "venue_state")), bannedUntil: (try r.decoded("banned_until", table: "venue_state")), banReason: (try r.decoded("ban_reason", table: "venue_state")),
+                             breakerState: (try r.decoded("breaker_state", table: "venue_state")), breakerFailures: (try r.decoded("breaker_failures", table: "venue_state")), breakerOpenUntil: (try r.decoded("breaker_open_until", table: "venue_state")),
+                             breakerTrialStartedAt: (try r.decoded("breaker_trial_started_at", table: "venue_state")), breakerOpenings: (try r.decoded("breaker_openings", table: "venue_state")),
+                             updatedAt: (try r.decoded("updated_at", table: "venue_state")))
     }
 
     /// Inserts or replaces the venue's row.
@@ -141,8 +141,8 @@ public enum VenueSymbolFilters {
         func cached<T: FixedPointValue>(_ column: String) -> T? { (try? optionalFixed(r, column)) ?? nil }
         guard let tick: Price = cached("tick_size"), let step: Quantity = cached("step_size"),
               let minQty: Quantity = cached("min_qty"), let minNotional: Money = cached("min_notional") else { return nil }
-        return VenueSymbolFiltersRow(venue: r["venue"], symbol: r["symbol"], baseAsset: r["base_asset"], quoteAsset: r["quote_asset"],
-                                     tickSize: tick, stepSize: step, minQty: minQty, minNotional: minNotional, fetchedAt: r["fetched_at"])
+        return VenueSymbolFiltersRow(venue: (try r.decoded("venue", table: "venue_symbol_filters")), symbol: (try r.decoded("symbol", table: "venue_symbol_filters")), baseAsset: (try r.decoded("base_asset", table: "venue_symbol_filters")), quoteAsset: (try r.decoded("quote_asset", table: "venue_symbol_filters")),
+                                     tickSize: tick, stepSize: step, minQty: minQty, minNotional: minNotional, fetchedAt: (try r.decoded("fetched_at", table: "venue_symbol_filters")))
     }
 
     /// Drops the cached filters of `symbol` (the venue refused an order on a filter: they changed).
