@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Operations
 
 /// The hand-written name check and escapes of `PrometheusText` against plain references (seeded random texts).
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func sameAnswersAsTheReferencesOnRandomTexts() {
-        var rng = SplitMix64(seed: 20261206)
+        var rng = SeededGenerator(seed: 20261206)
         let pieces = ["a", "Z", "_", ":", "0", "9", "\\", "\"", "\n", "\r", " ", "é", "ß", "日", "-", ".", "{", "\u{0301}", "tradejob_equity"]
         var texts = ["", "tradejob_runs_total", "9lives", ":x", "_", "é", "a\\b\"c\nd", "\\\\", "\"\"", "\n\n"]
         for _ in 0..<5000 { texts.append((0..<Int.random(in: 0...8, using: &rng)).map { _ in pieces.randomElement(using: &rng) ?? "" }.joined()) }
@@ -45,15 +46,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a failing text can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
