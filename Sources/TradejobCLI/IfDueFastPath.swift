@@ -32,48 +32,10 @@ public enum IfDueFastPath {
     /// As above, with the identity of the running executable given (`ConfigCheck.executableIdentity`; nil: unknown,
     /// so the configuration is always validated).
     static func notDueMessage(arguments: [String], environment: TickEnvironment, executable: String?) -> String? {
-        guard arguments.count >= 3, arguments[1] == "run" else { return nil }
-        var config: String?, stateDir: String?, logLevel: String?, logFormat: String?, now: String?
-        var ifDue = false, live = false
-        var k = 2
-        while k < arguments.count {
-            let argument = arguments[k]
-            k += 1
-            switch argument {
-            case "--if-due": ifDue = true; continue
-            case "--live": live = true; continue
-            default: break
-            }
-            let name: String, value: String
-            if let equals = argument.firstIndex(of: "=") {
-                name = String(argument[..<equals])
-                value = String(argument[argument.index(after: equals)...])
-            } else {
-                guard k < arguments.count else { return nil }
-                name = argument
-                value = arguments[k]
-                k += 1
-            }
-            guard !value.hasPrefix("-") else { return nil }
-            func set(_ option: inout String?) -> Bool {
-                guard option == nil else { return false }
-                option = value
-                return true
-            }
-            let known: Bool
-            switch name {
-            case "--config": known = set(&config)
-            case "--state-dir": known = set(&stateDir)
-            case "--log-level": known = set(&logLevel)
-            case "--log-format": known = set(&logFormat)
-            case "--now": known = set(&now)
-            default: known = false
-            }
-            guard known else { return nil }
-        }
-        guard ifDue else { return nil }
+        // The plain forms `RunArguments` reads by hand (anything else takes the normal path).
+        guard let options = RunArguments.plain(arguments), options.ifDue else { return nil }
         var nowMs: Int64
-        if let now {
+        if let now = options.now {
             guard let parsed = Timestamp.parse(now) else { return nil }
             nowMs = parsed
         } else {
@@ -81,8 +43,8 @@ public enum IfDueFastPath {
             clock_gettime(CLOCK_REALTIME, &clock)
             nowMs = Int64(clock.tv_sec) * 1000 + Int64(clock.tv_nsec) / 1_000_000
         }
-        let configPath = config ?? environment["TRADEJOB_CONFIG"] ?? "config/default.json"
-        let stateDirectory = CommonOptions.stateDirectory(stateDir, variable: environment["TRADEJOB_STATE_DIR"])
+        let configPath = options.config ?? environment["TRADEJOB_CONFIG"] ?? "config/default.json"
+        let stateDirectory = CommonOptions.stateDirectory(options.stateDir, variable: environment["TRADEJOB_STATE_DIR"])
         guard let bytes = FileBytes.read(configPath) else { return nil }
         let mode: String, graceSeconds: Int
         if let executable, let stored = ConfigCheck.stored(stateDirectory: stateDirectory),
@@ -94,7 +56,7 @@ public enum IfDueFastPath {
             (mode, graceSeconds) = (config.string("mode"), config.int("schedule.grace_seconds"))
         }
         let liveVariable = environment["TRADEJOB_LIVE"]
-        guard (try? RunCommand.checkLive(mode: mode, liveFlag: live, nowGiven: now != nil, liveVariable: liveVariable)) != nil else { return nil }
+        guard (try? RunCommand.checkLive(mode: mode, liveFlag: options.live, nowGiven: options.now != nil, liveVariable: liveVariable)) != nil else { return nil }
         return NextRunFile.notDue(stateDirectory: stateDirectory, now: nowMs, grace: Int64(graceSeconds) * 1000)
     }
 
