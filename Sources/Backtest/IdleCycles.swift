@@ -255,18 +255,6 @@ final class IdleCycles {
         }
     }
 
-    /// What `ExitEvaluator.check` does to a position without levels (`hasNoLevels`) on the candles of `window` it has
-    /// not checked yet: each moves `lastCheckedCandle` and, when its low and high are prices, the highest price.
-    static func checkCandlesWithoutLevels(_ p: inout Position, candles window: ArraySlice<Candle>) {
-        var first = window.endIndex
-        while first > window.startIndex, window[first - 1].openTime > p.lastCheckedCandle { first -= 1 }
-        for candle in window[first...] where candle.openTime > p.lastCheckedCandle {
-            p.lastCheckedCandle = candle.openTime
-            guard (try? Price(double: candle.low)) != nil, let high = try? Price(double: candle.high) else { continue }
-            if p.highestPrice.map({ high > $0 }) ?? true { p.highestPrice = high }
-        }
-    }
-
     /// sma-cross, every candle: records the cycles at `times` (the bar opens that follow an idle cycle, in order) for as
     /// long as each is idle with nothing but the signal and the prices moving: no entry candidate and no exit, with
     /// the safe-mode lock, the orders, the job state, the wallet and the active positions as the last idle cycle left
@@ -317,65 +305,80 @@ final class IdleCycles {
             for position in held { leveled.append(!Self.hasNoLevels(position, rules: exits)) }
             checked.removeAll(keepingCapacity: true)
             checked.append(contentsOf: held)
+            // Each series' columns, and what the loop reads and moves of each held position, taken out once (the
+            // loop then copies no position and retains no series).
+            let columns = series.map { StretchColumns(candles: $0.candles, crossings: $0.crossings, volatility: $0.volatility) }
+            var marks = held.indices.map { j in ExitCheckMark(held[j], candles: columns[heldSeries[j]].candles) }
+            let policy = schedule
+            // This cycle's volatilities: the first in `firstVolatility` (most runs have one symbol), the others after it
+            // in `volatilities`.
+            var firstVolatility = Double.nan, signalsSeen = 2
             bars: for now in times {
                 let bound = timeframe.lastClosedBarOpen(at: now)
-                volatilities.removeAll(keepingCapacity: true)
+                if signalsSeen > 1 { volatilities.removeAll(keepingCapacity: true) }
                 var signalCount = 0
-                for k in series.indices {
-                    let s = series[k]
+                for k in columns.indices {
+                    let candles = columns[k].candles
                     var end = ends[k]
-                    guard end <= s.candles.count, end == 0 || s.candles[end - 1].openTime <= bound else { break bars }
-                    while end < s.candles.count, s.candles[end].openTime <= bound { end += 1 }
+                    guard end <= candles.count, end == 0 || candles[end - 1].openTime <= bound else { break bars }
+                    while end < candles.count, candles[end].openTime <= bound { end += 1 }
                     nextEnds[k] = end
                     let j = seriesHeld[k]
-                    guard end > 0, let crossing = s.crossings[end - 1] else {
+                    guard end > 0, let crossing = columns[k].crossings[end - 1] else {
                         // No signal: nothing to enter (a held position goes through `record`).
                         if j >= 0 { break bars }
                         continue
                     }
                     signalCount += 1
-                    volatilities.append(s.volatility[end - 1])
+                    if signalCount == 1 { firstVolatility = columns[k].volatility[end - 1] } else {
+                        if signalCount == 2 { volatilities.append(firstVolatility) }
+                        volatilities.append(columns[k].volatility[end - 1])
+                    }
                     if j < 0 {
                         // An entry candidate goes through `record` (the cycle's gate decides).
                         if Self.isEntryCandidate(crossing, minConfidence: minConfidence) { acts = true; break bars }
                     } else if !leveled[j] {
                         if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { acts = true; break bars }
                     } else {
-                        let signal = crossing.signal(symbol: s.symbol, candle: s.candles[end - 1], fast: .nan, slow: .nan, detailed: false)
-                        let check = ExitEvaluator.check(held[j], candles: s.candles[max(0, end - windowLength)..<end], signal: signal, now: now, rules: exits)
+                        let s = series[k]
+                        let signal = crossing.signal(symbol: s.symbol, candle: candles[end - 1], fast: .nan, slow: .nan, detailed: false)
+                        let check = ExitEvaluator.check(held[j], candles: candles[max(0, end - windowLength)..<end], signal: signal, now: now, rules: exits)
                         guard check.exit == nil else { acts = true; break bars }
                         checked[j] = check.position
                     }
                 }
                 // Idle. The account at this cycle's closes (each window's newest candle), valued as `record` values it.
                 var exposure: Money = 0
-                for (j, position) in held.enumerated() {
-                    let s = series[heldSeries[j]], end = nextEnds[heldSeries[j]]
-                    let price = (end > 0 ? try? Price(double: s.candles[end - 1].close) : nil) ?? position.entryPrice
-                    exposure = try exposure + price.times(max(position.quantity, 0), .halfEven)
+                for j in marks.indices {
+                    let k = heldSeries[j], end = nextEnds[k]
+                    let price = (end > 0 ? try? Price(double: columns[k].candles[end - 1].close) : nil) ?? marks[j].entryPrice
+                    exposure = try exposure + price.times(marks[j].quantity, .halfEven)
                 }
                 let equity = try cash + exposure
                 swap(&ends, &nextEnds)
-                for j in held.indices {
+                for j in marks.indices {
                     if leveled[j] {
                         held[j] = checked[j]
                     } else {
-                        let s = series[heldSeries[j]], end = ends[heldSeries[j]]
-                        Self.checkCandlesWithoutLevels(&held[j], candles: s.candles[max(0, end - windowLength)..<end])
+                        let k = heldSeries[j]
+                        marks[j].check(columns[k].candles, from: max(0, ends[k] - windowLength), to: ends[k])
                     }
                 }
-                let volatility = Self.marketVolatility(&volatilities)
-                let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: timeframe, policy: schedule, notLaterThan: nil)
-                let runID = try ledger.startRun(startedAt: now, configHash: configHash)
-                try ledger.recordEquity(time: now, runID: runID, equity: equity, cash: cash, safeMode: false)
-                if try ledger.equityPeak().map({ equity > $0 }) ?? true { try ledger.setEquityPeak(equity) }
-                try ledger.finishRun(id: runID, endedAt: now, outcome: .ok, volatility: volatility, next: (next.intervalSeconds, "", next.at),
-                                     symbolsAnalysed: signalCount, symbolsFailed: [], summary: "")
+                signalsSeen = signalCount
+                let volatility = signalCount == 0 ? nil : signalCount == 1 ? (firstVolatility.isFinite ? firstVolatility : nil)
+                    : Self.marketVolatility(&volatilities)
+                let interval = RunIntervalPolicy.intervalSeconds(RunIntervalPolicy.cadence(volatility: volatility, policy: policy), policy: policy)
+                ledger.recordIdleRun(time: now, configHash: configHash, equity: equity, cash: cash, intervalSeconds: interval)
                 try recorder.add(time: now, equity: equity, cash: cash, safeMode: false)
                 count += 1
             }
             // The positions as the last recorded cycle checked them (nothing reads them in between).
-            if count > 0 { for position in held { try ledger.updatePosition(position) } }
+            if count > 0 {
+                for j in held.indices {
+                    if !leveled[j] { marks[j].apply(to: &held[j]) }
+                    try ledger.updatePosition(held[j])
+                }
+            }
             return (count, held.isEmpty ? 0 : count, acts)
         }
     }
@@ -542,5 +545,58 @@ final class IdleCycles {
             // The job status stays as the last cycle left it: running (no safe mode, no interruption).
             return IdleCycle(equity: equity, cash: cash, inMarket: !positions.isEmpty, next: next)
         }
+    }
+}
+
+/// One series' columns as `IdleCycles.recordStretch` reads them.
+struct StretchColumns {
+    let candles: [Candle]
+    let crossings: [SMACrossStrategy.Crossing?]
+    let volatility: [Double]
+}
+
+/// What a run of idle cycles reads and moves of a held position: its value's terms, and what
+/// `ExitEvaluator.check` moves for a position without levels (`IdleCycles.hasNoLevels`) (the last checked candle, the highest
+/// price), kept apart from the position so that no cycle copies it.
+struct ExitCheckMark {
+    let quantity: Quantity
+    let entryPrice: Price
+    var lastChecked: Int64
+    var highest: Price?
+    /// A candle high whose price is `highest` (NaN: none known yet). A high not above it cannot raise `highest`, since
+    /// `Price(double:)` never orders two doubles the other way round, so it is not converted.
+    var highestFrom = Double.nan
+    /// The index of the series' first candle opened after `lastChecked` (the candles are in ascending order).
+    var unchecked: Int
+
+    init(_ position: Position, candles: [Candle]) {
+        quantity = max(position.quantity, 0)
+        entryPrice = position.entryPrice
+        lastChecked = position.lastCheckedCandle
+        highest = position.highestPrice
+        unchecked = candles.partitionPoint { $0.openTime <= position.lastCheckedCandle }
+    }
+
+    /// What `ExitEvaluator.check` does to a position without levels on the window `candles[from..<to]`: each candle it
+    /// has not checked moves `lastChecked` and, when its low and high are prices, the highest price.
+    mutating func check(_ candles: [Candle], from: Int, to: Int) {
+        var i = max(from, unchecked)
+        while i < to {
+            let candle = candles[i]
+            i += 1
+            lastChecked = candle.openTime
+            guard (try? Price(double: candle.low)) != nil else { continue }
+            if candle.high <= highestFrom { continue }
+            guard let high = try? Price(double: candle.high) else { continue }
+            if highest.map({ high > $0 }) ?? true { highest = high }
+            if high == highest { highestFrom = candle.high }
+        }
+        unchecked = max(unchecked, to)
+    }
+
+    /// `position` with what the checks moved.
+    func apply(to position: inout Position) {
+        position.lastCheckedCandle = lastChecked
+        position.highestPrice = highest
     }
 }

@@ -74,14 +74,22 @@ public enum RunIntervalPolicy {
         return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
     }
 
+    /// The cadence for a market volatility (nil: no figure → NORMAL).
+    @inline(__always)
+    public static func cadence(volatility: Double?, policy: SchedulePolicy) -> RunCadence {
+        guard let v = volatility else { return .normal }
+        return v > policy.volatilityHigh ? .fast : v < policy.volatilityLow ? .slow : .normal
+    }
+
+    /// The interval in seconds of `cadence`.
+    @inline(__always)
+    public static func intervalSeconds(_ cadence: RunCadence, policy: SchedulePolicy) -> Int64 {
+        cadence == .fast ? policy.fastSeconds : cadence == .slow ? policy.slowSeconds : policy.normalSeconds
+    }
+
     public static func choose(volatility: Double?, now: Int64, timeframe: Timeframe, policy: SchedulePolicy, notLaterThan: Int64? = nil) -> NextRun {
-        let cadence: RunCadence
-        if let v = volatility {
-            cadence = v > policy.volatilityHigh ? .fast : v < policy.volatilityLow ? .slow : .normal
-        } else {
-            cadence = .normal
-        }
-        let interval: Int64 = cadence == .fast ? policy.fastSeconds : cadence == .slow ? policy.slowSeconds : policy.normalSeconds
+        let cadence = cadence(volatility: volatility, policy: policy)
+        let interval = intervalSeconds(cadence, policy: policy)
         let boundary = min(timeframe.seconds, interval) * 1000
         let offset = policy.offsetSeconds * 1000
         let target = now - offset + interval * 1000

@@ -128,8 +128,10 @@ struct IdleCycleTests {
             p.lastCheckedCandle = Int64(Int.random(in: 0...(count + 1), using: &g)) * 900_000
             let start = Int.random(in: 0...count, using: &g)
             let window = candles[start...]
+            var mark = ExitCheckMark(p, candles: candles)
+            mark.check(candles, from: start, to: count)
             var advanced = p
-            IdleCycles.checkCandlesWithoutLevels(&advanced, candles: window)
+            mark.apply(to: &advanced)
             #expect(advanced == ExitEvaluator.check(p, candles: window, signal: nil, now: 0, rules: rules).position, "round \(round)")
             for crossing in [SMACrossStrategy.Crossing.up, .down, .above, .notAbove] {
                 let signal = crossing.signal(symbol: "SYN", candle: candle, fast: .nan, slow: .nan, detailed: false)
@@ -139,6 +141,43 @@ struct IdleCycleTests {
             compared += 1
         }
         #expect(compared == 400)
+    }
+
+    /// A position without levels checked cycle after cycle, its window moving one candle at a time (as a run of idle
+    /// cycles checks it, highs left unconverted when not above the one that gave the highest price): what
+    /// `ExitEvaluator.check` gives at each cycle. Highs and lows repeat, tie at 1e-8 and leave the fixed-point range.
+    @Test func positionsWithoutLevelsCheckedCycleAfterCycleAreWhatTheExitEvaluatorGives() {
+        var g = SeededGenerator(seed: 34)
+        let rules = ExitRules(trailingStop: false, maxHoldingMilliseconds: 0, exitConfidence: 1)
+        let levels: [Double] = [99.999999995, 100, 100.000000005, 100.00000001, 101, 1e300, -1e300, .nan]
+        var compared = 0
+        for round in 0..<200 {
+            let count = Int.random(in: 1...60, using: &g), window = Int.random(in: 1...8, using: &g)
+            let candles = (0..<count).map { i -> Candle in
+                let high = Bool.random(using: &g) ? levels.randomElement(using: &g) ?? 100 : Double.random(in: 90...110, using: &g)
+                let low = Int.random(in: 0..<12, using: &g) == 0 ? -1e300 : Double.random(in: 1...90, using: &g)
+                return Candle(openTime: Int64(i + 1) * 900_000, open: low, high: high, low: low, close: 100, volume: 1)
+            }
+            var reference = Position(id: 1, symbol: "SYN", state: .monitoring, quantity: 10, entryPrice: 100, initialEntryPrice: 100, cost: 1000,
+                                     stopPrice: nil, takeProfitPrice: nil, highestPrice: round % 2 == 0 ? nil : 100,
+                                     atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false, openedAt: 0,
+                                     lastCheckedCandle: Int64(Int.random(in: 0...3, using: &g)) * 900_000)
+            var mark = ExitCheckMark(reference, candles: candles)
+            var end = Int.random(in: 0...2, using: &g)
+            while end < count {
+                end = min(count, end + Int.random(in: 1...2, using: &g))
+                let from = max(0, end - window)
+                reference = ExitEvaluator.check(reference, candles: candles[from..<end], signal: nil, now: 0, rules: rules).position
+                mark.check(candles, from: from, to: end)
+                var advanced = reference
+                advanced.lastCheckedCandle = -1
+                advanced.highestPrice = nil
+                mark.apply(to: &advanced)
+                #expect(advanced == reference, "round \(round), end \(end)")
+                compared += 1
+            }
+        }
+        #expect(compared > 2_000)
     }
 
     /// The stored log returns give `RunIntervalPolicy.realizedVolatility`'s figure exactly.

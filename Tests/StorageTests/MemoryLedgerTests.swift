@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Storage
 import TradingDomain
+import TestSupport
 
 @Suite("Memory ledger")
 struct MemoryLedgerTests {
@@ -22,6 +23,41 @@ struct MemoryLedgerTests {
             #expect(try kept.candleWindow(symbol: "BTCUSDT", timeframe: tf, limit: 1000, upTo: .max).count < 14)
         }
         #expect(try all.candleWindow(symbol: "BTCUSDT", timeframe: tf, limit: 1000, upTo: .max).count == 200)
+    }
+
+    /// An idle cycle recorded at once (`recordIdleRun`) leaves what its four steps leave: the next run id, the config
+    /// hash, the failure streak, the runs per interval, the day's equity points and the peak — across UTC days, repeated
+    /// times, equity falling and rising, and after failed runs.
+    @Test func anIdleRunRecordedAtOnceIsItsFourSteps() throws {
+        let steps = MemoryLedger(), once = MemoryLedger()
+        for ledger in [steps, once] {
+            let id = try ledger.startRun(startedAt: 0, configHash: "first")
+            try ledger.finishRun(id: id, endedAt: 0, outcome: .failed, volatility: nil, next: nil, symbolsAnalysed: 0, symbolsFailed: [], summary: "")
+        }
+        var g = SeededGenerator(seed: 7)
+        var time: Int64 = 82_800_000
+        for i in 0..<500 {
+            if Int.random(in: 0..<10, using: &g) > 0 { time += Int64.random(in: 1...4, using: &g) * 900_000 }
+            let equity = Money(raw: Int64.random(in: 900_000_000_000...1_100_000_000_000, using: &g))
+            let cash = Money(raw: Int64.random(in: 0...1_000_000_000_000, using: &g))
+            let interval: Int64 = [900, 1800, 14_400][Int.random(in: 0..<3, using: &g)]
+            let runID = try steps.startRun(startedAt: time, configHash: "backtest")
+            try steps.recordEquity(time: time, runID: runID, equity: equity, cash: cash, safeMode: false)
+            if try steps.equityPeak().map({ equity > $0 }) ?? true { try steps.setEquityPeak(equity) }
+            try steps.finishRun(id: runID, endedAt: time, outcome: .ok, volatility: 0.5, next: (interval, "", time + interval * 1000),
+                                symbolsAnalysed: 1, symbolsFailed: [], summary: "")
+            once.recordIdleRun(time: time, configHash: "backtest", equity: equity, cash: cash, intervalSeconds: interval)
+            #expect(try once.startRun(startedAt: time, configHash: "backtest") == steps.startRun(startedAt: time, configHash: "backtest"), "cycle \(i)")
+            _ = try once.markAbandonedRuns(endedAt: time)
+            _ = try steps.markAbandonedRuns(endedAt: time)
+            #expect(try once.lastConfigHash() == steps.lastConfigHash())
+            #expect(try once.equityPeak() == steps.equityPeak())
+            #expect(try once.firstEquity(since: time - 3_600_000) == steps.firstEquity(since: time - 3_600_000))
+            #expect(try once.firstEquity(since: 0) == steps.firstEquity(since: 0))
+            #expect(try once.runsByInterval() == steps.runsByInterval())
+            // The abandoned run just marked makes the streak move the same in both.
+            #expect(try once.consecutiveFailedRuns() == steps.consecutiveFailedRuns())
+        }
     }
 
     /// Paper orders are found through their order's slot, or by client order id when the ledger has no such order (yet):

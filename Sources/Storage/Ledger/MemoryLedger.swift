@@ -105,6 +105,17 @@ public final class MemoryLedger: Ledger {
             if let i = intervalCounts.firstIndex(where: { $0.seconds == next.seconds }) { intervalCounts[i].runs += 1 } else { intervalCounts.append((next.seconds, 1)) }
         }
     }
+    /// One idle cycle of a backtest recorded at once: what `startRun`, `recordEquity`, raising the equity peak to
+    /// `equity` when it is above it, and `finishRun` (outcome ok, next run in `intervalSeconds`) leave, without the
+    /// steps in between (`IdleCycles.recordStretch`; `MemoryLedgerTests` compares the two).
+    public func recordIdleRun(time: Int64, configHash: String, equity e: Money, cash: Money, intervalSeconds: Int64) {
+        nextRunID = RunID(rawValue: nextRunID.rawValue + 1)
+        if self.configHash != configHash { self.configHash = configHash }
+        failureStreak = 0
+        if let i = intervalCounts.firstIndex(where: { $0.seconds == intervalSeconds }) { intervalCounts[i].runs += 1 } else { intervalCounts.append((intervalSeconds, 1)) }
+        appendEquity(EquityPoint(time: time, equity: e, cash: cash, safeMode: false))
+        if peak.map({ e > $0 }) ?? true { peak = e }
+    }
     private func countOutcome(_ outcome: RunOutcome, analysed: Int) {
         if outcome == .failed || outcome == .crashed || (outcome == .partial && analysed == 0) { failureStreak = min(failureStreak + 1, 100) }
         else if outcome != .interrupted { failureStreak = 0 }
@@ -340,11 +351,27 @@ public final class MemoryLedger: Ledger {
     public func setBalance(asset: String, free: Money) throws { wallet[asset] = free; walletChanges &+= 1 }
     public func walletIsEmpty() throws -> Bool { wallet.isEmpty }
     public func recordEquity(time: Int64, runID: RunID, equity e: Money, cash: Money, safeMode: Bool) throws {
-        let point = EquityPoint(time: time, equity: e, cash: cash, safeMode: safeMode)
+        appendEquity(EquityPoint(time: time, equity: e, cash: cash, safeMode: safeMode))
+    }
+    private func appendEquity(_ point: EquityPoint) {
         // Only the current UTC day's points are kept (the daily-loss protection asks for the day's first one); the
         // whole curve is the backtest's output, recorded outside the ledger.
-        if let last = equity.last, Self.utcDay(last.time) != Self.utcDay(time) { equity.removeAll(keepingCapacity: true) }
-        if let last = equity.last, last.time == time { equity[equity.count - 1] = point } else { equity.append(point) }
+        if let last = equity.last {
+            if !equityDay.contains(point.time) {
+                equityDay = Self.utcDayRange(point.time)
+                if !equityDay.contains(last.time) { equity.removeAll(keepingCapacity: true) }
+            }
+        } else {
+            equityDay = Self.utcDayRange(point.time)
+        }
+        if let last = equity.last, last.time == point.time { equity[equity.count - 1] = point } else { equity.append(point) }
+    }
+    /// The UTC day of the newest equity point (its points are the ones kept).
+    @exclusivity(unchecked) private var equityDay: Range<Int64> = 0..<0
+    static func utcDayRange(_ ms: Int64) -> Range<Int64> {
+        let start = utcDay(ms) * 86_400_000
+        let end = start.addingReportingOverflow(86_400_000)
+        return start..<(end.overflow ? .max : end.partialValue)
     }
     public func firstEquity(since: Int64) throws -> Money? {
         let lo = equity.partitionPoint { $0.time < since }
