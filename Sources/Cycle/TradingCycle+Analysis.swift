@@ -12,11 +12,10 @@ extension TradingCycle {
     /// analysed (at most N at a time, on all cores) and, near the gate, the models consulted. Once the interrupt flag is
     /// set no further symbol is started; a symbol started is finished. A symbol that fails is reported and the others go on.
     func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
-        let p = parameters
-        let timeframe = p.timeframe, lookback = p.lookback
-        let limit = max(1, p.maxConcurrentAnalyses)
+        let timeframe = parameters.timeframe, lookback = parameters.lookback
+        let limit = max(1, parameters.maxConcurrentAnalyses)
         let closedLimit = timeframe.lastClosedBarOpen(at: now)
-        let symbols = p.symbols
+        let symbols = parameters.symbols
 
         // 1. Where each symbol's stored candles end.
         let newest: [Int64?]
@@ -97,9 +96,8 @@ extension TradingCycle {
     /// order (a failed transaction fails every symbol it stored, and its readings are dropped), and the models are
     /// consulted only then.
     func storeAndAnalyseTogether(_ stored: [SymbolResult], _ batches: [CandleBatch], runID: RunID, now: Int64, limit: Int, log: Logger) async {
-        let p = parameters
-        let timeframe = p.timeframe, lookback = p.lookback, closedLimit = timeframe.lastClosedBarOpen(at: now)
-        let strategy = p.strategy, analyzer = self.analyzer, settings = p.strategySettings(detailed: audit)
+        let timeframe = parameters.timeframe, lookback = parameters.lookback, closedLimit = timeframe.lastClosedBarOpen(at: now)
+        let strategy = parameters.strategy, analyzer = self.analyzer, settings = parameters.strategySettings(detailed: audit)
         let store = self.store
         let (windows, delivery) = AsyncStream.makeStream(of: (Int, Result<ArraySlice<Candle>, any Error>).self)
         async let written: (any Error)? = {
@@ -149,7 +147,7 @@ extension TradingCycle {
             }
         }
         let work = readable
-        if consultant == nil || !p.llmEnabled || !strategy.consultsModels {
+        if consultant == nil || !parameters.llmEnabled || !strategy.consultsModels {
             for (r, reading) in work { await settle(r, reading, runID: runID, now: now) }
         } else {
             _ = await boundedMap(work.count, limit: limit, startsAfterInterrupt: true) { k in await self.settle(work[k].0, work[k].1, runID: runID, now: now) }
@@ -158,14 +156,12 @@ extension TradingCycle {
 
     /// The strategy's reading of one symbol's window, and the models' opinion near the gate.
     func analyse(_ result: SymbolResult, runID: RunID, now: Int64) async {
-        let p = parameters
-        let reading = p.strategy.read(symbol: result.symbol, candles: result.candles, analyzer: analyzer, settings: p.strategySettings(detailed: audit))
+        let reading = parameters.strategy.read(symbol: result.symbol, candles: result.candles, analyzer: analyzer, settings: parameters.strategySettings(detailed: audit))
         await settle(result, reading, runID: runID, now: now)
     }
 
     /// `reading` (of `result.candles`) recorded in `result`, with the models' opinion near the gate.
     func settle(_ result: SymbolResult, _ reading: StrategyReading, runID: RunID, now: Int64) async {
-        let p = parameters
         let symbol = result.symbol
         result.snapshot = reading.snapshot
         if let problem = reading.problem {
@@ -173,11 +169,11 @@ extension TradingCycle {
             return
         }
         var signal = reading.signal
-        if let consultant, p.llmEnabled, p.strategy.consultsModels, let technical = signal, let snapshot = reading.snapshot,
-           abs(technical.confidence - p.minConfidence) <= p.llmConsultBand {
-            let settings = p.strategySettings(detailed: audit)
+        if let consultant, parameters.llmEnabled, parameters.strategy.consultsModels, let technical = signal, let snapshot = reading.snapshot,
+           abs(technical.confidence - parameters.minConfidence) <= parameters.llmConsultBand {
+            let settings = parameters.strategySettings(detailed: audit)
             if let opinion = await consultant.opinion(runID: runID, symbol: symbol, candles: Array(result.candles), snapshot: snapshot, technical: technical, now: now),
-               let revised = p.strategy.signal(symbol: symbol, snapshot: snapshot, opinion: opinion, settings: settings) {
+               let revised = parameters.strategy.signal(symbol: symbol, snapshot: snapshot, opinion: opinion, settings: settings) {
                 signal = revised
             }
         }

@@ -222,9 +222,8 @@ extension TradingCycle {
 
     /// The rules the planner decides with, from the parameters as they are now.
     var planningRules: PlanningRules {
-        let p = parameters
-        return PlanningRules(strategy: p.strategy, exits: p.exits, limits: p.limits, protections: p.protections, minConfidence: p.minConfidence,
-                             llmVetoConfidence: p.llmVetoConfidence, quoteAsset: p.quoteAsset, detailed: audit)
+        return PlanningRules(strategy: parameters.strategy, exits: parameters.exits, limits: parameters.limits, protections: parameters.protections, minConfidence: parameters.minConfidence,
+                             llmVetoConfidence: parameters.llmVetoConfidence, quoteAsset: parameters.quoteAsset, detailed: audit)
     }
 
     /// Exits and adjustments for every active position: `PositionPlanner` decides, this carries the commands out (the

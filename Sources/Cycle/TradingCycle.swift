@@ -44,6 +44,8 @@ public final class TradingCycle: @unchecked Sendable {
     let analyzer: any SnapshotProvider
     let safeModeLocks: any SafeModeLockStorage
     let logger: Logger
+    /// Whether `logger` writes anything (a backtest's discards all: its runs skip setting the run id on it).
+    let logs: Bool
     let interrupt: InterruptFlag
     let execution: OrderExecution
     /// Where to write the next run time for the cron/systemd wrapper (`<state>/next_run`; nil in backtests).
@@ -99,6 +101,7 @@ public final class TradingCycle: @unchecked Sendable {
         self.nextRunFile = nextRunFile
         audit = store.keepsAudit
         self.logger = logger
+        logs = !(logger.handler is SwiftLogNoOpLogHandler)
         self.interrupt = interrupt
         let exits = parameters.exits, strategy = parameters.strategy
         let levels = { @Sendable (position: Position) throws(FixedPointError) -> (stop: Price, takeProfit: Price)? in
@@ -134,7 +137,6 @@ public final class TradingCycle: @unchecked Sendable {
         var decisions: [Symbol: String] = [:]
         var placed = 0
         var fillsCount = 0
-        let p = parameters
         let hash = configHash
 
         // Start the run record.
@@ -152,7 +154,7 @@ public final class TradingCycle: @unchecked Sendable {
             return (id, previous)
         }
         var log = logger
-        log[metadataKey: "run_id"] = "\(runID)"
+        if logs { log[metadataKey: "run_id"] = "\(runID)" }
         let configChanged = previousHash != nil && previousHash != hash
         if configChanged { log.notice("configuration changed since the previous run; the new one applies from this cycle", metadata: ["config_hash": "\(hash)"]) }
 
@@ -256,7 +258,7 @@ public final class TradingCycle: @unchecked Sendable {
             }
             let (account, facts) = judged
             let volatility = RunIntervalPolicy.marketVolatility(results.compactMap { $0.snapshot?.volatility })
-            let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: p.timeframe, policy: p.schedule,
+            let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: parameters.timeframe, policy: parameters.schedule,
                                                 notLaterThan: safe.active ? safe.until : nil)
             let interrupted = interrupt.raised
             let outcome: RunOutcome = credentialsRefused != nil ? .failed : interrupted != nil ? .interrupted : failed.isEmpty ? .ok : .partial

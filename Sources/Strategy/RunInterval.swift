@@ -102,6 +102,26 @@ public enum RunIntervalPolicy {
         return NextRun(cadence: cadence, intervalSeconds: interval, at: at, volatility: volatility, policy: policy, boundBySafeMode: bound)
     }
 
+    /// `realizedVolatility(closes:)` of the closes of `candles` (the same returns summed in the same order), without
+    /// copying the closes out.
+    public static func realizedVolatility(candles: ArraySlice<Candle>, window: Int, barsPerYear: Double) -> Double? {
+        guard window >= 2, candles.count > window else { return nil }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: window) { returns -> Double? in
+            let end = candles.endIndex
+            for k in 0..<window {
+                let a = candles[end - window - 1 + k].close, b = candles[end - window + k].close
+                guard a > 0, b > 0 else { return nil }
+                returns[k] = log(b / a)
+            }
+            var sum = 0.0
+            for k in 0..<window { sum += returns[k] }
+            let mean = sum / Double(window)
+            var squares = 0.0
+            for k in 0..<window { squares += (returns[k] - mean) * (returns[k] - mean) }
+            return sqrt(squares / Double(window - 1)) * sqrt(barsPerYear)
+        }
+    }
+
     /// Annualised realised volatility of the last `window` log returns of `closes`.
     public static func realizedVolatility(closes: [Double], window: Int, barsPerYear: Double) -> Double? {
         guard window >= 2, closes.count > window else { return nil }

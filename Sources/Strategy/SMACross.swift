@@ -26,12 +26,10 @@ public struct SMACrossStrategy: TradingStrategy {
     public func read(symbol: Symbol, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading {
         guard let signal = Self.signal(symbol: symbol, candles: candles, fast: fast, slow: slow, detailed: settings.detailed),
               let last = candles.last else { return StrategyReading(snapshot: nil, signal: nil) }
-        let window = settings.volatilityWindow
-        let vol = RunIntervalPolicy.realizedVolatility(closes: candles.suffix(window + 1).map(\.close), window: window,
-                                                       barsPerYear: settings.barsPerYear) ?? .nan
+        let vol = RunIntervalPolicy.realizedVolatility(candles: candles, window: settings.volatilityWindow, barsPerYear: settings.barsPerYear) ?? .nan
         let snapshot = MarketSnapshot(candleTime: last.openTime, close: last.close, emaFast: .nan, emaSlow: .nan, rsi: .nan,
                                       macdHistogram: .nan, bollingerUpper: .nan, bollingerMiddle: .nan, bollingerLower: .nan,
-                                      atr: .nan, adx: .nan, volatility: vol, patterns: [:], breakout: 0, regime: 0)
+                                      atr: .nan, adx: .nan, volatility: vol, patterns: PatternHits(sortedHits: []), breakout: 0, regime: 0)
         return StrategyReading(snapshot: snapshot, signal: signal)
     }
 

@@ -111,8 +111,31 @@ public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, C
     public static func < (a: ClientOrderID, b: ClientOrderID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { rawValue }
 
+    /// `tj-<position>-<purpose tag><leg>-a<attempt>`, the numbers in decimal (written byte by byte: a string
+    /// interpolation costs more than the rest of placing a paper order).
     public static func make(positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int) -> ClientOrderID {
-        ClientOrderID(rawValue: "tj-\(positionID)-\(purpose.tag)\(leg)-a\(attempt)")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(40)
+        bytes.append(contentsOf: [UInt8(ascii: "t"), UInt8(ascii: "j"), UInt8(ascii: "-")])
+        appendDecimal(positionID, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        bytes.append(contentsOf: purpose.tag.utf8)
+        appendDecimal(Int64(leg), to: &bytes)
+        bytes.append(contentsOf: [UInt8(ascii: "-"), UInt8(ascii: "a")])
+        appendDecimal(Int64(attempt), to: &bytes)
+        return ClientOrderID(rawValue: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `value`'s decimal digits (with a minus sign below zero), as `description` writes them.
+    static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
     }
 
     /// The parts of an id made by `make`, or nil for any other id (an order placed by hand, another bot).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Strategy
 import TradingDomain
 
@@ -184,6 +185,31 @@ struct ScheduleTests {
         #expect(RunIntervalPolicy.marketVolatility([0.1, 0.9, 0.5]) == 0.5)
         #expect(RunIntervalPolicy.marketVolatility([0.1, 0.3, 0.5, 0.9]) == 0.4)
         #expect(RunIntervalPolicy.marketVolatility([]) == nil)
+    }
+
+    /// Read from the candles in place, the volatility is the one of the copied closes, bit for bit: seeded windows and
+    /// lengths, slices that do not start at zero, closes at or below zero, too few candles.
+    @Test func realizedVolatilityOfCandlesIsThatOfTheirCloses() {
+        var g = SeededGenerator(seed: 5)
+        var compared = 0
+        for round in 0..<500 {
+            let count = Int.random(in: 0...60, using: &g)
+            var close = 100.0
+            let candles = (0..<count).map { i -> Candle in
+                close *= exp(Double.random(in: -0.05...0.05, using: &g))
+                let value = round % 25 == 0 && i == count / 2 ? [0, -1][round % 2] : close
+                return Candle(openTime: Int64(i) * 900_000, open: value, high: value, low: value, close: value, volume: 1)
+            }
+            let from = Int.random(in: 0...count, using: &g)
+            let slice = candles[from...]
+            for window in [0, 1, 2, 5, 20] {
+                let expected = RunIntervalPolicy.realizedVolatility(closes: slice.suffix(window + 1).map(\.close), window: window, barsPerYear: 35_040)
+                let got = RunIntervalPolicy.realizedVolatility(candles: slice, window: window, barsPerYear: 35_040)
+                #expect(got?.bitPattern == expected?.bitPattern, "round \(round), window \(window)")
+                if expected != nil { compared += 1 }
+            }
+        }
+        #expect(compared > 500)
     }
 
     @Test func realizedVolatilityOfConstantReturnsIsZero() {

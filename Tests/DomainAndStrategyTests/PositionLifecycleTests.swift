@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TradingDomain
 
 @Suite("Position lifecycle")
@@ -90,6 +91,29 @@ struct MoneyTests {
         #expect(ClientOrderID.isValid(a.rawValue))
         #expect(!ClientOrderID.isValid("has space"))
         #expect(!ClientOrderID.isValid(String(repeating: "a", count: 37)))
+    }
+
+    /// The ids are written byte by byte: the text a string interpolation of the parts gives, and `parse` reads them back,
+    /// for edge numbers (zero, single digits, powers of ten, the largest and negative values) and seeded random ones.
+    @Test func clientOrderIDsAreTheInterpolatedText() {
+        var g = SeededGenerator(seed: 11)
+        var cases: [(Int64, Int, Int)] = []
+        for n: Int64 in [0, 1, 9, 10, 99, 100, 1_000_000, Int64.max, -1, -10, Int64.min + 1] {
+            cases.append((n, Int(n % 1000), Int(n % 100)))
+        }
+        for _ in 0..<2_000 {
+            cases.append((Int64.random(in: 0...Int64.max >> Int.random(in: 0...62, using: &g), using: &g), Int.random(in: 0...20, using: &g), Int.random(in: 0...999, using: &g)))
+        }
+        for (position, leg, attempt) in cases {
+            for purpose in OrderPurpose.allCases {
+                let id = ClientOrderID.make(positionID: position, purpose: purpose, leg: leg, attempt: attempt)
+                #expect(id.rawValue == "tj-\(position)-\(purpose.tag)\(leg)-a\(attempt)")
+                if position >= 0, leg >= 0, attempt >= 0 {
+                    let parts = ClientOrderID.parse(id)
+                    #expect(parts?.positionID == position && parts?.purpose == purpose && parts?.leg == leg && parts?.attempt == attempt)
+                }
+            }
+        }
     }
 
     @Test func positionAccountingNetsEveryFee() throws {
