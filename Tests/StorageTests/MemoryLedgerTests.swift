@@ -60,6 +60,88 @@ struct MemoryLedgerTests {
         }
     }
 
+    /// Orders and fills under client order ids of every shape — the job's own (`tj-<position>-…`), ids that name
+    /// another position than the order's or one not written yet, leading zeros, too many digits, foreign ids; fills of
+    /// orders not written (yet) — and
+    /// trade ids repeated across symbols (the same fingerprint, different keys): the memory ledger answers every
+    /// question as the SQLite ledger does (seeded steps, every answer compared after each).
+    @Test func ordersUnderIdsOfEveryShapeAnswerAsInSQLite() throws {
+        let memory = MemoryLedger()
+        let database = try StateDatabase(inMemory: ())
+        var g = SeededGenerator(seed: 19)
+        let symbols: [Symbol] = ["BTCUSDT", "ETHUSDT"]
+        var ids: [ClientOrderID] = [], positions: [Int64] = []
+        func both<T: Equatable>(_ what: String, _ body: (any Ledger) throws -> T) throws {
+            let inMemory = Result { try body(memory) }
+            let inSQLite = Result { try database.writer.write { try body(SQLiteLedger($0)) } }
+            switch (inMemory, inSQLite) {
+            case let (.success(a), .success(b)): #expect(a == b, "\(what)")
+            case (.failure, .failure): break
+            default: Issue.record("\(what): memory \(inMemory), SQLite \(inSQLite)")
+            }
+        }
+        try both("the run") { try $0.startRun(startedAt: 0, configHash: "test") }
+        func someID() -> ClientOrderID {
+            let named = Int64.random(in: 1...(Int64(positions.count) + 3), using: &g)
+            let purpose = OrderPurpose.allCases.randomElement(using: &g) ?? .entry
+            switch Int.random(in: 0..<9, using: &g) {
+            case 0, 1, 2: return ClientOrderID.make(positionID: named, purpose: purpose, leg: Int.random(in: 0...1, using: &g), attempt: Int.random(in: 1...3, using: &g))
+            case 3: return ClientOrderID(rawValue: "tj-00\(named)-en0-a1")
+            case 4: return ClientOrderID(rawValue: "tj-\(named)")
+            case 5: return ClientOrderID(rawValue: "tj-1234567890123456789-en0-a1")
+            case 6: return ClientOrderID(rawValue: "manual-\(Int.random(in: 0..<5, using: &g))")
+            case 7: return ClientOrderID(rawValue: ["tj-", "tj--en0-a1", "TJ-1-en0-a1", "tj-1x-en0-a1"].randomElement(using: &g) ?? "tj-")
+            default: return ids.randomElement(using: &g) ?? "manual-0"
+            }
+        }
+        for step in 0..<400 {
+            switch Int.random(in: 0..<10, using: &g) {
+            case 0:
+                let p = Position(id: 0, symbol: symbols[step % 2], state: .open, quantity: 1, entryPrice: 100, initialEntryPrice: 100, cost: 100,
+                                 stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false,
+                                 openedAt: Int64(step), lastCheckedCandle: 0)
+                try both("insert position, step \(step)") { try $0.insertPosition(p) }
+                positions.append(Int64(positions.count + 1))
+            case 1, 2, 3:
+                let id = someID()
+                // An order belongs to no position or to one written before it (SQLite's foreign key; the cycle writes them so).
+                let positionID: Int64? = positions.isEmpty || Int.random(in: 0..<5, using: &g) == 0 ? nil : positions.randomElement(using: &g)
+                let purpose = OrderPurpose.allCases.randomElement(using: &g) ?? .entry
+                let leg = Int.random(in: 0...1, using: &g), attempt = Int.random(in: 1...3, using: &g)
+                try both("insert order \(id), step \(step)") {
+                    try $0.insertPendingOrder(clientOrderID: id, runID: 1, positionID: positionID, symbol: symbols[step % 2],
+                                              side: .buy, purpose: purpose, leg: leg, attempt: attempt, quantity: 1, referencePrice: 100, now: Int64(step))
+                    return true
+                }
+                if !ids.contains(id) { ids.append(id) }
+            case 4, 5:
+                let id = someID()
+                let status = [OrderStatus.new, .partiallyFilled, .filled, .canceled, .rejected].randomElement(using: &g) ?? .new
+                try both("update order \(id) to \(status), step \(step)") {
+                    try $0.updateOrder(clientOrderID: id, status: status, venueOrderID: "v\(step)", filledQuantity: 1, averagePrice: 100, reason: nil,
+                                       now: Int64(step))
+                    return true
+                }
+            default:
+                let id = someID()
+                // Trade ids from a small pool, on both symbols: the same id on another symbol is another trade.
+                let fill = Fill(clientOrderID: id, tradeID: TradeID(rawValue: "t\(Int.random(in: 0..<40, using: &g))"), symbol: symbols[Int.random(in: 0...1, using: &g)],
+                                side: .buy, quantity: 1, price: 100, fee: 0, feeAsset: "USDT", time: Int64(step))
+                try both("insert fill, step \(step)") { try $0.insertFill(fill, runID: 1) }
+            }
+            for id in ids {
+                try both("order \(id), step \(step)") { try $0.order(clientOrderID: id) }
+                try both("fills of \(id), step \(step)") { try $0.fills(clientOrderID: id) }
+            }
+            for position in 1...(Int64(positions.count) + 3) {
+                try both("orders of position \(position), step \(step)") { try $0.orders(positionID: position) }
+                try both("last attempt of position \(position), step \(step)") { try $0.lastAttempt(positionID: position, purpose: .entry, leg: 0) }
+            }
+            try both("unresolved, step \(step)") { try $0.unresolvedOrders().sorted { $0.id < $1.id } }
+        }
+        #expect(ids.count > 20)
+    }
+
     /// Paper orders are found through their order's slot, or by client order id when the ledger has no such order (yet):
     /// either way one record per id, overwritten in place, whichever came first.
     @Test func paperOrdersAreFoundWhetherTheirOrderCameFirstOrNot() throws {
