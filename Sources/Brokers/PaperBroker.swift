@@ -93,7 +93,7 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     }
 
     /// The paper venue's id of the one trade that fills `order`.
-    static func tradeID(_ order: ClientOrderID) -> TradeID { TradeID(rawValue: "paper-\(order)") }
+    static func tradeID(_ order: ClientOrderID) -> TradeID { TradeID(rawValue: "paper-" + order.rawValue) }
 
     /// The venue's report of a paper order.
     static func report(_ o: PaperOrderRecord) -> OrderReport {

@@ -24,7 +24,13 @@ public struct Symbol: RawRepresentable, Hashable, Comparable, Sendable, Codable,
     /// The base asset when the symbol is a base asset followed by `quote` (`BTCUSDT` quoted in `USDT`: `BTC`); nil
     /// when it does not end with `quote`.
     public func baseAsset(quotedIn quote: String) -> String? {
-        rawValue.hasSuffix(quote) ? String(rawValue.dropLast(quote.count)) : nil
+        // ASCII names (every venue's) compared byte by byte; anything else as Unicode text.
+        let name = rawValue.utf8, suffix = quote.utf8
+        if name.allSatisfy({ $0 < 0x80 }) && suffix.allSatisfy({ $0 < 0x80 }) {
+            guard name.count >= suffix.count, name.suffix(suffix.count).elementsEqual(suffix) else { return nil }
+            return String(decoding: name.prefix(name.count - suffix.count), as: UTF8.self)
+        }
+        return rawValue.hasSuffix(quote) ? String(rawValue.dropLast(quote.count)) : nil
     }
 }
 

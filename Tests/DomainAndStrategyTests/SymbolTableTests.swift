@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import TradingDomain
 
 @Suite("Symbol table")
@@ -27,5 +28,19 @@ struct SymbolTableTests {
             #expect(table[probe] == plain[probe])
         }
         for symbol in symbols { #expect(table[symbol] == plain[symbol]) }
+    }
+
+    /// A symbol's base asset, read byte by byte for ASCII names, is what the Unicode text comparison gives (seeded names
+    /// over a small alphabet so that suffixes often match; and non-ASCII names, which take the text path).
+    @Test func baseAssetIsTheTextSuffixRemoved() {
+        var g = SeededGenerator(seed: 3)
+        let alphabet: [String] = ["U", "S", "D", "T", "B", "C", "e\u{301}", "é", "1"]
+        func name(_ length: Int) -> String { (0..<length).map { _ in alphabet.randomElement(using: &g) ?? "U" }.joined() }
+        var cases: [(String, String)] = [("BTCUSDT", "USDT"), ("USDT", "USDT"), ("SDT", "USDT"), ("", "USDT"), ("BTCUSDT", ""), ("ÉTHUSDT", "USDT")]
+        for _ in 0..<3_000 { cases.append((name(Int.random(in: 0...7, using: &g)) + (Bool.random(using: &g) ? "USDT" : ""), name(Int.random(in: 0...4, using: &g)))) }
+        for (raw, quote) in cases {
+            let expected = raw.hasSuffix(quote) ? String(raw.dropLast(quote.count)) : nil
+            #expect(Symbol(rawValue: raw).baseAsset(quotedIn: quote) == expected, "\(raw) quoted in \(quote)")
+        }
     }
 }
