@@ -257,7 +257,9 @@ public final class TradingCycle: @unchecked Sendable {
                 judged = (account, try await protectionFacts(now: now, equity: account.equity))
             }
             let (account, facts) = judged
-            let volatility = RunIntervalPolicy.marketVolatility(results.compactMap { $0.snapshot?.volatility })
+            // (The median of one symbol's figure is that figure when finite: no list built for it.)
+            let volatility = results.count == 1 ? results[0].snapshot.flatMap { $0.volatility.isFinite ? $0.volatility : nil }
+                : RunIntervalPolicy.marketVolatility(results.compactMap { $0.snapshot?.volatility })
             let next = RunIntervalPolicy.choose(volatility: volatility, now: now, timeframe: parameters.timeframe, policy: parameters.schedule,
                                                 notLaterThan: safe.active ? safe.until : nil)
             let interrupted = interrupt.raised

@@ -68,6 +68,7 @@ public struct NextRun: Sendable, Equatable {
 /// run is no later than the lock's `until`.
 public enum RunIntervalPolicy {
     public static func marketVolatility(_ perSymbol: [Double]) -> Double? {
+        if perSymbol.count < 2 { return perSymbol.first.flatMap { $0.isFinite ? $0 : nil } }  // (no filtered, sorted copy)
         let values = perSymbol.filter { $0.isFinite }.sorted()
         guard !values.isEmpty else { return nil }
         let mid = values.count / 2

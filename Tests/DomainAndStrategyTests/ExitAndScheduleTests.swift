@@ -185,6 +185,10 @@ struct ScheduleTests {
         #expect(RunIntervalPolicy.marketVolatility([0.1, 0.9, 0.5]) == 0.5)
         #expect(RunIntervalPolicy.marketVolatility([0.1, 0.3, 0.5, 0.9]) == 0.4)
         #expect(RunIntervalPolicy.marketVolatility([]) == nil)
+        // One figure: itself when finite (no list filtered and sorted for it), nil otherwise; NaN left out of longer lists.
+        #expect(RunIntervalPolicy.marketVolatility([0.7]) == 0.7)
+        for bad in [Double.nan, .infinity, -.infinity] { #expect(RunIntervalPolicy.marketVolatility([bad]) == nil) }
+        #expect(RunIntervalPolicy.marketVolatility([.nan, 0.2]) == 0.2)
     }
 
     /// Read from the candles in place, the volatility is the one of the copied closes, bit for bit: seeded windows and

@@ -49,7 +49,8 @@ public enum EntryPlanner {
     public static func plan(_ snapshot: EntrySnapshot, now: Int64, rules: PlanningRules) -> [EntryCommand] {
         var commands: [EntryCommand] = []
         let detailed = rules.detailed
-        let ordered = snapshot.signals.sorted { $0.confidence > $1.confidence || ($0.confidence == $1.confidence && $0.symbol < $1.symbol) }
+        let ordered = snapshot.signals.count < 2 ? snapshot.signals  // (one signal: no sorted copy)
+            : snapshot.signals.sorted { $0.confidence > $1.confidence || ($0.confidence == $1.confidence && $0.symbol < $1.symbol) }
         for signal in ordered {
             let symbol = signal.symbol
             if snapshot.activeSymbols.contains(symbol) { continue }
