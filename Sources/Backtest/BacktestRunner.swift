@@ -105,12 +105,13 @@ public struct BacktestRunner: Sendable {
         let analyzer: any SnapshotProvider = parameters.strategy.readsIndicators
             ? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback) : WindowAnalyzer()
         let configHash = "backtest"
-        let cycle = TradingCycle(parameters: parameters, configHash: configHash, store: store, market: market, broker: broker,
-                                 analyzer: analyzer, safeModeLocks: locks, nextRunFile: nil, logger: logger)
         let idle = skipsIdleCycles ? memory.flatMap { memory in
             IdleCycles(parameters: parameters, candles: candles, store: memory.store, locks: memory.locks, analyzer: analyzer,
                        configHash: configHash, consultant: false)
         } : nil
+        // sma-cross: the cycles that run read their crossing and volatility from the idle cycles' columns.
+        let cycle = TradingCycle(parameters: parameters, configHash: configHash, store: store, market: market, broker: broker,
+                                 analyzer: idle?.smaCrossColumns ?? analyzer, safeModeLocks: locks, nextRunFile: nil, logger: logger)
         let step = parameters.timeframe.milliseconds
         let opens = Self.openTimes(candles)
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }

@@ -115,6 +115,14 @@ final class IdleCycles {
         self.smaCross = parameters.strategy as? SMACrossStrategy
     }
 
+    /// sma-cross's columns (`SMACrossColumns`) for the cycles that run, when every series has them.
+    var smaCrossColumns: SMACrossColumns? {
+        guard smaCross != nil, series.allSatisfy({ !$0.crossings.isEmpty && !$0.volatility.isEmpty }) else { return nil }
+        var columns: [Symbol: SMACrossColumns.Column] = [:]
+        for s in series { columns[s.symbol] = SMACrossColumns.Column(candles: s.candles, crossings: s.crossings, volatility: s.volatility) }
+        return SMACrossColumns(columns: columns, lookback: parameters.lookback)
+    }
+
     /// sma-cross's crossing per bar, for the cycle whose window ends at that bar: `SMACrossStrategy.crossings` when the
     /// window (`lookback` candles) holds the `slow + 1` closes the signal reads, else empty (the signal is computed at
     /// each cycle).

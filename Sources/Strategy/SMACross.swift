@@ -23,10 +23,18 @@ public struct SMACrossStrategy: TradingStrategy {
     public var makesAdjustments: Bool { false }
 
     /// The signal, and (only with one) a snapshot holding the close and the realised volatility, the rest NaN.
+    /// Read from `SMACrossColumns` when `analyzer` holds them for this window (a backtest), else from the window.
     public func read(symbol: Symbol, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading {
-        guard let signal = Self.signal(symbol: symbol, candles: candles, fast: fast, slow: slow, detailed: settings.detailed),
-              let last = candles.last else { return StrategyReading(snapshot: nil, signal: nil) }
-        let vol = RunIntervalPolicy.realizedVolatility(candles: candles, window: settings.volatilityWindow, barsPerYear: settings.barsPerYear) ?? .nan
+        let signal: Signal?, vol: Double
+        if !settings.detailed, let columns = analyzer as? SMACrossColumns, let reading = columns.reading(symbol: symbol, window: candles) {
+            signal = candles.last.flatMap { last in reading.crossing?.signal(symbol: symbol, candle: last, fast: .nan, slow: .nan, detailed: false) }
+            vol = reading.volatility
+        } else {
+            signal = Self.signal(symbol: symbol, candles: candles, fast: fast, slow: slow, detailed: settings.detailed)
+            vol = signal == nil ? .nan
+                : RunIntervalPolicy.realizedVolatility(candles: candles, window: settings.volatilityWindow, barsPerYear: settings.barsPerYear) ?? .nan
+        }
+        guard let signal, let last = candles.last else { return StrategyReading(snapshot: nil, signal: nil) }
         let snapshot = MarketSnapshot(candleTime: last.openTime, close: last.close, emaFast: .nan, emaSlow: .nan, rsi: .nan,
                                       macdHistogram: .nan, bollingerUpper: .nan, bollingerMiddle: .nan, bollingerLower: .nan,
                                       atr: .nan, adx: .nan, volatility: vol, patterns: PatternHits(sortedHits: []), breakout: 0, regime: 0)

@@ -96,6 +96,40 @@ struct IdleCycleTests {
         #expect(curve == (try String(contentsOfFile: dir + "/every.csv", encoding: .utf8)))
     }
 
+    /// sma-cross read from the columns (`SMACrossColumns`, as the cycles that run in a backtest read it) gives the
+    /// reading of the window itself: windows of the history's last `lookback` candles, shorter ones early on, and
+    /// windows the columns do not vouch for (shorter or longer than the lookback, shifted, with a gap, another
+    /// symbol), which are read the plain way; a close at zero leaves the volatility column empty.
+    @Test(arguments: [false, true])
+    func smaCrossColumnsGiveTheWindowsReading(zeroClose: Bool) throws {
+        var candles = try StateStoreEquivalenceTests.candles()
+        if zeroClose { candles[40].close = 0; candles[40].low = 0 }
+        let strategy = SMACrossStrategy(fast: 5, slow: 12, quantity: 1)
+        let lookback = 30, window = 8
+        let settings = StrategySettings(analysis: AnalysisParameters(), weights: ScoringWeights(), volatilityWindow: window, barsPerYear: 35_040, detailed: false)
+        let column = SMACrossColumns.Column(candles: candles, crossings: IdleCycles.crossings(candles, strategy, lookback: lookback),
+                                            volatility: IdleCycles.volatilities(candles, lookback: lookback, window: window, barsPerYear: 35_040))
+        let columns = SMACrossColumns(columns: ["SYN": column], lookback: lookback)
+        #expect(column.volatility.isEmpty == zeroClose)
+        var g = SeededGenerator(seed: 8)
+        var fromColumns = 0
+        for end in 1...candles.count {
+            var windows: [ArraySlice<Candle>] = [candles[max(0, end - lookback)..<end]]
+            let start = Int.random(in: 0..<end, using: &g)
+            windows.append(candles[start..<end])
+            if end > 2 { windows.append(ArraySlice(candles[max(0, end - lookback)..<(end - 2)] + [candles[end - 1]])) }
+            for w in windows {
+                let plain = strategy.read(symbol: "SYN", candles: w, analyzer: WindowAnalyzer(), settings: settings)
+                let read = strategy.read(symbol: "SYN", candles: w, analyzer: columns, settings: settings)
+                #expect(read.signal == plain.signal && read.problem == plain.problem, "end \(end), \(w.count) candles")
+                #expect(read.snapshot?.volatility.bitPattern == plain.snapshot?.volatility.bitPattern && (read.snapshot == nil) == (plain.snapshot == nil))
+                if columns.reading(symbol: "SYN", window: w) != nil { fromColumns += 1 }
+            }
+            #expect(columns.reading(symbol: "OTHER", window: candles[max(0, end - lookback)..<end]) == nil)
+        }
+        #expect(zeroClose ? fromColumns == 0 : fromColumns >= candles.count)
+    }
+
     /// `isEntryCandidate` reads a crossing as its signal does: long above the confidence gate.
     @Test func entryCandidateIsTheSignalsReading() {
         let candle = Candle(openTime: 0, open: 1, high: 1, low: 1, close: 1, volume: 1)
