@@ -22,18 +22,24 @@ public struct WindowAnalyzer: SnapshotProvider {
 /// smoothing) are seeded at the start of the history instead of the start of the window, which moves them by less
 /// than 1e-7 relative after the warm-up. Memory: about 110 bytes per candle, nothing per cycle.
 public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
-    /// One symbol's readings bar by bar, a column per reading (the indicator outputs themselves, kept as computed), and
-    /// the patterns as a compressed list of the hits of each bar, by name.
+    /// One symbol's readings bar by bar, a column per reading, and the patterns as a compressed list of the hits of
+    /// each bar, by name. The columns live in `arena` (they are read for the whole backtest).
     struct Columns {
-        var times: [Int64]
-        var close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: [Double]
-        var breakout, regime: [Int8]
+        let arena: ColumnArena
+        let times: UnsafeBufferPointer<Int64>
+        let close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: UnsafeBufferPointer<Double>
+        let breakout, regime: UnsafeBufferPointer<Int8>
         /// Hits of bar i are `hitPattern[hitStart[i]..<hitStart[i + 1]]` with their values in `hitValue`.
-        var hitStart: [Int32]
-        var hitPattern: [UInt8]
-        var hitValue: [Int16]
+        let hitStart: UnsafeBufferPointer<Int32>
+        let hitPattern: [UInt8]
+        let hitValue: [Int16]
         /// The sum of the values of bar i's hits (what the scorer reads of them).
-        var patternSum: [Int32]
+        let patternSum: UnsafeBufferPointer<Int32>
+
+        /// Bytes of `arena` the columns of `n` bars take (alignment included).
+        static func bytes(bars n: Int) -> Int {
+            16 * ColumnArena.alignment + n * (12 * 8 + 2 * 1 + 4) + (n + 1) * 4
+        }
 
         /// Whether every indicator the scorer reads has a value at bar `i` (nil snapshot otherwise: still warming up).
         @inline(__always) func isWarm(_ i: Int) -> Bool {
@@ -43,7 +49,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     }
 
     /// Boxed, so that a lookup hands out one reference instead of a copy of the columns (a retain per array).
-    private final class Stored: Sendable {
+    private final class Stored: @unchecked Sendable {  // read only after init
         let columns: Columns
         init(_ columns: Columns) { self.columns = columns }
 
@@ -80,8 +86,10 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
     public init(candles: [Symbol: [Candle]], parameters: AnalysisParameters, lookback: Int) {
         self.parameters = parameters
+        // Every symbol's columns in one block (large: asked for huge pages, which spares a page fault per 4 KiB).
+        let arena = ColumnArena(bytes: candles.values.reduce(0) { $0 + Columns.bytes(bars: $1.count) })
         var result = SymbolTable<Stored>()
-        for (symbol, series) in candles { result[symbol] = Stored(Self.analyse(series, parameters, lookback: max(lookback, 1))) }
+        for (symbol, series) in candles { result[symbol] = Stored(Self.analyse(series, parameters, lookback: max(lookback, 1), arena: arena)) }
         columns = result
     }
 
@@ -124,32 +132,34 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     /// by position in `symbols`; nil when `parameters` are not those of this analysis.
     public func signals(weights: ScoringWeights, symbols: [Symbol], parameters p: AnalysisParameters) -> PrecomputedSignals? {
         guard p == parameters else { return nil }
+        let stride = MemoryLayout<PrecomputedSignals.Bar>.stride
+        let arena = ColumnArena(bytes: symbols.reduce(0) { $0 + ColumnArena.alignment + (columns[$1]?.columns.times.count ?? 0) * stride })
         let series = symbols.map { symbol -> PrecomputedSignals.Series in
-            guard let stored = columns[symbol] else { return PrecomputedSignals.Series(times: [], bars: []) }
+            guard let stored = columns[symbol] else { return PrecomputedSignals.Series(times: UnsafeBufferPointer(start: nil, count: 0), bars: UnsafeBufferPointer(start: nil, count: 0)) }
             let c = stored.columns
-            var bars: [PrecomputedSignals.Bar] = []
-            bars.reserveCapacity(c.times.count)
+            let bars = arena.take(PrecomputedSignals.Bar.self, count: c.times.count)
             // The columns scored in place: the components of the snapshot `snapshotWithoutPatterns` would make.
             for i in c.times.indices {
                 guard c.isWarm(i) else {
-                    bars.append(PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
+                    (bars.baseAddress! + i).initialize(to: PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
                     continue
                 }
                 let components = SignalScorer.componentValues(
                     close: c.close[i], emaFast: c.emaFast[i], emaSlow: c.emaSlow[i], rsi: c.rsi[i], macdHistogram: c.macdHistogram[i],
                     bollingerUpper: c.bollingerUpper[i], bollingerMiddle: c.bollingerMiddle[i], atr: c.atr[i], breakout: Int(c.breakout[i]),
                     regime: Int(c.regime[i]), patternSum: Int(c.patternSum[i]), opinion: nil)
-                bars.append(PrecomputedSignals.Bar(score: SignalScorer.combined(components, weights: weights), atr: c.atr[i], volatility: c.volatility[i]))
+                (bars.baseAddress! + i).initialize(to: PrecomputedSignals.Bar(score: SignalScorer.combined(components, weights: weights), atr: c.atr[i],
+                                                                             volatility: c.volatility[i]))
             }
-            return PrecomputedSignals.Series(times: c.times, bars: bars)
+            return PrecomputedSignals.Series(times: c.times, bars: UnsafeBufferPointer(bars))
         }
-        return PrecomputedSignals(analysis: self, weights: weights, symbols: symbols, series: series)
+        return PrecomputedSignals(analysis: self, weights: weights, symbols: symbols, series: series, arena: arena)
     }
 
     /// Candles needed before the analysis of the newest is given: more than this many.
     static func minimumCandles(_ p: AnalysisParameters) -> Int { max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1) }
 
-    static func index(of time: Int64, in times: [Int64]) -> Int? {
+    static func index(of time: Int64, in times: UnsafeBufferPointer<Int64>) -> Int? {
         // Bars are usually evenly spaced: try where the spacing of the first two puts it, then search.
         if times.count > 1, time >= times[0] {
             let (step, stepOverflow) = times[1].subtractingReportingOverflow(times[0])
@@ -163,8 +173,20 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         return lo < times.count && times[lo] == time ? lo : nil
     }
 
-    static func analyse(_ candles: [Candle], _ p: AnalysisParameters, lookback: Int) -> Columns {
+    /// The columns of `candles`, in `arena` (one of their own if nil).
+    static func analyse(_ candles: [Candle], _ p: AnalysisParameters, lookback: Int, arena: ColumnArena? = nil) -> Columns {
         let n = candles.count
+        let arena = arena ?? ColumnArena(bytes: Columns.bytes(bars: n))
+        /// A column of the arena holding `values`.
+        func kept(_ values: [Double]) -> UnsafeBufferPointer<Double> {
+            let column = arena.take(Double.self, count: n)
+            values.withUnsafeBufferPointer { values in
+                if let from = values.baseAddress, let to = column.baseAddress { to.initialize(from: from, count: min(n, values.count)) }
+            }
+            return UnsafeBufferPointer(column)
+        }
+        let times = arena.take(Int64.self, count: n)
+        for (i, candle) in candles.enumerated() { times[i] = candle.openTime }
         let (open, high, low, close) = SymbolAnalyzer.columns(candles)
         let emaFast = Indicators.ema(close, period: p.emaFast)
         let macd = Indicators.macd(close, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9)
@@ -219,12 +241,14 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         }
         // Grouped by bar (a counting sort keeps each bar's hits in name order).
         let found = UnsafeBufferPointer(start: hits, count: hitCount)
-        var hitStart = [Int32](repeating: 0, count: n + 1)
+        let hitStart = arena.take(Int32.self, count: n + 1)
+        hitStart.initialize(repeating: 0)
         for hit in found { hitStart[Int(hit.bar) + 1] += 1 }
         for k in 0..<n { hitStart[k + 1] += hitStart[k] }
-        var fill = hitStart
+        var fill = Array(hitStart)
         var hitPattern = [UInt8](repeating: 0, count: hitCount), hitValue = [Int16](repeating: 0, count: hitCount)
-        var patternSum = [Int32](repeating: 0, count: n)
+        let patternSum = arena.take(Int32.self, count: n)
+        patternSum.initialize(repeating: 0)
         for hit in found {
             let slot = Int(fill[Int(hit.bar)])
             fill[Int(hit.bar)] += 1
@@ -234,7 +258,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         }
 
         // Structure over the same window the job would hold.
-        var breakout = [Int8](repeating: 0, count: n), regime = [Int8](repeating: 0, count: n)
+        let breakout = arena.take(Int8.self, count: n), regime = arena.take(Int8.self, count: n)
         var structure = SlidingStructure(high: high, low: low, pivotWindow: p.pivotWindow)
         for i in 0..<n {
             let emaSlope = emaFast[i] - emaFast[max(0, i - 5)]
@@ -243,25 +267,30 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
             breakout[i] = Int8(s.breakout)
             regime[i] = Int8(s.regime)
         }
-        return Columns(times: candles.map(\.openTime), close: close, emaFast: emaFast, emaSlow: Indicators.ema(close, period: p.emaSlow),
-                       rsi: Indicators.rsi(close, period: p.rsiPeriod), macdHistogram: macd.histogram, bollingerUpper: bands.upper,
-                       bollingerMiddle: bands.middle, bollingerLower: bands.lower, atr: atr, adx: adx, volatility: volatility,
-                       breakout: breakout, regime: regime, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue, patternSum: patternSum)
+        return Columns(arena: arena, times: UnsafeBufferPointer(times), close: kept(close), emaFast: kept(emaFast),
+                       emaSlow: kept(Indicators.ema(close, period: p.emaSlow)), rsi: kept(Indicators.rsi(close, period: p.rsiPeriod)),
+                       macdHistogram: kept(macd.histogram), bollingerUpper: kept(bands.upper), bollingerMiddle: kept(bands.middle),
+                       bollingerLower: kept(bands.lower), atr: kept(atr), adx: kept(adx), volatility: kept(volatility),
+                       breakout: UnsafeBufferPointer(breakout), regime: UnsafeBufferPointer(regime), hitStart: UnsafeBufferPointer(hitStart),
+                       hitPattern: hitPattern, hitValue: hitValue, patternSum: UnsafeBufferPointer(patternSum))
     }
 }
 
 /// The scorer's signal at every bar of each symbol for one set of weights, without a model opinion: what the backtest's
 /// idle cycles read of the analysis, found by the symbol's position and the bar's index (8 + 24 bytes a bar).
-public final class PrecomputedSignals: Sendable {
+public final class PrecomputedSignals: @unchecked Sendable {  // read only after init
     struct Bar {
         /// NaN where the analysis has no precomputed snapshot (then the analysis is asked).
         var score, atr, volatility: Double
     }
     struct Series {
         /// Empty when the symbol was not precomputed.
-        let times: [Int64]
-        let bars: [Bar]
+        let times: UnsafeBufferPointer<Int64>
+        /// In `arena`.
+        let bars: UnsafeBufferPointer<Bar>
     }
+    /// Holds the bars (the times are the analysis's).
+    private let arena: ColumnArena
     let analysis: PrecomputedAnalysis
     let weights: ScoringWeights
     let symbols: [Symbol]
@@ -269,7 +298,8 @@ public final class PrecomputedSignals: Sendable {
     /// A window needs more candles than this (`PrecomputedAnalysis.minimumCandles`).
     private let minimumCandles: Int
 
-    init(analysis: PrecomputedAnalysis, weights: ScoringWeights, symbols: [Symbol], series: [Series]) {
+    init(analysis: PrecomputedAnalysis, weights: ScoringWeights, symbols: [Symbol], series: [Series], arena: ColumnArena) {
+        self.arena = arena
         self.analysis = analysis
         self.weights = weights
         self.symbols = symbols
@@ -535,5 +565,40 @@ final class SortedPrices {
         guard i < count, base[i] == x else { return }
         (base + i).moveInitialize(from: base + i + 1, count: count - i - 1)
         count -= 1
+    }
+}
+
+/// Memory for columns read as long as an analysis lives, taken one after the other from one block. A large block is
+/// asked for transparent huge pages on Linux: the columns are written once from start to end, and one page fault per
+/// 2 MiB instead of one per 4 KiB makes that first write several times cheaper.
+final class ColumnArena: @unchecked Sendable {  // taken from while columns are made, read only after
+    /// Each column starts on a multiple of this many bytes.
+    static let alignment = 64
+    private let base: UnsafeMutableRawPointer
+    private let size: Int
+    private var used = 0
+
+    init(bytes: Int) {
+        let hugePage = 2 << 20
+        size = bytes >= hugePage ? (bytes + hugePage - 1) / hugePage * hugePage : max(bytes, Self.alignment)
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, size >= hugePage ? hugePage : Self.alignment, size) == 0, let raw else {
+            fatalError("ColumnArena: cannot allocate \(size) bytes")
+        }
+        #if os(Linux)
+        if size >= hugePage { _ = madvise(raw, size, Int32(MADV_HUGEPAGE)) }
+        #endif
+        base = raw
+    }
+
+    deinit { free(base) }
+
+    /// Room for `count` values of `T` (uninitialised), aligned to `alignment`.
+    func take<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
+        let start = (used + Self.alignment - 1) / Self.alignment * Self.alignment
+        let end = start + count * MemoryLayout<T>.stride
+        precondition(MemoryLayout<T>.alignment <= Self.alignment && end <= size, "ColumnArena: \(end) bytes asked of \(size)")
+        used = end
+        return UnsafeMutableBufferPointer(start: (base + start).bindMemory(to: T.self, capacity: count), count: count)
     }
 }

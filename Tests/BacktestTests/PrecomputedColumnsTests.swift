@@ -25,8 +25,8 @@ struct PrecomputedColumnsTests {
         let bands = Indicators.bollingerBands(close, period: p.bollingerPeriod, deviationsUp: p.bollingerK, deviationsDown: p.bollingerK)
         let atr = Indicators.atr(high: high, low: low, close: close, period: p.atrPeriod)
         let adx = Indicators.adx(high: high, low: low, close: close, period: p.adxPeriod)
-        func same(_ a: [Double], _ b: [Double]) -> Bool { a.map(\.bitPattern) == b.map(\.bitPattern) }
-        #expect(c.times == candles.map(\.openTime))
+        func same(_ a: UnsafeBufferPointer<Double>, _ b: [Double]) -> Bool { a.map(\.bitPattern) == b.map(\.bitPattern) }
+        #expect(Array(c.times) == candles.map(\.openTime))
         #expect(same(c.close, close) && same(c.emaFast, emaFast) && same(c.emaSlow, emaSlow) && same(c.rsi, rsi))
         #expect(same(c.macdHistogram, macd.histogram) && same(c.atr, atr) && same(c.adx, adx))
         #expect(same(c.bollingerUpper, bands.upper) && same(c.bollingerMiddle, bands.middle) && same(c.bollingerLower, bands.lower))
@@ -52,6 +52,25 @@ struct PrecomputedColumnsTests {
         }
         #expect(c.hitStart.count == n + 1 && Int(c.hitStart[n]) == hits && c.hitPattern.count == hits)
         #expect(breakouts > 5 && hits > n)
+    }
+
+    /// Symbols sharing one block of columns read what each analysed alone reads.
+    @Test func symbolsSharingTheArenaReadTheirOwnColumns() throws {
+        let candles = try StateStoreEquivalenceTests.candles()
+        let parameters = AnalysisParameters(barsPerYear: 365)
+        let series: [Symbol: [Candle]] = ["AAA": candles, "BBB": Array(candles.prefix(400)), "CCC": []]
+        let together = PrecomputedAnalysis(candles: series, parameters: parameters, lookback: 120)
+        var compared = 0
+        for (symbol, bars) in series {
+            let alone = PrecomputedAnalysis(candles: [symbol: bars], parameters: parameters, lookback: 120)
+            for i in bars.indices {
+                let window = bars[max(0, i - 119)...i]
+                let a = together.snapshot(symbol: symbol, candles: window, parameters: parameters)
+                #expect(a == alone.snapshot(symbol: symbol, candles: window, parameters: parameters), "\(symbol) bar \(i)")
+                if a != nil { compared += 1 }
+            }
+        }
+        #expect(compared > 900)
     }
 
     /// The volatility summed four bars at a time is each bar's sum alone, for every length around the lanes' edges.
