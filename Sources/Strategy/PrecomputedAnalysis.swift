@@ -22,26 +22,34 @@ public struct WindowAnalyzer: SnapshotProvider {
 /// smoothing) are seeded at the start of the history instead of the start of the window, which moves them by less
 /// than 1e-7 relative after the warm-up. Memory: about 110 bytes per candle, nothing per cycle.
 public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
-    /// One bar's readings (a cycle reads them all at once).
-    struct Reading {
-        var close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: Double
-        var breakout, regime: Int8
-    }
-
-    /// One symbol's readings bar by bar (patterns as a compressed list of the hits of each bar, by name).
+    /// One symbol's readings bar by bar, a column per reading, and the patterns as a compressed list of the hits of
+    /// each bar, by name. The columns live in `arena` (they are read for the whole backtest).
     struct Columns {
-        var times: [Int64]
-        var readings: [Reading]
+        let arena: ColumnArena
+        let times: UnsafeBufferPointer<Int64>
+        let close, emaFast, emaSlow, rsi, macdHistogram, bollingerUpper, bollingerMiddle, bollingerLower, atr, adx, volatility: UnsafeBufferPointer<Double>
+        let breakout, regime: UnsafeBufferPointer<Int8>
         /// Hits of bar i are `hitPattern[hitStart[i]..<hitStart[i + 1]]` with their values in `hitValue`.
-        var hitStart: [Int32]
-        var hitPattern: [UInt8]
-        var hitValue: [Int16]
+        let hitStart: UnsafeBufferPointer<Int32>
+        let hitPattern: [UInt8]
+        let hitValue: [Int16]
         /// The sum of the values of bar i's hits (what the scorer reads of them).
-        var patternSum: [Int32]
+        let patternSum: UnsafeBufferPointer<Int32>
+
+        /// Bytes of `arena` the columns of `n` bars take (alignment included).
+        static func bytes(bars n: Int) -> Int {
+            16 * ColumnArena.alignment + n * (12 * 8 + 2 * 1 + 4) + (n + 1) * 4
+        }
+
+        /// Whether every indicator the scorer reads has a value at bar `i` (nil snapshot otherwise: still warming up).
+        @inline(__always) func isWarm(_ i: Int) -> Bool {
+            emaFast[i].isFinite && emaSlow[i].isFinite && rsi[i].isFinite && macdHistogram[i].isFinite && bollingerUpper[i].isFinite
+                && bollingerMiddle[i].isFinite && bollingerLower[i].isFinite && atr[i].isFinite && adx[i].isFinite
+        }
     }
 
     /// Boxed, so that a lookup hands out one reference instead of a copy of the columns (a retain per array).
-    private final class Stored: Sendable {
+    private final class Stored: @unchecked Sendable {  // read only after init
         let columns: Columns
         init(_ columns: Columns) { self.columns = columns }
 
@@ -63,13 +71,12 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
 
         /// The readings at bar `i` (opened at `time`) with an empty pattern list; nil while an indicator still warms up.
         @inline(__always) func snapshotWithoutPatterns(at i: Int, time: Int64) -> MarketSnapshot? {
-            let r = columns.readings[i]
-            guard r.emaFast.isFinite, r.emaSlow.isFinite, r.rsi.isFinite, r.macdHistogram.isFinite, r.bollingerUpper.isFinite,
-                  r.bollingerMiddle.isFinite, r.bollingerLower.isFinite, r.atr.isFinite, r.adx.isFinite else { return nil }
-            return MarketSnapshot(candleTime: time, close: r.close, emaFast: r.emaFast, emaSlow: r.emaSlow, rsi: r.rsi,
-                                  macdHistogram: r.macdHistogram, bollingerUpper: r.bollingerUpper, bollingerMiddle: r.bollingerMiddle,
-                                  bollingerLower: r.bollingerLower, atr: r.atr, adx: r.adx, volatility: r.volatility,
-                                  patterns: PatternHits(sortedHits: []), breakout: Int(r.breakout), regime: Int(r.regime))
+            let c = columns
+            guard c.isWarm(i) else { return nil }
+            return MarketSnapshot(candleTime: time, close: c.close[i], emaFast: c.emaFast[i], emaSlow: c.emaSlow[i], rsi: c.rsi[i],
+                                  macdHistogram: c.macdHistogram[i], bollingerUpper: c.bollingerUpper[i], bollingerMiddle: c.bollingerMiddle[i],
+                                  bollingerLower: c.bollingerLower[i], atr: c.atr[i], adx: c.adx[i], volatility: c.volatility[i],
+                                  patterns: PatternHits(sortedHits: []), breakout: Int(c.breakout[i]), regime: Int(c.regime[i]))
         }
     }
     private let columns: SymbolTable<Stored>
@@ -79,8 +86,25 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
     public init(candles: [Symbol: [Candle]], parameters: AnalysisParameters, lookback: Int) {
         self.parameters = parameters
+        // Every symbol's columns in one block (large: asked for huge pages, which spares a page fault per 4 KiB).
+        let arena = ColumnArena(bytes: candles.values.reduce(0) { $0 + Columns.bytes(bars: $1.count) })
+        let work = Array(candles)
+        var analysed = [Columns?](repeating: nil, count: work.count)
+        analysed.withUnsafeMutableBufferPointer { analysed in
+            /// Each symbol's slot, written by one thread only.
+            struct Slots: @unchecked Sendable { let slots: UnsafeMutableBufferPointer<Columns?> }
+            let out = Slots(slots: analysed)
+            let analyse = { @Sendable (k: Int) in out.slots[k] = Self.analyse(work[k].value, parameters, lookback: max(lookback, 1), arena: arena) }
+            // Symbols at once on the machine's cores (each symbol's analysis is on its own: the CPU time is the same,
+            // the wall time shorter).
+            if work.count > 1, ProcessInfo.processInfo.activeProcessorCount > 1 {
+                DispatchQueue.concurrentPerform(iterations: work.count, execute: analyse)
+            } else {
+                for k in work.indices { analyse(k) }
+            }
+        }
         var result = SymbolTable<Stored>()
-        for (symbol, series) in candles { result[symbol] = Stored(Self.analyse(series, parameters, lookback: max(lookback, 1))) }
+        for (k, entry) in work.enumerated() { if let c = analysed[k] { result[entry.key] = Stored(c) } }
         columns = result
     }
 
@@ -123,28 +147,34 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     /// by position in `symbols`; nil when `parameters` are not those of this analysis.
     public func signals(weights: ScoringWeights, symbols: [Symbol], parameters p: AnalysisParameters) -> PrecomputedSignals? {
         guard p == parameters else { return nil }
+        let stride = MemoryLayout<PrecomputedSignals.Bar>.stride
+        let arena = ColumnArena(bytes: symbols.reduce(0) { $0 + ColumnArena.alignment + (columns[$1]?.columns.times.count ?? 0) * stride })
         let series = symbols.map { symbol -> PrecomputedSignals.Series in
-            guard let stored = columns[symbol] else { return PrecomputedSignals.Series(times: [], bars: []) }
+            guard let stored = columns[symbol] else { return PrecomputedSignals.Series(times: UnsafeBufferPointer(start: nil, count: 0), bars: UnsafeBufferPointer(start: nil, count: 0)) }
             let c = stored.columns
-            var bars: [PrecomputedSignals.Bar] = []
-            bars.reserveCapacity(c.times.count)
+            let bars = arena.take(PrecomputedSignals.Bar.self, count: c.times.count)
+            // The columns scored in place: the components of the snapshot `snapshotWithoutPatterns` would make.
             for i in c.times.indices {
-                guard let snapshot = stored.snapshotWithoutPatterns(at: i, time: c.times[i]) else {
-                    bars.append(PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
+                guard c.isWarm(i) else {
+                    (bars.baseAddress! + i).initialize(to: PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
                     continue
                 }
-                let score = SignalScorer.combined(SignalScorer.componentValues(snapshot, patternSum: Int(c.patternSum[i]), opinion: nil), weights: weights)
-                bars.append(PrecomputedSignals.Bar(score: score, atr: snapshot.atr, volatility: snapshot.volatility))
+                let components = SignalScorer.componentValues(
+                    close: c.close[i], emaFast: c.emaFast[i], emaSlow: c.emaSlow[i], rsi: c.rsi[i], macdHistogram: c.macdHistogram[i],
+                    bollingerUpper: c.bollingerUpper[i], bollingerMiddle: c.bollingerMiddle[i], atr: c.atr[i], breakout: Int(c.breakout[i]),
+                    regime: Int(c.regime[i]), patternSum: Int(c.patternSum[i]), opinion: nil)
+                (bars.baseAddress! + i).initialize(to: PrecomputedSignals.Bar(score: SignalScorer.combined(components, weights: weights), atr: c.atr[i],
+                                                                             volatility: c.volatility[i]))
             }
-            return PrecomputedSignals.Series(times: c.times, bars: bars)
+            return PrecomputedSignals.Series(times: c.times, bars: UnsafeBufferPointer(bars))
         }
-        return PrecomputedSignals(analysis: self, weights: weights, symbols: symbols, series: series)
+        return PrecomputedSignals(analysis: self, weights: weights, symbols: symbols, series: series, arena: arena)
     }
 
     /// Candles needed before the analysis of the newest is given: more than this many.
     static func minimumCandles(_ p: AnalysisParameters) -> Int { max(p.emaSlow, 35, p.bollingerPeriod, 2 * p.adxPeriod, p.volatilityWindow + 1) }
 
-    static func index(of time: Int64, in times: [Int64]) -> Int? {
+    static func index(of time: Int64, in times: UnsafeBufferPointer<Int64>) -> Int? {
         // Bars are usually evenly spaced: try where the spacing of the first two puts it, then search.
         if times.count > 1, time >= times[0] {
             let (step, stepOverflow) = times[1].subtractingReportingOverflow(times[0])
@@ -158,8 +188,20 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         return lo < times.count && times[lo] == time ? lo : nil
     }
 
-    static func analyse(_ candles: [Candle], _ p: AnalysisParameters, lookback: Int) -> Columns {
+    /// The columns of `candles`, in `arena` (one of their own if nil).
+    static func analyse(_ candles: [Candle], _ p: AnalysisParameters, lookback: Int, arena: ColumnArena? = nil) -> Columns {
         let n = candles.count
+        let arena = arena ?? ColumnArena(bytes: Columns.bytes(bars: n))
+        /// A column of the arena holding `values`.
+        func kept(_ values: [Double]) -> UnsafeBufferPointer<Double> {
+            let column = arena.take(Double.self, count: n)
+            values.withUnsafeBufferPointer { values in
+                if let from = values.baseAddress, let to = column.baseAddress { to.initialize(from: from, count: min(n, values.count)) }
+            }
+            return UnsafeBufferPointer(column)
+        }
+        let times = arena.take(Int64.self, count: n)
+        for (i, candle) in candles.enumerated() { times[i] = candle.openTime }
         let (open, high, low, close) = SymbolAnalyzer.columns(candles)
         let emaFast = Indicators.ema(close, period: p.emaFast)
         let macd = Indicators.macd(close, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9)
@@ -171,45 +213,58 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         // Patterns: every pattern over the whole history, kept as a list of hits per bar.
         let bars = PatternBars(open: open, high: high, low: low, close: close)
         var out = [Int32](repeating: 0, count: n)
-        var hits: [(bar: Int32, code: UInt8, value: Int16)] = []
-        var hitCount = 0  // hits[..<hitCount] are the hits found; the rest is room written ahead
+        typealias Hit = (bar: Int32, code: UInt8, value: Int16)
+        // hits[..<hitCount] are the hits found; the room after them is written ahead (uninitialised memory: grown
+        // without filling it).
+        var capacity = 2 * n + 64
+        var hits = UnsafeMutablePointer<Hit>.allocate(capacity: capacity)
+        defer { hits.deallocate() }
+        var hitCount = 0
         // In name order, so that each bar's hits come out sorted by name (the counting sort below keeps the order).
         for (code, pattern) in CandlestickPattern.allCases.enumerated().sorted(by: { $0.element.rawValue < $1.element.rawValue }) {
             // `out` is all zeros here: the scan below puts back a zero wherever the pattern fired.
             pattern.compute(bars, into: &out)
-            if hits.count < hitCount + n { hits.append(contentsOf: repeatElement((bar: Int32(0), code: UInt8(0), value: Int16(0)), count: max(hitCount + n, 2 * hits.count) - hits.count)) }
-            hits.withUnsafeMutableBufferPointer { found in
-                out.withUnsafeMutableBufferPointer { values in
-                    guard let base = values.baseAddress, let slots = found.baseAddress else { return }
-                    // Eight bars at a time: most patterns fire on a few bars in a hundred. Where one of the eight
-                    // fired, each is written ahead and kept only if it fired (no branch to mispredict).
-                    var k = 0
-                    while k < n {
-                        let chunk = min(8, n - k)
-                        if chunk == 8, Self.allZero(base + k) {
-                            k += 8
-                            continue
-                        }
-                        for j in k..<(k + chunk) {
-                            let value = base[j]
-                            slots[hitCount] = (Int32(truncatingIfNeeded: j), UInt8(truncatingIfNeeded: code), Int16(clamping: value))
-                            hitCount += value != 0 ? 1 : 0
-                            base[j] = 0
-                        }
-                        k += chunk
+            if capacity < hitCount + n {
+                let larger = max(hitCount + n, 2 * capacity)
+                let moved = UnsafeMutablePointer<Hit>.allocate(capacity: larger)
+                moved.moveInitialize(from: hits, count: hitCount)
+                hits.deallocate()
+                hits = moved
+                capacity = larger
+            }
+            let slots = hits
+            out.withUnsafeMutableBufferPointer { values in
+                guard let base = values.baseAddress else { return }
+                // Eight bars at a time: most patterns fire on a few bars in a hundred. Where one of the eight
+                // fired, each is written ahead and kept only if it fired (no branch to mispredict).
+                var k = 0
+                while k < n {
+                    let chunk = min(8, n - k)
+                    if chunk == 8, Self.allZero(base + k) {
+                        k += 8
+                        continue
                     }
+                    for j in k..<(k + chunk) {
+                        let value = base[j]
+                        (slots + hitCount).initialize(to: (Int32(truncatingIfNeeded: j), UInt8(truncatingIfNeeded: code), Int16(clamping: value)))
+                        hitCount += value != 0 ? 1 : 0
+                        base[j] = 0
+                    }
+                    k += chunk
                 }
             }
         }
-        hits.removeLast(hits.count - hitCount)
         // Grouped by bar (a counting sort keeps each bar's hits in name order).
-        var hitStart = [Int32](repeating: 0, count: n + 1)
-        for hit in hits { hitStart[Int(hit.bar) + 1] += 1 }
+        let found = UnsafeBufferPointer(start: hits, count: hitCount)
+        let hitStart = arena.take(Int32.self, count: n + 1)
+        hitStart.initialize(repeating: 0)
+        for hit in found { hitStart[Int(hit.bar) + 1] += 1 }
         for k in 0..<n { hitStart[k + 1] += hitStart[k] }
-        var fill = hitStart
-        var hitPattern = [UInt8](repeating: 0, count: hits.count), hitValue = [Int16](repeating: 0, count: hits.count)
-        var patternSum = [Int32](repeating: 0, count: n)
-        for hit in hits {
+        var fill = Array(hitStart)
+        var hitPattern = [UInt8](repeating: 0, count: hitCount), hitValue = [Int16](repeating: 0, count: hitCount)
+        let patternSum = arena.take(Int32.self, count: n)
+        patternSum.initialize(repeating: 0)
+        for hit in found {
             let slot = Int(fill[Int(hit.bar)])
             fill[Int(hit.bar)] += 1
             hitPattern[slot] = hit.code
@@ -218,7 +273,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         }
 
         // Structure over the same window the job would hold.
-        var breakout = [Int8](repeating: 0, count: n), regime = [Int8](repeating: 0, count: n)
+        let breakout = arena.take(Int8.self, count: n), regime = arena.take(Int8.self, count: n)
         var structure = SlidingStructure(high: high, low: low, pivotWindow: p.pivotWindow)
         for i in 0..<n {
             let emaSlope = emaFast[i] - emaFast[max(0, i - 5)]
@@ -227,31 +282,30 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
             breakout[i] = Int8(s.breakout)
             regime[i] = Int8(s.regime)
         }
-        let emaSlow = Indicators.ema(close, period: p.emaSlow), rsi = Indicators.rsi(close, period: p.rsiPeriod)
-        var readings: [Reading] = []
-        readings.reserveCapacity(n)
-        for i in 0..<n {
-            readings.append(Reading(close: close[i], emaFast: emaFast[i], emaSlow: emaSlow[i], rsi: rsi[i], macdHistogram: macd.histogram[i],
-                                    bollingerUpper: bands.upper[i], bollingerMiddle: bands.middle[i], bollingerLower: bands.lower[i],
-                                    atr: atr[i], adx: adx[i], volatility: volatility[i], breakout: breakout[i], regime: regime[i]))
-        }
-        return Columns(times: candles.map(\.openTime), readings: readings, hitStart: hitStart, hitPattern: hitPattern, hitValue: hitValue,
-                       patternSum: patternSum)
+        return Columns(arena: arena, times: UnsafeBufferPointer(times), close: kept(close), emaFast: kept(emaFast),
+                       emaSlow: kept(Indicators.ema(close, period: p.emaSlow)), rsi: kept(Indicators.rsi(close, period: p.rsiPeriod)),
+                       macdHistogram: kept(macd.histogram), bollingerUpper: kept(bands.upper), bollingerMiddle: kept(bands.middle),
+                       bollingerLower: kept(bands.lower), atr: kept(atr), adx: kept(adx), volatility: kept(volatility),
+                       breakout: UnsafeBufferPointer(breakout), regime: UnsafeBufferPointer(regime), hitStart: UnsafeBufferPointer(hitStart),
+                       hitPattern: hitPattern, hitValue: hitValue, patternSum: UnsafeBufferPointer(patternSum))
     }
 }
 
 /// The scorer's signal at every bar of each symbol for one set of weights, without a model opinion: what the backtest's
 /// idle cycles read of the analysis, found by the symbol's position and the bar's index (8 + 24 bytes a bar).
-public final class PrecomputedSignals: Sendable {
+public final class PrecomputedSignals: @unchecked Sendable {  // read only after init
     struct Bar {
         /// NaN where the analysis has no precomputed snapshot (then the analysis is asked).
         var score, atr, volatility: Double
     }
     struct Series {
         /// Empty when the symbol was not precomputed.
-        let times: [Int64]
-        let bars: [Bar]
+        let times: UnsafeBufferPointer<Int64>
+        /// In `arena`.
+        let bars: UnsafeBufferPointer<Bar>
     }
+    /// Holds the bars (the times are the analysis's).
+    private let arena: ColumnArena
     let analysis: PrecomputedAnalysis
     let weights: ScoringWeights
     let symbols: [Symbol]
@@ -259,7 +313,8 @@ public final class PrecomputedSignals: Sendable {
     /// A window needs more candles than this (`PrecomputedAnalysis.minimumCandles`).
     private let minimumCandles: Int
 
-    init(analysis: PrecomputedAnalysis, weights: ScoringWeights, symbols: [Symbol], series: [Series]) {
+    init(analysis: PrecomputedAnalysis, weights: ScoringWeights, symbols: [Symbol], series: [Series], arena: ColumnArena) {
+        self.arena = arena
         self.analysis = analysis
         self.weights = weights
         self.symbols = symbols
@@ -307,7 +362,7 @@ struct SlidingStructure {
     let w: Int
     private var isHigh: [Bool], isLow: [Bool]
     /// Prices of the pivots in the current window, sorted.
-    private var highs: [Double] = [], lows: [Double] = []
+    private let highs = SortedPrices(), lows = SortedPrices()
     /// Pivot indexes currently in the window: [from, to).
     private var from = 0, to = 0
 
@@ -349,8 +404,8 @@ struct SlidingStructure {
         let previous = close[i - 1], last = close[i]
         // A resistance is at or above the previous close, so `last > resistance + margin` needs `last > previous + margin`
         // (rounding is monotonic); a support at or below it, so `last < support − margin` needs `last < previous − margin`.
-        let resistance = levels || last > previous + margin ? Self.nearestCluster(highs, tolerance: tolerance, above: previous) : nil
-        let support = levels || last < previous - margin ? Self.nearestCluster(lows, tolerance: tolerance, below: previous) : nil
+        let resistance = levels || last > previous + margin ? Self.nearestCluster(highs.prices, tolerance: tolerance, above: previous) : nil
+        let support = levels || last < previous - margin ? Self.nearestCluster(lows.prices, tolerance: tolerance, below: previous) : nil
         var breakout = 0
         if let r = resistance, last > r.price + margin { breakout = 1 }
         else if let sup = support, last < sup.price - margin { breakout = -1 }
@@ -359,28 +414,38 @@ struct SlidingStructure {
 
     private mutating func slide(from newFrom: Int, to newTo: Int) {
         if newFrom < from || newFrom > to || newTo < to {  // not a forward slide: start again
-            highs = []
-            lows = []
+            highs.removeAll()
+            lows.removeAll()
             from = newFrom
             to = newFrom
         }
         while from < newFrom {
-            if isHigh[from] { Self.remove(high[from], from: &highs) }
-            if isLow[from] { Self.remove(low[from], from: &lows) }
+            if isHigh[from] { highs.remove(high[from]) }
+            if isLow[from] { lows.remove(low[from]) }
             from += 1
         }
         while to < newTo {
-            if isHigh[to] { Self.insert(high[to], into: &highs) }
-            if isLow[to] { Self.insert(low[to], into: &lows) }
+            if isHigh[to] { highs.insert(high[to]) }
+            if isLow[to] { lows.insert(low[to]) }
             to += 1
         }
     }
 
-    private static func position(_ x: Double, in sorted: [Double]) -> Int { sorted.partitionPoint { $0 < x } }
-    private static func insert(_ x: Double, into sorted: inout [Double]) { sorted.insert(x, at: position(x, in: sorted)) }
-    private static func remove(_ x: Double, from sorted: inout [Double]) {
-        let i = position(x, in: sorted)
-        if i < sorted.count, sorted[i] == x { sorted.remove(at: i) }
+    /// How many of `sorted` come before `x`: those below it (`orEqual` false) or at or below it (`orEqual` true), as
+    /// `partitionPoint` finds it, but with a select instead of a branch per step (the branch follows the prices, so it
+    /// is mispredicted about every other step).
+    @inline(__always) static func countBefore(_ x: Double, orEqual: Bool, in sorted: UnsafeBufferPointer<Double>) -> Int {
+        guard let p = sorted.baseAddress, sorted.count > 0 else { return 0 }
+        @inline(__always) func before(_ y: Double) -> Bool { orEqual ? y <= x : y < x }
+        // The answer lies in base...base + n.
+        var base = 0, n = sorted.count
+        while n > 1 {
+            let half = n / 2
+            // A flag times the step (a branch on the flag would be mispredicted).
+            base &+= half &* Int(UInt8(truncatingIfNeeded: before(p[base + half - 1]) ? 1 : 0))
+            n -= half
+        }
+        return base &+ Int(UInt8(truncatingIfNeeded: before(p[base]) ? 1 : 0))
     }
 
     /// `ChartStructure.levels` on sorted prices, reduced to the lowest cluster at or above `above` / the highest at or below
@@ -389,15 +454,21 @@ struct SlidingStructure {
     /// lower neighbour). So the walk starts at the last gap before the reference and visits a few clusters only; the
     /// clusters it finds, sums included, are exactly those of a walk from the bottom.
     static func nearestCluster(_ sorted: [Double], tolerance: Double, above: Double? = nil, below: Double? = nil) -> ChartStructure.Level? {
+        sorted.withUnsafeBufferPointer { nearestCluster($0, tolerance: tolerance, above: above, below: below) }
+    }
+
+    /// `nearestCluster` on prices in a buffer.
+    static func nearestCluster(_ sorted: UnsafeBufferPointer<Double>, tolerance: Double, above: Double? = nil,
+                               below: Double? = nil) -> ChartStructure.Level? {
         // Where to start is found with a little slack: a cluster's mean may lie an ulp outside its equal prices.
         if let above {
             let slack = 1e-9 * max(abs(above), tolerance)
-            let p = sorted.partitionPoint { $0 < above - slack }
+            let p = countBefore(above - slack, orEqual: false, in: sorted)
             guard p < sorted.count else { return nil }  // every price, so every mean, is clearly below
             return walk(sorted, from: gap(sorted, tolerance, atOrBefore: p), tolerance: tolerance, above: above)
         }
         guard let below else { return nil }
-        let q = sorted.partitionPoint { $0 <= below + 1e-9 * max(abs(below), tolerance) }
+        let q = countBefore(below + 1e-9 * max(abs(below), tolerance), orEqual: true, in: sorted)
         guard q > 0 else { return nil }  // every price, so every mean, is clearly above
         var start = gap(sorted, tolerance, atOrBefore: q - 1)
         if let found = walk(sorted, from: start, tolerance: tolerance, below: below) { return found }
@@ -412,7 +483,7 @@ struct SlidingStructure {
 
     /// The largest index b in 1...k where a new cluster surely starts (the same test the walk makes, so the walk takes
     /// that branch there), or 0.
-    static func gap(_ sorted: [Double], _ tolerance: Double, atOrBefore k: Int) -> Int {
+    static func gap(_ sorted: UnsafeBufferPointer<Double>, _ tolerance: Double, atOrBefore k: Int) -> Int {
         var b = min(k, sorted.count - 1)
         while b > 0 {
             let price = sorted[b]
@@ -466,5 +537,87 @@ struct SlidingStructure {
         }
         close()
         return best
+    }
+}
+
+/// Prices kept sorted in one buffer, for the pivots of a sliding window (a few dozen: an insertion or a removal moves
+/// the prices above it by one place).
+final class SortedPrices {
+    private var base: UnsafeMutablePointer<Double>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 64) {
+        self.capacity = max(capacity, 1)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The prices, ascending (valid until the next change).
+    var prices: UnsafeBufferPointer<Double> { UnsafeBufferPointer(start: base, count: count) }
+
+    func removeAll() { count = 0 }
+
+    /// Inserts `x` before the first price not below it (where `Array.insert` at `partitionPoint { $0 < x }` puts it).
+    func insert(_ x: Double) {
+        if count == capacity {
+            let larger = UnsafeMutablePointer<Double>.allocate(capacity: 2 * capacity)
+            larger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = larger
+            capacity *= 2
+        }
+        let i = SlidingStructure.countBefore(x, orEqual: false, in: prices)
+        (base + i + 1).moveInitialize(from: base + i, count: count - i)
+        (base + i).initialize(to: x)
+        count += 1
+    }
+
+    /// Removes one price equal to `x`, if there is one.
+    func remove(_ x: Double) {
+        let i = SlidingStructure.countBefore(x, orEqual: false, in: prices)
+        guard i < count, base[i] == x else { return }
+        (base + i).moveInitialize(from: base + i + 1, count: count - i - 1)
+        count -= 1
+    }
+}
+
+/// Memory for columns read as long as an analysis lives, taken one after the other from one block. A large block is
+/// asked for transparent huge pages on Linux: the columns are written once from start to end, and one page fault per
+/// 2 MiB instead of one per 4 KiB makes that first write several times cheaper.
+final class ColumnArena: @unchecked Sendable {  // taken from while columns are made, read only after
+    /// Each column starts on a multiple of this many bytes.
+    static let alignment = 64
+    private let base: UnsafeMutableRawPointer
+    private let size: Int
+    private var used = 0
+    /// Symbols may be analysed at once.
+    private let lock = NSLock()
+
+    init(bytes: Int) {
+        let hugePage = 2 << 20
+        size = bytes >= hugePage ? (bytes + hugePage - 1) / hugePage * hugePage : max(bytes, Self.alignment)
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, size >= hugePage ? hugePage : Self.alignment, size) == 0, let raw else {
+            fatalError("ColumnArena: cannot allocate \(size) bytes")
+        }
+        #if os(Linux)
+        if size >= hugePage { _ = madvise(raw, size, Int32(MADV_HUGEPAGE)) }
+        #endif
+        base = raw
+    }
+
+    deinit { free(base) }
+
+    /// Room for `count` values of `T` (uninitialised), aligned to `alignment`.
+    func take<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = (used + Self.alignment - 1) / Self.alignment * Self.alignment
+        let end = start + count * MemoryLayout<T>.stride
+        precondition(MemoryLayout<T>.alignment <= Self.alignment && end <= size, "ColumnArena: \(end) bytes asked of \(size)")
+        used = end
+        return UnsafeMutableBufferPointer(start: (base + start).bindMemory(to: T.self, capacity: count), count: count)
     }
 }

@@ -97,9 +97,20 @@ public enum SignalScorer {
 
     /// The components with the values of the patterns that fired already summed (`s.patterns` is not read).
     static func componentValues(_ s: MarketSnapshot, patternSum: Int, opinion: ModelOpinion?) -> Components {
-        let atr = s.atr > 0 && s.atr.isFinite ? s.atr : max(abs(s.close) * 1e-4, 1e-12)
+        componentValues(close: s.close, emaFast: s.emaFast, emaSlow: s.emaSlow, rsi: s.rsi, macdHistogram: s.macdHistogram,
+                        bollingerUpper: s.bollingerUpper, bollingerMiddle: s.bollingerMiddle, atr: s.atr, breakout: s.breakout,
+                        regime: s.regime, patternSum: patternSum, opinion: opinion)
+    }
+
+    /// The components from the readings the scorer uses (a snapshot's, passed one by one: the precomputed analysis
+    /// scores its columns without making snapshots).
+    @inline(__always)
+    static func componentValues(close: Double, emaFast: Double, emaSlow: Double, rsi: Double, macdHistogram: Double, bollingerUpper: Double,
+                                bollingerMiddle: Double, atr rawATR: Double, breakout: Int, regime: Int, patternSum: Int,
+                                opinion: ModelOpinion?) -> Components {
+        let atr = rawATR > 0 && rawATR.isFinite ? rawATR : max(abs(close) * 1e-4, 1e-12)
         func finite(_ x: Double) -> Double { x.isFinite ? x : 0 }
-        let halfWidth = s.bollingerUpper - s.bollingerMiddle
+        let halfWidth = bollingerUpper - bollingerMiddle
         var llm: Double?
         if let opinion {
             switch opinion.action {
@@ -108,12 +119,12 @@ public enum SignalScorer {
             case .hold: llm = 0
             }
         }
-        return Components(trend: finite(clamp((s.emaFast - s.emaSlow) / atr)),
-                          momentum: finite(tanh(s.macdHistogram / (0.25 * atr))),
-                          rsi: finite(s.rsi > 80 ? -clamp((s.rsi - 80) / 20) : clamp((s.rsi - 50) / 30)),
-                          bollinger: finite(halfWidth > 0 ? -clamp((s.close - s.bollingerMiddle) / halfWidth) * 0.5 : 0),
+        return Components(trend: finite(clamp((emaFast - emaSlow) / atr)),
+                          momentum: finite(tanh(macdHistogram / (0.25 * atr))),
+                          rsi: finite(rsi > 80 ? -clamp((rsi - 80) / 20) : clamp((rsi - 50) / 30)),
+                          bollinger: finite(halfWidth > 0 ? -clamp((close - bollingerMiddle) / halfWidth) * 0.5 : 0),
                           patterns: finite(clamp(Double(patternSum) / 200)),
-                          structure: finite(clamp(Double(s.breakout) + 0.5 * Double(s.regime))),
+                          structure: finite(clamp(Double(breakout) + 0.5 * Double(regime))),
                           llm: llm)
     }
 

@@ -89,15 +89,35 @@ public enum SymbolAnalyzer {
         var returns = [Double](repeating: 0, count: n)
         for k in 1..<n { returns[k] = log(close[k] / close[k - 1]) }
         let count = Double(window), scale = sqrt(barsPerYear)
-        for i in window..<n {
-            var sum = 0.0, sumSq = 0.0
-            for k in (i - window + 1)...i {
-                let r = returns[k]
-                sum += r
-                sumSq += r * r
-            }
+        @inline(__always) func volatility(sum: Double, sumSq: Double) -> Double {
             let variance = max(0, (sumSq - sum * sum / count) / (count - 1))
-            result[i] = sqrt(variance) * scale
+            return sqrt(variance) * scale
+        }
+        returns.withUnsafeBufferPointer { r in
+            result.withUnsafeMutableBufferPointer { out in
+                guard let base = r.baseAddress else { return }
+                // Four bars at a time, in SIMD lanes: each lane sums its own bar's window in the same order as alone.
+                var i = window
+                while i + 4 <= n {
+                    var sum = SIMD4<Double>(), sumSq = SIMD4<Double>()
+                    for k in (i - window + 1)...i {
+                        let x = UnsafeRawPointer(base + k).loadUnaligned(as: SIMD4<Double>.self)
+                        sum += x
+                        sumSq += x * x
+                    }
+                    for lane in 0..<4 { out[i + lane] = volatility(sum: sum[lane], sumSq: sumSq[lane]) }
+                    i += 4
+                }
+                while i < n {
+                    var sum = 0.0, sumSq = 0.0
+                    for k in (i - window + 1)...i {
+                        sum += r[k]
+                        sumSq += r[k] * r[k]
+                    }
+                    out[i] = volatility(sum: sum, sumSq: sumSq)
+                    i += 1
+                }
+            }
         }
         return result
     }

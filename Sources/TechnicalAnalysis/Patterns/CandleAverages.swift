@@ -47,6 +47,10 @@ public final class CandleAverages: @unchecked Sendable {
         var period: Int
     }
 
+    /// The measures of TA-Lib's default settings (long body, doji, short shadow, near: every averaged setting is one
+    /// of these).
+    static let defaultMeasures = [CandleSetting.bodyLong, .bodyDoji, .shadowShort, .near].map { Measure(type: $0.rangeType, period: $0.averagePeriod) }
+
     /// Where a pattern reads one sequence: entry `j` is `values[j]` for `j ≥ from` and `prefix[j]` for
     /// `key.first ≤ j < from`.
     struct Column {
@@ -186,6 +190,16 @@ public final class CandleAverages: @unchecked Sendable {
                 newBases[k].windowStart = min(newBases[k].windowStart, key.windowStart)
             } else {
                 newBases.append(Key(rangeType: key.rangeType, averagePeriod: key.averagePeriod, windowStart: key.windowStart))
+            }
+        }
+        // Lanes left free in the last group compute the bases of TA-Lib's other default measures, which the next
+        // patterns ask for: one pass instead of one per measure. (A sequence's values do not depend on where its
+        // measure's base starts: it reads its own prefix until its total joins the base's.)
+        if let first = newBases.first {
+            for measure in Self.defaultMeasures where newBases.count % laneCount != 0 && base(measure) == nil
+                && !newBases.contains(where: { $0.measure == measure }) {
+                let key = Key(rangeType: measure.type, averagePeriod: measure.period, windowStart: first.windowStart)
+                if key.first < n { newBases.append(key) }
             }
         }
         for start in stride(from: 0, to: newBases.count, by: laneCount) {
