@@ -235,6 +235,17 @@ final class IdleCycles {
         return windows[k].last.flatMap { try? Price(double: $0.close) }
     }
 
+    /// The direction and confidence of `signals[k]`, read in place (a copy of a signal retains its texts and tables).
+    @inline(__always)
+    static func directionAndConfidence(_ signals: [Signal?], _ k: Int) -> (SignalDirection, Double)? {
+        signals.withUnsafeBufferPointer { buffer -> (SignalDirection, Double)? in
+            switch buffer[k] {
+            case .none: return nil
+            case let .some(signal): return (signal.direction, signal.confidence)
+            }
+        }
+    }
+
     /// Whether the signal of `crossing` (`SMACrossStrategy.Crossing.signal`) is long above `minConfidence`: what makes
     /// a symbol without a position an entry candidate, read without building the signal.
     @inline(__always)
@@ -432,7 +443,7 @@ final class IdleCycles {
                     lastATRs[k] = scored.atr
                     volatilities.append(scored.volatility)
                 }
-                if let direction = signals[k]?.direction, let confidence = signals[k]?.confidence {
+                if let (direction, confidence) = Self.directionAndConfidence(signals, k) {
                     signalCount += 1
                     if direction == .long, confidence > parameters.minConfidence, !positions.contains(where: { $0.symbol == s.symbol }) {
                         candidates += 1
@@ -498,7 +509,7 @@ final class IdleCycles {
             if candidates > 0 {
                 let lastExits = try ledger.lastExitBySymbol()
                 for k in series.indices {
-                    guard let signal = signals[k], signal.direction == .long, signal.confidence > parameters.minConfidence,
+                    guard let (direction, confidence) = Self.directionAndConfidence(signals, k), direction == .long, confidence > parameters.minConfidence,
                           !positions.contains(where: { $0.symbol == series[k].symbol }) else { continue }
                     if entriesBlocked || ProtectionEvaluator.symbolCoolingDown(lastExit: lastExits[series[k].symbol], now: now, rules: parameters.protections) { continue }
                     guard let price = referencePrice(k, now: now) else { continue }
@@ -526,11 +537,14 @@ final class IdleCycles {
                                                                       maxAdjustments: parameters.exits.maxAdjustments) else { return nil }
                         position.state = state
                     }
-                    let check = ExitEvaluator.check(position, candles: windows[k], signal: signals[k], now: now, rules: parameters.exits)
+                    // The signal lent to the rules in place (a copy of a signal costs more than most of their checks).
+                    let check = signals.withUnsafeBufferPointer { ExitEvaluator.check(position, candles: windows[k], signal: $0[k], now: now, rules: parameters.exits) }
                     guard check.exit == nil else { return nil }
                     if parameters.strategy.makesAdjustments, let last = windows[k].last,
-                       let adjustment = AdjustmentRules.decide(check.position, lastClose: last.close, signal: signals[k], minConfidence: parameters.minConfidence,
-                                                               rules: parameters.exits, addsAllowed: addsAllowed, reasons: false),
+                       let adjustment = signals.withUnsafeBufferPointer({
+                           AdjustmentRules.decide(check.position, lastClose: last.close, signal: $0[k], minConfidence: parameters.minConfidence,
+                                                  rules: parameters.exits, addsAllowed: addsAllowed, reasons: false)
+                       }),
                        let price = referencePrice(k, now: now) {
                         // Idle only for an add the sizing refuses (the cycle then just stores the position).
                         guard case let .add(quantity, _) = adjustment, let value = try? price.times(check.position.quantity, .halfEven),
