@@ -31,7 +31,9 @@ extension TradingCycle {
             let after = newest[k]
             do {
                 let candles = try await market.closedCandles(symbol: symbols[k], timeframe: timeframe, after: after, limit: lookback, now: now)
-                return .success(candles.filter { $0.openTime <= closedLimit && $0.openTime > (after ?? .min) })
+                // A source that gave only closed candles after `after` (the usual case) is kept as it is, without a copy.
+                func wanted(_ c: Candle) -> Bool { c.openTime <= closedLimit && c.openTime > (after ?? .min) }
+                return .success(candles.allSatisfy(wanted) ? candles : candles.filter(wanted))
             } catch {
                 return .failure(error)
             }
