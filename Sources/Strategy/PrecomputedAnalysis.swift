@@ -83,8 +83,10 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     let parameters: AnalysisParameters
     private static let patternNames = CandlestickPattern.allCases.map(\.rawValue)
 
-    /// Analyses `candles` (per symbol, oldest first) as a cycle holding the newest `lookback` candles would.
-    public init(candles: [Symbol: [Candle]], parameters: AnalysisParameters, lookback: Int) {
+    /// Analyses `candles` (per symbol, oldest first; finite prices, as every candle source gives them) as a cycle
+    /// holding the newest `lookback` candles would. `concurrently`: the symbols on several threads at once (nil: when
+    /// the machine has more than one core); the columns are the same either way.
+    public init(candles: [Symbol: [Candle]], parameters: AnalysisParameters, lookback: Int, concurrently: Bool? = nil) {
         self.parameters = parameters
         // Every symbol's columns in one block (large: asked for huge pages, which spares a page fault per 4 KiB).
         let arena = ColumnArena(bytes: candles.values.reduce(0) { $0 + Columns.bytes(bars: $1.count) })
@@ -97,7 +99,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
             let analyse = { @Sendable (k: Int) in out.slots[k] = Self.analyse(work[k].value, parameters, lookback: max(lookback, 1), arena: arena) }
             // Symbols at once on the machine's cores (each symbol's analysis is on its own: the CPU time is the same,
             // the wall time shorter).
-            if work.count > 1, ProcessInfo.processInfo.activeProcessorCount > 1 {
+            if work.count > 1, concurrently ?? (ProcessInfo.processInfo.activeProcessorCount > 1) {
                 DispatchQueue.concurrentPerform(iterations: work.count, execute: analyse)
             } else {
                 for k in work.indices { analyse(k) }
@@ -194,6 +196,8 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         let arena = arena ?? ColumnArena(bytes: Columns.bytes(bars: n))
         /// A column of the arena holding `values`.
         func kept(_ values: [Double]) -> UnsafeBufferPointer<Double> {
+            // Every indicator gives one value per bar: a shorter column would leave memory unwritten.
+            precondition(values.count == n, "an indicator column of \(values.count) values for \(n) bars")
             let column = arena.take(Double.self, count: n)
             values.withUnsafeBufferPointer { values in
                 if let from = values.baseAddress, let to = column.baseAddress { to.initialize(from: from, count: min(n, values.count)) }
@@ -356,8 +360,9 @@ public final class PrecomputedSignals: @unchecked Sendable {  // read only after
 
 /// `ChartStructure.summary` evaluated bar after bar on a sliding window, with the window's pivots kept sorted instead
 /// of found again: a pivot at j (its high above the `w` highs before and not below the `w` after) depends on bars
-/// j−w…j+w only, so it is the same whether found in the window or in the whole history.
-struct SlidingStructure {
+/// j−w…j+w only, so it is the same whether found in the window or in the whole history. Not copyable: its two pivot
+/// lists are objects, which a copy would share while its window bounds moved apart.
+struct SlidingStructure: ~Copyable {
     let high: [Double], low: [Double]
     let w: Int
     private var isHigh: [Bool], isLow: [Bool]
@@ -559,8 +564,10 @@ final class SortedPrices {
 
     func removeAll() { count = 0 }
 
-    /// Inserts `x` before the first price not below it (where `Array.insert` at `partitionPoint { $0 < x }` puts it).
+    /// Inserts `x` before the first price not below it (where `Array.insert` at `partitionPoint { $0 < x }` puts it,
+    /// for finite prices: with a NaN in the list the two searches part ways; candle sources refuse non-finite prices).
     func insert(_ x: Double) {
+        assert(x.isFinite, "a pivot price that is not finite: \(x)")
         if count == capacity {
             let larger = UnsafeMutablePointer<Double>.allocate(capacity: 2 * capacity)
             larger.moveInitialize(from: base, count: count)

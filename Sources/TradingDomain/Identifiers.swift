@@ -24,9 +24,11 @@ public struct Symbol: RawRepresentable, Hashable, Comparable, Sendable, Codable,
     /// The base asset when the symbol is a base asset followed by `quote` (`BTCUSDT` quoted in `USDT`: `BTC`); nil
     /// when it does not end with `quote`.
     public func baseAsset(quotedIn quote: String) -> String? {
-        // ASCII names (every venue's) compared byte by byte; anything else as Unicode text.
+        // ASCII names (every venue's) compared byte by byte: each byte is a character of its own, but for a carriage
+        // return (CR LF is one character); anything else as Unicode text.
         let name = rawValue.utf8, suffix = quote.utf8
-        if name.allSatisfy({ $0 < 0x80 }) && suffix.allSatisfy({ $0 < 0x80 }) {
+        func plain(_ byte: UInt8) -> Bool { byte < 0x80 && byte != 0x0D }
+        if name.allSatisfy(plain) && suffix.allSatisfy(plain) {
             guard name.count >= suffix.count, name.suffix(suffix.count).elementsEqual(suffix) else { return nil }
             return String(decoding: name.prefix(name.count - suffix.count), as: UTF8.self)
         }

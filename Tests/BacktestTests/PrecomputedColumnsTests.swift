@@ -59,15 +59,19 @@ struct PrecomputedColumnsTests {
         let candles = try StateStoreEquivalenceTests.candles()
         let parameters = AnalysisParameters(barsPerYear: 365)
         let series: [Symbol: [Candle]] = ["AAA": candles, "BBB": Array(candles.prefix(400)), "CCC": []]
-        let together = PrecomputedAnalysis(candles: series, parameters: parameters, lookback: 120)
+        // Analysed on several threads at once and one after another (whatever this machine's cores).
+        let concurrent = PrecomputedAnalysis(candles: series, parameters: parameters, lookback: 120, concurrently: true)
+        let serial = PrecomputedAnalysis(candles: series, parameters: parameters, lookback: 120, concurrently: false)
         var compared = 0
         for (symbol, bars) in series {
             let alone = PrecomputedAnalysis(candles: [symbol: bars], parameters: parameters, lookback: 120)
             for i in bars.indices {
                 let window = bars[max(0, i - 119)...i]
-                let a = together.snapshot(symbol: symbol, candles: window, parameters: parameters)
-                #expect(a == alone.snapshot(symbol: symbol, candles: window, parameters: parameters), "\(symbol) bar \(i)")
-                if a != nil { compared += 1 }
+                let expected = alone.snapshot(symbol: symbol, candles: window, parameters: parameters)
+                for together in [concurrent, serial] {
+                    #expect(together.snapshot(symbol: symbol, candles: window, parameters: parameters) == expected, "\(symbol) bar \(i)")
+                }
+                if expected != nil { compared += 1 }
             }
         }
         #expect(compared > 900)

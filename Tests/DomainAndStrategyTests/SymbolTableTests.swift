@@ -34,9 +34,9 @@ struct SymbolTableTests {
     /// over a small alphabet so that suffixes often match; and non-ASCII names, which take the text path).
     @Test func baseAssetIsTheTextSuffixRemoved() {
         var g = SeededGenerator(seed: 3)
-        let alphabet: [String] = ["U", "S", "D", "T", "B", "C", "e\u{301}", "é", "1"]
+        let alphabet: [String] = ["U", "S", "D", "T", "B", "C", "e\u{301}", "é", "1", "\r", "\n"]
         func name(_ length: Int) -> String { (0..<length).map { _ in alphabet.randomElement(using: &g) ?? "U" }.joined() }
-        var cases: [(String, String)] = [("BTCUSDT", "USDT"), ("USDT", "USDT"), ("SDT", "USDT"), ("", "USDT"), ("BTCUSDT", ""), ("ÉTHUSDT", "USDT")]
+        var cases: [(String, String)] = [("BTCUSDT", "USDT"), ("USDT", "USDT"), ("SDT", "USDT"), ("", "USDT"), ("BTCUSDT", ""), ("ÉTHUSDT", "USDT"), ("BTC\r\n", "\n"), ("BTC\r\nX", "\nX"), ("BTC\r", "\r")]
         for _ in 0..<3_000 { cases.append((name(Int.random(in: 0...7, using: &g)) + (Bool.random(using: &g) ? "USDT" : ""), name(Int.random(in: 0...4, using: &g)))) }
         for (raw, quote) in cases {
             let expected = raw.hasSuffix(quote) ? String(raw.dropLast(quote.count)) : nil

@@ -27,7 +27,8 @@ struct MemoryLedgerTests {
 
     /// An idle cycle recorded at once (`recordIdleRun`) leaves what its four steps leave: the next run id, the config
     /// hash, the failure streak, the runs per interval, the day's equity points and the peak — across UTC days, repeated
-    /// times, equity falling and rising, and after failed runs.
+    /// times, times before 1970 and up to `Int64.max`, equity falling and rising, and after failed runs; the day's points
+    /// are those the plain rule keeps.
     @Test func anIdleRunRecordedAtOnceIsItsFourSteps() throws {
         let steps = MemoryLedger(), once = MemoryLedger()
         for ledger in [steps, once] {
@@ -35,16 +36,28 @@ struct MemoryLedgerTests {
             try ledger.finishRun(id: id, endedAt: 0, outcome: .failed, volatility: nil, next: nil, symbolsAnalysed: 0, symbolsFailed: [], summary: "")
         }
         var g = SeededGenerator(seed: 7)
-        var time: Int64 = 82_800_000
-        for i in 0..<500 {
-            if Int.random(in: 0..<10, using: &g) > 0 { time += Int64.random(in: 1...4, using: &g) * 900_000 }
+        // Across midnight, before 1970, and up to the last millisecond `Int64` holds.
+        var times: [Int64] = []
+        for start: Int64 in [82_800_000, -90_000_000, Int64.max - 200 * 900_000] {
+            var time = start
+            for _ in 0..<200 {
+                times.append(time)
+                if Int.random(in: 0..<10, using: &g) > 0 { time = min(Int64.max, time &+ Int64.random(in: 1...4, using: &g) * 900_000) }
+                if time < 0 && start > 0 { time = Int64.max }
+            }
+        }
+        times.append(contentsOf: [Int64.max, Int64.max])
+        // The day's points as the plain rule keeps them: a point of another UTC day than the newest drops the others.
+        var model: [(time: Int64, equity: Money)] = []
+        func day(_ t: Int64) -> Int64 { t >= 0 ? t / 86_400_000 : (t - 86_399_999) / 86_400_000 }
+        for (i, time) in times.enumerated() {
             let equity = Money(raw: Int64.random(in: 900_000_000_000...1_100_000_000_000, using: &g))
             let cash = Money(raw: Int64.random(in: 0...1_000_000_000_000, using: &g))
             let interval: Int64 = [900, 1800, 14_400][Int.random(in: 0..<3, using: &g)]
             let runID = try steps.startRun(startedAt: time, configHash: "backtest")
             try steps.recordEquity(time: time, runID: runID, equity: equity, cash: cash, safeMode: false)
             if try steps.equityPeak().map({ equity > $0 }) ?? true { try steps.setEquityPeak(equity) }
-            try steps.finishRun(id: runID, endedAt: time, outcome: .ok, volatility: 0.5, next: (interval, "", time + interval * 1000),
+            try steps.finishRun(id: runID, endedAt: time, outcome: .ok, volatility: 0.5, next: (interval, "", time &+ interval * 1000),
                                 symbolsAnalysed: 1, symbolsFailed: [], summary: "")
             once.recordIdleRun(time: time, configHash: "backtest", equity: equity, cash: cash, intervalSeconds: interval)
             #expect(try once.startRun(startedAt: time, configHash: "backtest") == steps.startRun(startedAt: time, configHash: "backtest"), "cycle \(i)")
@@ -52,8 +65,13 @@ struct MemoryLedgerTests {
             _ = try steps.markAbandonedRuns(endedAt: time)
             #expect(try once.lastConfigHash() == steps.lastConfigHash())
             #expect(try once.equityPeak() == steps.equityPeak())
-            #expect(try once.firstEquity(since: time - 3_600_000) == steps.firstEquity(since: time - 3_600_000))
-            #expect(try once.firstEquity(since: 0) == steps.firstEquity(since: 0))
+            if let last = model.last, day(last.time) != day(time) { model.removeAll() }
+            if let last = model.last, last.time == time { model[model.count - 1] = (time, equity) } else { model.append((time, equity)) }
+            for since in [Int64.min, time &- 3_600_000, day(time) &* 86_400_000, 0] {
+                let expected = model.first { $0.time >= since }?.equity
+                #expect(try once.firstEquity(since: since) == expected, "cycle \(i), since \(since)")
+                #expect(try steps.firstEquity(since: since) == expected, "cycle \(i), since \(since)")
+            }
             #expect(try once.runsByInterval() == steps.runsByInterval())
             // The abandoned run just marked makes the streak move the same in both.
             #expect(try once.consecutiveFailedRuns() == steps.consecutiveFailedRuns())

@@ -357,22 +357,19 @@ public final class MemoryLedger: Ledger {
         // Only the current UTC day's points are kept (the daily-loss protection asks for the day's first one); the
         // whole curve is the backtest's output, recorded outside the ledger.
         if let last = equity.last {
-            if !equityDay.contains(point.time) {
-                equityDay = Self.utcDayRange(point.time)
-                if !equityDay.contains(last.time) { equity.removeAll(keepingCapacity: true) }
+            if !Self.sameUTCDay(point.time, dayStart: equityDayStart) {
+                equityDayStart = Self.utcDay(point.time) &* 86_400_000
+                if !Self.sameUTCDay(last.time, dayStart: equityDayStart) { equity.removeAll(keepingCapacity: true) }
             }
         } else {
-            equityDay = Self.utcDayRange(point.time)
+            equityDayStart = Self.utcDay(point.time) &* 86_400_000
         }
         if let last = equity.last, last.time == point.time { equity[equity.count - 1] = point } else { equity.append(point) }
     }
-    /// The UTC day of the newest equity point (its points are the ones kept).
-    @exclusivity(unchecked) private var equityDay: Range<Int64> = 0..<0
-    static func utcDayRange(_ ms: Int64) -> Range<Int64> {
-        let start = utcDay(ms) * 86_400_000
-        let end = start.addingReportingOverflow(86_400_000)
-        return start..<(end.overflow ? .max : end.partialValue)
-    }
+    /// The start of the UTC day of the newest equity point (the day whose points are kept).
+    @exclusivity(unchecked) private var equityDayStart: Int64 = 0
+    /// Whether `ms` falls in the UTC day that starts at `dayStart` (no division; the last day of the range included).
+    static func sameUTCDay(_ ms: Int64, dayStart: Int64) -> Bool { UInt64(bitPattern: ms &- dayStart) < 86_400_000 }
     public func firstEquity(since: Int64) throws -> Money? {
         let lo = equity.partitionPoint { $0.time < since }
         return lo < equity.count ? equity[lo].equity : nil
