@@ -31,6 +31,31 @@ struct ThroughputShortcutTests {
         #expect(lookback <= window || finite > 100)
     }
 
+    /// sma-cross's columns computed on threads of their own are the columns computed one after another, for each
+    /// history (long, short, one with a close that is not positive) and windows long and short.
+    @Test func concurrentColumnsAreTheSequentialOnes() throws {
+        var g = SeededGenerator(seed: 21)
+        var histories = [try StateStoreEquivalenceTests.candles()]
+        for count in [0, 1, 25, 31, 5_000] {
+            var price = 100.0
+            histories.append((0..<count).map { i -> Candle in
+                price *= 1 + Double.random(in: -0.02...0.02, using: &g)
+                return Candle(openTime: Int64(i) * 900_000, open: price, high: price * 1.01, low: price * 0.99, close: count == 25 && i == 7 ? 0 : price, volume: 1)
+            })
+        }
+        for (cross, lookback, window) in [(SMACrossStrategy(fast: 10, slow: 30, quantity: 10), 60, 20), (SMACrossStrategy(fast: 3, slow: 7, quantity: 1), 5, 2),
+                                          (SMACrossStrategy(fast: 2, slow: 4, quantity: 1), 40, 39)] {
+            let columns = IdleCycles.smaCrossColumns(histories, cross, lookback: lookback, window: window, barsPerYear: 35_040)
+            #expect(columns.count == histories.count)
+            for (k, bars) in histories.enumerated() {
+                let volatility = IdleCycles.volatilities(bars, lookback: lookback, window: window, barsPerYear: 35_040)
+                #expect(columns[k].volatility.map(\.bitPattern) == volatility.map(\.bitPattern), "history \(k)")
+                #expect(columns[k].crossings == IdleCycles.crossings(bars, cross, lookback: lookback), "history \(k)")
+            }
+        }
+        #expect(IdleCycles.smaCrossColumns([], SMACrossStrategy(fast: 10, slow: 30, quantity: 10), lookback: 60, window: 20, barsPerYear: 365).isEmpty)
+    }
+
     /// A close that is not positive: nothing precomputed (each cycle computes it from the closes).
     @Test func noPrecomputedVolatilityWithoutPositiveCloses() {
         let candles = (0..<40).map { i in Candle(openTime: Int64(i) * 60_000, open: 1, high: 1, low: 0, close: i == 30 ? 0 : 1, volume: 1) }
