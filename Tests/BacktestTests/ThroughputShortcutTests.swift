@@ -56,6 +56,32 @@ struct ThroughputShortcutTests {
         #expect(IdleCycles.smaCrossColumns([], SMACrossStrategy(fast: 10, slow: 30, quantity: 10), lookback: 60, window: 20, barsPerYear: 365).isEmpty)
     }
 
+    /// Open times on multiples of the step, checked without dividing after a bar one step before: the plain check.
+    @Test func opensOnMultiplesIsThePlainCheck() {
+        var g = SeededGenerator(seed: 22)
+        var off = 0
+        for _ in 0..<400 {
+            let step = [60_000, 900_000, 86_400_000, 7][Int.random(in: 0..<4, using: &g)] as Int64
+            var t = step * Int64.random(in: -3...1000, using: &g) + (Int.random(in: 0..<5, using: &g) == 0 ? Int64.random(in: 1...5, using: &g) : 0)
+            var bars: [Candle] = []
+            for _ in 0..<Int.random(in: 0...60, using: &g) {
+                bars.append(Candle(openTime: t, open: 1, high: 1, low: 1, close: 1, volume: 1))
+                switch Int.random(in: 0..<20, using: &g) {
+                case 0: t += Int64.random(in: 1...(2 * step), using: &g)  // off the grid, or back on it
+                case 1: t += step * Int64.random(in: 2...4, using: &g)
+                case 2: t -= step  // back a step
+                default: t += step
+                }
+            }
+            let expected = bars.allSatisfy { $0.openTime % step == 0 }
+            #expect(IdleCycles.opensOnMultiples(bars, of: step) == expected, "\(bars.map(\.openTime)), step \(step)")
+            if !expected { off += 1 }
+        }
+        let far = [Int64.min + 5, Int64.max - 2].map { Candle(openTime: $0, open: 1, high: 1, low: 1, close: 1, volume: 1) }
+        #expect(IdleCycles.opensOnMultiples(far, of: 7) == far.allSatisfy { $0.openTime % 7 == 0 })
+        #expect(off > 50 && off < 350)
+    }
+
     /// A close that is not positive: nothing precomputed (each cycle computes it from the closes).
     @Test func noPrecomputedVolatilityWithoutPositiveCloses() {
         let candles = (0..<40).map { i in Candle(openTime: Int64(i) * 60_000, open: 1, high: 1, low: 0, close: i == 30 ? 0 : 1, volume: 1) }
