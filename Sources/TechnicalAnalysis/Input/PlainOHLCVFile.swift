@@ -42,7 +42,7 @@ public enum PlainOHLCVFile {
         var failed = false
         let result = [Candle](unsafeUninitializedCapacity: capacity) { out, initialized in
             guard let base = out.baseAddress else { failed = true; return }
-            adviseHugePages(UnsafeMutableRawPointer(base), bytes: capacity * MemoryLayout<Candle>.stride)
+            if size >= hugePagesFromBytes { adviseHugePages(UnsafeMutableRawPointer(base), bytes: capacity * MemoryLayout<Candle>.stride) }
             let pieces = bounds.count - 1
             // Per chunk: where its candles start (the lines before it) and how many it wrote; -1: refused.
             let report = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * pieces)
@@ -69,6 +69,10 @@ public enum PlainOHLCVFile {
         }
         return failed || result.isEmpty ? nil : result
     }
+
+    /// The smallest file whose candles get huge pages (a partly written last huge page is resident whole: at most
+    /// 2 MiB more, small beside the candles of such a file).
+    static let hugePagesFromBytes = 16 << 20
 
     /// Asks the kernel for huge pages for the whole 2 MiB pages in `bytes` at `start` (the result's storage, written
     /// once from start to end): a fault per 2 MiB instead of per 4 KiB. Only the pages written are ever resident.
