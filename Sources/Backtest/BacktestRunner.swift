@@ -111,7 +111,7 @@ public struct BacktestRunner: Sendable {
         } : nil
         // sma-cross: the cycles that run read their crossing and volatility from the idle cycles' columns.
         let cycle = TradingCycle(parameters: parameters, configHash: configHash, store: store, market: market, broker: broker,
-                                 analyzer: idle?.smaCrossColumns ?? analyzer, safeModeLocks: locks, nextRunFile: nil, logger: logger)
+                                 analyzer: idle?.columnsForCycles ?? analyzer, safeModeLocks: locks, nextRunFile: nil, logger: logger)
         let step = parameters.timeframe.milliseconds
         let opens = Self.openTimes(candles)
         guard let firstOpen = opens.first, let lastOpen = opens.last else { return emptyResult() }
@@ -193,11 +193,47 @@ public struct BacktestRunner: Sendable {
         return result
     }
 
+    /// The most common spacing of consecutive bars over all the series (the smaller of equally common ones); nil
+    /// without two bars in a series. A run of one spacing is counted at once (bars are mostly evenly spaced): the same
+    /// counts as one by one.
+    public static func mostCommonSpacing(_ candles: [Symbol: [Candle]]) -> Int64? {
+        var counts: [Int64: Int] = [:]
+        for series in candles.values where series.count > 1 {
+            series.withUnsafeBufferPointer { bars in
+                var spacing = bars[1].openTime - bars[0].openTime, run = 0
+                for i in 1..<bars.count {
+                    let gap = bars[i].openTime - bars[i - 1].openTime
+                    if gap != spacing {
+                        counts[spacing, default: 0] += run
+                        spacing = gap
+                        run = 0
+                    }
+                    run += 1
+                }
+                counts[spacing, default: 0] += run
+            }
+        }
+        return counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key
+    }
+
     /// Every bar's open time across the symbols, ascending, once each: the series (each ascending) merged one by one.
     static func openTimes(_ candles: [Symbol: [Candle]]) -> [Int64] {
         if candles.count == 1, let series = candles.first?.value {
-            let times = series.map(\.openTime)
-            if zip(times, times.dropFirst()).allSatisfy({ $0 < $1 }) { return times }
+            // One series: its open times, when they increase (in one pass).
+            var increasing = true
+            let times = [Int64](unsafeUninitializedCapacity: series.count) { out, count in
+                series.withUnsafeBufferPointer { bars in
+                    var previous = Int64.min
+                    for i in bars.indices {
+                        let t = bars[i].openTime
+                        if i > 0, t <= previous { increasing = false }
+                        out[i] = t
+                        previous = t
+                    }
+                }
+                count = series.count
+            }
+            if increasing { return times }
         }
         var times: [Int64] = []
         for series in candles.values {

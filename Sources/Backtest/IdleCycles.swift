@@ -87,17 +87,20 @@ final class IdleCycles {
         // Only the two strategies whose rules are restated here; any other runs every cycle.
         guard !consultant, parameters.lookback > 0, parameters.strategy is SMACrossStrategy || parameters.strategy is ScoringStrategy else { return nil }
         let step = parameters.timeframe.milliseconds
-        var series: [Series] = []
+        var histories: [[Candle]] = []
         for symbol in parameters.symbols {
-            guard let bars = candles[symbol], !bars.isEmpty, bars.allSatisfy({ $0.openTime % step == 0 }) else { return nil }
-            if let cross = parameters.strategy as? SMACrossStrategy {
-                series.append(Series(symbol: symbol, candles: bars,
-                                     volatility: Self.volatilities(bars, lookback: parameters.lookback, window: parameters.volatilityWindow,
-                                                                   barsPerYear: parameters.timeframe.barsPerYear),
-                                     crossings: Self.crossings(bars, cross, lookback: parameters.lookback)))
-            } else {
-                series.append(Series(symbol: symbol, candles: bars))
+            guard let bars = candles[symbol], !bars.isEmpty, Self.opensOnMultiples(bars, of: step) else { return nil }
+            histories.append(bars)
+        }
+        var series: [Series] = []
+        if let cross = parameters.strategy as? SMACrossStrategy {
+            let columns = Self.smaCrossColumns(histories, cross, lookback: parameters.lookback, window: parameters.volatilityWindow,
+                                               barsPerYear: parameters.timeframe.barsPerYear)
+            for (k, symbol) in parameters.symbols.enumerated() {
+                series.append(Series(symbol: symbol, candles: histories[k], volatility: columns[k].volatility, crossings: columns[k].crossings))
             }
+        } else {
+            for (k, symbol) in parameters.symbols.enumerated() { series.append(Series(symbol: symbol, candles: histories[k])) }
         }
         windows = Array(repeating: [], count: series.count)
         ends = Array(repeating: 0, count: series.count)
@@ -115,8 +118,55 @@ final class IdleCycles {
         self.smaCross = parameters.strategy as? SMACrossStrategy
     }
 
+    /// Whether every bar's open time is a multiple of `step` (> 0): a bar `step` after one that is, is one too, so
+    /// only the others are divided.
+    static func opensOnMultiples(_ bars: [Candle], of step: Int64) -> Bool {
+        var previous: Int64?
+        for bar in bars {
+            let t = bar.openTime
+            if let previous, case let (gap, overflow) = t.subtractingReportingOverflow(previous), !overflow, gap == step {
+                // previous is a multiple, and so is t = previous + step
+            } else if t % step != 0 {
+                return false
+            }
+            previous = t
+        }
+        return true
+    }
+
+    /// sma-cross's columns of each history, `volatilities` and `crossings`: the same as computed one after another,
+    /// each column computed on a thread of its own (they read the candles only).
+    static func smaCrossColumns(_ histories: [[Candle]], _ cross: SMACrossStrategy, lookback: Int, window: Int, barsPerYear: Double)
+        -> [(volatility: [Double], crossings: [SMACrossStrategy.Crossing?])] {
+        guard !histories.isEmpty else { return [] }
+        let volatility = UnsafeMutableBufferPointer<[Double]>.allocate(capacity: histories.count)
+        let crossings = UnsafeMutableBufferPointer<[SMACrossStrategy.Crossing?]>.allocate(capacity: histories.count)
+        volatility.initialize(repeating: [])
+        crossings.initialize(repeating: [])
+        defer {
+            volatility.deinitialize().deallocate()
+            crossings.deinitialize().deallocate()
+        }
+        let columns = ColumnSlots(volatility: volatility, crossings: crossings)
+        DispatchQueue.concurrentPerform(iterations: 2 * histories.count) { job in
+            let k = job / 2
+            if job % 2 == 0 {
+                columns.volatility[k] = volatilities(histories[k], lookback: lookback, window: window, barsPerYear: barsPerYear)
+            } else {
+                columns.crossings[k] = Self.crossings(histories[k], cross, lookback: lookback)
+            }
+        }
+        return (0..<histories.count).map { (volatility[$0], crossings[$0]) }
+    }
+
+    /// Where `smaCrossColumns`' threads put the columns (each thread writes its own slot only).
+    struct ColumnSlots: @unchecked Sendable {
+        let volatility: UnsafeMutableBufferPointer<[Double]>
+        let crossings: UnsafeMutableBufferPointer<[SMACrossStrategy.Crossing?]>
+    }
+
     /// sma-cross's columns (`SMACrossColumns`) for the cycles that run, when every series has them.
-    var smaCrossColumns: SMACrossColumns? {
+    var columnsForCycles: SMACrossColumns? {
         guard smaCross != nil, series.allSatisfy({ !$0.crossings.isEmpty && !$0.volatility.isEmpty }) else { return nil }
         var columns: [Symbol: SMACrossColumns.Column] = [:]
         for s in series { columns[s.symbol] = SMACrossColumns.Column(candles: s.candles, crossings: s.crossings, volatility: s.volatility) }

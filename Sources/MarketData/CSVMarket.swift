@@ -87,7 +87,8 @@ public enum CSVMarket {
     }
 
     /// Reads one OHLCV CSV file as candles, streamed a block at a time (the file is never held whole); errors name
-    /// the file and the line. A file of the plain shape is read in one pass (`PlainOHLCVFile`, the same candles).
+    /// the file and the line. A file of the plain shape is read straight from its bytes, a large one in chunks on
+    /// several threads (`PlainOHLCVFile`, the same candles).
     public static func load(path: String, symbol: Symbol) throws -> [Candle] {
         if let plain = PlainOHLCVFile.candles(path: path) { return plain }
         var result: [Candle] = []

@@ -154,11 +154,7 @@ struct BacktestCommand: AsyncParsableCommand {
 
     /// The timeframe whose length is the most common spacing of the bars.
     static func inferTimeframe(_ candles: [Symbol: [Candle]]) throws -> Timeframe {
-        var counts: [Int64: Int] = [:]
-        for series in candles.values where series.count > 1 {
-            for i in 1..<series.count { counts[series[i].openTime - series[i - 1].openTime, default: 0] += 1 }
-        }
-        guard let spacing = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key,
+        guard let spacing = BacktestRunner.mostCommonSpacing(candles),
               let match = Timeframe.supported.first(where: { $0.value * 1000 == spacing }), let tf = Timeframe(match.key) else {
             throw UsageError(message: "backtest: cannot infer the timeframe from the bar spacing; give --timeframe")
         }

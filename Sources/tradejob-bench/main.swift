@@ -3,6 +3,7 @@ import Foundation
 /// `tradejob-bench <benchmark> [options]`: release-build benchmarks whose figures the README reports.
 let benchmarks: [String: (summary: String, run: ([String]) -> Int32)] = [
     "risk": ("one risk decision: sizing + every limit + every protection, state already loaded", riskBenchmark),
+    "load": ("reading a plain OHLCV file (--csv FILE) as the backtest does, ms per read", loadBenchmark),
     "ta": ("every indicator call and candlestick pattern of the TA-Lib golden file on --csv FILE, ns per bar", taBenchmark),
 ]
 

@@ -77,7 +77,12 @@ struct PlainOHLCVFileTests {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             let expected = Self.general(path)
             for blockSize in [256, 300, 1 << 20] {
-                let fast = PlainOHLCVFile.candles(path: path, blockSize: blockSize)
+                let fast = PlainOHLCVFile.candles(path: path, blockSize: blockSize, chunks: 1)
+                // Read in chunks on several threads: the one-thread reading, or nil with it.
+                for chunks in [2, 3, 4] {
+                    let chunked = PlainOHLCVFile.candles(path: path, blockSize: blockSize, chunks: chunks)
+                    #expect(chunked?.map(Self.bits) == fast?.map(Self.bits), "file \(round), block \(blockSize), \(chunks) chunks")
+                }
                 if let fast {
                     // Read here only what the general reader reads, and the same values.
                     let candles = try expected.get()
@@ -95,5 +100,139 @@ struct PlainOHLCVFileTests {
             }
         }
         #expect(plain > 60 && left > 30)
+    }
+
+    /// A plain file of `rows` lines 15 minutes apart, each line's fields changed by `edit` (given the row), and where
+    /// each line starts.
+    static func plainFile(rows: Int, seed: UInt64, newlineAtEnd: Bool = true, edit: (Int, inout [String]) -> Void = { _, _ in }) -> (text: String, lineStarts: [Int]) {
+        var g = SeededGenerator(seed: seed)
+        var text = "time,open,high,low,close,volume\n"
+        var starts: [Int] = []
+        var close = 100.0
+        for row in 0..<rows {
+            let open = close
+            close *= 1 + Double.random(in: -0.02...0.02, using: &g)
+            let high = max(open, close) * 1.001, low = min(open, close) * 0.999
+            let scale = pow(10, Double(row % 7))  // the high with 0 to 6 decimals, rounded up
+            var fields = [Timestamp.rfc3339(1_577_836_800_000 + Int64(row) * 900_000), String(format: "%.6f", open), String(format: "%.\(row % 7)f", (high * scale).rounded(.up) / scale),
+                          String(format: "%.6f", low), String(format: "%.6f", close), String(Int.random(in: 0...100_000, using: &g))]
+            edit(row, &fields)
+            starts.append(text.utf8.count)
+            text += fields.joined(separator: ",") + (row < rows - 1 || newlineAtEnd ? "\n" : "")
+        }
+        return (text, starts)
+    }
+
+    /// Split at every byte of the file (a seam right at a line start, at its newline, just after it, inside a line),
+    /// and at every pair of bytes some lines apart: the one-thread reading each time — its candles, or nil where it
+    /// gives nil (a time repeated or going back exactly at a seam, a bad line in a later chunk).
+    @Test func everySeamGivesTheOneThreadReading() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-seams-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rows = 14
+        let files: [(name: String, file: (text: String, lineStarts: [Int]), plain: Bool)] = [
+            ("plain", Self.plainFile(rows: rows, seed: 1), true),
+            ("no newline at the end", Self.plainFile(rows: rows, seed: 2, newlineAtEnd: false), true),
+            ("one line", Self.plainFile(rows: 1, seed: 3), true),
+            ("one line, no newline", Self.plainFile(rows: 1, seed: 4, newlineAtEnd: false), true),
+            ("time repeated", Self.plainFile(rows: rows, seed: 5) { row, fields in if row == 8 { fields[0] = Timestamp.rfc3339(1_577_836_800_000 + 7 * 900_000) } }, false),
+            ("time going back", Self.plainFile(rows: rows, seed: 6) { row, fields in if row == 8 { fields[0] = Timestamp.rfc3339(1_577_836_800_000 + 6 * 900_000) } }, false),
+            ("time going back a day", Self.plainFile(rows: rows, seed: 7) { row, fields in if row >= 8 { fields[0] = Timestamp.rfc3339(1_577_750_400_000 + Int64(row) * 900_000) } }, false),
+            ("high below low late", Self.plainFile(rows: rows, seed: 8) { row, fields in if row == 11 { fields.swapAt(2, 3) } }, false),
+            ("a field too many in the last line", Self.plainFile(rows: rows, seed: 9, newlineAtEnd: false) { row, fields in if row == rows - 1 { fields.append("1") } }, false),
+            ("an empty line", Self.plainFile(rows: rows, seed: 10) { row, fields in if row == 9 { fields[5] += "\n" } }, false),
+            ("a CRLF line late", Self.plainFile(rows: rows, seed: 11) { row, fields in if row == 12 { fields[5] += "\r" } }, false),
+        ]
+        for (name, file, plain) in files {
+            let path = dir + "/\(name).csv"
+            try file.text.write(toFile: path, atomically: true, encoding: .utf8)
+            let one = PlainOHLCVFile.candles(path: path, blockSize: 256, chunks: 1)
+            #expect((one != nil) == plain, "\(name)")
+            if plain {
+                let candles = try Self.general(path).get()
+                #expect(one?.map(Self.bits) == candles.map(Self.bits), "\(name)")
+            }
+            let size = file.text.utf8.count
+            for split in 0...size + 1 {
+                let chunked = PlainOHLCVFile.candles(path: path, blockSize: 256) { _ in [split] }
+                #expect(chunked?.map(Self.bits) == one?.map(Self.bits), "\(name), split at \(split)")
+            }
+            for split in stride(from: 0, through: size, by: 7) {
+                for gap in [1, 64, 150, 400] {
+                    let chunked = PlainOHLCVFile.candles(path: path, blockSize: 256) { _ in [split, split + gap] }
+                    #expect(chunked?.map(Self.bits) == one?.map(Self.bits), "\(name), split at \(split) and \(split + gap)")
+                }
+            }
+        }
+    }
+
+    /// A split lands on the first line start at or after it: right at a line start, at the newline before it, one
+    /// byte into a line (the next line); splits before the data, past the end or on the same line give no seam.
+    @Test func seamsAreTheLineStartsAtOrAfterTheSplits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-seams-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = Self.plainFile(rows: 6, seed: 12, newlineAtEnd: false)
+        let path = dir + "/seams.csv"
+        try file.text.write(toFile: path, atomically: true, encoding: .utf8)
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let from = file.lineStarts[0], size = file.text.utf8.count, starts = file.lineStarts
+        func seams(_ splits: [Int]) -> [Int] { PlainOHLCVFile.seams(fd, from: from, size: size, splits: splits) }
+        #expect(seams([]) == [from, size])
+        #expect(seams([starts[2]]) == [from, starts[2], size])
+        #expect(seams([starts[2] - 1]) == [from, starts[2], size])
+        #expect(seams([starts[2] + 1]) == [from, starts[3], size])
+        #expect(seams([starts[1], starts[1] + 2, starts[4]]) == [from, starts[1], starts[2], starts[4], size])
+        #expect(seams([0, from, starts[5] + 1, size, size + 10]) == [from, size])
+        #expect(seams([starts[3], starts[2]]) == [from, starts[3], size])
+        // The default splits: in order, inside the data, shrinking one after another.
+        let splits = PlainOHLCVFile.splits(from: 32, size: 100_032, chunks: 4)
+        #expect(splits.count == 3 && splits == splits.sorted() && splits.allSatisfy { $0 > 32 && $0 < 100_032 })
+        #expect(splits[0] - 32 > splits[1] - splits[0] && splits[1] - splits[0] > splits[2] - splits[1])
+        #expect(PlainOHLCVFile.splits(from: 32, size: 100_032, chunks: 1).isEmpty)
+        #expect(PlainOHLCVFile.defaultChunks(size: 1 << 20) == 1)
+    }
+
+    /// Newlines counted 16 bytes at a time are the newlines, for any length and alignment.
+    @Test func newlineCountIsThePlainCount() {
+        var g = SeededGenerator(seed: 13)
+        for _ in 0..<300 {
+            let count = Int.random(in: 0...9_000, using: &g), skip = Int.random(in: 1...16, using: &g)  // at least one byte: a base address
+            let newlineShare = [0.0, 0.02, 0.5, 1.0][Int.random(in: 0..<4, using: &g)]
+            let bytes = (0..<(count + skip)).map { _ in Double.random(in: 0..<1, using: &g) < newlineShare ? UInt8(ascii: "\n") : UInt8.random(in: 0...255, using: &g) }
+            let expected = bytes[skip...].filter { $0 == UInt8(ascii: "\n") }.count
+            bytes.withUnsafeBytes { raw in
+                #expect(PlainOHLCVFile.newlineCount(raw.baseAddress! + skip, count) == expected, "\(count) bytes")
+            }
+        }
+    }
+
+    /// A file large enough to be split by default (two chunks and more) gives the general reader's candles.
+    @Test func aLargeFileReadInChunksGivesTheGeneralReadersCandles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradejob-large-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // About 2.5 × minimumChunkBytes of plain lines, written without formatting each number.
+        var g = SeededGenerator(seed: 14)
+        var text = "time,open,high,low,close,volume\n"
+        var t: Int64 = 1_577_836_800_000, row = 0
+        while text.utf8.count < PlainOHLCVFile.minimumChunkBytes * 5 / 2 {
+            func price(_ tenThousandths: Int) -> String { "\(tenThousandths / 10_000)." + String(tenThousandths % 10_000 + 10_000).dropFirst() }
+            let base = Int.random(in: 1_000_000...9_000_000, using: &g)
+            text += "\(Timestamp.rfc3339(t)),\(price(base)),\(price(base + 900)),\(price(base - 900)),\(price(base + row % 900)),\(row % 1000)\n"
+            t += 60_000
+            row += 1
+        }
+        let path = dir + "/large.csv"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let candles = try Self.general(path).get()
+        #expect(candles.count == row)
+        for chunks in [nil, 2, 4] {
+            let read = PlainOHLCVFile.candles(path: path, chunks: chunks)
+            #expect(read?.map(Self.bits) == candles.map(Self.bits), "\(chunks.map(String.init) ?? "default") chunks")
+        }
     }
 }

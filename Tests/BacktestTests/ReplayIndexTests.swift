@@ -45,4 +45,27 @@ struct ReplayIndexTests {
             #expect(BacktestRunner.openTimes(bySymbol) == expected)
         }
     }
+
+    /// The spacing counted a run at a time is the spacing counted bar by bar, ties to the smaller.
+    @Test func mostCommonSpacingIsThePlainCount() {
+        var g = SeededGenerator(seed: 5)
+        var found = 0
+        for round in 0..<300 {
+            var bySymbol: [Symbol: [Candle]] = [:]
+            for k in 0..<Int.random(in: 1...4, using: &g) {
+                bySymbol[Symbol(rawValue: "S\(k)")] = Self.series(&g, step: round % 3 == 0 ? 60_000 : 900_000)
+            }
+            var counts: [Int64: Int] = [:]
+            for series in bySymbol.values where series.count > 1 {
+                for i in 1..<series.count { counts[series[i].openTime - series[i - 1].openTime, default: 0] += 1 }
+            }
+            let expected = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key
+            #expect(BacktestRunner.mostCommonSpacing(bySymbol) == expected, "round \(round)")
+            if expected != nil { found += 1 }
+        }
+        // Two equally common spacings: the smaller.
+        let even = [0, 2, 4, 5, 6].map { Candle(openTime: Int64($0), open: 1, high: 1, low: 1, close: 1, volume: 1) }
+        #expect(BacktestRunner.mostCommonSpacing(["A": even]) == 1)
+        #expect(found > 200)
+    }
 }

@@ -31,6 +31,57 @@ struct ThroughputShortcutTests {
         #expect(lookback <= window || finite > 100)
     }
 
+    /// sma-cross's columns computed on threads of their own are the columns computed one after another, for each
+    /// history (long, short, one with a close that is not positive) and windows long and short.
+    @Test func concurrentColumnsAreTheSequentialOnes() throws {
+        var g = SeededGenerator(seed: 21)
+        var histories = [try StateStoreEquivalenceTests.candles()]
+        for count in [0, 1, 25, 31, 5_000] {
+            var price = 100.0
+            histories.append((0..<count).map { i -> Candle in
+                price *= 1 + Double.random(in: -0.02...0.02, using: &g)
+                return Candle(openTime: Int64(i) * 900_000, open: price, high: price * 1.01, low: price * 0.99, close: count == 25 && i == 7 ? 0 : price, volume: 1)
+            })
+        }
+        for (cross, lookback, window) in [(SMACrossStrategy(fast: 10, slow: 30, quantity: 10), 60, 20), (SMACrossStrategy(fast: 3, slow: 7, quantity: 1), 5, 2),
+                                          (SMACrossStrategy(fast: 2, slow: 4, quantity: 1), 40, 39)] {
+            let columns = IdleCycles.smaCrossColumns(histories, cross, lookback: lookback, window: window, barsPerYear: 35_040)
+            #expect(columns.count == histories.count)
+            for (k, bars) in histories.enumerated() {
+                let volatility = IdleCycles.volatilities(bars, lookback: lookback, window: window, barsPerYear: 35_040)
+                #expect(columns[k].volatility.map(\.bitPattern) == volatility.map(\.bitPattern), "history \(k)")
+                #expect(columns[k].crossings == IdleCycles.crossings(bars, cross, lookback: lookback), "history \(k)")
+            }
+        }
+        #expect(IdleCycles.smaCrossColumns([], SMACrossStrategy(fast: 10, slow: 30, quantity: 10), lookback: 60, window: 20, barsPerYear: 365).isEmpty)
+    }
+
+    /// Open times on multiples of the step, checked without dividing after a bar one step before: the plain check.
+    @Test func opensOnMultiplesIsThePlainCheck() {
+        var g = SeededGenerator(seed: 22)
+        var off = 0
+        for _ in 0..<400 {
+            let step = [60_000, 900_000, 86_400_000, 7][Int.random(in: 0..<4, using: &g)] as Int64
+            var t = step * Int64.random(in: -3...1000, using: &g) + (Int.random(in: 0..<5, using: &g) == 0 ? Int64.random(in: 1...5, using: &g) : 0)
+            var bars: [Candle] = []
+            for _ in 0..<Int.random(in: 0...60, using: &g) {
+                bars.append(Candle(openTime: t, open: 1, high: 1, low: 1, close: 1, volume: 1))
+                switch Int.random(in: 0..<20, using: &g) {
+                case 0: t += Int64.random(in: 1...(2 * step), using: &g)  // off the grid, or back on it
+                case 1: t += step * Int64.random(in: 2...4, using: &g)
+                case 2: t -= step  // back a step
+                default: t += step
+                }
+            }
+            let expected = bars.allSatisfy { $0.openTime % step == 0 }
+            #expect(IdleCycles.opensOnMultiples(bars, of: step) == expected, "\(bars.map(\.openTime)), step \(step)")
+            if !expected { off += 1 }
+        }
+        let far = [Int64.min + 5, Int64.max - 2].map { Candle(openTime: $0, open: 1, high: 1, low: 1, close: 1, volume: 1) }
+        #expect(IdleCycles.opensOnMultiples(far, of: 7) == far.allSatisfy { $0.openTime % 7 == 0 })
+        #expect(off > 50 && off < 350)
+    }
+
     /// A close that is not positive: nothing precomputed (each cycle computes it from the closes).
     @Test func noPrecomputedVolatilityWithoutPositiveCloses() {
         let candles = (0..<40).map { i in Candle(openTime: Int64(i) * 60_000, open: 1, high: 1, low: 0, close: i == 30 ? 0 : 1, volume: 1) }
