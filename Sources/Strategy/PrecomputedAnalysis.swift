@@ -158,15 +158,15 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
             // The columns scored in place: the components of the snapshot `snapshotWithoutPatterns` would make.
             for i in c.times.indices {
                 guard c.isWarm(i) else {
-                    (bars.baseAddress! + i).initialize(to: PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
+                    bars.initializeElement(at: i, to: PrecomputedSignals.Bar(score: .nan, atr: .nan, volatility: .nan))
                     continue
                 }
                 let components = SignalScorer.componentValues(
                     close: c.close[i], emaFast: c.emaFast[i], emaSlow: c.emaSlow[i], rsi: c.rsi[i], macdHistogram: c.macdHistogram[i],
                     bollingerUpper: c.bollingerUpper[i], bollingerMiddle: c.bollingerMiddle[i], atr: c.atr[i], breakout: Int(c.breakout[i]),
                     regime: Int(c.regime[i]), patternSum: Int(c.patternSum[i]), opinion: nil)
-                (bars.baseAddress! + i).initialize(to: PrecomputedSignals.Bar(score: SignalScorer.combined(components, weights: weights), atr: c.atr[i],
-                                                                             volatility: c.volatility[i]))
+                bars.initializeElement(at: i, to: PrecomputedSignals.Bar(score: SignalScorer.combined(components, weights: weights), atr: c.atr[i],
+                                                                         volatility: c.volatility[i]))
             }
             return PrecomputedSignals.Series(times: c.times, bars: UnsafeBufferPointer(bars))
         }

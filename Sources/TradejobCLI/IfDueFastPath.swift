@@ -65,7 +65,10 @@ public enum IfDueFastPath {
         var bytes = Array((line + "\n").utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeMutableBytes { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return write(1, base + offset, b.count - offset)
+            }
             if written <= 0 { return }
             offset += written
         }

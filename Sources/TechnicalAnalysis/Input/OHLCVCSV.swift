@@ -72,7 +72,10 @@ public enum OHLCVCSV {
         var reader = OHLCVCSVReader()
         while true {
             if held == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }  // a line longer than the buffer
-            let got = buffer.withUnsafeMutableBufferPointer { b in fread(b.baseAddress! + held, 1, b.count - held, file) }
+            let got = buffer.withUnsafeMutableBufferPointer { b -> Int in
+                guard let base = b.baseAddress else { return 0 }  // never: the buffer holds at least one byte
+                return fread(base + held, 1, b.count - held, file)
+            }
             if got == 0, ferror(file) != 0 {
                 throw OHLCVFileUnreadable(path: path, reason: String(cString: strerror(errno)))
             }
@@ -85,7 +88,8 @@ public enum OHLCVCSV {
             held = available - used
             if held > 0, used > 0 {
                 buffer.withUnsafeMutableBufferPointer { b in
-                    _ = memmove(b.baseAddress!, b.baseAddress! + used, held)
+                    guard let base = b.baseAddress else { return }
+                    _ = memmove(base, base + used, held)
                 }
             }
         }
