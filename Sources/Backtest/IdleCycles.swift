@@ -376,7 +376,7 @@ final class IdleCycles {
             checked.append(contentsOf: held)
             // Each series' columns, and what the loop reads and moves of each held position, taken out once (the
             // loop then copies no position and retains no series).
-            let columns = series.map { StretchColumns(candles: $0.candles, crossings: $0.crossings, volatility: $0.volatility) }
+            let columns = series.map { SMACrossColumns.Column(candles: $0.candles, crossings: $0.crossings, volatility: $0.volatility) }
             var marks = held.indices.map { j in ExitCheckMark(held[j], candles: columns[heldSeries[j]].candles) }
             let policy = schedule
             // This cycle's volatilities: the first in `firstVolatility` (most runs have one symbol), the others after it
@@ -618,13 +618,6 @@ final class IdleCycles {
             return IdleCycle(equity: equity, cash: cash, inMarket: !positions.isEmpty, next: next)
         }
     }
-}
-
-/// One series' columns as `IdleCycles.recordStretch` reads them.
-struct StretchColumns {
-    let candles: [Candle]
-    let crossings: [SMACrossStrategy.Crossing?]
-    let volatility: [Double]
 }
 
 /// What a run of idle cycles reads and moves of a held position: its value's terms, and what
