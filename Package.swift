@@ -15,7 +15,8 @@ import PackageDescription
 //   LLM                OpenAI-compatible model opinions, budgets, breaker, cache, audit
 //   Operations         metrics, notifications, reports, logging formats
 //   Cycle              one orchestration cycle wiring all of the above
-//   Backtest           the same cycle driven over history with a simulated clock
+//   Backtest           the same cycle driven over history with a simulated clock; look-ahead and recursive checks
+//   Optimize           parameter search over backtests: samplers, objectives, walk-forward, the optimisation page
 //   TradejobCLI        the command-line commands; `tradejob` is a thin main over it
 let package = Package(
     name: "tradejob",
@@ -58,9 +59,12 @@ let package = Package(
             "TradingDomain", "Strategy", "Storage", "MarketData", "Brokers", "Cycle",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Optimize", dependencies: [
+            "TradingDomain", "Settings", "Strategy", "Storage", "Brokers", "Cycle", "Backtest", "Operations",
+        ]),
         .target(name: "TradejobCLI", dependencies: [
             "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
-            "LLM", "Operations", "Cycle", "Backtest", "HTTPTransport", "Binance",
+            "LLM", "Operations", "Cycle", "Backtest", "Optimize", "HTTPTransport", "Binance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -83,6 +87,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TechnicalAnalysis", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
+        .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Backtest", "Settings", "Strategy", "TradingDomain", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )
