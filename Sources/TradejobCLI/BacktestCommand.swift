@@ -14,40 +14,12 @@ import TradingDomain
 struct BacktestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backtest", abstract: "Run the very same cycle over history (CSV, stored candles or the simulated market).")
     @OptionGroup var options: CommonOptions
-    @Option(name: .customLong("csv"), help: "OHLCV CSV file of one symbol (repeatable); the symbol is the file name without .csv.") var csvFiles: [String] = []
-    @Option(name: .customLong("from-state"), help: "Use the candles stored in this state directory.") var fromState: String?
-    @Flag(help: "Use the simulated market for the config's symbols (needs --from and --to).") var simulated = false
-    @Option(help: "Start (RFC 3339).") var from: String?
-    @Option(help: "End (RFC 3339).") var to: String?
-    @Option(help: "Timeframe of the input (default: the config's; for CSV files inferred from the bar spacing).") var timeframe: String?
-    @Flag(name: .customLong("every-candle"), help: "Run a cycle at every candle instead of following the adaptive schedule.") var everyCandle = false
-    @Option(help: "default or sma-cross (the reference strategy).") var strategy: String = "default"
-    @Option(help: "sma-cross: fast SMA period.") var fast: Int = 10
-    @Option(help: "sma-cross: slow SMA period.") var slow: Int = 30
-    @Option(help: "sma-cross: fixed quantity.") var size: String = "10"
-    @Option(help: "Fee rate (default: paper.fee_rate; sma-cross: 0.001).") var fee: String?
+    @OptionGroup var input: BacktestInputOptions
     @Option(name: .customLong("trades-out"), help: "Write the closed trades as CSV.") var tradesOut: String?
     @Option(name: .customLong("equity-out"), help: "Write the equity curve as CSV.") var equityOut: String?
     @Option(help: "Write the HTML report (equity and drawdown charts, per-symbol statistics, trades) to this file.") var html: String?
     @Flag(help: "Print on stderr how long loading, the analysis and the cycles took, and the cycles' rate.") var timing = false
     @Option(name: .customLong("keep-state"), help: "Keep the backtest's state in an SQLite database in this directory (default: in memory; same results, slower).") var keepState: String?
-
-    func validate() throws {
-        let sources = (csvFiles.isEmpty ? 0 : 1) + (fromState == nil ? 0 : 1) + (simulated ? 1 : 0)
-        guard sources == 1 else { throw ValidationError("give exactly one input: --csv FILE…, --from-state DIR or --simulated") }
-        guard ["default", "sma-cross"].contains(strategy) else { throw ValidationError("--strategy: got \"\(strategy)\", expected default or sma-cross") }
-        for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, Timestamp.parse(value) == nil { throw ValidationError("\(name): got \"\(value)\", expected an RFC 3339 time") }
-        }
-        if simulated && (from == nil || to == nil) { throw ValidationError("--simulated needs --from and --to") }
-        if let f = from.flatMap(Timestamp.parse), let t = to.flatMap(Timestamp.parse), f >= t {
-            throw ValidationError("--from (\(from ?? "")) must be before --to (\(to ?? ""))")
-        }
-        if let timeframe, Timeframe(timeframe) == nil { throw ValidationError("--timeframe: got \"\(timeframe)\", expected one of \(Timeframe.supported.keys.sorted().joined(separator: ", "))") }
-        guard fast >= 1, slow > fast else { throw ValidationError("--fast and --slow: expected 1 ≤ fast < slow") }
-        guard let q = Quantity(size), q > 0 else { throw ValidationError("--size: got \"\(size)\", expected a positive number with at most 8 decimals") }
-        if let fee, Fixed(fee) == nil { throw ValidationError("--fee: got \"\(fee)\", expected a number such as 0.001 (at most 8 decimals)") }
-    }
 
     func run() async throws {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -61,57 +33,11 @@ struct BacktestCommand: AsyncParsableCommand {
                 throw UsageError(message: "--keep-state: \(keepState) already holds a state database; give a new or empty directory")
             }
         }
-        let config = FileManager.default.fileExists(atPath: options.configPath)
-            ? try options.loadConfig() : try ConfigLoader.resolve(data: Data("{}".utf8), file: "(defaults)", environment: options.environment)
-        var parameters = try CycleParameters(config: config)
-        let fromMs = from.flatMap(Timestamp.parse), toMs = to.flatMap(Timestamp.parse)
-        var candles: [Symbol: [Candle]] = [:]
-        if !csvFiles.isEmpty {
-            for file in csvFiles {
-                let symbol = Symbol(rawValue: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
-                candles[symbol] = try CSVMarket.load(path: file, symbol: symbol)
-            }
-            parameters.timeframe = try timeframe.flatMap(Timeframe.init) ?? Self.inferTimeframe(candles)
-        } else if let fromState {
-            let database = try StateDatabase(path: fromState + "/tradejob.sqlite")
-            if let timeframe, let tf = Timeframe(timeframe) { parameters.timeframe = tf }
-            let tf = parameters.timeframe
-            candles = try await database.read { ledger in
-                var result: [Symbol: [Candle]] = [:]
-                for symbol in try ledger.candleSymbols(timeframe: tf) { result[symbol] = try ledger.candles(symbol: symbol, timeframe: tf, from: 0, to: .max) }
-                return result
-            }
-        } else if let fromMs, let toMs {
-            if let timeframe, let tf = Timeframe(timeframe) { parameters.timeframe = tf }
-            let count = Int((toMs - fromMs) / parameters.timeframe.milliseconds) + parameters.lookback + 2  // times are within 1970…9999
-            guard count <= Self.maximumSimulatedBars else {
-                throw UsageError(message: "--from/--to: \(count) simulated bars of \(parameters.timeframe) per symbol, at most \(Self.maximumSimulatedBars); choose a shorter period or a longer --timeframe")
-            }
-            for symbol in parameters.symbols {
-                candles[symbol] = SimulatedMarket.closedCandles(symbol: symbol, timeframe: parameters.timeframe, after: nil, limit: count, now: toMs)
-            }
-        }
-        guard !candles.isEmpty, candles.values.contains(where: { !$0.isEmpty }) else { throw UsageError(message: "backtest: no candles in the input") }
-        try Self.checkPeriod(candles, from: fromMs, to: toMs, step: parameters.timeframe.milliseconds)
-        parameters.symbols = candles.keys.sorted()
-        var paper = PaperSettings(startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
-                                  feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps"))
-        if strategy == "sma-cross" {
-            parameters.strategy = .smaCross(fast: fast, slow: slow, quantity: Quantity(size) ?? 10)
-            parameters.lookback = max(slow + 2, 60)  // the signal needs slow + 1 closes; a shorter window is faster
-            for keyPath in [\ProtectionRules.maxDrawdown, \.dailyLoss, \.losingStreak, \.errorRate] { parameters.protections[keyPath: keyPath].enabled = false }
-            parameters.protections.symbolCooldownMilliseconds = 0
-            parameters.exits.exitConfidence = 0.5
-            parameters.exits.maxHoldingMilliseconds = 0
-            parameters.exits.trailingStop = false
-            parameters.limits.maxOpenPositions = max(parameters.limits.maxOpenPositions, parameters.symbols.count)
-            paper = PaperSettings(startingCash: 10_000_000, quoteAsset: paper.quoteAsset, feeRate: Fixed(fee ?? "0.001") ?? 0, slippageBasisPoints: 0)
-        } else if let fee {
-            paper.feeRate = Fixed(fee) ?? paper.feeRate
-        }
-        parameters.limits.costRate = (try? paper.feeRate + paper.slippageBasisPoints.divided(by: 10_000, .up)) ?? paper.feeRate
+        let config = try input.loadConfig(options)
+        let (candles, timeframe) = try await input.loadCandles(config: config)
+        let (parameters, paper) = try input.setup(config: config, candles: candles, timeframe: timeframe)
 
-        let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: fromMs, to: toMs, everyCandle: everyCandle)
+        let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: input.fromMs, to: input.toMs, everyCandle: input.everyCandle)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let result = try await runner.run(stateDirectory: keepState, equityOut: equityOut, chartPoints: html == nil ? 0 : Self.chartPoints)
         if timing {
@@ -122,19 +48,8 @@ struct BacktestCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(line.utf8))
         }
         if let tradesOut { try AtomicFile.write(BacktestFiles.tradesCSV(result.trades), to: tradesOut) }
-        if let html { try AtomicFile.write(Self.report(result, strategy: strategy, symbols: parameters.symbols), to: html) }
+        if let html { try AtomicFile.write(Self.report(result, strategy: input.strategy, symbols: parameters.symbols), to: html) }
         print(BacktestSummary(result).text, terminator: "")
-    }
-
-    /// Refuses a period in which no cycle would run (as the runner counts: the first cycle sees the first bar closed).
-    /// Simulated bars per symbol at most (a period of years at 1m would not fit in memory).
-    static let maximumSimulatedBars = 5_000_000
-
-    static func checkPeriod(_ candles: [Symbol: [Candle]], from: Int64?, to: Int64?, step: Int64) throws {
-        guard let first = candles.values.compactMap(\.first?.openTime).min(), let last = candles.values.compactMap(\.last?.openTime).max() else { return }
-        let start = max(from ?? first, first + step), end = min(to ?? (last + step), last + step)
-        guard start > end else { return }
-        throw UsageError(message: "backtest: --from/--to select no bar of the input, whose bars close from \(Timestamp.rfc3339(first + step)) to \(Timestamp.rfc3339(last + step))")
     }
 
     /// Points of the equity curve the HTML report's charts are drawn from, at most (and the last one).
@@ -150,14 +65,5 @@ struct BacktestCommand: AsyncParsableCommand {
         let note = "Backtest of the \(strategy) strategy on \(symbols.map(\.rawValue).joined(separator: ", ")): \(result.cycles) cycles; \(sampling). "
             + "The summary's figures (return, drawdown, Sharpe) come from every cycle."
         return HTMLReport.render(title: "tradejob backtest", equity: result.equityChart, trades: trades, time: Timestamp.rfc3339, note: note)
-    }
-
-    /// The timeframe whose length is the most common spacing of the bars.
-    static func inferTimeframe(_ candles: [Symbol: [Candle]]) throws -> Timeframe {
-        guard let spacing = BacktestRunner.mostCommonSpacing(candles),
-              let match = Timeframe.supported.first(where: { $0.value * 1000 == spacing }), let tf = Timeframe(match.key) else {
-            throw UsageError(message: "backtest: cannot infer the timeframe from the bar spacing; give --timeframe")
-        }
-        return tf
     }
 }
