@@ -16,7 +16,13 @@ public enum ConfigDocument {
         render(config.values, withComments: false, redact: true)
     }
 
-    static func render(_ values: [String: ConfigValue], withComments: Bool, redact: Bool) -> String {
+    /// A configuration file holding only the keys in `paths` (schema order) with their values from `values`: what
+    /// `tradejob optimize` writes as the best parameters. Secret keys are never written.
+    public static func partial(_ values: [String: ConfigValue], paths: Set<String>) -> String {
+        render(values, withComments: false, redact: false, only: paths)
+    }
+
+    static func render(_ values: [String: ConfigValue], withComments: Bool, redact: Bool, only: Set<String>? = nil) -> String {
         // Build a tree in schema order.
         final class Node {
             var children: [(String, Node)] = []
@@ -29,7 +35,7 @@ public enum ConfigDocument {
             }
         }
         let root = Node()
-        for key in ConfigKeys.all {
+        for key in ConfigKeys.all where only.map({ $0.contains(key.path) && !key.secret }) ?? true {
             var node = root
             for part in key.path.split(separator: ".") { node = node.child(String(part)) }
             node.key = key

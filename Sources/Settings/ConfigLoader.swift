@@ -62,6 +62,27 @@ public struct ResolvedConfig: Sendable {
     }
 }
 
+extension ResolvedConfig {
+    /// This configuration with `overrides` set (each already valid for its key on its own, as a `SearchSpace` gives
+    /// them), the relations between keys checked again; named `source` in messages. The hash covers the overrides.
+    public func overriding(_ overrides: [String: ConfigValue], source: String) throws -> ResolvedConfig {
+        var merged = values
+        var problems: [String] = []
+        var hashInput = Data(hash.utf8)
+        for path in overrides.keys.sorted() {
+            guard ConfigKeys.byPath[path] != nil, let value = overrides[path] else {
+                problems.append("\(path): no such configuration key")
+                continue
+            }
+            merged[path] = value
+            hashInput.append(contentsOf: Array("\n\(path)=\(value.json)".utf8))
+        }
+        ConfigLoader.checkRelations(merged, problems: &problems)
+        if !problems.isEmpty { throw ConfigError(file: source, problems: problems) }
+        return ResolvedConfig(file: file, values: merged, hash: ConfigLoader.fnv1a(hashInput), overriddenByEnvironment: overriddenByEnvironment)
+    }
+}
+
 /// Reads, overrides and validates the configuration. Environment overrides are `TRADEJOB__SECTION__KEY`
 /// (double underscore between levels, case-insensitive), e.g. `TRADEJOB__RISK__MAX_OPEN_POSITIONS=5`.
 public enum ConfigLoader {

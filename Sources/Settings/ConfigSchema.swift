@@ -70,7 +70,7 @@ public enum ConfigValue: Sendable, Equatable {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for ch in s.unicodeScalars {
             switch ch {

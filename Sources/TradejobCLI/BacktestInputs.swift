@@ -86,29 +86,14 @@ struct BacktestInputOptions: ParsableArguments {
         return (candles, tf)
     }
 
-    /// The cycle's parameters and the paper broker's settings for `config` on `candles` (the strategy's own settings
-    /// for sma-cross).
+    /// The strategy options as a plain value (what trials of `optimize` set up their backtests with).
+    var strategyChoice: BacktestStrategyChoice {
+        BacktestStrategyChoice(strategy: strategy, fast: fast, slow: slow, size: Quantity(size) ?? 10, fee: fee.flatMap { Fixed($0) })
+    }
+
+    /// The cycle's parameters and the paper broker's settings for `config` on `candles` (`BacktestStrategyChoice.setup`).
     func setup(config: ResolvedConfig, candles: [Symbol: [Candle]], timeframe: Timeframe) throws -> (parameters: CycleParameters, paper: PaperSettings) {
-        var parameters = try CycleParameters(config: config)
-        parameters.timeframe = timeframe
-        parameters.symbols = candles.keys.sorted()
-        var paper = PaperSettings(startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
-                                  feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps"))
-        if strategy == "sma-cross" {
-            parameters.strategy = .smaCross(fast: fast, slow: slow, quantity: Quantity(size) ?? 10)
-            parameters.lookback = max(slow + 2, 60)  // the signal needs slow + 1 closes; a shorter window is faster
-            for keyPath in [\ProtectionRules.maxDrawdown, \.dailyLoss, \.losingStreak, \.errorRate] { parameters.protections[keyPath: keyPath].enabled = false }
-            parameters.protections.symbolCooldownMilliseconds = 0
-            parameters.exits.exitConfidence = 0.5
-            parameters.exits.maxHoldingMilliseconds = 0
-            parameters.exits.trailingStop = false
-            parameters.limits.maxOpenPositions = max(parameters.limits.maxOpenPositions, parameters.symbols.count)
-            paper = PaperSettings(startingCash: 10_000_000, quoteAsset: paper.quoteAsset, feeRate: Fixed(fee ?? "0.001") ?? 0, slippageBasisPoints: 0)
-        } else if let fee {
-            paper.feeRate = Fixed(fee) ?? paper.feeRate
-        }
-        parameters.limits.costRate = (try? paper.feeRate + paper.slippageBasisPoints.divided(by: 10_000, .up)) ?? paper.feeRate
-        return (parameters, paper)
+        try strategyChoice.setup(config: config, symbols: candles.keys.sorted(), timeframe: timeframe)
     }
 
     /// Simulated bars per symbol at most (a period of years at 1m would not fit in memory).
@@ -129,5 +114,40 @@ struct BacktestInputOptions: ParsableArguments {
             throw UsageError(message: "backtest: cannot infer the timeframe from the bar spacing; give --timeframe")
         }
         return tf
+    }
+}
+
+/// The strategy of a backtest: the configured one (`default`) or the reference SMA crossover with its own settings.
+struct BacktestStrategyChoice: Sendable {
+    var strategy: String
+    var fast: Int
+    var slow: Int
+    var size: Quantity
+    /// `--fee`: the paper broker's fee rate instead of the configuration's (sma-cross: 0.001 when not given).
+    var fee: Fixed?
+
+    /// The cycle's parameters and the paper broker's settings for `config` on `symbols` (the strategy's own settings
+    /// for sma-cross: no protections, fixed size, 10,000,000 cash, no slippage).
+    func setup(config: ResolvedConfig, symbols: [Symbol], timeframe: Timeframe) throws -> (parameters: CycleParameters, paper: PaperSettings) {
+        var parameters = try CycleParameters(config: config)
+        parameters.timeframe = timeframe
+        parameters.symbols = symbols
+        var paper = PaperSettings(startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
+                                  feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps"))
+        if strategy == "sma-cross" {
+            parameters.strategy = .smaCross(fast: fast, slow: slow, quantity: size)
+            parameters.lookback = max(slow + 2, 60)  // the signal needs slow + 1 closes; a shorter window is faster
+            for keyPath in [\ProtectionRules.maxDrawdown, \.dailyLoss, \.losingStreak, \.errorRate] { parameters.protections[keyPath: keyPath].enabled = false }
+            parameters.protections.symbolCooldownMilliseconds = 0
+            parameters.exits.exitConfidence = 0.5
+            parameters.exits.maxHoldingMilliseconds = 0
+            parameters.exits.trailingStop = false
+            parameters.limits.maxOpenPositions = max(parameters.limits.maxOpenPositions, parameters.symbols.count)
+            paper = PaperSettings(startingCash: 10_000_000, quoteAsset: paper.quoteAsset, feeRate: fee ?? Fixed("0.001") ?? 0, slippageBasisPoints: 0)
+        } else if let fee {
+            paper.feeRate = fee
+        }
+        parameters.limits.costRate = (try? paper.feeRate + paper.slippageBasisPoints.divided(by: 10_000, .up)) ?? paper.feeRate
+        return (parameters, paper)
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import Backtest
+import Brokers
+import Cycle
+import Settings
+import Storage
+import TradingDomain
+
+/// Runs one backtest per point of a search space: the base configuration with the point's values set, on candles
+/// loaded once. Each trial is the job's own cycle (`BacktestRunner`, state in memory), so a trial is exactly what
+/// `tradejob backtest` with that configuration gives.
+public struct TrialRunner: Sendable {
+    public var space: SearchSpace
+    public var base: ResolvedConfig
+    public var candles: [Symbol: [Candle]]
+    public var everyCandle: Bool
+    /// The cycle's parameters and the paper broker's settings for a configuration (the command's strategy choice).
+    public var setup: @Sendable (ResolvedConfig) throws -> (parameters: CycleParameters, paper: PaperSettings)
+
+    public init(space: SearchSpace, base: ResolvedConfig, candles: [Symbol: [Candle]], everyCandle: Bool,
+                setup: @escaping @Sendable (ResolvedConfig) throws -> (parameters: CycleParameters, paper: PaperSettings)) {
+        self.space = space
+        self.base = base
+        self.candles = candles
+        self.everyCandle = everyCandle
+        self.setup = setup
+    }
+
+    /// What one trial gave.
+    public enum Outcome: Sendable {
+        case ran(BacktestResult)
+        /// The point makes an invalid configuration (e.g. `analysis.ema_fast` not below `analysis.ema_slow`).
+        case invalid(String)
+    }
+
+    /// The configuration of `point`.
+    public func config(_ point: [ConfigValue]) throws -> ResolvedConfig {
+        var overrides: [String: ConfigValue] = [:]
+        for (dimension, value) in zip(space.dimensions, point) { overrides[dimension.path] = value }
+        return try base.overriding(overrides, source: "search space point")
+    }
+
+    /// The backtest of `point` over cycles from `from` to `to` (nil: the whole history); `chartPoints` > 0 keeps a
+    /// sample of the equity curve.
+    public func run(_ point: [ConfigValue], from: Int64?, to: Int64?, chartPoints: Int = 0) async throws -> Outcome {
+        let config: ResolvedConfig
+        do {
+            config = try self.config(point)
+        } catch let error as ConfigError {
+            return .invalid(error.problems.joined(separator: "; "))
+        }
+        let (parameters, paper) = try setup(config)
+        let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: from, to: to, everyCandle: everyCandle)
+        return .ran(try await runner.run(chartPoints: chartPoints))
+    }
+}
