@@ -87,7 +87,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TechnicalAnalysis", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
-        .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Backtest", "Settings", "Strategy", "TradingDomain", "TestSupport"]),
+        .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Backtest", "Brokers", "Cycle", "MarketData", "Settings", "Storage", "Strategy", "TradingDomain", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

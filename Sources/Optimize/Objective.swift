@@ -31,16 +31,18 @@ extension TrialMetrics {
     /// The figures of a backtest: the summary's, plus Calmar and SQN.
     public init(_ result: BacktestResult) {
         let summary = BacktestSummary(result)
-        let pnl = result.trades.map(\.pnl.double)
-        var sqn = 0.0
-        if pnl.count > 1 {
-            let mean = pnl.reduce(0, +) / Double(pnl.count)
-            let variance = pnl.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(pnl.count - 1)
-            if variance > 0 { sqn = Double(pnl.count).squareRoot() * mean / variance.squareRoot() }
-        }
+        let sqn = Self.systemQuality(result.trades.map(\.pnl.double))
         self.init(totalReturn: summary.totalReturn, cagr: summary.cagr, sharpe: summary.sharpe, sortino: summary.sortino,
                   calmar: summary.maxDrawdown > 0 ? summary.cagr / summary.maxDrawdown : 0, maxDrawdown: summary.maxDrawdown,
                   sqn: sqn, trades: summary.trades, winRate: summary.winRate,
                   profitFactor: summary.profitFactor.isFinite ? summary.profitFactor : Double.greatestFiniteMagnitude)
+    }
+
+    /// √n × mean / sample standard deviation of the trades' P&L (0 with fewer than two trades or no spread).
+    public static func systemQuality(_ pnl: [Double]) -> Double {
+        guard pnl.count > 1 else { return 0 }
+        let mean = pnl.reduce(0, +) / Double(pnl.count)
+        let variance = pnl.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(pnl.count - 1)
+        return variance > 0 ? Double(pnl.count).squareRoot() * mean / variance.squareRoot() : 0
     }
 }
