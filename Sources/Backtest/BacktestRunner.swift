@@ -60,6 +60,9 @@ public struct BacktestRunner: Sendable {
     public var from: Int64?
     public var to: Int64?
     public var everyCandle: Bool
+    /// An analysis of these same candles made beforehand (shared by the trials of `tradejob optimize`); used when it
+    /// was made with this run's analysis parameters and lookback, else the run makes its own.
+    public var precomputed: PrecomputedAnalysis?
     /// Whether cycles in which nothing can happen are recorded without running the cycle (`IdleCycles`; in-memory
     /// state only). Off only to compare with the run of every cycle.
     var skipsIdleCycles = true
@@ -102,8 +105,9 @@ public struct BacktestRunner: Sendable {
         var logger = Logger(label: "backtest") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
         let analysisStart = DispatchTime.now().uptimeNanoseconds
-        let analyzer: any SnapshotProvider = parameters.strategy.readsIndicators
-            ? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback) : WindowAnalyzer()
+        let analyzer: any SnapshotProvider = !parameters.strategy.readsIndicators ? WindowAnalyzer()
+            : precomputed.flatMap { $0.isMade(with: parameters.analysis, lookback: parameters.lookback) ? $0 : nil }
+                ?? PrecomputedAnalysis(candles: candles, parameters: parameters.analysis, lookback: parameters.lookback)
         let configHash = "backtest"
         let idle = skipsIdleCycles ? memory.flatMap { memory in
             IdleCycles(parameters: parameters, candles: candles, store: memory.store, locks: memory.locks, analyzer: analyzer,

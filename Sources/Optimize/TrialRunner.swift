@@ -4,6 +4,7 @@ import Brokers
 import Cycle
 import Settings
 import Storage
+import Strategy
 import TradingDomain
 
 /// Runs one backtest per point of a search space: the base configuration with the point's values set, on candles
@@ -16,6 +17,8 @@ public struct TrialRunner: Sendable {
     public var everyCandle: Bool
     /// The cycle's parameters and the paper broker's settings for a configuration (the command's strategy choice).
     public var setup: @Sendable (ResolvedConfig) throws -> (parameters: CycleParameters, paper: PaperSettings)
+    /// The analyses made so far, shared by the trials (most trials differ in settings the analysis does not read).
+    let analyses = AnalysisCache()
 
     public init(space: SearchSpace, base: ResolvedConfig, candles: [Symbol: [Candle]], everyCandle: Bool,
                 setup: @escaping @Sendable (ResolvedConfig) throws -> (parameters: CycleParameters, paper: PaperSettings)) {
@@ -50,7 +53,32 @@ public struct TrialRunner: Sendable {
             return .invalid(error.problems.joined(separator: "; "))
         }
         let (parameters, paper) = try setup(config)
-        let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: from, to: to, everyCandle: everyCandle)
+        var runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: from, to: to, everyCandle: everyCandle)
+        if parameters.strategy.readsIndicators { runner.precomputed = analyses.analysis(candles, parameters.analysis, lookback: parameters.lookback) }
         return .ran(try await runner.run(chartPoints: chartPoints))
+    }
+}
+
+/// The precomputed analyses of one set of candles by analysis parameters and lookback: made once, then shared by every
+/// trial that needs the same (the newest few kept; each takes about 110 bytes a bar).
+final class AnalysisCache: @unchecked Sendable {  // state behind `lock`
+    private let lock = NSLock()
+    private var made: [PrecomputedAnalysis] = []
+    static let capacity = 3
+
+    /// The analysis of `candles` with `parameters` and `lookback`, made now unless one is kept. Made under the lock:
+    /// trials that need the same analysis wait for it instead of making it again.
+    func analysis(_ candles: [Symbol: [Candle]], _ parameters: AnalysisParameters, lookback: Int) -> PrecomputedAnalysis {
+        lock.lock()
+        defer { lock.unlock() }
+        if let index = made.firstIndex(where: { $0.isMade(with: parameters, lookback: lookback) }) {
+            let found = made.remove(at: index)
+            made.append(found)
+            return found
+        }
+        let new = PrecomputedAnalysis(candles: candles, parameters: parameters, lookback: lookback)
+        made.append(new)
+        if made.count > Self.capacity { made.removeFirst() }
+        return new
     }
 }

@@ -81,6 +81,8 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     }
     private let columns: SymbolTable<Stored>
     let parameters: AnalysisParameters
+    /// The window whose pivots the structure readings use.
+    let lookback: Int
     private static let patternNames = CandlestickPattern.allCases.map(\.rawValue)
 
     /// Analyses `candles` (per symbol, oldest first; finite prices, as every candle source gives them) as a cycle
@@ -88,6 +90,7 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
     /// the machine has more than one core); the columns are the same either way.
     public init(candles: [Symbol: [Candle]], parameters: AnalysisParameters, lookback: Int, concurrently: Bool? = nil) {
         self.parameters = parameters
+        self.lookback = lookback
         // Every symbol's columns in one block (large: asked for huge pages, which spares a page fault per 4 KiB).
         let arena = ColumnArena(bytes: candles.values.reduce(0) { $0 + Columns.bytes(bars: $1.count) })
         let work = Array(candles)
@@ -108,6 +111,11 @@ public final class PrecomputedAnalysis: SnapshotProvider, @unchecked Sendable {
         var result = SymbolTable<Stored>()
         for (k, entry) in work.enumerated() { if let c = analysed[k] { result[entry.key] = Stored(c) } }
         columns = result
+    }
+
+    /// Whether this analysis is the one a backtest with `parameters` and `lookback` would make (on the same candles).
+    public func isMade(with parameters: AnalysisParameters, lookback: Int) -> Bool {
+        self.parameters == parameters && self.lookback == lookback
     }
 
     public func snapshot(symbol: Symbol, candles: ArraySlice<Candle>, parameters p: AnalysisParameters) -> MarketSnapshot? {
