@@ -8,7 +8,7 @@ BIN_RELEASE := .build/release/tradejob
 PIE ?= 0
 SYSTEM_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
 
-.PHONY: deps build run test release bench bench-backtest install uninstall clean
+.PHONY: deps build run test release bench bench-backtest bench-optimize install uninstall clean
 
 ## deps: install the system libraries when missing (as root), or print the exact command.
 deps:
@@ -57,6 +57,10 @@ bench: release
 ## bench-backtest: backtest speed against backtesting.py and in cycle-symbols per second (figures in the README).
 bench-backtest: release
 	Benchmarks/backtest.sh
+
+## bench-optimize: 1,000 TPE trials of the default strategy on 8 symbols × 35,040 bars, --jobs 2 and 1 (figures in the README).
+bench-optimize: release
+	Benchmarks/optimize.sh
 
 ## install: release binary, example config, crontab and systemd units with the paths filled in.
 install: release
