@@ -40,11 +40,14 @@ public struct TrialResult: Sendable, Equatable {
     public var metrics: TrialMetrics
     /// The objective's value; nil when the trial was rejected (fewer trades than `--min-trades`).
     public var score: Double?
-    public init(number: Int, point: [ConfigValue], metrics: TrialMetrics, score: Double?) {
+    /// Why a trial was rejected other than for its score: an invalid configuration or a backtest that failed.
+    public var note: String?
+    public init(number: Int, point: [ConfigValue], metrics: TrialMetrics, score: Double?, note: String? = nil) {
         self.number = number
         self.point = point
         self.metrics = metrics
         self.score = score
+        self.note = note
     }
 }
 

@@ -10,12 +10,14 @@ public enum OptimizeText {
     public static func summary(_ report: OptimizeReport, ranked: [TrialResult], top: Int) -> String {
         let rejected = report.trials.filter { $0.score == nil }.count
         var out = "optimize: \(report.method), \(report.trials.count) trials\(report.windows.isEmpty ? "" : " in the last window") (\(rejected) rejected), objective \(report.objective), seed \(report.seed)\n"
+        let noted = report.trials.filter { $0.note != nil }
+        if let first = noted.first?.note { out += "\(noted.count) trial(s) rejected for their configuration or an error, e.g. trial \(noted[0].number): \(first)\n" }
         if let bh = report.buyAndHoldReturn { out += String(format: "buy and hold   %.4f%%\n", bh * 100) }
         let paths = report.space.dimensions.map(\.path)
         if top > 0 {
             var rows = [["rank", "trial", report.objective, "return", "max dd", "trades"] + paths]
             for (k, t) in ranked.prefix(top).enumerated() {
-                rows.append(["\(k + 1)", "\(t.number)", t.score.map { String(format: "%.4f", $0) } ?? "rejected",
+                rows.append(["\(k + 1)", "\(t.number)", t.score.map { String(format: "%.4f", $0) } ?? (t.note == nil ? "rejected" : "invalid"),
                              percent(t.metrics.totalReturn), percent(t.metrics.maxDrawdown), "\(t.metrics.trades)"] + t.point.map(\.json))
             }
             out += table(rows)
@@ -66,12 +68,12 @@ public enum OptimizeText {
     public static func resultsCSV(_ report: OptimizeReport, ranked: [TrialResult]) -> String {
         let paths = report.space.dimensions.map(\.path)
         var out = (["rank", "trial", "score", "total_return", "cagr", "sharpe", "sortino", "calmar", "max_drawdown", "sqn", "trades", "win_rate", "profit_factor"]
-            + paths).map(csvField).joined(separator: ",") + "\n"
+            + paths + ["note"]).map(csvField).joined(separator: ",") + "\n"
         for (k, t) in ranked.enumerated() {
             let m = t.metrics
             let figures = [m.totalReturn, m.cagr, m.sharpe, m.sortino, m.calmar, m.maxDrawdown, m.sqn].map { "\($0)" }
             let values = t.point.map { csvField(plain($0)) }
-            out += (["\(k + 1)", "\(t.number)", t.score.map { "\($0)" } ?? ""] + figures + ["\(m.trades)", "\(m.winRate)", "\(m.profitFactor)"] + values)
+            out += (["\(k + 1)", "\(t.number)", t.score.map { "\($0)" } ?? ""] + figures + ["\(m.trades)", "\(m.winRate)", "\(m.profitFactor)"] + values + [csvField(t.note ?? "")])
                 .joined(separator: ",") + "\n"
         }
         return out
@@ -92,7 +94,7 @@ public enum OptimizeText {
         var out = "{\n  \"method\": \(ConfigValue.quote(report.method)),\n  \"objective\": \(ConfigValue.quote(report.objective)),\n  \"seed\": \(report.seed),\n"
         out += "  \"trials\": [\n"
         out += ranked.enumerated().map { k, t in
-            "    {\"rank\": \(k + 1), \"trial\": \(t.number), \"score\": \(t.score.map(json) ?? "null"), \"values\": \(values(t.point)), \"metrics\": \(metrics(t.metrics))}"
+            "    {\"rank\": \(k + 1), \"trial\": \(t.number), \"score\": \(t.score.map(json) ?? "null"), \"values\": \(values(t.point)), \"metrics\": \(metrics(t.metrics))\(t.note.map { ", \"note\": \(ConfigValue.quote($0))" } ?? "")}"
         }.joined(separator: ",\n")
         out += "\n  ],\n  \"walk_forward\": [\n"
         out += report.windows.map { w in

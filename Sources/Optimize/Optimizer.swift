@@ -44,7 +44,7 @@ public enum Optimizer {
             let points = sampler.propose(count: min(settings.batchSize, settings.trials - results.count), history: history)
             if points.isEmpty { break }
             let first = results.count + 1
-            let batch = try await runAll(points, jobs: settings.jobs) { point in
+            let batch = try await runAll(points, jobs: settings.jobs, finished: { progress?(first - 1 + $0) }) { point in
                 try await runner.run(point, from: from, to: to)
             }
             for (offset, (point, outcome)) in zip(points, batch).enumerated() {
@@ -52,7 +52,6 @@ public enum Optimizer {
                 results.append(trial)
                 history.append(SampledTrial(point: point, score: trial.score))
             }
-            progress?(results.count)
         }
         return results
     }
@@ -65,13 +64,16 @@ public enum Optimizer {
             let value = settings.objective.score(metrics)
             let qualifies = metrics.trades >= settings.minTrades && value.isFinite
             return TrialResult(number: number, point: point, metrics: metrics, score: qualifies ? value : nil)
-        case .invalid:
-            return TrialResult(number: number, point: point, metrics: TrialMetrics(), score: nil)
+        case let .invalid(message):
+            return TrialResult(number: number, point: point, metrics: TrialMetrics(), score: nil, note: "invalid configuration: " + message)
+        case let .failed(message):
+            return TrialResult(number: number, point: point, metrics: TrialMetrics(), score: nil, note: "backtest failed: " + message)
         }
     }
 
-    /// `body` for every item, at most `jobs` at a time; the outputs in the items' order.
-    static func runAll<Item: Sendable, Output: Sendable>(_ items: [Item], jobs: Int,
+    /// `body` for every item, at most `jobs` at a time; the outputs in the items' order. `finished` is told how many
+    /// are done after each.
+    static func runAll<Item: Sendable, Output: Sendable>(_ items: [Item], jobs: Int, finished: (Int) -> Void = { _ in },
                                                          _ body: @escaping @Sendable (Item) async throws -> Output) async throws -> [Output] {
         try await withThrowingTaskGroup(of: (Int, Output).self) { group in
             var outputs = [Output?](repeating: nil, count: items.count)
@@ -82,8 +84,11 @@ public enum Optimizer {
                 group.addTask { (index, try await body(item)) }
             }
             while next < min(max(jobs, 1), items.count) { startNext() }
+            var done = 0
             while let (index, output) = try await group.next() {
                 outputs[index] = output
+                done += 1
+                finished(done)
                 if next < items.count { startNext() }
             }
             return outputs.compactMap { $0 }

@@ -34,6 +34,8 @@ public struct TrialRunner: Sendable {
         case ran(BacktestResult)
         /// The point makes an invalid configuration (e.g. `analysis.ema_fast` not below `analysis.ema_slow`).
         case invalid(String)
+        /// The backtest stopped with an error (e.g. an amount beyond the fixed-point range).
+        case failed(String)
     }
 
     /// The configuration of `point`.
@@ -55,7 +57,13 @@ public struct TrialRunner: Sendable {
         let (parameters, paper) = try setup(config)
         var runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: from, to: to, everyCandle: everyCandle)
         if parameters.strategy.readsIndicators { runner.precomputed = analyses.analysis(candles, parameters.analysis, lookback: parameters.lookback) }
-        return .ran(try await runner.run(chartPoints: chartPoints))
+        do {
+            return .ran(try await runner.run(chartPoints: chartPoints))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return .failed("\(error)")
+        }
     }
 }
 

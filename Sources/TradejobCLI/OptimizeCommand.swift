@@ -79,13 +79,18 @@ struct OptimizeCommand: AsyncParsableCommand {
             } catch {
                 throw UsageError(message: error.message)
             }
-            let found = try await Optimizer.walkForward(runner, settings: settings, plan: plan)
+            let found = try await Optimizer.walkForward(runner, settings: settings, plan: plan) { window, done in
+                Self.showProgress("window \(window)/\(plan.windows.count): \(done) trials")
+            }
             report.windows = found.windows
             report.outOfSampleEquity = found.equity
             report.trials = found.lastTrials
         } else {
-            report.trials = try await Optimizer.search(runner, settings: settings, from: input.fromMs, to: input.toMs)
+            report.trials = try await Optimizer.search(runner, settings: settings, from: input.fromMs, to: input.toMs) { done in
+                Self.showProgress("\(done) trials")
+            }
         }
+        Self.showProgress(nil)
         report.buyAndHoldReturn = nil
         let ranked = Optimizer.ranked(report.trials)
         print(OptimizeText.summary(report, ranked: ranked, top: top), terminator: "")
@@ -103,6 +108,12 @@ struct OptimizeCommand: AsyncParsableCommand {
         if let html {
             try AtomicFile.write(OptimizePage.render(report, x: axes?.0, y: axes?.1, time: Timestamp.rfc3339), to: html)
         }
+    }
+
+    /// Progress on stderr when it is a terminal (one line, rewritten); nil clears it.
+    static func showProgress(_ text: String?) {
+        guard isatty(2) == 1 else { return }
+        FileHandle.standardError.write(Data((text.map { "\r\u{1B}[Koptimize: \($0)" } ?? "\r\u{1B}[K").utf8))
     }
 
     /// The heatmap's dimensions: `--heatmap`'s two keys, else the first two (nil with one dimension).

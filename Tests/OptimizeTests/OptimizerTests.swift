@@ -86,6 +86,8 @@ struct OptimizerTests {
         let trial = Optimizer.score(.invalid(message), point: [.int(60)], number: 1,
                                     settings: OptimizeSettings(method: .grid, trials: 1, seed: 1, objective: .sharpe, minTrades: 0, jobs: 1))
         #expect(trial.score == nil)
+        #expect(trial.note?.hasPrefix("invalid configuration: ") == true)
+        #expect(OptimizeText.resultsCSV(OptimizeReport(space: space, objective: "sharpe", method: "grid", seed: 1, trials: [trial]), ranked: [trial]).contains(",invalid configuration: "))
     }
 
     @Test func aTrialIsTheBacktestOfItsConfigurationAndTheSearchDoesNotDependOnJobs() async throws {
