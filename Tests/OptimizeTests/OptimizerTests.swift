@@ -87,7 +87,7 @@ struct OptimizerTests {
                                     settings: OptimizeSettings(method: .grid, trials: 1, seed: 1, objective: .sharpe, minTrades: 0, jobs: 1))
         #expect(trial.score == nil)
         #expect(trial.note?.hasPrefix("invalid configuration: ") == true)
-        #expect(OptimizeText.resultsCSV(OptimizeReport(space: space, objective: "sharpe", method: "grid", seed: 1, trials: [trial]), ranked: [trial]).contains(",invalid configuration: "))
+        #expect(OptimizeText.resultsCSV(OptimizeReport(space: space, objective: "sharpe", method: "grid", seed: 1, trials: [trial]), ranked: [trial]).contains(",\"invalid configuration: analysis.ema_fast: got 60"))
     }
 
     @Test func aTrialIsTheBacktestOfItsConfigurationAndTheSearchDoesNotDependOnJobs() async throws {
