@@ -25,9 +25,11 @@ public struct TPESampler: Sampler {
         let scored = history.filter { $0.score != nil }
         for _ in 0..<max(count, 0) {
             var point: [ConfigValue] = []
-            // A few tries for a point not already in this batch (small discrete spaces repeat).
-            for _ in 0..<20 {
-                point = scored.isEmpty || history.count < startupTrials ? randomPoint() : modelPoint(history)
+            // A point not already in this batch: the model a few times, then random draws (a small discrete space
+            // makes the model repeat its favourite).
+            for attempt in 0..<40 {
+                let modelled = !scored.isEmpty && history.count >= startupTrials && attempt < 5
+                point = modelled ? modelPoint(history) : randomPoint()
                 if !batch.contains(point) { break }
             }
             batch.append(point)
