@@ -40,6 +40,10 @@ public struct BacktestResult: Sendable {
     /// How many of the idle cycles were recorded in runs (`IdleCycles.recordStretch`).
     public var stretchCycles = 0
     public var startingCash: Money
+    /// Buy and hold over the same period, equal weights across the symbols, no fees: per symbol the close of the
+    /// newest bar closed at the first cycle (or its first bar, when none was) to the close of the newest bar closed
+    /// at the last, the symbols' returns averaged.
+    public var buyAndHoldReturn = 0.0
     /// Wall-clock seconds of the precomputed analysis and of the cycles (not part of the deterministic output).
     public var analysisSeconds: Double = 0
     public var cycleSeconds: Double = 0
@@ -190,11 +194,36 @@ public struct BacktestRunner: Sendable {
         var result = try await collect(store: store, equity: recorder.stats, cycles: cycles, inMarket: inMarket)
         result.idleCycles = idleCount
         result.stretchCycles = stretchCount
+        result.buyAndHoldReturn = Self.buyAndHoldReturn(candles, start: start, end: end, step: step)
         result.equityChart = recorder.sampler?.sample ?? []
         result.equityChartStride = recorder.sampler?.stride ?? 1
         result.analysisSeconds = Double(cyclesStart - analysisStart) / 1e9
         result.cycleSeconds = Double(cyclesEnd - cyclesStart) / 1e9
         return result
+    }
+
+    /// Buy and hold over this backtest's period (what `run` reports as `BacktestResult.buyAndHoldReturn`).
+    public var buyAndHoldReturn: Double {
+        let step = parameters.timeframe.milliseconds
+        guard let firstOpen = candles.values.compactMap(\.first?.openTime).min(), let lastOpen = candles.values.compactMap(\.last?.openTime).max() else { return 0 }
+        return Self.buyAndHoldReturn(candles, start: max(from ?? firstOpen, firstOpen + step), end: min(to ?? (lastOpen + step), lastOpen + step), step: step)
+    }
+
+    /// Buy and hold from cycle time `start` to `end` (see `BacktestResult.buyAndHoldReturn`); 0 without a symbol that
+    /// has a positive close at the start.
+    public static func buyAndHoldReturn(_ candles: [Symbol: [Candle]], start: Int64, end: Int64, step: Int64) -> Double {
+        var sum = 0.0, count = 0
+        for series in candles.values where !series.isEmpty {
+            // The newest bar closed by t: the last with open + step ≤ t.
+            func newest(by t: Int64) -> Int { ReplayMarket.lowerBound(series, t - step + 1) - 1 }
+            let first = max(newest(by: start), 0), last = newest(by: end)
+            guard last >= first else { continue }
+            let open = series[first].close, close = series[last].close
+            guard open > 0 else { continue }
+            sum += close / open - 1
+            count += 1
+        }
+        return count > 0 ? sum / Double(count) : 0
     }
 
     /// The most common spacing of consecutive bars over all the series (the smaller of equally common ones); nil

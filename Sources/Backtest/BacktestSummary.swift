@@ -6,6 +6,8 @@ import TradingDomain
 /// length in years of 365.25 days; exposure is the share of cycles that ended holding a position.
 public struct BacktestSummary: Sendable {
     public var totalReturn: Double
+    /// Buy and hold over the same period (`BacktestResult.buyAndHoldReturn`), to compare the total return with.
+    public var buyAndHold: Double
     public var cagr: Double
     public var sharpe: Double
     public var sortino: Double
@@ -23,6 +25,7 @@ public struct BacktestSummary: Sendable {
         let start = r.startingCash.double
         let final = e.lastEquity ?? start
         totalReturn = start > 0 ? final / start - 1 : 0
+        buyAndHold = r.buyAndHoldReturn
         let span = Double((e.lastTime ?? 0) - (e.firstTime ?? 0)) / 1000 / 86_400 / 365.25
         cagr = span > 0 && final > 0 && start > 0 ? pow(final / start, 1 / span) - 1 : 0
         let mean = e.returns > 0 ? e.returnSum / Double(e.returns) : 0
@@ -49,6 +52,7 @@ public struct BacktestSummary: Sendable {
     public var text: String {
         var lines = [
             String(format: "total return   %.4f%%", totalReturn * 100),
+            String(format: "buy and hold   %.4f%%", buyAndHold * 100),
             String(format: "CAGR           %.4f%%", cagr * 100),
             String(format: "Sharpe         %.4f", sharpe),
             String(format: "Sortino        %.4f", sortino),

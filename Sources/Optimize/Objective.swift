@@ -35,7 +35,8 @@ extension TrialMetrics {
         self.init(totalReturn: summary.totalReturn, cagr: summary.cagr, sharpe: summary.sharpe, sortino: summary.sortino,
                   calmar: summary.maxDrawdown > 0 ? summary.cagr / summary.maxDrawdown : 0, maxDrawdown: summary.maxDrawdown,
                   sqn: sqn, trades: summary.trades, winRate: summary.winRate,
-                  profitFactor: summary.profitFactor.isFinite ? summary.profitFactor : Double.greatestFiniteMagnitude)
+                  profitFactor: summary.profitFactor.isFinite ? summary.profitFactor : Double.greatestFiniteMagnitude,
+                  buyAndHold: result.buyAndHoldReturn)
     }
 
     /// √n × mean / sample standard deviation of the trades' P&L (0 with fewer than two trades or no spread).

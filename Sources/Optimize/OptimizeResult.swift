@@ -17,8 +17,10 @@ public struct TrialMetrics: Sendable, Equatable {
     public var trades: Int
     public var winRate: Double
     public var profitFactor: Double
+    /// Buy and hold over the same period (the same for every trial of a period).
+    public var buyAndHold: Double
     public init(totalReturn: Double = 0, cagr: Double = 0, sharpe: Double = 0, sortino: Double = 0, calmar: Double = 0, maxDrawdown: Double = 0,
-                sqn: Double = 0, trades: Int = 0, winRate: Double = 0, profitFactor: Double = 0) {
+                sqn: Double = 0, trades: Int = 0, winRate: Double = 0, profitFactor: Double = 0, buyAndHold: Double = 0) {
         self.totalReturn = totalReturn
         self.cagr = cagr
         self.sharpe = sharpe
@@ -29,6 +31,7 @@ public struct TrialMetrics: Sendable, Equatable {
         self.trades = trades
         self.winRate = winRate
         self.profitFactor = profitFactor
+        self.buyAndHold = buyAndHold
     }
 }
 
@@ -91,7 +94,8 @@ public struct OptimizeReport: Sendable {
     /// The out-of-sample segments joined into one curve (walk-forward only), each segment starting at the equity the
     /// previous one ended with.
     public var outOfSampleEquity: [EquityPoint]
-    /// Buy and hold over the same period (equal weights across the symbols), for comparison.
+    /// Buy and hold over the same period (equal weights across the symbols), for comparison; with walk-forward over
+    /// the test parts joined.
     public var buyAndHoldReturn: Double?
     public init(space: SearchSpace, objective: String, method: String, seed: UInt64, trials: [TrialResult], windows: [WalkForwardWindow] = [],
                 outOfSampleEquity: [EquityPoint] = [], buyAndHoldReturn: Double? = nil) {

@@ -12,7 +12,9 @@ public enum OptimizeText {
         var out = "optimize: \(report.method), \(report.trials.count) trials\(report.windows.isEmpty ? "" : " in the last window") (\(rejected) rejected), objective \(report.objective), seed \(report.seed)\n"
         let noted = report.trials.filter { $0.note != nil }
         if let first = noted.first?.note { out += "\(noted.count) trial(s) rejected for their configuration or an error, e.g. trial \(noted[0].number): \(first)\n" }
-        if let bh = report.buyAndHoldReturn { out += String(format: "buy and hold   %.4f%%\n", bh * 100) }
+        if let bh = report.buyAndHoldReturn {
+            out += String(format: report.windows.isEmpty ? "buy and hold over the period: %.4f%%\n" : "buy and hold over the test parts joined: %.4f%%\n", bh * 100)
+        }
         let paths = report.space.dimensions.map(\.path)
         if top > 0 {
             var rows = [["rank", "trial", report.objective, "return", "max dd", "trades"] + paths]
@@ -24,14 +26,14 @@ public enum OptimizeText {
         }
         guard !report.windows.isEmpty else { return out }
         out += "walk-forward: \(report.windows.count) windows; in-sample (the train part's best) against out-of-sample (the same values on the test part)\n"
-        var rows = [["window", "train", "test", "IS \(report.objective)", "IS return", "OOS \(report.objective)", "OOS return", "OOS max dd", "OOS trades"] + paths]
+        var rows = [["window", "train", "test", "IS \(report.objective)", "IS return", "OOS \(report.objective)", "OOS return", "OOS max dd", "OOS trades", "OOS buy & hold"] + paths]
         let objective = Objective(rawValue: report.objective) ?? .sharpe
         var compounded = 1.0, inSample = 1.0
         for w in report.windows {
             rows.append(["\(w.index)", "\(day(w.trainFrom))…\(day(w.trainTo))", "\(day(w.testFrom))…\(day(w.testTo))",
                          w.best == nil ? "none" : String(format: "%.4f", objective.score(w.inSample)), percent(w.inSample.totalReturn),
                          w.best == nil ? "sat out" : String(format: "%.4f", objective.score(w.outOfSample)), percent(w.outOfSample.totalReturn),
-                         percent(w.outOfSample.maxDrawdown), "\(w.outOfSample.trades)"] + (w.best?.map(\.json) ?? paths.map { _ in "–" }))
+                         percent(w.outOfSample.maxDrawdown), "\(w.outOfSample.trades)", percent(w.outOfSample.buyAndHold)] + (w.best?.map(\.json) ?? paths.map { _ in "–" }))
             compounded *= 1 + w.outOfSample.totalReturn
             inSample *= 1 + w.inSample.totalReturn
         }
@@ -88,7 +90,7 @@ public enum OptimizeText {
         func metrics(_ m: TrialMetrics) -> String {
             let pairs: [(String, Double)] = [("total_return", m.totalReturn), ("cagr", m.cagr), ("sharpe", m.sharpe), ("sortino", m.sortino),
                                               ("calmar", m.calmar), ("max_drawdown", m.maxDrawdown), ("sqn", m.sqn), ("win_rate", m.winRate),
-                                              ("profit_factor", m.profitFactor)]
+                                              ("profit_factor", m.profitFactor), ("buy_and_hold", m.buyAndHold)]
             return "{" + pairs.map { "\"\($0.0)\": \(json($0.1))" }.joined(separator: ", ") + ", \"trades\": \(m.trades)}"
         }
         var out = "{\n  \"method\": \(ConfigValue.quote(report.method)),\n  \"objective\": \(ConfigValue.quote(report.objective)),\n  \"seed\": \(report.seed),\n"

@@ -45,6 +45,12 @@ public struct TrialRunner: Sendable {
         return try base.overriding(overrides, source: "search space point")
     }
 
+    /// Buy and hold over cycles from `from` to `to` (as every trial's `BacktestResult.buyAndHoldReturn` there).
+    public func buyAndHold(from: Int64?, to: Int64?) throws -> Double {
+        let (parameters, paper) = try setup(base)
+        return BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: from, to: to, everyCandle: everyCandle).buyAndHoldReturn
+    }
+
     /// The backtest of `point` over cycles from `from` to `to` (nil: the whole history); `chartPoints` > 0 keeps a
     /// sample of the equity curve.
     public func run(_ point: [ConfigValue], from: Int64?, to: Int64?, chartPoints: Int = 0) async throws -> Outcome {

@@ -53,10 +53,11 @@ extension Optimizer {
     /// trials.
     public static func walkForward(_ runner: TrialRunner, settings: OptimizeSettings, plan: WalkForwardPlan, chartPoints: Int = 2_000,
                                    progress: (@Sendable (Int, Int) -> Void)? = nil) async throws
-        -> (windows: [WalkForwardWindow], equity: [EquityPoint], lastTrials: [TrialResult]) {
+        -> (windows: [WalkForwardWindow], equity: [EquityPoint], lastTrials: [TrialResult], buyAndHold: Double) {
         var windows: [WalkForwardWindow] = []
         var joined: [EquityPoint] = []
         var lastTrials: [TrialResult] = []
+        var holding = 1.0
         var running = try runner.setup(runner.base).paper.startingCash.double
         let perSegment = max(2, chartPoints / max(plan.windows.count, 1))
         for (k, window) in plan.windows.enumerated() {
@@ -66,8 +67,11 @@ extension Optimizer {
             lastTrials = trials
             let best = ranked(trials).first(where: { $0.score != nil })
             var outOfSample = TrialMetrics()
+            // Buy and hold over the test part, whatever was chosen (the sat-out window's too).
+            outOfSample.buyAndHold = try runner.buyAndHold(from: window.testFrom, to: window.testTo)
+            holding *= 1 + outOfSample.buyAndHold
             if let best, case let .ran(result) = try await runner.run(best.point, from: window.testFrom, to: window.testTo, chartPoints: perSegment) {
-                outOfSample = TrialMetrics(result)
+                outOfSample = TrialMetrics(result)  // the same buy and hold
                 let start = result.startingCash.double
                 let base = running
                 let scale = start > 0 ? base / start : 1
@@ -84,7 +88,7 @@ extension Optimizer {
             windows.append(WalkForwardWindow(index: k + 1, trainFrom: window.trainFrom, trainTo: window.trainTo, testFrom: window.testFrom,
                                              testTo: window.testTo, best: best?.point, inSample: best?.metrics ?? TrialMetrics(), outOfSample: outOfSample))
         }
-        return (windows, joined, lastTrials)
+        return (windows, joined, lastTrials, holding - 1)
     }
 
     /// `money` × `scale`, exact when the scale is 1 (analytics otherwise: the joined curve is a chart, not an account).

@@ -85,13 +85,14 @@ struct OptimizeCommand: AsyncParsableCommand {
             report.windows = found.windows
             report.outOfSampleEquity = found.equity
             report.trials = found.lastTrials
+            report.buyAndHoldReturn = found.buyAndHold
         } else {
             report.trials = try await Optimizer.search(runner, settings: settings, from: input.fromMs, to: input.toMs) { done in
                 Self.showProgress("\(done) trials")
             }
+            report.buyAndHoldReturn = try runner.buyAndHold(from: input.fromMs, to: input.toMs)
         }
         Self.showProgress(nil)
-        report.buyAndHoldReturn = nil
         let ranked = Optimizer.ranked(report.trials)
         print(OptimizeText.summary(report, ranked: ranked, top: top), terminator: "")
         // The best values: the last window's choice with walk-forward (what would be traded next), else the best trial.

@@ -41,6 +41,9 @@ struct OptimizeEndToEndTests {
         #expect(again.code == 0, "\(again.stderr)")
         let expected = String(format: "total return   %.4f%%", (Double(top["total_return"] ?? "") ?? .nan) * 100)
         #expect(again.stdout.contains(expected), "\(again.stdout) vs \(expected)")
+        // The same buy-and-hold figure beside the search as in the backtest's summary.
+        let holding = again.stdout.split(separator: "\n").first { $0.hasPrefix("buy and hold") }?.split(separator: " ").last.map(String.init)
+        #expect(holding != nil && r.stdout.contains("buy and hold over the period: \(holding ?? "?")"), "\(r.stdout)")
     }
 
     @Test func theResultsDoNotDependOnTheNumberOfJobs() throws {
