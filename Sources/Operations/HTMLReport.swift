@@ -62,7 +62,8 @@ public enum HTMLReport {
         return html
     }
 
-    static func chart(id: String, values: [Double], safe: [Bool], color: String, unit: String) -> String {
+    /// A line chart of `values` as inline SVG, the points where `safe` is true shaded (also used by the optimisation page).
+    public static func chart(id: String, values: [Double], safe: [Bool], color: String, unit: String) -> String {
         let width = 900.0, height = 220.0, pad = 36.0
         guard values.count >= 1, let lo = values.min(), let hi = values.max() else {
             return "<svg id=\"\(id)\" width=\"900\" height=\"220\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"20\" y=\"110\">no data yet</text></svg>\n"
@@ -94,7 +95,8 @@ public enum HTMLReport {
 
     static func f(_ v: Double) -> String { String(format: "%.2f", v) }
 
-    static func escape(_ s: String) -> String {
+    /// `s` as HTML text or attribute value.
+    public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "\"", with: "&quot;")
     }

@@ -95,4 +95,29 @@ struct OptimizeEndToEndTests {
         let r5 = try h.run(["optimize", "--csv", Self.csv, "--space", h.root.appendingPathComponent("missing.json").path])
         #expect(r5.code == 78 && r5.stderr.contains("missing.json"), "\(r5.stderr)")
     }
+
+    @Test(.enabled(if: ReportEndToEndTests.chromium != nil, "chromium is not installed: the browser rendering check is skipped"))
+    func theOptimisationPageRendersInHeadlessChromium() throws {
+        guard let chromium = ReportEndToEndTests.chromium else { return }
+        let h = try Harness()
+        defer { h.remove() }
+        let space = try write(Self.space, "space.json", in: h)
+        let page = h.root.appendingPathComponent("optimize.html").path
+        let r = try h.run(["optimize", "--csv", Self.csv, "--every-candle", "--space", space, "--method", "grid", "--walk-forward", "2", "--html", page])
+        #expect(r.code == 0, "\(r.stderr)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(h.root.appendingPathComponent("chrome").path)", "--dump-dom", "file://\(page)"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(dom.components(separatedBy: "class=\"cell\"").count - 1 == 3 * 3, "a cell per value pair of the 3 × 3 grid")
+        #expect(dom.contains("<svg id=\"oos-equity\""))
+        #expect(dom.contains("<table id=\"windows\">") && dom.contains("<table id=\"trials\">"))
+        #expect(dom.components(separatedBy: "<tr><td>").count - 1 >= 2 + 9, "two windows and the nine trials")
+    }
 }
