@@ -23,6 +23,19 @@ public struct BacktestTrade: Sendable, Equatable {
     public var exitReason: String = ""
 }
 
+/// An order a backtest's cycle placed: when, what and at what average fill price.
+public struct BacktestDecision: Sendable, Equatable, CustomStringConvertible {
+    public var time: Int64
+    public var symbol: Symbol
+    public var side: OrderSide
+    public var purpose: OrderPurpose
+    public var quantity: Quantity
+    public var price: Price?
+    public var description: String {
+        "\(Timestamp.rfc3339(time)) \(symbol.rawValue) \(side.rawValue) \(purpose.rawValue) \(quantity) at \(price?.description ?? "-")"
+    }
+}
+
 /// What a backtest produced.
 public struct BacktestResult: Sendable {
     public var trades: [BacktestTrade]
@@ -44,6 +57,8 @@ public struct BacktestResult: Sendable {
     /// newest bar closed at the first cycle (or its first bar, when none was) to the close of the newest bar closed
     /// at the last, the symbols' returns averaged.
     public var buyAndHoldReturn = 0.0
+    /// Every order the cycles placed, oldest first (only when `BacktestRunner.recordsDecisions`).
+    public var decisions: [BacktestDecision] = []
     /// Wall-clock seconds of the precomputed analysis and of the cycles (not part of the deterministic output).
     public var analysisSeconds: Double = 0
     public var cycleSeconds: Double = 0
@@ -67,6 +82,8 @@ public struct BacktestRunner: Sendable {
     /// An analysis of these same candles made beforehand (shared by the trials of `tradejob optimize`); used when it
     /// was made with this run's analysis parameters and lookback, else the run makes its own.
     public var precomputed: PrecomputedAnalysis?
+    /// Whether the result lists every order placed (`BacktestResult.decisions`), as the look-ahead check compares them.
+    public var recordsDecisions = false
     /// Whether cycles in which nothing can happen are recorded without running the cycle (`IdleCycles`; in-memory
     /// state only). Off only to compare with the run of every cycle.
     var skipsIdleCycles = true
@@ -291,6 +308,7 @@ public struct BacktestRunner: Sendable {
     func collect(store: any StateStore, equity: EquityStats, cycles: Int, inMarket: Int) async throws -> BacktestResult {
         let bars = candles
         let startingCash = paper.startingCash
+        let recordsDecisions = recordsDecisions
         return try await store.read { ledger in
             var trades: [BacktestTrade] = []
             var fills: [Fill] = []  // each position's fills, its orders oldest first (one buffer for all)
@@ -313,8 +331,17 @@ public struct BacktestRunner: Sendable {
                                             exitReason: p.exitReason?.rawValue ?? ""))
             }
             trades.sort { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) }
-            return BacktestResult(trades: trades, equity: equity,
-                                  runsPerInterval: try ledger.runsByInterval(), cycles: cycles, cyclesInMarket: inMarket, startingCash: startingCash)
+            var result = BacktestResult(trades: trades, equity: equity,
+                                        runsPerInterval: try ledger.runsByInterval(), cycles: cycles, cyclesInMarket: inMarket, startingCash: startingCash)
+            if recordsDecisions {
+                var orders: [OrderRow] = []
+                for p in try ledger.closedPositions(since: 0) + ledger.activePositions() { orders += try ledger.orders(positionID: p.id) }
+                orders.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+                result.decisions = orders.map {
+                    BacktestDecision(time: $0.createdAt, symbol: $0.symbol, side: $0.side, purpose: $0.purpose, quantity: $0.quantity, price: $0.averagePrice)
+                }
+            }
+            return result
         }
     }
 }

@@ -12,6 +12,8 @@ public enum TradejobExit: Int32, Sendable {
     case ok = 0
     /// Cycle done, but some symbols failed.
     case symbolsFailed = 1
+    /// A check (`check lookahead`, `check recursive`) found a problem.
+    case checkFailed = 2
     /// Wrong command-line usage.
     case usage = 64
     /// An input file given on the command line is malformed (CSV for `backtest`/`analyze`).
