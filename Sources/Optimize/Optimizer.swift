@@ -40,15 +40,23 @@ public enum Optimizer {
         var sampler = try makeSampler(settings.method, space: runner.space, seed: settings.seed, trials: settings.trials)
         var results: [TrialResult] = []
         var history: [SampledTrial] = []
+        var tried: [[ConfigValue]: TrialResult] = [:]
         while results.count < settings.trials {
             let points = sampler.propose(count: min(settings.batchSize, settings.trials - results.count), history: history)
             if points.isEmpty { break }
             let first = results.count + 1
-            let batch = try await runAll(points, jobs: settings.jobs, finished: { progress?(first - 1 + $0) }) { point in
+            // A point tried before gives the same backtest (it is deterministic): its figures are taken over, not
+            // run again. Only the first of equal points in a batch runs.
+            var fresh: [[ConfigValue]] = []
+            for point in points where tried[point] == nil && !fresh.contains(point) { fresh.append(point) }
+            let done = results.count
+            let batch = try await runAll(fresh, jobs: settings.jobs, finished: { progress?(done + $0) }) { point in
                 try await runner.run(point, from: from, to: to)
             }
-            for (offset, (point, outcome)) in zip(points, batch).enumerated() {
-                let trial = score(outcome, point: point, number: first + offset, settings: settings)
+            for (point, outcome) in zip(fresh, batch) { tried[point] = score(outcome, point: point, number: 0, settings: settings) }
+            for (offset, point) in points.enumerated() {
+                guard var trial = tried[point] else { continue }
+                trial.number = first + offset
                 results.append(trial)
                 history.append(SampledTrial(point: point, score: trial.score))
             }

@@ -45,7 +45,7 @@ public struct ConfigKey: Sendable {
 }
 
 /// A validated configuration value.
-public enum ConfigValue: Sendable, Equatable {
+public enum ConfigValue: Sendable, Hashable {
     case int(Int)
     case double(Double)
     case decimal(Fixed)

@@ -119,4 +119,20 @@ struct OptimizerTests {
         #expect(loaded.values["paper.starting_cash"] == base.values["paper.starting_cash"])
         #expect(!text.contains("api_key"), "no secret key written")
     }
+
+    @Test func aPointTriedBeforeIsNotBacktestedAgain() async throws {
+        let space = SearchSpace(dimensions: [.init(path: "risk.trailing_stop", domain: .choices([.bool(true), .bool(false)]))])
+        let runner = try Self.runner(space, symbols: ["AAAUSDT"], bars: 300)
+        final class Count: @unchecked Sendable { var most = 0 }  // written from the search loop only
+        let count = Count()
+        let settings = OptimizeSettings(method: .tpe, trials: 12, seed: 4, objective: .profit, minTrades: 0, jobs: 2)
+        let trials = try await Optimizer.search(runner, settings: settings, from: nil, to: nil) { done in count.most = max(count.most, done) }
+        #expect(trials.count == 12)
+        #expect(trials.map(\.number) == Array(1...12))
+        #expect(count.most <= 2, "two points, so at most two backtests")
+        for t in trials {
+            let twin = try #require(trials.first { $0.point == t.point })
+            #expect(t.metrics == twin.metrics && t.score == twin.score)
+        }
+    }
 }
