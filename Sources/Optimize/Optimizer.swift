@@ -64,7 +64,7 @@ public enum Optimizer {
         return results
     }
 
-    /// A trial's figures and score (nil: rejected for too few trades or an invalid configuration).
+    /// A trial's figures and score (nil: rejected for too few trades, an invalid configuration or a failed backtest).
     static func score(_ outcome: TrialRunner.Outcome, point: [ConfigValue], number: Int, settings: OptimizeSettings) -> TrialResult {
         switch outcome {
         case let .ran(result):
