@@ -6,12 +6,15 @@ import TradingDomain
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public let file: String
     public let problems: [String]
-    public init(file: String, problems: [String]) {
+    /// What the file is, for the message's first line (`configuration`, `search space`).
+    public let subject: String
+    public init(file: String, problems: [String], subject: String = "configuration") {
         self.file = file
         self.problems = problems
+        self.subject = subject
     }
     public var description: String {
-        "invalid configuration \(file):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        "invalid \(subject) \(file):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }
 }
 

@@ -44,10 +44,10 @@ extension SearchSpace {
         do {
             root = try StrictJSONReader.parse(data)
         } catch let error as JSONSyntaxError {
-            throw ConfigError(file: file, problems: ["not valid JSON: \(error)"])
+            throw ConfigError(file: file, problems: ["not valid JSON: \(error)"], subject: "search space")
         }
         guard case let .object(members) = root else {
-            throw ConfigError(file: file, problems: ["the top level must be a JSON object of configuration keys, got \(root.shown)"])
+            throw ConfigError(file: file, problems: ["the top level must be a JSON object of configuration keys, got \(root.shown)"], subject: "search space")
         }
         var problems: [String] = []
         var dimensions: [Dimension] = []
@@ -85,7 +85,7 @@ extension SearchSpace {
             }
             if problems.isEmpty { return space }
         }
-        throw ConfigError(file: file, problems: problems)
+        throw ConfigError(file: file, problems: problems, subject: "search space")
     }
 
     static func readDomain(_ json: JSONValue, key: ConfigKey, at: String, problems: inout [String]) -> Domain? {
