@@ -19,7 +19,7 @@ public enum OptimizeText {
         if top > 0 {
             var rows = [["rank", "trial", report.objective, "return", "max dd", "trades"] + paths]
             for (k, t) in ranked.prefix(top).enumerated() {
-                rows.append(["\(k + 1)", "\(t.number)", t.score.map { String(format: "%.4f", $0) } ?? (t.note == nil ? "rejected" : "invalid"),
+                rows.append(["\(k + 1)", "\(t.number)", t.score.map { String(format: "%.6g", $0) } ?? (t.note == nil ? "rejected" : "invalid"),
                              percent(t.metrics.totalReturn), percent(t.metrics.maxDrawdown), "\(t.metrics.trades)"] + t.point.map(\.json))
             }
             out += table(rows)
@@ -31,8 +31,8 @@ public enum OptimizeText {
         var compounded = 1.0, inSample = 1.0
         for w in report.windows {
             rows.append(["\(w.index)", "\(day(w.trainFrom))…\(day(w.trainTo))", "\(day(w.testFrom))…\(day(w.testTo))",
-                         w.best == nil ? "none" : String(format: "%.4f", objective.score(w.inSample)), percent(w.inSample.totalReturn),
-                         w.best == nil ? "sat out" : String(format: "%.4f", objective.score(w.outOfSample)), percent(w.outOfSample.totalReturn),
+                         w.best == nil ? "none" : String(format: "%.6g", objective.score(w.inSample)), percent(w.inSample.totalReturn),
+                         w.best == nil ? "sat out" : String(format: "%.6g", objective.score(w.outOfSample)), percent(w.outOfSample.totalReturn),
                          percent(w.outOfSample.maxDrawdown), "\(w.outOfSample.trades)", percent(w.outOfSample.buyAndHold)] + (w.best?.map(\.json) ?? paths.map { _ in "–" }))
             compounded *= 1 + w.outOfSample.totalReturn
             inSample *= 1 + w.inSample.totalReturn
@@ -109,11 +109,12 @@ public enum OptimizeText {
     }
 
     /// The base configuration's own settings (the keys whose value differs from the default; secret keys left out)
-    /// with `point`'s values set: a complete configuration file.
+    /// with `point`'s values set: a complete configuration file. Values of the space's extra keys (a command's options)
+    /// are not configuration and are left out.
     public static func bestConfig(base: ResolvedConfig, space: SearchSpace, point: [ConfigValue]) -> String {
         var values = base.values
         var paths = Set(ConfigKeys.all.filter { base.values[$0.path] != $0.defaultValue }.map(\.path))
-        for (dimension, value) in zip(space.dimensions, point) {
+        for (dimension, value) in zip(space.dimensions, point) where space.extraKeys[dimension.path] == nil {
             values[dimension.path] = value
             paths.insert(dimension.path)
         }

@@ -15,13 +15,14 @@ public struct TrialRunner: Sendable {
     public var base: ResolvedConfig
     public var candles: [Symbol: [Candle]]
     public var everyCandle: Bool
-    /// The cycle's parameters and the paper broker's settings for a configuration (the command's strategy choice).
-    public var setup: @Sendable (ResolvedConfig) throws -> (parameters: CycleParameters, paper: PaperSettings)
+    /// The cycle's parameters and the paper broker's settings for a configuration and the values of the space's
+    /// extra keys (the command's strategy choice); throws `ConfigError` for values that do not go together.
+    public var setup: @Sendable (ResolvedConfig, [String: ConfigValue]) throws -> (parameters: CycleParameters, paper: PaperSettings)
     /// The analyses made so far, shared by the trials (most trials differ in settings the analysis does not read).
     let analyses = AnalysisCache()
 
     public init(space: SearchSpace, base: ResolvedConfig, candles: [Symbol: [Candle]], everyCandle: Bool,
-                setup: @escaping @Sendable (ResolvedConfig) throws -> (parameters: CycleParameters, paper: PaperSettings)) {
+                setup: @escaping @Sendable (ResolvedConfig, [String: ConfigValue]) throws -> (parameters: CycleParameters, paper: PaperSettings)) {
         self.space = space
         self.base = base
         self.candles = candles
@@ -41,26 +42,37 @@ public struct TrialRunner: Sendable {
     /// The configuration of `point`.
     public func config(_ point: [ConfigValue]) throws -> ResolvedConfig {
         var overrides: [String: ConfigValue] = [:]
-        for (dimension, value) in zip(space.dimensions, point) { overrides[dimension.path] = value }
+        for (dimension, value) in zip(space.dimensions, point) where space.extraKeys[dimension.path] == nil { overrides[dimension.path] = value }
         return try base.overriding(overrides, source: "search space point")
+    }
+
+    /// The values of `point` for the space's extra keys.
+    public func extras(_ point: [ConfigValue]) -> [String: ConfigValue] {
+        var values: [String: ConfigValue] = [:]
+        for (dimension, value) in zip(space.dimensions, point) where space.extraKeys[dimension.path] != nil { values[dimension.path] = value }
+        return values
+    }
+
+    /// The cycle's parameters and paper settings of `point`.
+    public func setup(_ point: [ConfigValue]) throws -> (parameters: CycleParameters, paper: PaperSettings) {
+        try setup(try config(point), extras(point))
     }
 
     /// Buy and hold over cycles from `from` to `to` (as every trial's `BacktestResult.buyAndHoldReturn` there).
     public func buyAndHold(from: Int64?, to: Int64?) throws -> Double {
-        let (parameters, paper) = try setup(base)
+        let (parameters, paper) = try setup(base, [:])
         return BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: from, to: to, everyCandle: everyCandle).buyAndHoldReturn
     }
 
     /// The backtest of `point` over cycles from `from` to `to` (nil: the whole history); `chartPoints` > 0 keeps a
     /// sample of the equity curve.
     public func run(_ point: [ConfigValue], from: Int64?, to: Int64?, chartPoints: Int = 0) async throws -> Outcome {
-        let config: ResolvedConfig
+        let parameters: CycleParameters, paper: PaperSettings
         do {
-            config = try self.config(point)
+            (parameters, paper) = try setup(point)
         } catch let error as ConfigError {
             return .invalid(error.problems.joined(separator: "; "))
         }
-        let (parameters, paper) = try setup(config)
         var runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: from, to: to, everyCandle: everyCandle)
         if parameters.strategy.readsIndicators { runner.precomputed = analyses.analysis(candles, parameters.analysis, lookback: parameters.lookback) }
         do {

@@ -58,7 +58,7 @@ extension Optimizer {
         var joined: [EquityPoint] = []
         var lastTrials: [TrialResult] = []
         var holding = 1.0
-        var running = try runner.setup(runner.base).paper.startingCash.double
+        var running = try runner.setup(runner.base, [:]).paper.startingCash.double
         let perSegment = max(2, chartPoints / max(plan.windows.count, 1))
         for (k, window) in plan.windows.enumerated() {
             var windowSettings = settings

@@ -25,10 +25,20 @@ public struct SearchSpace: Sendable, Equatable {
     }
 
     public let dimensions: [Dimension]
+    /// Searched settings that are not configuration keys (a command's own, e.g. sma-cross's periods), by path.
+    public let extraKeys: [String: ConfigKey]
 
-    public init(dimensions: [Dimension]) {
+    public init(dimensions: [Dimension], extraKeys: [ConfigKey] = []) {
         self.dimensions = dimensions
+        self.extraKeys = Dictionary(extraKeys.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
     }
+
+    public static func == (a: SearchSpace, b: SearchSpace) -> Bool {
+        a.dimensions == b.dimensions && a.extraKeys.keys.sorted() == b.extraKeys.keys.sorted()
+    }
+
+    /// The key of `path`: a configuration key or one of `extraKeys`.
+    public func key(_ path: String) -> ConfigKey? { ConfigKeys.byPath[path] ?? extraKeys[path] }
 }
 
 extension SearchSpace {
@@ -39,7 +49,9 @@ extension SearchSpace {
     /// (the values low, low + step, … up to high), `[low, high]` (any value in between; integer keys: every integer)
     /// or `{"choices": [v1, v2, …]}`. Numbers are read exactly from their text (at most 8 decimals). Throws
     /// `ConfigError` naming `file` with every problem: the key, the value given and what was expected.
-    public static func parse(_ data: Data, file: String) throws -> SearchSpace {
+    /// `extraKeys` are settings of the command's own that may be searched besides the configuration keys.
+    public static func parse(_ data: Data, file: String, extraKeys: [ConfigKey] = []) throws -> SearchSpace {
+        let extras = Dictionary(extraKeys.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         let root: JSONValue
         do {
             root = try StrictJSONReader.parse(data)
@@ -60,8 +72,9 @@ extension SearchSpace {
                 problems.append("\(at): the key is given twice")
                 continue
             }
-            guard let key = ConfigKeys.byPath[path] else {
-                problems.append("\(at): no configuration key of that name (see `tradejob config template`)")
+            guard let key = ConfigKeys.byPath[path] ?? extras[path] else {
+                let own = extras.keys.sorted()
+                problems.append("\(at): no configuration key of that name (see `tradejob config template`\(own.isEmpty ? "" : "; besides those, " + own.joined(separator: ", ")))")
                 continue
             }
             if key.secret {
@@ -79,7 +92,7 @@ extension SearchSpace {
             }
         }
         if problems.isEmpty {
-            let space = SearchSpace(dimensions: dimensions)
+            let space = SearchSpace(dimensions: dimensions, extraKeys: extraKeys)
             if let size = space.gridSize, size > maximumGridPoints {
                 problems.append("the grid has \(size) points, at most \(maximumGridPoints): use fewer values, a coarser step or a range without a step")
             }
@@ -155,7 +168,7 @@ extension SearchSpace {
 
     /// The configuration value of `number` for dimension `dimension`'s key: an integer, a number or a decimal.
     public func value(_ number: Fixed, dimension: Int) -> ConfigValue {
-        switch ConfigKeys.byPath[dimensions[dimension].path]?.kind {
+        switch key(dimensions[dimension].path)?.kind {
         case .int?: return .int(Int(number.raw / FixedPoint.scale))
         case .decimal?: return .decimal(number)
         default: return .double(number.double)

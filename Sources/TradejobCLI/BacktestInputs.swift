@@ -119,6 +119,12 @@ struct BacktestInputOptions: ParsableArguments {
 
 /// The strategy of a backtest: the configured one (`default`) or the reference SMA crossover with its own settings.
 struct BacktestStrategyChoice: Sendable {
+    /// sma-cross's periods as keys `optimize` may search (they are options, not configuration keys).
+    static let fastKey = ConfigKey("sma_cross.fast", .int(min: 1, max: 10_000), .int(10), "sma-cross: fast SMA period (--fast)")
+    static let slowKey = ConfigKey("sma_cross.slow", .int(min: 2, max: 10_000), .int(30), "sma-cross: slow SMA period (--slow)")
+    /// The keys besides the configuration's that a search space may name with this strategy.
+    var searchableKeys: [ConfigKey] { strategy == "sma-cross" ? [Self.fastKey, Self.slowKey] : [] }
+
     var strategy: String
     var fast: Int
     var slow: Int
@@ -128,7 +134,14 @@ struct BacktestStrategyChoice: Sendable {
 
     /// The cycle's parameters and the paper broker's settings for `config` on `symbols` (the strategy's own settings
     /// for sma-cross: no protections, fixed size, 10,000,000 cash, no slippage).
-    func setup(config: ResolvedConfig, symbols: [Symbol], timeframe: Timeframe) throws -> (parameters: CycleParameters, paper: PaperSettings) {
+    func setup(config: ResolvedConfig, symbols: [Symbol], timeframe: Timeframe, searched: [String: ConfigValue] = [:]) throws
+        -> (parameters: CycleParameters, paper: PaperSettings) {
+        var fast = fast, slow = slow
+        if case let .int(f)? = searched[Self.fastKey.path] { fast = f }
+        if case let .int(s)? = searched[Self.slowKey.path] { slow = s }
+        guard fast < slow else {
+            throw ConfigError(file: "search space point", problems: ["sma_cross.fast: got \(fast), expected less than sma_cross.slow (\(slow))"])
+        }
         var parameters = try CycleParameters(config: config)
         parameters.timeframe = timeframe
         parameters.symbols = symbols

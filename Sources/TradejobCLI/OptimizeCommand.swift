@@ -53,13 +53,13 @@ struct OptimizeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let spaceData = try ConfigLoader.read(path: space)
-        let searchSpace = try SearchSpace.parse(spaceData, file: space)
+        let searchSpace = try SearchSpace.parse(spaceData, file: space, extraKeys: input.strategyChoice.searchableKeys)
         let config = try input.loadConfig(options)
         let (candles, timeframe) = try await input.loadCandles(config: config)
         let choice = input.strategyChoice
         let symbols = candles.keys.sorted()
-        let runner = TrialRunner(space: searchSpace, base: config, candles: candles, everyCandle: input.everyCandle) { config in
-            try choice.setup(config: config, symbols: symbols, timeframe: timeframe)
+        let runner = TrialRunner(space: searchSpace, base: config, candles: candles, everyCandle: input.everyCandle) { config, searched in
+            try choice.setup(config: config, symbols: symbols, timeframe: timeframe, searched: searched)
         }
         let axes = try heatmapAxes(searchSpace)
         let settings = OptimizeSettings(method: SamplerMethod(rawValue: method) ?? .tpe, trials: trials, seed: seed,
@@ -105,6 +105,15 @@ struct OptimizeCommand: AsyncParsableCommand {
             guard let best else { throw UsageError(message: "--best-out: no trial qualified (see --min-trades); nothing written to \(bestOut)") }
             try AtomicFile.write(OptimizeText.bestConfig(base: config, space: searchSpace, point: best), to: bestOut)
             print("best values written to \(bestOut) (use: tradejob run --config \(bestOut))")
+        }
+        if let best {
+            // Searched options of the strategy are not configuration keys: say them as the options they are.
+            var options: [String] = []
+            for (dimension, value) in zip(searchSpace.dimensions, best) where searchSpace.extraKeys[dimension.path] != nil {
+                let name = dimension.path.split(separator: ".").last.map(String.init) ?? dimension.path
+                options.append("--\(name) \(value.json)")
+            }
+            if !options.isEmpty { print("best \(input.strategy) options: \(options.joined(separator: " "))") }
         }
         if let html {
             try AtomicFile.write(OptimizePage.render(report, x: axes?.0, y: axes?.1, time: Timestamp.rfc3339), to: html)

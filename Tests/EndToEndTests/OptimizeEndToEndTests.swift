@@ -120,4 +120,28 @@ struct OptimizeEndToEndTests {
         #expect(dom.contains("<table id=\"windows\">") && dom.contains("<table id=\"trials\">"))
         #expect(dom.components(separatedBy: "<tr><td>").count - 1 >= 2 + 9, "two windows and the nine trials")
     }
+
+    @Test func theReferenceStrategysPeriodsCanBeSearchedAndTheBestReproducesItsBacktest() throws {
+        let h = try Harness()
+        defer { h.remove() }
+        let space = try write(#"{"sma_cross.fast": [5, 20, 5], "sma_cross.slow": [10, 40, 10]}"#, "sma.json", in: h)
+        let results = h.root.appendingPathComponent("sma.csv").path
+        let r = try h.run(["optimize", "--csv", Self.csv, "--strategy", "sma-cross", "--every-candle", "--space", space, "--method", "grid",
+                           "--objective", "profit", "--results-out", results])
+        #expect(r.code == 0, "\(r.stderr)")
+        let ranked = try rows(results)
+        #expect(ranked.count == 16)
+        // fast ≥ slow is an invalid point, rejected with its reason, not an error.
+        let invalid = try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n").filter { $0.contains("expected less than sma_cross.slow") }
+        #expect(invalid.count == 4, "(10,10), (15,10), (20,10), (20,20)")
+        let top = try #require(ranked.first)
+        let fast = top["sma_cross.fast"] ?? "?", slow = top["sma_cross.slow"] ?? "?"
+        #expect(r.stdout.contains("best sma-cross options: --fast \(fast) --slow \(slow)"), "\(r.stdout)")
+        let again = try h.run(["backtest", "--csv", Self.csv, "--strategy", "sma-cross", "--every-candle", "--fast", fast, "--slow", slow])
+        let expected = String(format: "total return   %.4f%%", (Double(top["total_return"] ?? "") ?? .nan) * 100)
+        #expect(again.stdout.contains(expected), "\(again.stdout) vs \(expected)")
+        // The periods are not configuration keys: with the default strategy they are refused.
+        let refused = try h.run(["optimize", "--csv", Self.csv, "--space", space])
+        #expect(refused.code == 78 && refused.stderr.contains("sma_cross.fast (line 1): no configuration key"), "\(refused.stderr)")
+    }
 }

@@ -22,7 +22,7 @@ struct OptimizerTests {
             candles[symbol] = SimulatedMarket.closedCandles(symbol: symbol, timeframe: tf, after: nil, limit: bars, now: 1_700_000_000_000)
         }
         let list = candles.keys.sorted()
-        return TrialRunner(space: space, base: try defaults(), candles: candles, everyCandle: true) { config in
+        return TrialRunner(space: space, base: try defaults(), candles: candles, everyCandle: true) { config, _ in
             var parameters = try CycleParameters(config: config)
             parameters.timeframe = tf
             parameters.symbols = list
@@ -101,7 +101,7 @@ struct OptimizerTests {
         #expect(outcomes[0].count == 12, "the whole 4 × 3 grid")
         // Each trial is the backtest of its point run on its own (its own analysis, not the shared one).
         for trial in outcomes[0] {
-            let (parameters, paper) = try runner.setup(try runner.config(trial.point))
+            let (parameters, paper) = try runner.setup(trial.point)
             let result = try await BacktestRunner(parameters: parameters, paper: paper, candles: runner.candles, everyCandle: true).run()
             #expect(TrialMetrics(result) == trial.metrics)
         }
