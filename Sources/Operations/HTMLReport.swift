@@ -14,18 +14,7 @@ public enum HTMLReport {
             peak = max(peak, v)
             return peak > 0 ? (v - peak) / peak * 100 : 0
         }
-        var html = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
-        <style>
-        body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330}
-        h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-        table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;border-bottom:1px solid #e3e6ee;text-align:right}
-        th:first-child,td:first-child{text-align:left}.neg{color:#b3261e}.pos{color:#1b7f3b}
-        svg{background:#fafbfd;border:1px solid #e3e6ee}.legend{font-size:12px;color:#5b6275}
-        </style></head><body>
-        <h1>\(escape(title))</h1>
-        """
+        var html = pageStart(title: title)
         let first = equity.first.map { time($0.time) } ?? "–", last = equity.last.map { time($0.time) } ?? "–"
         let total = (try? trades.map(\.pnl).total())?.text(decimals: 2) ?? "out of range"
         html += "<p class=\"legend\">\(escape(first)) → \(escape(last)); \(equity.count) equity points, \(trades.count) closed trades, net P&amp;L \(escape(total)); shaded: safe mode.</p>\n"
@@ -60,6 +49,22 @@ public enum HTMLReport {
         }
         html += "</tbody></table>\n</body></html>\n"
         return html
+    }
+
+    /// The start of a page of this look, up to its `<h1>` title (also used by the optimisation page).
+    public static func pageStart(title: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>
+        body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330}
+        h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+        table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;border-bottom:1px solid #e3e6ee;text-align:right}
+        th:first-child,td:first-child{text-align:left}.neg{color:#b3261e}.pos{color:#1b7f3b}
+        svg{background:#fafbfd;border:1px solid #e3e6ee}.legend{font-size:12px;color:#5b6275}
+        </style></head><body>
+        <h1>\(escape(title))</h1>
+        """
     }
 
     /// A line chart of `values` as inline SVG, the points where `safe` is true shaded (also used by the optimisation page).

@@ -15,19 +15,7 @@ public enum OptimizePage {
     public static func render(_ report: OptimizeReport, x: Int?, y: Int?, top: Int = 20, time: (Int64) -> String) -> String {
         let e = HTMLReport.escape
         let rejected = report.trials.filter { $0.score == nil }.count
-        var html = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>tradejob optimize</title>
-        <style>
-        body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330}
-        h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-        table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;border-bottom:1px solid #e3e6ee;text-align:right}
-        th:first-child,td:first-child{text-align:left}.neg{color:#b3261e}.pos{color:#1b7f3b}
-        svg{background:#fafbfd;border:1px solid #e3e6ee}.legend{font-size:12px;color:#5b6275}
-        </style></head><body>
-        <h1>tradejob optimize</h1>
-
-        """
+        var html = HTMLReport.pageStart(title: "tradejob optimize") + "\n"
         var header = "Method \(report.method), objective \(report.objective), seed \(report.seed); \(report.trials.count) trials"
         header += report.windows.isEmpty ? "" : " in the last walk-forward window (of \(report.windows.count))"
         header += ", \(rejected) rejected."

@@ -52,18 +52,9 @@ public enum OptimizeText {
         guard case let .range(low, high, _) = domain, high > low else {
             return values.isEmpty ? "" : " (\(Set(values.map(\.json)).count) distinct)"
         }
-        let numbers = values.compactMap(number)
+        let numbers = values.compactMap(SearchAxis.number)
         guard let lo = numbers.min(), let hi = numbers.max() else { return "" }
         return String(format: " (spread %.0f%% of the range)", (hi - lo) / (high.double - low.double) * 100)
-    }
-
-    static func number(_ value: ConfigValue) -> Double? {
-        switch value {
-        case let .int(v): return Double(v)
-        case let .double(v): return v
-        case let .decimal(v): return v.double
-        default: return nil
-        }
     }
 
     /// Every trial, best first: rank, trial number, score, the figures and the values.

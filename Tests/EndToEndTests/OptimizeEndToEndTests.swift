@@ -105,16 +105,8 @@ struct OptimizeEndToEndTests {
         let page = h.root.appendingPathComponent("optimize.html").path
         let r = try h.run(["optimize", "--csv", Self.csv, "--every-candle", "--space", space, "--method", "grid", "--walk-forward", "2", "--html", page])
         #expect(r.code == 0, "\(r.stderr)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(h.root.appendingPathComponent("chrome").path)", "--dump-dom", "file://\(page)"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, dom) = try ReportEndToEndTests.dumpDOM(chromium: chromium, page: page, profile: h.root.appendingPathComponent("chrome").path)
+        #expect(status == 0)
         #expect(dom.components(separatedBy: "class=\"cell\"").count - 1 == 3 * 3, "a cell per value pair of the 3 × 3 grid")
         #expect(dom.contains("<svg id=\"oos-equity\""))
         #expect(dom.contains("<table id=\"windows\">") && dom.contains("<table id=\"trials\">"))

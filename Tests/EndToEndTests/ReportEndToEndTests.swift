@@ -5,6 +5,20 @@ import Testing
 struct ReportEndToEndTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// The DOM headless Chromium builds from `page`, and its exit status.
+    static func dumpDOM(chromium: String, page: String, profile: String) throws -> (status: Int32, dom: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)", "--dump-dom", "file://\(page)"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, dom)
+    }
+
     /// A state with closed trades and a safe-mode period.
     func tradedState() throws -> Harness {
         let h = try Harness()
@@ -67,16 +81,8 @@ struct ReportEndToEndTests {
         defer { h.remove() }
         let file = h.root.appendingPathComponent("report.html").path
         #expect(try h.run(["report", "--html", file]).code == 0)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(h.root.appendingPathComponent("chrome").path)", "--dump-dom", "file://\(file)"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, dom) = try Self.dumpDOM(chromium: chromium, page: file, profile: h.root.appendingPathComponent("chrome").path)
+        #expect(status == 0)
         #expect(dom.contains("equity-chart"))
         #expect(dom.contains("drawdown-chart"))
         #expect(dom.contains("polyline"))
