@@ -8,6 +8,8 @@ import PackageDescription
 //   Settings           the JSON configuration: model, defaults, validation, env overrides, template
 //   Storage            the SQLite state through GRDB: migrations, repositories, transactions; the only module that
 //                      talks SQL or imports GRDB (the others use StateDatabase.read/write and typed operations)
+//   PostgresStorage    the same state on PostgreSQL (PostgresNIO): schema per account, advisory run lock, schedule row;
+//                      the only module that talks PostgreSQL
 //   HTTPTransport      the one HTTP client (URLSession) with deadlines
 //   MarketData         candle sources: simulated market, CSV replay, Binance klines
 //   Binance            Binance Spot REST: signing, weights, bans, exchange filters
@@ -30,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "TradingDomain"),
@@ -38,6 +43,11 @@ let package = Package(
         .target(name: "Settings", dependencies: ["TradingDomain"]),
         .target(name: "Storage", dependencies: [
             "TradingDomain", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "PostgresStorage", dependencies: [
+            "TradingDomain", "Storage", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"), "Settings",
         ]),
         .target(name: "HTTPTransport"),
         .target(name: "MarketData", dependencies: ["TradingDomain", "TechnicalAnalysis", "Binance"]),
@@ -88,6 +98,7 @@ let package = Package(
         ]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TechnicalAnalysis", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Backtest", "Brokers", "Cycle", "MarketData", "Settings", "Storage", "Strategy", "TradingDomain", "TestSupport"]),
+        .testTarget(name: "PostgresStorageTests", dependencies: ["PostgresStorage", "Storage", "TradingDomain", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

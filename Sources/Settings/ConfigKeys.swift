@@ -100,6 +100,13 @@ public enum ConfigKeys {
         ConfigKey("schedule.offset_seconds", .int(min: 0, max: 3600), .int(15), "next run is aligned to a candle close plus this offset"),
         ConfigKey("schedule.grace_seconds", .int(min: 0, max: 3600), .int(60), "--if-due runs when now >= next run minus this grace"),
 
+        // state
+        ConfigKey("state.url", .string(allowed: nil), .string(""),
+                  "empty: the SQLite file in --state-dir; postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|require|verify-full]: PostgreSQL (password from TRADEJOB_STATE_PASSWORD_FILE or TRADEJOB_STATE_PASSWORD)",
+                  secret: true),
+        ConfigKey("state.account", .string(allowed: nil), .string("default"),
+                  "with a PostgreSQL state: this job's account (schema tradejob_<account>; its own lock, schedule, safe mode and metrics label)"),
+
         // metrics
         ConfigKey("metrics.directory", .string(allowed: nil), .string(""), "where tradejob.prom is written (empty: <state>/metrics)"),
         ConfigKey("metrics.pushgateway_url", .string(allowed: nil), .string(""), "also push the metrics to this Pushgateway (empty: off)"),

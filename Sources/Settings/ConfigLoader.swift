@@ -327,6 +327,12 @@ public enum ConfigLoader {
                 problems.append("\(path): got \(ConfigValue.quote(MessageText.shortened(url))), expected an http:// or https:// URL")
             }
         }
+        if case let .string(url)? = values["state.url"], !url.isEmpty {
+            let account = values["state.account"].flatMap { if case let .string(a) = $0 { a } else { nil } } ?? "default"
+            do { _ = try PostgresAddress(url: url, account: account) } catch { problems.append("\(error)") }
+        } else if case let .string(account)? = values["state.account"], !PostgresAddress.isValidAccount(account) {
+            problems.append(PostgresAddress.accountProblem(account))
+        }
         for path in ["metrics.pushgateway_url", "notifications.webhook_url"] {
             if case let .string(url)? = values[path], !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 problems.append("\(path): got a value that is not an http:// or https:// URL")

@@ -15,6 +15,17 @@ public enum CommitFailpoint {
         database.add(transactionObserver: CommitCounter(target: target), extent: .databaseLifetime)
     }
 
+    /// Commits counted by `countCommit` (stores other than SQLite: the PostgreSQL state).
+    nonisolated(unsafe) private static var commitsElsewhere = 0
+    private static let commitsLock = NSLock()
+
+    /// Counts one committed transaction of a store that has no observer (PostgreSQL) and dies after the target one.
+    public static func countCommit() {
+        guard let target else { return }
+        let reached = commitsLock.withLock { commitsElsewhere += 1; return commitsElsewhere == target }
+        if reached { _exit(137) }
+    }
+
     private final class CommitCounter: TransactionObserver, @unchecked Sendable {
         let target: Int
         var commits = 0

@@ -73,6 +73,12 @@ public enum Signals {
     }
 
     /// `{"CDL…":value,…}` (the hits are already in name order).
+    /// The signal's JSON columns as stored (components, finite indicators, pattern hits, opinion): one writer for every backend.
+    public static func jsonColumns(_ signal: Signal) -> (components: String, indicators: String, patterns: String, opinion: String?) {
+        let finite = CompactJSON.object(signal.indicators.lazy.filter { $0.value.isFinite }.map { (key: $0.key, value: $0.value) }, CompactJSON.number)
+        return (CompactJSON.object(signal.components), finite, patternsJSON(signal.patterns), signal.opinion.map(opinionJSON))
+    }
+
     static func patternsJSON(_ patterns: PatternHits) -> String {
         CompactJSON.object(patterns.map { (key: $0.name, value: $0.value) }) { $1.append(String($0)) }
     }

@@ -111,6 +111,28 @@ public struct OrderRow: Sendable, Equatable {
     public var reason: String?
     public var createdAt: Int64
     public var updatedAt: Int64
+
+    public init(id: Int64, clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
+                leg: Int, attempt: Int, quantity: Quantity, status: OrderStatus, venueOrderID: String?, filledQuantity: Quantity,
+                averagePrice: Price?, reason: String?, createdAt: Int64, updatedAt: Int64) {
+        self.id = id
+        self.clientOrderID = clientOrderID
+        self.runID = runID
+        self.positionID = positionID
+        self.symbol = symbol
+        self.side = side
+        self.purpose = purpose
+        self.leg = leg
+        self.attempt = attempt
+        self.quantity = quantity
+        self.status = status
+        self.venueOrderID = venueOrderID
+        self.filledQuantity = filledQuantity
+        self.averagePrice = averagePrice
+        self.reason = reason
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// The `orders` table. An order is inserted as `PENDING_SUBMIT` in its own committed transaction before it

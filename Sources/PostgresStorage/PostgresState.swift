@@ -1,0 +1,152 @@
+import Foundation
+import Settings
+import Storage
+import TradingDomain
+
+/// One account's state on PostgreSQL, opened for one cycle or command: a single connection whose `search_path` is
+/// the account's schema, migrated on open. It is the `StateStore` the cycle runs on (one transaction per `read` or
+/// `write`, one at a time), holds the run lock (a session advisory lock) and keeps the state directory's small files
+/// (`next_run`, `safe_mode.lock`) as rows of `state_files`.
+public final class PostgresState: StateStore, @unchecked Sendable {
+    public let address: PostgresAddress
+    let session: PostgresSession
+    let lock = NSLock()
+    /// Migrations applied by this open (empty when the schema was current).
+    public let appliedMigrations: [String]
+
+    /// Connects, creates or migrates the account's schema and sets the session's `search_path` to it.
+    public init(address: PostgresAddress, password: String?, now: Int64, connectTimeoutSeconds: Int64 = 10) throws {
+        self.address = address
+        session = try PostgresSession.connect(address, password: password, timeoutSeconds: connectTimeoutSeconds,
+                                              applicationName: "tradejob:" + address.account)
+        do {
+            appliedMigrations = try PostgresSchema.migrate(session, schema: address.schema, account: address.account, now: now)
+            try session.execute("SET search_path TO \(PostgresSchema.quoteIdentifier(address.schema))")
+        } catch {
+            session.close()
+            throw error
+        }
+    }
+
+    /// Closes the connection: the run lock, if held, goes with it.
+    public func close() { lock.withLock { session.close() } }
+
+    // MARK: StateStore
+
+    public var keepsAudit: Bool { true }
+
+    public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
+        try transaction(readOnly: true) { try body($0) }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
+        try transaction(readOnly: false) { try body($0) }
+    }
+
+    public func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
+        try transaction(readOnly: false, body)
+    }
+
+    /// Runs `body` in one transaction (committed when it returns, rolled back when it throws). Statements wait for
+    /// their answers on the calling thread, one transaction at a time.
+    public func transaction<T>(readOnly: Bool, _ body: (PostgresLedger) throws -> T) throws -> T {
+        try lock.withLock {
+            try session.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN")
+            let value: T
+            do {
+                value = try body(PostgresLedger(session))
+            } catch {
+                try? session.execute("ROLLBACK")
+                throw error
+            }
+            try session.execute("COMMIT")
+            if !readOnly { CommitFailpoint.countCommit() }
+            return value
+        }
+    }
+
+    // MARK: Run lock
+
+    /// The advisory-lock key of this account: 64 bits of FNV-1a over `tradejob:<schema>` (the same for every process
+    /// and version).
+    public var runLockKey: Int64 { Self.lockKey("tradejob:" + address.schema) }
+
+    static func lockKey(_ text: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return Int64(bitPattern: hash)
+    }
+
+    /// Takes the account's run lock for this connection's life (`pg_try_advisory_lock`); false when another session
+    /// holds it. The server releases it when the connection ends, however the process ends.
+    public func tryRunLock() throws -> Bool {
+        try lock.withLock {
+            try session.query("SELECT pg_try_advisory_lock($1) AS taken", [.int(runLockKey)]).first?.bool("taken", table: "pg_try_advisory_lock") ?? false
+        }
+    }
+
+    /// Whether some session holds this account's run lock now (for `status`).
+    public func runLockHeld() throws -> Bool {
+        try lock.withLock {
+            let classid = Int64(UInt64(bitPattern: runLockKey) >> 32), objid = Int64(UInt64(bitPattern: runLockKey) & 0xffff_ffff)
+            return try session.query("""
+                SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::BIGINT::OID AND objid = $2::BIGINT::OID AND objsubid = 1 AND granted
+                """, [.int(classid), .int(objid)]).first?.int("n", table: "pg_locks") ?? 0 > 0
+        }
+    }
+
+    // MARK: State files
+
+    /// The row `name` of `state_files` (nil when there is none).
+    public func file(_ name: String) throws -> String? {
+        try lock.withLock {
+            try session.query("SELECT content FROM state_files WHERE name = $1", [.text(name)]).first?.text("content", table: "state_files", key: name)
+        }
+    }
+
+    /// Writes the row `name` (its own transaction).
+    public func setFile(_ name: String, _ content: String, now: Int64) throws {
+        try transaction(readOnly: false) { ledger in
+            try ledger.session.query("""
+                INSERT INTO state_files (name, content, updated_at) VALUES ($1, $2, $3)
+                ON CONFLICT (name) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at
+                """, [.text(name), .text(content), .int(now)])
+        }
+    }
+
+    public func removeFile(_ name: String) throws {
+        try transaction(readOnly: false) { ledger in try ledger.session.query("DELETE FROM state_files WHERE name = $1", [.text(name)]) }
+    }
+
+    // MARK: Counters and job state for commands
+
+    public func addToCounters(_ amounts: [(String, Double)]) throws -> [String: Double] {
+        try transaction(readOnly: false) { ledger in
+            for (name, amount) in amounts {
+                try ledger.session.query("INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+                                         [.text(name), .double(amount)])
+            }
+            var all: [String: Double] = [:]
+            for r in try ledger.session.query("SELECT name, value FROM counters") { all[try r.text("name", table: "counters")] = try r.double("value", table: "counters") }
+            return all
+        }
+    }
+
+    /// The accounts registered in this database (`public.tradejob_accounts`), by name.
+    public func accounts() throws -> [String] {
+        try lock.withLock {
+            try session.query("SELECT account FROM public.tradejob_accounts ORDER BY account").map { try $0.text("account", table: "tradejob_accounts") }
+        }
+    }
+}
+
+extension PostgresState {
+    /// Drops another account's schema and registration (tests, and `tradejob` never on its own account's run).
+    public func dropAccount(_ account: String) throws {
+        guard PostgresAddress.isValidAccount(account) else { throw PostgresStateError(message: "not an account name: \(account)") }
+        try lock.withLock {
+            try session.execute("DROP SCHEMA IF EXISTS \(PostgresSchema.quoteIdentifier("tradejob_" + account)) CASCADE")
+            try session.query("DELETE FROM public.tradejob_accounts WHERE account = $1", [.text(account)])
+        }
+    }
+}
