@@ -74,7 +74,7 @@ let package = Package(
         ]),
         .target(name: "TradejobCLI", dependencies: [
             "TradingDomain", "TechnicalAnalysis", "Strategy", "Settings", "Storage", "MarketData", "Brokers",
-            "LLM", "Operations", "Cycle", "Backtest", "Optimize", "HTTPTransport", "Binance",
+            "LLM", "Operations", "Cycle", "Backtest", "Optimize", "HTTPTransport", "Binance", "PostgresStorage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

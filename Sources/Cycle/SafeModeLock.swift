@@ -57,21 +57,32 @@ public struct SafeModeLock: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             return .unreadable("\(path) exists but cannot be read")
         }
+        return parse(data, origin: path)
+    }
+
+    /// A stored lock's bytes as a reading (`origin` names where they came from in messages): anything that is not a
+    /// complete lock is `unreadable`, which holds safe mode (fail closed).
+    public static func parse(_ data: Data, origin: String) -> Reading {
         do {
             let lock = try JSONDecoder().decode(SafeModeLock.self, from: data)
             guard lock.untilMs != nil, lock.enteredAtMs != nil else {
-                return .unreadable("\(path): entered_at/until are not RFC 3339 times")
+                return .unreadable("\(origin): entered_at/until are not RFC 3339 times")
             }
             return .present(lock)
         } catch {
-            return .unreadable("\(path) is not a valid safe-mode lock (\(error))")
+            return .unreadable("\(origin) is not a valid safe-mode lock (\(error))")
         }
     }
 
-    public func write(stateDirectory: String) throws {
+    /// The lock as stored: pretty-printed JSON, keys sorted.
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: Self.path(stateDirectory: stateDirectory))
+        return try encoder.encode(self)
+    }
+
+    public func write(stateDirectory: String) throws {
+        try AtomicFile.write(try encoded(), to: Self.path(stateDirectory: stateDirectory))
     }
 
     public static func remove(stateDirectory: String) throws {

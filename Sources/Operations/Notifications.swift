@@ -169,9 +169,11 @@ public struct Notifier: Sendable {
 
 /// Pushes the metrics text to a Prometheus Pushgateway (`PUT {url}/metrics/job/tradejob`). Returns an error message or nil.
 public enum Pushgateway {
-    public static func push(_ text: String, to base: String, http: any HTTPClient, timeout: Double = 5) async -> String? {
+    /// PUTs `text` to the group `job=tradejob` (and `account=<account>` when given: each account of a PostgreSQL
+    /// database is its own group, so one account's push never replaces another's).
+    public static func push(_ text: String, to base: String, http: any HTTPClient, timeout: Double = 5, account: String? = nil) async -> String? {
         let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
-        guard let url = URL(string: trimmed + "/metrics/job/tradejob") else { return "metrics.pushgateway_url is not a URL" }
+        guard let url = URL(string: trimmed + "/metrics/job/tradejob" + (account.map { "/account/" + $0 } ?? "")) else { return "metrics.pushgateway_url is not a URL" }
         do {
             let response = try await http.send(HTTPRequest(method: "PUT", url: url, headers: ["Content-Type": "text/plain; version=0.0.4"],
                                                            body: Data(text.utf8), timeout: timeout))

@@ -150,3 +150,47 @@ extension PostgresState {
         }
     }
 }
+
+extension PostgresState {
+    /// The fee assets of the recorded fills (the state compatibility check).
+    public func feeAssets() throws -> [String] {
+        try lock.withLock { try session.query("SELECT DISTINCT fee_asset FROM fills ORDER BY fee_asset").map { try $0.text("fee_asset", table: "fills") } }
+    }
+
+    /// When the newest run that chose one said the next run is due (the schedule `--if-due` reads), nil before any.
+    public func nextRunAt() throws -> Int64? {
+        try lock.withLock {
+            try session.query("SELECT next_run_at FROM runs WHERE next_run_at IS NOT NULL ORDER BY id DESC LIMIT 1").first?.optionalInt64("next_run_at", table: "runs")
+        }
+    }
+
+    /// Who holds this account's run lock: the server process, its application name, client address and since when.
+    public func runLockHolder() -> String {
+        let classid = Int64(UInt64(bitPattern: runLockKey) >> 32), objid = Int64(UInt64(bitPattern: runLockKey) & 0xffff_ffff)
+        let found = try? lock.withLock {
+            try session.query("""
+                SELECT a.pid::BIGINT AS pid, COALESCE(a.application_name, '') AS app, COALESCE(host(a.client_addr), 'local') AS client,
+                (EXTRACT(EPOCH FROM a.backend_start) * 1000)::BIGINT AS since
+                FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.classid = $1::BIGINT::OID AND l.objid = $2::BIGINT::OID AND l.objsubid = 1 AND l.granted
+                """, [.int(classid), .int(objid)]).first
+        }
+        guard let row = found ?? nil, let pid = try? row.int64("pid", table: "pg_stat_activity") else { return "holder unknown" }
+        let app = (try? row.text("app", table: "pg_stat_activity")) ?? "", client = (try? row.text("client", table: "pg_stat_activity")) ?? ""
+        let since = (try? row.int64("since", table: "pg_stat_activity")).map { " since \(Timestamp.rfc3339($0))" } ?? ""
+        return "server process \(pid), \(app.isEmpty ? "no application name" : app), client \(client)\(since)"
+    }
+}
+
+/// Another session holds the account's run lock (exit 75).
+public struct PostgresRunLockHeld: Error, CustomStringConvertible {
+    public let account: String
+    public let target: String
+    public let holder: String
+    public init(account: String, target: String, holder: String) {
+        self.account = account
+        self.target = target
+        self.holder = holder
+    }
+    public var description: String { "another tradejob cycle holds the run lock of account \(account) on \(target) (\(holder)); exiting" }
+}

@@ -5,6 +5,7 @@ import MarketData
 import TechnicalAnalysis
 import Settings
 import Storage
+import PostgresStorage
 
 /// The documented exit codes, and the one place errors are mapped to them.
 public enum TradejobExit: Int32, Sendable {
@@ -18,6 +19,8 @@ public enum TradejobExit: Int32, Sendable {
     case usage = 64
     /// An input file given on the command line is malformed (CSV for `backtest`/`analyze`).
     case dataError = 65
+    /// The PostgreSQL state cannot be reached (refused, timed out, the server shutting down): nothing was done.
+    case unavailable = 69
     /// Internal error (including an unreadable state database).
     case internalError = 70
     /// A file cannot be written (an output such as `--html`, or a state file).
@@ -44,6 +47,13 @@ public enum TradejobExit: Int32, Sendable {
         case let e as StateDatabaseError: return (e.kind == .notWritable ? .cannotCreate : .internalError, "\(e)")
         case let e as AtomicFileError: return (.cannotCreate, "cannot write \(e)")
         case let e as CorruptRow: return (.internalError, "\(e)")
+        case let e as PostgresRunLockHeld: return (.locked, "\(e)")
+        case let e as PostgresStateError:
+            // SQLSTATE class 28: the server refused the user or password (configuration); 08 and 57P: the connection
+            // (unavailable, try later); no SQLSTATE: no answer at all.
+            if let state = e.sqlState, state.hasPrefix("28") || state == "3D000" { return (.config, "\(e)") }
+            if e.sqlState == nil || e.sqlState?.hasPrefix("08") == true || e.sqlState?.hasPrefix("57P") == true { return (.unavailable, "\(e)") }
+            return (.internalError, "\(e)")
         default: return (.internalError, "internal error: \(error)")
         }
     }

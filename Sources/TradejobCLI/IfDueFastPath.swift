@@ -52,7 +52,9 @@ public enum IfDueFastPath {
                                         mode: stored.mode, graceSeconds: stored.graceSeconds) {
             (mode, graceSeconds) = (stored.mode, stored.graceSeconds)
         } else {
-            guard let config = try? ConfigLoader.resolve(data: Data(bytes), file: configPath, environment: environment.all()) else { return nil }
+            // A PostgreSQL state keeps its schedule in the database: the normal path reads it there.
+            guard let config = try? ConfigLoader.resolve(data: Data(bytes), file: configPath, environment: environment.all()),
+                  config.string("state.url").isEmpty else { return nil }
             (mode, graceSeconds) = (config.string("mode"), config.int("schedule.grace_seconds"))
         }
         let liveVariable = environment["TRADEJOB_LIVE"]

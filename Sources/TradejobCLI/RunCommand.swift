@@ -87,6 +87,9 @@ extension RunArguments {
         let wallStart = Date()
         let start = try RunCommand.start(configPath: options.configPath, nowText: now, liveFlag: live, environment: options.environment, wallStart: wallStart)
         let (config, isLive, nowMs, grace) = (start.config, start.isLive, start.nowMs, start.grace)
+        if !config.string("state.url").isEmpty {
+            return try await runOnPostgres(start, options: options, wallStart: wallStart)
+        }
         if ifDue, let notDue = NextRunFile.notDue(stateDirectory: options.stateDirectory, now: nowMs, grace: grace) {
             IfDueFastPath.emit(notDue)
             return
@@ -216,7 +219,12 @@ enum NextRunFile {
 
     /// The "not due" line when the stored next run (minus the grace) is still ahead, nil when a cycle is due.
     static func notDue(stateDirectory: String, now: Int64, grace: Int64) -> String? {
-        guard let due = read(stateDirectory: stateDirectory), now < due - grace else { return nil }
+        notDue(next: read(stateDirectory: stateDirectory), now: now, grace: grace)
+    }
+
+    /// The rule itself, for any stored next run (the file, or the PostgreSQL state's last scheduled run).
+    static func notDue(next: Int64?, now: Int64, grace: Int64) -> String? {
+        guard let due = next, now < due - grace else { return nil }
         return "not due: next run at \(Timestamp.rfc3339(due)) (now \(Timestamp.rfc3339(now)))"
     }
 }

@@ -16,18 +16,28 @@ enum RunMetrics {
     @discardableResult
     static func write(report: CycleReport, config: ResolvedConfig, stateDirectory: String, database: StateDatabase,
                       wallStart: Date, logger: Logger) throws -> String {
-        let duration = Date().timeIntervalSince(wallStart)
-        let counters: [String: Double] = try database.write { ledger in
-            try ledger.addToCounter("runs_total|\(report.outcome.rawValue)", 1)
-            try ledger.addToCounter("orders_total", Double(report.ordersPlaced))
-            try ledger.addToCounter("fills_total", Double(report.fills))
-            try ledger.addToCounter("signals_total", Double(report.signals.count))
-            try ledger.addToCounter("symbols_failed_total", Double(report.failedSymbols.count))
-            for bound in durationBounds where duration <= bound { try ledger.addToCounter("run_duration_bucket|\(bound)", 1) }
-            try ledger.addToCounter("run_duration_count", 1)
-            try ledger.addToCounter("run_duration_sum", duration)
-            return try ledger.counters()
+        try write(report: report, config: config, stateDirectory: stateDirectory, wallStart: wallStart, checkMilliseconds: database.checkMilliseconds,
+                  lockContention: Double(LockContention.count(stateDirectory: stateDirectory))) { amounts in
+            try database.write { ledger in
+                for (name, amount) in amounts { try ledger.addToCounter(name, amount) }
+                return try ledger.counters()
+            }
         }
+    }
+
+    /// Writes the file and returns its text; `addToCounters` adds the run's amounts to the stored counters in one
+    /// transaction and returns every counter (SQLite or PostgreSQL).
+    @discardableResult
+    static func write(report: CycleReport, config: ResolvedConfig, stateDirectory: String, wallStart: Date, checkMilliseconds: Double,
+                      lockContention: Double, addToCounters: ([(String, Double)]) throws -> [String: Double]) throws -> String {
+        let duration = Date().timeIntervalSince(wallStart)
+        var amounts: [(String, Double)] = [
+            ("runs_total|\(report.outcome.rawValue)", 1), ("orders_total", Double(report.ordersPlaced)), ("fills_total", Double(report.fills)),
+            ("signals_total", Double(report.signals.count)), ("symbols_failed_total", Double(report.failedSymbols.count)),
+        ]
+        for bound in durationBounds where duration <= bound { amounts.append(("run_duration_bucket|\(bound)", 1)) }
+        amounts += [("run_duration_count", 1), ("run_duration_sum", duration)]
+        let counters = try addToCounters(amounts)
         var m = PrometheusText()
         let now = Date().timeIntervalSince1970
         m.gauge("tradejob_last_run_start_timestamp_seconds", "Wall-clock start of the last run.", wallStart.timeIntervalSince1970)
@@ -49,7 +59,7 @@ enum RunMetrics {
                     report.phaseSeconds[phase] ?? 0, labels: [("phase", phase)])
         }
         m.gauge("tradejob_state_check_seconds", "Time the damage checks of the state database took on open (quick_check included).",
-                database.checkMilliseconds / 1000)
+                checkMilliseconds / 1000)
         m.gauge("tradejob_symbols_analysed", "Symbols analysed by the last run.", Double(report.symbolsAnalysed))
         m.gauge("tradejob_symbols_failed", "Symbols that failed in the last run.", Double(report.failedSymbols.count))
         m.gauge("tradejob_signals", "Signals of the last run.", Double(report.signals.count))
@@ -68,7 +78,7 @@ enum RunMetrics {
         m.counter("tradejob_fills_total", "Fills recorded.", counters["fills_total"] ?? 0)
         m.counter("tradejob_signals_total", "Signals computed.", counters["signals_total"] ?? 0)
         m.counter("tradejob_symbols_failed_total", "Symbol analyses that failed.", counters["symbols_failed_total"] ?? 0)
-        m.counter("tradejob_lock_contention_total", "Runs that found another cycle holding the lock.", Double(LockContention.count(stateDirectory: stateDirectory)))
+        m.counter("tradejob_lock_contention_total", "Runs that found another cycle holding the lock.", lockContention)
         // The run-duration histogram, cumulative across processes.
         var text = try m.render()
         text += "# HELP tradejob_run_duration_seconds Wall-clock duration of runs.\n# TYPE tradejob_run_duration_seconds histogram\n"
