@@ -99,6 +99,6 @@ let package = Package(
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TechnicalAnalysis", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Backtest", "Brokers", "Cycle", "MarketData", "Settings", "Storage", "Strategy", "TradingDomain", "TestSupport"]),
         .testTarget(name: "PostgresStorageTests", dependencies: ["PostgresStorage", "Storage", "TradingDomain", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Operations", "TradejobCLI", "TestSupport", "PostgresStorage", "Settings", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )
