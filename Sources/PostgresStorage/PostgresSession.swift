@@ -22,6 +22,10 @@ public enum SQLValue: Sendable, Equatable {
 /// What went wrong talking to PostgreSQL: the server's SQLSTATE and message when it answered, else the connection
 /// problem. Never holds the password.
 public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
+    /// What kind of problem: the server could not be reached or the connection broke, the server refused a statement
+    /// (`sqlState` says why), or the state is not what the command needs (a newer schema, an account already in use).
+    public enum Kind: Sendable { case unreachable, server, state }
+    public let kind: Kind
     /// The server's SQLSTATE (e.g. `40001`), nil for a connection problem.
     public let sqlState: String?
     public let message: String
@@ -30,6 +34,7 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
     init(_ error: any Error, target: String, sql: String? = nil) {
         if let psql = error as? PSQLError {
             sqlState = psql.serverInfo?[.sqlState]
+            kind = sqlState == nil ? .unreachable : .server
             if let info = psql.serverInfo, let text = info[.message] {
                 message = text + (info[.detail].map { "; \($0)" } ?? "") + (sql.map { " — in: \(MessageTextShort.statement($0))" } ?? "")
             } else {
@@ -37,15 +42,18 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
                 message = "\(target): \(cause)"
             }
         } else if let own = error as? PostgresStateError {
+            kind = own.kind
             sqlState = own.sqlState
             message = own.message
         } else {
+            kind = .unreachable
             sqlState = nil
             message = "\(target): \(error)"
         }
     }
 
     public init(message: String) {
+        kind = .state
         sqlState = nil
         self.message = message
     }

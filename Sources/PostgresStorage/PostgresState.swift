@@ -194,3 +194,32 @@ public struct PostgresRunLockHeld: Error, CustomStringConvertible {
     }
     public var description: String { "another tradejob cycle holds the run lock of account \(account) on \(target) (\(holder)); exiting" }
 }
+
+extension PostgresState {
+    static func run(_ r: SQLRow) throws -> RunRow {
+        let t = "runs", id = try r.int64("id", table: t), key = "\(id)"
+        return RunRow(id: id, startedAt: try r.int64("started_at", table: t, key: key), endedAt: try r.optionalInt64("ended_at", table: t, key: key),
+                      outcome: try r.enumValue("outcome", table: t, key: key), configHash: try r.text("config_hash", table: t, key: key),
+                      volatility: try r.optionalDouble("volatility", table: t, key: key), intervalSeconds: try r.optionalInt64("interval_seconds", table: t, key: key),
+                      intervalReason: try r.optionalText("interval_reason", table: t, key: key), nextRunAt: try r.optionalInt64("next_run_at", table: t, key: key),
+                      symbolsAnalysed: try r.int("symbols_analysed", table: t, key: key), symbolsFailed: try r.text("symbols_failed", table: t, key: key),
+                      summary: try r.optionalText("summary", table: t, key: key))
+    }
+
+    /// The newest run.
+    public func lastRun() throws -> RunRow? {
+        try lock.withLock { try session.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1").first.map(Self.run) }
+    }
+
+    /// The newest run that chose a next run.
+    public func lastScheduledRun() throws -> RunRow? {
+        try lock.withLock { try session.query("SELECT * FROM runs WHERE next_run_at IS NOT NULL ORDER BY id DESC LIMIT 1").first.map(Self.run) }
+    }
+
+    /// Opens another account of the same database on its own connection (`status --all`).
+    public func openAccount(_ account: String, password: String?, now: Int64) throws -> PostgresState {
+        var other = address
+        other.account = account
+        return try PostgresState(address: other, password: password, now: now)
+    }
+}

@@ -51,8 +51,9 @@ public enum TradejobExit: Int32, Sendable {
         case let e as PostgresStateError:
             // SQLSTATE class 28: the server refused the user or password (configuration); 08 and 57P: the connection
             // (unavailable, try later); no SQLSTATE: no answer at all.
+            // (3D000: no such database.) A state that is not what the command needs (a newer schema): exit 70.
             if let state = e.sqlState, state.hasPrefix("28") || state == "3D000" { return (.config, "\(e)") }
-            if e.sqlState == nil || e.sqlState?.hasPrefix("08") == true || e.sqlState?.hasPrefix("57P") == true { return (.unavailable, "\(e)") }
+            if e.kind == .unreachable || e.sqlState?.hasPrefix("08") == true || e.sqlState?.hasPrefix("57P") == true { return (.unavailable, "\(e)") }
             return (.internalError, "\(e)")
         default: return (.internalError, "internal error: \(error)")
         }

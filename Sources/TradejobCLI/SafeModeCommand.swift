@@ -27,13 +27,13 @@ struct SafeModeCommand: ParsableCommand {
                 }
                 cooldown = ms
             }
-            try options.ensureStateDirectory()
-            let database = try StateDatabase(path: options.databasePath)
-            let pending = try database.read { try $0.activePositions().map(\.symbol) }
+            guard let state = try CommandState.open(options: options, config: config, create: true, now: nowMs) else { return }
+            defer { state.close() }
+            let pending = try state.store.writeNow { try $0.activePositions().map(\.symbol) }
             let lock = SafeModeLock(reason: reason, trigger: "manual", enteredAt: nowMs, until: nowMs + cooldown, positionsClosed: [],
                                     positionsPending: pending, autoResume: config.bool("safe_mode.auto_resume"))
-            try lock.write(stateDirectory: options.stateDirectory)
-            try database.write { ledger in
+            try state.safeModeLocks.write(lock)
+            try state.store.writeNow { ledger in
                 try ledger.record(runID: nil, time: nowMs, kind: .safeModeEntered, message: "safe mode entered by hand until \(lock.until): \(reason)",
                                   data: ["trigger": "manual", "until": lock.until])
                 try ledger.setJobStatus(.safeMode)
@@ -47,6 +47,20 @@ struct SafeModeCommand: ParsableCommand {
         @OptionGroup var options: CommonOptions
         @Option(help: "As of this instant (RFC 3339), for tests and replays.") var now: String?
         func run() throws {
+            let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+            // On a PostgreSQL state the lock is a row; the SQLite state's lockfile is cleared even when the config is broken.
+            if let config = try? options.loadConfig(), !config.string("state.url").isEmpty {
+                guard let state = try CommandState.open(options: options, config: config, now: nowMs) else { return }
+                defer { state.close() }
+                if case .absent = state.safeModeLocks.read() {
+                    print("not in safe mode")
+                    return
+                }
+                try state.safeModeLocks.remove()
+                try Self.recordCleared(state.store, now: nowMs)
+                print("safe mode cleared")
+                return
+            }
             let path = SafeModeLock.path(stateDirectory: options.stateDirectory)
             guard FileManager.default.fileExists(atPath: path) else {
                 print("not in safe mode")
@@ -55,14 +69,17 @@ struct SafeModeCommand: ParsableCommand {
             try SafeModeLock.remove(stateDirectory: options.stateDirectory)
             if FileManager.default.fileExists(atPath: options.databasePath) {
                 let database = try StateDatabase(path: options.databasePath)
-                let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
-                try database.write { ledger in
-                    try ledger.record(runID: nil, time: nowMs, kind: .safeModeExited, message: "safe mode cleared by hand")
-                    try ledger.setJobStatus(.running)
-                    try ledger.removeJobState("equity.peak")  // the drawdown is measured from a fresh peak
-                }
+                try Self.recordCleared(database.store, now: nowMs)
             }
             print("safe mode cleared")
+        }
+
+        static func recordCleared(_ store: any StateStore, now: Int64) throws {
+            try store.writeNow { ledger in
+                try ledger.record(runID: nil, time: now, kind: .safeModeExited, message: "safe mode cleared by hand")
+                try ledger.setJobStatus(.running)
+                try ledger.removeJobState("equity.peak")  // the drawdown is measured from a fresh peak
+            }
         }
     }
 
@@ -71,9 +88,15 @@ struct SafeModeCommand: ParsableCommand {
         @OptionGroup var options: CommonOptions
         @Flag(name: .long, help: "JSON output.") var json = false
         func run() throws {
-            let reading = SafeModeLock.read(stateDirectory: options.stateDirectory)
             let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+            var reading = SafeModeLock.read(stateDirectory: options.stateDirectory)
             var object: [String: Any] = ["lockfile": SafeModeLock.path(stateDirectory: options.stateDirectory)]
+            if let config = try? options.loadConfig(), !config.string("state.url").isEmpty,
+               let state = try CommandState.open(options: options, config: config, now: nowMs) {
+                defer { state.close() }
+                reading = state.safeModeLocks.read()
+                object["lockfile"] = "\(state.place): state_files \(SafeModeLockRow.name)"
+            }
             switch reading {
             case .absent:
                 object["active"] = false

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import Cycle
 import Settings
+import PostgresStorage
 import Storage
 import TradingDomain
 
@@ -19,6 +20,38 @@ struct JobSnapshot {
     var safeMode: SafeModeLock.Reading
     var decisions: [String: String]
     var blocks: [String: Int64]
+
+    /// The snapshot of a PostgreSQL account (the safe-mode lock a row, the schedule the newest scheduled run).
+    static func load(postgres state: PostgresState, config: ResolvedConfig, now: Int64) throws -> JobSnapshot {
+        let timeframe = Timeframe(config.string("market.timeframe"))
+        let quote = config.string("paper.quote_asset")
+        let safe = SafeModeLockRow(state: state, now: now).read()
+        var snapshot = try state.transaction(readOnly: true) { ledger -> JobSnapshot in
+            let positions = try ledger.activePositions()
+            let cash = try ledger.balances()[quote] ?? 0
+            var equity = cash
+            for p in positions {
+                var price = p.entryPrice
+                if let tf = timeframe, let last = try ledger.candleWindow(symbol: p.symbol, timeframe: tf, limit: 1, upTo: .max).last, let d = try? Price(double: last.close) {
+                    price = d
+                }
+                equity = try equity + price.times(p.quantity, .halfEven)
+            }
+            var decisions: [String: String] = [:]
+            if let text = try ledger.jobState("last_decisions"), let parsed = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) { decisions = parsed }
+            var blocks: [String: Int64] = [:]
+            for (key, value) in try ledger.jobStates(prefix: "block.") {
+                if let until = Int64(value), until > now { blocks[String(key.dropFirst(6))] = until }
+            }
+            let status = try ledger.jobState(JobStatus.key).flatMap(JobStatus.init(rawValue:)) ?? .starting
+            return JobSnapshot(state: status, lastRun: nil, scheduled: nil, positions: positions, cash: cash, equity: equity, safeMode: safe,
+                               decisions: decisions, blocks: blocks)
+        }
+        snapshot.lastRun = try state.lastRun()
+        snapshot.scheduled = try state.lastScheduledRun()
+        if case .absent = safe { if snapshot.state == .safeMode { snapshot.state = .running } } else { snapshot.state = .safeMode }
+        return snapshot
+    }
 
     static func load(options: CommonOptions, config: ResolvedConfig) throws -> JobSnapshot? {
         guard FileManager.default.fileExists(atPath: options.databasePath) else { return nil }
@@ -59,10 +92,19 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the job's state, last and next run, positions, cash and equity.")
     @OptionGroup var options: CommonOptions
     @Flag(name: .long, help: "JSON output.") var json = false
+    @Flag(name: .long, help: "Every account of the PostgreSQL database state.url names, a line (or a JSON object) each.") var all = false
 
     func run() throws {
         let config = try options.loadConfig()
-        guard let s = try JobSnapshot.load(options: options, config: config) else {
+        if all { return try AllAccountsStatus.print(config: config, options: options, json: json) }
+        var postgres: PostgresState?
+        defer { postgres?.close() }
+        if !config.string("state.url").isEmpty {
+            postgres = try PostgresStateAccess.open(config, environment: options.environment, now: Int64(Date().timeIntervalSince1970 * 1000))
+        }
+        let snapshot = try postgres.map { try JobSnapshot.load(postgres: $0, config: config, now: Int64(Date().timeIntervalSince1970 * 1000)) }
+            ?? JobSnapshot.load(options: options, config: config)
+        guard let s = snapshot else {
             if json { print(JSONText.render(["state": JobStatus.starting.rawValue, "last_run": NSNull(), "next_run_at": NSNull(), "interval_seconds": NSNull(),
                                              "positions": [Any](), "cash": NSNull(), "equity": NSNull(), "safe_mode": false] as [String: Any])) }
             else { print("no state yet in \(options.stateDirectory): run `tradejob run` first") }
@@ -70,7 +112,7 @@ struct StatusCommand: ParsableCommand {
         }
         var safeActive = true
         if case .absent = s.safeMode { safeActive = false }
-        let running = RunningProbe.isRunning(stateDirectory: options.stateDirectory)
+        let running = postgres.map { (try? $0.runLockHeld()) ?? false } ?? RunningProbe.isRunning(stateDirectory: options.stateDirectory)
         if json {
             var object: [String: Any] = [
                 "state": (running ? .running : s.state).rawValue,
@@ -176,6 +218,44 @@ struct ScheduleCommand: ParsableCommand {
             print(due ? "due now" : "not due (grace \(grace / 1000) s)")
         } else {
             print("no next run stored yet: a run is due now")
+        }
+    }
+}
+
+/// `tradejob status --all`: every account registered in the PostgreSQL database (`public.tradejob_accounts`), each
+/// read on its own connection: state, last run, next run, equity, open positions, safe mode, whether a cycle runs now.
+enum AllAccountsStatus {
+    static func print(config: ResolvedConfig, options: CommonOptions, json: Bool) throws {
+        guard !config.string("state.url").isEmpty else {
+            throw UsageError(message: "--all lists the accounts of a PostgreSQL state: set state.url (this config keeps its state in \(options.stateDirectory))")
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let home = try PostgresStateAccess.open(config, environment: options.environment, now: now)
+        defer { home.close() }
+        let password = try PostgresStateAccess.password(home.address, environment: options.environment)
+        var objects: [[String: Any]] = []
+        var lines: [String] = []
+        for account in try home.accounts() {
+            let state = account == home.address.account ? home : try home.openAccount(account, password: password, now: now)
+            defer { if state !== home { state.close() } }
+            let s = try JobSnapshot.load(postgres: state, config: config, now: now)
+            let running = (try? state.runLockHeld()) ?? false
+            var safe = true
+            if case .absent = s.safeMode { safe = false }
+            let last = s.lastRun.map { RunningProbe.outcome(of: $0, running: running) }
+            objects.append(["account": account, "state": (running ? .running : s.state).rawValue, "cycle_in_progress": running,
+                            "last_run": s.lastRun.map { ["id": $0.id, "start": Timestamp.rfc3339($0.startedAt), "outcome": last?.rawValue ?? ""] as [String: Any] } ?? NSNull(),
+                            "next_run_at": s.scheduled?.nextRunAt.map(Timestamp.rfc3339) ?? NSNull(), "equity": s.equity.description, "cash": s.cash.description,
+                            "open_positions": s.positions.count, "safe_mode": safe])
+            lines.append([account, (running ? .running : s.state).rawValue + (safe ? " (safe mode)" : ""),
+                          s.lastRun.map { "#\($0.id) \(last?.rawValue ?? "")" } ?? "-", s.scheduled?.nextRunAt.map(Timestamp.rfc3339) ?? "-",
+                          s.equity.text(decimals: 2), "\(s.positions.count)"].joined(separator: "  "))
+        }
+        if json {
+            Swift.print(JSONText.render(["database": home.address.redacted, "accounts": objects] as [String: Any]))
+        } else {
+            Swift.print("\(home.address.redacted): \(objects.count) account(s) — account  state  last run  next run  equity  positions")
+            for line in lines { Swift.print(line) }
         }
     }
 }

@@ -6,8 +6,8 @@ public struct Tradejob: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tradejob",
         abstract: "An autonomous trading job: each invocation runs one cycle and exits.",
-        discussion: "Exit codes: 0 done (or not due), 1 some symbols failed, 2 a check failed, 64 usage, 65 malformed input file, 70 internal error, 73 a file cannot be written, 75 another cycle holds the lock, 78 configuration error, 130/143 interrupted.",
-        subcommands: [RunCommand.self, StatusCommand.self, ScheduleCommand.self, HistoryCommand.self, ReportCommand.self, BacktestCommand.self, OptimizeCommand.self, CheckCommand.self, AnalyzeCommand.self, ExplainCommand.self, ConfigCommand.self, SafeModeCommand.self])
+        discussion: "Exit codes: 0 done (or not due), 1 some symbols failed, 2 a check failed, 64 usage, 65 malformed input file, 69 the PostgreSQL state cannot be reached, 70 internal error, 73 a file cannot be written, 75 another cycle holds the lock, 78 configuration error, 130/143 interrupted.",
+        subcommands: [RunCommand.self, StatusCommand.self, ScheduleCommand.self, HistoryCommand.self, ReportCommand.self, BacktestCommand.self, OptimizeCommand.self, CheckCommand.self, AnalyzeCommand.self, ExplainCommand.self, ConfigCommand.self, SafeModeCommand.self, MigrateCommand.self, MigrateStateCommand.self])
 
     public init() {}
 

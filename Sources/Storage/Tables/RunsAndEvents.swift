@@ -16,6 +16,22 @@ public struct RunRow: Sendable, Equatable, Codable {
     public var symbolsAnalysed: Int
     public var symbolsFailed: String
     public var summary: String?
+
+    public init(id: Int64, startedAt: Int64, endedAt: Int64?, outcome: RunOutcome, configHash: String, volatility: Double?, intervalSeconds: Int64?,
+                intervalReason: String?, nextRunAt: Int64?, symbolsAnalysed: Int, symbolsFailed: String, summary: String?) {
+        self.id = id
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.outcome = outcome
+        self.configHash = configHash
+        self.volatility = volatility
+        self.intervalSeconds = intervalSeconds
+        self.intervalReason = intervalReason
+        self.nextRunAt = nextRunAt
+        self.symbolsAnalysed = symbolsAnalysed
+        self.symbolsFailed = symbolsFailed
+        self.summary = summary
+    }
 }
 
 /// The `runs` table.
