@@ -198,4 +198,90 @@ struct PostgresEndToEndTests {
         #expect(refused.code == 78 && refused.stderr.contains("llm.enabled"), "\(refused.stderr)")
         #expect(try PostgresServer.psql("SELECT COUNT(*) FROM runs", account: account) == "2")
     }
+
+    @Test func migrateStateCopiesEveryValueAndTheCopyTradesOnAsTheOriginal() throws {
+        let account = PostgresServer.freshAccount("copy")
+        defer { PostgresServer.drop(account: account) }
+        let original = try Harness(config: "{}")
+        defer { original.remove() }
+        var now = "2024-03-01T00:00:15Z"
+        for _ in 0..<25 {
+            let r = try original.run(["run", "--now", now])
+            guard r.code == 0, let next = PostgresServer.nextRun(r.stdout) else { Issue.record("\(r.stderr)"); return }
+            now = next
+        }
+        let url = try #require(PostgresServer.url)
+        let copy = try original.run(["migrate-state", "--from", "sqlite", original.stateDir, "--to", "postgres", url, "--account", account],
+                                    environment: PostgresServer.environment, addPaths: false)
+        #expect(copy.code == 0, "\(copy.stderr)")
+        #expect(copy.stdout.contains("every one equal"), "\(copy.stdout)")
+        print(copy.stdout.split(separator: "\n").last.map(String.init) ?? "")
+        for (table, sql) in Self.comparedTables {
+            #expect(try original.sqlite(Self.sqliteQuery(sql)) == (try PostgresServer.psql(sql, account: account)), "table \(table) differs after the copy")
+        }
+        // Money columns compared as raw integers, every row.
+        for sql in ["SELECT id, quantity, entry_price, cost, realized_pnl, fees FROM positions ORDER BY id", "SELECT client_order_id, quantity, filled_quantity, average_price FROM orders ORDER BY id",
+                    "SELECT trade_id, quantity, price, fee FROM fills ORDER BY id", "SELECT asset, free FROM wallet ORDER BY asset", "SELECT time, equity, cash FROM equity ORDER BY time"] {
+            #expect(try original.sqlite(sql) == (try PostgresServer.psql(sql, account: account)))
+        }
+        // Copying again into the same account is refused.
+        let again = try original.run(["migrate-state", "--from", "sqlite", original.stateDir, "--to", "postgres", url, "--account", account],
+                                     environment: PostgresServer.environment, addPaths: false)
+        #expect(again.code == 64 && again.stderr.contains("already holds a state"), "\(again.stderr)")
+        // The copy trades on exactly as the original does.
+        let onPostgres = try Harness(config: PostgresServer.config(account: account))
+        defer { onPostgres.remove() }
+        let sameConfig = try Harness(config: "{}")
+        defer { sameConfig.remove() }
+        for _ in 0..<10 {
+            let a = try original.run(["run", "--now", now]), b = try onPostgres.run(["run", "--now", now], environment: PostgresServer.environment)
+            #expect(a.code == 0 && b.code == 0 && a.stdout == b.stdout, "\(a.stdout)\n---\n\(b.stdout)\n\(b.stderr)")
+            guard let next = PostgresServer.nextRun(a.stdout) else { break }
+            now = next
+        }
+    }
+
+    @Test func anUnreadableSafeModeRowHoldsSafeModeUntilCleared() throws {
+        let account = PostgresServer.freshAccount("safe")
+        defer { PostgresServer.drop(account: account) }
+        let h = try Harness(config: PostgresServer.config(account: account))
+        defer { h.remove() }
+        #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"], environment: PostgresServer.environment).code == 0)
+        _ = try PostgresServer.psql("INSERT INTO state_files (name, content, updated_at) VALUES ('safe_mode.lock', '{not json', 0)", account: account)
+        let held = try h.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
+        #expect(held.code == 0 && held.stdout.contains("SAFE MODE"), "\(held.stdout) \(held.stderr)")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM positions WHERE state != 'CLOSED'", account: account) == "0", "safe mode closed every position")
+        let status = try h.run(["safe-mode", "status"], environment: PostgresServer.environment)
+        #expect(status.stdout.contains("unreadable"), "\(status.stdout)")
+        let cleared = try h.run(["safe-mode", "clear"], environment: PostgresServer.environment)
+        #expect(cleared.code == 0 && cleared.stdout.contains("safe mode cleared"))
+        let free = try h.run(["run", "--now", "2024-03-01T00:30:15Z"], environment: PostgresServer.environment)
+        #expect(free.code == 0 && !free.stdout.contains("SAFE MODE"), "\(free.stdout)")
+    }
+
+    @Test func statusAllListsEveryAccountAndMigrateRefusesANewerSchema() throws {
+        let first = PostgresServer.freshAccount("alla"), second = PostgresServer.freshAccount("allb")
+        defer { PostgresServer.drop(account: first); PostgresServer.drop(account: second) }
+        let a = try Harness(config: PostgresServer.config(account: first)), b = try Harness(config: PostgresServer.config(account: second))
+        defer { a.remove(); b.remove() }
+        let migrated = try b.run(["migrate"], environment: PostgresServer.environment)
+        #expect(migrated.code == 0 && migrated.stdout.contains("applied v1-state"), "\(migrated.stdout) \(migrated.stderr)")
+        #expect(try b.run(["migrate"], environment: PostgresServer.environment).stdout.contains("is current"))
+        #expect(try a.run(["run", "--now", "2024-03-01T00:00:15Z"], environment: PostgresServer.environment).code == 0)
+        #expect(try a.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment).code == 0)
+        #expect(try b.run(["run", "--now", "2024-03-01T00:00:15Z"], environment: PostgresServer.environment).code == 0)
+        let listed = try a.run(["status", "--all", "--json"], environment: PostgresServer.environment)
+        #expect(listed.code == 0, "\(listed.stderr)")
+        let object = try a.json(listed.stdout)
+        let accounts = (object["accounts"] as? [[String: Any]]) ?? []
+        let byName = Dictionary(accounts.compactMap { entry in (entry["account"] as? String).map { ($0, entry) } }, uniquingKeysWith: { x, _ in x })
+        #expect((byName[first]?["last_run"] as? [String: Any])?["id"] as? Int == 2)
+        #expect((byName[second]?["last_run"] as? [String: Any])?["id"] as? Int == 1)
+        #expect(!listed.stdout.contains(PostgresServer.password))
+        // A schema migrated by a newer version is refused, untouched.
+        _ = try PostgresServer.psql("INSERT INTO schema_migrations (identifier, applied_at) VALUES ('v99-from-the-future', 0)", account: second)
+        let newer = try b.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
+        #expect(newer.code == 70 && newer.stderr.contains("newer tradejob"), "\(newer.stderr)")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM runs", account: second) == "1")
+    }
 }
