@@ -50,6 +50,7 @@ struct AnalyzeCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: options.databasePath) else {
             throw UsageError(message: "--symbol: no state database at \(options.databasePath)")
         }
+        try options.refusePostgresState("analyze --symbol")
         let database = try StateDatabase(path: options.databasePath)
         let candles = try database.read { ledger in try ledger.candles(symbol: Symbol(rawValue: symbol), timeframe: frame, from: .min, to: .max) }
         guard !candles.isEmpty else {

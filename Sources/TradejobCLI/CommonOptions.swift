@@ -26,6 +26,13 @@ struct CommonOptions: ParsableArguments {
     func loadConfig() throws -> ResolvedConfig { try settings.loadConfig() }
     func ensureStateDirectory() throws { try settings.ensureStateDirectory() }
 
+    /// Commands that read only the SQLite state refuse a configuration naming a PostgreSQL one (exit 78) instead of
+    /// reading an empty state directory.
+    func refusePostgresState(_ command: String) throws {
+        guard let config = try? loadConfig(), !config.string("state.url").isEmpty else { return }
+        throw ConfigError(file: config.file, problems: ["state.url: `tradejob \(command)` reads the SQLite state of --state-dir only; it does not read a PostgreSQL state yet"])
+    }
+
     /// The state directory from `--state-dir`, else `$TRADEJOB_STATE_DIR`, else `state`; without a trailing slash.
     static func stateDirectory(_ option: String?, environment: [String: String]) -> String {
         stateDirectory(option, variable: environment["TRADEJOB_STATE_DIR"])

@@ -14,6 +14,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Symbol.") var symbol: String
 
     func run() throws {
+        try options.refusePostgresState("explain")
         guard FileManager.default.fileExists(atPath: options.databasePath) else { throw UsageError(message: "no state in \(options.stateDirectory) yet") }
         let database = try StateDatabase(path: options.databasePath)
         let text: String = try database.read { ledger in

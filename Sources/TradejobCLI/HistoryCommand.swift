@@ -18,6 +18,7 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
+        try options.refusePostgresState("history")
         let format = TradeHistory.Format(rawValue: format) ?? .table
         let from = since.flatMap(Timestamp.parse) ?? 0
         var trades: [ClosedTrade] = []

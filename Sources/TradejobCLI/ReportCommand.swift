@@ -13,6 +13,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The HTML file to write.") var html: String
 
     func run() throws {
+        try options.refusePostgresState("report")
         guard FileManager.default.fileExists(atPath: options.databasePath) else {
             throw UsageError(message: "no state in \(options.stateDirectory) yet: run `tradejob run` first")
         }

@@ -195,10 +195,16 @@ struct ScheduleCommand: ParsableCommand {
         let config = try options.loadConfig()
         let nowMs = now.flatMap(Timestamp.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
         let grace = Int64(config.int("schedule.grace_seconds")) * 1000
-        let next = NextRunFile.read(stateDirectory: options.stateDirectory)
+        var next = NextRunFile.read(stateDirectory: options.stateDirectory)
         var interval: Int64?
         var reason: String?
-        if FileManager.default.fileExists(atPath: options.databasePath) {
+        if !config.string("state.url").isEmpty {
+            // A PostgreSQL state's schedule is its newest scheduled run.
+            let state = try PostgresStateAccess.open(config, environment: options.environment, now: nowMs)
+            defer { state.close() }
+            let run = try state.lastScheduledRun()
+            (next, interval, reason) = (run?.nextRunAt, run?.intervalSeconds, run?.intervalReason)
+        } else if FileManager.default.fileExists(atPath: options.databasePath) {
             let database = try StateDatabase(path: options.databasePath)
             if let run = try database.read({ try $0.lastScheduledRun() }) {
                 interval = run.intervalSeconds
