@@ -8,7 +8,7 @@ BIN_RELEASE := .build/release/tradejob
 PIE ?= 0
 SYSTEM_PACKAGES := libsqlite3-dev libcurl4-openssl-dev
 
-.PHONY: deps build run test release bench bench-backtest bench-optimize install uninstall clean
+.PHONY: deps build run test release bench bench-backtest bench-optimize bench-accounts install uninstall clean
 
 ## deps: install the system libraries when missing (as root), or print the exact command.
 deps:
@@ -61,6 +61,11 @@ bench-backtest: release
 ## bench-optimize: 1,000 TPE trials of the default strategy on 8 symbols × 35,040 bars, --jobs 2 and 1 (figures in the README).
 bench-optimize: release
 	Benchmarks/optimize.sh
+
+## bench-accounts: 100 accounts × 8 symbols on one PostgreSQL server vs SQLite files, 10 cycles at a time (needs
+## TRADEJOB_TEST_POSTGRES_URL/PASSWORD: eval "$$(sudo bash .ci/postgres)").
+bench-accounts: release
+	Benchmarks/accounts.sh
 
 ## install: release binary, example config, crontab and systemd units with the paths filled in.
 install: release

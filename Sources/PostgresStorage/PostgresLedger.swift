@@ -168,10 +168,10 @@ public struct PostgresLedger: Ledger {
             """, [.text(symbol.rawValue), .text(timeframe.name), .int(upTo), .int(Int64(limit))])
         var result: [Candle] = []
         result.reserveCapacity(found.count)
+        // By column position (the select list above): a window is hundreds of rows, a name lookup per cell adds up.
         for r in found.reversed() {
-            result.append(Candle(openTime: try r.int64("open_time", table: "candles"), open: try r.double("open", table: "candles"),
-                                 high: try r.double("high", table: "candles"), low: try r.double("low", table: "candles"),
-                                 close: try r.double("close", table: "candles"), volume: try r.double("volume", table: "candles")))
+            result.append(Candle(openTime: try r.int64(at: 0, table: "candles"), open: try r.double(at: 1, table: "candles"), high: try r.double(at: 2, table: "candles"),
+                                 low: try r.double(at: 3, table: "candles"), close: try r.double(at: 4, table: "candles"), volume: try r.double(at: 5, table: "candles")))
         }
         return result[...]
     }

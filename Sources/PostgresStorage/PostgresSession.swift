@@ -170,6 +170,14 @@ public struct SQLRow: Sendable {
         }
     }
 
+    /// The `index`-th column (hot paths that read many rows of a known select list).
+    func int64(at index: Int, table: String) throws -> Int64 {
+        do { return try row[index].decode(Int64.self) } catch { throw RowValueProblem(table: table, column: "#\(index)", key: nil) }
+    }
+    func double(at index: Int, table: String) throws -> Double {
+        do { return try row[index].decode(Double.self) } catch { throw RowValueProblem(table: table, column: "#\(index)", key: nil) }
+    }
+
     public func int64(_ column: String, table: String, key: String? = nil) throws -> Int64 { try decode(column, as: Int64.self, table: table, key: key) }
     public func optionalInt64(_ column: String, table: String, key: String? = nil) throws -> Int64? { try decode(column, as: Int64?.self, table: table, key: key) }
     public func int(_ column: String, table: String, key: String? = nil) throws -> Int { Int(try int64(column, table: table, key: key)) }

@@ -11,6 +11,8 @@ public final class PostgresState: StateStore, @unchecked Sendable {
     public let address: PostgresAddress
     let session: PostgresSession
     let lock = NSLock()
+    /// The longest a statement may run (`statement_timeout`).
+    public static let statementTimeoutSeconds = 60
     /// Migrations applied by this open (empty when the schema was current).
     public let appliedMigrations: [String]
 
@@ -22,6 +24,8 @@ public final class PostgresState: StateStore, @unchecked Sendable {
         do {
             appliedMigrations = try PostgresSchema.migrate(session, schema: address.schema, account: address.account, now: now)
             try session.execute("SET search_path TO \(PostgresSchema.quoteIdentifier(address.schema))")
+            // No statement waits forever: a server that stops answering fails the cycle (the next tick tries again).
+            try session.execute("SET statement_timeout = '\(Self.statementTimeoutSeconds)s'")
         } catch {
             session.close()
             throw error
