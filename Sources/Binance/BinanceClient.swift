@@ -14,7 +14,7 @@ public final class BinanceClient: Sendable {
     public let venue: String
     let credentials: BinanceCredentials?
     let http: any HTTPClient
-    let database: StateDatabase
+    let database: any RecordStore
     let clock: @Sendable () -> Int64
     let sleep: @Sendable (Double) async -> Void
     let random: @Sendable () -> Double
@@ -27,7 +27,7 @@ public final class BinanceClient: Sendable {
     ///   - clock: local time in ms since 1970 UTC.
     ///   - sleep: waits the given seconds (inject a recorder in tests).
     ///   - random: uniform in [0, 1), for the backoff's jitter.
-    public init(settings: BinanceSettings, credentials: BinanceCredentials?, http: any HTTPClient, database: StateDatabase,
+    public init(settings: BinanceSettings, credentials: BinanceCredentials?, http: any HTTPClient, database: any RecordStore,
                 clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
                 sleep: @escaping @Sendable (Double) async -> Void = { seconds in
                     try? await Task.sleep(nanoseconds: UInt64(max(0, min(seconds, 86_400)) * 1_000_000_000))
@@ -59,7 +59,7 @@ public final class BinanceClient: Sendable {
     /// The venue's persisted state: offset, weight, back-off, ban, breaker.
     public func venueState() async throws -> VenueStateRow {
         let venue = venue
-        return try await database.read { try $0.venueState(venue: venue) }
+        return try await database.readRecords { try $0.venueState(venue: venue) }
     }
 
     /// How many times this venue's circuit breaker has opened (persisted; for the cycle's error-rate protection).
@@ -96,7 +96,7 @@ public final class BinanceClient: Sendable {
         let time: BinanceServerTime = try decode(data, endpoint: "GET /api/v3/time")
         let offset = time.serverTime - (before + (after - before) / 2)
         let venue = venue
-        try await database.write { ledger in
+        try await database.writeRecords { ledger in
             try ledger.updateVenueState(venue: venue) { state in
                 state.timeOffsetMs = offset
                 state.timeSyncedAt = after
@@ -233,7 +233,7 @@ public final class BinanceClient: Sendable {
         let clock = clock
         var lastError: BinanceError?
         for _ in 0..<6 {
-            let decision = try await database.write { ledger in
+            let decision = try await database.writeRecords { ledger in
                 try ledger.updateVenueState(venue: venue) { state in
                     try limits.admit(&state, weight: request.weight, endpoint: request.endpoint, now: clock())
                 }
@@ -256,7 +256,7 @@ public final class BinanceClient: Sendable {
         let venue = venue
         let limits = limits
         let clock = clock
-        return try await database.write { ledger in
+        return try await database.writeRecords { ledger in
             try ledger.updateVenueState(venue: venue) { state in try change(limits, &state, clock()) }
         }
     }

@@ -85,7 +85,7 @@ extension BinanceClient {
     /// the venue's filters changed since they were cached).
     public func forgetSymbolFilters(_ symbol: Symbol) async throws {
         let venue = venue
-        try await database.write { ledger in try ledger.removeVenueSymbolFilters(venue: venue, symbol: symbol) }
+        try await database.writeRecords { ledger in try ledger.removeVenueSymbolFilters(venue: venue, symbol: symbol) }
     }
 
     /// The filters of several symbols; those missing from the cache or stale are fetched in one
@@ -95,7 +95,7 @@ extension BinanceClient {
         let now = clock()
         let ttl = Int64(max(settings.exchangeInfoTTLSeconds, 0)) * 1000
         let wanted = Array(Set(symbols)).sorted()
-        var result: [Symbol: SymbolFilters] = try await database.read { ledger in
+        var result: [Symbol: SymbolFilters] = try await database.readRecords { ledger in
             var fresh: [Symbol: SymbolFilters] = [:]
             for symbol in wanted {
                 guard let row = try ledger.venueSymbolFilters(venue: venue, symbol: symbol),
@@ -122,7 +122,7 @@ extension BinanceClient {
         let fetchedAt = clock()
         let weightLimit = info.requestWeightPerMinute
         let toStore = fetched
-        try await database.write { ledger in
+        try await database.writeRecords { ledger in
             for f in toStore {
                 try ledger.saveVenueSymbolFilters(VenueSymbolFiltersRow(
                     venue: venue, symbol: f.symbol, baseAsset: f.baseAsset, quoteAsset: f.quoteAsset, tickSize: f.tickSize,

@@ -26,7 +26,7 @@ public enum ConsultationOutcome: String, Sendable {
 /// prompt) whose entries age from when the model answered, per-provider circuit breakers, and the budgets' spending.
 public final class OpinionService: @unchecked Sendable {
     let configuration: LLMConfiguration
-    let database: StateDatabase
+    let database: any RecordStore
     let http: any HTTPClient
     let environment: [String: String]
     let permits: Permits
@@ -34,7 +34,7 @@ public final class OpinionService: @unchecked Sendable {
     private let lock = NSLock()
     private var deadline: UInt64?
 
-    public init(configuration: LLMConfiguration, database: StateDatabase, http: any HTTPClient, environment: [String: String]) {
+    public init(configuration: LLMConfiguration, database: any RecordStore, http: any HTTPClient, environment: [String: String]) {
         self.configuration = configuration
         self.database = database
         self.http = http
@@ -76,7 +76,7 @@ public final class OpinionService: @unchecked Sendable {
         let c = configuration
         var plan: [(LLMProvider, String, (Int64, ModelAnswer)?)] = []
         do {
-            plan = try await database.read { ledger in
+            plan = try await database.readRecords { ledger in
                 var plan: [(LLMProvider, String, (Int64, ModelAnswer)?)] = []
                 for provider in c.providers where provider.weight > 0 {
                     let openUntil = try ledger.llmBreakerOpenUntil(provider: provider.name) ?? 0
@@ -133,7 +133,7 @@ public final class OpinionService: @unchecked Sendable {
     struct SkipError: Error { var reason: Skip }
 
     /// The newest valid answer the model itself gave for `key` (never a replay) that is younger than the TTL at `now`.
-    static func cached(_ ledger: SQLiteLedger, key: String, now: Int64, ttlSeconds: Int) throws -> (Int64, ModelAnswer)? {
+    static func cached(_ ledger: any StateRecords, key: String, now: Int64, ttlSeconds: Int) throws -> (Int64, ModelAnswer)? {
         guard ttlSeconds > 0, let row = try ledger.newestLLMAnswer(cacheKey: key, upTo: now, after: now - Int64(ttlSeconds) * 1000),
             let action = ModelOpinion.Action(rawValue: row.action ?? "") else { return nil }
         return (row.id, ModelAnswer(action: action, confidence: row.confidence ?? 0, horizon: row.horizon ?? "", rationale: row.rationale ?? ""))
@@ -154,7 +154,7 @@ public final class OpinionService: @unchecked Sendable {
                               symbol: Symbol, now: Int64) async -> Result<CallRecord, SkipError> {
         guard secondsLeft() > 0 else { return .failure(SkipError(reason: .deadline)) }
         func breakerOpen() async -> Bool {
-            let open = (try? await database.read { ledger in
+            let open = (try? await database.readRecords { ledger in
                 try ledger.llmBreakerOpenUntil(provider: provider.name) ?? 0
             }) ?? 0
             return open > now
@@ -164,7 +164,7 @@ public final class OpinionService: @unchecked Sendable {
         let worstCost = Self.cost(promptTokens: limits.promptTokens, completionTokens: limits.completionTokens, provider: provider)
         let worstTokens = limits.promptTokens + limits.completionTokens
         let reserved = await ledger.reserve(runID: runID, dayStart: dayStart, tokens: worstTokens, cost: worstCost, configuration: configuration) {
-            try self.database.read { ledger in try SpendingLedger.Totals.load(ledger, runID: runID, dayStart: dayStart) }
+            try self.database.readRecordsNow { ledger in try SpendingLedger.Totals.load(ledger, runID: runID, dayStart: dayStart) }
         }
         guard reserved else { return .failure(SkipError(reason: .budget)) }
         // The reservation may have waited for other calls to settle: the deadline and the breaker are asked again.
@@ -188,7 +188,7 @@ public final class OpinionService: @unchecked Sendable {
     /// counts toward its provider's breaker; a valid answer closes it; replays from the cache count for nothing.
     func updateBreaker(provider: LLMProvider, failed: Bool, runID: Int64, symbol: Symbol, now: Int64) async {
         let c = configuration
-        try? await database.write { ledger in
+        try? await database.writeRecords { ledger in
             guard failed else {
                 try ledger.resetLLMBreakerFailures(provider: provider.name)
                 return
@@ -258,7 +258,7 @@ public final class OpinionService: @unchecked Sendable {
         let c = configuration
         let prompt = PromptBuilder.user(context)
         do {
-            try await database.write { ledger in
+            try await database.writeRecords { ledger in
                 for call in calls {
                     var status = "valid", problem: String?, answer: ModelAnswer?
                     switch call.result {
@@ -331,7 +331,7 @@ actor SpendingLedger {
         var tokens = 0
         var cost: Money = 0
 
-        static func load(_ ledger: SQLiteLedger, runID: Int64, dayStart: Int64) throws -> Totals {
+        static func load(_ ledger: any StateRecords, runID: Int64, dayStart: Int64) throws -> Totals {
             let calls = try ledger.freshLLMCallCount(runID: runID)
             // Rows written before usage was validated may hold negative numbers: they count as nothing, never as a credit.
             let tokens = try ledger.llmTokens(from: dayStart, to: dayStart + 86_400_000)

@@ -37,9 +37,9 @@ public struct Notifier: Sendable {
     static let maxRuns = 5
     let settings: NotificationSettings
     let http: any HTTPClient
-    let database: StateDatabase
+    let database: any RecordStore
 
-    public init(settings: NotificationSettings, http: any HTTPClient, database: StateDatabase) {
+    public init(settings: NotificationSettings, http: any HTTPClient, database: any RecordStore) {
         self.settings = settings
         self.http = http
         self.database = database
@@ -54,7 +54,7 @@ public struct Notifier: Sendable {
         guard settings.enabled else { return 0 }
         let pending: [Pending]
         do {
-            pending = try await database.write { ledger in
+            pending = try await database.writeRecords { ledger in
                 let last = Int64(try ledger.jobState("notifications.last_event_id") ?? "0") ?? 0
                 var newest = last
                 for event in try ledger.events(after: last) {
@@ -85,7 +85,7 @@ public struct Notifier: Sendable {
             let failure = failures.isEmpty ? nil : SecretRedactor.shared.redact(failures.joined(separator: "; "))
             let (webhookSent, telegramSent) = (sentWebhook, sentTelegram)
             do {
-                try await database.write { ledger in
+                try await database.writeRecords { ledger in
                     try ledger.recordNotificationAttempt(key: item.key, webhookSent: webhookSent, telegramSent: telegramSent, failure: failure, now: now)
                 }
             } catch {

@@ -42,22 +42,6 @@ enum PostgresStateAccess {
         let address = try address(config)
         return try PostgresState(address: address, password: try password(address, environment: environment), now: now)
     }
-
-    /// What a PostgreSQL state does not run yet: live trading, Binance market data, the language models and
-    /// notifications keep venue, model and outbox records that only the SQLite state has so far. Refused up front
-    /// (exit 78), never half done.
-    static func refuseUnsupported(_ config: ResolvedConfig) throws {
-        var problems: [String] = []
-        if config.string("mode") == "live" { problems.append("mode: \"live\" is not available on a PostgreSQL state yet (state.url is set); use the SQLite state") }
-        if config.string("market.source") == "binance" {
-            problems.append("market.source: \"binance\" is not available on a PostgreSQL state yet (state.url is set); use \"simulated\" or \"csv\", or the SQLite state")
-        }
-        if config.bool("llm.enabled") { problems.append("llm.enabled: true is not available on a PostgreSQL state yet (state.url is set)") }
-        if !config.string("notifications.webhook_url").isEmpty || !config.string("notifications.telegram_bot_token_env").isEmpty {
-            problems.append("notifications: webhook and Telegram are not available on a PostgreSQL state yet (state.url is set)")
-        }
-        if !problems.isEmpty { throw ConfigError(file: config.file, problems: problems) }
-    }
 }
 
 /// The safe-mode lock as the row `safe_mode.lock` of a PostgreSQL state's `state_files`, with the lockfile's rules:
@@ -90,7 +74,6 @@ extension RunArguments {
     /// run's `next_run_at`, the safe-mode lock a row; the scratch directory (`--state-dir`) keeps only the metrics file.
     func runOnPostgres(_ start: RunCommand.Start, options: CommonSettings, wallStart: Date) async throws {
         let (config, nowMs, grace) = (start.config, start.nowMs, start.grace)
-        try PostgresStateAccess.refuseUnsupported(config)
         let state = try PostgresStateAccess.open(config, environment: options.environment, now: nowMs)
         defer { state.close() }
         if ifDue, let notDue = NextRunFile.notDue(next: try state.nextRunAt(), now: nowMs, grace: grace) {
@@ -121,45 +104,9 @@ extension RunArguments {
                 throw conflict
             }
         }
-        let market: any MarketDataSource = config.string("market.source") == "csv" ? CSVMarket.make(directory: config.string("market.csv_dir")) : SimulatedMarket()
-        let paper = PaperBroker(store: state, settings: PaperSettings(
-            startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
-            feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps")))
-        try paper.ensureFunded()
-        let parameters = try CycleParameters(config: config)
-        let cycle = TradingCycle(parameters: parameters, configHash: config.hash, store: state, market: market, broker: paper,
-                                 analyzer: WindowAnalyzer(), safeModeLocks: SafeModeLockRow(state: state, now: nowMs), nextRunFile: nil,
-                                 logger: logger, interrupt: interrupt)
-        let report = try await cycle.run(now: nowMs)
-        var runLogger = logger
-        runLogger[metadataKey: "run_id"] = "\(report.runID)"
-        var metricsFailure: Error?
-        do {
-            let text = try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, wallStart: wallStart, checkMilliseconds: 0,
-                                            lockContention: 0) { amounts in
-                let all = try state.addToCounters(amounts)
-                return all
-            }
-            let gateway = config.string("metrics.pushgateway_url")
-            if !gateway.isEmpty, let problem = await Pushgateway.push(text, to: gateway, http: URLSessionHTTPClient(defaultTimeout: 30), account: state.address.account) {
-                runLogger.warning("metrics not pushed to the Pushgateway", metadata: ["error": "\(problem)"])
-            }
-        } catch {
-            let stale = RunMetrics.path(config: config, stateDirectory: options.stateDirectory)
-            let removed = unlink(stale) == 0
-            runLogger.error("metrics not written; the run fails", metadata: ["error": "\(error)", "stale_metrics_removed": "\(removed ? stale : "none")"])
-            metricsFailure = error
-        }
-        IfDueFastPath.emit(report.summary)
-        if let metricsFailure {
-            if let file = metricsFailure as? AtomicFileError { throw file }
-            throw AtomicFileError(path: RunMetrics.path(config: config, stateDirectory: options.stateDirectory), message: "\(metricsFailure)")
-        }
-        switch report.outcome {
-        case .ok: return
-        case .partial: throw ExitWith(code: .symbolsFailed)
-        case .interrupted: throw ExitWith(code: interrupt.raised == SIGINT ? .interruptedByINT : .interruptedByTERM)
-        case .failed, .running, .crashed: throw ExitWith(code: .internalError)
-        }
+        let target = CycleTarget(store: state, records: state, safeModeLocks: SafeModeLockRow(state: state, now: nowMs), nextRunFile: nil,
+                                 checkMilliseconds: 0, lockContention: { (try? state.addToCounters([]))?["lock_contention"] ?? 0 },
+                                 account: state.address.account, addToCounters: { try state.addToCounters($0) })
+        try await runCycle(start, on: target, options: options, wallStart: wallStart, logger: logger, interrupt: interrupt)
     }
 }

@@ -8,6 +8,7 @@ import HTTPTransport
 import Operations
 import Settings
 import Storage
+import Strategy
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -124,10 +125,32 @@ extension RunArguments {
         // checkpoint half done.
         defer { try? database.close() }
         logger.debug("state database checked", metadata: ["check_ms": "\(String(format: "%.1f", database.checkMilliseconds))"])
-        let venues = try Venues.make(config: config, database: database, environment: options.environment, live: isLive)
+        let target = CycleTarget(store: database.store, records: database, safeModeLocks: SafeModeLockFile(stateDirectory: options.stateDirectory),
+                                 nextRunFile: options.stateDirectory + "/next_run", checkMilliseconds: database.checkMilliseconds,
+                                 lockContention: { Double(LockContention.count(stateDirectory: options.stateDirectory)) }, account: nil,
+                                 addToCounters: { amounts in
+                                     try database.write { ledger in
+                                         for (name, amount) in amounts { try ledger.addToCounter(name, amount) }
+                                         return try ledger.counters()
+                                     }
+                                 })
+        try await runCycle(start, on: target, options: options, wallStart: wallStart, logger: logger, interrupt: interrupt) {
+            // The configuration this cycle validated, for the not-due ticks that follow (see `ConfigCheck`).
+            ConfigCheck.record(configPath: options.configPath, configBytes: start.configBytes, environment: options.environment,
+                               mode: config.string("mode"), graceSeconds: config.int("schedule.grace_seconds"), stateDirectory: options.stateDirectory)
+        }
+    }
+
+    /// The cycle on `target`, then its metrics (file and Pushgateway), the notifications and the exit code: the same
+    /// for both backends, once the run lock is held and the state checked.
+    func runCycle(_ start: RunCommand.Start, on target: CycleTarget, options: CommonSettings, wallStart: Date, logger: Logger, interrupt: InterruptFlag,
+                  afterCycle: () -> Void = {}) async throws {
+        let (config, isLive, nowMs) = (start.config, start.isLive, start.nowMs)
+        let venues = try Venues.make(config: config, records: target.records, store: target.store, environment: options.environment, live: isLive)
         let parameters = try CycleParameters(config: config)
-        let cycle = TradingCycle(parameters: parameters, configHash: config.hash, database: database, stateDirectory: options.stateDirectory,
-                                 market: venues.market, broker: venues.broker, consultant: venues.consultant, logger: logger, interrupt: interrupt)
+        let cycle = TradingCycle(parameters: parameters, configHash: config.hash, store: target.store, market: venues.market, broker: venues.broker,
+                                 consultant: venues.consultant, analyzer: WindowAnalyzer(), safeModeLocks: target.safeModeLocks,
+                                 nextRunFile: target.nextRunFile, logger: logger, interrupt: interrupt)
         let http = URLSessionHTTPClient(defaultTimeout: 30)
         let notifier = Notifier(settings: NotificationSettings(
             webhookURL: config.string("notifications.webhook_url"),
@@ -135,7 +158,7 @@ extension RunArguments {
                 : options.environment[config.string("notifications.telegram_bot_token_env")],
             telegramChatID: config.string("notifications.telegram_chat_id"), telegramAPIBase: config.string("notifications.telegram_api_base"),
             timeoutSeconds: config.double("notifications.timeout_seconds"), maxAttempts: config.int("notifications.max_attempts")),
-            http: http, database: database)
+            http: http, database: target.records)
         var report: CycleReport
         do {
             report = try await cycle.run(now: nowMs)
@@ -143,9 +166,7 @@ extension RunArguments {
             await notifier.deliver(now: nowMs, logger: logger)
             throw error
         }
-        // The configuration this cycle validated, for the not-due ticks that follow (see `ConfigCheck`).
-        ConfigCheck.record(configPath: options.configPath, configBytes: start.configBytes, environment: options.environment,
-                           mode: config.string("mode"), graceSeconds: config.int("schedule.grace_seconds"), stateDirectory: options.stateDirectory)
+        afterCycle()
         // A live key the venue refused (HTTP 401, -2014/-2015) leaves the cycle without an account: a failed run
         // (metrics say failed, exit 78), not "ok" with equity 0.
         let refusedKey = report.credentialsRefused.map(APIKeyRefused.init(detail:))
@@ -155,10 +176,11 @@ extension RunArguments {
         // sees the metrics missing instead of stale figures that look fresh.
         var metricsFailure: Error?
         do {
-            let text = try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, database: database,
-                                            wallStart: wallStart, logger: runLogger)
+            let text = try RunMetrics.write(report: report, config: config, stateDirectory: options.stateDirectory, wallStart: wallStart,
+                                            checkMilliseconds: target.checkMilliseconds, lockContention: target.lockContention(),
+                                            addToCounters: target.addToCounters)
             let gateway = config.string("metrics.pushgateway_url")
-            if !gateway.isEmpty, let problem = await Pushgateway.push(text, to: gateway, http: http) {
+            if !gateway.isEmpty, let problem = await Pushgateway.push(text, to: gateway, http: http, account: target.account) {
                 runLogger.warning("metrics not pushed to the Pushgateway", metadata: ["error": "\(problem)"])
             }
         } catch {
@@ -181,6 +203,20 @@ extension RunArguments {
         case .failed, .running, .crashed: throw ExitWith(code: .internalError)
         }
     }
+}
+
+/// Where a cycle keeps its state: the store and records, the safe-mode lock, the `next_run` file (SQLite only), the
+/// figures its metrics report about the state, and its counters.
+struct CycleTarget {
+    var store: any StateStore
+    var records: any RecordStore
+    var safeModeLocks: any SafeModeLockStorage
+    var nextRunFile: String?
+    var checkMilliseconds: Double
+    var lockContention: () -> Double
+    /// The Pushgateway group's account (PostgreSQL accounts), nil for none.
+    var account: String?
+    var addToCounters: ([(String, Double)]) throws -> [String: Double]
 }
 
 /// The live API key was refused by the venue during reconciliation (exit 78: the key is configuration).

@@ -15,6 +15,11 @@ struct Venues {
     var consultant: (any OpinionConsultant)?
 
     static func make(config: ResolvedConfig, database: StateDatabase, environment: [String: String], live: Bool) throws -> Venues {
+        try make(config: config, records: database, store: database.store, environment: environment, live: live)
+    }
+
+    /// On any state: `records` for the Binance client and the models, `store` for the paper broker.
+    static func make(config: ResolvedConfig, records: any RecordStore, store: any StateStore, environment: [String: String], live: Bool) throws -> Venues {
         let market: any MarketDataSource
         // One Binance client per run, shared by the market data and the broker: one weight budget, one breaker.
         var binance: BinanceClient?
@@ -30,7 +35,7 @@ struct Venues {
             }
             let client = try BinanceClient(settings: binanceSettings(config), credentials: credentials,
                                            http: URLSessionHTTPClient(defaultTimeout: config.double("binance.request_timeout_seconds")),
-                                           database: database)
+                                           database: records)
             binance = client
             return client
         }
@@ -42,12 +47,12 @@ struct Venues {
         default:
             market = SimulatedMarket()
         }
-        let paper = PaperBroker(database: database, settings: PaperSettings(
+        let paper = PaperBroker(store: store, settings: PaperSettings(
             startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
             feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps")))
         var consultant: (any OpinionConsultant)?
         if config.bool("llm.enabled") && !config.objects("llm.providers").isEmpty {
-            let service = OpinionService(configuration: ModelConsultant.configuration(config), database: database,
+            let service = OpinionService(configuration: ModelConsultant.configuration(config), database: records,
                                          http: URLSessionHTTPClient(defaultTimeout: 120), environment: environment)
             consultant = ModelConsultant(service: service, timeframe: config.string("market.timeframe"))
         }

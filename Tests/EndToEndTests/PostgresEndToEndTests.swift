@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import PostgresStorage
 import Settings
 
@@ -191,11 +192,9 @@ struct PostgresEndToEndTests {
         holder.close()
         let free = try h.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
         #expect(free.code == 0, "\(free.stderr)")
-        // What a PostgreSQL state does not run yet is refused before anything is done.
-        let live = try Harness(config: PostgresServer.config(account: account, extra: "\"llm\": {\"enabled\": true}"))
-        defer { live.remove() }
-        let refused = try live.run(["run", "--now", "2024-03-01T00:30:15Z"], environment: PostgresServer.environment)
-        #expect(refused.code == 78 && refused.stderr.contains("llm.enabled"), "\(refused.stderr)")
+        // The commands that read only the SQLite file say so (exit 78) instead of reading an empty directory.
+        let history = try h.run(["history"], environment: PostgresServer.environment)
+        #expect(history.code == 78 && history.stderr.contains("does not read a PostgreSQL state"), "\(history.stderr)")
         #expect(try PostgresServer.psql("SELECT COUNT(*) FROM runs", account: account) == "2")
     }
 
@@ -283,5 +282,62 @@ struct PostgresEndToEndTests {
         let newer = try b.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
         #expect(newer.code == 70 && newer.stderr.contains("newer tradejob"), "\(newer.stderr)")
         #expect(try PostgresServer.psql("SELECT COUNT(*) FROM runs", account: second) == "1")
+    }
+
+    @Test func theModelsAndNotificationsWorkOnPostgreSQLAsOnSQLite() throws {
+        let account = PostgresServer.freshAccount("records")
+        defer { PostgresServer.drop(account: account) }
+        let models = FakeModels()
+        let modelsURL = try models.start()
+        defer { models.stop() }
+        let hooks = try TestHTTPServer { _ in TestHTTPReply() }
+        defer { hooks.stop() }
+        let extra = #""strategy": {"min_confidence": 0.5}, "llm": {"enabled": true, "consult_band": 1.0, "providers": [{"name": "a", "base_url": "\#(modelsURL.absoluteString)", "model": "buyer"}, {"name": "b", "base_url": "\#(modelsURL.absoluteString)", "model": "seller"}]}, "notifications": {"webhook_url": "\#(hooks.baseURL.absoluteString)/hook", "timeout_seconds": 2}"#
+        let onSQLite = try Harness(config: "{" + extra + "}"), onPostgres = try Harness(config: PostgresServer.config(account: account, extra: extra))
+        defer { onSQLite.remove(); onPostgres.remove() }
+        var now = "2024-03-01T00:00:15Z"
+        for _ in 0..<8 {
+            let a = try onSQLite.run(["run", "--now", now]), b = try onPostgres.run(["run", "--now", now], environment: PostgresServer.environment)
+            #expect(a.code == 0 && b.code == 0 && a.stdout == b.stdout, "\(a.stdout)\n---\n\(b.stdout)\n\(b.stderr)")
+            guard let next = PostgresServer.nextRun(a.stdout) else { break }
+            now = next
+        }
+        // (Calls run concurrently: their ids follow the order the answers came in, so rows are compared by run, symbol and provider.)
+        let calls = "SELECT run_id, symbol, provider, model, status, action, CAST(ROUND(confidence * 1000000) AS INTEGER), horizon, rationale, prompt_tokens, completion_tokens, cost, cached_from IS NOT NULL FROM llm_calls ORDER BY run_id, symbol, provider, time"
+        let opinions = "SELECT run_id, symbol, outcome, action, CAST(ROUND(confidence * 1000000) AS INTEGER), CAST(ROUND(agreement * 1000000) AS INTEGER) FROM llm_opinions ORDER BY run_id, symbol"
+        let outbox = "SELECT key, kind, message, attempts, delivered_at IS NOT NULL FROM notifications ORDER BY key"
+        for sql in [calls, opinions, outbox, "SELECT provider, consecutive_failures, open_until FROM llm_breakers ORDER BY provider"] {
+            let sqlite = try onSQLite.sqlite(sql.replacingOccurrences(of: "delivered_at IS NOT NULL", with: "CASE WHEN delivered_at IS NOT NULL THEN 't' ELSE 'f' END")
+                .replacingOccurrences(of: "cached_from IS NOT NULL", with: "CASE WHEN cached_from IS NOT NULL THEN 't' ELSE 'f' END"))
+            let postgres = try PostgresServer.psql(sql, account: account)
+            #expect(sqlite == postgres, "\(sql)")
+        }
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM llm_calls", account: account) != "0", "the models were asked")
+        let delivered = Int(try PostgresServer.psql("SELECT COUNT(*) FROM notifications WHERE delivered_at IS NOT NULL", account: account)) ?? 0
+        #expect(delivered > 0 && hooks.requests.filter { $0.path == "/hook" }.count == 2 * delivered, "each backend delivered each notification once")
+    }
+
+    @Test func aLiveCycleOnBinanceKeepsItsVenueRecordsInPostgreSQL() throws {
+        let account = PostgresServer.freshAccount("live")
+        defer { PostgresServer.drop(account: account) }
+        let fake = BinanceLiveEndToEndTests.exchange()
+        defer { fake.stop() }
+        let live = BinanceLiveEndToEndTests.config(baseURL: fake.baseURL, extra: ["state": ["url": PostgresServer.url ?? "", "account": account]])
+        let h = try Harness(config: live)
+        defer { h.remove() }
+        let environment = BinanceLiveEndToEndTests.liveEnvironment.merging(PostgresServer.environment) { $1 }
+        let first = try h.run(["run"], environment: environment)
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(!fake.orders.isEmpty, "the cycle placed orders: \(first.stdout)")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM orders WHERE status = 'FILLED'", account: account) == "\(fake.orders.filter { $0.status == "FILLED" }.count)")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM candles WHERE symbol = 'BTCUSDT'", account: account) == "120")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM venue_symbol_filters", account: account) == "2", "the exchange filters are cached")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM venue_state WHERE weight_limit IS NOT NULL", account: account) == "1", "the venue's weight state is kept")
+        // The next run reconciles with the exchange and trades on from the stored state.
+        let second = try h.run(["run"], environment: environment)
+        #expect(second.code == 0, "\(second.stderr)")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN')", account: account) == "0")
+        let text = try PostgresServer.psql("SELECT string_agg(message || COALESCE(data, ''), ' ') FROM events", account: account)
+        #expect(!text.contains(BinanceLiveEndToEndTests.secret) && !first.stderr.contains(BinanceLiveEndToEndTests.secret))
     }
 }

@@ -85,6 +85,13 @@ public struct CachedLLMAnswer: Sendable, Equatable {
     public var confidence: Double?
     public var horizon: String?
     public var rationale: String?
+    public init(id: Int64, action: String?, confidence: Double?, horizon: String?, rationale: String?) {
+        self.id = id
+        self.action = action
+        self.confidence = confidence
+        self.horizon = horizon
+        self.rationale = rationale
+    }
 }
 
 /// One model call for the audit trail (`llm_calls`).

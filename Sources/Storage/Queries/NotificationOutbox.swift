@@ -39,4 +39,11 @@ public struct PendingNotification: Sendable, Equatable {
     public var message: String
     public var webhookDone: Bool
     public var telegramDone: Bool
+    public init(key: String, kind: String, message: String, webhookDone: Bool, telegramDone: Bool) {
+        self.key = key
+        self.kind = kind
+        self.message = message
+        self.webhookDone = webhookDone
+        self.telegramDone = telegramDone
+    }
 }
