@@ -36,7 +36,7 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
             sqlState = psql.serverInfo?[.sqlState]
             kind = sqlState == nil ? .unreachable : .server
             if let info = psql.serverInfo, let text = info[.message] {
-                message = text + (info[.detail].map { "; \($0)" } ?? "") + (sql.map { " — in: \(MessageTextShort.statement($0))" } ?? "")
+                message = text + (info[.detail].map { "; \($0)" } ?? "") + (sql.map { " — in: \(StatementText.statement($0))" } ?? "")
             } else {
                 let cause = psql.underlying.map { String(describing: $0) } ?? String(describing: psql.code)
                 message = "\(target): \(cause)"
@@ -59,7 +59,7 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-enum MessageTextShort {
+enum StatementText {
     /// The first line of a statement, shortened (for messages).
     static func statement(_ sql: String) -> String {
         let line = sql.split(separator: "\n").first.map(String.init) ?? sql

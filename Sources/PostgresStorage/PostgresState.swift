@@ -89,10 +89,15 @@ public final class PostgresState: StateStore, @unchecked Sendable {
         }
     }
 
+    /// How `pg_locks` shows a bigint advisory key: its high and low 32 bits as `classid` and `objid`, `objsubid` 1.
+    var runLockKeyParts: (classid: Int64, objid: Int64) {
+        (Int64(UInt64(bitPattern: runLockKey) >> 32), Int64(UInt64(bitPattern: runLockKey) & 0xffff_ffff))
+    }
+
     /// Whether some session holds this account's run lock now (for `status`).
     public func runLockHeld() throws -> Bool {
         try lock.withLock {
-            let classid = Int64(UInt64(bitPattern: runLockKey) >> 32), objid = Int64(UInt64(bitPattern: runLockKey) & 0xffff_ffff)
+            let (classid, objid) = runLockKeyParts
             return try session.query("""
                 SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::BIGINT::OID AND objid = $2::BIGINT::OID AND objsubid = 1 AND granted
                 """, [.int(classid), .int(objid)]).first?.int("n", table: "pg_locks") ?? 0 > 0
@@ -170,7 +175,7 @@ extension PostgresState {
 
     /// Who holds this account's run lock: the server process, its application name, client address and since when.
     public func runLockHolder() -> String {
-        let classid = Int64(UInt64(bitPattern: runLockKey) >> 32), objid = Int64(UInt64(bitPattern: runLockKey) & 0xffff_ffff)
+        let (classid, objid) = runLockKeyParts
         let found = try? lock.withLock {
             try session.query("""
                 SELECT a.pid::BIGINT AS pid, COALESCE(a.application_name, '') AS app, COALESCE(host(a.client_addr), 'local') AS client,

@@ -34,12 +34,6 @@ struct CommandState {
         postgres?.close()
         try? sqlite?.close()
     }
-
-    /// Whether a cycle holds the run lock now (never taking it for long: `status` cannot make a run exit 75).
-    func cycleInProgress(stateDirectory: String) -> Bool {
-        if let postgres { return (try? postgres.runLockHeld()) ?? false }
-        return RunningProbe.isRunning(stateDirectory: stateDirectory)
-    }
 }
 
 /// `tradejob migrate`: creates the state or brings its schema up to this version's migrations, and exits (a

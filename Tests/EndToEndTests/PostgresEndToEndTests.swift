@@ -189,6 +189,8 @@ struct PostgresEndToEndTests {
         let held = try h.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
         #expect(held.code == 75, "\(held.stderr)")
         #expect(held.stderr.contains("server process"), "\(held.stderr)")
+        let status = try h.run(["status", "--json"], environment: PostgresServer.environment)
+        #expect(try h.json(status.stdout)["cycle_in_progress"] as? Bool == true, "\(status.stdout) \(status.stderr)")
         holder.close()
         let free = try h.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
         #expect(free.code == 0, "\(free.stderr)")
