@@ -31,6 +31,12 @@ run: build
 ## test: the whole test suite (the end-to-end tests run the built binary).
 test: build
 	$(SWIFT) test
+	@# With a PostgreSQL test server (.ci/postgres sets TRADEJOB_TEST_POSTGRES_URL), the end-to-end suite runs again
+	@# with every harness's state on PostgreSQL (suites about the SQLite files themselves say they are skipped).
+	@if [ -n "$${TRADEJOB_TEST_POSTGRES_URL:-}" ]; then \
+	  echo "== the end-to-end suite again, on PostgreSQL"; \
+	  TRADEJOB_TEST_BACKEND=postgres $(SWIFT) test --skip-build --filter EndToEndTests; \
+	fi
 
 ## release: the static release binary, position-dependent (PIE=1 for a position-independent one), with libcurl loaded
 ## on the first HTTP request instead of at start-up, no dynamic symbol table of its own (--no-export-dynamic) and

@@ -55,8 +55,10 @@ public struct PostgresLedger: Ledger {
             .map { RunID(rawValue: try $0.int64("id", table: "runs")) }.sorted()
     }
 
+    /// The newest run's config hash; the whole row is decoded (as SQLite's ledger does), so a damaged run row stops
+    /// the cycle before it starts a run.
     public func lastConfigHash() throws -> String? {
-        try row("SELECT config_hash FROM runs ORDER BY id DESC LIMIT 1")?.text("config_hash", table: "runs")
+        try row("SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(PostgresState.run)?.configHash
     }
 
     public func consecutiveFailedRuns() throws -> Int {

@@ -8,12 +8,7 @@ extension PostgresLedger: StateRecords {
     // MARK: Notifications
 
     public func events(after id: Int64) throws -> [EventRow] {
-        try rows("SELECT * FROM events WHERE id > $1 ORDER BY id", [.int(id)]).map { r in
-            let t = "events", id = try r.int64("id", table: t), key = "\(id)"
-            return EventRow(id: id, runID: try r.optionalInt64("run_id", table: t, key: key), time: try r.int64("time", table: t, key: key),
-                            kind: try r.enumValue("kind", table: t, key: key), symbol: try r.optionalText("symbol", table: t, key: key).map(Symbol.init(rawValue:)),
-                            message: try r.text("message", table: t, key: key), data: try r.optionalText("data", table: t, key: key))
-        }
+        try rows("SELECT * FROM events WHERE id > $1 ORDER BY id", [.int(id)]).map(Self.event)
     }
 
     public func queueNotification(key: String, kind: String, message: String, createdAt: Int64) throws {
@@ -188,4 +183,70 @@ extension PostgresState: RecordStore {
     }
     public func readRecordsNow<T>(_ body: (any StateRecords) throws -> T) throws -> T { try transaction(readOnly: true) { try body($0) } }
     public func writeRecordsNow<T>(_ body: (any StateRecords) throws -> T) throws -> T { try transaction(readOnly: false) { try body($0) } }
+}
+
+/// What the commands read (`history`, `report`, `explain`, `analyze --symbol`), on PostgreSQL.
+extension PostgresLedger {
+    public func equityHistory() throws -> [EquityPoint] {
+        try rows("SELECT time, equity, cash, safe_mode FROM equity ORDER BY time, run_id").map { r in
+            EquityPoint(time: try r.int64("time", table: "equity"), equity: try r.fixed("equity", table: "equity", key: nil),
+                        cash: try r.fixed("cash", table: "equity", key: nil), safeMode: try r.bool("safe_mode", table: "equity"))
+        }
+    }
+
+    public func candles(symbol: Symbol, timeframe: Timeframe, from: Int64, to: Int64) throws -> [Candle] {
+        try rows("""
+            SELECT open_time, open, high, low, close, volume FROM candles WHERE symbol = $1 AND timeframe = $2 AND open_time >= $3 AND open_time <= $4
+            ORDER BY open_time
+            """, [.text(symbol.rawValue), .text(timeframe.name), .int(from), .int(to)]).map { r in
+            Candle(openTime: try r.int64(at: 0, table: "candles"), open: try r.double(at: 1, table: "candles"), high: try r.double(at: 2, table: "candles"),
+                   low: try r.double(at: 3, table: "candles"), close: try r.double(at: 4, table: "candles"), volume: try r.double(at: 5, table: "candles"))
+        }
+    }
+
+    public func newestRunID() throws -> Int64? { try row("SELECT MAX(id) AS id FROM runs")?.optionalInt64("id", table: "runs") }
+
+    public func events(runID: Int64) throws -> [EventRow] {
+        try rows("SELECT * FROM events WHERE run_id = $1 ORDER BY id", [.int(runID)]).map(Self.event)
+    }
+
+    static func event(_ r: SQLRow) throws -> EventRow {
+        let t = "events", id = try r.int64("id", table: t), key = "\(id)"
+        return EventRow(id: id, runID: try r.optionalInt64("run_id", table: t, key: key), time: try r.int64("time", table: t, key: key),
+                        kind: try r.enumValue("kind", table: t, key: key), symbol: try r.optionalText("symbol", table: t, key: key).map(Symbol.init(rawValue:)),
+                        message: try r.text("message", table: t, key: key), data: try r.optionalText("data", table: t, key: key))
+    }
+
+    public func storedSignal(runID: Int64, symbol: Symbol) throws -> StoredSignal? {
+        guard let s = try row("SELECT * FROM signals WHERE run_id = $1 AND symbol = $2", [.int(runID), .text(symbol.rawValue)]) else { return nil }
+        let t = "signals"
+        return StoredSignal(direction: try s.text("direction", table: t), confidence: try s.double("confidence", table: t), score: try s.double("score", table: t),
+                            candleTime: try s.int64("candle_time", table: t), components: try s.optionalText("components", table: t),
+                            patterns: try s.optionalText("patterns", table: t), opinion: try s.optionalText("opinion", table: t))
+    }
+
+    public func storedLLMOpinion(runID: Int64, symbol: Symbol) throws -> StoredLLMOpinion? {
+        guard let o = try row("SELECT * FROM llm_opinions WHERE run_id = $1 AND symbol = $2", [.int(runID), .text(symbol.rawValue)]) else { return nil }
+        let t = "llm_opinions"
+        return StoredLLMOpinion(outcome: try o.text("outcome", table: t), action: try o.optionalText("action", table: t),
+                                confidence: try o.optionalDouble("confidence", table: t), agreement: try o.optionalDouble("agreement", table: t))
+    }
+
+    public func storedLLMCalls(runID: Int64, symbol: Symbol) throws -> [StoredLLMCall] {
+        try rows("SELECT * FROM llm_calls WHERE run_id = $1 AND symbol = $2 ORDER BY id", [.int(runID), .text(symbol.rawValue)]).map { c in
+            let t = "llm_calls"
+            return StoredLLMCall(provider: try c.text("provider", table: t), model: try c.optionalText("model", table: t), status: try c.text("status", table: t),
+                                 cachedFrom: try c.optionalInt64("cached_from", table: t), fromCache: try c.bool("from_cache", table: t),
+                                 action: try c.optionalText("action", table: t), confidence: try c.optionalDouble("confidence", table: t),
+                                 problem: try c.optionalText("problem", table: t), latencyMs: try c.optionalInt64("latency_ms", table: t),
+                                 promptTokens: try c.optionalInt64("prompt_tokens", table: t).map(Int.init),
+                                 completionTokens: try c.optionalInt64("completion_tokens", table: t).map(Int.init),
+                                 usageImplausible: try c.bool("usage_implausible", table: t), cost: try c.optionalFixed("cost", table: t, key: nil),
+                                 rationale: try c.optionalText("rationale", table: t))
+        }
+    }
+
+    public func llmCallTime(id: Int64) throws -> Int64? {
+        try row("SELECT time FROM llm_calls WHERE id = $1", [.int(id)])?.int64("time", table: "llm_calls")
+    }
 }

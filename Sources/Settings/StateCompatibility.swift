@@ -10,8 +10,9 @@ public enum StateCompatibility {
     /// (`feeAssets`, always the quote asset in paper trading) only in others. Nil when they agree or the state is new.
     /// `activeSymbols` (open positions) only help name the state's asset. Live configurations are not checked (the
     /// wallet mirrors the venue's account).
+    /// `newState` says how to start a new state instead (a new `--state-dir`, or a new `state.account`).
     public static func check(_ config: ResolvedConfig, state: String, walletAssets: Set<String>, feeAssets: Set<String>,
-                             activeSymbols: [String]) -> ConfigError? {
+                             activeSymbols: [String], newState: String = "give a new --state-dir") -> ConfigError? {
         guard config.string("mode") == "paper" else { return nil }
         let quote = config.string("paper.quote_asset")
         let walletDisagrees = !walletAssets.isEmpty && !walletAssets.contains(quote)
@@ -22,7 +23,7 @@ public enum StateCompatibility {
             + (stored.isEmpty ? "another quote asset" : stored.map(ConfigValue.quote).joined(separator: " or "))
             + " (wallet: \(walletAssets.sorted().joined(separator: ", ")); open positions: \(activeSymbols.isEmpty ? "none" : activeSymbols.joined(separator: ", ")))"
         problem += "; refusing to run, which would value the wallet at 0 and close every position."
-            + " Set paper.quote_asset to the state's asset, or give a new --state-dir"
+            + " Set paper.quote_asset to the state's asset, or \(newState)"
         return ConfigError(file: config.file, problems: [problem])
     }
 

@@ -47,12 +47,9 @@ struct AnalyzeCommand: ParsableCommand {
         } else {
             frame = try CycleParameters(config: options.loadConfig()).timeframe
         }
-        guard FileManager.default.fileExists(atPath: options.databasePath) else {
+        guard let candles = try options.readState({ ledger in try ledger.candles(symbol: Symbol(rawValue: symbol), timeframe: frame, from: .min, to: .max) }) else {
             throw UsageError(message: "--symbol: no state database at \(options.databasePath)")
         }
-        try options.refusePostgresState("analyze --symbol")
-        let database = try StateDatabase(path: options.databasePath)
-        let candles = try database.read { ledger in try ledger.candles(symbol: Symbol(rawValue: symbol), timeframe: frame, from: .min, to: .max) }
         guard !candles.isEmpty else {
             throw UsageError(message: "--symbol: no \(frame) candles stored for \(symbol) in \(options.databasePath)")
         }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import PostgresStorage
+import Storage
 import Settings
 
 /// `--config` and `--state-dir`, taken by every command.
@@ -26,11 +28,17 @@ struct CommonOptions: ParsableArguments {
     func loadConfig() throws -> ResolvedConfig { try settings.loadConfig() }
     func ensureStateDirectory() throws { try settings.ensureStateDirectory() }
 
-    /// Commands that read only the SQLite state refuse a configuration naming a PostgreSQL one (exit 78) instead of
-    /// reading an empty state directory.
-    func refusePostgresState(_ command: String) throws {
-        guard let config = try? loadConfig(), !config.string("state.url").isEmpty else { return }
-        throw ConfigError(file: config.file, problems: ["state.url: `tradejob \(command)` reads the SQLite state of --state-dir only; it does not read a PostgreSQL state yet"])
+    /// Reads the state the configuration names — the PostgreSQL account when `state.url` is set, else this
+    /// directory's SQLite file — in one read transaction; nil when the SQLite state does not exist yet. A configuration
+    /// that does not load means the SQLite state (`history`, `report`, `explain` work without a valid one).
+    func readState<T>(_ body: (any StateRecords) throws -> T) throws -> T? {
+        if let config = try? loadConfig(), !config.string("state.url").isEmpty {
+            let state = try PostgresStateAccess.open(config, environment: environment, now: Int64(Date().timeIntervalSince1970 * 1000))
+            defer { state.close() }
+            return try state.readRecordsNow(body)
+        }
+        guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
+        return try StateDatabase(path: databasePath).readRecordsNow(body)
     }
 
     /// The state directory from `--state-dir`, else `$TRADEJOB_STATE_DIR`, else `state`; without a trailing slash.

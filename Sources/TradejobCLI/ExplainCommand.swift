@@ -14,10 +14,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Symbol.") var symbol: String
 
     func run() throws {
-        try options.refusePostgresState("explain")
-        guard FileManager.default.fileExists(atPath: options.databasePath) else { throw UsageError(message: "no state in \(options.stateDirectory) yet") }
-        let database = try StateDatabase(path: options.databasePath)
-        let text: String = try database.read { ledger in
+        let read: String? = try options.readState { ledger in
             guard let runID = try runID ?? ledger.newestRunID() else { return "no runs yet\n" }
             var out = "run \(runID), \(symbol)\n"
             let symbol = Symbol(rawValue: symbol)
@@ -60,6 +57,7 @@ struct ExplainCommand: ParsableCommand {
             }
             return out
         }
+        guard let text = read else { throw UsageError(message: "no state in \(options.stateDirectory) yet") }
         print(text, terminator: "")
     }
 }

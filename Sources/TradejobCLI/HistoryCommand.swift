@@ -18,21 +18,16 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        try options.refusePostgresState("history")
         let format = TradeHistory.Format(rawValue: format) ?? .table
         let from = since.flatMap(Timestamp.parse) ?? 0
-        var trades: [ClosedTrade] = []
-        if FileManager.default.fileExists(atPath: options.databasePath) {
-            let database = try StateDatabase(path: options.databasePath)
-            trades = try database.read { ledger in try ClosedTrades.load(ledger, since: from) }
-        }
+        let trades = try options.readState { ledger in try ClosedTrades.load(ledger, since: from) } ?? []
         print(TradeHistory.render(trades, format: format, time: Timestamp.rfc3339), terminator: "")
     }
 }
 
 /// Closed positions as trades (entries that never filled are left out).
 enum ClosedTrades {
-    static func load(_ ledger: SQLiteLedger, since: Int64) throws -> [ClosedTrade] {
+    static func load(_ ledger: any Ledger, since: Int64) throws -> [ClosedTrade] {
         try ledger.closedPositions(since: since).filter { $0.exitReason != .entryFailed }.map { p in
             let fills = try ledger.orders(positionID: p.id).flatMap { try ledger.fills(clientOrderID: $0.clientOrderID) }
             let bought = try fills.filter { $0.side == .buy }.totalQuantity()

@@ -90,6 +90,8 @@ extension RunArguments {
             return
         }
         try options.ensureStateDirectory()
+        // Temporary files of dead processes in the scratch directory (a metrics write killed half way).
+        StaleTemporaryFiles.remove(in: options.stateDirectory)
         var logger = try Logging.make(label: "tradejob", options: options)
         logger[metadataKey: "account"] = "\(state.address.account)"
         let interrupt = InterruptFlag()
@@ -100,7 +102,8 @@ extension RunArguments {
         if config.string("mode") == "paper" {
             let (assets, symbols) = try state.writeNow { ledger in (Set(try ledger.balances().keys), try ledger.activePositions().map(\.symbol.rawValue)) }
             if let conflict = StateCompatibility.check(config, state: state.address.redacted + " (account \(state.address.account))", walletAssets: assets,
-                                                       feeAssets: Set(try state.feeAssets()), activeSymbols: symbols) {
+                                                       feeAssets: Set(try state.feeAssets()), activeSymbols: symbols,
+                                                       newState: "use a new state.account") {
                 throw conflict
             }
         }

@@ -13,13 +13,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The HTML file to write.") var html: String
 
     func run() throws {
-        try options.refusePostgresState("report")
-        guard FileManager.default.fileExists(atPath: options.databasePath) else {
+        guard let (equity, trades) = try options.readState({ ledger in (try ledger.equityHistory(), try ClosedTrades.load(ledger, since: 0)) }) else {
             throw UsageError(message: "no state in \(options.stateDirectory) yet: run `tradejob run` first")
-        }
-        let database = try StateDatabase(path: options.databasePath)
-        let (equity, trades) = try database.read { ledger in
-            (try ledger.equityHistory(), try ClosedTrades.load(ledger, since: 0))
         }
         let page = HTMLReport.render(title: "tradejob report", equity: equity, trades: trades, time: Timestamp.rfc3339)
         try AtomicFile.write(page, to: html)

@@ -89,7 +89,7 @@ struct BinanceLiveEndToEndTests {
         #expect(!fake.orders.isEmpty, "the cycle placed orders: \(r.stdout)")
         #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE status = 'FILLED'") == "\(fake.orders.filter { $0.status == "FILLED" }.count)")
         #expect(try h.sqlite("SELECT COUNT(*) FROM candles WHERE symbol = 'BTCUSDT'") == "120", "the lookback's closed candles, backfilled")
-        let database = try Data(contentsOf: URL(fileURLWithPath: h.databasePath))
+        let database = try h.stateBytes()
         #expect(!r.stdout.contains(Self.secret) && !r.stderr.contains(Self.secret))
         #expect(database.range(of: Data(Self.secret.utf8)) == nil, "the secret is not in the database")
         let shown = try h.run(["config", "show"], environment: Self.liveEnvironment)
@@ -215,12 +215,12 @@ struct BreakerErrorRateTests {
         let h = try Harness(config: text)
         defer { h.remove() }
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
-        #expect(!FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"), "no failure yet")
+        #expect(try h.safeModeLock() == nil, "no failure yet")
         _ = try h.sqlite("INSERT INTO venue_state (venue, breaker_openings) VALUES ('binance', 1)")
         #expect(try h.run(["run", "--now", "2024-03-01T00:15:15Z"]).code == 0)
-        #expect(FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"), "the opening tripped the error-rate protection")
+        #expect(try h.safeModeLock() != nil, "the opening tripped the error-rate protection")
         _ = try h.run(["safe-mode", "clear"])
         #expect(try h.run(["run", "--now", "2024-03-01T00:30:15Z"]).code == 0)
-        #expect(!FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"), "an opening counts once")
+        #expect(try h.safeModeLock() == nil, "an opening counts once")
     }
 }

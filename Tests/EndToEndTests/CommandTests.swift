@@ -8,7 +8,7 @@ struct CommandTests {
         defer { h.remove() }
         let template = try h.run(["config", "template", "--json"], addPaths: false)
         #expect(template.code == 0)
-        try template.stdout.write(toFile: h.configPath, atomically: true, encoding: .utf8)
+        try h.writeConfig(template.stdout)
         let validate = try h.run(["config", "validate"])
         #expect(validate.code == 0, "\(validate.stderr)")
         let commented = try h.run(["config", "template"], addPaths: false).stdout
@@ -37,7 +37,7 @@ struct CommandTests {
         let h = try Harness()
         defer { h.remove() }
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
-        let next = try String(contentsOfFile: h.stateDir + "/next_run", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let next = try h.nextRun()
         let before = try h.json(try h.run(["schedule", "--json", "--now", "2024-03-01T00:01:00Z"]).stdout)
         #expect(before["next_run_at"] as? String == next)
         #expect(before["due"] as? Bool == false)

@@ -6,7 +6,7 @@ import TestSupport
 /// The not-due tick skips validating the configuration only when `<state>/config_checked` checks exactly its input
 /// (config path and bytes, the `TRADEJOB__…` overrides, executable); any change, a missing or a malformed record
 /// means full validation, so a broken configuration is still reported at the next tick.
-@Suite struct ConfigCheckTests {
+@Suite(.enabled(if: !Harness.onPostgres, Harness.sqliteOnlyNote)) struct ConfigCheckTests {
     static let start = "2024-03-01T00:00:15Z"
     static let notDueNow = "2024-03-01T00:01:00Z"
     /// A configuration that parses but does not validate (the tick must report it unless a matching record vouches).

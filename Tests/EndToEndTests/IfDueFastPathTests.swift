@@ -4,7 +4,7 @@ import Testing
 
 /// The not-due tick answered before the argument parser (`IfDueFastPath`): it answers exactly the plain forms, with
 /// the normal path's words, and leaves everything else (due, bad input, unknown options, help) to the normal path.
-@Suite struct IfDueFastPathTests {
+@Suite(.enabled(if: !Harness.onPostgres, Harness.sqliteOnlyNote)) struct IfDueFastPathTests {
     static let start = "2024-03-01T00:00:15Z"
 
     @Test func answersThePlainFormsWithTheNormalPathsLine() throws {

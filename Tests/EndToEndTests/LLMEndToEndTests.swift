@@ -143,7 +143,7 @@ struct LLMEndToEndTests {
         let h = try Harness(config: config(url, models: ["buyer", "broken"], extra: #", "max_calls_per_run": 6, "breaker_failures": 2, "breaker_cooldown_seconds": 3600, "max_concurrent": 1"#))
         defer { h.remove() }
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
-        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache = 0") == "6", "the per-run call budget")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE NOT from_cache") == "6", "the per-run call budget")
         #expect(fake.count("broken") == 2, "the breaker opened after 2 consecutive failures")
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'llm_budget_exhausted'") != "0")
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'llm_breaker_open'") == "1")
@@ -151,7 +151,7 @@ struct LLMEndToEndTests {
         let before = fake.total
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
         #expect(fake.count("broken") == 2)
-        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache = 1") != "0")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache") != "0")
         #expect(fake.total - before <= 6)
     }
 
@@ -165,7 +165,7 @@ struct LLMEndToEndTests {
         var last = 0
         for time in ["2024-03-01T00:00:15Z", "2024-03-01T00:15:15Z", "2024-03-01T00:30:15Z", "2024-03-01T00:45:15Z"] {
             #expect(try h.run(["run", "--now", time]).code == 0)
-            #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache = 0") == "\(fake.total)", "every request the server saw is audited")
+            #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE NOT from_cache") == "\(fake.total)", "every request the server saw is audited")
             #expect(Int(try h.sqlite("SELECT SUM(prompt_tokens + completion_tokens) FROM llm_calls")) ?? .max <= 5000)
             last = fake.total
         }
@@ -186,8 +186,8 @@ struct LLMEndToEndTests {
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
         let sent = fake.total
         #expect(sent > 0 && sent < 16, "each answer charged its worst case (~3,000 tokens): the 20,000 budget stops the run early, got \(sent)")
-        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache = 0") == "\(sent)")
-        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE usage_implausible = 0") == "0")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE NOT from_cache") == "\(sent)")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE NOT usage_implausible") == "0")
         #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE prompt_tokens < 0 OR completion_tokens < 0 OR completion_tokens > 200") == "0")
         let charged = Int(try h.sqlite("SELECT SUM(prompt_tokens + completion_tokens) FROM llm_calls")) ?? -1
         #expect(charged > 0 && charged <= 20000, "\(charged)")
@@ -226,7 +226,7 @@ struct LLMEndToEndTests {
         #expect(first == 8)
         #expect(try h.run(["run", "--now", "2024-03-01T00:21:00Z"]).code == 0)
         #expect(fake.total == first, "5 minutes old: from the cache")
-        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache = 1 AND cached_from IS NOT NULL") == "8")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM llm_calls WHERE from_cache AND cached_from IS NOT NULL") == "8")
         #expect(try h.run(["run", "--now", "2024-03-01T00:27:00Z"]).code == 0)
         #expect(fake.total == 2 * first, "11 minutes old: expired, although it was replayed 6 minutes ago")
     }

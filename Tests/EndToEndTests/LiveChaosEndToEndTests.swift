@@ -243,7 +243,7 @@ struct LiveChaosEndToEndTests {
             """).split(separator: "\n").map(String.init)
         let unresolved = try h.sqlite("SELECT client_order_id || ' ' || status FROM orders WHERE status IN ('PENDING_SUBMIT', 'UNKNOWN')")
             .split(separator: "\n").map(String.init)
-        let integrity = try h.sqlite("PRAGMA integrity_check")
+        let integrity = try h.integrityCheck()
         let outcomes = try h.sqlite("SELECT outcome || ': ' || COUNT(*) FROM runs GROUP BY outcome").split(separator: "\n").joined(separator: ", ")
 
         let codes = exitCodes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")

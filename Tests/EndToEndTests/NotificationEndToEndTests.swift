@@ -70,7 +70,7 @@ struct NotificationEndToEndTests {
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
         let push = try #require(server.requests.first)
         #expect(push.method == "PUT")
-        #expect(push.path == "/metrics/job/tradejob")
+        #expect(push.path == "/metrics/job/tradejob" + (h.account.map { "/account/" + $0 } ?? ""))
         #expect(push.bodyText.contains("tradejob_equity"))
         server.stop()
         let down = try h.run(["run", "--now", "2024-03-01T00:15:15Z"])

@@ -18,12 +18,13 @@ struct OperationsFaultsEndToEndTests {
         #expect(results.allSatisfy { $0.code == 0 || $0.code == 75 }, "\(results.map { "\($0.code) \($0.stderr)" })")
         #expect(Int(try h.sqlite("SELECT COUNT(*) FROM runs")) == runsBefore + 1, "exactly one cycle ran")
         #expect(results.filter { $0.stdout.hasPrefix("run ") }.count == 1)
-        let counter = (try? String(contentsOfFile: h.stateDir + "/lock_contention", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let counter: String? = "\(try h.lockContentionCount())"
         #expect(Int(counter ?? "0") == locked.count)
         for r in locked {
-            #expect(r.stderr.contains("tradejob.lock"))
+            // The lock file and the holder's pid; on PostgreSQL the account's advisory lock and the server process.
+            #expect(r.stderr.contains(h.account == nil ? "tradejob.lock" : "holds the run lock of account"), "\(r.stderr)")
             #expect(!r.stderr.contains("holder unknown"), "\(r.stderr)")
-            #expect(r.stderr.contains("pid "), "\(r.stderr)")
+            #expect(r.stderr.contains(h.account == nil ? "pid " : "server process "), "\(r.stderr)")
         }
     }
 
@@ -43,7 +44,7 @@ struct OperationsFaultsEndToEndTests {
         try #require(fills > 0, "the first run should enter a position")
         #expect(telegram.requests.filter { $0.path.hasSuffix("/sendMessage") }.count == fills, "Telegram is tried although the webhook failed")
         #expect(try h.sqlite("SELECT COUNT(*) FROM notifications WHERE last_error LIKE '%webhook%'") != "0")
-        var outputs = [r.stdout, r.stderr, try h.sqlite("SELECT group_concat(last_error, ' ') FROM notifications")]
+        var outputs = [r.stdout, r.stderr, try h.sqlite("SELECT last_error FROM notifications")]
         for file in ["tradejob.sqlite", "tradejob.sqlite-wal", "metrics/tradejob.prom", "next_run"] {
             if let data = FileManager.default.contents(atPath: h.stateDir + "/" + file) { outputs.append(String(decoding: data, as: UTF8.self)) }
         }
@@ -101,7 +102,7 @@ struct OperationsFaultsEndToEndTests {
         try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
         try #require(Shell.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", metrics]) == 0)
         defer { _ = Shell.run("/bin/umount", [metrics]) }
-        try #"{"metrics": {"directory": "\#(metrics)"}}"#.write(toFile: h.configPath, atomically: true, encoding: .utf8)
+        try h.writeConfig(#"{"metrics": {"directory": "\#(metrics)"}}"#)
         #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
         let prom = metrics + "/tradejob.prom"
         #expect(FileManager.default.fileExists(atPath: prom))

@@ -72,7 +72,7 @@ struct PaperChaosEndToEndTests {
         var perPosition: [String: Decimal] = [:]
         var buys = 0, sells = 0
         for f in try Self.rows(h, """
-            SELECT f.symbol, f.side, f.quantity, f.price, f.fee, f.fee_asset, COALESCE(o.position_id, '') FROM fills f
+            SELECT f.symbol, f.side, f.quantity, f.price, f.fee, f.fee_asset, COALESCE(CAST(o.position_id AS TEXT), '') FROM fills f
             LEFT JOIN orders o ON o.client_order_id = f.client_order_id
             """) {
             guard f.count == 7, let q = Self.decimal(f[2]), let p = Self.decimal(f[3]), let fee = Self.decimal(f[4]) else {
@@ -118,7 +118,7 @@ struct PaperChaosEndToEndTests {
             WHERE p.state IN ('OPEN', 'MONITORING', 'ADJUSTING', 'CLOSING') AND CAST(p.quantity AS REAL) = 0
               AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.position_id = p.id AND o.status IN ('PENDING_SUBMIT', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED'))
             """).split(separator: "\n").map(String.init)
-        let integrity = try h.sqlite("PRAGMA integrity_check")
+        let integrity = try h.integrityCheck()
         let orders = try h.sqlite("SELECT COUNT(*) FROM orders")
         let openPositions = try h.sqlite("SELECT COUNT(*) FROM positions WHERE state != 'CLOSED'")
 

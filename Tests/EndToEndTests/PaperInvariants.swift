@@ -39,14 +39,14 @@ struct PaperInvariants: CustomStringConvertible {
             try h.sqlite(sql).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         }
         func number(_ text: String) -> Decimal { MoneyColumn.decimal(text) }
-        result.integrity = try h.sqlite("PRAGMA integrity_check")
+        result.integrity = try h.integrityCheck()
         result.unresolvedOrders = Int(try h.sqlite("SELECT COUNT(*) FROM orders WHERE status IN ('PENDING_SUBMIT','UNKNOWN','NEW','PARTIALLY_FILLED')")) ?? -1
         result.strandedPositions = Int(try h.sqlite("""
             SELECT COUNT(*) FROM positions p WHERE p.state != 'CLOSED' AND (p.state = 'ADJUSTING' OR CAST(p.quantity AS REAL) <= 0)
             AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.position_id = p.id AND o.status IN ('PENDING_SUBMIT','UNKNOWN','NEW','PARTIALLY_FILLED'))
             """)) ?? -1
         result.intentsFilledTwice = Int(try h.sqlite("""
-            SELECT COUNT(*) FROM (SELECT position_id, purpose, leg FROM orders WHERE status = 'FILLED' GROUP BY position_id, purpose, leg HAVING COUNT(*) > 1)
+            SELECT COUNT(*) FROM (SELECT position_id, purpose, leg FROM orders WHERE status = 'FILLED' GROUP BY position_id, purpose, leg HAVING COUNT(*) > 1) AS twice
             """)) ?? -1
         result.bookMismatches = Int(try h.sqlite("""
             SELECT COUNT(*) FROM paper_orders b LEFT JOIN orders o ON o.client_order_id = b.client_order_id WHERE o.status IS NULL OR o.status != b.status
@@ -59,7 +59,7 @@ struct PaperInvariants: CustomStringConvertible {
 
         var expected: [String: Decimal] = [quote: startingCash]
         var perPosition: [String: Decimal] = [:]
-        for f in try rows("SELECT f.symbol, f.side, f.quantity, f.price, f.fee, f.fee_asset, COALESCE(o.position_id, '') FROM fills f LEFT JOIN orders o ON o.client_order_id = f.client_order_id") where f.count == 7 {
+        for f in try rows("SELECT f.symbol, f.side, f.quantity, f.price, f.fee, f.fee_asset, COALESCE(CAST(o.position_id AS TEXT), '') FROM fills f LEFT JOIN orders o ON o.client_order_id = f.client_order_id") where f.count == 7 {
             let base = f[0].hasSuffix(quote) ? String(f[0].dropLast(quote.count)) : f[0]
             let sign: Decimal = f[1] == "BUY" ? 1 : -1
             let quantity = number(f[2])
@@ -91,6 +91,15 @@ extension Harness {
 
     /// The stored next run time (RFC 3339).
     func nextRun() throws -> String {
-        try String(contentsOfFile: stateDir + "/next_run", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        if account != nil {
+            // A PostgreSQL state's schedule: the newest scheduled run.
+            let ms = try sqlite("SELECT next_run_at FROM runs WHERE next_run_at IS NOT NULL ORDER BY id DESC LIMIT 1")
+            guard let value = Int64(ms) else { throw HarnessError(message: "no next run stored") }
+            let date = Date(timeIntervalSince1970: Double(value) / 1000)
+            let f = ISO8601DateFormatter()
+            f.timeZone = TimeZone(identifier: "UTC")
+            return f.string(from: date)
+        }
+        return try String(contentsOfFile: stateDir + "/next_run", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -78,7 +78,7 @@ struct PostgresEndToEndTests {
     @Test func theCyclesOnPostgreSQLStoreWhatTheyStoreOnSQLite() throws {
         let account = PostgresServer.freshAccount("same")
         defer { PostgresServer.drop(account: account) }
-        let onSQLite = try Harness(config: "{}"), onPostgres = try Harness(config: PostgresServer.config(account: account))
+        let onSQLite = try Harness(config: "{}", onSQLite: true), onPostgres = try Harness(config: PostgresServer.config(account: account))
         defer { onSQLite.remove(); onPostgres.remove() }
         var now = "2024-03-01T00:00:15Z"
         var orders = 0
@@ -194,16 +194,16 @@ struct PostgresEndToEndTests {
         holder.close()
         let free = try h.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
         #expect(free.code == 0, "\(free.stderr)")
-        // The commands that read only the SQLite file say so (exit 78) instead of reading an empty directory.
-        let history = try h.run(["history"], environment: PostgresServer.environment)
-        #expect(history.code == 78 && history.stderr.contains("does not read a PostgreSQL state"), "\(history.stderr)")
+        // The commands read the PostgreSQL state too.
+        let history = try h.run(["history", "--format", "json"], environment: PostgresServer.environment)
+        #expect(history.code == 0, "\(history.stderr)")
         #expect(try PostgresServer.psql("SELECT COUNT(*) FROM runs", account: account) == "2")
     }
 
     @Test func migrateStateCopiesEveryValueAndTheCopyTradesOnAsTheOriginal() throws {
         let account = PostgresServer.freshAccount("copy")
         defer { PostgresServer.drop(account: account) }
-        let original = try Harness(config: "{}")
+        let original = try Harness(config: "{}", onSQLite: true)
         defer { original.remove() }
         var now = "2024-03-01T00:00:15Z"
         for _ in 0..<25 {
@@ -232,7 +232,7 @@ struct PostgresEndToEndTests {
         // The copy trades on exactly as the original does.
         let onPostgres = try Harness(config: PostgresServer.config(account: account))
         defer { onPostgres.remove() }
-        let sameConfig = try Harness(config: "{}")
+        let sameConfig = try Harness(config: "{}", onSQLite: true)
         defer { sameConfig.remove() }
         for _ in 0..<10 {
             let a = try original.run(["run", "--now", now]), b = try onPostgres.run(["run", "--now", now], environment: PostgresServer.environment)
@@ -295,7 +295,7 @@ struct PostgresEndToEndTests {
         let hooks = try TestHTTPServer { _ in TestHTTPReply() }
         defer { hooks.stop() }
         let extra = #""strategy": {"min_confidence": 0.5}, "llm": {"enabled": true, "consult_band": 1.0, "providers": [{"name": "a", "base_url": "\#(modelsURL.absoluteString)", "model": "buyer"}, {"name": "b", "base_url": "\#(modelsURL.absoluteString)", "model": "seller"}]}, "notifications": {"webhook_url": "\#(hooks.baseURL.absoluteString)/hook", "timeout_seconds": 2}"#
-        let onSQLite = try Harness(config: "{" + extra + "}"), onPostgres = try Harness(config: PostgresServer.config(account: account, extra: extra))
+        let onSQLite = try Harness(config: "{" + extra + "}", onSQLite: true), onPostgres = try Harness(config: PostgresServer.config(account: account, extra: extra))
         defer { onSQLite.remove(); onPostgres.remove() }
         var now = "2024-03-01T00:00:15Z"
         for _ in 0..<8 {

@@ -25,12 +25,12 @@ struct ReportEndToEndTests {
         var now = "2024-03-01T00:00:15Z"
         for _ in 0..<60 {
             #expect(try h.run(["run", "--now", now]).code == 0)
-            now = try String(contentsOfFile: h.stateDir + "/next_run", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            now = try h.nextRun()
         }
         #expect(try h.run(["safe-mode", "enter", "--reason", "report test", "--for", "1h", "--now", now]).code == 0)
         for _ in 0..<3 {
             #expect(try h.run(["run", "--now", now]).code == 0)
-            now = try String(contentsOfFile: h.stateDir + "/next_run", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            now = try h.nextRun()
         }
         return h
     }

@@ -101,8 +101,8 @@ struct RiskScenarioTests {
         // The crash bar closes: drawdown → safe mode → emergency closure.
         let crash = try h.run(["run", "--now", Script.after(bar: 140)])
         #expect(crash.code == 0, "\(crash.stderr)")
-        #expect(FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"))
-        let lock = try h.json(try String(contentsOfFile: h.stateDir + "/safe_mode.lock", encoding: .utf8))
+        #expect(try h.safeModeLock() != nil)
+        let lock = try h.json(try h.safeModeLock() ?? "")
         #expect(lock["trigger"] as? String == "max_drawdown")
         #expect((lock["positions_closed"] as? [String]) == ["AAAUSDT"])
         #expect(try activePositions(h) == 0)
@@ -111,7 +111,7 @@ struct RiskScenarioTests {
         #expect(status["safe_mode"] as? Bool == true)
         #expect(status["state"] as? String == "SAFE_MODE")
         // The next run time is no later than the lock's until.
-        let next = try String(contentsOfFile: h.stateDir + "/next_run", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let next = try h.nextRun()
         #expect(next <= (lock["until"] as? String ?? ""))
         // Within the cooldown: no entries even on long signals.
         for i in [146, 150, 154] {
@@ -121,7 +121,7 @@ struct RiskScenarioTests {
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'decision' AND message LIKE '%safe mode%'") != "0")
         // After the cooldown: resumes by itself and may enter again.
         #expect(try h.run(["run", "--now", Script.after(bar: 158)]).code == 0)
-        #expect(!FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"))
+        #expect(try h.safeModeLock() == nil)
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'safe_mode_exited'") == "1")
         #expect(try h.json(try h.run(["status", "--json"]).stdout)["safe_mode"] as? Bool == false)
     }
@@ -195,7 +195,7 @@ struct RiskScenarioTests {
         let h = try harness(symbols: ["AAAUSDT"], scripts: [s])
         defer { h.remove() }
         try FileManager.default.createDirectory(atPath: h.stateDir, withIntermediateDirectories: true)
-        try "{ this is not json".write(toFile: h.stateDir + "/safe_mode.lock", atomically: true, encoding: .utf8)
+        try h.setSafeModeLock("{ this is not json")
         #expect(try h.run(["run", "--now", Script.after(bar: 130)]).code == 0)
         #expect(try activePositions(h) == 0)
         let status = try h.run(["safe-mode", "status"])
@@ -221,7 +221,7 @@ struct RiskScenarioTests {
         #expect(try activePositions(h) == 1, "one position closed before the process died")
         #expect(try h.run(["run", "--now", Script.after(bar: 133)]).code == 0)
         #expect(try activePositions(h) == 0)
-        let lock = try h.json(try String(contentsOfFile: h.stateDir + "/safe_mode.lock", encoding: .utf8))
+        let lock = try h.json(try h.safeModeLock() ?? "")
         #expect(Set(lock["positions_closed"] as? [String] ?? []) == ["AAAUSDT", "BBBUSDT"])
         #expect(try h.sqlite("SELECT COUNT(*) FROM runs WHERE outcome = 'crashed'") == "1")
         // Exactly one closing order filled per position.
@@ -237,7 +237,7 @@ struct RiskScenarioTests {
         #expect(try h.run(["run", "--now", Script.after(bar: 130)]).code == 0)
         // Long after `until`: still in safe mode, nothing opened.
         #expect(try h.run(["run", "--now", Script.after(bar: 160)]).code == 0)
-        #expect(FileManager.default.fileExists(atPath: h.stateDir + "/safe_mode.lock"))
+        #expect(try h.safeModeLock() != nil)
         #expect(try activePositions(h) == 0)
         #expect(try h.json(try h.run(["safe-mode", "status", "--json"]).stdout)["cooldown_over"] as? Bool == true)
         #expect(try h.run(["safe-mode", "clear", "--now", Script.after(bar: 161)]).code == 0)

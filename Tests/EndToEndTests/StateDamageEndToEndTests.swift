@@ -5,7 +5,7 @@ import TestSupport
 
 /// Damaged, foreign and read-only state through the real binary: `run` and `status` refuse with the documented exit
 /// code naming the database, and the database, its `-wal` and `-shm` are byte-identical (and equally present) afterwards.
-@Suite("state damage checks", .enabled(if: Harness.available, "the tradejob binary is not built: run `swift build` before `swift test`"))
+@Suite("state damage checks", .enabled(if: !Harness.onPostgres, Harness.sqliteOnlyNote), .enabled(if: Harness.available, "the tradejob binary is not built: run `swift build` before `swift test`"))
 struct StateDamageEndToEndTests {
     static let first = "2024-03-01T00:00:15Z"
 

@@ -41,6 +41,20 @@ public protocol StateRecords: Ledger {
     func insertLLMCall(_ c: LLMCallRecord) throws
     func saveLLMOpinion(runID: Int64, symbol: Symbol, time: Int64, outcome: String, action: String?, confidence: Double?,
                         agreement: Double?, technicalConfidence: Double?) throws
+
+    // MARK: What the commands read (`history`, `report`, `explain`, `analyze --symbol`)
+    /// The whole equity curve, oldest first.
+    func equityHistory() throws -> [EquityPoint]
+    /// The candles of `symbol` with open times in `from...to`, oldest first.
+    func candles(symbol: Symbol, timeframe: Timeframe, from: Int64, to: Int64) throws -> [Candle]
+    func newestRunID() throws -> Int64?
+    /// The events of run `runID`, oldest first.
+    func events(runID: Int64) throws -> [EventRow]
+    func storedSignal(runID: Int64, symbol: Symbol) throws -> StoredSignal?
+    func storedLLMOpinion(runID: Int64, symbol: Symbol) throws -> StoredLLMOpinion?
+    /// The model calls made for `symbol` in run `runID`, in the order they were recorded.
+    func storedLLMCalls(runID: Int64, symbol: Symbol) throws -> [StoredLLMCall]
+    func llmCallTime(id: Int64) throws -> Int64?
 }
 
 /// A state whose `StateRecords` other modules use, one transaction per call (SQLite's `StateDatabase`, the

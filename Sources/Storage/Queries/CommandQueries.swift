@@ -89,6 +89,15 @@ public struct StoredSignal: Sendable, Equatable {
     public var components: String?
     public var patterns: String?
     public var opinion: String?
+    public init(direction: String, confidence: Double, score: Double, candleTime: Int64, components: String?, patterns: String?, opinion: String?) {
+        self.direction = direction
+        self.confidence = confidence
+        self.score = score
+        self.candleTime = candleTime
+        self.components = components
+        self.patterns = patterns
+        self.opinion = opinion
+    }
 }
 
 /// A row of `llm_opinions` as `explain` shows it.
@@ -97,6 +106,12 @@ public struct StoredLLMOpinion: Sendable, Equatable {
     public var action: String?
     public var confidence: Double?
     public var agreement: Double?
+    public init(outcome: String, action: String?, confidence: Double?, agreement: Double?) {
+        self.outcome = outcome
+        self.action = action
+        self.confidence = confidence
+        self.agreement = agreement
+    }
 }
 
 /// A row of `llm_calls` as `explain` shows it.
@@ -115,4 +130,21 @@ public struct StoredLLMCall: Sendable, Equatable {
     public var usageImplausible: Bool?
     public var cost: Money?
     public var rationale: String?
+    public init(provider: String, model: String?, status: String, cachedFrom: Int64?, fromCache: Bool?, action: String?, confidence: Double?,
+                problem: String?, latencyMs: Int64?, promptTokens: Int?, completionTokens: Int?, usageImplausible: Bool?, cost: Money?, rationale: String?) {
+        self.provider = provider
+        self.model = model
+        self.status = status
+        self.cachedFrom = cachedFrom
+        self.fromCache = fromCache
+        self.action = action
+        self.confidence = confidence
+        self.problem = problem
+        self.latencyMs = latencyMs
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.usageImplausible = usageImplausible
+        self.cost = cost
+        self.rationale = rationale
+    }
 }
