@@ -6,9 +6,9 @@ import PackageDescription
 //   TechnicalAnalysis  pure indicators, candlestick patterns and chart structure (TA-Lib exact)
 //   Strategy           pure decisions: signal scoring, sizing, limits, exits, protections, next-run interval
 //   Settings           the JSON configuration: model, defaults, validation, env overrides, template
-//   Storage            the SQLite state through GRDB: migrations, repositories, transactions; the only module that
-//                      talks SQL or imports GRDB (the others use StateDatabase.read/write and typed operations)
-//   PostgresStorage    the same state on PostgreSQL (PostgresNIO): schema per account, advisory run lock, schedule row;
+//   Storage            the SQLite state through GRDB: migrations, repositories, transactions; the Ledger and StateRecords
+//                      interfaces every backend implements; the only module that talks to SQLite or imports GRDB
+//   PostgresStorage    the same state on PostgreSQL (PostgresNIO): a schema per account, the advisory run lock, the safe-mode row;
 //                      the only module that talks PostgreSQL
 //   HTTPTransport      the one HTTP client (URLSession) with deadlines
 //   MarketData         candle sources: simulated market, CSV replay, Binance klines
