@@ -100,7 +100,9 @@ extension RunArguments {
 
         // The config must not contradict the stored state (another quote asset).
         if config.string("mode") == "paper" {
-            let (assets, symbols) = try state.writeNow { ledger in (Set(try ledger.balances().keys), try ledger.activePositions().map(\.symbol.rawValue)) }
+            let (assets, symbols) = try state.transaction(readOnly: true) { ledger in
+                (Set(try ledger.balances().keys), try ledger.activePositions().map(\.symbol.rawValue))
+            }
             if let conflict = StateCompatibility.check(config, state: state.address.redacted + " (account \(state.address.account))", walletAssets: assets,
                                                        feeAssets: Set(try state.feeAssets()), activeSymbols: symbols,
                                                        newState: "use a new state.account") {
