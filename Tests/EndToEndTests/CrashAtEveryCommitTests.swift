@@ -5,7 +5,7 @@ import TestSupport
 /// For every kind of cycle (first run, entry, add, partial take-profit, exit, safe-mode closure) the real binary is
 /// killed right after its k-th commit to the state database (`TRADEJOB_CRASH_AFTER_COMMIT=k`), for every k the cycle
 /// makes, and run again; after each recovery the money invariants of `PaperInvariants` must hold.
-@Suite("Crash at every commit", .enabled(if: !Harness.onPostgres, Harness.sqliteOnlyNote), .enabled(if: Harness.available, "the tradejob binary is not built: run `swift build` before `swift test`"))
+@Suite("Crash at every commit", .enabled(if: Harness.available, "the tradejob binary is not built: run `swift build` before `swift test`"))
 struct CrashAtEveryCommitTests {
     /// A state just before a cycle of the kind, and the time that cycle runs at.
     struct Scenario {

@@ -85,8 +85,25 @@ struct PaperInvariants: CustomStringConvertible {
 
 extension Harness {
     /// Copies every file of `other`'s state directory into this one's (which must not exist yet).
+    /// A copy of `other`'s state: its directory, or on PostgreSQL every row of its account's tables (runs and positions
+    /// first, for the references to them) with the id sequences set after the copied ids.
     func copyState(from other: Harness) throws {
-        try FileManager.default.copyItem(atPath: other.stateDir, toPath: stateDir)
+        guard let account, let source = other.account else {
+            try FileManager.default.copyItem(atPath: other.stateDir, toPath: stateDir)
+            return
+        }
+        _ = try run(["migrate"])
+        let listed = try sqlite("SELECT table_name FROM information_schema.tables WHERE table_schema = 'tradejob_\(source)' AND table_name <> 'schema_migrations'")
+        let tables = listed.split(separator: "\n").map(String.init).sorted { a, b in
+            let first = ["runs", "positions"]
+            return (first.firstIndex(of: a) ?? 2, a) < (first.firstIndex(of: b) ?? 2, b)
+        }
+        var sql = "TRUNCATE " + tables.map { "tradejob_\(account).\($0)" }.joined(separator: ", ") + "; "
+        for table in tables { sql += "INSERT INTO tradejob_\(account).\(table) SELECT * FROM tradejob_\(source).\(table); " }
+        for table in ["runs", "signals", "events", "llm_calls", "positions", "orders", "fills"] {
+            sql += "SELECT setval(pg_get_serial_sequence('tradejob_\(account).\(table)', 'id'), COALESCE((SELECT MAX(id) FROM tradejob_\(account).\(table)), 0) + 1, false); "
+        }
+        _ = try sqlite(sql)
     }
 
     /// The stored next run time (RFC 3339).
