@@ -180,9 +180,7 @@ public struct PostgresLedger: Ledger {
 
     /// Each batch under a savepoint of its own: a batch that fails leaves nothing behind and the transaction goes on.
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
-        var results: [Result<ArraySlice<Candle>, any Error>] = []
-        try storeCandles(batches, timeframe: timeframe, window: window, upTo: upTo) { _, outcome in results.append(outcome) }
-        return results
+        try collectingStoreCandles(batches, timeframe: timeframe, window: window, upTo: upTo)
     }
 
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64,

@@ -184,6 +184,14 @@ extension Ledger {
         }
     }
 
+    /// The array form of `storeCandles(_:timeframe:window:upTo:each:)`, for ledgers whose own work is the `each:` form.
+    public func collectingStoreCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
+        var results: [Result<ArraySlice<Candle>, any Error>] = []
+        results.reserveCapacity(batches.count)
+        try storeCandles(batches, timeframe: timeframe, window: window, upTo: upTo) { _, outcome in results.append(outcome) }
+        return results
+    }
+
     /// `storeCandles`, the outcomes handed over once all are known.
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64,
                              each: (Int, Result<ArraySlice<Candle>, any Error>) -> Void) throws {

@@ -58,10 +58,7 @@ public struct SQLiteLedger: Ledger {
     /// one candle (a cycle's usual case) is one statement, which SQLite applies whole or not at all: no savepoint.
     /// The windows are read through the `candle_blocks` cache (`CandleBlocks`), which this write keeps up to date.
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
-        var results: [Result<ArraySlice<Candle>, any Error>] = []
-        results.reserveCapacity(batches.count)
-        try storeCandles(batches, timeframe: timeframe, window: window, upTo: upTo) { _, outcome in results.append(outcome) }
-        return results
+        try collectingStoreCandles(batches, timeframe: timeframe, window: window, upTo: upTo)
     }
 
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64,
