@@ -233,7 +233,10 @@ enum PostgresSchema {
     /// Creates the account's schema and applies the migrations it lacks, in one transaction; registers the account in
     /// `public.tradejob_accounts`. Refuses a state that lists a migration this version does not know (a newer
     /// tradejob wrote it).
-    static func migrate(_ session: PostgresSession, schema: String, account: String, now: Int64) throws -> [String] {
+    /// `upgrades` false (the commands that only read): a new account's schema is still created, but one that exists
+    /// and lacks migrations is refused untouched — upgrading is `run`'s and `migrate`'s (so that a newer binary's
+    /// `status` never upgrades a schema the scheduled older version still runs on).
+    static func migrate(_ session: PostgresSession, schema: String, account: String, now: Int64, upgrades: Bool = true) throws -> [String] {
         let quoted = quoteIdentifier(schema)
         if let applied = try? appliedMigrations(session, schema: schema), Set(migrations.map(\.0)).isSubset(of: applied) {
             try refuseUnknown(applied, schema: schema)
@@ -249,6 +252,9 @@ enum PostgresSchema {
                 """)
             let applied = try appliedMigrations(session, schema: schema)
             try refuseUnknown(applied, schema: schema)
+            if let missing = refusedUpgrade(applied: applied, known: migrations.map(\.0), upgrades: upgrades) {
+                throw PostgresStateError(message: "schema \(schema) lacks migrations \(missing.joined(separator: ", ")) of this version; this command only reads and changes nothing: run `tradejob migrate` (or let `tradejob run` do it) first")
+            }
             var done: [String] = []
             for (identifier, statements) in migrations where !applied.contains(identifier) {
                 try session.execute("SET LOCAL search_path TO \(quoted);\n" + statements)
@@ -263,6 +269,13 @@ enum PostgresSchema {
             try? session.execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// The migrations an open that does not upgrade refuses to apply: nil when there is nothing to refuse (every
+    /// migration applied, a new schema, or an open that upgrades).
+    static func refusedUpgrade(applied: Set<String>, known: [String], upgrades: Bool) -> [String]? {
+        let missing = known.filter { !applied.contains($0) }
+        return upgrades || applied.isEmpty || missing.isEmpty ? nil : missing
     }
 
     static func appliedMigrations(_ session: PostgresSession, schema: String) throws -> Set<String> {

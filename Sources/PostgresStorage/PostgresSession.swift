@@ -22,9 +22,11 @@ public enum SQLValue: Sendable, Equatable {
 /// What went wrong talking to PostgreSQL: the server's SQLSTATE and message when it answered, else the connection
 /// problem. Never holds the password.
 public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
-    /// What kind of problem: the server could not be reached or the connection broke, the server refused a statement
-    /// (`sqlState` says why), or the state is not what the command needs (a newer schema, an account already in use).
-    public enum Kind: Sendable { case unreachable, server, state }
+    /// What kind of problem: the server could not be reached or the connection broke, the client cannot connect as
+    /// configured (no password where the server asks for one, an authentication method or TLS it cannot do, a
+    /// certificate that fails verification), the server refused a statement (`sqlState` says why), or the state is not
+    /// what the command needs (a newer schema, an account already in use).
+    public enum Kind: Sendable { case unreachable, refused, server, state }
     public let kind: Kind
     /// The server's SQLSTATE (e.g. `40001`), nil for a connection problem.
     public let sqlState: String?
@@ -34,13 +36,17 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
     init(_ error: any Error, target: String, sql: String? = nil) {
         if let psql = error as? PSQLError {
             sqlState = psql.serverInfo?[.sqlState]
-            kind = sqlState == nil ? .unreachable : .server
+            kind = sqlState != nil ? .server : Self.isConfigurationProblem(psql) ? .refused : .unreachable
             if let info = psql.serverInfo, let text = info[.message] {
                 message = text + (info[.detail].map { "; \($0)" } ?? "") + (sql.map { " — in: \(StatementText.statement($0))" } ?? "")
             } else {
                 let cause = psql.underlying.map { String(describing: $0) } ?? String(describing: psql.code)
                 message = "\(target): \(cause)"
             }
+        } else if error is NIOSSLError {
+            kind = .refused
+            sqlState = nil
+            message = "\(target): TLS: \(error)"
         } else if let own = error as? PostgresStateError {
             kind = own.kind
             sqlState = own.sqlState
@@ -49,6 +55,17 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
             kind = .unreachable
             sqlState = nil
             message = "\(target): \(error)"
+        }
+    }
+
+    /// A connection that failed for the client's settings, not for the network: trying again will not help.
+    static func isConfigurationProblem(_ error: PSQLError) -> Bool {
+        switch error.code {
+        case .authMechanismRequiresPassword, .unsupportedAuthMechanism, .saslError, .sslUnsupported, .failedToAddSSLHandler:
+            return true
+        default:
+            // A TLS handshake that failed (a certificate that does not verify under sslmode=verify-full).
+            return error.underlying is NIOSSLError || error.underlying is BoringSSLError
         }
     }
 
@@ -81,22 +98,35 @@ public final class PostgresSession: @unchecked Sendable {
     static let group = MultiThreadedEventLoopGroup.singleton
 
     /// Connects (and authenticates) within `timeoutSeconds`.
+    /// Settings every session starts with (before its first statement, so the schema's migration has them too): no
+    /// statement waits forever, a transaction left open by a client that stopped sending ends, and the server notices
+    /// within about a minute that a client's machine is gone (TCP keepalives), which ends its session and so releases
+    /// the run lock it held (without them the operating system's default takes two hours).
+    public static let sessionSettings: [(String, String)] = [
+        ("statement_timeout", "60s"), ("idle_in_transaction_session_timeout", "120s"),
+        ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"), ("tcp_keepalives_count", "3"),
+    ]
+
     public static func connect(_ address: PostgresAddress, password: String?, timeoutSeconds: Int64 = 10, applicationName: String = "tradejob") throws -> PostgresSession {
         let tls: PostgresConnection.Configuration.TLS
-        switch address.tls {
-        case .disable:
-            tls = .disable
-        case .require:
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            tls = .require(try NIOSSLContext(configuration: config))
-        case .verifyFull:
-            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        do {
+            switch address.tls {
+            case .disable:
+                tls = .disable
+            case .require:
+                var config = TLSConfiguration.makeClientConfiguration()
+                config.certificateVerification = .none
+                tls = .require(try NIOSSLContext(configuration: config))
+            case .verifyFull:
+                tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        } catch {
+            throw PostgresStateError(error, target: "cannot set up TLS for \(address.redacted)")
         }
         var configuration = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
                                                              password: password, database: address.database, tls: tls)
         configuration.options.connectTimeout = .seconds(timeoutSeconds)
-        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)] + sessionSettings
         let logger = Logger(label: "tradejob.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         do {
             let connection = try PostgresConnection.connect(on: group.any(), configuration: configuration, id: 1, logger: logger).wait()

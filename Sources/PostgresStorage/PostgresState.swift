@@ -11,21 +11,18 @@ public final class PostgresState: StateStore, @unchecked Sendable {
     public let address: PostgresAddress
     let session: PostgresSession
     let lock = NSLock()
-    /// The longest a statement may run (`statement_timeout`).
-    public static let statementTimeoutSeconds = 60
     /// Migrations applied by this open (empty when the schema was current).
     public let appliedMigrations: [String]
 
-    /// Connects, creates or migrates the account's schema and sets the session's `search_path` to it.
-    public init(address: PostgresAddress, password: String?, now: Int64, connectTimeoutSeconds: Int64 = 10) throws {
+    /// Connects, creates or migrates the account's schema and sets the session's `search_path` to it. `upgrades`
+    /// false: an existing schema that lacks migrations is refused, not upgraded (`PostgresSchema.migrate`).
+    public init(address: PostgresAddress, password: String?, now: Int64, connectTimeoutSeconds: Int64 = 10, upgrades: Bool = true) throws {
         self.address = address
         session = try PostgresSession.connect(address, password: password, timeoutSeconds: connectTimeoutSeconds,
                                               applicationName: "tradejob:" + address.account)
         do {
-            appliedMigrations = try PostgresSchema.migrate(session, schema: address.schema, account: address.account, now: now)
+            appliedMigrations = try PostgresSchema.migrate(session, schema: address.schema, account: address.account, now: now, upgrades: upgrades)
             try session.execute("SET search_path TO \(PostgresSchema.quoteIdentifier(address.schema))")
-            // No statement waits forever: a server that stops answering fails the cycle (the next tick tries again).
-            try session.execute("SET statement_timeout = '\(Self.statementTimeoutSeconds)s'")
         } catch {
             session.close()
             throw error
@@ -55,7 +52,9 @@ public final class PostgresState: StateStore, @unchecked Sendable {
     /// their answers on the calling thread, one transaction at a time.
     public func transaction<T>(readOnly: Bool, _ body: (PostgresLedger) throws -> T) throws -> T {
         try lock.withLock {
-            try session.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN")
+            // A read sees one snapshot of the state, as SQLite's read transactions do (a cycle's commit between two
+            // of its statements would otherwise show a position sold and its proceeds both).
+            try session.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
             let value: T
             do {
                 value = try body(PostgresLedger(session))
@@ -100,6 +99,7 @@ public final class PostgresState: StateStore, @unchecked Sendable {
             let (classid, objid) = runLockKeyParts
             return try session.query("""
                 SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::BIGINT::OID AND objid = $2::BIGINT::OID AND objsubid = 1 AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 """, [.int(classid), .int(objid)]).first?.int("n", table: "pg_locks") ?? 0 > 0
         }
     }
@@ -182,6 +182,7 @@ extension PostgresState {
                 (EXTRACT(EPOCH FROM a.backend_start) * 1000)::BIGINT AS since
                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE l.locktype = 'advisory' AND l.classid = $1::BIGINT::OID AND l.objid = $2::BIGINT::OID AND l.objsubid = 1 AND l.granted
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 """, [.int(classid), .int(objid)]).first
         }
         guard let row = found ?? nil, let pid = try? row.int64("pid", table: "pg_stat_activity") else { return "holder unknown" }
@@ -226,9 +227,9 @@ extension PostgresState {
     }
 
     /// Opens another account of the same database on its own connection (`status --all`).
-    public func openAccount(_ account: String, password: String?, now: Int64) throws -> PostgresState {
+    public func openAccount(_ account: String, password: String?, now: Int64, upgrades: Bool = true) throws -> PostgresState {
         var other = address
         other.account = account
-        return try PostgresState(address: other, password: password, now: now)
+        return try PostgresState(address: other, password: password, now: now, upgrades: upgrades)
     }
 }

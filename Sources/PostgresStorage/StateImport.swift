@@ -25,7 +25,8 @@ extension PostgresState {
                 var start = 0
                 while start < table.rows.count {
                     let chunk = table.rows[start..<min(start + perStatement, table.rows.count)]
-                    var sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES "
+                    // Names quoted: the columns are whatever the source file's tables hold.
+                    var sql = "INSERT INTO \(PostgresSchema.quoteIdentifier(table.name)) (\(table.columns.map(PostgresSchema.quoteIdentifier).joined(separator: ", "))) VALUES "
                     var binds: [SQLValue] = []
                     binds.reserveCapacity(chunk.count * width)
                     for (k, row) in chunk.enumerated() {

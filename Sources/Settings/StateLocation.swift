@@ -86,12 +86,13 @@ public struct PostgresAddress: Sendable, Equatable {
         }
     }
 
-    /// `url` with anything between `://user:` and `@` replaced by `***` (for a message about a URL that did not parse).
+    /// `url` with everything between the first `:` and the last `@` replaced by `***` (for a message about a URL that
+    /// did not parse), counted after `://` when there is one: `postgres://user:***@host`, and for a URL written wrong
+    /// (`user:pw@host`, `postgres:/user:pw@host`) no less, so that no form shows what may be a password.
     static func withoutPassword(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let after = url[scheme.upperBound...]
+        let after = url.range(of: "://").map { url[$0.upperBound...] } ?? url[...]
         guard let at = after.lastIndex(of: "@"), let colon = after[..<at].firstIndex(of: ":") else { return url }
-        return String(url[..<after.index(after: colon)]) + "***" + String(after[at...])
+        return String(url[..<url.index(after: colon)]) + "***" + String(after[at...])
     }
 
     static func percentDecoded(_ text: Substring) -> String? {

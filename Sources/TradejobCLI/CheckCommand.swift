@@ -9,7 +9,7 @@ struct CheckCommand: AsyncParsableCommand {
                                                     subcommands: [Lookahead.self, Recursive.self])
 
     struct Lookahead: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Re-run the backtest with the history cut at its decisions and compare them (exit 2 on a difference).")
+        static let configuration = CommandConfiguration(commandName: "lookahead", abstract: "Re-run the backtest with the history cut at its decisions and compare them (exit 2 on a difference).")
         @OptionGroup var options: CommonOptions
         @OptionGroup var input: BacktestInputOptions
         @Option(help: "Decisions re-run at most, spread evenly over all of them.") var signals: Int = 20
@@ -41,7 +41,7 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     struct Recursive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare the indicators at the last bar from windows of several lengths with the whole history (exit 2 when the job's window is too short).")
+        static let configuration = CommandConfiguration(commandName: "recursive", abstract: "Compare the indicators at the last bar from windows of several lengths with the whole history (exit 2 when the job's window is too short).")
         @OptionGroup var options: CommonOptions
         @OptionGroup var input: BacktestInputOptions
         @Option(help: "Window lengths to show besides market.lookback, comma separated.") var lengths: String = "100,200,500,1000"

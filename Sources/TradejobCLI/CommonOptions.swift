@@ -33,7 +33,7 @@ struct CommonOptions: ParsableArguments {
     /// that does not load means the SQLite state (`history`, `report`, `explain` work without a valid one).
     func readState<T>(_ body: (any StateRecords) throws -> T) throws -> T? {
         if let config = try? loadConfig(), !config.string("state.url").isEmpty {
-            let state = try PostgresStateAccess.open(config, environment: environment, now: Int64(Date().timeIntervalSince1970 * 1000))
+            let state = try PostgresStateAccess.open(config, environment: environment, now: Int64(Date().timeIntervalSince1970 * 1000), upgrades: false)
             defer { state.close() }
             return try state.readRecordsNow(body)
         }

@@ -9,7 +9,7 @@ struct ConfigCommand: ParsableCommand {
                                                     subcommands: [Validate.self, Show.self, Template.self])
 
     struct Validate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Report every error in the configuration (exit 78 when invalid).")
+        static let configuration = CommandConfiguration(commandName: "validate", abstract: "Report every error in the configuration (exit 78 when invalid).")
         @OptionGroup var options: CommonOptions
         func run() throws {
             let config = try options.loadConfig()
@@ -18,7 +18,7 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the effective configuration (after environment overrides), secrets redacted.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the effective configuration (after environment overrides), secrets redacted.")
         @OptionGroup var options: CommonOptions
         func run() throws {
             print(ConfigDocument.effective(try options.loadConfig()), terminator: "")
@@ -26,7 +26,7 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Template: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a complete configuration: every key, its default and a one-line description.")
+        static let configuration = CommandConfiguration(commandName: "template", abstract: "Print a complete configuration: every key, its default and a one-line description.")
         @OptionGroup var options: CommonOptions
         @Flag(name: .long, help: "Plain JSON without the description comments.") var json = false
         func run() throws {

@@ -53,6 +53,8 @@ public enum TradejobExit: Int32, Sendable {
             // (unavailable, try later); no SQLSTATE: no answer at all.
             // (3D000: no such database.) A state that is not what the command needs (a newer schema): exit 70.
             if let state = e.sqlState, state.hasPrefix("28") || state == "3D000" { return (.config, "\(e)") }
+            // The client cannot connect as configured (no password, TLS): configuration too.
+            if e.kind == .refused { return (.config, "\(e)") }
             if e.kind == .unreachable || e.sqlState?.hasPrefix("08") == true || e.sqlState?.hasPrefix("57P") == true { return (.unavailable, "\(e)") }
             return (.internalError, "\(e)")
         default: return (.internalError, "internal error: \(error)")

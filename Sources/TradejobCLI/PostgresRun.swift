@@ -38,9 +38,10 @@ enum PostgresStateAccess {
         }
     }
 
-    static func open(_ config: ResolvedConfig, environment: [String: String], now: Int64) throws -> PostgresState {
+    /// `upgrades` false for the commands that only read (see `PostgresState.init`).
+    static func open(_ config: ResolvedConfig, environment: [String: String], now: Int64, upgrades: Bool = true) throws -> PostgresState {
         let address = try address(config)
-        return try PostgresState(address: address, password: try password(address, environment: environment), now: now)
+        return try PostgresState(address: address, password: try password(address, environment: environment), now: now, upgrades: upgrades)
     }
 }
 

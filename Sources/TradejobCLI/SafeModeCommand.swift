@@ -11,7 +11,7 @@ struct SafeModeCommand: ParsableCommand {
                                                     subcommands: [Enter.self, Clear.self, Status.self])
 
     struct Enter: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enter safe mode now: the next run closes every position; entries stay blocked until the cooldown ends.")
+        static let configuration = CommandConfiguration(commandName: "enter", abstract: "Enter safe mode now: the next run closes every position; entries stay blocked until the cooldown ends.")
         @OptionGroup var options: CommonOptions
         @Option(help: "Why (recorded in the lockfile and the events).") var reason: String
         @Option(name: .customLong("for"), help: "Cooldown such as 30m, 4h, 2d (default: safe_mode.cooldown_minutes).") var duration: String?
@@ -43,7 +43,7 @@ struct SafeModeCommand: ParsableCommand {
     }
 
     struct Clear: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Leave safe mode (removes the lockfile, also an unreadable one).")
+        static let configuration = CommandConfiguration(commandName: "clear", abstract: "Leave safe mode (removes the lockfile, also an unreadable one).")
         @OptionGroup var options: CommonOptions
         @Option(help: "As of this instant (RFC 3339), for tests and replays.") var now: String?
         func run() throws {
@@ -84,15 +84,22 @@ struct SafeModeCommand: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show whether safe mode holds, why and until when.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show whether safe mode holds, why and until when.")
         @OptionGroup var options: CommonOptions
         @Flag(name: .long, help: "JSON output.") var json = false
         func run() throws {
             let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
             var reading = SafeModeLock.read(stateDirectory: options.stateDirectory)
             var object: [String: Any] = ["lockfile": SafeModeLock.path(stateDirectory: options.stateDirectory)]
-            if let config = try? options.loadConfig(), !config.string("state.url").isEmpty,
-               let state = try CommandState.open(options: options, config: config, now: nowMs) {
+            // The configuration says where the state is; one that does not load leaves the lockfile of the state
+            // directory, said so (a PostgreSQL state it may name is not asked).
+            let config: ResolvedConfig?
+            do { config = try options.loadConfig() } catch {
+                config = nil
+                object["config_error"] = "\(error)"
+                FileHandle.standardError.write(Data("tradejob: the configuration could not be read, so only the lockfile in \(options.stateDirectory) was: \(error)\n".utf8))
+            }
+            if let config, !config.string("state.url").isEmpty, let state = try CommandState.open(options: options, config: config, now: nowMs) {
                 defer { state.close() }
                 reading = state.safeModeLocks.read()
                 object["lockfile"] = "\(state.place): state_files \(SafeModeLockRow.name)"

@@ -19,7 +19,8 @@ struct CommandState {
     /// Opens the state `config` names; nil when it is SQLite and the database does not exist yet (and `create` is false).
     static func open(options: CommonOptions, config: ResolvedConfig, create: Bool = false, now: Int64) throws -> CommandState? {
         if !config.string("state.url").isEmpty {
-            let state = try PostgresStateAccess.open(config, environment: options.environment, now: now)
+            // Only a command that creates (`safe-mode enter`) upgrades an older schema; the others read or clear.
+            let state = try PostgresStateAccess.open(config, environment: options.environment, now: now, upgrades: create)
             return CommandState(store: state, safeModeLocks: SafeModeLockRow(state: state, now: now),
                                 place: "\(state.address.redacted) account \(state.address.account)", sqlite: nil, postgres: state)
         }

@@ -100,7 +100,7 @@ struct StatusCommand: ParsableCommand {
         var postgres: PostgresState?
         defer { postgres?.close() }
         if !config.string("state.url").isEmpty {
-            postgres = try PostgresStateAccess.open(config, environment: options.environment, now: Int64(Date().timeIntervalSince1970 * 1000))
+            postgres = try PostgresStateAccess.open(config, environment: options.environment, now: Int64(Date().timeIntervalSince1970 * 1000), upgrades: false)
         }
         let snapshot = try postgres.map { try JobSnapshot.load(postgres: $0, config: config, now: Int64(Date().timeIntervalSince1970 * 1000)) }
             ?? JobSnapshot.load(options: options, config: config)
@@ -200,7 +200,7 @@ struct ScheduleCommand: ParsableCommand {
         var reason: String?
         if !config.string("state.url").isEmpty {
             // A PostgreSQL state's schedule is its newest scheduled run.
-            let state = try PostgresStateAccess.open(config, environment: options.environment, now: nowMs)
+            let state = try PostgresStateAccess.open(config, environment: options.environment, now: nowMs, upgrades: false)
             defer { state.close() }
             let run = try state.lastScheduledRun()
             (next, interval, reason) = (run?.nextRunAt, run?.intervalSeconds, run?.intervalReason)
@@ -236,13 +236,13 @@ enum AllAccountsStatus {
             throw UsageError(message: "--all lists the accounts of a PostgreSQL state: set state.url (this config keeps its state in \(options.stateDirectory))")
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let home = try PostgresStateAccess.open(config, environment: options.environment, now: now)
+        let home = try PostgresStateAccess.open(config, environment: options.environment, now: now, upgrades: false)
         defer { home.close() }
         let password = try PostgresStateAccess.password(home.address, environment: options.environment)
         var objects: [[String: Any]] = []
         var lines: [String] = []
         for account in try home.accounts() {
-            let state = account == home.address.account ? home : try home.openAccount(account, password: password, now: now)
+            let state = account == home.address.account ? home : try home.openAccount(account, password: password, now: now, upgrades: false)
             defer { if state !== home { state.close() } }
             let s = try JobSnapshot.load(postgres: state, config: config, now: now)
             let running = (try? state.runLockHeld()) ?? false

@@ -45,6 +45,19 @@ struct StateLocationTests {
         #expect(throws: StateURLProblem.self) { try PostgresAddress(url: "postgres://u@h/d", account: account) }
     }
 
+    /// A URL that does not parse is quoted in the message without what may be its password, whatever is wrong with it.
+    @Test(arguments: ["tradejob:hunter2@db/tradejob", "postgres:/u:hunter2@db/x", "postgres//u:hunter2@db/x",
+                      "postgres://u:hunter2@db:notaport/x", "mysql://u:hunter2@db/x", "u:pa/hunter2@db"])
+    func aURLThatDoesNotParseNeverShowsItsPassword(url: String) {
+        do {
+            _ = try PostgresAddress(url: url, account: "main")
+            Issue.record("\(url) parsed")
+        } catch {
+            #expect("\(error)".contains("state.url"))
+            #expect(!"\(error)".contains("hunter2"), "\(error)")
+        }
+    }
+
     @Test func theLoaderChecksStateKeysAndRedactsTheURL() throws {
         let bad = #"{"state": {"url": "postgres://u:hunter2@h/d?sslmode=maybe", "account": "x"}}"#
         #expect(throws: ConfigError.self) { try ConfigLoader.resolve(data: Data(bad.utf8), file: "c.json", environment: [:]) }
