@@ -241,7 +241,19 @@ enum AllAccountsStatus {
         let password = try PostgresStateAccess.password(home.address, environment: options.environment)
         var objects: [[String: Any]] = []
         var lines: [String] = []
+        // An account that cannot be read (a schema of another version, say) is listed with its error and the others
+        // still are; the command then ends with that error's exit code.
+        var firstFailure: (any Error)?
         for account in try home.accounts() {
+            do {
+                try describe(account)
+            } catch {
+                firstFailure = firstFailure ?? error
+                objects.append(["account": account, "error": "\(error)"])
+                lines.append("\(account)  cannot be read: \(error)")
+            }
+        }
+        func describe(_ account: String) throws {
             let state = account == home.address.account ? home : try home.openAccount(account, password: password, now: now, upgrades: false)
             defer { if state !== home { state.close() } }
             let s = try JobSnapshot.load(postgres: state, config: config, now: now)
@@ -263,5 +275,6 @@ enum AllAccountsStatus {
             Swift.print("\(home.address.redacted): \(objects.count) account(s) — account  state  last run  next run  equity  positions")
             for line in lines { Swift.print(line) }
         }
+        if let firstFailure { throw firstFailure }
     }
 }

@@ -284,6 +284,14 @@ struct PostgresEndToEndTests {
         let newer = try b.run(["run", "--now", "2024-03-01T00:15:15Z"], environment: PostgresServer.environment)
         #expect(newer.code == 70 && newer.stderr.contains("newer tradejob"), "\(newer.stderr)")
         #expect(try PostgresServer.psql("SELECT COUNT(*) FROM runs", account: second) == "1")
+        // `status --all` still lists every account, that one with its error, and ends with its exit code.
+        let partly = try a.run(["status", "--all", "--json"], environment: PostgresServer.environment)
+        #expect(partly.code == 70, "\(partly.stderr)")
+        let entries = ((try a.json(partly.stdout))["accounts"] as? [[String: Any]]) ?? []
+        let entry = { (name: String) in entries.first { $0["account"] as? String == name } }
+        #expect((entry(first)?["last_run"] as? [String: Any])?["id"] as? Int == 2, "\(partly.stdout)")
+        #expect((entry(second)?["error"] as? String)?.contains("newer tradejob") == true, "\(partly.stdout)")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM schema_migrations", account: second) == "2", "untouched")
     }
 
     @Test func theModelsAndNotificationsWorkOnPostgreSQLAsOnSQLite() throws {
