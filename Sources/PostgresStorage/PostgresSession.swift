@@ -64,8 +64,10 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
         case .authMechanismRequiresPassword, .unsupportedAuthMechanism, .saslError, .sslUnsupported, .failedToAddSSLHandler:
             return true
         default:
-            // A TLS handshake that failed (a certificate that does not verify under sslmode=verify-full).
-            return error.underlying is NIOSSLError || error.underlying is BoringSSLError
+            // A TLS handshake the server's certificate failed (verify-full); a connection that broke during it (an
+            // unclean shutdown, a reset) is the network's.
+            if case .handshakeFailed = error.underlying as? NIOSSLError { return true }
+            return error.underlying is BoringSSLError
         }
     }
 
