@@ -241,18 +241,6 @@ enum AllAccountsStatus {
         let password = try PostgresStateAccess.password(home.address, environment: options.environment)
         var objects: [[String: Any]] = []
         var lines: [String] = []
-        // An account that cannot be read (a schema of another version, say) is listed with its error and the others
-        // still are; the command then ends with that error's exit code.
-        var firstFailure: (any Error)?
-        for account in try home.accounts() {
-            do {
-                try describe(account)
-            } catch {
-                firstFailure = firstFailure ?? error
-                objects.append(["account": account, "error": "\(error)"])
-                lines.append("\(account)  cannot be read: \(error)")
-            }
-        }
         func describe(_ account: String) throws {
             let state = account == home.address.account ? home : try home.openAccount(account, password: password, now: now, upgrades: false)
             defer { if state !== home { state.close() } }
@@ -268,6 +256,18 @@ enum AllAccountsStatus {
             lines.append([account, (running ? .running : s.state).rawValue + (safe ? " (safe mode)" : ""),
                           s.lastRun.map { "#\($0.id) \(last?.rawValue ?? "")" } ?? "-", s.scheduled?.nextRunAt.map(Timestamp.rfc3339) ?? "-",
                           s.equity.text(decimals: 2), "\(s.positions.count)"].joined(separator: "  "))
+        }
+        // An account that cannot be read (a schema of another version, say) is listed with its error and the others
+        // still are; the command then ends with that error's exit code.
+        var firstFailure: (any Error)?
+        for account in try home.accounts() {
+            do {
+                try describe(account)
+            } catch {
+                firstFailure = firstFailure ?? error
+                objects.append(["account": account, "error": "\(error)"])
+                lines.append("\(account)  cannot be read: \(error)")
+            }
         }
         if json {
             Swift.print(JSONText.render(["database": home.address.redacted, "accounts": objects] as [String: Any]))

@@ -18,7 +18,7 @@ import Testing
         #expect(commands.count >= 20, "the tree was not walked: \(commands.map(\.path))")
         let derived = commands.filter { $0.command.configuration.commandName == nil }.map(\.path)
         #expect(derived.isEmpty, "commands without an explicit commandName: \(derived)")
-        // The declared name is the one ArgumentParser would derive (lower case, words joined by "-"), so no name changed.
+        // Names as users type them: lower case, no spaces (words joined by "-").
         for (path, command) in commands where ObjectIdentifier(command) != ObjectIdentifier(Tradejob.self) {
             let declared = command.configuration.commandName ?? ""
             #expect(declared == declared.lowercased() && !declared.contains(" ") && !declared.isEmpty, "\(path)")
