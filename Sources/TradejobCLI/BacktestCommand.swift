@@ -37,6 +37,8 @@ struct BacktestCommand: AsyncParsableCommand {
         let (candles, timeframe) = try await input.loadCandles(config: config)
         let (parameters, paper) = try input.setup(config: config, candles: candles, timeframe: timeframe)
 
+        // After the inputs were read (bad input creates nothing), before the run.
+        try OutputFiles.check([("--trades-out", tradesOut), ("--equity-out", equityOut), ("--html", html)])
         let runner = BacktestRunner(parameters: parameters, paper: paper, candles: candles, from: input.fromMs, to: input.toMs, everyCandle: input.everyCandle)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let result = try await runner.run(stateDirectory: keepState, equityOut: equityOut, chartPoints: html == nil ? 0 : Self.chartPoints)

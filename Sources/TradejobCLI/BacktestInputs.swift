@@ -164,3 +164,19 @@ struct BacktestStrategyChoice: Sendable {
         return (parameters, paper)
     }
 }
+
+/// The files a command writes once its work is done (trades, reports, results), checked before the work starts: a
+/// long backtest or search is not run only to find at the end that an output cannot be written.
+enum OutputFiles {
+    /// Refuses two options naming the same file (usage error), and any path `AtomicFileWriter` could not write — empty,
+    /// a directory, in a directory that cannot be made or written — with its message and exit code (73).
+    static func check(_ outputs: [(option: String, path: String?)]) throws {
+        var seen: [String: String] = [:]
+        for case let (option, path?) in outputs {
+            let key = URL(fileURLWithPath: path).standardizedFileURL.path
+            if let other = seen[key] { throw UsageError(message: "\(other) and \(option) both name \(path); give each its own file") }
+            seen[key] = option
+            try AtomicFileWriter.preflight(path)
+        }
+    }
+}

@@ -70,6 +70,8 @@ struct OptimizeCommand: AsyncParsableCommand {
         } catch {
             throw UsageError(message: "\(error)")
         }
+        // After the inputs were read (bad input creates nothing), before the trials.
+        try OutputFiles.check([("--results-out", resultsOut), ("--best-out", bestOut), ("--html", html)])
         var report = OptimizeReport(space: searchSpace, objective: objective, method: method, seed: seed, trials: [])
         if let walkForward {
             let times = Self.cycleTimes(candles, from: input.fromMs, to: input.toMs, step: timeframe.milliseconds)

@@ -62,6 +62,27 @@ struct BacktestEndToEndTests {
         #expect(failed.stderr.contains(blocked), "\(failed.stderr)")
     }
 
+    /// Every output is checked before the backtest runs: a directory, an empty path or two options naming one file is
+    /// refused at once (no summary printed, no file or temporary file left), with the output's exit code or 64.
+    @Test func outputsThatCannotBeWrittenAreRefusedBeforeTheBacktestRuns() throws {
+        let h = try Harness()
+        defer { h.remove() }
+        let csv = Self.fixtures.appendingPathComponent("SYN.csv").path
+        // `--timing` prints its line once the cycles are over, before any output is written: its absence shows that
+        // the backtest did not run.
+        let base = ["backtest", "--csv", csv, "--strategy", "sma-cross", "--every-candle", "--timing"]
+        let before = Set(try FileManager.default.contentsOfDirectory(atPath: h.root.path))
+        let directory = try h.run(base + ["--html", h.root.path])
+        #expect(directory.code == 73 && directory.stderr.contains("\(h.root.path): it is a directory, not a file"), "\(directory.stderr)")
+        let empty = try h.run(base + ["--trades-out", ""])
+        #expect(empty.code == 73 && empty.stderr.contains("an empty path: a file name was expected"), "\(empty.stderr)")
+        let same = h.root.appendingPathComponent("out.csv").path
+        let twice = try h.run(base + ["--trades-out", same, "--equity-out", same])
+        #expect(twice.code == 64 && twice.stderr.contains("--trades-out and --equity-out both name"), "\(twice.stderr)")
+        for r in [directory, empty, twice] { #expect(!r.stderr.contains("timing:"), "the backtest ran: \(r.stderr)") }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: h.root.path)) == before)
+    }
+
     @Test func badInputIsAClearError() throws {
         let h = try Harness()
         defer { h.remove() }

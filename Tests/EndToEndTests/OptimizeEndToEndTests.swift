@@ -94,6 +94,11 @@ struct OptimizeEndToEndTests {
         #expect(r4.code == 64 && r4.stderr.contains("--method"), "\(r4.stderr)")
         let r5 = try h.run(["optimize", "--csv", Self.csv, "--space", h.root.appendingPathComponent("missing.json").path])
         #expect(r5.code == 78 && r5.stderr.contains("missing.json"), "\(r5.stderr)")
+        // An output that cannot be written is refused before any trial runs (no summary), not after the search.
+        let r6 = try h.run(["optimize", "--csv", Self.csv, "--space", space, "--best-out", h.root.path])
+        #expect(r6.code == 73 && r6.stderr.contains("is a directory, not a file") && !r6.stdout.contains("trials"), "\(r6.stdout)\n\(r6.stderr)")
+        let r7 = try h.run(["optimize", "--csv", Self.csv, "--space", space, "--results-out", "out.csv", "--html", "./out.csv"])
+        #expect(r7.code == 64 && r7.stderr.contains("--results-out and --html both name ./out.csv"), "\(r7.stderr)")
     }
 
     @Test(.enabled(if: ReportEndToEndTests.chromium != nil, "chromium is not installed: the browser rendering check is skipped"))

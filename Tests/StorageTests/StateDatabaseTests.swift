@@ -98,6 +98,33 @@ struct StateDatabaseTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".tmp-") }.isEmpty)
     }
 
+    /// A path that names no file (empty, ending in `/`, `.`, `..`, or an existing directory) is refused when the writer
+    /// is made, with a message that says so, and no temporary file is left anywhere (one used to be made in the working
+    /// directory for an empty path, and the error came only at the rename).
+    @Test func aPathThatNamesNoFileIsRefusedBeforeAnythingIsWritten() throws {
+        let directory = URL(fileURLWithPath: try temporaryPath()).deletingLastPathComponent().path
+        let cases: [(path: String, says: String)] = [
+            ("", "an empty path: a file name was expected"), (directory + "/", "the path names a directory, not a file"),
+            (directory + "/.", "the path names a directory, not a file"), (directory + "/..", "the path names a directory, not a file"),
+            (directory, "it is a directory, not a file"),
+        ]
+        for (path, says) in cases {
+            var refusal = ""
+            do {
+                _ = try AtomicFileWriter(path: path)
+                Issue.record("\(path) was accepted")
+            } catch let error as AtomicFileError {
+                refusal = error.description
+            }
+            #expect(refusal.hasSuffix(says), "\(path): \(refusal)")
+            #expect(throws: AtomicFileError.self) { try AtomicFile.write("x", to: path) }
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        for place in [directory, cwd] {
+            #expect(try FileManager.default.contentsOfDirectory(atPath: place).filter { $0.contains(".tmp-\(getpid())") }.isEmpty, "\(place)")
+        }
+    }
+
     /// The file helpers that replaced Foundation's on the cycle's start: the same answers as `URL` and `FileManager`.
     @Test func fileHelpersAnswerAsFoundationDoes() throws {
         for path in ["a/b/c", "c", "/c", "/x/y/tradejob.prom", "state/metrics/tradejob.prom"] {

@@ -31,7 +31,7 @@ public struct AtomicFileError: Error, CustomStringConvertible {
         self.path = path
         self.message = message
     }
-    public var description: String { "\(path): \(message)" }
+    public var description: String { path.isEmpty ? "an empty path: \(message)" : "\(path): \(message)" }
 }
 
 /// A file written in pieces and then put in place atomically (the same temporary-file-then-rename as `AtomicFile`),
@@ -46,17 +46,7 @@ public final class AtomicFileWriter {
 
     public init(path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700) throws {
         self.path = path
-        // The directory and the name split by hand (a `URL` costs a noticeable share of a cycle's start).
-        let (directory, name) = Self.split(path)
-        do {
-            var st = stat()
-            if stat(directory, &st) != 0 {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: Int(directoryMode)])
-            }
-        } catch {
-            throw AtomicFileError(path: path, message: "cannot create its directory \(directory)")
-        }
+        let (directory, name) = try Self.preflight(path, directoryMode: directoryMode)
         temporary = directory + "/." + name + ".tmp-" + String(getpid())
         fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw AtomicFileError(path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
@@ -65,6 +55,40 @@ public final class AtomicFileWriter {
     }
 
     deinit { abandon() }
+
+    /// Checks that `path` can be written as `AtomicFileWriter` writes it, creating its missing directories (mode
+    /// `directoryMode`) as the writer would, and returns its directory and name. A command calls it for the files it
+    /// writes at the end, so that a path that names no file (empty, ending in `/`, `.` or `..`, an existing
+    /// directory) or lies in a directory that cannot be made or written is refused before its work, not after it.
+    @discardableResult
+    public static func preflight(_ path: String, directoryMode: mode_t = 0o700) throws -> (directory: String, name: String) {
+        // The directory and the name split by hand (a `URL` costs a noticeable share of a cycle's start).
+        let (directory, name) = split(path)
+        if name.isEmpty || name == "." || name == ".." {
+            throw AtomicFileError(path: path, message: path.isEmpty ? "a file name was expected" : "the path names a directory, not a file")
+        }
+        var existing = stat()
+        if stat(path, &existing) == 0, existing.st_mode & S_IFMT == S_IFDIR {
+            throw AtomicFileError(path: path, message: "it is a directory, not a file")
+        }
+        do {
+            var st = stat()
+            if stat(directory, &st) != 0 {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: Int(directoryMode)])
+            } else if st.st_mode & S_IFMT != S_IFDIR {
+                throw AtomicFileError(path: path, message: "\(directory) is not a directory")
+            }
+        } catch let error as AtomicFileError {
+            throw error
+        } catch {
+            throw AtomicFileError(path: path, message: "cannot create its directory \(directory)")
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw AtomicFileError(path: path, message: "its directory \(directory) is not writable: \(String(cString: strerror(errno)))")
+        }
+        return (directory, name)
+    }
 
     /// The directory a file path is in and the file's name: `a/b/c` → (`a/b`, `c`), `c` → (`.`, `c`), `/c` → (`/`, `c`).
     static func split(_ path: String) -> (directory: String, name: String) {
