@@ -70,7 +70,7 @@ struct OptimizeCommand: AsyncParsableCommand {
         } catch {
             throw UsageError(message: "\(error)")
         }
-        // After the inputs were read (bad input creates nothing), before the trials.
+        // Before the trials (a long search never ends with an output it cannot write).
         try OutputFiles.check([("--results-out", resultsOut), ("--best-out", bestOut), ("--html", html)])
         var report = OptimizeReport(space: searchSpace, objective: objective, method: method, seed: seed, trials: [])
         if let walkForward {
