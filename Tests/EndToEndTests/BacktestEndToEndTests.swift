@@ -63,7 +63,7 @@ struct BacktestEndToEndTests {
     }
 
     /// Every output is checked before the backtest runs: a directory, an empty path or two options naming one file is
-    /// refused at once (no summary printed, no file or temporary file left), with the output's exit code or 64.
+    /// refused before the cycles run (no timing line, no file or temporary file left), with exit 73 or 64.
     @Test func outputsThatCannotBeWrittenAreRefusedBeforeTheBacktestRuns() throws {
         let h = try Harness()
         defer { h.remove() }
