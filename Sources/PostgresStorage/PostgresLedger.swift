@@ -29,6 +29,8 @@ public struct PostgresLedger: Ledger {
     public var keepsAudit: Bool { true }
 
     func rows(_ sql: String, _ binds: [SQLValue] = []) throws -> [SQLRow] { try session.query(sql, binds) }
+    /// A statement whose rows (if any) are not wanted.
+    func run(_ sql: String, _ binds: [SQLValue] = []) throws { _ = try session.query(sql, binds) }
     func row(_ sql: String, _ binds: [SQLValue] = []) throws -> SQLRow? { try session.query(sql, binds).first }
 
     // MARK: Runs
@@ -43,7 +45,7 @@ public struct PostgresLedger: Ledger {
 
     public func finishRun(id: RunID, endedAt: Int64, outcome: RunOutcome, volatility: Double?, next: (seconds: Int64, reason: String, at: Int64)?,
                           symbolsAnalysed: Int, symbolsFailed: [Symbol], summary: @autoclosure () -> String) throws {
-        try rows("""
+        try run("""
             UPDATE runs SET ended_at = $1, outcome = $2, volatility = $3, interval_seconds = $4, interval_reason = $5, next_run_at = $6,
             symbols_analysed = $7, symbols_failed = $8, summary = $9 WHERE id = $10
             """, [.int(endedAt), .text(outcome.rawValue), .optional(volatility), .optional(next?.seconds), .optional(next?.reason), .optional(next?.at),
@@ -93,13 +95,13 @@ public struct PostgresLedger: Ledger {
 
     public func appendEvent(runID: RunID?, time: Int64, kind: EventKind, symbol: Symbol?, message: @autoclosure () -> String,
                             data: @autoclosure () -> [String: String]?) throws {
-        try rows("INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES ($1, $2, $3, $4, $5, $6)",
+        try run("INSERT INTO events (run_id, time, kind, symbol, message, data) VALUES ($1, $2, $3, $4, $5, $6)",
                  [.optional(runID?.rawValue), .int(time), .text(kind.rawValue), .optional(symbol?.rawValue), .text(message()), .optional(data().map(CompactJSON.object))])
     }
 
     public func insertSignal(runID: RunID, signal: Signal) throws {
         let json = Signals.jsonColumns(signal)
-        try rows("""
+        try run("""
             INSERT INTO signals (run_id, symbol, candle_time, direction, confidence, score, components, indicators, patterns, opinion)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """, [.int(runID.rawValue), .text(signal.symbol.rawValue), .int(signal.candleTime), .text(signal.direction.rawValue), .double(signal.confidence),
@@ -111,10 +113,10 @@ public struct PostgresLedger: Ledger {
     }
 
     public func setJobState(_ key: String, _ value: @autoclosure () -> String) throws {
-        try rows("INSERT INTO job_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [.text(key), .text(value())])
+        try run("INSERT INTO job_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [.text(key), .text(value())])
     }
 
-    public func removeJobState(_ key: String) throws { try rows("DELETE FROM job_state WHERE key = $1", [.text(key)]) }
+    public func removeJobState(_ key: String) throws { try run("DELETE FROM job_state WHERE key = $1", [.text(key)]) }
 
     public func jobStates(prefix: String) throws -> [String: String] {
         var result: [String: String] = [:]
@@ -158,7 +160,7 @@ public struct PostgresLedger: Ledger {
                 binds += [.int(c.openTime), .double(c.open), .double(c.high), .double(c.low), .double(c.close), .double(c.volume)]
             }
             sql += " ON CONFLICT (symbol, timeframe, open_time) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close, volume = excluded.volume"
-            try rows(sql, binds)
+            try run(sql, binds)
             start += perStatement
         }
     }
@@ -223,7 +225,7 @@ public struct PostgresLedger: Ledger {
     }
 
     public func updatePosition(_ p: Position) throws {
-        try rows("""
+        try run("""
             UPDATE positions SET state = $1, quantity = $2, entry_price = $3, initial_entry_price = $4, cost = $5, stop_price = $6,
             take_profit_price = $7, highest_price = $8, atr_at_entry = $9, adjustments = $10, partial_take_profit_done = $11,
             last_checked_candle = $12, closed_at = $13, exit_price = $14, exit_reason = $15, realized_pnl = $16, fees = $17 WHERE id = $18
@@ -273,7 +275,7 @@ public struct PostgresLedger: Ledger {
 
     public func insertPendingOrder(clientOrderID: ClientOrderID, runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose,
                                    leg: Int, attempt: Int, quantity: Quantity, referencePrice: Price, now: Int64) throws {
-        try rows("""
+        try run("""
             INSERT INTO orders (client_order_id, run_id, position_id, symbol, side, type, purpose, leg, attempt, quantity, price, status, created_at, updated_at)
             VALUES ($1, $2, $3, $4, $5, 'MARKET', $6, $7, $8, $9, $10, 'PENDING_SUBMIT', $11, $11)
             """, [.text(clientOrderID.rawValue), .int(runID.rawValue), .optional(positionID), .text(symbol.rawValue), .text(side.rawValue), .text(purpose.rawValue),
@@ -286,7 +288,7 @@ public struct PostgresLedger: Ledger {
             let from: OrderStatus = try stored.enumValue("status", table: "orders", key: clientOrderID.rawValue)
             try OrderStatusTransitions.check(clientOrderID: clientOrderID, from: from, to: status)
         }
-        try rows("""
+        try run("""
             UPDATE orders SET status = $1, venue_order_id = COALESCE($2, venue_order_id), filled_quantity = COALESCE($3, filled_quantity),
             average_price = COALESCE($4, average_price),
             reason = CASE WHEN $5::TEXT IS NOT NULL THEN $5 WHEN status != $1 THEN NULL ELSE reason END, updated_at = $6 WHERE client_order_id = $7
@@ -354,13 +356,13 @@ public struct PostgresLedger: Ledger {
     }
 
     public func setBalance(asset: String, free: Money) throws {
-        try rows("INSERT INTO wallet (asset, free) VALUES ($1, $2) ON CONFLICT (asset) DO UPDATE SET free = excluded.free", [.text(asset), .int(free.raw)])
+        try run("INSERT INTO wallet (asset, free) VALUES ($1, $2) ON CONFLICT (asset) DO UPDATE SET free = excluded.free", [.text(asset), .int(free.raw)])
     }
 
     public func walletIsEmpty() throws -> Bool { try row("SELECT 1 AS one FROM wallet LIMIT 1") == nil }
 
     public func recordEquity(time: Int64, runID: RunID, equity: Money, cash: Money, safeMode: Bool) throws {
-        try rows("""
+        try run("""
             INSERT INTO equity (time, run_id, equity, cash, safe_mode) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (time, run_id) DO UPDATE SET equity = excluded.equity, cash = excluded.cash, safe_mode = excluded.safe_mode
             """, [.int(time), .int(runID.rawValue), .int(equity.raw), .int(cash.raw), .bool(safeMode)])
@@ -387,7 +389,7 @@ public struct PostgresLedger: Ledger {
     }
 
     public func insertPaperOrder(_ o: PaperOrderRecord) throws {
-        try rows("""
+        try run("""
             INSERT INTO paper_orders (client_order_id, symbol, side, status, quantity, price, fee, fee_asset, trade_id, time, reason)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             """, [.text(o.clientOrderID.rawValue), .text(o.symbol.rawValue), .text(o.side.rawValue), .text(o.status.rawValue), .int(o.quantity.raw),

@@ -12,7 +12,7 @@ extension PostgresLedger: StateRecords {
     }
 
     public func queueNotification(key: String, kind: String, message: String, createdAt: Int64) throws {
-        try rows("INSERT INTO notifications (key, kind, message, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+        try run("INSERT INTO notifications (key, kind, message, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
                  [.text(key), .text(kind), .text(message), .int(createdAt)])
     }
 
@@ -28,12 +28,12 @@ extension PostgresLedger: StateRecords {
     }
 
     public func recordNotificationAttempt(key: String, webhookSent: Bool, telegramSent: Bool, failure: String?, now: Int64) throws {
-        if webhookSent { try rows("UPDATE notifications SET webhook_delivered_at = $1 WHERE key = $2", [.int(now), .text(key)]) }
-        if telegramSent { try rows("UPDATE notifications SET telegram_delivered_at = $1 WHERE key = $2", [.int(now), .text(key)]) }
+        if webhookSent { try run("UPDATE notifications SET webhook_delivered_at = $1 WHERE key = $2", [.int(now), .text(key)]) }
+        if telegramSent { try run("UPDATE notifications SET telegram_delivered_at = $1 WHERE key = $2", [.int(now), .text(key)]) }
         if let failure {
-            try rows("UPDATE notifications SET attempts = attempts + 1, last_error = $1 WHERE key = $2", [.text(failure), .text(key)])
+            try run("UPDATE notifications SET attempts = attempts + 1, last_error = $1 WHERE key = $2", [.text(failure), .text(key)])
         } else {
-            try rows("UPDATE notifications SET attempts = attempts + 1, delivered_at = $1 WHERE key = $2", [.int(now), .text(key)])
+            try run("UPDATE notifications SET attempts = attempts + 1, delivered_at = $1 WHERE key = $2", [.int(now), .text(key)])
         }
     }
 
@@ -59,7 +59,7 @@ extension PostgresLedger: StateRecords {
         let result = try body(&state)
         if state != before {
             let s = state
-            try rows("""
+            try run("""
                 INSERT INTO venue_state (venue, time_offset_ms, time_synced_at, used_weight, used_weight_minute, weight_limit, backoff_until,
                 banned_until, ban_reason, breaker_state, breaker_failures, breaker_open_until, breaker_trial_started_at, breaker_openings, updated_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
@@ -90,11 +90,11 @@ extension PostgresLedger: StateRecords {
     }
 
     public func removeVenueSymbolFilters(venue: String, symbol: Symbol) throws {
-        try rows("DELETE FROM venue_symbol_filters WHERE venue = $1 AND symbol = $2", [.text(venue), .text(symbol.rawValue)])
+        try run("DELETE FROM venue_symbol_filters WHERE venue = $1 AND symbol = $2", [.text(venue), .text(symbol.rawValue)])
     }
 
     public func saveVenueSymbolFilters(_ f: VenueSymbolFiltersRow) throws {
-        try rows("""
+        try run("""
             INSERT INTO venue_symbol_filters (venue, symbol, base_asset, quote_asset, tick_size, step_size, min_qty, min_notional, fetched_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (venue, symbol) DO UPDATE SET base_asset = excluded.base_asset, quote_asset = excluded.quote_asset,
@@ -111,7 +111,7 @@ extension PostgresLedger: StateRecords {
     }
 
     public func resetLLMBreakerFailures(provider: String) throws {
-        try rows("INSERT INTO llm_breakers (provider, consecutive_failures) VALUES ($1, 0) ON CONFLICT (provider) DO UPDATE SET consecutive_failures = 0",
+        try run("INSERT INTO llm_breakers (provider, consecutive_failures) VALUES ($1, 0) ON CONFLICT (provider) DO UPDATE SET consecutive_failures = 0",
                  [.text(provider)])
     }
 
@@ -123,7 +123,7 @@ extension PostgresLedger: StateRecords {
     }
 
     public func openLLMBreaker(provider: String, until: Int64) throws {
-        try rows("UPDATE llm_breakers SET open_until = $1, consecutive_failures = 0 WHERE provider = $2", [.int(until), .text(provider)])
+        try run("UPDATE llm_breakers SET open_until = $1, consecutive_failures = 0 WHERE provider = $2", [.int(until), .text(provider)])
     }
 
     public func newestLLMAnswer(cacheKey key: String, upTo: Int64, after: Int64) throws -> CachedLLMAnswer? {
@@ -152,7 +152,7 @@ extension PostgresLedger: StateRecords {
     }
 
     public func insertLLMCall(_ c: LLMCallRecord) throws {
-        try rows("""
+        try run("""
             INSERT INTO llm_calls (run_id, symbol, provider, model, cache_key, time, prompt, raw_reply, status, problem, action, confidence, horizon,
             rationale, latency_ms, prompt_tokens, completion_tokens, cost, from_cache, cached_from, base_url, usage_implausible)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
@@ -164,7 +164,7 @@ extension PostgresLedger: StateRecords {
 
     public func saveLLMOpinion(runID: Int64, symbol: Symbol, time: Int64, outcome: String, action: String?, confidence: Double?,
                                agreement: Double?, technicalConfidence: Double?) throws {
-        try rows("""
+        try run("""
             INSERT INTO llm_opinions (run_id, symbol, time, outcome, action, confidence, agreement, technical_confidence)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (run_id, symbol) DO UPDATE SET time = excluded.time, outcome = excluded.outcome, action = excluded.action,

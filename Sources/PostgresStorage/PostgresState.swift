@@ -116,7 +116,7 @@ public final class PostgresState: StateStore, @unchecked Sendable {
     /// Writes the row `name` (its own transaction).
     public func setFile(_ name: String, _ content: String, now: Int64) throws {
         try transaction(readOnly: false) { ledger in
-            try ledger.session.query("""
+            try ledger.run("""
                 INSERT INTO state_files (name, content, updated_at) VALUES ($1, $2, $3)
                 ON CONFLICT (name) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at
                 """, [.text(name), .text(content), .int(now)])
@@ -124,7 +124,7 @@ public final class PostgresState: StateStore, @unchecked Sendable {
     }
 
     public func removeFile(_ name: String) throws {
-        try transaction(readOnly: false) { ledger in try ledger.session.query("DELETE FROM state_files WHERE name = $1", [.text(name)]) }
+        try transaction(readOnly: false) { ledger in try ledger.run("DELETE FROM state_files WHERE name = $1", [.text(name)]) }
     }
 
     // MARK: Counters and job state for commands

@@ -87,7 +87,7 @@ extension RunArguments {
         let options = common
         let wallStart = Date()
         let start = try RunCommand.start(configPath: options.configPath, nowText: now, liveFlag: live, environment: options.environment, wallStart: wallStart)
-        let (config, isLive, nowMs, grace) = (start.config, start.isLive, start.nowMs, start.grace)
+        let (config, nowMs, grace) = (start.config, start.nowMs, start.grace)
         if !config.string("state.url").isEmpty {
             return try await runOnPostgres(start, options: options, wallStart: wallStart)
         }
