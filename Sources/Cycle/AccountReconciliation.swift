@@ -19,8 +19,14 @@ extension TradingCycle {
     /// order is written with the venue's status and fills, under its position when that still exists, else under a new
     /// position that sells what it holds. Anything else the database does not explain is recorded as an event and
     /// reported. Throws when the venue cannot be asked, which stops every new order for this run.
+    @inline(__always)
     func reconcileAccount(runID: RunID, now: Int64) async throws -> AccountReconciliation {
         guard broker.isLive, let venue = broker as? any AccountReconciling else { return AccountReconciliation() }
+        return try await reconcileAccount(with: venue, runID: runID, now: now)
+    }
+
+    /// The comparison itself (out of line: the paper broker's runs return before it without an async call).
+    func reconcileAccount(with venue: any AccountReconciling, runID: RunID, now: Int64) async throws -> AccountReconciliation {
         let execution = execution
         var result = AccountReconciliation()
         for symbol in parameters.symbols {

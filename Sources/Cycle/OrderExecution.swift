@@ -67,6 +67,7 @@ final class OrderExecution: Sendable {
     }
 
     /// Places a market order for `position` as it is stored (no state change with it).
+    @inline(__always)
     func place(runID: RunID, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
                referencePrice: Price, now: Int64) async throws -> OrderReport? {
         try await place(runID: runID, positionID: position.id, symbol: position.symbol, side: side, purpose: purpose, quantity: quantity,
@@ -78,6 +79,7 @@ final class OrderExecution: Sendable {
     /// answered; nil when the outcome is unknown or nothing was sent (then `decision` was not applied either).
     ///
     /// - Parameter positionID: the position's id, or nil for a new position that `decision` inserts.
+    @inline(__always)
     func place(runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
                referencePrice: Price, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
         let written: (id: ClientOrderID, position: Position)
@@ -145,12 +147,14 @@ final class OrderExecution: Sendable {
     }
 
     /// The venue's lot step for `symbol` (nil when it cannot be learned now: then no remainder counts as dust).
+    @inline(__always)
     func lotStep(_ symbol: Symbol) async -> Quantity? {
         await broker.lotStep(symbol: symbol)
     }
 
     /// Resolves every order whose outcome is not final by asking the venue (step 0 of a cycle). Returns the
     /// number of orders still unresolved (unknown or open) afterwards.
+    @inline(__always)
     func resolveUnresolved(runID: RunID, now: Int64) async throws -> (unresolved: Int, fills: Int) {
         let pending = try await sections.read { try $0.unresolvedOrders() }
         var stillOpen = 0

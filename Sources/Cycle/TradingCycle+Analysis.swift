@@ -11,6 +11,7 @@ extension TradingCycle {
     /// time), the new candles stored and every window read back (one write transaction), then each window
     /// analysed (at most N at a time, on all cores) and, near the gate, the models consulted. Once the interrupt flag is
     /// set no further symbol is started; a symbol started is finished. A symbol that fails is reported and the others go on.
+    @inline(__always)
     func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
         let timeframe = parameters.timeframe, lookback = parameters.lookback
         let limit = max(1, parameters.maxConcurrentAnalyses)
@@ -20,22 +21,37 @@ extension TradingCycle {
         // 1. Where each symbol's stored candles end.
         let newest: [Int64?]
         do {
-            newest = try await store.read { ledger in try symbols.map { try ledger.newestCandleTime(symbol: $0, timeframe: timeframe) } }
+            newest = try await sections.read { ledger in try symbols.map { try ledger.newestCandleTime(symbol: $0, timeframe: timeframe) } }
         } catch {
             return symbols.map { failed(SymbolResult(symbol: $0), error, log: log) }
         }
 
         // 2. The new closed candles of each symbol (the symbols not started when an interrupt came are left out).
         let market = self.market
-        let fetched: [Result<[Candle], any Error>?] = await boundedMap(symbols.count, limit: limit) { k in
-            let after = newest[k]
-            do {
-                let candles = try await market.closedCandles(symbol: symbols[k], timeframe: timeframe, after: after, limit: lookback, now: now)
-                // A source that gave only closed candles after `after` (the usual case) is kept as it is, without a copy.
+        /// What a fetch gave, only the closed and new candles (without a copy when all are: the usual case).
+        @Sendable func kept(_ fetched: Result<[Candle], any Error>, after: Int64?) -> Result<[Candle], any Error> {
+            fetched.map { candles in
                 func wanted(_ c: Candle) -> Bool { c.openTime <= closedLimit && c.openTime > (after ?? .min) }
-                return .success(candles.allSatisfy(wanted) ? candles : candles.filter(wanted))
-            } catch {
-                return .failure(error)
+                return candles.allSatisfy(wanted) ? candles : candles.filter(wanted)
+            }
+        }
+        let fetched: [Result<[Candle], any Error>?]
+        if let immediate = market.immediate, limit == 1 || symbols.count <= 1 {
+            // One symbol after another from a source that answers at once: no async call per symbol.
+            var got = [Result<[Candle], any Error>?](repeating: nil, count: symbols.count)
+            for k in symbols.indices where interrupt.raised == nil {
+                got[k] = kept(Result { try immediate.closedCandlesNow(symbol: symbols[k], timeframe: timeframe, after: newest[k], limit: lookback, now: now) },
+                              after: newest[k])
+            }
+            fetched = got
+        } else {
+            fetched = await boundedMap(symbols.count, limit: limit) { k in
+                do {
+                    return kept(.success(try await market.closedCandles(symbol: symbols[k], timeframe: timeframe, after: newest[k], limit: lookback, now: now)),
+                                after: newest[k])
+                } catch {
+                    return .failure(error)
+                }
             }
         }
         var results: [SymbolResult] = []
@@ -65,7 +81,7 @@ extension TradingCycle {
         let first: [Result<ArraySlice<Candle>, any Error>]
         do {
             let toStore = batches
-            first = try await store.write { ledger in
+            first = try await sections.write { ledger in
                 try ledger.storeCandles(toStore, timeframe: timeframe, window: lookback, upTo: closedLimit)
             }
         } catch {
@@ -157,12 +173,14 @@ extension TradingCycle {
     }
 
     /// The strategy's reading of one symbol's window, and the models' opinion near the gate.
+    @inline(__always)
     func analyse(_ result: SymbolResult, runID: RunID, now: Int64) async {
         let reading = parameters.strategy.read(symbol: result.symbol, candles: result.candles, analyzer: analyzer, settings: parameters.strategySettings(detailed: audit))
         await settle(result, reading, runID: runID, now: now)
     }
 
     /// `reading` (of `result.candles`) recorded in `result`, with the models' opinion near the gate.
+    @inline(__always)
     func settle(_ result: SymbolResult, _ reading: StrategyReading, runID: RunID, now: Int64) async {
         let symbol = result.symbol
         result.snapshot = reading.snapshot

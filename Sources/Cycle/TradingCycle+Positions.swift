@@ -12,6 +12,7 @@ extension TradingCycle {
         var until: Int64?
     }
 
+    @inline(__always)
     func safeModeStatus(runID: RunID, now: Int64, log: Logger) async throws -> SafeModeState {
         switch safeModeLocks.read() {
         case .absent:
@@ -123,6 +124,7 @@ extension TradingCycle {
     }
 
     /// Entry blocks still in force: protection name → until.
+    @inline(__always)
     func activeEntryBlocks(now: Int64) async throws -> [String: Int64] {
         try await sections.read { ledger in
             var blocks: [String: Int64] = [:]
@@ -135,6 +137,7 @@ extension TradingCycle {
 
     /// The account at this run's prices. Computed again only when an order was placed (or a record closed by hand)
     /// since the last time in the same run: the prices do not change within a run.
+    @inline(__always)
     func accountState(runID: RunID, prices: SymbolTable<Double>) async throws -> AccountState {
         let changes = execution.accountChanges.count
         if let memo = accountMemo.get(runID: runID, changes: changes) { return memo }
@@ -146,6 +149,7 @@ extension TradingCycle {
     /// The account from one snapshot: the wallet (for a live venue, its balances read again after this run's orders)
     /// and the open positions at this run's prices. A sell whose outcome is not known yet is counted as sold (its coins
     /// are not valued; the proceeds count once they are in the balances), so equity is never above the account's value.
+    @inline(__always)
     func computeAccountState(prices: SymbolTable<Double>) async throws -> AccountState {
         let quote = parameters.quoteAsset
         if broker.isLive {
@@ -194,6 +198,7 @@ extension TradingCycle {
         return balances
     }
 
+    @inline(__always)
     func protectionFacts(now: Int64, equity: Money) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
         return try await sections.write { ledger in
@@ -211,8 +216,11 @@ extension TradingCycle {
     }
 
     /// The price a market order would trade at now.
+    @inline(__always)
     func referencePrice(_ symbol: Symbol, results: SymbolTable<SymbolResult>, now: Int64) async throws -> Price? {
-        if let price = try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now), let d = try? Price(double: price), d > 0 {
+        let price = if let immediate = market.immediate { try? immediate.currentPriceNow(symbol: symbol, timeframe: parameters.timeframe, now: now) }
+            else { try? await market.currentPrice(symbol: symbol, timeframe: parameters.timeframe, now: now) }
+        if let price, let d = try? Price(double: price), d > 0 {
             return d
         }
         return results[symbol]?.candles.last.flatMap { try? Price(double: $0.close) }
@@ -232,6 +240,7 @@ extension TradingCycle {
     /// is final returns to monitoring, a closing position with nothing left closes and one with something left sells it
     /// again. A position with an order still working places nothing (an exit decided meanwhile first cancels what is
     /// working at the venue).
+    @inline(__always)
     func managePositions(runID: RunID, now: Int64, results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [Symbol: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let rules = planningRules
@@ -343,12 +352,14 @@ extension TradingCycle {
         }
     }
 
+    @inline(__always)
     func save(_ position: Position) async throws {
         try await sections.write { ledger in try ledger.updatePosition(position) }
     }
 
     /// New entries for long signals above the confidence gate, within the limits: `EntryPlanner` decides, this carries
     /// the commands out (prices, the account, and the write-ahead of each new position with its entry order).
+    @inline(__always)
     func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [Symbol: String], log: Logger) async throws -> Int {
         let rules = planningRules
@@ -366,6 +377,7 @@ extension TradingCycle {
             if decisions[symbol] == nil { decisions[symbol] = why }
             skipped.append((symbol, why, conf))
         }
+        @inline(__always)
         func writeSkipped() async throws {
             guard !skipped.isEmpty else { return }
             let written = skipped

@@ -312,6 +312,7 @@ public final class TradingCycle: @unchecked Sendable {
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
     /// streak trips once. Returns the account and facts it judged.
     @discardableResult
+    @inline(__always)
     func applyProtections(runID: RunID, now: Int64, prices: SymbolTable<Double>, safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
@@ -353,6 +354,7 @@ public final class TradingCycle: @unchecked Sendable {
         CompactJSON.object(Dictionary(uniqueKeysWithValues: value.map { ($0.key.rawValue, $0.value) }))
     }
 
+    @inline(__always)
     func event(_ runID: RunID, _ now: Int64, _ kind: EventKind, _ symbol: Symbol?, _ message: String) async throws {
         try await sections.write { ledger in try ledger.record(runID: runID, time: now, kind: kind, symbol: symbol, message: message) }
     }

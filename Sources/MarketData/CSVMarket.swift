@@ -5,7 +5,7 @@ import TradingDomain
 /// Replays candles held in memory (a backtest's history, or parsed CSV files): only bars closed at `now`
 /// (open time + timeframe ≤ now) are returned; the current price is the open of the bar that contains `now`,
 /// else the last close before it.
-public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
+public final class ReplayMarket: ImmediateMarketData, @unchecked Sendable {
     public let name: String
     private let lock = NSLock()
     private var bars: SymbolTable<[Candle]>
@@ -54,7 +54,7 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
         return candles.partitionPoint { $0.openTime < t }
     }
 
-    public func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
+    public func closedCandlesNow(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) throws -> [Candle] {
         let all = try candles(symbol)
         let end = Self.lowerBound(all, now - timeframe.milliseconds + 1)  // open time + tf ≤ now
         var start = max(0, end - limit)
@@ -62,7 +62,7 @@ public final class ReplayMarket: MarketDataSource, @unchecked Sendable {
         return start < end ? Array(all[start..<end]) : []
     }
 
-    public func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double {
+    public func currentPriceNow(symbol: Symbol, timeframe: Timeframe, now: Int64) throws -> Double {
         guard let price = Self.currentPrice(try candles(symbol), timeframe: timeframe, now: now) else {
             throw MarketDataError(source: name, symbol: symbol, message: "no candle at or before \(now)")
         }

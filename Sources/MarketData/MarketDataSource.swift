@@ -25,4 +25,29 @@ public protocol MarketDataSource: Sendable {
 
     /// The price a market order sent at `now` would trade at before slippage (the paper broker fills at it).
     func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double
+
+    /// The same source when it answers from memory without waiting (the replayed and the simulated markets), else nil.
+    var immediate: (any ImmediateMarketData)? { get }
+}
+
+extension MarketDataSource {
+    public var immediate: (any ImmediateMarketData)? { nil }
+}
+
+/// A source that answers at once, from memory or by computing: the cycle calls it through these synchronous twins of
+/// `closedCandles` and `currentPrice` (the same answers), which skip what an async call costs (an async frame and two
+/// executor hops) on the backtest's per-cycle path.
+public protocol ImmediateMarketData: MarketDataSource {
+    func closedCandlesNow(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) throws -> [Candle]
+    func currentPriceNow(symbol: Symbol, timeframe: Timeframe, now: Int64) throws -> Double
+}
+
+extension ImmediateMarketData {
+    public var immediate: (any ImmediateMarketData)? { self }
+    public func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
+        try closedCandlesNow(symbol: symbol, timeframe: timeframe, after: after, limit: limit, now: now)
+    }
+    public func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double {
+        try currentPriceNow(symbol: symbol, timeframe: timeframe, now: now)
+    }
 }

@@ -18,7 +18,7 @@ import TradingDomain
 ///
 /// A candle [t₀, t₀ + tf) has open = p(t₀), close = p(t₀ + tf) (so each open equals the previous close), and
 /// high/low the extremes of p sampled at up to 48 evenly spaced points inside it, with the open and close.
-public struct SimulatedMarket: MarketDataSource {
+public struct SimulatedMarket: ImmediateMarketData {
     public let name = "simulated"
     public static let epoch: Int64 = 1_577_836_800_000  // 2020-01-01T00:00:00Z
     public static let seed: UInt64 = 20_200_101
@@ -54,7 +54,7 @@ public struct SimulatedMarket: MarketDataSource {
         return Character(basePrice: pow(10, -1 + 4 * u1), drift: -0.1 + 0.3 * u2, sigma: 0.4 + 0.6 * u3)
     }
 
-    public func closedCandles(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) async throws -> [Candle] {
+    public func closedCandlesNow(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) -> [Candle] {
         Self.closedCandles(symbol: symbol, timeframe: timeframe, after: after, limit: limit, now: now)
     }
 
@@ -76,7 +76,7 @@ public struct SimulatedMarket: MarketDataSource {
         return candles
     }
 
-    public func currentPrice(symbol: Symbol, timeframe: Timeframe, now: Int64) async throws -> Double {
+    public func currentPriceNow(symbol: Symbol, timeframe: Timeframe, now: Int64) -> Double {
         PricePath(symbol: symbol).price(at: now)
     }
 
