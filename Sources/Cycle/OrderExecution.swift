@@ -67,7 +67,6 @@ final class OrderExecution: Sendable {
     }
 
     /// Places a market order for `position` as it is stored (no state change with it).
-    @inline(__always)
     func place(runID: RunID, position: Position, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
                referencePrice: Price, now: Int64) async throws -> OrderReport? {
         try await place(runID: runID, positionID: position.id, symbol: position.symbol, side: side, purpose: purpose, quantity: quantity,
@@ -79,7 +78,6 @@ final class OrderExecution: Sendable {
     /// answered; nil when the outcome is unknown or nothing was sent (then `decision` was not applied either).
     ///
     /// - Parameter positionID: the position's id, or nil for a new position that `decision` inserts.
-    @inline(__always)
     func place(runID: RunID, positionID: Int64?, symbol: Symbol, side: OrderSide, purpose: OrderPurpose, quantity: Quantity,
                referencePrice: Price, now: Int64, decision: @escaping @Sendable (any Ledger) throws -> Position) async throws -> OrderReport? {
         let written: (id: ClientOrderID, position: Position)

@@ -11,7 +11,6 @@ extension TradingCycle {
     /// time), the new candles stored and every window read back (one write transaction), then each window
     /// analysed (at most N at a time, on all cores) and, near the gate, the models consulted. Once the interrupt flag is
     /// set no further symbol is started; a symbol started is finished. A symbol that fails is reported and the others go on.
-    @inline(__always)
     func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
         let timeframe = parameters.timeframe, lookback = parameters.lookback
         let limit = max(1, parameters.maxConcurrentAnalyses)

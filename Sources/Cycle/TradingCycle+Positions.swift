@@ -240,7 +240,6 @@ extension TradingCycle {
     /// is final returns to monitoring, a closing position with nothing left closes and one with something left sells it
     /// again. A position with an order still working places nothing (an exit decided meanwhile first cancels what is
     /// working at the venue).
-    @inline(__always)
     func managePositions(runID: RunID, now: Int64, results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, blocks: [String: Int64],
                          decisions: inout [Symbol: String], log: Logger) async throws -> (orders: Int, unused: Int) {
         let rules = planningRules
@@ -359,7 +358,6 @@ extension TradingCycle {
 
     /// New entries for long signals above the confidence gate, within the limits: `EntryPlanner` decides, this carries
     /// the commands out (prices, the account, and the write-ahead of each new position with its entry order).
-    @inline(__always)
     func enterPositions(runID: RunID, now: Int64, signals: [Signal], results: SymbolTable<SymbolResult>, lastPrices: SymbolTable<Double>, safe: SafeModeState, reconciled: Bool,
                         blocks: [String: Int64], decisions: inout [Symbol: String], log: Logger) async throws -> Int {
         let rules = planningRules

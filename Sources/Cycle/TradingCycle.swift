@@ -32,6 +32,8 @@ public final class InterruptFlag: @unchecked Sendable {
 /// One orchestration cycle: reconcile, fetch closed candles, analyse every symbol concurrently (at most
 /// `analysis.max_concurrent_analyses` at a time), manage positions (exits, adjustments), check the
 /// protections and safe mode, enter new positions, choose the next run. "Now" comes from the caller.
+/// The small async helpers a run calls are `@inline(__always)`: a call of a nonisolated async function that is not
+/// inlined costs two executor hops, a few per cent of a backtest (`Benchmarks/hops.sh` counts them).
 public final class TradingCycle: @unchecked Sendable {
     let parameters: CycleParameters
     let configHash: String
@@ -312,7 +314,6 @@ public final class TradingCycle: @unchecked Sendable {
     /// `job_state`) or safe mode. A losing streak counts only stop-loss exits after its previous trip, so one
     /// streak trips once. Returns the account and facts it judged.
     @discardableResult
-    @inline(__always)
     func applyProtections(runID: RunID, now: Int64, prices: SymbolTable<Double>, safe: inout SafeModeState, blocks: inout [String: Int64],
                           log: Logger) async throws -> (AccountState, ProtectionFacts) {
         let account = try await accountState(runID: runID, prices: prices)
