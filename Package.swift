@@ -91,7 +91,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TradingDomain"]),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "TestSupport"]),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CycleTests", dependencies: [
             "Cycle", "Storage", "Brokers", "MarketData", "Settings", "Strategy", "TradingDomain", .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),

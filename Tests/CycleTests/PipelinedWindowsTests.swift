@@ -300,10 +300,10 @@ final class LogLines: @unchecked Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            guard message.description.hasPrefix("symbol failed") else { return }
-            let all = metadata.merging(extra ?? [:]) { $1 }
-            sink.append("\(message) \(all["symbol"].map { "\($0)" } ?? "") \(all["error"].map { "\($0)" } ?? "")")
+        func log(event: LogEvent) {
+            guard event.message.description.hasPrefix("symbol failed") else { return }
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            sink.append("\(event.message) \(all["symbol"].map { "\($0)" } ?? "") \(all["error"].map { "\($0)" } ?? "")")
         }
     }
 }

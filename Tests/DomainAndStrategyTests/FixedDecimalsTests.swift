@@ -11,7 +11,7 @@ import TradingDomain
 
     @Test func edgesAndTies() {
         let values: [Double] = [0, -0.0, 1, -1, 0.5, 1.5, 2.5, -2.5, 0.0005, 0.0015, 0.0025, 0.1235, 0.9995, 0.99949999, 1e-9, 5e-10, -5e-10,
-                                123456789.987654321, 999999999999999.9, -999999999999999.9, 1e15, -1e15, 1e300, 1e-300, 5e-324,
+                                123456789.987654321, 999999999999999.9, -999999999999999.9, 1e15, -1e15, 1e300, 1e-300, .leastNonzeroMagnitude,
                                 .infinity, -.infinity, .nan, .pi, 1.0 / 3.0, 2.0 / 3.0, 0.125, 0.375, 1.0000005, 0.45, 0.55]
         for x in values {
             for decimals in 0...10 { expectSameAsFormat(x, decimals) }

@@ -107,7 +107,7 @@ struct OperationsFaultsEndToEndTests {
         let prom = metrics + "/tradejob.prom"
         #expect(FileManager.default.fileExists(atPath: prom))
         // Fill the file system to the last byte.
-        let filler = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: metrics + "/filler", contents: nil); return metrics + "/filler" }())
+        let filler = FileHandle(forWritingAtPath: { _ = FileManager.default.createFile(atPath: metrics + "/filler", contents: nil); return metrics + "/filler" }())
         let block = Data(repeating: 0x55, count: 1024)
         while (try? filler?.write(contentsOf: block)) != nil {}
         try? filler?.close()

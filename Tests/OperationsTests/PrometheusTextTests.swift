@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import Operations
 
@@ -51,8 +52,8 @@ struct LogFormatTests {
         SecretRedactor.shared.register("s3cr3t-api-key")
         var handler = JobLogHandler(label: "t", format: .json) { sink.add($0) }
         handler[metadataKey: "run_id"] = "42"
-        handler.log(level: .info, message: "placing with s3cr3t-api-key and signature=abcdef0123", metadata: ["symbol": "BTCUSDT"],
-                    source: "", file: "", function: "", line: 0)
+        handler.log(event: LogEvent(level: .info, message: "placing with s3cr3t-api-key and signature=abcdef0123", metadata: ["symbol": "BTCUSDT"],
+                                    source: "", file: "", function: "", line: 0))
         let line = try #require(sink.lines.first)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
         #expect(object["run_id"] == "42")

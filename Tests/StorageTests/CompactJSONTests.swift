@@ -18,7 +18,7 @@ struct CompactJSONTests {
         switch rng.next() % 8 {
         case 0: return Double(Int64.random(in: -1_000_000...1_000_000, using: &rng))
         case 1: return Double(bitPattern: rng.next())
-        case 2: return [0.0, -0.0, 1e-7, 1e16, 1e17, 123456789012345680, 5e-324, .greatestFiniteMagnitude, 0.1, 1.0 / 3][Int(rng.next() % 10)]
+        case 2: return [0.0, -0.0, 1e-7, 1e16, 1e17, 123456789012345680, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.1, 1.0 / 3][Int(rng.next() % 10)]
         case 3: return Double.random(in: -1...1, using: &rng) * pow(10, Double(Int.random(in: -12...20, using: &rng)))
         default: return Double.random(in: -1...1, using: &rng)
         }
