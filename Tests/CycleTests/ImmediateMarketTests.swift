@@ -54,6 +54,8 @@ struct ImmediateMarketTests {
         #expect(immediate.reports.allSatisfy { $0.contains("failed: XRPUSDT: replay market data for XRPUSDT: no candles for this symbol") } == plain)
         #expect(immediate.reports.allSatisfy { $0.contains("symbols analysed: 3") } == plain)
         #expect(immediate.signals.allSatisfy { $0.count == (plain ? 3 : 0) })
+        // An entry is sized at the reference price, which the sync path also reads from the market directly.
+        #expect(immediate.reports.contains { $0.contains("orders: 1") } == plain)
     }
 
     /// Five cycles 15 minutes apart over a replay of three symbols (a fourth has no candles), one symbol at a time.
