@@ -111,31 +111,33 @@ public struct ClientOrderID: RawRepresentable, Hashable, Comparable, Sendable, C
     public static func < (a: ClientOrderID, b: ClientOrderID) -> Bool { a.rawValue < b.rawValue }
     public var description: String { rawValue }
 
-    /// `tj-<position>-<purpose tag><leg>-a<attempt>`, the numbers in decimal (written byte by byte: a string
-    /// interpolation costs more than the rest of placing a paper order).
+    /// `tj-<position>-<purpose tag><leg>-a<attempt>`, the numbers in decimal (written byte by byte into a buffer on
+    /// the stack: a string interpolation, or a growing byte array, costs more than the rest of placing a paper order).
     public static func make(positionID: Int64, purpose: OrderPurpose, leg: Int, attempt: Int) -> ClientOrderID {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(40)
-        bytes.append(contentsOf: [UInt8(ascii: "t"), UInt8(ascii: "j"), UInt8(ascii: "-")])
-        appendDecimal(positionID, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        bytes.append(contentsOf: purpose.tag.utf8)
-        appendDecimal(Int64(leg), to: &bytes)
-        bytes.append(contentsOf: [UInt8(ascii: "-"), UInt8(ascii: "a")])
-        appendDecimal(Int64(attempt), to: &bytes)
-        return ClientOrderID(rawValue: String(decoding: bytes, as: UTF8.self))
-    }
-
-    /// `value`'s decimal digits (with a minus sign below zero), as `description` writes them.
-    static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        let start = bytes.count
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes[start...].reverse()
+        // 3 + 20 + 1 + 2 + 20 + 2 + 20 bytes at most (each number with a sign).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 68) { buffer in
+            var count = 0
+            func put(_ byte: UInt8) { buffer[count] = byte; count += 1 }
+            func putDecimal(_ value: Int64) {
+                if value < 0 { put(UInt8(ascii: "-")) }
+                var magnitude = value.magnitude
+                let start = count
+                repeat {
+                    put(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                    magnitude /= 10
+                } while magnitude > 0
+                var (i, j) = (start, count - 1)
+                while i < j { buffer.swapAt(i, j); i += 1; j -= 1 }
+            }
+            put(UInt8(ascii: "t")); put(UInt8(ascii: "j")); put(UInt8(ascii: "-"))
+            putDecimal(positionID)
+            put(UInt8(ascii: "-"))
+            for byte in purpose.tag.utf8 { put(byte) }
+            putDecimal(Int64(leg))
+            put(UInt8(ascii: "-")); put(UInt8(ascii: "a"))
+            putDecimal(Int64(attempt))
+            return ClientOrderID(rawValue: String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self))
+        }
     }
 
     /// The parts of an id made by `make`, or nil for any other id (an order placed by hand, another bot).

@@ -273,3 +273,55 @@ struct MemoryLedgerTests {
         try database.close()
     }
 }
+
+@Suite struct TradeIndexTests {
+    /// Against a `Set` of the same keys: every insertion answers as the set does, through many growths, with ids that
+    /// differ only in their last characters (as the paper broker's do), repeats, and the same id on another symbol.
+    @Test func answersAsASetThroughEveryGrowth() {
+        var index = TradeIndex(), model = Set<String>()
+        var g = SeededGenerator(seed: 7)
+        let symbols: [Symbol] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+        var repeats = 0
+        for step in 0..<60_000 {
+            let symbol = symbols[Int.random(in: 0..<symbols.count, using: &g)]
+            let id: String
+            switch Int.random(in: 0..<4, using: &g) {
+            case 0: id = "paper-tj-\(step)-en0-a1"
+            case 1: id = "\(Int.random(in: 0..<2_000, using: &g))"
+            case 2: id = "t\(Int.random(in: 0..<50_000, using: &g))"
+            default: id = "paper-tj-\(Int.random(in: 0..<max(1, step), using: &g))-en0-a1"
+            }
+            let new = model.insert(symbol.rawValue + "\u{0}" + id).inserted
+            if !new { repeats += 1 }
+            #expect(index.insert(symbol: symbol, tradeID: TradeID(rawValue: id)) == new, "step \(step): \(symbol) \(id)")
+        }
+        #expect(index.count == model.count)
+        #expect(repeats > 1_000 && model.count > 30_000)
+    }
+}
+
+@Suite struct SegmentedArrayTests {
+    /// Against an `Array` under the same seeded appends and changes in place, across many segment boundaries: the same
+    /// elements in the same order, read by index, by iteration and by the collection's algorithms.
+    @Test func holdsWhatAnArrayHolds() {
+        var list = SegmentedArray<String>(), model: [String] = []
+        var g = SeededGenerator(seed: 5)
+        for step in 0..<5_000 {
+            if model.isEmpty || Int.random(in: 0..<3, using: &g) > 0 {
+                list.append("e\(step)")
+                model.append("e\(step)")
+            } else {
+                let i = Int.random(in: 0..<model.count, using: &g)
+                list[i] += "+\(step)"
+                model[i] += "+\(step)"
+            }
+            if step % 997 == 0 || step == 4_999 {
+                #expect(Array(list) == model)
+                #expect(list.count == model.count)
+            }
+        }
+        #expect(model.count > 3 * 1_024)
+        for i in [0, 1_023, 1_024, 2_047, 2_048, model.count - 1] { #expect(list[i] == model[i]) }
+        #expect(list.firstIndex { $0.hasPrefix("e3000") } == model.firstIndex { $0.hasPrefix("e3000") })
+    }
+}

@@ -38,7 +38,7 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var candles = SymbolTable<[Series]>()
 
     /// Every position by id (ids are 1, 2, 3, … in insertion order: position id is at index id − 1).
-    @exclusivity(unchecked) private var positions: [Position] = []
+    @exclusivity(unchecked) private var positions = SegmentedArray<Position>()
     /// The active positions (not closed) in insertion order, the same values as in `positions`: the cycle asks for them
     /// every run, so they are kept as a list instead of built.
     @exclusivity(unchecked) private var active: [Position] = []
@@ -50,7 +50,7 @@ public final class MemoryLedger: Ledger {
     /// Orders in the order inserted (a list grows by appending, where a table of whole rows would be moved at every
     /// resize). An order whose client order id names its own position (`tj-<position>-…`, as `ClientOrderID.make` writes
     /// it: every order the cycle writes) is found among that position's orders; any other through `orderSlot`.
-    @exclusivity(unchecked) private var orderRows: [OrderRow] = []
+    @exclusivity(unchecked) private var orderRows = SegmentedArray<OrderRow>()
     @exclusivity(unchecked) private var orderSlot: [ClientOrderID: Int] = [:]
     /// The order last inserted or found: an order's steps (write-ahead, fill, status) ask for the same one in a row.
     @exclusivity(unchecked) private var recentOrder: (id: ClientOrderID, slot: Int)?
@@ -64,26 +64,11 @@ public final class MemoryLedger: Ledger {
     @exclusivity(unchecked) private var orderFills: [[Fill]] = []
     @exclusivity(unchecked) private var otherFills: [ClientOrderID: [Fill]] = [:]
     /// The venue's trade ids per symbol (a trade is booked once).
-    private struct TradeKey: Hashable {
-        let symbol: Symbol, tradeID: TradeID
-        /// FNV-1a of the trade id's bytes (it rarely repeats across symbols): hashed instead of the text, and compared
-        /// first, so that probing the set rarely reads the texts.
-        let fingerprint: UInt64
-        init(symbol: Symbol, tradeID: TradeID) {
-            self.symbol = symbol
-            self.tradeID = tradeID
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in tradeID.rawValue.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            fingerprint = hash
-        }
-        static func == (a: TradeKey, b: TradeKey) -> Bool { a.fingerprint == b.fingerprint && a.tradeID == b.tradeID && a.symbol == b.symbol }
-        func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
-    }
-    @exclusivity(unchecked) private var tradeKeys: Set<TradeKey> = []
+    @exclusivity(unchecked) private var tradeKeys = TradeIndex()
 
     @exclusivity(unchecked) private var wallet: [String: Money] = [:]
     @exclusivity(unchecked) private var equity: [EquityPoint] = []
-    @exclusivity(unchecked) private var paperOrders: [PaperOrderRecord] = []
+    @exclusivity(unchecked) private var paperOrders = SegmentedArray<PaperOrderRecord>()
     /// Per order slot, the index of its paper order in `paperOrders` (-1: none); a paper order for a client order id
     /// the ledger does not hold (yet) is found in `otherPaperOrders`. Each paper order is in exactly one of the two.
     @exclusivity(unchecked) private var paperOrderBySlot: [Int] = []
@@ -338,7 +323,7 @@ public final class MemoryLedger: Ledger {
     }
     public func orders(positionID: Int64) throws -> [OrderRow] { slots(positionID: positionID).map { orderRows[$0] } }
     public func insertFill(_ fill: Fill, runID: RunID) throws -> Bool {
-        guard tradeKeys.insert(TradeKey(symbol: fill.symbol, tradeID: fill.tradeID)).inserted else { return false }
+        guard tradeKeys.insert(symbol: fill.symbol, tradeID: fill.tradeID) else { return false }
         let id = fill.clientOrderID
         if let slot = slot(id) { orderFills[slot].append(fill) } else { otherFills[id, default: []].append(fill) }
         fillsByRun = fillsByRun.runID == runID ? (runID, fillsByRun.count + 1) : (runID, 1)
