@@ -100,8 +100,10 @@ extension TradingCycle {
     }
 
     /// Takes in a venue order of this job that the database did not know: the order row with the venue's status and
-    /// fills, under its position when the database has it (a closed one re-opens to sell a late buy), else under a new
-    /// position that is closed by selling what the order bought. Returns the new fills.
+    /// fills, under its position when the database has it (a closed one re-opens to sell a late buy), else under the
+    /// position an earlier order of the same lost position was taken in under (its exit then sells what its entry bought,
+    /// instead of leaving a position that holds coins already sold), else under a new position that is closed by selling
+    /// what the order bought. Returns the new fills.
     func adopt(_ ledger: any Ledger, report: OrderReport, symbol: Symbol, runID: RunID, now: Int64, lotStep: Quantity?) throws -> Int {
         if try ledger.order(clientOrderID: report.clientOrderID) == nil, let parts = ClientOrderID.parse(report.clientOrderID) {
             let side = report.fills.first?.side ?? (parts.purpose.addsExposure ? .buy : .sell)
@@ -109,16 +111,9 @@ extension TradingCycle {
             let price = try report.fills.averagePrice() ?? 0
             var positionID = parts.positionID
             if try ledger.position(id: positionID).map({ $0.symbol != symbol }) ?? true {
-                var adopted = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
-                                       stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false,
-                                       openedAt: now, lastCheckedCandle: 0)
-                positionID = try ledger.insertPosition(adopted)
-                adopted.id = positionID
-                // Opened and at once on its way out, through the lifecycle: OPEN → CLOSING (adopted).
-                adopted.state = try PositionLifecycle.next(from: .open, on: .beginExit(.adopted), adjustments: 0, maxAdjustments: parameters.exits.maxAdjustments)
-                adopted.exitReason = .adopted
-                try ledger.updatePosition(adopted)
-                try execution.transitionEvent(ledger, runID: runID, now: now, adopted, from: .open, note: "adopted venue order \(report.clientOrderID)")
+                // An order of the same lost position taken in before (its entry, say) has a position: this one joins it.
+                positionID = try ledger.positionOfAdoptedOrders(naming: parts.positionID, symbol: symbol)
+                    ?? newAdoptedPosition(ledger, symbol: symbol, price: price, clientOrderID: report.clientOrderID, runID: runID, now: now)
             }
             try ledger.insertPendingOrder(clientOrderID: report.clientOrderID, runID: runID, positionID: positionID, symbol: symbol, side: side,
                                           purpose: parts.purpose, leg: parts.leg, attempt: parts.attempt, quantity: quantity, referencePrice: price, now: now)
@@ -127,5 +122,19 @@ extension TradingCycle {
                               data: ["client_order_id": report.clientOrderID.rawValue, "position_id": "\(positionID)"])
         }
         return try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: lotStep)
+    }
+
+    /// A new position for an adopted order, opened and at once on its way out through the lifecycle: OPEN → CLOSING
+    /// (adopted). Returns its id.
+    private func newAdoptedPosition(_ ledger: any Ledger, symbol: Symbol, price: Price, clientOrderID: ClientOrderID, runID: RunID, now: Int64) throws -> Int64 {
+        var adopted = Position(id: 0, symbol: symbol, state: .open, quantity: 0, entryPrice: price, initialEntryPrice: price, cost: 0,
+                               stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 0, adjustments: 0, partialTakeProfitDone: false,
+                               openedAt: now, lastCheckedCandle: 0)
+        adopted.id = try ledger.insertPosition(adopted)
+        adopted.state = try PositionLifecycle.next(from: .open, on: .beginExit(.adopted), adjustments: 0, maxAdjustments: parameters.exits.maxAdjustments)
+        adopted.exitReason = .adopted
+        try ledger.updatePosition(adopted)
+        try execution.transitionEvent(ledger, runID: runID, now: now, adopted, from: .open, note: "adopted venue order \(clientOrderID)")
+        return adopted.id
     }
 }

@@ -318,6 +318,12 @@ public struct PostgresLedger: Ledger {
     public func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow? {
         try row("SELECT * FROM orders WHERE venue_order_id = $1 AND symbol = $2", [.text(venueOrderID), .text(symbol.rawValue)]).map(Self.order)
     }
+    public func positionOfAdoptedOrders(naming named: Int64, symbol: Symbol) throws -> Int64? {
+        try row("""
+            SELECT position_id FROM orders WHERE symbol = $1 AND starts_with(client_order_id, $2) AND position_id IS NOT NULL AND position_id <> $3
+            ORDER BY id DESC LIMIT 1
+            """, [.text(symbol.rawValue), .text("tj-\(named)-"), .int(named)])?.optionalInt64("position_id", table: "orders")
+    }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
         try row("SELECT MAX(attempt) AS a FROM orders WHERE position_id = $1 AND purpose = $2 AND leg = $3", [.int(positionID), .text(purpose.rawValue), .int(Int64(leg))])?
             .optionalInt64("a", table: "orders").map(Int.init)

@@ -61,20 +61,25 @@ struct ExactlyOnceEndToEndTests {
         #expect(equity > 9_900, "equity \(equity): the purchases are counted (less fees)")
     }
 
-    /// An order of this job that the database does not know (a state restored from an older copy) is adopted from the
-    /// venue's trades, and its coins are sold.
-    @Test func anUnknownTjOrderAtTheVenueIsAdoptedAndSold() async throws {
-        let fake = BinanceLiveEndToEndTests.exchange()
-        defer { fake.stop() }
-        // Booked at the venue by "this job" before the database was lost.
-        let query = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01&newClientOrderId=tj-77-en0-a1&timestamp=\(fake.serverTimeMs)"
+    /// Sends a market order to the fake venue as "this job" did before its database was lost.
+    static func bookAtVenue(_ fake: FakeBinance, side: String, quantity: String, clientOrderID: String) async throws {
+        let query = "symbol=BTCUSDT&side=\(side)&type=MARKET&quantity=\(quantity)&newClientOrderId=\(clientOrderID)&timestamp=\(fake.serverTimeMs)"
         var request = URLRequest(url: fake.baseURL.appendingPathComponent("api/v3/order"))
         request.httpMethod = "POST"
         request.setValue(BinanceLiveEndToEndTests.apiKey, forHTTPHeaderField: "X-MBX-APIKEY")
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data((query + "&signature=" + fake.sign(query)).utf8)
         let (_, response) = try await URLSession.shared.data(for: request)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(side) \(clientOrderID) booked")
+    }
+
+    /// An order of this job that the database does not know (a state restored from an older copy) is adopted from the
+    /// venue's trades, and its coins are sold.
+    @Test func anUnknownTjOrderAtTheVenueIsAdoptedAndSold() async throws {
+        let fake = BinanceLiveEndToEndTests.exchange()
+        defer { fake.stop() }
+        // Booked at the venue by "this job" before the database was lost.
+        try await Self.bookAtVenue(fake, side: "BUY", quantity: "0.01", clientOrderID: "tj-77-en0-a1")
         #expect(fake.balance("BTC").free > 0)
 
         // Entries off: only the adoption trades.
@@ -94,5 +99,33 @@ struct ExactlyOnceEndToEndTests {
             .reduce(Decimal(0)) { $0 + (Decimal(string: ((try? h.json(String($1)))?["quantity"] as? String) ?? "") ?? .nan) }
         #expect(fake.balance("BTC").free + fake.balance("BTC").locked == dust, "no coins left but recorded dust")
         #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'unexplained_trade'") == "0")
+    }
+
+    /// A lost position whose entry and exit are both at the venue (a fresh database learns the whole trade history):
+    /// both orders are taken in under one position, which the exit closes. Nothing is sold again, and no position is
+    /// left holding coins the account no longer has.
+    @Test func aLostPositionsEntryAndExitAreAdoptedTogether() async throws {
+        let fake = BinanceLiveEndToEndTests.exchange()
+        defer { fake.stop() }
+        let before = fake.balance("BTC").free + fake.balance("BTC").locked
+        try await Self.bookAtVenue(fake, side: "BUY", quantity: "0.01", clientOrderID: "tj-77-en0-a1")
+        // The buy's fee was taken in BTC: the exit sold what was left.
+        try await Self.bookAtVenue(fake, side: "SELL", quantity: "0.00999", clientOrderID: "tj-77-ex0-a1")
+        #expect(fake.balance("BTC").free + fake.balance("BTC").locked == before, "bought and sold at the venue")
+
+        let config = BinanceLiveEndToEndTests.config(baseURL: fake.baseURL, extra: ["strategy": ["min_confidence": 0.99, "exit_confidence": 1.0]])
+        let h = try Harness(config: config)
+        defer { h.remove() }
+        // A second run: nothing left to sell then either.
+        for _ in 0..<2 {
+            let r = try h.run(["run"], environment: BinanceLiveEndToEndTests.liveEnvironment)
+            #expect(r.code == 0, "\(r.stderr)")
+        }
+        let events = try h.sqlite("SELECT kind || ': ' || message FROM events WHERE kind NOT IN ('fill', 'decision')")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind = 'order_adopted'") == "2", "\(events)")
+        #expect(try h.sqlite("SELECT COUNT(DISTINCT position_id) FROM orders") == "1", "one position for both orders; \(events)")
+        #expect(try h.sqlite("SELECT state || ' ' || exit_reason || ' ' || quantity FROM positions") == "CLOSED adopted 0", "\(events)")
+        #expect(fake.orders.filter { $0.side == "SELL" }.count == 1, "only the lost position's own exit: nothing sold again")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM events WHERE kind IN ('unexplained_trade', 'unexplained_balance')") == "0", "\(events)")
     }
 }

@@ -86,6 +86,11 @@ struct PostgresLedgerTests {
                                                      reason: nil, now: t0 + 3)) == nil ? "refused" : "allowed")
             note("order", String(describing: try l.order(clientOrderID: entryID).map { "\($0.status) \($0.venueOrderID ?? "-") \($0.filledQuantity.raw) \($0.averagePrice?.raw ?? 0) \($0.reason ?? "nil") \($0.updatedAt)" }))
             note("order by venue", String(describing: try l.order(venueOrderID: "v1", symbol: btc)?.clientOrderID))
+            // An adopted order of a lost position 77, filed under this position: found by the lost position's number only.
+            try l.insertPendingOrder(clientOrderID: "tj-77-en0-a1", runID: run, positionID: id, symbol: btc, side: .buy, purpose: .entry, leg: 0,
+                                     attempt: 1, quantity: position.quantity, referencePrice: position.entryPrice, now: t0 + 2)
+            note("adopted under", [77, 7, id].map { String(describing: try? l.positionOfAdoptedOrders(naming: $0, symbol: btc)) })
+            note("adopted under, other symbol", String(describing: try l.positionOfAdoptedOrders(naming: 77, symbol: "ETHUSDT")))
             note("unresolved", try l.unresolvedOrders().map(\.clientOrderID))
             note("lastAttempt", String(describing: try l.lastAttempt(positionID: id, purpose: .entry, leg: 0)))
             note("lastAttempt none", String(describing: try l.lastAttempt(positionID: id, purpose: .exit, leg: 0)))

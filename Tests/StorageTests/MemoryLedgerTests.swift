@@ -154,6 +154,9 @@ struct MemoryLedgerTests {
             for position in 1...(Int64(positions.count) + 3) {
                 try both("orders of position \(position), step \(step)") { try $0.orders(positionID: position) }
                 try both("last attempt of position \(position), step \(step)") { try $0.lastAttempt(positionID: position, purpose: .entry, leg: 0) }
+                for symbol in symbols {
+                    try both("adopted orders naming \(position) on \(symbol), step \(step)") { try $0.positionOfAdoptedOrders(naming: position, symbol: symbol) }
+                }
             }
             try both("unresolved, step \(step)") { try $0.unresolvedOrders().sorted { $0.id < $1.id } }
         }

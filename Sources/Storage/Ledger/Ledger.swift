@@ -75,6 +75,10 @@ public protocol Ledger {
     func unresolvedOrders() throws -> [OrderRow]
     func order(clientOrderID: ClientOrderID) throws -> OrderRow?
     func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow?
+    /// The position under which the newest order of `symbol` whose client id names position `named` (`tj-<named>-…`)
+    /// was filed elsewhere than that position: where an adopted order of a lost position went, so that the lost
+    /// position's next orders join it. Nil when there is none.
+    func positionOfAdoptedOrders(naming named: Int64, symbol: Symbol) throws -> Int64?
     func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int?
     func orders(positionID: Int64) throws -> [OrderRow]
     /// Records `fill` once (by symbol and trade id); false when it was already recorded.

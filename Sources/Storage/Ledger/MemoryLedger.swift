@@ -309,6 +309,10 @@ public final class MemoryLedger: Ledger {
     public func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow? {
         orderRows.first { $0.venueOrderID == venueOrderID && $0.symbol == symbol }
     }
+    public func positionOfAdoptedOrders(naming named: Int64, symbol: Symbol) throws -> Int64? {
+        let prefix = "tj-\(named)-"
+        return orderRows.last { $0.symbol == symbol && $0.clientOrderID.rawValue.hasPrefix(prefix) && $0.positionID.map { $0 != named } == true }?.positionID
+    }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
         var last: Int?
         for slot in slots(positionID: positionID) where orderRows[slot].purpose == purpose && orderRows[slot].leg == leg {

@@ -114,6 +114,9 @@ public struct SQLiteLedger: Ledger {
     public func unresolvedOrders() throws -> [OrderRow] { try Orders.unresolved(db) }
     public func order(clientOrderID: ClientOrderID) throws -> OrderRow? { try Orders.find(db, clientOrderID: clientOrderID) }
     public func order(venueOrderID: String, symbol: Symbol) throws -> OrderRow? { try Orders.find(db, venueOrderID: venueOrderID, symbol: symbol) }
+    public func positionOfAdoptedOrders(naming named: Int64, symbol: Symbol) throws -> Int64? {
+        try Orders.positionOfAdoptedOrders(db, naming: named, symbol: symbol)
+    }
     public func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int? {
         try Orders.lastAttempt(db, positionID: positionID, purpose: purpose, leg: leg)
     }

@@ -188,6 +188,14 @@ public enum Orders {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE venue_order_id = ? AND symbol = ?"), arguments: [venueOrderID, symbol]).map(order)
     }
 
+    /// See `Ledger.positionOfAdoptedOrders`. (GLOB: a case-sensitive prefix, as `ClientOrderID.parse` reads it.)
+    public static func positionOfAdoptedOrders(_ db: Database, naming named: Int64, symbol: Symbol) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT position_id FROM orders WHERE symbol = ? AND client_order_id GLOB ? AND position_id IS NOT NULL AND position_id <> ?
+            ORDER BY id DESC LIMIT 1
+            """), arguments: [symbol, "tj-\(named)-*", named])
+    }
+
     public static func find(_ db: Database, clientOrderID: ClientOrderID) throws -> OrderRow? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE client_order_id = ?"), arguments: [clientOrderID]).map(order)
     }
