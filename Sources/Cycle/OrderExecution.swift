@@ -267,6 +267,8 @@ final class OrderExecution: Sendable {
                 try ledger.record(runID: runID, time: now, kind: .dust, symbol: p.symbol,
                                   message: "\(p.quantity) \(asset) left at the venue below its lot step \(step); the position is closed without it",
                                   data: ["asset": asset, "quantity": p.quantity.description, "lot_step": step.description, "position_id": "\(p.id)"])
+                // What was paid for the dust is spent: charged to the position's P&L, which ends without it.
+                p.realizedPnL = try p.realizedPnL - p.cost
                 p.quantity = 0
                 p.cost = 0
             }

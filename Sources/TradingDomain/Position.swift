@@ -57,16 +57,19 @@ public struct Position: Sendable, Equatable {
     }
 
     /// Applies a buy fill: quantity and cost grow, the average entry price is recomputed (half-even).
-    /// Fees count against `realizedPnL` when paid; a fee in the base asset also reduces the quantity received.
+    /// A fee in the quote asset counts against `realizedPnL` when paid. A fee in the base asset reduces the quantity
+    /// received instead: the cost paid for the whole quantity bought is then spread over fewer coins, so the fee is
+    /// already in the P&L through the cost (it is counted in `fees`, not charged a second time).
     public mutating func applyBuy(_ fill: Fill, quoteAsset: String) throws(FixedPointError) {
         var received = fill.quantity
-        if fill.feeAsset != quoteAsset && fill.symbol.starts(withAsset: fill.feeAsset) { received = try received - fill.fee.reinterpreted(as: Quantity.self) }
+        let feeInBase = fill.feeAsset != quoteAsset && fill.symbol.starts(withAsset: fill.feeAsset)
+        if feeInBase { received = try received - fill.fee.reinterpreted(as: Quantity.self) }
         cost = try cost + fill.price.times(fill.quantity, .halfEven)
         quantity = try quantity + received
         if quantity > 0 { entryPrice = try cost.divided(by: quantity, .halfEven) }
         let fee = try feeInQuote(fill, quoteAsset: quoteAsset)
         fees = try fees + fee
-        realizedPnL = try realizedPnL - fee
+        if !feeInBase { realizedPnL = try realizedPnL - fee }
     }
 
     /// Applies a sell fill: realised P&L of the part sold (proceeds less its share of the cost, net of this fill's fee).

@@ -205,6 +205,8 @@ struct ExactlyOnceRuleTests {
         }
         p = try #require(try await db.read { try $0.position(id: position.id) })
         #expect(p.state == .closed && p.quantity == 0)
+        // Sold at the entry price without fees: the P&L is what the dust cost (0.004 × 100), not zero.
+        #expect(p.realizedPnL == (try Money(parsing: "-0.4", rounding: .halfEven)), "\(p.realizedPnL)")
         let dust = try await db.read { try $0.events(after: 0).first { $0.kind == .dust }?.data }
         #expect(dust?.contains("\"asset\":\"BTC\"") == true && dust?.contains("\"quantity\":\"0.004\"") == true, "\(dust ?? "no dust event")")
     }

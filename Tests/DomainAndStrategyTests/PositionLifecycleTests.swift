@@ -116,6 +116,23 @@ struct MoneyTests {
         }
     }
 
+    /// A buy whose fee is taken in the base asset (Binance without BNB): the fee is in the P&L once, through the
+    /// cost spread over the coins received, and counted in the fees.
+    @Test func aFeeInTheBaseAssetIsChargedOnce() throws {
+        var p = Position(id: 1, symbol: "BTCUSDT", state: .open, quantity: 0, entryPrice: 0, initialEntryPrice: 0, cost: 0, stopPrice: nil,
+                         takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
+        try p.applyBuy(Fill(clientOrderID: "a", tradeID: "1", symbol: "BTCUSDT", side: .buy, quantity: 1, price: 100, fee: try Money(parsing: "0.001", rounding: .halfEven),
+                            feeAsset: "BTC", time: 0), quoteAsset: "USDT")
+        #expect(p.quantity == (try Quantity(parsing: "0.999", rounding: .halfEven)) && p.cost == 100)
+        #expect(try p.totalPnL(at: 100) == (try Money(parsing: "-0.1", rounding: .halfEven)), "worth 99.9 for 100 paid")
+        try p.applySell(Fill(clientOrderID: "b", tradeID: "2", symbol: "BTCUSDT", side: .sell, quantity: try Quantity(parsing: "0.999", rounding: .halfEven),
+                             price: 100, fee: try Money(parsing: "0.0999", rounding: .halfEven), feeAsset: "USDT", time: 1), quoteAsset: "USDT")
+        // 100 paid, 99.9 − 0.0999 received.
+        #expect(p.quantity == 0)
+        #expect(p.realizedPnL == (try Money(parsing: "-0.1999", rounding: .halfEven)), "\(p.realizedPnL)")
+        #expect(p.fees == (try Money(parsing: "0.1999", rounding: .halfEven)))
+    }
+
     @Test func positionAccountingNetsEveryFee() throws {
         var p = Position(id: 1, symbol: "BTCUSDT", state: .open, quantity: 0, entryPrice: 0, initialEntryPrice: 0, cost: 0, stopPrice: nil,
                          takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false, openedAt: 0, lastCheckedCandle: 0)
