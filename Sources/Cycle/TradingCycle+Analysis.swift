@@ -11,18 +11,23 @@ extension TradingCycle {
     /// time), the new candles stored and every window read back (one write transaction), then each window
     /// analysed (at most N at a time, on all cores) and, near the gate, the models consulted. Once the interrupt flag is
     /// set no further symbol is started; a symbol started is finished. A symbol that fails is reported and the others go on.
+    /// Besides the configured symbols, those of open positions the configuration no longer names (`heldOnly`) are
+    /// analysed too, after them: their stops, targets and prices still need the candles (no entry is made in them).
     func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
         let timeframe = parameters.timeframe, lookback = parameters.lookback
         let limit = max(1, parameters.maxConcurrentAnalyses)
         let closedLimit = timeframe.lastClosedBarOpen(at: now)
-        let symbols = parameters.symbols
+        let configured = parameters.symbols
 
-        // 1. Where each symbol's stored candles end.
-        let newest: [Int64?]
+        // 1. The symbols (with the held ones no longer configured) and where each one's stored candles end.
+        let symbols: [Symbol], newest: [Int64?]
         do {
-            newest = try await sections.read { ledger in try symbols.map { try ledger.newestCandleTime(symbol: $0, timeframe: timeframe) } }
+            (symbols, newest) = try await sections.read { ledger in
+                let all = try Self.withHeldSymbols(configured, ledger)
+                return (all, try all.map { try ledger.newestCandleTime(symbol: $0, timeframe: timeframe) })
+            }
         } catch {
-            return symbols.map { failed(SymbolResult(symbol: $0), error, log: log) }
+            return configured.map { failed(SymbolResult(symbol: $0), error, log: log) }
         }
 
         // 2. The new closed candles of each symbol (the symbols not started when an interrupt came are left out).
@@ -197,6 +202,14 @@ extension TradingCycle {
             }
         }
         result.signal = signal
+    }
+
+    /// `configured`, then the symbols of open positions not among them (in the order the positions were opened): a
+    /// position outlives its symbol's removal from the configuration and is still managed until it closes.
+    static func withHeldSymbols(_ configured: [Symbol], _ ledger: any Ledger) throws -> [Symbol] {
+        var all = configured
+        for position in try ledger.activePositions() where !all.contains(position.symbol) { all.append(position.symbol) }
+        return all
     }
 
     /// Marks `result` failed with `error` and logs it.

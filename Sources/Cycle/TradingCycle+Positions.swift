@@ -147,8 +147,9 @@ extension TradingCycle {
     }
 
     /// The account from one snapshot: the wallet (for a live venue, its balances read again after this run's orders)
-    /// and the open positions at this run's prices. A sell whose outcome is not known yet is counted as sold (its coins
-    /// are not valued; the proceeds count once they are in the balances), so equity is never above the account's value.
+    /// and the open positions at this run's prices (a symbol without one: its newest stored close). A sell whose outcome
+    /// is not known yet is counted as sold (its coins are not valued; the proceeds count once they are in the balances),
+    /// so equity is never above the account's value.
     @inline(__always)
     func computeAccountState(prices: SymbolTable<Double>) async throws -> AccountState {
         let quote = parameters.quoteAsset
@@ -160,20 +161,28 @@ extension TradingCycle {
                 logger.warning("the venue's balances could not be read again; the stored wallet is used", metadata: ["error": "\(error)"])
             }
         }
-        let live = broker.isLive
-        let (balances, positions, unsettledSells) = try await sections.read { ledger -> ([String: Money], [Position], [Int64: Quantity]) in
+        let live = broker.isLive, timeframe = parameters.timeframe
+        let (balances, positions, unsettledSells, storedCloses) = try await sections.read {
+            ledger -> ([String: Money], [Position], [Int64: Quantity], SymbolTable<Double>) in
             var sells: [Int64: Quantity] = [:]
             if live {
                 for order in try ledger.unresolvedOrders() where order.side == .sell {
                     if let id = order.positionID { sells[id] = try (sells[id] ?? 0) + max(order.quantity - order.filledQuantity, 0) }
                 }
             }
-            return (try ledger.balances(), try ledger.activePositions(), sells)
+            let positions = try ledger.activePositions()
+            // A symbol without a price this run (its candles could not be fetched): its newest stored close.
+            var stored = SymbolTable<Double>()
+            for p in positions where prices[p.symbol] == nil && stored[p.symbol] == nil {
+                if let close = try ledger.candleWindow(symbol: p.symbol, timeframe: timeframe, limit: 1, upTo: .max).last?.close { stored[p.symbol] = close }
+            }
+            return (try ledger.balances(), positions, sells, stored)
         }
         let cash = balances[quote] ?? 0
         var exposure: Money = 0
         for position in positions {
-            let price = prices[position.symbol].flatMap { try? Price(double: $0) } ?? position.entryPrice
+            // This run's price, else the newest stored close, else (nothing stored) the entry price.
+            let price = (prices[position.symbol] ?? storedCloses[position.symbol]).flatMap { try? Price(double: $0) } ?? position.entryPrice
             let held = try max(position.quantity - (unsettledSells[position.id] ?? 0), 0)
             exposure = try exposure + price.times(held, .halfEven)
         }

@@ -208,6 +208,15 @@ public final class TradingCycle: @unchecked Sendable {
                 if let s = r.signal { signals.append(s) }
             }
             signals.sort { $0.symbol < $1.symbol }
+            // Symbols analysed only because a position in them is open (the configuration no longer names them): their
+            // positions are managed until they close, and no entry is made in them.
+            var entrySignals = signals
+            if results.count > parameters.symbols.count {
+                let heldOnly = results.map(\.symbol).filter { !parameters.symbols.contains($0) }
+                entrySignals.removeAll { heldOnly.contains($0.symbol) }
+                notes.append("open position(s) in \(heldOnly.map(\.rawValue).joined(separator: ", ")), no longer configured: managed until closed, no new entries")
+                log.warning("managing positions in symbols the configuration no longer names", metadata: ["symbols": "\(heldOnly.map(\.rawValue).joined(separator: ","))"])
+            }
             let storedSignals = signals
             let failedSymbols = failed
             // Without the audit trail neither is kept (`Ledger.keepsAudit`): no section for them.
@@ -247,7 +256,7 @@ public final class TradingCycle: @unchecked Sendable {
             // 7. New entries.
             t = clock()
             if interrupt.raised == nil {
-                let entries = try await enterPositions(runID: runID, now: now, signals: signals, results: bySymbol, lastPrices: lastPrices, safe: safe, reconciled: reconciled,
+                let entries = try await enterPositions(runID: runID, now: now, signals: entrySignals, results: bySymbol, lastPrices: lastPrices, safe: safe, reconciled: reconciled,
                                                        blocks: blocks, decisions: &decisions, log: log)
                 placed += entries
             }
