@@ -207,14 +207,16 @@ extension TradingCycle {
         return balances
     }
 
+    /// The facts the protections judge. `judged`: whether the protections are evaluated on them — only then are the
+    /// venue breaker's new openings marked as counted (facts read for the run's report leave them to the next check).
     @inline(__always)
-    func protectionFacts(now: Int64, equity: Money) async throws -> ProtectionFacts {
+    func protectionFacts(now: Int64, equity: Money, judged: Bool = true) async throws -> ProtectionFacts {
         let lookback = parameters.protections.losingStreak.lookbackMilliseconds
         return try await sections.write { ledger in
             // A venue circuit breaker that opened since the last check counts as a failure toward the error rate.
             let openings = try ledger.totalBreakerOpenings()
             let seen = try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0
-            if openings != seen { try ledger.setJobState("venue.breaker_openings_seen", "\(openings)") }
+            if judged && openings != seen { try ledger.setJobState("venue.breaker_openings_seen", "\(openings)") }
             let peak = max(try ledger.equityPeak() ?? equity, equity)
             let dayStart = try ledger.firstEquity(since: ProtectionEvaluator.utcDayStart(now)) ?? equity
             return ProtectionFacts(now: now, equity: equity, peakEquity: peak, dayStartEquity: dayStart,

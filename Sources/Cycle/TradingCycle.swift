@@ -265,7 +265,8 @@ public final class TradingCycle: @unchecked Sendable {
             // 8. Equity, next run, finish.
             if placed != judgedAt {
                 let account = try await accountState(runID: runID, prices: lastPrices)
-                judged = (account, try await protectionFacts(now: now, equity: account.equity))
+                // For the report only: a breaker opening during this run's orders is judged at the next run's check.
+                judged = (account, try await protectionFacts(now: now, equity: account.equity, judged: false))
             }
             let (account, facts) = judged
             // (The median of one symbol's figure is that figure when finite: no list built for it.)
