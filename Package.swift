@@ -93,8 +93,8 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM", "TradingDomain"]),
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CycleTests", dependencies: [
-            "Cycle", "Storage", "Brokers", "MarketData", "Settings", "Strategy", "TradingDomain", .product(name: "Logging", package: "swift-log"),
-            .product(name: "GRDB", package: "GRDB.swift"),
+            "Cycle", "Storage", "Brokers", "MarketData", "Settings", "Strategy", "TradingDomain", "TestSupport",
+            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Cycle", "Brokers", "MarketData", "Settings", "Storage", "Strategy", "TechnicalAnalysis", "TradingDomain", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Backtest", "Brokers", "Cycle", "MarketData", "Settings", "Storage", "Strategy", "TradingDomain", "TestSupport"]),

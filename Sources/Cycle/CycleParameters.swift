@@ -44,9 +44,7 @@ public struct CycleParameters: Sendable {
                                  rsi: c.double("strategy.weights.rsi"), bollinger: c.double("strategy.weights.bollinger"),
                                  patterns: c.double("strategy.weights.patterns"), structure: c.double("strategy.weights.structure"),
                                  llm: c.double("strategy.weights.llm"))
-        let feeRate: Fixed = c.decimal("paper.fee_rate")
-        // fee + bps / 10,000, rounded up (sizing reserves no less than the costs)
-        let costRate = (try? feeRate + c.decimal("paper.slippage_bps", as: Fixed.self).divided(by: 10_000, .up)) ?? feeRate
+        let costRate = RiskLimits.costRate(feeRate: c.decimal("paper.fee_rate"), slippageBasisPoints: c.decimal("paper.slippage_bps"))
         limits = RiskLimits(riskPerTrade: c.double("risk.risk_per_trade"), maxPositionFraction: c.double("risk.max_position_fraction"),
                             maxTotalExposure: c.double("risk.max_total_exposure"), maxOpenPositions: c.int("risk.max_open_positions"),
                             minOrderNotional: c.decimal("risk.min_order_notional"), stopLossATR: c.double("risk.stop_loss_atr"),

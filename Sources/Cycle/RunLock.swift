@@ -59,9 +59,18 @@ public final class RunLock {
         return filePID == kernelPID ? text : "pid \(kernelPID), start time not written yet"
     }
 
-    /// The pid holding a `flock` on the file with this inode, from `/proc/locks` (nil when not readable).
-    static func flockHolder(inode: UInt64) -> Int32? {
+    /// Whether a process holds the lock at `path`, read from `/proc/locks` without touching the lock (so that asking
+    /// never turns away a run that starts at that instant); nil when the kernel's table cannot be read.
+    public static func isHeld(path: String) -> Bool? {
         guard let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        return flockHolder(inode: UInt64(st.st_ino), table: table) != nil
+    }
+
+    /// The pid holding a `flock` on the file with this inode, from `/proc/locks` (nil when not readable).
+    static func flockHolder(inode: UInt64, table: String? = nil) -> Int32? {
+        guard let table = table ?? (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) else { return nil }
         for line in table.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (a waiting entry has "->" after the number)

@@ -22,6 +22,15 @@ public struct RiskLimits: Sendable, Equatable {
         self.stopLossATR = stopLossATR
         self.costRate = costRate
     }
+
+    /// The costs of a buy as a fraction of its notional at the reference price: the paper broker (and a venue's
+    /// market order) pays the slippage on the price and then the fee on that notional, (1 + fee) × (1 + bps / 10,000)
+    /// − 1, rounded up (sizing reserves no less than the costs: a buy bound by the cash is not refused for want of it).
+    public static func costRate(feeRate: Fixed, slippageBasisPoints: Fixed) -> Fixed {
+        guard let slippage = try? slippageBasisPoints.divided(by: 10_000, .up),
+              let compound = try? feeRate + slippage + feeRate.multiplied(by: slippage, .up) else { return feeRate }
+        return compound
+    }
 }
 
 /// The account as the sizing sees it.

@@ -160,7 +160,7 @@ struct BacktestStrategyChoice: Sendable {
         } else if let fee {
             paper.feeRate = fee
         }
-        parameters.limits.costRate = (try? paper.feeRate + paper.slippageBasisPoints.divided(by: 10_000, .up)) ?? paper.feeRate
+        parameters.limits.costRate = RiskLimits.costRate(feeRate: paper.feeRate, slippageBasisPoints: paper.slippageBasisPoints)
         return (parameters, paper)
     }
 }

@@ -165,9 +165,11 @@ struct StatusCommand: ParsableCommand {
 /// Whether a cycle holds the run lock right now: the holder writes `pid N started …` into the lock file and empties it
 /// on release; the pid must still be alive. (Never takes the lock itself, so `status` cannot make a run exit 75.)
 enum RunningProbe {
-    /// Whether a cycle holds the run lock now: the lock is tried (and at once let go), so a process that died, whose
-    /// lock the kernel released, never counts, whatever its lock file still says.
+    /// Whether a cycle holds the run lock now, from the kernel: a process that died, whose lock the kernel released,
+    /// never counts, whatever its lock file still says. Read from `/proc/locks` without touching the lock; only where
+    /// that table cannot be read is the lock tried (and at once let go), which may turn away a run starting that instant.
     static func isRunning(stateDirectory: String) -> Bool {
+        if let held = RunLock.isHeld(path: stateDirectory + "/tradejob.lock") { return held }
         let fd = open(stateDirectory + "/tradejob.lock", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -41,6 +41,24 @@ struct ExactlyOnceEndToEndTests {
         #expect(try PaperInvariants.read(h).holds)
     }
 
+    /// `status` sees a cycle that holds the run lock (here, this test process) from the kernel's lock table, and not once
+    /// it is let go.
+    @Test func statusSeesTheRunLockHeld() throws {
+        let h = try Harness()
+        defer { h.remove() }
+        #expect(try h.run(["run", "--now", "2024-03-01T00:00:15Z"]).code == 0)
+        let fd = open(h.stateDir + "/tradejob.lock", O_RDWR | O_CLOEXEC)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let held = try h.json(try h.run(["status", "--json"]).stdout)
+        #expect(held["cycle_in_progress"] as? Bool == true, "\(held)")
+        #expect(held["state"] as? String == "RUNNING")
+        flock(fd, LOCK_UN)
+        let free = try h.json(try h.run(["status", "--json"]).stdout)
+        #expect(free["cycle_in_progress"] as? Bool == false, "\(free)")
+    }
+
     /// Live equity after the run's own purchases counts them once: never above what the account is worth.
     @Test func liveEquityCountsTheRunsPurchasesOnce() throws {
         let fake = BinanceLiveEndToEndTests.exchange()
