@@ -162,27 +162,29 @@ extension TradingCycle {
             }
         }
         let live = broker.isLive, timeframe = parameters.timeframe
-        let (balances, positions, unsettledSells, storedCloses) = try await sections.read {
-            ledger -> ([String: Money], [Position], [Int64: Quantity], SymbolTable<Double>) in
+        let (balances, positions, unsettledSells) = try await sections.read { ledger -> ([String: Money], [Position], [Int64: Quantity]) in
             var sells: [Int64: Quantity] = [:]
             if live {
                 for order in try ledger.unresolvedOrders() where order.side == .sell {
                     if let id = order.positionID { sells[id] = try (sells[id] ?? 0) + max(order.quantity - order.filledQuantity, 0) }
                 }
             }
-            let positions = try ledger.activePositions()
-            // A symbol without a price this run (its candles could not be fetched): its newest stored close.
-            var stored = SymbolTable<Double>()
-            for p in positions where prices[p.symbol] == nil && stored[p.symbol] == nil {
-                if let close = try ledger.candleWindow(symbol: p.symbol, timeframe: timeframe, limit: 1, upTo: .max).last?.close { stored[p.symbol] = close }
+            return (try ledger.balances(), try ledger.activePositions(), sells)
+        }
+        // A symbol without a price this run (its candles could not be fetched): its newest stored close.
+        var runPrices = prices
+        let unpriced = positions.map(\.symbol).filter { prices[$0] == nil }
+        if !unpriced.isEmpty {
+            let stored = try await sections.read { ledger in
+                try unpriced.map { try ledger.candleWindow(symbol: $0, timeframe: timeframe, limit: 1, upTo: .max).last?.close }
             }
-            return (try ledger.balances(), positions, sells, stored)
+            for (symbol, close) in zip(unpriced, stored) { if let close { runPrices[symbol] = close } }
         }
         let cash = balances[quote] ?? 0
         var exposure: Money = 0
         for position in positions {
             // This run's price, else the newest stored close, else (nothing stored) the entry price.
-            let price = (prices[position.symbol] ?? storedCloses[position.symbol]).flatMap { try? Price(double: $0) } ?? position.entryPrice
+            let price = runPrices[position.symbol].flatMap { try? Price(double: $0) } ?? position.entryPrice
             let held = try max(position.quantity - (unsettledSells[position.id] ?? 0), 0)
             exposure = try exposure + price.times(held, .halfEven)
         }

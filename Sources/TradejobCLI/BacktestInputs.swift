@@ -37,7 +37,9 @@ struct BacktestInputOptions: ParsableArguments {
             throw ValidationError("--from (\(from ?? "")) must be before --to (\(to ?? ""))")
         }
         if let timeframe, Timeframe(timeframe) == nil { throw ValidationError("--timeframe: got \"\(timeframe)\", expected one of \(Timeframe.supported.keys.sorted().joined(separator: ", "))") }
-        guard fast >= 1, slow > fast else { throw ValidationError("--fast and --slow: expected 1 ≤ fast < slow") }
+        guard fast >= 1, slow > fast, slow <= 10_000 else {
+            throw ValidationError("--fast and --slow: got \(fast) and \(slow), expected 1 ≤ fast < slow ≤ 10000")
+        }
         guard let q = Quantity(size), q > 0 else { throw ValidationError("--size: got \"\(size)\", expected a positive number with at most 8 decimals") }
         if let fee, Fixed(fee) == nil { throw ValidationError("--fee: got \"\(fee)\", expected a number such as 0.001 (at most 8 decimals)") }
     }

@@ -23,7 +23,7 @@ struct SafeModeCommand: ParsableCommand {
             var cooldown = Int64(config.int("safe_mode.cooldown_minutes")) * 60_000
             if let duration {
                 guard let ms = Duration.parse(duration) else {
-                    throw UsageError(message: "--for: got \"\(duration)\", expected a duration such as 30m, 4h or 2d")
+                    throw UsageError(message: "--for: got \"\(duration)\", expected a duration such as 30m, 4h or 2d (at most \(Duration.maximumDays)d)")
                 }
                 cooldown = ms
             }
@@ -136,17 +136,21 @@ struct SafeModeCommand: ParsableCommand {
     }
 }
 
-/// Durations such as `90s`, `30m`, `4h`, `2d` in milliseconds.
+/// Durations such as `90s`, `30m`, `4h`, `2d` in milliseconds, at most `maximumDays` (nil beyond: no overflow).
 enum Duration {
+    static let maximumDays: Int64 = 36_500
     static func parse(_ text: String) -> Int64? {
         guard let unit = text.last, let value = Int64(text.dropLast()), value > 0 else { return nil }
+        let unitMs: Int64
         switch unit {
-        case "s": return value * 1000
-        case "m": return value * 60_000
-        case "h": return value * 3_600_000
-        case "d": return value * 86_400_000
+        case "s": unitMs = 1000
+        case "m": unitMs = 60_000
+        case "h": unitMs = 3_600_000
+        case "d": unitMs = 86_400_000
         default: return nil
         }
+        let (ms, overflow) = value.multipliedReportingOverflow(by: unitMs)
+        return !overflow && ms <= maximumDays * 86_400_000 ? ms : nil
     }
 }
 

@@ -71,9 +71,18 @@ struct MigrateStateCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "postgres URL: the database to copy into.") var to: [String]
     @Option(help: "The account (schema tradejob_<account>) to create.") var account = "default"
 
+    /// Arguments as an error message shows them: a password in a URL (`scheme://user:password@…`) as `***`.
+    static func shown(_ arguments: [String]) -> String {
+        arguments.map { argument in
+            guard let scheme = argument.range(of: "://"), let at = argument[scheme.upperBound...].firstIndex(of: "@"),
+                  let colon = argument[scheme.upperBound..<at].firstIndex(of: ":") else { return argument }
+            return String(argument[..<argument.index(after: colon)]) + "***" + String(argument[at...])
+        }.joined(separator: " ")
+    }
+
     func run() throws {
-        guard from.count == 2, from[0] == "sqlite" else { throw UsageError(message: "--from: expected `sqlite DIR`, got \(from.joined(separator: " "))") }
-        guard to.count == 2, to[0] == "postgres" else { throw UsageError(message: "--to: expected `postgres URL`, got \(to.joined(separator: " "))") }
+        guard from.count == 2, from[0] == "sqlite" else { throw UsageError(message: "--from: expected `sqlite DIR`, got \(Self.shown(from))") }
+        guard to.count == 2, to[0] == "postgres" else { throw UsageError(message: "--to: expected `postgres URL`, got \(Self.shown(to))") }
         let directory = from[1], databasePath = from[1] + "/tradejob.sqlite"
         let address: PostgresAddress
         do { address = try PostgresAddress(url: to[1], account: account) } catch { throw UsageError(message: "--to/--account: \(error)") }

@@ -97,6 +97,12 @@ struct BacktestEndToEndTests {
         let outside = try h.run(["backtest", "--csv", Self.fixtures.appendingPathComponent("SYN.csv").path, "--strategy", "sma-cross", "--from", "2099-01-01T00:00:00Z"])
         #expect(outside.code == 64)
         #expect(outside.stderr.contains("select no bar of the input"), "\(outside.stderr)")
+        // Periods past the largest the search space allows (Int.max among them): a usage error, never a trap.
+        for slow in ["9223372036854775807", "10001"] {
+            let huge = try h.run(["backtest", "--simulated", "--from", "2024-01-01T00:00:00Z", "--to", "2024-01-02T00:00:00Z", "--strategy", "sma-cross",
+                                  "--slow", slow])
+            #expect(huge.code == 64 && huge.stderr.contains("expected 1 ≤ fast < slow ≤ 10000"), "--slow \(slow): \(huge.code) \(huge.stderr)")
+        }
     }
 
     /// `--keep-state` refuses the job's own state directory and a directory that already holds a state.

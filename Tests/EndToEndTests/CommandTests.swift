@@ -58,11 +58,27 @@ struct CommandTests {
         #expect(status["reason"] as? String == "maintenance")
         #expect(status["until"] as? String == "2024-03-01T01:05:00Z")
         #expect(try h.run(["safe-mode", "enter", "--reason", "x", "--for", "soon"]).code == 64)
+        // Durations whose milliseconds overflow, or that end after the year 9999: a usage error, never a trap.
+        for huge in ["200000000000d", "9223372036854775s", "36501d"] {
+            let refused = try h.run(["safe-mode", "enter", "--reason", "x", "--for", huge])
+            #expect(refused.code == 64 && refused.stderr.contains("--for: got \"\(huge)\""), "\(huge): \(refused.code) \(refused.stderr)")
+        }
         // The next run closes everything and opens nothing.
         #expect(try h.run(["run", "--now", "2024-03-01T00:15:15Z"]).code == 0)
         #expect(try h.sqlite("SELECT COUNT(*) FROM positions WHERE state != 'CLOSED'") == "0")
         #expect(try h.run(["safe-mode", "clear"]).code == 0)
         #expect(try h.json(try h.run(["safe-mode", "status", "--json"]).stdout)["active"] as? Bool == false)
+    }
+
+    /// A mistyped `migrate-state` is a usage error that never shows the password in the URL it was given.
+    @Test func migrateStateUsageErrorsHideThePassword() throws {
+        let h = try Harness()
+        defer { h.remove() }
+        for to in [["postgres://tradejob:S3cret@db/tradejob"], ["postgres", "postgres://tradejob:S3cret@db/tradejob", "extra"]] {
+            let r = try h.run(["migrate-state", "--from", "sqlite", h.stateDir, "--to"] + to, addPaths: false)
+            #expect(r.code == 64, "\(r.stderr)")
+            #expect(r.stderr.contains("postgres://tradejob:***@db/tradejob") && !r.stderr.contains("S3cret"), "\(r.stderr)")
+        }
     }
 
     @Test func liveModeNeedsTheFlagAndRefusesNow() throws {
