@@ -89,7 +89,7 @@ final class IdleCycles {
         let step = parameters.timeframe.milliseconds
         var histories: [[Candle]] = []
         for symbol in parameters.symbols {
-            guard let bars = candles[symbol], !bars.isEmpty, Self.opensOnMultiples(bars, of: step) else { return nil }
+            guard let bars = candles[symbol], !bars.isEmpty, Timeframe.opensOnMultiples(bars, of: step) else { return nil }
             histories.append(bars)
         }
         var series: [Series] = []
@@ -116,22 +116,6 @@ final class IdleCycles {
         self.configHash = configHash
         self.series = series
         self.smaCross = parameters.strategy as? SMACrossStrategy
-    }
-
-    /// Whether every bar's open time is a multiple of `step` (> 0): a bar `step` after one that is, is one too, so
-    /// only the others are divided.
-    static func opensOnMultiples(_ bars: [Candle], of step: Int64) -> Bool {
-        var previous: Int64?
-        for bar in bars {
-            let t = bar.openTime
-            if let previous, case let (gap, overflow) = t.subtractingReportingOverflow(previous), !overflow, gap == step {
-                // previous is a multiple, and so is t = previous + step
-            } else if t % step != 0 {
-                return false
-            }
-            previous = t
-        }
-        return true
     }
 
     /// sma-cross's columns of each history, `volatilities` and `crossings`: the same as computed one after another,

@@ -59,11 +59,15 @@ struct BacktestInputOptions: ParsableArguments {
         var tf = parameters.timeframe
         var candles: [Symbol: [Candle]] = [:]
         if !csvFiles.isEmpty {
+            var files: [Symbol: String] = [:]
             for file in csvFiles {
                 let symbol = Symbol(rawValue: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
+                if let other = files[symbol] { throw UsageError(message: "--csv: \(other) and \(file) both name the symbol \(symbol) (a file's name is its symbol)") }
+                files[symbol] = file
                 candles[symbol] = try CSVMarket.load(path: file, symbol: symbol)
             }
             tf = try timeframe.flatMap(Timeframe.init) ?? Self.inferTimeframe(candles)
+            try Self.checkBars(candles, files: files, timeframe: tf)
         } else if let fromState {
             let database = try StateDatabase(path: fromState + "/tradejob.sqlite")
             if let timeframe, let given = Timeframe(timeframe) { tf = given }
@@ -110,6 +114,25 @@ struct BacktestInputOptions: ParsableArguments {
     }
 
     /// The timeframe whose length is the most common spacing of the bars.
+    /// Every file's bars open on the timeframe's UTC grid (multiples of it from midnight) and are, most often, one
+    /// timeframe apart. A bar off the grid would be seen a bar late, and a longer bar (a 1d file under a 1h timeframe)
+    /// would be read before it closed: both are refused, naming the file.
+    static func checkBars(_ candles: [Symbol: [Candle]], files: [Symbol: String], timeframe: Timeframe) throws {
+        let step = timeframe.milliseconds
+        for (symbol, bars) in candles.sorted(by: { $0.key < $1.key }) {
+            let file = files[symbol] ?? symbol.rawValue
+            if !Timeframe.opensOnMultiples(bars, of: step), let bar = bars.first(where: { $0.openTime % step != 0 }) {
+                throw UsageError(message: "\(file): the bar of \(Timestamp.rfc3339(bar.openTime)) does not open on the \(timeframe) grid; "
+                                 + "expected every bar to open at a multiple of \(timeframe) from 00:00 UTC")
+            }
+            if let spacing = BacktestRunner.mostCommonSpacing([symbol: bars]), spacing != step {
+                let name = Timeframe.supported.first { $0.value * 1000 == spacing }?.key ?? "\(spacing / 1000) s"
+                throw UsageError(message: "\(file): its bars are most often \(name) apart, but the backtest's timeframe is \(timeframe); "
+                                 + "expected files of one timeframe (give --timeframe, or leave it out to infer it)")
+            }
+        }
+    }
+
     static func inferTimeframe(_ candles: [Symbol: [Candle]]) throws -> Timeframe {
         guard let spacing = BacktestRunner.mostCommonSpacing(candles),
               let match = Timeframe.supported.first(where: { $0.value * 1000 == spacing }), let tf = Timeframe(match.key) else {
@@ -146,6 +169,8 @@ struct BacktestStrategyChoice: Sendable {
         }
         var parameters = try CycleParameters(config: config)
         parameters.timeframe = timeframe
+        // The analysis annualises volatility by the bars of the backtest's timeframe, not the configuration's.
+        parameters.analysis.barsPerYear = timeframe.barsPerYear
         parameters.symbols = symbols
         var paper = PaperSettings(startingCash: config.decimal("paper.starting_cash"), quoteAsset: config.string("paper.quote_asset"),
                                   feeRate: config.decimal("paper.fee_rate"), slippageBasisPoints: config.decimal("paper.slippage_bps"))

@@ -41,6 +41,23 @@ public struct Timeframe: Sendable, Hashable, Codable, CustomStringConvertible {
         self.seconds = seconds
     }
 
+    /// Whether every bar's open time is a multiple of `step` (> 0): a bar `step` after one that is, is one too, so
+    /// only the others are divided.
+    public static func opensOnMultiples(_ bars: [Candle], of step: Int64) -> Bool {
+        var previous: Int64?
+        for bar in bars {
+            let t = bar.openTime
+            if let previous, case let (gap, overflow) = t.subtractingReportingOverflow(previous), !overflow, gap == step {
+                // previous is a multiple, and so is t = previous + step
+            } else if t % step != 0 {
+                return false
+            }
+            previous = t
+        }
+        return true
+    }
+
+
     public var milliseconds: Int64 { seconds * 1000 }
     public var description: String { name }
 

@@ -74,11 +74,11 @@ struct ThroughputShortcutTests {
                 }
             }
             let expected = bars.allSatisfy { $0.openTime % step == 0 }
-            #expect(IdleCycles.opensOnMultiples(bars, of: step) == expected, "\(bars.map(\.openTime)), step \(step)")
+            #expect(Timeframe.opensOnMultiples(bars, of: step) == expected, "\(bars.map(\.openTime)), step \(step)")
             if !expected { off += 1 }
         }
         let far = [Int64.min + 5, Int64.max - 2].map { Candle(openTime: $0, open: 1, high: 1, low: 1, close: 1, volume: 1) }
-        #expect(IdleCycles.opensOnMultiples(far, of: 7) == far.allSatisfy { $0.openTime % 7 == 0 })
+        #expect(Timeframe.opensOnMultiples(far, of: 7) == far.allSatisfy { $0.openTime % 7 == 0 })
         #expect(off > 50 && off < 350)
     }
 

@@ -97,6 +97,28 @@ struct BacktestEndToEndTests {
         let outside = try h.run(["backtest", "--csv", Self.fixtures.appendingPathComponent("SYN.csv").path, "--strategy", "sma-cross", "--from", "2099-01-01T00:00:00Z"])
         #expect(outside.code == 64)
         #expect(outside.stderr.contains("select no bar of the input"), "\(outside.stderr)")
+        // Files the cycle would read wrongly are refused, naming the file: bars off the timeframe's UTC grid (seen a bar
+        // late), a daily file beside an hourly one (a day read before it closed), two files of one symbol.
+        func bars(_ name: String, start: Int64, step: Int64, count: Int) throws -> String {
+            let path = h.root.appendingPathComponent(name).path
+            let lines = (0..<count).map { k in "\(start + Int64(k) * step),100,101,99,100,1" }  // epoch milliseconds
+            try (["time,open,high,low,close,volume"] + lines).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let day: Int64 = 86_400_000, hour: Int64 = 3_600_000, jan1: Int64 = 1_704_067_200_000
+        let offGrid = try bars("OFF.csv", start: jan1 + 5 * hour, step: day, count: 80)
+        let r1 = try h.run(["backtest", "--csv", offGrid, "--strategy", "sma-cross"])
+        #expect(r1.code == 64 && r1.stderr.contains("OFF.csv: the bar of 2024-01-01T05:00:00Z does not open on the 1d grid"), "\(r1.stderr)")
+        let hourly = try bars("HOURLY.csv", start: jan1, step: hour, count: 300), daily = try bars("DAILY.csv", start: jan1, step: day, count: 80)
+        let r2 = try h.run(["backtest", "--csv", hourly, "--csv", daily, "--strategy", "sma-cross"])
+        #expect(r2.code == 64 && r2.stderr.contains("DAILY.csv: its bars are most often 1d apart, but the backtest's timeframe is 1h"), "\(r2.stderr)")
+        let r3 = try h.run(["backtest", "--csv", hourly, "--strategy", "sma-cross", "--timeframe", "1d"])
+        #expect(r3.code == 64 && r3.stderr.contains("HOURLY.csv"), "\(r3.stderr)")
+        try FileManager.default.createDirectory(atPath: h.root.appendingPathComponent("other").path, withIntermediateDirectories: true)
+        let twin = try bars("other/HOURLY.csv", start: jan1, step: hour, count: 300)
+        let r4 = try h.run(["backtest", "--csv", hourly, "--csv", twin, "--strategy", "sma-cross"])
+        #expect(r4.code == 64 && r4.stderr.contains("both name the symbol HOURLY"), "\(r4.stderr)")
+        #expect(try h.run(["backtest", "--csv", hourly, "--strategy", "sma-cross"]).code == 0, "the hourly file alone is fine")
         // Periods past the largest the search space allows (Int.max among them): a usage error, never a trap.
         for slow in ["9223372036854775807", "10001"] {
             let huge = try h.run(["backtest", "--simulated", "--from", "2024-01-01T00:00:00Z", "--to", "2024-01-02T00:00:00Z", "--strategy", "sma-cross",
