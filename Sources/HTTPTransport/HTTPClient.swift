@@ -200,10 +200,12 @@ public final class URLSessionHTTPClient: HTTPClient, @unchecked Sendable {
         }
     }
 
-    /// The URL without its query string (queries may carry signatures), for messages and logs.
+    /// The URL without its query string (queries may carry signatures) and with any password as `***`, for messages
+    /// and logs.
     public static func redacted(_ url: URL) -> String {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url.path }
         components.query = nil
+        if components.password != nil { components.password = "***" }
         return components.string ?? url.path
     }
 }

@@ -155,6 +155,8 @@ public struct Notifier: Sendable {
         guard !text.isEmpty else { return }
         SecretRedactor.shared.register(text)
         guard let components = URLComponents(string: text) else { return }
+        // A password in the URL (`https://user:password@host/…`), as written and decoded.
+        for part in [components.percentEncodedPassword ?? "", components.password ?? ""] { SecretRedactor.shared.register(part) }
         for part in [components.percentEncodedPath, components.path, components.percentEncodedQuery ?? "", components.query ?? ""] where part.count >= 16 {
             SecretRedactor.shared.register(part)
         }

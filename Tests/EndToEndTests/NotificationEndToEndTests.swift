@@ -62,6 +62,33 @@ struct NotificationEndToEndTests {
         #expect(try h.sqlite("SELECT COUNT(*) FROM notifications WHERE kind = 'safe_mode_entered'") == "1")
     }
 
+    /// A webhook URL with a password in it (`https://user:password@host/…`): whatever fails, the password appears in no
+    /// message, log line or stored error.
+    @Test func aPasswordInTheWebhookURLNeverShows() throws {
+        let failing = Switch()
+        failing.set(true)
+        let server = try TestHTTPServer { failing.answer($0) }
+        defer { server.stop() }
+        let port = server.baseURL.port ?? 0
+        let withPassword = #"{"notifications": {"webhook_url": "http://hookuser:Hook-Pa55word@127.0.0.1:\#(port)/hook?sig=abc", "timeout_seconds": 2, "max_attempts": 2}}"#
+        let h = try Harness(config: withPassword)
+        defer { h.remove() }
+        let first = try h.run(["run", "--now", "2024-03-01T00:00:15Z", "--log-level", "debug"])
+        #expect(first.code == 0)
+        #expect(!server.requests.filter { $0.path == "/hook" }.isEmpty, "the webhook was tried")
+        let errors = try h.sqlite("SELECT COALESCE(last_error, '') FROM notifications")
+        #expect(!errors.isEmpty)
+        // A receiver that cannot be reached at all (its port closed): the transport's message names the URL.
+        server.stop()
+        let second = try h.run(["run", "--now", "2024-03-01T00:15:15Z", "--log-level", "debug"])
+        let stored = try h.sqlite("SELECT COALESCE(last_error, '') FROM notifications")
+        for text in [first.stdout, first.stderr, errors, second.stdout, second.stderr, stored] {
+            #expect(!text.contains("Pa55word"), "\(text)")
+        }
+        #expect((first.stderr + second.stderr + stored).contains("hookuser:***@") || !(first.stderr + second.stderr + stored).contains("hookuser"),
+                "\(second.stderr) \(stored)")
+    }
+
     @Test func metricsArePushedAndAFailingGatewayDoesNotFailTheCycle() throws {
         let server = try TestHTTPServer { _ in TestHTTPReply(status: 200, body: "") }
         defer { server.stop() }

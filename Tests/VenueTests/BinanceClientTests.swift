@@ -32,6 +32,21 @@ import TestSupport
         #expect(h.fake.signedRequestCount == 3)
     }
 
+    /// A time request that waited (here two 5xx answers and their backoff) measures a long round trip, whose midpoint
+    /// is uncertain: the time is asked again, and the offset of the shortest round trip is kept.
+    @Test func aSlowTimeMeasurementIsTakenAgain() async throws {
+        let h = try BinanceHarness()
+        defer { h.close() }
+        h.fake.inject(.serverError(500), on: "/api/v3/time")
+        h.fake.inject(.serverError(500), on: "/api/v3/time")
+        let client = try h.client(random: { 1.0 })
+        let offset = try await client.synchronizeTime()
+        #expect(h.clock.sleeps.reduce(0, +) > 1, "the first measurement waited: \(h.clock.sleeps)")
+        #expect(h.requests("/api/v3/time").count == 4, "two failures, the slow answer, one more")
+        #expect(offset == BinanceHarness.skewMs)
+        #expect(try await client.venueState().timeOffsetMs == BinanceHarness.skewMs)
+    }
+
     @Test func aTimestampErrorResynchronisesOnceAndSucceeds() async throws {
         let h = try BinanceHarness()
         defer { h.close() }
