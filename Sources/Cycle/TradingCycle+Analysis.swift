@@ -11,7 +11,7 @@ extension TradingCycle {
     /// time), the new candles stored and every window read back (one write transaction), then each window
     /// analysed (at most N at a time, on all cores) and, near the gate, the models consulted. Once the interrupt flag is
     /// set no further symbol is started; a symbol started is finished. A symbol that fails is reported and the others go on.
-    /// Besides the configured symbols, those of open positions the configuration no longer names (`heldOnly`) are
+    /// Besides the configured symbols, those of open positions the configuration no longer names (`withHeldSymbols`) are
     /// analysed too, after them: their stops, targets and prices still need the candles (no entry is made in them).
     func analyseAll(runID: RunID, now: Int64, log: Logger) async -> [SymbolResult] {
         let timeframe = parameters.timeframe, lookback = parameters.lookback
