@@ -67,7 +67,8 @@ struct BacktestInputOptions: ParsableArguments {
                 candles[symbol] = try CSVMarket.load(path: file, symbol: symbol)
             }
             tf = try timeframe.flatMap(Timeframe.init) ?? Self.inferTimeframe(candles)
-            try Self.checkBars(candles, files: files, timeframe: tf)
+            // (One file's inferred timeframe is its own spacing: only the grid is left to check.)
+            try Self.checkBars(candles, files: files, timeframe: tf, spacing: timeframe != nil || candles.count > 1)
         } else if let fromState {
             let database = try StateDatabase(path: fromState + "/tradejob.sqlite")
             if let timeframe, let given = Timeframe(timeframe) { tf = given }
@@ -117,7 +118,7 @@ struct BacktestInputOptions: ParsableArguments {
     /// Every file's bars open on the timeframe's UTC grid (multiples of it from midnight) and are, most often, one
     /// timeframe apart. A bar off the grid would be seen a bar late, and a longer bar (a 1d file under a 1h timeframe)
     /// would be read before it closed: both are refused, naming the file.
-    static func checkBars(_ candles: [Symbol: [Candle]], files: [Symbol: String], timeframe: Timeframe) throws {
+    static func checkBars(_ candles: [Symbol: [Candle]], files: [Symbol: String], timeframe: Timeframe, spacing checksSpacing: Bool = true) throws {
         let step = timeframe.milliseconds
         for (symbol, bars) in candles.sorted(by: { $0.key < $1.key }) {
             let file = files[symbol] ?? symbol.rawValue
@@ -125,7 +126,7 @@ struct BacktestInputOptions: ParsableArguments {
                 throw UsageError(message: "\(file): the bar of \(Timestamp.rfc3339(bar.openTime)) does not open on the \(timeframe) grid; "
                                  + "expected every bar to open at a multiple of \(timeframe) from 00:00 UTC")
             }
-            if let spacing = BacktestRunner.mostCommonSpacing([symbol: bars]), spacing != step {
+            if checksSpacing, let spacing = BacktestRunner.mostCommonSpacing([symbol: bars]), spacing != step {
                 let name = Timeframe.supported.first { $0.value * 1000 == spacing }?.key ?? "\(spacing / 1000) s"
                 throw UsageError(message: "\(file): its bars are most often \(name) apart, but the backtest's timeframe is \(timeframe); "
                                  + "expected files of one timeframe (give --timeframe, or leave it out to infer it)")

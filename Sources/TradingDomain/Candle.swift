@@ -44,17 +44,15 @@ public struct Timeframe: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Whether every bar's open time is a multiple of `step` (> 0): a bar `step` after one that is, is one too, so
     /// only the others are divided.
     public static func opensOnMultiples(_ bars: [Candle], of step: Int64) -> Bool {
-        var previous: Int64?
-        for bar in bars {
-            let t = bar.openTime
-            if let previous, case let (gap, overflow) = t.subtractingReportingOverflow(previous), !overflow, gap == step {
-                // previous is a multiple, and so is t = previous + step
-            } else if t % step != 0 {
-                return false
+        bars.withUnsafeBufferPointer { b in
+            guard let first = b.first, first.openTime % step == 0 else { return b.isEmpty }
+            for i in 1..<b.count {
+                let t = b[i].openTime, (expected, overflow) = b[i - 1].openTime.addingReportingOverflow(step)
+                // The bar before is a multiple, and so is t = previous + step.
+                if (overflow || t != expected) && t % step != 0 { return false }
             }
-            previous = t
+            return true
         }
-        return true
     }
 
 
