@@ -303,7 +303,10 @@ struct BinanceExchangeInfo: Decodable {
         var tickSize: String?
         var stepSize: String?
         var minQty: String?
+        var maxQty: String?
         var minNotional: String?
+        var maxNotional: String?
+        var applyMaxToMarket: Bool?
     }
     struct Symbol: Decodable {
         var symbol: TradingDomain.Symbol

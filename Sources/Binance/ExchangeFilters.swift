@@ -3,7 +3,8 @@ import Storage
 import TradingDomain
 
 /// The exchange filters of one symbol that matter for a market order: PRICE_FILTER `tickSize`, LOT_SIZE
-/// `stepSize`/`minQty`, and the minimum notional (NOTIONAL, or the older MIN_NOTIONAL).
+/// `stepSize`/`minQty`/`maxQty` (with MARKET_LOT_SIZE's `maxQty` where it is smaller), and the notional bounds
+/// (NOTIONAL, or the older MIN_NOTIONAL; NOTIONAL's `maxNotional` only when `applyMaxToMarket`).
 public struct SymbolFilters: Sendable, Equatable {
     public var symbol: Symbol
     public var baseAsset: String
@@ -12,9 +13,13 @@ public struct SymbolFilters: Sendable, Equatable {
     public var stepSize: Quantity
     public var minQty: Quantity
     public var minNotional: Money
+    /// The largest quantity of one market order (nil: no limit).
+    public var maxQty: Quantity?
+    /// The largest notional of one market order (nil: no limit).
+    public var maxNotional: Money?
 
     public init(symbol: Symbol, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity, minQty: Quantity,
-                minNotional: Money) {
+                minNotional: Money, maxQty: Quantity? = nil, maxNotional: Money? = nil) {
         self.symbol = symbol
         self.baseAsset = baseAsset
         self.quoteAsset = quoteAsset
@@ -22,6 +27,8 @@ public struct SymbolFilters: Sendable, Equatable {
         self.stepSize = stepSize
         self.minQty = minQty
         self.minNotional = minNotional
+        self.maxQty = maxQty
+        self.maxNotional = maxNotional
     }
 
     /// `quantity` rounded down to a multiple of `step` (a step of 0 leaves it; negative quantities give 0).
@@ -40,6 +47,30 @@ public struct SymbolFilters: Sendable, Equatable {
 
     /// The price rounded to the tick.
     public func roundPrice(_ price: Price) throws(FixedPointError) -> Price { try Self.roundPrice(price, to: tickSize) }
+
+    /// `quantity` (already on the step) cut to the largest market order the venue takes at about `price`: at most
+    /// `maxQty`, and at most `maxNotional` worth, rounded down to the step. What is cut is bought or sold by a later
+    /// order (an exit left with a remainder stays CLOSING and sells it in the next run), so the cut leaves at least the
+    /// smallest order the venue takes (a remainder below it could never be sold).
+    public func capped(_ quantity: Quantity, price: Price) -> Quantity {
+        var q = quantity
+        if let maxQty, maxQty > 0, q > maxQty { q = (try? roundQuantityDown(maxQty)) ?? maxQty }
+        if let maxNotional, maxNotional > 0, price > 0, let affordable = try? maxNotional.divided(by: price, .down),
+           affordable < q, let stepped = try? roundQuantityDown(affordable) {
+            q = stepped
+        }
+        guard q < quantity, let smallest = smallestOrder(price: price), let rest = try? quantity - q, rest < smallest,
+              let leaving = try? quantity - smallest, leaving >= smallest else { return q }
+        return leaving
+    }
+
+    /// The smallest quantity the venue takes at about `price`: `minQty`, or `minNotional` worth rounded up to the step
+    /// (nil when it is out of range).
+    public func smallestOrder(price: Price) -> Quantity? {
+        guard price > 0, let worth = try? minNotional.divided(by: price, .up) else { return nil }
+        guard let stepped = try? worth.rounded(toMultipleOf: stepSize, .up) else { return nil }
+        return max(minQty, stepped, stepSize)
+    }
 
     /// Why an order of `quantity` (already rounded) at about `price` would be refused by the venue's minimums,
     /// or nil when it passes.
@@ -66,8 +97,12 @@ public struct SymbolFilters: Sendable, Equatable {
         guard let tick: Price = number("PRICE_FILTER", \.tickSize), let step: Quantity = number("LOT_SIZE", \.stepSize),
               let minQty: Quantity = number("LOT_SIZE", \.minQty) else { return nil }
         let minNotional: Money = number("NOTIONAL", \.minNotional) ?? number("MIN_NOTIONAL", \.minNotional) ?? 0
+        // A maximum of 0 (MARKET_LOT_SIZE lists zeros where it adds nothing) or one that cannot be read is no limit.
+        let maxQty = [number("LOT_SIZE", \.maxQty), number("MARKET_LOT_SIZE", \.maxQty)].compactMap { (q: Quantity?) in q.flatMap { $0 > 0 ? $0 : nil } }.min()
+        let notional = entry.filters.first { $0.filterType == "NOTIONAL" }
+        let maxNotional: Money? = notional?.applyMaxToMarket == true ? notional?.maxNotional.flatMap { BinanceDecimal.parse($0) }.flatMap { $0 > 0 ? $0 : nil } : nil
         return SymbolFilters(symbol: entry.symbol, baseAsset: entry.baseAsset, quoteAsset: entry.quoteAsset, tickSize: tick,
-                             stepSize: step, minQty: minQty, minNotional: minNotional)
+                             stepSize: step, minQty: minQty, minNotional: minNotional, maxQty: maxQty, maxNotional: maxNotional)
     }
 }
 
@@ -101,7 +136,8 @@ extension BinanceClient {
                 guard let row = try ledger.venueSymbolFilters(venue: venue, symbol: symbol),
                       row.fetchedAt <= now, now - row.fetchedAt < ttl else { continue }
                 fresh[symbol] = SymbolFilters(symbol: row.symbol, baseAsset: row.baseAsset, quoteAsset: row.quoteAsset, tickSize: row.tickSize,
-                                              stepSize: row.stepSize, minQty: row.minQty, minNotional: row.minNotional)
+                                              stepSize: row.stepSize, minQty: row.minQty, minNotional: row.minNotional,
+                                              maxQty: row.maxQty, maxNotional: row.maxNotional)
             }
             return fresh
         }
@@ -126,7 +162,8 @@ extension BinanceClient {
             for f in toStore {
                 try ledger.saveVenueSymbolFilters(VenueSymbolFiltersRow(
                     venue: venue, symbol: f.symbol, baseAsset: f.baseAsset, quoteAsset: f.quoteAsset, tickSize: f.tickSize,
-                    stepSize: f.stepSize, minQty: f.minQty, minNotional: f.minNotional, fetchedAt: fetchedAt))
+                    stepSize: f.stepSize, minQty: f.minQty, minNotional: f.minNotional, maxQty: f.maxQty, maxNotional: f.maxNotional,
+                    fetchedAt: fetchedAt))
             }
             if let weightLimit, weightLimit > 0 {
                 try ledger.updateVenueState(venue: venue) { $0.weightLimit = weightLimit }

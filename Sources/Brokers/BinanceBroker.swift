@@ -4,8 +4,9 @@ import TradingDomain
 
 /// Market orders on Binance Spot through `BinanceClient`.
 ///
-/// `submit` rounds the quantity down to the symbol's step and refuses, without sending anything, an order below
-/// the minimum quantity or notional; otherwise it sends one MARKET order whose `newClientOrderId` is the request's
+/// `submit` rounds the quantity down to the symbol's step, cuts it to the symbol's maximum quantity and notional
+/// (the rest is left to a later order), and refuses, without sending anything, an order below the minimum quantity
+/// or notional; otherwise it sends one MARKET order whose `newClientOrderId` is the request's
 /// client order id. It never sends an order twice: an answer it cannot be sure of (timeout, lost connection, 5xx,
 /// -1007, an unreadable answer) is `.unknown` and is resolved later with `query`. An order that certainly did not
 /// reach the venue (banned, breaker open, weight budget, refused connection) is reported `rejected` with a reason
@@ -34,9 +35,11 @@ public final class BinanceBroker: Broker, Sendable {
         } catch {
             return refused("not sent: the exchange filters of \(order.symbol) are unavailable: \(error)")
         }
-        guard let quantity = try? filters.roundQuantityDown(order.quantity) else {
+        guard let stepped = try? filters.roundQuantityDown(order.quantity) else {
             return refused("not sent: \(order.quantity) \(order.symbol) is out of range for the step \(filters.stepSize)")
         }
+        // Above the venue's maximum it would be refused whole, run after run: the largest order it takes is sent.
+        let quantity = filters.capped(stepped, price: order.referencePrice)
         if let reason = filters.refusal(quantity: quantity, price: order.referencePrice) {
             return refused(reason)
         }

@@ -79,14 +79,19 @@ extension PostgresLedger: StateRecords {
     public func venueSymbolFilters(venue: String, symbol: Symbol) throws -> VenueSymbolFiltersRow? {
         guard let r = try row("SELECT * FROM venue_symbol_filters WHERE venue = $1 AND symbol = $2", [.text(venue), .text(symbol.rawValue)]) else { return nil }
         let t = "venue_symbol_filters", key = symbol.rawValue
-        // A cache: a missing number is as good as absent (the filters are fetched again).
+        // A cache: a missing number is as good as absent (the filters are fetched again). A maximum: NULL is no
+        // limit (.some(nil)), an unreadable one is absent (nil).
+        func limit<T: FixedPointValue>(_ column: String) -> T?? {
+            do { return .some(try r.optionalFixed(column, table: t, key: key)) } catch { return .none }
+        }
         guard let tick: Price = (try? r.optionalFixed("tick_size", table: t, key: key)) ?? nil,
               let step: Quantity = (try? r.optionalFixed("step_size", table: t, key: key)) ?? nil,
               let minQty: Quantity = (try? r.optionalFixed("min_qty", table: t, key: key)) ?? nil,
-              let minNotional: Money = (try? r.optionalFixed("min_notional", table: t, key: key)) ?? nil else { return nil }
+              let minNotional: Money = (try? r.optionalFixed("min_notional", table: t, key: key)) ?? nil,
+              let maxQty: Quantity? = limit("max_qty"), let maxNotional: Money? = limit("max_notional") else { return nil }
         return VenueSymbolFiltersRow(venue: try r.text("venue", table: t, key: key), symbol: symbol, baseAsset: try r.text("base_asset", table: t, key: key),
                                      quoteAsset: try r.text("quote_asset", table: t, key: key), tickSize: tick, stepSize: step, minQty: minQty,
-                                     minNotional: minNotional, fetchedAt: try r.int64("fetched_at", table: t, key: key))
+                                     minNotional: minNotional, maxQty: maxQty, maxNotional: maxNotional, fetchedAt: try r.int64("fetched_at", table: t, key: key))
     }
 
     public func removeVenueSymbolFilters(venue: String, symbol: Symbol) throws {
@@ -95,13 +100,16 @@ extension PostgresLedger: StateRecords {
 
     public func saveVenueSymbolFilters(_ f: VenueSymbolFiltersRow) throws {
         try run("""
-            INSERT INTO venue_symbol_filters (venue, symbol, base_asset, quote_asset, tick_size, step_size, min_qty, min_notional, fetched_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            INSERT INTO venue_symbol_filters (venue, symbol, base_asset, quote_asset, tick_size, step_size, min_qty, min_notional,
+                                              max_qty, max_notional, fetched_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (venue, symbol) DO UPDATE SET base_asset = excluded.base_asset, quote_asset = excluded.quote_asset,
             tick_size = excluded.tick_size, step_size = excluded.step_size, min_qty = excluded.min_qty,
-            min_notional = excluded.min_notional, fetched_at = excluded.fetched_at
+            min_notional = excluded.min_notional, max_qty = excluded.max_qty, max_notional = excluded.max_notional,
+            fetched_at = excluded.fetched_at
             """, [.text(f.venue), .text(f.symbol.rawValue), .text(f.baseAsset), .text(f.quoteAsset), .int(f.tickSize.raw), .int(f.stepSize.raw),
-                  .int(f.minQty.raw), .int(f.minNotional.raw), .int(f.fetchedAt)])
+                  .int(f.minQty.raw), .int(f.minNotional.raw), f.maxQty.map { .int($0.raw) } ?? .null, f.maxNotional.map { .int($0.raw) } ?? .null,
+                  .int(f.fetchedAt)])
     }
 
     // MARK: Language models

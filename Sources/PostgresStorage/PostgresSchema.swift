@@ -224,6 +224,11 @@ enum PostgresSchema {
         );
         CREATE TABLE state_files (name TEXT PRIMARY KEY, content TEXT NOT NULL, updated_at BIGINT NOT NULL);
         """),
+        // The largest market order (NULL: no limit); rows cached before know none until they are fetched again.
+        ("v2-venue-maximums", """
+        ALTER TABLE venue_symbol_filters ADD COLUMN max_qty BIGINT;
+        ALTER TABLE venue_symbol_filters ADD COLUMN max_notional BIGINT;
+        """),
     ]
 
     /// The key of the transaction-level advisory lock that serialises schema changes of every account (a fresh

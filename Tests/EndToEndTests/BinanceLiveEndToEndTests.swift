@@ -96,6 +96,37 @@ struct BinanceLiveEndToEndTests {
         #expect(!shown.stdout.contains(Self.secret))
     }
 
+    /// The venue lowers BTCUSDT's largest market order (MARKET_LOT_SIZE `maxQty`) below the position the job holds. The
+    /// exit sent on the cached filters is refused (-1013), which drops them; the next runs sell the position in orders
+    /// the venue takes, each at most the new maximum, until nothing is left and the position is closed.
+    @Test func aPositionAboveTheVenuesMaximumIsSoldInOrdersTheVenueTakes() throws {
+        let fake = Self.exchange()
+        defer { fake.stop() }
+        let h = try Harness(config: Self.config(baseURL: fake.baseURL))
+        defer { h.remove() }
+        let first = try h.run(["run"], environment: Self.liveEnvironment)
+        #expect(first.code == 0, "\(first.stderr)")
+        let held = fake.balance("BTC").free
+        try #require(held > Decimal(string: "0.001") ?? 1, "the first run bought BTC: \(first.stdout)")
+        // 40% of the holding, on the 0.00001 step: two full orders and one of the last 20%.
+        let cap = Decimal(Int((NSDecimalNumber(decimal: held).doubleValue * 0.4 / 0.00001).rounded(.down))) * (Decimal(string: "0.00001") ?? 0)
+        fake.setFilters(symbol: "BTCUSDT", marketMaxQty: cap)
+
+        var runs = 0
+        while runs < 8, try h.sqlite("SELECT state FROM positions WHERE symbol = 'BTCUSDT' ORDER BY id LIMIT 1") != "CLOSED" {
+            let r = try h.run(["run"], environment: Self.liveEnvironment)
+            #expect(r.code == 0, "\(r.stderr)")
+            runs += 1
+        }
+        #expect(try h.sqlite("SELECT state FROM positions WHERE symbol = 'BTCUSDT' ORDER BY id LIMIT 1") == "CLOSED", "after \(runs) runs")
+        let sells = fake.orders.filter { $0.symbol == "BTCUSDT" && $0.side == "SELL" }
+        // One refused on the stale filters (not booked), then three the venue took.
+        #expect(sells.count == 3 && sells.allSatisfy { $0.origQty <= cap && $0.status == "FILLED" }, "\(sells.map(\.origQty)) against \(cap)")
+        let sold = sells.reduce(Decimal(0)) { $0 + $1.executedQty }
+        #expect(sold <= held && held - sold < (Decimal(string: "0.00001") ?? 0), "all but the dust below the step was sold: \(sold) of \(held)")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE symbol = 'BTCUSDT' AND side = 'SELL' AND status = 'REJECTED' AND reason LIKE '%MARKET_LOT_SIZE%'") == "1")
+    }
+
     /// Kills the job at random points across many cycles (crash failpoints, SIGKILL, answers lost in transit) and
     /// checks that no intent was filled twice, every exchange order is known to the database, and the database's
     /// fills explain the exchange's balances exactly.

@@ -21,7 +21,7 @@ import Darwin
 ///   `timestamp` must lie in `[serverTime - recvWindow, serverTime + 1000]` (-1021; `recvWindow` defaults to
 ///   5000, at most 60000).
 /// * **Orders**: `MARKET` (by `quantity` or `quoteOrderQty`), `LIMIT` (`GTC`/`IOC`/`FOK`) and `LIMIT_MAKER`.
-///   Filters `PRICE_FILTER`, `LOT_SIZE` and `NOTIONAL` are enforced (-1013), balances are checked (-2010),
+///   Filters `PRICE_FILTER`, `LOT_SIZE`, `MARKET_LOT_SIZE` and `NOTIONAL` are enforced (-1013), balances are checked (-2010),
 ///   a `newClientOrderId` already used by an *open* order is rejected (-2010 "Duplicate order sent.") while a
 ///   closed order's id may be reused. Market orders fill at once at the current price (`setPrice`, else the
 ///   close of the latest kline that has opened by server time); crossing limit orders fill at once at the
@@ -76,9 +76,16 @@ public final class FakeBinance: @unchecked Sendable {
         public var minQty: Decimal
         /// NOTIONAL minNotional (applied to MARKET orders as well, like `applyMinToMarket: true`).
         public var minNotional: Decimal
+        /// LOT_SIZE maxQty.
+        public var maxQty: Decimal
+        /// MARKET_LOT_SIZE maxQty for MARKET orders (nil: the filter is not listed).
+        public var marketMaxQty: Decimal?
+        /// NOTIONAL maxNotional applied to MARKET orders (`applyMaxToMarket: true`; nil: false, with a large maxNotional).
+        public var marketMaxNotional: Decimal?
 
         public init(symbol: String, baseAsset: String, quoteAsset: String, tickSize: Decimal, stepSize: Decimal,
-                    minQty: Decimal, minNotional: Decimal) {
+                    minQty: Decimal, minNotional: Decimal, maxQty: Decimal = 9_000_000, marketMaxQty: Decimal? = nil,
+                    marketMaxNotional: Decimal? = nil) {
             self.symbol = symbol
             self.baseAsset = baseAsset
             self.quoteAsset = quoteAsset
@@ -86,6 +93,9 @@ public final class FakeBinance: @unchecked Sendable {
             self.stepSize = stepSize
             self.minQty = minQty
             self.minNotional = minNotional
+            self.maxQty = maxQty
+            self.marketMaxQty = marketMaxQty
+            self.marketMaxNotional = marketMaxNotional
         }
     }
 
@@ -375,9 +385,10 @@ public final class FakeBinance: @unchecked Sendable {
     /// Changes a symbol's exchange filters (an exchangeInfo change). `nil` keeps a value. Later orders are checked
     /// against the new values; orders already placed are not touched.
     public func setFilters(symbol: String, tickSize: Decimal? = nil, stepSize: Decimal? = nil, minQty: Decimal? = nil,
-                           minNotional: Decimal? = nil) {
+                           minNotional: Decimal? = nil, marketMaxQty: Decimal? = nil) {
         locked {
             guard var market = marketsBySymbol[symbol] else { return }
+            if let marketMaxQty { market.marketMaxQty = marketMaxQty }
             if let tickSize { market.tickSize = tickSize }
             if let stepSize { market.stepSize = stepSize }
             if let minQty { market.minQty = minQty }
@@ -725,10 +736,15 @@ public final class FakeBinance: @unchecked Sendable {
                     .object([("filterType", .string("PRICE_FILTER")), ("minPrice", .decimal(market.tickSize)),
                              ("maxPrice", .decimal(Self.maxPrice)), ("tickSize", .decimal(market.tickSize))]),
                     .object([("filterType", .string("LOT_SIZE")), ("minQty", .decimal(market.minQty)),
-                             ("maxQty", .decimal(Self.maxQty)), ("stepSize", .decimal(market.stepSize))]),
+                             ("maxQty", .decimal(market.maxQty)), ("stepSize", .decimal(market.stepSize))]),
+                ] + (market.marketMaxQty.map { maxQty in
+                    // Binance lists zeros for MARKET_LOT_SIZE's minQty and stepSize where only its maxQty applies.
+                    [.object([("filterType", .string("MARKET_LOT_SIZE")), ("minQty", .string("0.00000000")),
+                              ("maxQty", .decimal(maxQty)), ("stepSize", .string("0.00000000"))])]
+                } ?? []) + [
                     .object([("filterType", .string("NOTIONAL")), ("minNotional", .decimal(market.minNotional)),
-                             ("applyMinToMarket", .bool(true)), ("maxNotional", .decimal(Self.maxNotional)),
-                             ("applyMaxToMarket", .bool(false)), ("avgPriceMins", .int(5))]),
+                             ("applyMinToMarket", .bool(true)), ("maxNotional", .decimal(market.marketMaxNotional ?? Self.maxNotional)),
+                             ("applyMaxToMarket", .bool(market.marketMaxNotional != nil)), ("avgPriceMins", .int(5))]),
                 ])),
                 ("permissions", .array([])),
                 ("permissionSets", .array([.array([.string("SPOT")])])),
@@ -799,7 +815,6 @@ public final class FakeBinance: @unchecked Sendable {
     // MARK: Trading endpoints
 
     private static let maxPrice = Decimal(1_000_000)
-    private static let maxQty = Decimal(9_000_000)
     private static let maxNotional = Decimal(9_000_000)
 
     private func placeOrder(_ params: Params, execution: Execution) throws -> JSON {
@@ -871,19 +886,23 @@ public final class FakeBinance: @unchecked Sendable {
             quantity = qty
         }
 
-        // Exchange filters, in Binance's order: PRICE_FILTER, LOT_SIZE, NOTIONAL.
+        // Exchange filters, in Binance's order: PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL.
         if type != "MARKET" {
             guard limitPrice >= market.tickSize, limitPrice <= Self.maxPrice,
                   Self.isMultiple(limitPrice - market.tickSize, of: market.tickSize) else {
                 throw APIError.filter("PRICE_FILTER")
             }
         }
-        guard quantity >= market.minQty, quantity > 0, quantity <= Self.maxQty,
+        guard quantity >= market.minQty, quantity > 0, quantity <= market.maxQty,
               Self.isMultiple(quantity - market.minQty, of: market.stepSize) else {
             throw APIError.filter("LOT_SIZE")
         }
+        if type == "MARKET", let maxQty = market.marketMaxQty, quantity > maxQty { throw APIError.filter("MARKET_LOT_SIZE") }
         let referencePrice = type == "MARKET" ? (marketPrice ?? 0) : limitPrice
         guard quantity * referencePrice >= market.minNotional else { throw APIError.filter("NOTIONAL") }
+        if type == "MARKET", let maxNotional = market.marketMaxNotional, quantity * referencePrice > maxNotional {
+            throw APIError.filter("NOTIONAL")
+        }
 
         // Duplicate client order id among open orders.
         if allOrders.contains(where: { $0.clientOrderId == clientOrderId && $0.isOpen }) {

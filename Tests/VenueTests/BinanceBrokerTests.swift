@@ -27,7 +27,7 @@ import TradingDomain
         #expect(h.requests("/api/v3/exchangeInfo").count == 1)
         let filters = try await h.client(settings).symbolFilters(BinanceHarness.symbol)
         #expect(filters == SymbolFilters(symbol: "BTCUSDT", baseAsset: "BTC", quoteAsset: "USDT", tickSize: dec("0.01"), stepSize: dec("0.001"),
-                                         minQty: dec("0.001"), minNotional: 5))
+                                         minQty: dec("0.001"), minNotional: 5, maxQty: 9_000_000))
         #expect(h.requests("/api/v3/exchangeInfo").count == 1)
 
         // After the TTL it is fetched again.
@@ -56,6 +56,36 @@ import TradingDomain
         #expect(report(dust)?.status == .rejected)
         #expect(h.requests("/api/v3/order", method: "POST").count == 1)
         #expect(h.fake.orders.count == 1)
+    }
+
+    /// An order above the venue's largest market order is cut to it (MARKET_LOT_SIZE `maxQty`, NOTIONAL `maxNotional`
+    /// where `applyMaxToMarket`) rather than refused whole; what is cut is left to a later order.
+    @Test func anOrderAboveTheMaximumsIsCutToTheLargestTheVenueTakes() async throws {
+        var market = BinanceHarness.market
+        market.maxQty = 50
+        market.marketMaxQty = dec("2.5")
+        let h = try BinanceHarness(balances: ["USDT": 1_000_000, "BTC": 100], market: market)
+        defer { h.close() }
+        let filters = try await h.client().symbolFilters(BinanceHarness.symbol)
+        #expect(filters.maxQty == dec("2.5"))
+        #expect(filters.maxNotional == nil)
+
+        let buy = try #require(report(try await h.broker().submit(h.order("tj-1-en0-a1", quantity: "7.3"), now: h.clock.now)))
+        #expect(buy.status == .filled)
+        #expect(buy.fills.map(\.quantity) == [dec("2.5")])
+        let sell = try #require(report(try await h.broker().submit(h.order("tj-1-ex0-a1", quantity: "3", side: .sell), now: h.clock.now)))
+        #expect(sell.status == .filled)
+        #expect(sell.fills.map(\.quantity) == [dec("2.5")])
+        #expect(h.fake.orders.map(\.origQty) == [dec("2.5"), dec("2.5")])
+
+        // With a notional maximum for market orders: 1,234 USDT at 100 is 12.34 BTC, on the 0.001 step.
+        var notional = BinanceHarness.market
+        notional.marketMaxNotional = 1_234
+        let n = try BinanceHarness(balances: ["USDT": 1_000_000, "BTC": 100], market: notional)
+        defer { n.close() }
+        let capped = try #require(report(try await n.broker().submit(n.order("tj-2-en0-a1", quantity: "20"), now: n.clock.now)))
+        #expect(capped.status == .filled)
+        #expect(n.fake.orders.map(\.origQty) == [dec("12.34")])
     }
 
     @Test func aMarketOrderFillsWithItsCommission() async throws {
@@ -270,5 +300,18 @@ import TradingDomain
         #expect(filters.refusal(quantity: dec("0.0009"), price: 1)?.hasPrefix("below the minimum quantity") == true)
         #expect(filters.refusal(quantity: dec("0.002"), price: dec("0.04"))?.hasPrefix("below the minimum notional") == true)
         #expect(filters.refusal(quantity: dec("0.0025"), price: dec("0.04")) == nil)
+
+        var limited = filters
+        limited.maxQty = dec("2.00005")
+        limited.maxNotional = dec("0.05")
+        #expect(limited.capped(dec("0.5"), price: dec("0.04")) == dec("0.5"))
+        #expect(limited.capped(dec("3"), price: dec("0.001")) == 2)             // maxQty, down to the step
+        #expect(limited.capped(dec("3"), price: dec("0.04")) == dec("1.25"))    // 0.05 / 0.04
+        #expect(limited.capped(dec("3"), price: dec("0.03")) == dec("1.6666"))  // 0.05 / 0.03, down to the step
+        // A cut that would leave less than the smallest order leaves that instead (minNotional 0.0001 is 0.0025 at 0.04
+        // and 0.1 at 0.001: 2.001 cut to 2 would leave 0.001).
+        #expect(limited.smallestOrder(price: dec("0.04")) == dec("0.0025"))
+        #expect(limited.capped(dec("2.001"), price: dec("0.001")) == dec("1.901"))
+        #expect(limited.capped(dec("2.15"), price: dec("0.001")) == 2)
     }
 }

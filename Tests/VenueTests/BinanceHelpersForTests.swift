@@ -64,14 +64,15 @@ final class BinanceHarness: @unchecked Sendable {
                                            stepSize: dec("0.001"), minQty: dec("0.001"), minNotional: 5)
 
     /// `klines` 1-minute bars from `t0`; the server time lies 30 s into the last one (so it is still open).
-    init(klines: Int = 10, price: Decimal = 100, balances: [String: Decimal] = ["USDT": 10_000, "BTC": 1]) throws {
+    init(klines: Int = 10, price: Decimal = 100, balances: [String: Decimal] = ["USDT": 10_000, "BTC": 1],
+         market: FakeBinance.Market = BinanceHarness.market) throws {
         klineCount = klines
         let bars = (0..<klines).map { i in
             FakeBinance.Kline(openTimeMs: Self.t0 + Int64(i) * 60_000, open: price, high: price + 2, low: price - 2,
                               close: price + Decimal(i % 7) / 10, volume: 3, intervalMs: 60_000)
         }
         let serverTime = Self.t0 + Int64(klines - 1) * 60_000 + 30_000
-        fake = FakeBinance(apiKey: Self.apiKey, secret: Self.secret, symbols: [Self.market], balances: balances,
+        fake = FakeBinance(apiKey: Self.apiKey, secret: Self.secret, symbols: [market], balances: balances,
                            candles: [Self.symbol.rawValue: bars], serverTimeMs: serverTime)
         fake.setPrice(symbol: Self.symbol.rawValue, price: price)
         clock = TestClock(serverTime - Self.skewMs, fake: fake)

@@ -39,5 +39,18 @@ enum BinanceMigrations {
             ) WITHOUT ROWID;
             """)
         }
+
+    }
+
+    /// v9: the largest market order (LOT_SIZE/MARKET_LOT_SIZE `maxQty`, NOTIONAL `maxNotional`), NULL for no limit.
+    /// Rows cached before keep their values and know no maximum until they are fetched again (after
+    /// `exchange_info_ttl_seconds`, or at once after the venue refuses an order on a filter).
+    static func registerMaximums(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v9-venue-maximums") { db in
+            try db.execute(sql: """
+            ALTER TABLE venue_symbol_filters ADD COLUMN max_qty INTEGER;
+            ALTER TABLE venue_symbol_filters ADD COLUMN max_notional INTEGER;
+            """)
+        }
     }
 }

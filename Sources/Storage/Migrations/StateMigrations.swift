@@ -13,6 +13,7 @@ public enum StateMigrations {
         MoneyMigrations.register(in: &migrator)
         LLMMigrations.registerFixedPointCost(in: &migrator)
         CandleBlockMigrations.register(in: &migrator)
+        BinanceMigrations.registerMaximums(in: &migrator)
         return migrator
     }
 }

@@ -114,11 +114,14 @@ public struct VenueSymbolFiltersRow: Sendable, Equatable {
     public var stepSize: Quantity
     public var minQty: Quantity
     public var minNotional: Money
+    /// The largest quantity and notional of one market order (nil: no limit).
+    public var maxQty: Quantity?
+    public var maxNotional: Money?
     /// When they were fetched (local clock, ms).
     public var fetchedAt: Int64
 
     public init(venue: String, symbol: Symbol, baseAsset: String, quoteAsset: String, tickSize: Price, stepSize: Quantity,
-                minQty: Quantity, minNotional: Money, fetchedAt: Int64) {
+                minQty: Quantity, minNotional: Money, maxQty: Quantity? = nil, maxNotional: Money? = nil, fetchedAt: Int64) {
         self.venue = venue
         self.symbol = symbol
         self.baseAsset = baseAsset
@@ -127,6 +130,8 @@ public struct VenueSymbolFiltersRow: Sendable, Equatable {
         self.stepSize = stepSize
         self.minQty = minQty
         self.minNotional = minNotional
+        self.maxQty = maxQty
+        self.maxNotional = maxNotional
         self.fetchedAt = fetchedAt
     }
 }
@@ -139,10 +144,16 @@ public enum VenueSymbolFilters {
                                        arguments: [venue, symbol]) else { return nil }
         // A cache: a value that is not an integer count is as good as absent (the filters are fetched again).
         func cached<T: FixedPointValue>(_ column: String) -> T? { (try? optionalFixed(r, column)) ?? nil }
+        // A maximum: NULL is no limit (.some(nil)); an unreadable one is absent (nil).
+        func limit<T: FixedPointValue>(_ column: String) -> T?? {
+            do { return .some(try optionalFixed(r, column)) } catch { return .none }
+        }
         guard let tick: Price = cached("tick_size"), let step: Quantity = cached("step_size"),
-              let minQty: Quantity = cached("min_qty"), let minNotional: Money = cached("min_notional") else { return nil }
+              let minQty: Quantity = cached("min_qty"), let minNotional: Money = cached("min_notional"),
+              let maxQty: Quantity? = limit("max_qty"), let maxNotional: Money? = limit("max_notional") else { return nil }
         return VenueSymbolFiltersRow(venue: (try r.decoded("venue", table: "venue_symbol_filters")), symbol: (try r.decoded("symbol", table: "venue_symbol_filters")), baseAsset: (try r.decoded("base_asset", table: "venue_symbol_filters")), quoteAsset: (try r.decoded("quote_asset", table: "venue_symbol_filters")),
-                                     tickSize: tick, stepSize: step, minQty: minQty, minNotional: minNotional, fetchedAt: (try r.decoded("fetched_at", table: "venue_symbol_filters")))
+                                     tickSize: tick, stepSize: step, minQty: minQty, minNotional: minNotional, maxQty: maxQty, maxNotional: maxNotional,
+                                     fetchedAt: (try r.decoded("fetched_at", table: "venue_symbol_filters")))
     }
 
     /// Drops the cached filters of `symbol` (the venue refused an order on a filter: they changed).
@@ -152,12 +163,14 @@ public enum VenueSymbolFilters {
 
     public static func upsert(_ db: Database, _ f: VenueSymbolFiltersRow) throws {
         try db.execute(sql: """
-            INSERT INTO venue_symbol_filters (venue, symbol, base_asset, quote_asset, tick_size, step_size, min_qty, min_notional, fetched_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO venue_symbol_filters (venue, symbol, base_asset, quote_asset, tick_size, step_size, min_qty, min_notional,
+                                              max_qty, max_notional, fetched_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(venue, symbol) DO UPDATE SET base_asset = excluded.base_asset, quote_asset = excluded.quote_asset,
             tick_size = excluded.tick_size, step_size = excluded.step_size, min_qty = excluded.min_qty,
-            min_notional = excluded.min_notional, fetched_at = excluded.fetched_at
+            min_notional = excluded.min_notional, max_qty = excluded.max_qty, max_notional = excluded.max_notional,
+            fetched_at = excluded.fetched_at
             """, arguments: [f.venue, f.symbol, f.baseAsset, f.quoteAsset, f.tickSize.raw, f.stepSize.raw,
-                             f.minQty.raw, f.minNotional.raw, f.fetchedAt])
+                             f.minQty.raw, f.minNotional.raw, f.maxQty?.raw, f.maxNotional?.raw, f.fetchedAt])
     }
 }
