@@ -3,7 +3,8 @@
 # `--help`, `run --if-due` when not due, and an 8-symbol cycle with a new candle (each run on a fresh copy of a state
 # one candle behind). Wall time from hyperfine, CPU time (task-clock) from `perf stat` when it is installed; this
 # machine's wall times swing with its load, the CPU times much less. Run from the repository root after `make release`.
-# BEFORE=path/to/an/older/tradejob adds its `--help` and not-due tick to the same run (rows help-before, ifdue-before).
+# BEFORE=path/to/an/older/tradejob adds its `--help`, not-due tick and cycle to the same run (rows help_before,
+# ifdue_before, cycle_before; its not-due tick validates the configuration, which the state's record names BIN for).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/tradejob}
@@ -28,6 +29,7 @@ if [ -n "$BEFORE" ]; then
   names="$names help_before ifdue_before"
 fi
 cycle="$BIN run --config $config --state-dir $work/cycle --now 2024-03-01T00:15:15Z"
+cycle_before="$BEFORE run --config $config --state-dir $work/cycle --now 2024-03-01T00:15:15Z"
 fresh="rm -rf $work/cycle && cp -a $work/behind $work/cycle"
 
 if command -v hyperfine >/dev/null; then
@@ -52,8 +54,13 @@ if command -v perf >/dev/null; then
     bash -c "$fresh"
     ms=$(perf stat -x, -e task-clock $cycle 2>&1 >/dev/null | awk -F, '/task-clock/ {print $1}')
     echo "cycle $ms" >> "$times"
+    if [ -n "$BEFORE" ]; then
+      bash -c "$fresh"
+      ms=$(perf stat -x, -e task-clock $cycle_before 2>&1 >/dev/null | awk -F, '/task-clock/ {print $1}')
+      echo "cycle_before $ms" >> "$times"
+    fi
   done
-  python3 - "$times" $names cycle <<'PY'
+  python3 - "$times" $names cycle $([ -n "$BEFORE" ] && echo cycle_before) <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 hello = statistics.mean(float(v) for n, v in rows if n == "hello")
