@@ -29,13 +29,18 @@ public struct OrderReport: Sendable, Equatable {
     public var fills: [Fill]
     /// Why the venue rejected, cancelled or expired it, when it says.
     public var reason: String?
+    /// Rejected without being sent because it is smaller than the smallest order the venue takes (its minimum
+    /// quantity or notional): no order of that quantity can be placed at this price.
+    public var belowVenueMinimum: Bool
 
-    public init(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String? = nil, fills: [Fill] = [], reason: String? = nil) {
+    public init(clientOrderID: ClientOrderID, status: OrderStatus, venueOrderID: String? = nil, fills: [Fill] = [], reason: String? = nil,
+                belowVenueMinimum: Bool = false) {
         self.clientOrderID = clientOrderID
         self.status = status
         self.venueOrderID = venueOrderID
         self.fills = fills
         self.reason = reason
+        self.belowVenueMinimum = belowVenueMinimum
     }
 }
 

@@ -261,12 +261,19 @@ final class OrderExecution: Sendable {
             }
         case .exit, .emergencyClose:
             guard p.state == .closing, !othersWorking else { break }
-            if p.quantity > 0, let step = lotStep, step > 0, p.quantity < step {
-                // Below the lot step the venue cannot sell it: dust, left in the account and recorded with its amount.
+            let belowStep = lotStep.map { $0 > 0 && p.quantity < $0 } ?? false
+            // An exit refused unsent as smaller than the venue's smallest order (a partial fill's rest worth less than
+            // the minimum notional) would be refused again at every run.
+            let belowMinimum = status == .rejected && report.belowVenueMinimum
+            if p.quantity > 0, belowStep || belowMinimum {
+                // The venue cannot sell it: dust, left in the account and recorded with its amount.
                 let asset = p.symbol.baseAsset(quotedIn: quoteAsset) ?? p.symbol.rawValue
+                var data = ["asset": asset, "quantity": p.quantity.description, "position_id": "\(p.id)",
+                            "below": belowStep ? "lot_step" : "smallest_order"]
+                if let lotStep { data["lot_step"] = lotStep.description }
+                let why = belowStep ? "below its lot step \(lotStep?.description ?? "")" : "below its smallest order (\(report.reason ?? "refused"))"
                 try ledger.record(runID: runID, time: now, kind: .dust, symbol: p.symbol,
-                                  message: "\(p.quantity) \(asset) left at the venue below its lot step \(step); the position is closed without it",
-                                  data: ["asset": asset, "quantity": p.quantity.description, "lot_step": step.description, "position_id": "\(p.id)"])
+                                  message: "\(p.quantity) \(asset) left at the venue \(why); the position is closed without it", data: data)
                 // What was paid for the dust is spent: charged to the position's P&L, which ends without it.
                 p.realizedPnL = try p.realizedPnL - p.cost
                 p.quantity = 0

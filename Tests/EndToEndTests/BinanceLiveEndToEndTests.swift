@@ -127,6 +127,42 @@ struct BinanceLiveEndToEndTests {
         #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE symbol = 'BTCUSDT' AND side = 'SELL' AND status = 'REJECTED' AND reason LIKE '%MARKET_LOT_SIZE%'") == "1")
     }
 
+    /// An exit fills all but a rest worth less than the venue's minimum notional (a MARKET order that expires partly
+    /// filled). The rest can never be sold: its exit is refused unsent once, recorded as dust, and the position closes
+    /// instead of sending a refused exit at every run.
+    @Test func aRestBelowTheVenuesSmallestOrderIsDustAndThePositionCloses() throws {
+        let fake = Self.exchange()
+        defer { fake.stop() }
+        let market: [String: Any] = ["source": "binance", "symbols": ["BTCUSDT"], "timeframe": "15m", "lookback": 120]
+        let h = try Harness(config: Self.config(baseURL: fake.baseURL, extra: ["market": market]))
+        defer { h.remove() }
+        let first = try h.run(["run"], environment: Self.liveEnvironment)
+        #expect(first.code == 0, "\(first.stderr)")
+        let held = fake.balance("BTC").free
+        try #require(held > Decimal(string: "0.01") ?? 1, "the first run bought BTC: \(first.stdout)")
+        // 99.9 % of about 0.08 BTC at about 41,000 USDT: a rest of about 3.4 USDT, under the 5 USDT minimum notional.
+        fake.inject(.partialFill(fraction: Decimal(string: "0.999") ?? 1), on: "/api/v3/order", method: "POST")
+
+        var runs = 0
+        while runs < 6, try h.sqlite("SELECT state FROM positions ORDER BY id LIMIT 1") != "CLOSED" {
+            let r = try h.run(["run"], environment: Self.liveEnvironment)
+            #expect(r.code == 0, "\(r.stderr)")
+            runs += 1
+        }
+        #expect(try h.sqlite("SELECT state FROM positions ORDER BY id LIMIT 1") == "CLOSED", "after \(runs) runs")
+        let sells = fake.orders.filter { $0.side == "SELL" }
+        #expect(sells.map(\.status) == ["EXPIRED"], "the rest was never sent")
+        #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE side = 'SELL' AND status = 'REJECTED' AND reason LIKE 'below the minimum notional%'") == "1")
+        let dust = try h.sqlite("SELECT message FROM events WHERE kind = 'dust'")
+        #expect(dust.contains("below its smallest order"), "\(dust)")
+        let rest = held - sells.reduce(Decimal(0)) { $0 + $1.executedQty }
+        // The account holds the rest beside what the positions opened since hold (a new entry may follow the closure).
+        let raw = Decimal(string: try h.sqlite("SELECT COALESCE(SUM(quantity), 0) FROM positions WHERE state != 'CLOSED'")) ?? -1
+        let open = raw / 100_000_000
+        #expect(rest > 0 && fake.balance("BTC").free == rest + open,
+                "the rest stays in the account: \(fake.balance("BTC").free) against \(rest) + \(open); \(fake.orders.map { "\($0.side) \($0.status) \($0.executedQty)" })")
+    }
+
     /// Kills the job at random points across many cycles (crash failpoints, SIGKILL, answers lost in transit) and
     /// checks that no intent was filled twice, every exchange order is known to the database, and the database's
     /// fills explain the exchange's balances exactly.
