@@ -4,7 +4,7 @@ import Foundation
 /// the account schema's `schema_migrations`. The tables and columns are the SQLite state's (same names, same meaning,
 /// money as BIGINT counts of 1e-8 units, times as epoch milliseconds), without the SQLite-only candle block cache, and
 /// with `state_files`: the state directory's small files (`next_run`, `safe_mode.lock`) as rows.
-enum PostgresSchema {
+public enum PostgresSchema {
     /// (identifier, statements). Never edit or reorder an entry that shipped: add a new one.
     static let migrations: [(String, String)] = [
         ("v1-state", """
@@ -230,6 +230,9 @@ enum PostgresSchema {
         ALTER TABLE venue_symbol_filters ADD COLUMN max_notional BIGINT;
         """),
     ]
+
+    /// How many migrations this version applies to an account's schema (each recorded once in `schema_migrations`).
+    public static var count: Int { migrations.count }
 
     /// The key of the transaction-level advisory lock that serialises schema changes of every account (a fresh
     /// database met by 50 runs at once creates each schema once).

@@ -96,6 +96,18 @@ struct BinanceLiveEndToEndTests {
         #expect(!shown.stdout.contains(Self.secret))
     }
 
+    /// Live runs until the first position in `symbol` is closed, at most `runs` (each must exit 0); then it must be closed.
+    static func runUntilTheFirstPosition(in symbol: String, closes h: Harness, runs limit: Int) throws {
+        let state = "SELECT state FROM positions WHERE symbol = '\(symbol)' ORDER BY id LIMIT 1"
+        var runs = 0
+        while runs < limit, try h.sqlite(state) != "CLOSED" {
+            let r = try h.run(["run"], environment: liveEnvironment)
+            #expect(r.code == 0, "\(r.stderr)")
+            runs += 1
+        }
+        #expect(try h.sqlite(state) == "CLOSED", "after \(runs) runs")
+    }
+
     /// The venue lowers BTCUSDT's largest market order (MARKET_LOT_SIZE `maxQty`) below the position the job holds. The
     /// exit sent on the cached filters is refused (-1013), which drops them; the next runs sell the position in orders
     /// the venue takes, each at most the new maximum, until nothing is left and the position is closed.
@@ -112,13 +124,7 @@ struct BinanceLiveEndToEndTests {
         let cap = Decimal(Int((NSDecimalNumber(decimal: held).doubleValue * 0.4 / 0.00001).rounded(.down))) * (Decimal(string: "0.00001") ?? 0)
         fake.setFilters(symbol: "BTCUSDT", marketMaxQty: cap)
 
-        var runs = 0
-        while runs < 8, try h.sqlite("SELECT state FROM positions WHERE symbol = 'BTCUSDT' ORDER BY id LIMIT 1") != "CLOSED" {
-            let r = try h.run(["run"], environment: Self.liveEnvironment)
-            #expect(r.code == 0, "\(r.stderr)")
-            runs += 1
-        }
-        #expect(try h.sqlite("SELECT state FROM positions WHERE symbol = 'BTCUSDT' ORDER BY id LIMIT 1") == "CLOSED", "after \(runs) runs")
+        try Self.runUntilTheFirstPosition(in: "BTCUSDT", closes: h, runs: 8)
         let sells = fake.orders.filter { $0.symbol == "BTCUSDT" && $0.side == "SELL" }
         // One refused on the stale filters (not booked), then three the venue took.
         #expect(sells.count == 3 && sells.allSatisfy { $0.origQty <= cap && $0.status == "FILLED" }, "\(sells.map(\.origQty)) against \(cap)")
@@ -143,13 +149,7 @@ struct BinanceLiveEndToEndTests {
         // 99.9 % of about 0.08 BTC at about 41,000 USDT: a rest of about 3.4 USDT, under the 5 USDT minimum notional.
         fake.inject(.partialFill(fraction: Decimal(string: "0.999") ?? 1), on: "/api/v3/order", method: "POST")
 
-        var runs = 0
-        while runs < 6, try h.sqlite("SELECT state FROM positions ORDER BY id LIMIT 1") != "CLOSED" {
-            let r = try h.run(["run"], environment: Self.liveEnvironment)
-            #expect(r.code == 0, "\(r.stderr)")
-            runs += 1
-        }
-        #expect(try h.sqlite("SELECT state FROM positions ORDER BY id LIMIT 1") == "CLOSED", "after \(runs) runs")
+        try Self.runUntilTheFirstPosition(in: "BTCUSDT", closes: h, runs: 6)
         let sells = fake.orders.filter { $0.side == "SELL" }
         #expect(sells.map(\.status) == ["EXPIRED"], "the rest was never sent")
         #expect(try h.sqlite("SELECT COUNT(*) FROM orders WHERE side = 'SELL' AND status = 'REJECTED' AND reason LIKE 'below the minimum notional%'") == "1")

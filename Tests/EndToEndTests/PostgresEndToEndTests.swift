@@ -116,7 +116,7 @@ struct PostgresEndToEndTests {
         #expect(cycles == 1)
         #expect(cycles + locked + notDue == 50, "\(results.filter { $0.code != 0 && $0.code != 75 }.map(\.stderr))")
         #expect(try PostgresServer.psql("SELECT COUNT(*) FROM runs", account: account) == "1")
-        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM schema_migrations", account: account) == "1")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM schema_migrations", account: account) == "\(PostgresSchema.count)")
         if locked > 0 {
             let message = results.first(where: { $0.code == 75 }).map(\.stderr) ?? ""
             #expect(message.contains("holds the run lock of account \(account)"), "\(message)")
@@ -291,7 +291,7 @@ struct PostgresEndToEndTests {
         let entry = { (name: String) in entries.first { $0["account"] as? String == name } }
         #expect((entry(first)?["last_run"] as? [String: Any])?["id"] as? Int == 2, "\(partly.stdout)")
         #expect((entry(second)?["error"] as? String)?.contains("newer tradejob") == true, "\(partly.stdout)")
-        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM schema_migrations", account: second) == "2", "untouched")
+        #expect(try PostgresServer.psql("SELECT COUNT(*) FROM schema_migrations", account: second) == "\(PostgresSchema.count + 1)", "untouched")
     }
 
     @Test func theModelsAndNotificationsWorkOnPostgreSQLAsOnSQLite() throws {
