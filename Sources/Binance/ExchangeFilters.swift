@@ -72,6 +72,14 @@ public struct SymbolFilters: Sendable, Equatable {
         return max(minQty, stepped, stepSize)
     }
 
+    /// Whether `quantity` (already rounded) at about `price` is smaller than the smallest order the venue takes (its
+    /// minimum quantity or notional); false when its notional is out of range (that is no minimum's doing).
+    public func isBelowSmallestOrder(quantity: Quantity, price: Price) -> Bool {
+        if quantity <= 0 || quantity < minQty { return true }
+        guard let notional = try? price.times(quantity, .halfEven) else { return false }
+        return notional < minNotional
+    }
+
     /// Why an order of `quantity` (already rounded) at about `price` would be refused by the venue's minimums,
     /// or nil when it passes.
     public func refusal(quantity: Quantity, price: Price) -> String? {

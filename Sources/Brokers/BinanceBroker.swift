@@ -41,7 +41,8 @@ public final class BinanceBroker: Broker, Sendable {
         // Above the venue's maximum it would be refused whole, run after run: the largest order it takes is sent.
         let quantity = filters.capped(stepped, price: order.referencePrice)
         if let reason = filters.refusal(quantity: quantity, price: order.referencePrice) {
-            return .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: reason, belowVenueMinimum: true))
+            return .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: reason,
+                                         belowVenueMinimum: filters.isBelowSmallestOrder(quantity: quantity, price: order.referencePrice)))
         }
 
         let placed: BinanceOrder
