@@ -39,7 +39,6 @@ enum BinanceMigrations {
             ) WITHOUT ROWID;
             """)
         }
-
     }
 
     /// v9: the largest market order (LOT_SIZE/MARKET_LOT_SIZE `maxQty`, NOTIONAL `maxNotional`), NULL for no limit.
