@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Backtest", dependencies: [
-            "TradingDomain", "Strategy", "Storage", "MarketData", "Brokers", "Cycle",
+            "TradingDomain", "TechnicalAnalysis", "Strategy", "Storage", "MarketData", "Brokers", "Cycle",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Optimize", dependencies: [

@@ -3,6 +3,7 @@ import Cycle
 import MarketData
 import Storage
 import Strategy
+import TechnicalAnalysis
 import TradingDomain
 
 /// What an idle cycle leaves for the backtest's report.
@@ -213,15 +214,11 @@ final class IdleCycles {
                             for block in stride(from: first, to: n, by: size) {
                                 let count = min(size, n - block), from = block - window + 1
                                 for q in 0..<(count + window - 1) { r[q] = log(bars[from + q].close / bars[from + q - 1].close) }
-                                for b in 0..<count { mean[b] = 0 }
-                                for k in 0..<window {  // the returns i − window + 1 … i, oldest first (bar block + b: local b + k)
-                                    for b in 0..<count { mean[b] += r[k + b] }
-                                }
+                                guard let logReturns = UnsafePointer(r.baseAddress), let meanSums = mean.baseAddress, let squareSums = square.baseAddress else { return }
+                                // The returns i − window + 1 … i, oldest first (bar block + b: local b + k).
+                                WindowSums.sums(logReturns, count: count, period: window, into: meanSums)
                                 for b in 0..<count { mean[b] /= divisor }
-                                for b in 0..<count { square[b] = 0 }
-                                for k in 0..<window {
-                                    for b in 0..<count { square[b] += (r[k + b] - mean[b]) * (r[k + b] - mean[b]) }
-                                }
+                                WindowSums.squaredDeviations(logReturns, means: UnsafePointer(meanSums), count: count, period: window, into: squareSums)
                                 for b in 0..<count { o[block + b] = sqrt(square[b] / squaresDivisor) * scale }
                             }
                         }

@@ -72,29 +72,58 @@ public struct SymbolFilters: Sendable, Equatable {
         return max(minQty, stepped, stepSize)
     }
 
+    /// How an order of `quantity` (already rounded) at about `price` fares against the venue's minimums.
+    public enum MinimumCheck: Equatable, Sendable {
+        case passes
+        case notPositive
+        case belowMinimumQuantity
+        case belowMinimumNotional(Money)
+        /// The notional cannot be computed: no minimum's doing.
+        case notionalOutOfRange
+    }
+
+    /// The one comparison of `quantity` (already rounded) at about `price` with `minQty` and `minNotional`.
+    public func minimumCheck(quantity: Quantity, price: Price) -> MinimumCheck {
+        if quantity <= 0 { return .notPositive }
+        if quantity < minQty { return .belowMinimumQuantity }
+        guard let notional = try? price.times(quantity, .halfEven) else { return .notionalOutOfRange }
+        return notional < minNotional ? .belowMinimumNotional(notional) : .passes
+    }
+
     /// Whether `quantity` (already rounded) at about `price` is smaller than the smallest order the venue takes (its
     /// minimum quantity or notional); false when its notional is out of range (that is no minimum's doing).
     public func isBelowSmallestOrder(quantity: Quantity, price: Price) -> Bool {
-        if quantity <= 0 || quantity < minQty { return true }
-        guard let notional = try? price.times(quantity, .halfEven) else { return false }
-        return notional < minNotional
+        Self.isBelowSmallestOrder(minimumCheck(quantity: quantity, price: price))
+    }
+
+    /// Whether `check` says the order is smaller than the smallest order the venue takes.
+    public static func isBelowSmallestOrder(_ check: MinimumCheck) -> Bool {
+        switch check {
+        case .notPositive, .belowMinimumQuantity, .belowMinimumNotional: true
+        case .passes, .notionalOutOfRange: false
+        }
     }
 
     /// Why an order of `quantity` (already rounded) at about `price` would be refused by the venue's minimums,
     /// or nil when it passes.
     public func refusal(quantity: Quantity, price: Price) -> String? {
-        if quantity <= 0 {
-            return "quantity \(quantity) \(baseAsset) is not positive after rounding down to the step \(stepSize)"
+        refusal(minimumCheck(quantity: quantity, price: price), quantity: quantity, price: price)
+    }
+
+    /// The message for `check` of an order of `quantity` at about `price`; nil when it passes.
+    public func refusal(_ check: MinimumCheck, quantity: Quantity, price: Price) -> String? {
+        switch check {
+        case .passes:
+            nil
+        case .notPositive:
+            "quantity \(quantity) \(baseAsset) is not positive after rounding down to the step \(stepSize)"
+        case .belowMinimumQuantity:
+            "below the minimum quantity of \(symbol): \(quantity) < \(minQty) \(baseAsset)"
+        case .notionalOutOfRange:
+            "quantity \(quantity) × price \(price) is out of range"
+        case let .belowMinimumNotional(notional):
+            "below the minimum notional of \(symbol): \(quantity) × \(price) = \(notional) < \(minNotional) \(quoteAsset)"
         }
-        if quantity < minQty {
-            return "below the minimum quantity of \(symbol): \(quantity) < \(minQty) \(baseAsset)"
-        }
-        guard let notional = try? price.times(quantity, .halfEven) else { return "quantity \(quantity) × price \(price) is out of range" }
-        if notional < minNotional {
-            return "below the minimum notional of \(symbol): \(quantity) × \(price) = \(notional) < "
-                + "\(minNotional) \(quoteAsset)"
-        }
-        return nil
     }
 
     /// The filters of one exchangeInfo symbol entry; nil when LOT_SIZE or PRICE_FILTER is missing or unreadable.

@@ -40,9 +40,10 @@ public final class BinanceBroker: Broker, Sendable {
         }
         // Above the venue's maximum it would be refused whole, run after run: the largest order it takes is sent.
         let quantity = filters.capped(stepped, price: order.referencePrice)
-        if let reason = filters.refusal(quantity: quantity, price: order.referencePrice) {
+        let check = filters.minimumCheck(quantity: quantity, price: order.referencePrice)
+        if let reason = filters.refusal(check, quantity: quantity, price: order.referencePrice) {
             return .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: reason,
-                                         belowVenueMinimum: filters.isBelowSmallestOrder(quantity: quantity, price: order.referencePrice)))
+                                         belowVenueMinimum: SymbolFilters.isBelowSmallestOrder(check)))
         }
 
         let placed: BinanceOrder

@@ -1,4 +1,5 @@
 import Foundation
+import TechnicalAnalysis
 import TradingDomain
 
 /// The reference strategy used to validate the backtest against an independent engine: SMA(fast) and
@@ -123,16 +124,10 @@ public struct SMACrossStrategy: TradingStrategy {
                             for first in stride(from: slow, to: n, by: block) {
                                 let end = min(first + block, n), bars0 = first - slow, count = end - first + 1
                                 for m in 0..<(end - bars0) { c[m] = bars[bars0 + m].close }
-                                /// Bar (first − 1 + t)'s window of `period` closes starts at local close index t + slow − period.
-                                func sums(_ period: Int, _ s: UnsafeMutableBufferPointer<Double>) {
-                                    for t in 0..<count { s[t] = 0 }
-                                    for k in 0..<period {
-                                        let offset = slow - period + k
-                                        for t in 0..<count { s[t] += c[t + offset] }
-                                    }
-                                }
-                                sums(fast, f)
-                                sums(slow, sl)
+                                // Bar (first − 1 + t)'s window of `period` closes starts at local close index t + slow − period.
+                                guard let closes = UnsafePointer(c.baseAddress), let fastOut = f.baseAddress, let slowOut = sl.baseAddress else { return }
+                                WindowSums.sums(closes + (slow - fast), count: count, period: fast, into: fastOut)
+                                WindowSums.sums(closes, count: count, period: slow, into: slowOut)
                                 for i in first..<end {
                                     let t = i - first + 1
                                     o[i] = Crossing(f0: f[t - 1] / fastDivisor, f1: f[t] / fastDivisor, s0: sl[t - 1] / slowDivisor, s1: sl[t] / slowDivisor)

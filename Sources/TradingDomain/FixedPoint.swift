@@ -81,7 +81,9 @@ extension FixedPointValue {
 
     /// The one conversion from a `Double` (a candle price, an ATR distance, a fraction from the configuration): the
     /// shortest decimal text of `value` rounded half-even to 1e-8, so `100.1` is exactly 100.1. Throws for NaN,
-    /// infinities and out-of-range values.
+    /// infinities and out-of-range values. (Inlinable: the backtest converts a close at every cycle, and a generic call
+    /// from another module costs about as much as the conversion.)
+    @inlinable
     public init(double value: Double) throws(FixedPointError) {
         self.init(raw: try FixedPointText.raw(fromDouble: value))
     }
@@ -296,6 +298,7 @@ enum FixedPointMath {
 }
 
 /// Text ↔ raw value with integer arithmetic only.
+@usableFromInline
 enum FixedPointText {
     /// The canonical text of a raw value: no exponent, no trailing zeros.
     static func format(_ raw: Int64) -> String {
@@ -406,6 +409,7 @@ enum FixedPointText {
 
     /// A double's shortest decimal text rounded half-even to 1e-8. A proven fast path where the binary product cannot
     /// round differently, else the digits of `value.description`.
+    @usableFromInline
     static func raw(fromDouble value: Double) throws(FixedPointError) -> Int64 {
         guard value.isFinite else { throw .notFinite }
         let scaled = value * 1e8

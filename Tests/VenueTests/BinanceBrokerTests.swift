@@ -306,6 +306,13 @@ import TradingDomain
         // A notional out of the fixed-point range is refused, but not as below a minimum.
         #expect(filters.refusal(quantity: dec("900000000"), price: dec("900000000")) != nil)
         #expect(!filters.isBelowSmallestOrder(quantity: dec("900000000"), price: dec("900000000")))
+        // One comparison gives both the message and the dust verdict.
+        #expect(filters.minimumCheck(quantity: 0, price: 1) == .notPositive)
+        #expect(filters.minimumCheck(quantity: dec("0.0009"), price: 1) == .belowMinimumQuantity)
+        #expect(filters.minimumCheck(quantity: dec("0.002"), price: dec("0.04")) == .belowMinimumNotional(dec("0.00008")))
+        #expect(filters.minimumCheck(quantity: dec("900000000"), price: dec("900000000")) == .notionalOutOfRange)
+        #expect(filters.minimumCheck(quantity: dec("0.0025"), price: dec("0.04")) == .passes)
+        #expect(filters.refusal(quantity: 0, price: 1)?.contains("is not positive after rounding down to the step 0.0001") == true)
 
         var limited = filters
         limited.maxQty = dec("2.00005")

@@ -232,6 +232,7 @@ extension OHLCVCSV {
     @inline(__always)
     static func exactDecimalPrefix(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, stop: UInt8,
                                    _ powers: [Double] = exactPowersOfTen) -> (value: Double, next: Int)? {
+        if let short = shortDecimalPrefix(b, from: start, to: end, stop: stop, powers) { return short }
         var i = start
         guard i < end else { return nil }
         let negative = b[i] == UInt8(ascii: "-")
@@ -257,6 +258,38 @@ extension OHLCVCSV {
         }
         guard digits > 0, decimals <= 22 else { return nil }
         let value = Double(mantissa) / powers[decimals]
+        return (negative ? -value : value, i)
+    }
+
+    /// `exactDecimalPrefix` for a number of at most 15 digits (the usual price or volume): below 10^15 < 2^53, so the
+    /// mantissa needs no check per digit, and the digits before and after the dot are read by two plain loops. Nil
+    /// for anything else, which the rule's own loop then decides (a refusal included).
+    @inline(__always)
+    static func shortDecimalPrefix(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, stop: UInt8,
+                                   _ powers: [Double]) -> (value: Double, next: Int)? {
+        var i = start
+        guard i < end else { return nil }
+        let negative = b[i] == UInt8(ascii: "-")
+        if negative { i &+= 1 }
+        var mantissa: UInt64 = 0
+        let integerStart = i
+        while i < end, case let d = b[i] &- UInt8(ascii: "0"), d <= 9, i &- integerStart < 16 {
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i &+= 1
+        }
+        let integerDigits = i &- integerStart
+        var decimals = 0
+        if i < end, b[i] == UInt8(ascii: "."), integerDigits <= 15 {
+            i &+= 1
+            let fractionStart = i
+            while i < end, case let d = b[i] &- UInt8(ascii: "0"), d <= 9, i &- fractionStart < 16 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i &+= 1
+            }
+            decimals = i &- fractionStart
+        }
+        guard integerDigits &+ decimals >= 1, integerDigits &+ decimals <= 15, i == end || b[i] == stop else { return nil }
+        let value = Double(Int64(bitPattern: mantissa)) / powers[decimals]
         return (negative ? -value : value, i)
     }
 

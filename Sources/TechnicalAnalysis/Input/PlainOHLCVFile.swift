@@ -173,6 +173,7 @@ public enum PlainOHLCVFile {
         var count = 0
         var previous = Int64.min
         var day = Day()
+        let rule = LineRule()
         while true {
             let want = min(buffer.count - held, end - offset)
             guard want > 0 || offset == end else { return nil }  // a line longer than a block: not this shape
@@ -186,7 +187,7 @@ public enum PlainOHLCVFile {
             var pos = 0
             while let newline = memchr(base + pos, Int32(UInt8(ascii: "\n")), held - pos) {
                 let lineEnd = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
-                guard count < capacity, let candle = line(bytes, from: pos, to: lineEnd, day: &day), candle.openTime > previous else { return nil }
+                guard count < capacity, let candle = line(bytes, from: pos, to: lineEnd, day: &day, rule), candle.openTime > previous else { return nil }
                 previous = candle.openTime
                 (out + count).initialize(to: candle)
                 count += 1
@@ -195,7 +196,7 @@ public enum PlainOHLCVFile {
             if offset == end {
                 guard pos < held else { return count }
                 // The file's last line, without its newline.
-                guard atEnd, count < capacity, let candle = line(bytes, from: pos, to: held, day: &day), candle.openTime > previous else { return nil }
+                guard atEnd, count < capacity, let candle = line(bytes, from: pos, to: held, day: &day, rule), candle.openTime > previous else { return nil }
                 (out + count).initialize(to: candle)
                 return count + 1
             }
@@ -233,16 +234,23 @@ public enum PlainOHLCVFile {
         return time
     }
 
+    /// What every line is checked against, read once per parse instead of from the globals at each line.
+    struct LineRule {
+        let times = Timestamp.validRange
+        let powers = OHLCVCSV.exactPowersOfTen
+    }
+
     /// One data line (`from` ..< `to`, without its newline) as a candle, with `OHLCVCSV`'s checks; nil otherwise.
     @inline(__always)
-    static func line(_ b: UnsafeBufferPointer<UInt8>, from: Int, to end: Int, day: inout Day) -> Candle? {
+    static func line(_ b: UnsafeBufferPointer<UInt8>, from: Int, to end: Int, day: inout Day, _ rule: LineRule) -> Candle? {
         guard end - from > 21, b[from + 20] == UInt8(ascii: ","),
               let time = time(b, from: from, day: &day),
-              Timestamp.validRange.contains(time) else { return nil }
+              rule.times.contains(time) else { return nil }
         var pos = from + 21
-        guard let open = number(b, &pos, end, last: false), let high = number(b, &pos, end, last: false),
-              let low = number(b, &pos, end, last: false), let close = number(b, &pos, end, last: false),
-              let volume = number(b, &pos, end, last: true) else { return nil }
+        let powers = rule.powers
+        guard let open = number(b, &pos, end, last: false, powers), let high = number(b, &pos, end, last: false, powers),
+              let low = number(b, &pos, end, last: false, powers), let close = number(b, &pos, end, last: false, powers),
+              let volume = number(b, &pos, end, last: true, powers) else { return nil }
         guard high >= low, high >= max(open, close), low <= min(open, close), volume >= 0 else { return nil }
         return Candle(openTime: time, open: open, high: high, low: low, close: close, volume: volume)
     }
@@ -250,8 +258,8 @@ public enum PlainOHLCVFile {
     /// The field from `pos` to the next comma (or, for the `last` field, to `end`) by `OHLCVCSV.exactDecimal`'s rule,
     /// moving `pos` past the comma. Nil for anything else.
     @inline(__always)
-    static func number(_ b: UnsafeBufferPointer<UInt8>, _ pos: inout Int, _ end: Int, last: Bool) -> Double? {
-        guard let (value, next) = OHLCVCSV.exactDecimalPrefix(b, from: pos, to: end, stop: last ? 0 : UInt8(ascii: ",")),
+    static func number(_ b: UnsafeBufferPointer<UInt8>, _ pos: inout Int, _ end: Int, last: Bool, _ powers: [Double]) -> Double? {
+        guard let (value, next) = OHLCVCSV.exactDecimalPrefix(b, from: pos, to: end, stop: last ? 0 : UInt8(ascii: ","), powers),
               last ? next == end : next < end else { return nil }
         pos = next + 1
         return value
