@@ -27,7 +27,7 @@ public struct SMACrossStrategy: TradingStrategy {
     /// Read from `SMACrossColumns` when `analyzer` holds them for this window (a backtest), else from the window.
     public func read(symbol: Symbol, candles: ArraySlice<Candle>, analyzer: any SnapshotProvider, settings: StrategySettings) -> StrategyReading {
         let signal: Signal?, vol: Double
-        if !settings.detailed, let columns = analyzer as? SMACrossColumns, let reading = columns.reading(symbol: symbol, window: candles) {
+        if !settings.detailed, let columns = analyzer.smaCrossColumns, let reading = columns.reading(symbol: symbol, window: candles) {
             signal = candles.last.flatMap { last in reading.crossing?.signal(symbol: symbol, candle: last, fast: .nan, slow: .nan, detailed: false) }
             vol = reading.volatility
         } else {

@@ -34,6 +34,8 @@ public final class SMACrossColumns: SnapshotProvider, @unchecked Sendable {
     /// None: sma-cross reads no indicator snapshot.
     public func snapshot(symbol: Symbol, candles: ArraySlice<Candle>, parameters: AnalysisParameters) -> MarketSnapshot? { nil }
 
+    public var smaCrossColumns: SMACrossColumns? { self }
+
     /// The crossing and the volatility at the newest candle of `window` when `window` is the last `lookback` candles
     /// (or all of them, early in the history) of the stored series up to that candle; nil when it is not or when the
     /// columns are empty.
