@@ -301,6 +301,25 @@ struct MemoryLedgerTests {
         #expect(index.count == model.count)
         #expect(repeats > 1_000 && model.count > 30_000)
     }
+
+    /// FNV-1a (64 bits) of the id's UTF-8 bytes: the published test vectors.
+    @Test func fingerprintsAreFNV1aOfTheBytes() {
+        #expect(TradeIndex.fingerprint("") == 0xcbf2_9ce4_8422_2325)
+        #expect(TradeIndex.fingerprint("a") == 0xaf63_dc4c_8601_ec8c)
+        #expect(TradeIndex.fingerprint("foobar") == 0x8594_4171_f739_67e8)
+    }
+
+    /// The position a client order id names: `tj-<1 to 18 digits>-…`, nothing else.
+    @Test func clientOrderIDsNameTheirPosition() {
+        let cases: [(String, Int64?)] = [
+            ("tj-12-en0-a1", 12), ("tj-0-x", 0), ("tj-123456789012345678-x", 123_456_789_012_345_678),
+            ("tj-1234567890123456789-x", nil), ("tj--x", nil), ("tj-12", nil), ("tj-1a-x", nil), ("tk-12-x", nil),
+            ("tj-", nil), ("tj", nil), ("", nil), ("tj-٣-x", nil),
+        ]
+        for (text, expected) in cases {
+            #expect(MemoryLedger.namedPosition(ClientOrderID(rawValue: text)) == expected, "\(text)")
+        }
+    }
 }
 
 @Suite struct SegmentedArrayTests {

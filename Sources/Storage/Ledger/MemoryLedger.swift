@@ -252,10 +252,15 @@ public final class MemoryLedger: Ledger {
     }
     /// The position a client order id names when it starts `tj-<digits>-` (as `ClientOrderID.make` writes them).
     static func namedPosition(_ id: ClientOrderID) -> Int64? {
-        var bytes = id.rawValue.utf8.makeIterator()
-        guard bytes.next() == UInt8(ascii: "t"), bytes.next() == UInt8(ascii: "j"), bytes.next() == UInt8(ascii: "-") else { return nil }
+        // A native string's bytes are read in place (an iterator costs about 25 instructions a byte).
+        id.rawValue.utf8.withContiguousStorageIfAvailable(namedPosition) ?? namedPosition(Array(id.rawValue.utf8))
+    }
+
+    private static func namedPosition<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> Int64? where Bytes.Index == Int {
+        guard bytes.count > 3, bytes[bytes.startIndex] == UInt8(ascii: "t"), bytes[bytes.startIndex + 1] == UInt8(ascii: "j"),
+              bytes[bytes.startIndex + 2] == UInt8(ascii: "-") else { return nil }
         var value: Int64 = 0, digits = 0
-        while let byte = bytes.next() {
+        for byte in bytes.dropFirst(3) {
             if byte == UInt8(ascii: "-") { return digits > 0 ? value : nil }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { return nil }
             value = value * 10 + Int64(byte - UInt8(ascii: "0"))
