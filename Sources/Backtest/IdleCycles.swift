@@ -368,10 +368,12 @@ final class IdleCycles {
                 if signalsSeen > 1 { volatilities.removeAll(keepingCapacity: true) }
                 var signalCount = 0
                 for k in columns.indices {
-                    let candles = columns[k].candles
+                    // The series' candles read in place (a local copy of the array would be retained and released
+                    // at every cycle).
                     var end = ends[k]
-                    guard end <= candles.count, end == 0 || candles[end - 1].openTime <= bound else { break bars }
-                    while end < candles.count, candles[end].openTime <= bound { end += 1 }
+                    let count = columns[k].candles.count
+                    guard end <= count, end == 0 || columns[k].candles[end - 1].openTime <= bound else { break bars }
+                    while end < count, columns[k].candles[end].openTime <= bound { end += 1 }
                     nextEnds[k] = end
                     let j = seriesHeld[k]
                     guard end > 0, let crossing = columns[k].crossings[end - 1] else {
@@ -391,6 +393,7 @@ final class IdleCycles {
                         if Self.exitsOn(crossing, exitConfidence: exits.exitConfidence) { acts = true; break bars }
                     } else {
                         let s = series[k]
+                        let candles = columns[k].candles
                         let signal = crossing.signal(symbol: s.symbol, candle: candles[end - 1], fast: .nan, slow: .nan, detailed: false)
                         let check = ExitEvaluator.check(held[j], candles: candles[max(0, end - windowLength)..<end], signal: signal, now: now, rules: exits)
                         guard check.exit == nil else { acts = true; break bars }
