@@ -80,6 +80,15 @@ public struct SymbolFilters: Sendable, Equatable {
         case belowMinimumNotional(Money)
         /// The notional cannot be computed: no minimum's doing.
         case notionalOutOfRange
+
+        /// Smaller than the smallest order the venue takes (its minimum quantity or notional): no order of that
+        /// quantity can be placed at that price. False when the notional is out of range (that is no minimum's doing).
+        public var isBelowSmallestOrder: Bool {
+            switch self {
+            case .notPositive, .belowMinimumQuantity, .belowMinimumNotional: true
+            case .passes, .notionalOutOfRange: false
+            }
+        }
     }
 
     /// The one comparison of `quantity` (already rounded) at about `price` with `minQty` and `minNotional`.
@@ -88,20 +97,6 @@ public struct SymbolFilters: Sendable, Equatable {
         if quantity < minQty { return .belowMinimumQuantity }
         guard let notional = try? price.times(quantity, .halfEven) else { return .notionalOutOfRange }
         return notional < minNotional ? .belowMinimumNotional(notional) : .passes
-    }
-
-    /// Whether `quantity` (already rounded) at about `price` is smaller than the smallest order the venue takes (its
-    /// minimum quantity or notional); false when its notional is out of range (that is no minimum's doing).
-    public func isBelowSmallestOrder(quantity: Quantity, price: Price) -> Bool {
-        Self.isBelowSmallestOrder(minimumCheck(quantity: quantity, price: price))
-    }
-
-    /// Whether `check` says the order is smaller than the smallest order the venue takes.
-    public static func isBelowSmallestOrder(_ check: MinimumCheck) -> Bool {
-        switch check {
-        case .notPositive, .belowMinimumQuantity, .belowMinimumNotional: true
-        case .passes, .notionalOutOfRange: false
-        }
     }
 
     /// Why an order of `quantity` (already rounded) at about `price` would be refused by the venue's minimums,

@@ -43,7 +43,7 @@ public final class BinanceBroker: Broker, Sendable {
         let check = filters.minimumCheck(quantity: quantity, price: order.referencePrice)
         if let reason = filters.refusal(check, quantity: quantity, price: order.referencePrice) {
             return .answered(OrderReport(clientOrderID: order.clientOrderID, status: .rejected, reason: reason,
-                                         belowVenueMinimum: SymbolFilters.isBelowSmallestOrder(check)))
+                                         belowVenueMinimum: check.isBelowSmallestOrder))
         }
 
         let placed: BinanceOrder

@@ -300,12 +300,12 @@ import TradingDomain
         #expect(filters.refusal(quantity: dec("0.0009"), price: 1)?.hasPrefix("below the minimum quantity") == true)
         #expect(filters.refusal(quantity: dec("0.002"), price: dec("0.04"))?.hasPrefix("below the minimum notional") == true)
         #expect(filters.refusal(quantity: dec("0.0025"), price: dec("0.04")) == nil)
-        #expect(filters.isBelowSmallestOrder(quantity: dec("0.0009"), price: 1))
-        #expect(filters.isBelowSmallestOrder(quantity: dec("0.002"), price: dec("0.04")))
-        #expect(!filters.isBelowSmallestOrder(quantity: dec("0.0025"), price: dec("0.04")))
+        #expect(filters.minimumCheck(quantity: dec("0.0009"), price: 1).isBelowSmallestOrder)
+        #expect(filters.minimumCheck(quantity: dec("0.002"), price: dec("0.04")).isBelowSmallestOrder)
+        #expect(!filters.minimumCheck(quantity: dec("0.0025"), price: dec("0.04")).isBelowSmallestOrder)
         // A notional out of the fixed-point range is refused, but not as below a minimum.
         #expect(filters.refusal(quantity: dec("900000000"), price: dec("900000000")) != nil)
-        #expect(!filters.isBelowSmallestOrder(quantity: dec("900000000"), price: dec("900000000")))
+        #expect(!filters.minimumCheck(quantity: dec("900000000"), price: dec("900000000")).isBelowSmallestOrder)
         // One comparison gives both the message and the dust verdict.
         #expect(filters.minimumCheck(quantity: 0, price: 1) == .notPositive)
         #expect(filters.minimumCheck(quantity: dec("0.0009"), price: 1) == .belowMinimumQuantity)
