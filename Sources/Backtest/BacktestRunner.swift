@@ -311,21 +311,40 @@ public struct BacktestRunner: Sendable {
         let recordsDecisions = recordsDecisions
         return try await store.read { ledger in
             var trades: [BacktestTrade] = []
-            var fills: [Fill] = []  // each position's fills, its orders oldest first (one buffer for all)
+            // The series of the last symbol looked up (most backtests have one).
+            var seriesSymbol: Symbol?, series: [Candle] = []
             for p in try ledger.closedPositions(since: 0) where p.exitReason != .entryFailed {
-                fills.removeAll(keepingCapacity: true)
-                for order in try ledger.orders(positionID: p.id) { fills.append(contentsOf: try ledger.fills(clientOrderID: order.clientOrderID)) }
-                guard let entry = fills.first(where: { $0.side == .buy }), let exit = fills.last(where: { $0.side == .sell }) else { continue }
-                let series = bars[p.symbol] ?? []
+                // The position's fills, its orders oldest first, read in place: the first buy, the last sell, the bought
+                // quantity and the fees (each sum in the fills' order).
+                var entryTime: Int64?, exit: (time: Int64, price: Price)?
+                var size = Quantity.zero, fees = Money.zero
+                var overflow: (any Error)?  // thrown only for a position that is a trade
+                for order in try ledger.orders(positionID: p.id) {
+                    for fill in try ledger.fills(clientOrderID: order.clientOrderID) {
+                        do {
+                            if fill.side == .buy {
+                                if entryTime == nil { entryTime = fill.time }
+                                size = try size + fill.quantity
+                            } else {
+                                exit = (fill.time, fill.price)
+                            }
+                            fees = try fees + fill.fee
+                        } catch {
+                            overflow = overflow ?? error
+                        }
+                    }
+                }
+                guard let entryTime, let exit else { continue }
+                if let overflow { throw overflow }
+                if seriesSymbol != p.symbol {
+                    seriesSymbol = p.symbol
+                    series = bars[p.symbol] ?? []
+                }
                 func bar(_ t: Int64) -> Int {
                     let i = ReplayMarket.lowerBound(series, t + 1) - 1
                     return max(0, i)
                 }
-                // The bought quantity, then the fees, each summed in the fills' order (no filtered or mapped copies).
-                var size = Quantity.zero, fees = Money.zero
-                for fill in fills where fill.side == .buy { size = try size + fill.quantity }
-                for fill in fills { fees = try fees + fill.fee }
-                trades.append(BacktestTrade(symbol: p.symbol, entryTime: entry.time, exitTime: exit.time, entryBar: bar(entry.time), exitBar: bar(exit.time),
+                trades.append(BacktestTrade(symbol: p.symbol, entryTime: entryTime, exitTime: exit.time, entryBar: bar(entryTime), exitBar: bar(exit.time),
                                             size: size, entryPrice: p.initialEntryPrice, exitPrice: p.exitPrice ?? exit.price,
                                             fees: fees, pnl: p.realizedPnL,
                                             exitReason: p.exitReason?.rawValue ?? ""))

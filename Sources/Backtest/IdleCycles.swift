@@ -491,7 +491,7 @@ final class IdleCycles {
             if var known = parsed, known.jobState == ledger.jobStateChanges {
                 if known.wallet != ledger.walletChanges {
                     known.wallet = ledger.walletChanges
-                    known.cash = try ledger.balances()[parameters.quoteAsset] ?? 0
+                    known.cash = try ledger.balance(asset: parameters.quoteAsset) ?? 0
                     parsed = known
                 }
             } else {
@@ -502,7 +502,7 @@ final class IdleCycles {
                 parsed = (ledger.jobStateChanges, ledger.walletChanges,
                           try ledger.jobState("venue.breaker_openings_seen").flatMap { Int($0) } ?? 0,
                           try ledger.jobState("losing_streak.since").flatMap { Int64($0) } ?? 0,
-                          try ledger.balances()[parameters.quoteAsset] ?? 0,
+                          try ledger.balance(asset: parameters.quoteAsset) ?? 0,
                           blocks.values.max() ?? .min, blocks)
             }
             guard let known = parsed else { return nil }

@@ -64,9 +64,8 @@ public final class PaperBroker: Broker, @unchecked Sendable {
             let price = try order.referencePrice.multiplied(by: factor, dividedBy: basisPoints, .halfAwayFromZero)
             let notional = try price.times(order.quantity, .halfEven)
             let fee = try notional.multiplied(by: s.feeRate, .up)
-            let balances = try ledger.balances()
-            let cash = balances[s.quoteAsset] ?? 0
-            let held = (balances[base] ?? 0).reinterpreted(as: Quantity.self)
+            let cash = try ledger.balance(asset: s.quoteAsset) ?? 0
+            let held = (try ledger.balance(asset: base) ?? 0).reinterpreted(as: Quantity.self)
             var reason: String?
             if order.quantity <= 0 || price <= 0 { reason = "quantity and price must be positive" }
             else if order.side == .buy, try cash < notional + fee { reason = "insufficient balance: \(cash) \(s.quoteAsset) < \(try notional + fee)" }
@@ -93,7 +92,19 @@ public final class PaperBroker: Broker, @unchecked Sendable {
     }
 
     /// The paper venue's id of the one trade that fills `order`.
-    static func tradeID(_ order: ClientOrderID) -> TradeID { TradeID(rawValue: "paper-" + order.rawValue) }
+    static let tradeIDPrefix = Array("paper-".utf8)
+    static func tradeID(_ order: ClientOrderID) -> TradeID {
+        // Written into the new string's storage at once (appending to "paper-" grows a string twice).
+        var id = order.rawValue
+        let prefix = tradeIDPrefix
+        return TradeID(rawValue: id.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: prefix.count + bytes.count) { out in
+                for (i, byte) in prefix.enumerated() { out[i] = byte }
+                for (i, byte) in bytes.enumerated() { out[prefix.count + i] = byte }
+                return prefix.count + bytes.count
+            }
+        })
+    }
 
     /// The venue's report of a paper order.
     static func report(_ o: PaperOrderRecord) -> OrderReport {

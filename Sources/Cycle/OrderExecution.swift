@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Brokers
 import Storage
 import TradingDomain
@@ -19,19 +20,17 @@ import TradingDomain
 final class OrderExecution: Sendable {
     /// Bumped by every order placed (and by the cycle when it closes a record by hand), so that a run knows when the
     /// account it computed may have changed.
-    final class AccountChanges: @unchecked Sendable {
-        private let lock = NSLock()
-        private var changes = 0
-        func bump() { lock.withLock { changes += 1 } }
-        var count: Int { lock.withLock { changes } }
+    final class AccountChanges: Sendable {
+        private let changes = Atomic<Int>(0)
+        func bump() { changes.wrappingAdd(1, ordering: .acquiringAndReleasing) }
+        var count: Int { changes.load(ordering: .acquiring) }
     }
 
     /// Closed once the run's reconciliation failed: from then on the run sends no order at all.
-    final class OrderGate: @unchecked Sendable {
-        private let lock = NSLock()
-        private var why: String?
-        func close(_ reason: String) { lock.withLock { if why == nil { why = reason } } }
-        var closedBecause: String? { lock.withLock { why } }
+    final class OrderGate: Sendable {
+        private let why = Mutex<String?>(nil)
+        func close(_ reason: String) { why.withLock { if $0 == nil { $0 = reason } } }
+        var closedBecause: String? { why.withLock { $0 } }
     }
 
     /// Why `place` wrote and sent nothing.
@@ -84,7 +83,7 @@ final class OrderExecution: Sendable {
         do {
             if let why = gate.closedBecause { throw NotSent(description: why) }
             written = try await sections.write { ledger in
-                if let positionID, let working = try ledger.orders(positionID: positionID).first(where: { !$0.status.isFinal }) {
+                if let positionID, let working = try ledger.workingOrder(positionID: positionID, excluding: nil) {
                     throw NotSent(description: "order \(working.clientOrderID) of this position is still \(working.status.rawValue)")
                 }
                 let position = try decision(ledger)
@@ -237,7 +236,7 @@ final class OrderExecution: Sendable {
             return newFills
         }
         // The order is final. The position moves on only when none of its orders is still working.
-        let othersWorking = try ledger.orders(positionID: p.id).contains { $0.clientOrderID != order.clientOrderID && !$0.status.isFinal }
+        let othersWorking = try ledger.workingOrder(positionID: p.id, excluding: order.clientOrderID) != nil
         switch order.purpose {
         case .entry:
             if p.quantity <= 0 {

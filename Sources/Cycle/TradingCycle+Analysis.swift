@@ -39,31 +39,12 @@ extension TradingCycle {
                 return candles.allSatisfy(wanted) ? candles : candles.filter(wanted)
             }
         }
-        let fetched: [Result<[Candle], any Error>?]
-        if let immediate = market.immediate, limit == 1 || symbols.count <= 1 {
-            // One symbol after another from a source that answers at once: no async call per symbol.
-            var got = [Result<[Candle], any Error>?](repeating: nil, count: symbols.count)
-            for k in symbols.indices where interrupt.raised == nil {
-                got[k] = kept(Result { try immediate.closedCandlesNow(symbol: symbols[k], timeframe: timeframe, after: newest[k], limit: lookback, now: now) },
-                              after: newest[k])
-            }
-            fetched = got
-        } else {
-            fetched = await boundedMap(symbols.count, limit: limit) { k in
-                do {
-                    return kept(.success(try await market.closedCandles(symbol: symbols[k], timeframe: timeframe, after: newest[k], limit: lookback, now: now)),
-                                after: newest[k])
-                } catch {
-                    return .failure(error)
-                }
-            }
-        }
         var results: [SymbolResult] = []
         var batches: [CandleBatch] = []
         results.reserveCapacity(symbols.count)
         batches.reserveCapacity(symbols.count)
-        for (k, outcome) in fetched.enumerated() {
-            guard let outcome else { continue }
+        /// Symbol k's fetch: a result, and a batch to store when it gave candles.
+        func add(_ k: Int, _ outcome: Result<[Candle], any Error>) {
             let result = SymbolResult(symbol: symbols[k])
             switch outcome {
             case let .success(fresh):
@@ -74,12 +55,31 @@ extension TradingCycle {
                 results.append(failed(result, error, log: log))
             }
         }
+        if let immediate = market.immediate, limit == 1 || symbols.count <= 1 {
+            // One symbol after another from a source that answers at once: no async call per symbol.
+            for k in symbols.indices where interrupt.raised == nil {
+                add(k, kept(Result { try immediate.closedCandlesNow(symbol: symbols[k], timeframe: timeframe, after: newest[k], limit: lookback, now: now) },
+                            after: newest[k]))
+            }
+        } else {
+            let fetched = await boundedMap(symbols.count, limit: limit) { k in
+                do {
+                    return kept(.success(try await market.closedCandles(symbol: symbols[k], timeframe: timeframe, after: newest[k], limit: lookback, now: now)),
+                                after: newest[k])
+                } catch {
+                    return .failure(error)
+                }
+            }
+            for (k, outcome) in fetched.enumerated() {
+                if let outcome { add(k, outcome) }
+            }
+        }
 
         // 3 + 4. The new candles stored and every window read back in one write transaction (a window is read through
         // the `candle_blocks` cache, which that write keeps up to date), then each window analysed, at most N at a time.
-        let stored = results.filter { $0.error == nil }
+        // The symbols stored are the results without an error so far, in order, one per batch.
         if store.pipelinesWindows && limit > 1 && batches.count > 1 {
-            await storeAndAnalyseTogether(stored, batches, runID: runID, now: now, limit: limit, log: log)
+            await storeAndAnalyseTogether(results.filter { $0.error == nil }, batches, runID: runID, now: now, limit: limit, log: log)
             return results
         }
         let first: [Result<ArraySlice<Candle>, any Error>]
@@ -89,24 +89,24 @@ extension TradingCycle {
                 try ledger.storeCandles(toStore, timeframe: timeframe, window: lookback, upTo: closedLimit)
             }
         } catch {
-            for r in stored { _ = failed(r, error, log: log) }
+            for r in results where r.error == nil { _ = failed(r, error, log: log) }
             return results
         }
-        var readable: [SymbolResult] = []
-        readable.reserveCapacity(stored.count)
-        for (r, outcome) in zip(stored, first) {
-            switch outcome {
+        var k = 0
+        for r in results where r.error == nil {
+            switch first[k] {
             case let .success(candles):
                 r.candles = candles
-                readable.append(r)
             case let .failure(error):
                 _ = failed(r, error, log: log)
             }
+            k += 1
         }
-        let work = readable
-        if limit == 1 || work.count <= 1 {
-            for r in work { await analyse(r, runID: runID, now: now) }
+        // Every result still without an error has its window now.
+        if limit == 1 || batches.count <= 1 {
+            for r in results where r.error == nil { await analyse(r, runID: runID, now: now) }
         } else {
+            let work = results.filter { $0.error == nil }
             _ = await boundedMap(work.count, limit: limit, startsAfterInterrupt: true) { k in await self.analyse(work[k], runID: runID, now: now) }
         }
         return results

@@ -74,7 +74,7 @@ extension TradingCycle {
                 let step = await execution.lotStep(stale.symbol)
                 let (fresh, working) = try await sections.write { ledger -> (Position?, Bool) in
                     for report in cancelled { try execution.apply(ledger, report: report, runID: runID, now: now, lotStep: step) }
-                    return (try ledger.position(id: stale.id), try ledger.orders(positionID: stale.id).contains { !$0.status.isFinal })
+                    return (try ledger.position(id: stale.id), try ledger.workingOrder(positionID: stale.id, excluding: nil) != nil)
                 }
                 switch try PositionPlanner.emergencyClosure(fresh, working: working, now: now, maxAdjustments: parameters.exits.maxAdjustments) {
                 case .closed:
@@ -162,14 +162,14 @@ extension TradingCycle {
             }
         }
         let live = broker.isLive, timeframe = parameters.timeframe
-        let (balances, positions, unsettledSells) = try await sections.read { ledger -> ([String: Money], [Position], [Int64: Quantity]) in
+        let (cash, positions, unsettledSells) = try await sections.read { ledger -> (Money, [Position], [Int64: Quantity]) in
             var sells: [Int64: Quantity] = [:]
             if live {
                 for order in try ledger.unresolvedOrders() where order.side == .sell {
                     if let id = order.positionID { sells[id] = try (sells[id] ?? 0) + max(order.quantity - order.filledQuantity, 0) }
                 }
             }
-            return (try ledger.balances(), try ledger.activePositions(), sells)
+            return (try ledger.balance(asset: quote) ?? 0, try ledger.activePositions(), sells)
         }
         // A symbol without a price this run (its candles could not be fetched): its newest stored close.
         var runPrices = prices
@@ -180,7 +180,6 @@ extension TradingCycle {
             }
             for (symbol, close) in zip(unpriced, stored) { if let close { runPrices[symbol] = close } }
         }
-        let cash = balances[quote] ?? 0
         var exposure: Money = 0
         for position in positions {
             // This run's price, else the newest stored close, else (nothing stored) the entry price.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Brokers
 import MarketData
 import Storage
@@ -11,22 +12,21 @@ public protocol OpinionConsultant: Sendable {
     func opinion(runID: RunID, symbol: Symbol, candles: [Candle], snapshot: MarketSnapshot, technical: Signal, now: Int64) async -> ModelOpinion?
 }
 
-/// Set by SIGTERM/SIGINT: the cycle starts no new symbol or order once it is set.
-public final class InterruptFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signal: Int32 = 0
+/// Set by SIGTERM/SIGINT: the cycle starts no new symbol or order once it is set (read with one atomic load).
+public final class InterruptFlag: Sendable {
+    private let signal = Atomic<Int32>(0)
     private let raisedOnce = DispatchSemaphore(value: 0)
     public init() {}
     public func raise(_ signal: Int32) {
-        lock.lock()
-        let first = self.signal == 0
-        if first { self.signal = signal }
-        lock.unlock()
-        if first { raisedOnce.signal() }
+        // The first signal is the one kept.
+        if self.signal.compareExchange(expected: 0, desired: signal, ordering: .acquiringAndReleasing).exchanged { raisedOnce.signal() }
     }
     /// Blocks until a signal has been raised (used by the `sigterm-after-analysis` failpoint).
     func waitUntilRaised() { raisedOnce.wait(); raisedOnce.signal() }
-    public var raised: Int32? { lock.lock(); defer { lock.unlock() }; return signal == 0 ? nil : signal }
+    public var raised: Int32? {
+        let value = signal.load(ordering: .acquiring)
+        return value == 0 ? nil : value
+    }
 }
 
 /// One orchestration cycle: reconcile, fetch closed candles, analyse every symbol concurrently (at most
@@ -60,21 +60,19 @@ public final class TradingCycle: @unchecked Sendable {
     let walletReadAt = Counter(-1)
 
     /// A value shared by the cycle's tasks.
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value: Int
-        init(_ value: Int) { self.value = value }
-        func get() -> Int { lock.withLock { value } }
-        func set(_ newValue: Int) { lock.withLock { value = newValue } }
+    final class Counter: Sendable {
+        private let value: Atomic<Int>
+        init(_ value: Int) { self.value = Atomic(value) }
+        func get() -> Int { value.load(ordering: .acquiring) }
+        func set(_ newValue: Int) { value.store(newValue, ordering: .releasing) }
     }
 
-    final class AccountMemo: @unchecked Sendable {
-        private let lock = NSLock()
-        private var memo: (runID: RunID, changes: Int, account: AccountState)?
+    final class AccountMemo: Sendable {
+        private let memo = Mutex<(runID: RunID, changes: Int, account: AccountState)?>(nil)
         func get(runID: RunID, changes: Int) -> AccountState? {
-            lock.withLock { memo.flatMap { $0.runID == runID && $0.changes == changes ? $0.account : nil } }
+            memo.withLock { memo in memo.flatMap { $0.runID == runID && $0.changes == changes ? $0.account : nil } }
         }
-        func set(_ account: AccountState, runID: RunID, changes: Int) { lock.withLock { memo = (runID, changes, account) } }
+        func set(_ account: AccountState, runID: RunID, changes: Int) { memo.withLock { $0 = (runID, changes, account) } }
     }
 
     /// The job's cycle: state in the SQLite database, the safe-mode lockfile and `next_run` in `stateDirectory`.

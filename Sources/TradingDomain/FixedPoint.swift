@@ -408,14 +408,28 @@ enum FixedPointText {
     }
 
     /// A double's shortest decimal text rounded half-even to 1e-8. A proven fast path where the binary product cannot
-    /// round differently, else the digits of `value.description`.
-    @usableFromInline
+    /// round differently (inlined: the backtest converts a close at every cycle), else `raw(fromDoubleText:)`.
+    @inlinable
     static func raw(fromDouble value: Double) throws(FixedPointError) -> Int64 {
-        guard value.isFinite else { throw .notFinite }
         let scaled = value * 1e8
         // The shortest text d of value is within ulp(value)/2 of it, so d × 1e8 is within 1e8·ulp(value)/2 < ulp(scaled)
         // of value × 1e8, which `scaled` approximates within ulp(scaled)/2: a result farther than 4 ulps from a tie
-        // rounds the same from all three.
+        // rounds the same from all three. Below 2^51 in magnitude, adding and taking away 1.5 × 2^52 rounds to the
+        // nearest integer, ties to even (the sum's integers are 1 apart and the constant is even): `rint` without the
+        // library call. NaN and infinities fail the comparison.
+        if abs(scaled) < 0x1p51 {
+            let nearest = (scaled + 0x1.8p52) - 0x1.8p52
+            if abs(abs(scaled - nearest) - 0.5) > 4 * scaled.ulp { return Int64(nearest) }
+        }
+        return try raw(fromDoubleText: value)
+    }
+
+    /// `raw(fromDouble:)` beyond its inlined fast path: non-finite values refused, products up to 4e15 rounded by
+    /// `rounded(.toNearestOrEven)`, the rest (and results too near a tie) from the digits of `value.description`.
+    @usableFromInline
+    static func raw(fromDoubleText value: Double) throws(FixedPointError) -> Int64 {
+        guard value.isFinite else { throw .notFinite }
+        let scaled = value * 1e8
         if abs(scaled) < 4e15 {
             let nearest = scaled.rounded(.toNearestOrEven)
             if abs(abs(scaled - nearest) - 0.5) > 4 * scaled.ulp { return Int64(nearest) }

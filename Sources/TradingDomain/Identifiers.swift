@@ -25,14 +25,24 @@ public struct Symbol: RawRepresentable, Hashable, Comparable, Sendable, Codable,
     /// when it does not end with `quote`.
     public func baseAsset(quotedIn quote: String) -> String? {
         // ASCII names (every venue's) compared byte by byte: each byte is a character of its own, but for a carriage
-        // return (CR LF is one character); anything else as Unicode text.
-        let name = rawValue.utf8, suffix = quote.utf8
-        func plain(_ byte: UInt8) -> Bool { byte < 0x80 && byte != 0x0D }
-        if name.allSatisfy(plain) && suffix.allSatisfy(plain) {
-            guard name.count >= suffix.count, name.suffix(suffix.count).elementsEqual(suffix) else { return nil }
-            return String(decoding: name.prefix(name.count - suffix.count), as: UTF8.self)
+        // return (CR LF is one character); anything else as Unicode text. The bytes are read in place.
+        enum Cut { case plain(String?), unicode }
+        var name = rawValue, suffix = quote
+        let cut = name.withUTF8 { n in
+            suffix.withUTF8 { q -> Cut in
+                func plain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+                    for byte in bytes where byte >= 0x80 || byte == 0x0D { return false }
+                    return true
+                }
+                guard plain(n), plain(q) else { return .unicode }
+                guard n.count >= q.count, n[(n.count - q.count)...].elementsEqual(q) else { return .plain(nil) }
+                return .plain(String(decoding: UnsafeBufferPointer(rebasing: n[..<(n.count - q.count)]), as: UTF8.self))
+            }
         }
-        return rawValue.hasSuffix(quote) ? String(rawValue.dropLast(quote.count)) : nil
+        switch cut {
+        case let .plain(base): return base
+        case .unicode: return rawValue.hasSuffix(quote) ? String(rawValue.dropLast(quote.count)) : nil
+        }
     }
 }
 

@@ -112,8 +112,9 @@ struct MemoryLedgerTests {
             default: return ids.randomElement(using: &g) ?? "manual-0"
             }
         }
+        let assets = ["USDT", "BTC", "ETH", "BTCUSDT"]
         for step in 0..<400 {
-            switch Int.random(in: 0..<10, using: &g) {
+            switch Int.random(in: 0..<11, using: &g) {
             case 0:
                 let p = Position(id: 0, symbol: symbols[step % 2], state: .open, quantity: 1, entryPrice: 100, initialEntryPrice: 100, cost: 100,
                                  stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0, partialTakeProfitDone: false,
@@ -140,6 +141,11 @@ struct MemoryLedgerTests {
                                        now: Int64(step))
                     return true
                 }
+            case 10:
+                // The wallet: a handful of assets, set and set again (zero included).
+                let asset = assets[Int.random(in: 0..<3, using: &g)]
+                let free = Money(raw: Int64.random(in: -2...2, using: &g) * 50_000_000)
+                try both("set balance of \(asset), step \(step)") { try $0.setBalance(asset: asset, free: free); return true }
             default:
                 let id = someID()
                 // Trade ids from a small pool, on both symbols: the same id on another symbol is another trade.
@@ -153,14 +159,21 @@ struct MemoryLedgerTests {
             }
             for position in 1...(Int64(positions.count) + 3) {
                 try both("orders of position \(position), step \(step)") { try $0.orders(positionID: position) }
+                let excluded = Bool.random(using: &g) ? ids.randomElement(using: &g) : nil
+                try both("working order of position \(position) but \(excluded?.rawValue ?? "none"), step \(step)") {
+                    try $0.workingOrder(positionID: position, excluding: excluded)
+                }
                 try both("last attempt of position \(position), step \(step)") { try $0.lastAttempt(positionID: position, purpose: .entry, leg: 0) }
                 for symbol in symbols {
                     try both("adopted orders naming \(position) on \(symbol), step \(step)") { try $0.positionOfAdoptedOrders(naming: position, symbol: symbol) }
                 }
             }
             try both("unresolved, step \(step)") { try $0.unresolvedOrders().sorted { $0.id < $1.id } }
+            try both("wallet, step \(step)") { try $0.balances() }
+            for asset in assets { try both("balance of \(asset), step \(step)") { try $0.balance(asset: asset) } }
         }
         #expect(ids.count > 20)
+        #expect(try memory.balances().count == 3)
     }
 
     /// Paper orders are found through their order's slot, or by client order id when the ledger has no such order (yet):

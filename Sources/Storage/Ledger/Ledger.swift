@@ -81,12 +81,16 @@ public protocol Ledger {
     func positionOfAdoptedOrders(naming named: Int64, symbol: Symbol) throws -> Int64?
     func lastAttempt(positionID: Int64, purpose: OrderPurpose, leg: Int) throws -> Int?
     func orders(positionID: Int64) throws -> [OrderRow]
+    /// The position's oldest order whose outcome is not final, other than `excluding` (nil when there is none).
+    func workingOrder(positionID: Int64, excluding: ClientOrderID?) throws -> OrderRow?
     /// Records `fill` once (by symbol and trade id); false when it was already recorded.
     func insertFill(_ fill: Fill, runID: RunID) throws -> Bool
     func fills(clientOrderID: ClientOrderID) throws -> [Fill]
 
     // MARK: Wallet and equity
     func balances() throws -> [String: Money]
+    /// One asset's free balance (nil: the wallet has no such asset).
+    func balance(asset: String) throws -> Money?
     func setBalance(asset: String, free: Money) throws
     func walletIsEmpty() throws -> Bool
     func recordEquity(time: Int64, runID: RunID, equity: Money, cash: Money, safeMode: Bool) throws
@@ -178,6 +182,14 @@ public struct CandleBatch: Sendable {
 }
 
 extension Ledger {
+    /// The first of `orders(positionID:)` that is not final and not `excluding`.
+    public func workingOrder(positionID: Int64, excluding: ClientOrderID?) throws -> OrderRow? {
+        try orders(positionID: positionID).first { !$0.status.isFinal && $0.clientOrderID != excluding }
+    }
+
+    /// `balances()[asset]`.
+    public func balance(asset: String) throws -> Money? { try balances()[asset] }
+
     /// `storeCandles` as `upsertCandles` then `candleWindow` for each batch.
     public func storeCandles(_ batches: [CandleBatch], timeframe: Timeframe, window: Int, upTo: Int64) throws -> [Result<ArraySlice<Candle>, any Error>] {
         batches.map { batch in
