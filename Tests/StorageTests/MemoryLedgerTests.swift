@@ -176,6 +176,48 @@ struct MemoryLedgerTests {
         #expect(try memory.balances().count == 3)
     }
 
+    /// Closed positions since a time come oldest closed first (ties by id), as SQLite orders them. The memory ledger is
+    /// a backtest's: positions close as its clock moves forward (or stays), here in seeded order, some closed later
+    /// than positions opened after them (so that ids close out of order at one time).
+    @Test func closedPositionsSinceATimeAnswerAsInSQLite() throws {
+        let memory = MemoryLedger()
+        let database = try StateDatabase(inMemory: ())
+        var g = SeededGenerator(seed: 23)
+        func both(_ body: (any Ledger) throws -> Void) throws {
+            try body(memory)
+            try database.writer.write { try body(SQLiteLedger($0)) }
+        }
+        var clock: Int64 = 0
+        var open: [Position] = []
+        for round in 0..<160 {
+            var p = Position(id: 0, symbol: round % 3 == 0 ? "ETHUSDT" : "BTCUSDT", state: .open, quantity: 1, entryPrice: 100, initialEntryPrice: 100,
+                             cost: 100, stopPrice: nil, takeProfitPrice: nil, highestPrice: nil, atrAtEntry: 1, adjustments: 0,
+                             partialTakeProfitDone: false, openedAt: Int64(round), lastCheckedCandle: 0)
+            try both { _ = try $0.insertPosition(p) }
+            p.id = Int64(round + 1)
+            open.append(p)
+            clock += Int64.random(in: 0...2, using: &g)
+            // Close one of the open positions (the newest most often) at this time, or none.
+            guard Int.random(in: 0..<5, using: &g) > 0, !open.isEmpty else { continue }
+            let k = Bool.random(using: &g) ? open.count - 1 : Int.random(in: 0..<open.count, using: &g)
+            var closed = open.remove(at: k)
+            closed.state = .closed
+            closed.closedAt = clock
+            closed.exitReason = .signalReversed
+            try both { try $0.updatePosition(closed) }
+        }
+        for since in [Int64.min, -5, 0, 10, clock / 2, clock, clock + 1] {
+            let inMemory = try memory.closedPositions(since: since)
+            let inSQLite = try database.writer.read { try SQLiteLedger($0).closedPositions(since: since) }
+            #expect(inMemory.map(\.id) == inSQLite.map(\.id), "since \(since)")
+            #expect(inMemory == inSQLite, "since \(since)")
+        }
+        let all = try memory.closedPositions(since: .min)
+        #expect(all.count > 80)
+        // Several positions closed at one time (some out of id order: without the sort this test fails).
+        #expect(zip(all, all.dropFirst()).contains { $0.closedAt == $1.closedAt && $0.id < $1.id })
+    }
+
     /// Paper orders are found through their order's slot, or by client order id when the ledger has no such order (yet):
     /// either way one record per id, overwritten in place, whichever came first.
     @Test func paperOrdersAreFoundWhetherTheirOrderCameFirstOrNot() throws {

@@ -226,8 +226,17 @@ public final class MemoryLedger: Ledger {
         // Closed in time order (a backtest's clock only moves forward): the recent ones are a suffix.
         var first = closedIDs.count
         while first > 0, let i = index(closedIDs[first - 1]), (positions[i].closedAt ?? .min) >= since { first -= 1 }
-        return closedIDs[first...].compactMap { index($0).map { positions[$0] } }.filter { ($0.closedAt ?? .min) >= since }
-            .sorted { (($0.closedAt ?? 0), $0.id) < (($1.closedAt ?? 0), $1.id) }
+        // One array, written once (a backtest's end asks for all of them); sorted only when the suffix is not in order.
+        var closed: [Position] = []
+        closed.reserveCapacity(closedIDs.count - first)
+        for id in closedIDs[first...] {
+            if let i = index(id), (positions[i].closedAt ?? .min) >= since { closed.append(positions[i]) }
+        }
+        for k in closed.indices.dropFirst() where ((closed[k - 1].closedAt ?? 0), closed[k - 1].id) >= ((closed[k].closedAt ?? 0), closed[k].id) {
+            closed.sort { (($0.closedAt ?? 0), $0.id) < (($1.closedAt ?? 0), $1.id) }
+            break
+        }
+        return closed
     }
     /// Backtests keep no run rows; the paper broker books at once, so no booking window needs them.
     public func runStarted(after runID: RunID) throws -> Int64? { nil }
