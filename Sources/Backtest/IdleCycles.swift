@@ -414,7 +414,7 @@ final class IdleCycles {
                         held[j] = checked[j]
                     } else {
                         let k = heldSeries[j]
-                        marks[j].check(columns[k].candles, from: max(0, ends[k] - windowLength), to: ends[k])
+                        marks[j].check(from: max(0, ends[k] - windowLength), to: ends[k])
                     }
                 }
                 signalsSeen = signalCount
@@ -618,7 +618,11 @@ struct ExitCheckMark {
     /// The index of the series' first candle opened after `lastChecked` (the candles are in ascending order).
     var unchecked: Int
 
+    /// The held series' candles (held here, so that checking them retains nothing at each cycle).
+    let candles: [Candle]
+
     init(_ position: Position, candles: [Candle]) {
+        self.candles = candles
         quantity = max(position.quantity, 0)
         entryPrice = position.entryPrice
         lastChecked = position.lastCheckedCandle
@@ -628,7 +632,7 @@ struct ExitCheckMark {
 
     /// What `ExitEvaluator.check` does to a position without levels on the window `candles[from..<to]`: each candle it
     /// has not checked moves `lastChecked` and, when its low and high are prices, the highest price.
-    mutating func check(_ candles: [Candle], from: Int, to: Int) {
+    mutating func check(from: Int, to: Int) {
         var i = max(from, unchecked)
         while i < to {
             let candle = candles[i]

@@ -163,7 +163,7 @@ struct IdleCycleTests {
             let start = Int.random(in: 0...count, using: &g)
             let window = candles[start...]
             var mark = ExitCheckMark(p, candles: candles)
-            mark.check(candles, from: start, to: count)
+            mark.check(from: start, to: count)
             var advanced = p
             mark.apply(to: &advanced)
             #expect(advanced == ExitEvaluator.check(p, candles: window, signal: nil, now: 0, rules: rules).position, "round \(round)")
@@ -202,7 +202,7 @@ struct IdleCycleTests {
                 end = min(count, end + Int.random(in: 1...2, using: &g))
                 let from = max(0, end - window)
                 reference = ExitEvaluator.check(reference, candles: candles[from..<end], signal: nil, now: 0, rules: rules).position
-                mark.check(candles, from: from, to: end)
+                mark.check(from: from, to: end)
                 var advanced = reference
                 advanced.lastCheckedCandle = -1
                 advanced.highestPrice = nil
