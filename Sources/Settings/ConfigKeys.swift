@@ -158,4 +158,17 @@ public enum ConfigKeys {
 
     /// Keys by path.
     public static let byPath: [String: ConfigKey] = Dictionary(all.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    /// Whether `path` names a section: some key's path starts with `path` and a dot ("risk", "exits.trailing", …).
+    /// Compared byte for byte (the paths are ASCII): a set of the sections built at start-up cost more than the scans.
+    static func isSection(_ path: String) -> Bool {
+        var path = path
+        return path.withUTF8 { wanted in
+            all.contains { key in
+                var keyPath = key.path
+                return keyPath.withUTF8 { bytes in
+                    bytes.count > wanted.count && bytes[wanted.count] == UInt8(ascii: ".") && bytes.starts(with: wanted)
+                }
+            }
+        }
+    }
 }

@@ -156,9 +156,9 @@ public enum ConfigLoader {
             let path = prefix.isEmpty ? name : prefix + "." + name
             if ConfigKeys.byPath[path] != nil {
                 raw[path] = value
-            } else if case let .object(children) = value, ConfigKeys.all.contains(where: { $0.path.hasPrefix(path + ".") }) {
+            } else if case let .object(children) = value, ConfigKeys.isSection(path) {
                 flatten(children, prefix: path, into: &raw, problems: &problems)
-            } else if ConfigKeys.all.contains(where: { $0.path.hasPrefix(path + ".") }) {
+            } else if ConfigKeys.isSection(path) {
                 problems.append("\(path): got \(value.shown), expected an object (section)")
             } else {
                 problems.append("\(MessageText.shortened(path)): unknown key at line \(member.line), column \(member.column) (see `tradejob config template` for every key)")
@@ -397,9 +397,12 @@ public enum ConfigLoader {
 
     static func fnv1a(_ data: Data) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
+        // Read in place (Data's iterator costs about 60 instructions a byte).
+        data.withUnsafeBytes { bytes in
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
         }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex

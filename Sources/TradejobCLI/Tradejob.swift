@@ -11,14 +11,18 @@ public struct Tradejob: AsyncParsableCommand {
 
     public init() {}
 
-    /// `tradejob run …` parsed as `RunCommand` alone, without building the whole command tree (the cron tick's start-up);
-    /// nil for anything else, for help, and whenever that parse fails (the full parse then reports it as usual).
-    static func runCommand() -> ParsableCommand? {
-        let arguments = CommandLine.arguments
-        guard arguments.count >= 2, arguments[1] == "run",
+    /// `tradejob run …` and `tradejob backtest …` parsed as that command alone, without building the whole command tree
+    /// (the cron tick's start-up; about 19 M instructions for a backtest); nil for anything else, for help, and whenever
+    /// that parse fails (the full parse then reports it as usual).
+    static func runCommand(_ arguments: [String] = CommandLine.arguments) -> ParsableCommand? {
+        guard arguments.count >= 2,
               !arguments.dropFirst(2).contains(where: { $0 == "-h" || $0 == "--help" || $0 == "help" || $0.hasPrefix("--generate-completion") || $0 == "--experimental-dump-help" })
         else { return nil }
-        return try? RunCommand.parseAsRoot(Array(arguments.dropFirst(2)))
+        switch arguments[1] {
+        case "run": return try? RunCommand.parseAsRoot(Array(arguments.dropFirst(2)))
+        case "backtest": return try? BacktestCommand.parseAsRoot(Array(arguments.dropFirst(2)))
+        default: return nil
+        }
     }
 
     /// Parses the arguments, runs the command and exits with the documented code.

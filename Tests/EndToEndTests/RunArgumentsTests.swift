@@ -105,6 +105,37 @@ import TestSupport
         #expect(readByHand > 300)
     }
 
+    /// `tradejob backtest …` parsed as `BacktestCommand` alone (`Tradejob.runCommand`) reads the same options as the
+    /// whole command tree, and leaves help and every refused list to the full parse (which prints its messages).
+    @Test func backtestParsedAloneAsThroughTheWholeTree() throws {
+        /// The options a backtest reads, as text (nil: not a backtest command).
+        func readOptions(_ command: ParsableCommand?) -> String? {
+            guard let b = command as? BacktestCommand else { return nil }
+            return [b.options.config, b.options.stateDir, b.options.logLevel, b.options.logFormat, b.input.csvFiles.joined(separator: "|"),
+                    b.input.fromState, "\(b.input.simulated)", b.input.from, b.input.to, b.input.timeframe, "\(b.input.everyCandle)",
+                    b.input.strategy, "\(b.input.fast)", "\(b.input.slow)", b.input.size, b.input.fee, b.tradesOut, b.equityOut, b.html,
+                    "\(b.timing)"].map { $0 ?? "-" }.joined(separator: ",")
+        }
+        let lists: [[String]] = [
+            [], ["--csv", "a.csv"], ["--csv", "a.csv", "--csv=b.csv", "--strategy", "sma-cross", "--every-candle", "--timing"],
+            ["--config", "c.json", "--state-dir", "st", "--simulated", "--from", "2024-01-01T00:00:00Z", "--to", "2024-02-01T00:00:00Z"],
+            ["--csv", "a.csv", "--fast", "5", "--slow", "20", "--size", "1.5", "--fee", "0.002", "--trades-out", "t.csv", "--equity-out", "e.csv", "--html", "r.html"],
+            ["--fast", "x"], ["--bogus"], ["--csv"], ["--help"], ["-h"], ["help"], ["--csv", "a.csv", "--help"], ["extra"],
+        ]
+        var parsedAlone = 0
+        for arguments in lists {
+            let alone = Tradejob.runCommand(["tradejob", "backtest"] + arguments)
+            let whole = try? Tradejob.parseAsRoot(["backtest"] + arguments)
+            if alone != nil { parsedAlone += 1 }
+            // Parsed alone only where the whole tree reads a backtest, with the same options.
+            #expect(alone == nil || readOptions(alone) == readOptions(whole), "\(arguments)")
+            #expect((alone == nil) == (readOptions(whole) == nil || arguments.contains { $0 == "--help" || $0 == "-h" || $0 == "help" }), "\(arguments)")
+        }
+        // [] names no input: refused by the validation either way.
+        #expect(parsedAlone == 4)
+        #expect(Tradejob.runCommand(["tradejob", "status"]) == nil)
+    }
+
     /// The real binary: the same cycle from a plain argument list and from one only ArgumentParser reads (an option
     /// given twice), and ArgumentParser's errors and exit codes for the rest.
     @Test func theBinaryRunsTheSameCycleEitherWay() throws {

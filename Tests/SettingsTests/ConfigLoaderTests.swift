@@ -28,6 +28,12 @@ struct ConfigLoaderTests {
         #expect(c.int("risk.max_adjustments") == 3)
     }
 
+    /// The hash is FNV-1a (64 bits, hex) of the file's bytes: a state records it, so it must not change between versions.
+    @Test func theHashIsFNV1aOfTheFileBytes() throws {
+        #expect(try resolve("{}").hash == "08f44b07b5901a25")
+        #expect(try resolve(#"{"market": {"lookback": 300}}"#).hash == "1d55c163ab859c6a")
+    }
+
     @Test func theShippedDefaultConfigIsValid() throws {
         let repo = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let c = try ConfigLoader.load(path: repo.appendingPathComponent("config/default.json").path, environment: [:])
