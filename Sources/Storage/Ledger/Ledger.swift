@@ -161,11 +161,15 @@ public protocol StateStore: Sendable {
     /// The store itself when it is the in-memory one, whose sections are called directly (`StateSections`); nil for
     /// any other. (A requirement rather than a cast: a cast looks up conformances at run time on its first use.)
     var memoryStore: MemoryStateStore? { get }
+    /// The store itself when it is the SQLite one, whose sections `StateSections` runs on the caller's thread; nil for
+    /// any other.
+    var sqliteStore: SQLiteStateStore? { get }
 }
 
 extension StateStore {
     public var pipelinesWindows: Bool { false }
     public var memoryStore: MemoryStateStore? { nil }
+    public var sqliteStore: SQLiteStateStore? { nil }
 }
 
 /// One symbol's new candles, to be stored (`Ledger.storeCandles`).

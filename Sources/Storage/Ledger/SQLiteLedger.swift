@@ -167,4 +167,9 @@ public struct SQLiteStateStore: StateStore {
     public func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
         try database.write { db in try body(SQLiteLedger(db)) }
     }
+    /// `read` on the caller's thread.
+    public func readNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
+        try database.readTransaction { db in try body(SQLiteLedger(db)) }
+    }
+    public var sqliteStore: SQLiteStateStore? { self }
 }
