@@ -301,7 +301,9 @@ public final class TradingCycle: @unchecked Sendable {
                 if !decisionsText.isEmpty { try ledger.setJobState("last_decisions", decisionsText) }
                 try ledger.record(runID: runID, time: now, kind: .runFinished, message: "\(outcome.rawValue); next run \(Timestamp.rfc3339(next.at)) (\(next.cadence.rawValue)): \(next.reason)")
             }
-            if let nextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: nextRunFile) }
+            // Atomic but not synced: the file is only `--if-due`'s shortcut (the run's `next_run_at`, committed above, is
+            // the schedule), and an old or unreadable one after a power loss makes the next tick run the cycle.
+            if let nextRunFile { try AtomicFile.write(Timestamp.rfc3339(next.at) + "\n", to: nextRunFile, sync: false) }
             report.endedAt = now
             report.credentialsRefused = credentialsRefused
             phases.total = Double(clock() - clockStart) / 1e9

@@ -219,7 +219,8 @@ enum ConfigCheck {
         let record = Record(configPath: configPath, configBytes: configBytes, variables: tradejobVariables(of: environment),
                             executable: executable, mode: mode, graceSeconds: graceSeconds)
         guard stored(stateDirectory: stateDirectory) != record else { return }
-        try? AtomicFile.write(record.text, to: stateDirectory + "/" + fileName)
+        // Not synced: a record lost in a power loss only makes the next tick validate the configuration again.
+        try? AtomicFile.write(record.text, to: stateDirectory + "/" + fileName, sync: false)
     }
 
     /// Two FNV-1a 64-bit hashes (different offsets) of the input and the results, as 32 hex digits.

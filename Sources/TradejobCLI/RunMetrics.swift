@@ -89,8 +89,9 @@ enum RunMetrics {
         text += "tradejob_run_duration_seconds_bucket{le=\"+Inf\"} \(count)\n"
         text += "tradejob_run_duration_seconds_sum \(counters["run_duration_sum"] ?? 0)\n"
         text += "tradejob_run_duration_seconds_count \(count)\n"
-        // Readable by node_exporter's group (0750 directory, 0640 file), nobody else.
-        try AtomicFile.write(text, to: path(config: config, stateDirectory: stateDirectory), mode: 0o640, directoryMode: 0o750)
+        // Readable by node_exporter's group (0750 directory, 0640 file), nobody else. Atomic but not synced: the next run
+        // writes it again, and the counters it shows are in the database.
+        try AtomicFile.write(text, to: path(config: config, stateDirectory: stateDirectory), mode: 0o640, directoryMode: 0o750, sync: false)
         return text
     }
 
