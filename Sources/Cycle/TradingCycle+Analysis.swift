@@ -125,7 +125,7 @@ extension TradingCycle {
         async let written: (any Error)? = {
             defer { delivery.finish() }
             do {
-                try await store.write { ledger in
+                try await store.writeAside { ledger in
                     try ledger.storeCandles(batches, timeframe: timeframe, window: lookback, upTo: closedLimit) { k, outcome in delivery.yield((k, outcome)) }
                 }
                 return nil

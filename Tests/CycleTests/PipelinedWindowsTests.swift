@@ -181,17 +181,27 @@ final class TestStore: StateStore, @unchecked Sendable {
 
     func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try await inner.read(body) }
     func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
-        let fails = lock.withLock { () -> Bool in
+        let fails = takeFailure()
+        return try await inner.write { ledger in try self.watched(ledger, fails: fails, body) }
+    }
+    func writeAside<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
+        let fails = takeFailure()
+        return try await inner.writeAside { ledger in try self.watched(ledger, fails: fails, body) }
+    }
+    /// Whether this write is to fail (asked for by `failNextWrite`).
+    private func takeFailure() -> Bool {
+        lock.withLock { () -> Bool in
             defer { failNext = false }
             return failNext
         }
-        return try await inner.write { ledger -> T in
-            self.lock.withLock { self.writing = true }
-            defer { self.lock.withLock { self.writing = false } }
-            let value = try body(ledger)
-            if fails { throw InjectedCommitFailure() }
-            return value
-        }
+    }
+    /// `body` run with the store marked as writing, then failed when `fails`.
+    private func watched<T>(_ ledger: any Ledger, fails: Bool, _ body: (any Ledger) throws -> T) throws -> T {
+        lock.withLock { writing = true }
+        defer { lock.withLock { writing = false } }
+        let value = try body(ledger)
+        if fails { throw InjectedCommitFailure() }
+        return value
     }
     func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T { try inner.writeNow(body) }
 }

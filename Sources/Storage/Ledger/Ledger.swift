@@ -158,18 +158,18 @@ public protocol StateStore: Sendable {
     /// while that write goes on (its results are used only once it commits), instead of after it. Worth it when a
     /// write runs on a thread of its own (SQLite); the outcome is the same either way.
     var pipelinesWindows: Bool { get }
+    /// `write` run on a thread of the store's own while the caller's task waits (suspended, its thread free for other
+    /// tasks): the cycle's pipelined candle write, whose windows are analysed meanwhile. By default `write` itself.
+    func writeAside<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T
     /// The store itself when it is the in-memory one, whose sections are called directly (`StateSections`); nil for
     /// any other. (A requirement rather than a cast: a cast looks up conformances at run time on its first use.)
     var memoryStore: MemoryStateStore? { get }
-    /// The store itself when it is the SQLite one, whose sections `StateSections` runs on the caller's thread; nil for
-    /// any other.
-    var sqliteStore: SQLiteStateStore? { get }
 }
 
 extension StateStore {
     public var pipelinesWindows: Bool { false }
+    public func writeAside<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T { try await write(body) }
     public var memoryStore: MemoryStateStore? { nil }
-    public var sqliteStore: SQLiteStateStore? { nil }
 }
 
 /// One symbol's new candles, to be stored (`Ledger.storeCandles`).

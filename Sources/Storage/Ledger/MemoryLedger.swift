@@ -450,30 +450,23 @@ public final class MemoryStateStore: StateStore, @unchecked Sendable {
 }
 
 /// A state store's sections, run by a direct call when the store is in memory (`MemoryStateStore`: its sections never
-/// wait) instead of through the protocol's async requirement, which costs an async frame per section, and on the
-/// caller's thread when it is SQLite (the connection taken with `DispatchQueue.sync`: the async form hopped to the
-/// database's thread and back, two thread wake-ups per section); any other store is called as before. The same
-/// closures run either way. (The cycle's pipelined candle write still calls the store's own async `write`, so that the
-/// windows it reads are analysed on the other threads meanwhile.)
+/// wait) instead of through the protocol's async requirement, which costs an async frame per section; any other store
+/// is called as before. The same closures run either way.
 public struct StateSections: Sendable {
     @usableFromInline let store: any StateStore
     @usableFromInline let memory: MemoryStateStore?
-    @usableFromInline let sqlite: SQLiteStateStore?
     public init(_ store: any StateStore) {
         self.store = store
         memory = store.memoryStore
-        sqlite = store.sqliteStore
     }
     @inlinable @inline(__always)
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
         if let memory { return try memory.read(body) }
-        if let sqlite { return try sqlite.readNow(body) }
         return try await store.read(body)
     }
     @inlinable @inline(__always)
     public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
         if let memory { return try memory.write(body) }
-        if let sqlite { return try sqlite.writeNow(body) }
         return try await store.write(body)
     }
 }

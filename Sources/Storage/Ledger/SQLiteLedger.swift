@@ -155,21 +155,26 @@ public struct SQLiteStateStore: StateStore {
     let database: DatabaseQueue
     init(_ database: DatabaseQueue) { self.database = database }
     public var keepsAudit: Bool { true }
-    /// True: a write runs on the database's own thread, so the windows it reads are analysed meanwhile (false: after
-    /// it, the plain order the tests compare with).
+    /// True: the candle write (`writeAside`) runs on the database's own thread, so the windows it reads are analysed
+    /// meanwhile (false: after it, the plain order the tests compare with).
     public var pipelinesWindows = true
+    /// On the caller's thread, as `write`.
     public func read<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
-        try await database.readTransaction { db in try body(SQLiteLedger(db)) }
+        try readNow(body)
     }
+    /// On the caller's thread (the connection is taken with `DispatchQueue.sync`): GRDB's async form hopped to the
+    /// database's thread and back, two thread wake-ups per section (a cycle makes about twenty). A section never
+    /// waits for another task, so the caller's thread is busy only while SQLite works.
     public func write<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
+        try writeNow(body)
+    }
+    public func writeAside<T: Sendable>(_ body: @Sendable (any Ledger) throws -> T) async throws -> T {
         try await database.write { db in try body(SQLiteLedger(db)) }
     }
     public func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
         try database.write { db in try body(SQLiteLedger(db)) }
     }
-    /// `read` on the caller's thread.
-    public func readNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
+    func readNow<T>(_ body: (any Ledger) throws -> T) throws -> T {
         try database.readTransaction { db in try body(SQLiteLedger(db)) }
     }
-    public var sqliteStore: SQLiteStateStore? { self }
 }
