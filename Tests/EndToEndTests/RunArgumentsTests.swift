@@ -105,7 +105,7 @@ import TestSupport
         #expect(readByHand > 300)
     }
 
-    /// `tradejob backtest …` parsed as `BacktestCommand` alone (`Tradejob.runCommand`) reads the same options as the
+    /// `tradejob backtest …` parsed as `BacktestCommand` alone (`Tradejob.commandParsedAlone`) reads the same options as the
     /// whole command tree, and leaves help and every refused list to the full parse (which prints its messages).
     @Test func backtestParsedAloneAsThroughTheWholeTree() throws {
         /// The options a backtest reads, as text (nil: not a backtest command).
@@ -124,7 +124,7 @@ import TestSupport
         ]
         var parsedAlone = 0
         for arguments in lists {
-            let alone = Tradejob.runCommand(["tradejob", "backtest"] + arguments)
+            let alone = Tradejob.commandParsedAlone(["tradejob", "backtest"] + arguments)
             let whole = try? Tradejob.parseAsRoot(["backtest"] + arguments)
             if alone != nil { parsedAlone += 1 }
             // Parsed alone only where the whole tree reads a backtest, with the same options.
@@ -133,7 +133,7 @@ import TestSupport
         }
         // [] names no input: refused by the validation either way.
         #expect(parsedAlone == 4)
-        #expect(Tradejob.runCommand(["tradejob", "status"]) == nil)
+        #expect(Tradejob.commandParsedAlone(["tradejob", "status"]) == nil)
     }
 
     /// The real binary: the same cycle from a plain argument list and from one only ArgumentParser reads (an option

@@ -155,8 +155,8 @@ public protocol StateStore: Sendable {
     /// Synchronous write (set-up code outside the cycle, e.g. funding the paper wallet).
     func writeNow<T>(_ body: (any Ledger) throws -> T) throws -> T
     /// Whether the cycle analyses each symbol's window as soon as the write that stores the new candles has read it,
-    /// while that write goes on (its results are used only once it commits), instead of after it. Worth it when a
-    /// write runs on a thread of its own (SQLite); the outcome is the same either way.
+    /// while that write goes on (its results are used only once it commits), instead of after it. Worth it when
+    /// `writeAside` runs on a thread of its own (SQLite); the outcome is the same either way.
     var pipelinesWindows: Bool { get }
     /// `write` run on a thread of the store's own while the caller's task waits (suspended, its thread free for other
     /// tasks): the cycle's pipelined candle write, whose windows are analysed meanwhile. By default `write` itself.
