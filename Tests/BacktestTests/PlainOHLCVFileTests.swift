@@ -236,3 +236,65 @@ struct PlainOHLCVFileTests {
         }
     }
 }
+
+/// `PlainOHLCVFile.QuickLine`, the eight-bytes-at-a-time reading of the usual line, against the general rule.
+@Suite("Backtest: plain OHLCV lines read eight bytes at a time")
+struct QuickLineTests {
+    /// Random fields — digits with or without a dot, a sign, an exponent, a space, a stray byte, too many digits —
+    /// ended by a comma or a newline and followed by more bytes: where the quick reading gives a number, the general
+    /// rule (`OHLCVCSV.exactDecimalPrefix`) gives the same bits and the same end; and every number of the form it
+    /// covers (1 to 7 digits, then optionally a dot and 0 to 7 digits) is read by it.
+    @Test func quickNumbersAreTheGeneralRulesNumbers() {
+        var g = SeededGenerator(seed: 71)
+        let digits = Array("0123456789".utf8), stray = Array("-+.e ,\r\n:/0".utf8)
+        var read = 0, covered = 0
+        for _ in 0..<200_000 {
+            var field: [UInt8] = []
+            let integerDigits = Int.random(in: 0...9, using: &g), fractionDigits = Int.random(in: 0...9, using: &g)
+            for _ in 0..<integerDigits { field.append(digits.randomElement(using: &g)!) }
+            let dot = Bool.random(using: &g)
+            if dot { field.append(UInt8(ascii: ".")) }
+            for _ in 0..<fractionDigits where dot { field.append(digits.randomElement(using: &g)!) }
+            var plain = integerDigits >= 1 && integerDigits <= 7 && (!dot || fractionDigits <= 7)
+            if Int.random(in: 0..<4, using: &g) == 0 {
+                let byte = Bool.random(using: &g) ? stray.randomElement(using: &g)! : UInt8.random(in: 0...255, using: &g)
+                field.insert(byte, at: Int.random(in: 0...field.count, using: &g))
+                plain = false
+            }
+            let stop = Bool.random(using: &g) ? UInt8(ascii: ",") : UInt8(ascii: "\n")
+            var bytes = field + [stop]
+            while bytes.count < 40 { bytes.append(Bool.random(using: &g) ? digits.randomElement(using: &g)! : UInt8.random(in: 0...255, using: &g)) }
+            bytes.withUnsafeBufferPointer { b in
+                let quick = PlainOHLCVFile.QuickLine.number(b.baseAddress!, stop: stop, OHLCVCSV.exactPowersOfTen, [1, 10, 100, 1000, 10000, 100_000, 1_000_000, 10_000_000])
+                if plain {
+                    covered += 1
+                    #expect(quick != nil, "\(String(decoding: field, as: UTF8.self)) is of the quick form")
+                }
+                guard let (value, length) = quick else { return }
+                read += 1
+                let general = OHLCVCSV.exactDecimalPrefix(b, from: 0, to: b.count, stop: stop)
+                #expect(general?.value.bitPattern == value.bitPattern && general?.next == length, "\(String(decoding: field, as: UTF8.self))")
+            }
+        }
+        #expect(covered > 50_000 && read >= covered)
+    }
+
+    /// The digits of a word counted (0 to 8) and summed (up to 7, what `number` asks) and a sample of every digit in every place.
+    @Test func wordsOfDigitsAreTheirNumbers() {
+        var g = SeededGenerator(seed: 72)
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0...8, using: &g)
+            var text = (0..<count).map { _ in Character(String(Int.random(in: 0...9, using: &g))) }
+            let after = UInt8.random(in: 0...255, using: &g)
+            var bytes = Array(String(text).utf8)
+            if count < 8 { bytes.append(after) }
+            while bytes.count < 8 { bytes.append(UInt8.random(in: 0...255, using: &g)) }
+            let word = bytes.withUnsafeBufferPointer { PlainOHLCVFile.QuickLine.word($0.baseAddress!) }
+            let isDigit = after >= UInt8(ascii: "0") && after <= UInt8(ascii: "9")
+            let expectedCount = count < 8 && isDigit ? nil : count  // a digit after them: the count runs on
+            if let expectedCount { #expect(PlainOHLCVFile.QuickLine.leadingDigits(word) == expectedCount, "\(bytes)") }
+            if count < 8 { #expect(PlainOHLCVFile.QuickLine.value(word, digits: count) == UInt64(String(text)) ?? 0, "\(String(text))") }
+            text.removeAll()
+        }
+    }
+}
