@@ -17,6 +17,8 @@ public struct EquityStats: Sendable, Equatable {
     public private(set) var downsideSquares = 0.0
     private var peak = -Double.infinity
     public private(set) var maxDrawdown = 0.0
+    /// The last equity's raw value (`lastEquity` is its `double`).
+    private var lastRaw: Int64 = 0
 
     public init() {}
 
@@ -26,13 +28,16 @@ public struct EquityStats: Sendable, Equatable {
     }
 
     public mutating func add(time: Int64, equity: Money, safeMode: Bool) {
-        let value = equity.double
+        // An equity equal to the last one (most points while flat) has the same value, a return of exactly 0 and the
+        // drawdown already counted: only the divisions that then give something new are made (the same figures).
+        let unchanged = equity.raw == lastRaw && lastEquity != nil
+        let value = unchanged ? lastEquity ?? equity.double : equity.double
         points += 1
         if safeMode { safeModePoints += 1 }
         if firstTime == nil { firstTime = time }
         lastTime = time
         if let previous = lastEquity, previous > 0 {
-            let r = value / previous - 1
+            let r = unchanged ? 0 : value / previous - 1
             returns += 1
             returnSum += r
             let delta = r - mean
@@ -41,6 +46,8 @@ public struct EquityStats: Sendable, Equatable {
             downsideSquares += min(0, r) * min(0, r)
         }
         lastEquity = value
+        lastRaw = equity.raw
+        guard !unchanged else { return }
         peak = max(peak, value)
         if peak > 0 { maxDrawdown = max(maxDrawdown, (peak - value) / peak) }
     }
