@@ -186,8 +186,8 @@ public enum PlainOHLCVFile {
             let bytes = UnsafeBufferPointer(start: UnsafePointer(base), count: held)
             var pos = 0
             while true {
-                // The usual line, read eight bytes at a time while the block holds more than the longest such line.
-                if held - pos >= QuickLine.slack, let (candle, next) = QuickLine.read(UnsafePointer(base), bytes, at: pos, day: &day, rule) {
+                // The usual line, its numbers read eight bytes at a time (while the block holds more than such a line needs).
+                if held - pos >= QuickLine.slack, let (candle, next) = QuickLine.read(UnsafePointer(base), bytes, at: pos, limit: held, day: &day, rule) {
                     guard count < capacity, candle.openTime > previous else { return nil }
                     previous = candle.openTime
                     (out + count).initialize(to: candle)
@@ -249,8 +249,8 @@ public enum PlainOHLCVFile {
     struct LineRule {
         let times = Timestamp.validRange
         let powers = OHLCVCSV.exactPowersOfTen
-        /// 10^k for k < 8, as integers (`QuickLine`'s fractions).
-        let tens: [UInt64] = [1, 10, 100, 1000, 10000, 100_000, 1_000_000, 10_000_000]
+        /// 10^k for k ≤ 8, as integers (`QuickLine`'s fractions).
+        let tens: [UInt64] = [1, 10, 100, 1000, 10000, 100_000, 1_000_000, 10_000_000, 100_000_000]
     }
 
     /// One data line (`from` ..< `to`, without its newline) as a candle, with `OHLCVCSV`'s checks; nil otherwise.
