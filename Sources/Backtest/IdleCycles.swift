@@ -627,7 +627,7 @@ struct ExitCheckMark {
         entryPrice = position.entryPrice
         lastChecked = position.lastCheckedCandle
         highest = position.highestPrice
-        unchecked = candles.partitionPoint { $0.openTime <= position.lastCheckedCandle }
+        unchecked = candles.upperBound(of: position.lastCheckedCandle) { $0.openTime }
     }
 
     /// What `ExitEvaluator.check` does to a position without levels on the window `candles[from..<to]`: each candle it

@@ -37,22 +37,7 @@ public final class ReplayMarket: ImmediateMarketData, @unchecked Sendable {
 
     /// Index of the first candle whose open time is ≥ `t` (candles oldest first): where even spacing puts it when the
     /// guess checks out, else a binary search.
-    public static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int {
-        let n = candles.count
-        if n > 1 {
-            let first = candles[0].openTime, step = candles[1].openTime - first
-            if t <= first { return 0 }
-            if step > 0 {
-                let (offset, overflow) = t.subtractingReportingOverflow(first)
-                if !overflow {
-                    let guess = Int(offset / step) + (offset % step == 0 ? 0 : 1)  // the first multiple at or after t
-                    if guess < n, guess > 0, candles[guess].openTime >= t, candles[guess - 1].openTime < t { return guess }
-                    if guess >= n, candles[n - 1].openTime < t { return n }
-                }
-            }
-        }
-        return candles.partitionPoint { $0.openTime < t }
-    }
+    public static func lowerBound(_ candles: [Candle], _ t: Int64) -> Int { candles.lowerBound(of: t) { $0.openTime } }
 
     public func closedCandlesNow(symbol: Symbol, timeframe: Timeframe, after: Int64?, limit: Int, now: Int64) throws -> [Candle] {
         let all = try candles(symbol)

@@ -43,7 +43,7 @@ public final class SMACrossColumns: SnapshotProvider, @unchecked Sendable {
         guard let column = columns[symbol], !column.crossings.isEmpty, !column.volatility.isEmpty,
               let first = window.first, let last = window.last else { return nil }
         let candles = column.candles
-        let end = candles.partitionPoint { $0.openTime <= last.openTime }
+        let end = candles.upperBound(of: last.openTime) { $0.openTime }
         guard end > 0, candles[end - 1].openTime == last.openTime, window.count == min(lookback, end),
               candles[end - window.count].openTime == first.openTime, end - 1 < column.crossings.count, end - 1 < column.volatility.count
         else { return nil }

@@ -189,7 +189,7 @@ public final class MemoryLedger: Ledger {
         let end = upTo == .max || (all.last.map { $0.openTime <= upTo } ?? true) ? all.count : Self.lowerBound(all, upTo &+ 1)
         return all[max(0, end - limit)..<end]  // shares the storage: no copy
     }
-    static func lowerBound(_ series: [Candle], _ t: Int64) -> Int { series.partitionPoint { $0.openTime < t } }
+    static func lowerBound(_ series: [Candle], _ t: Int64) -> Int { series.lowerBound(of: t) { $0.openTime } }
 
     // MARK: Positions
     public func insertPosition(_ p: Position) throws -> Int64 {
