@@ -15,15 +15,26 @@ BIN=$work/tradejob
 # Prints wall seconds, max RSS (KiB) and CPU seconds (user + system: the figure to compare when the machine is shared).
 seconds() { /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" > "$work/out" 2> "$work/err"; awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/time"; }
 
-echo "== reference strategy (sma-cross 10/30, every candle) on 1,000,000 15-minute bars"
+# Interleaved pairs (tradejob, then backtesting.py), so that a swing of the machine's speed hits both programs of a
+# pair alike; the figure is the median of the pairs' ratios.
+echo "== reference strategy (sma-cross 10/30, every candle) on 1,000,000 15-minute bars, ${REFERENCE_RUNS:=3} interleaved pairs"
 python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/M1.csv" 1000000
-read -r t rss cpu < <(seconds "$BIN" backtest --csv "$work/M1.csv" --strategy sma-cross --every-candle --timing)
-cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
-echo "tradejob:       ${t} s wall, ${cpu} s CPU (${cycles} cycles, $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.2f", t * 1e6 / c}') µs per cycle, ${rss} KiB max RSS)"
-sed 's/^/                /' "$work/err"
-if python3 -c "import backtesting" 2>/dev/null; then
-  read -r tp _ cpup < <(seconds python3 "$TOOLS/make_backtest_reference.py" "$work/M1.csv" "$work/ref.csv")
-  echo "backtesting.py: ${tp} s wall, ${cpup} s CPU  → tradejob is $(awk -v a="$tp" -v b="$t" 'BEGIN {printf "%.1f", a / b}')× its speed (wall), $(awk -v a="$cpup" -v b="$cpu" 'BEGIN {printf "%.1f", a / b}')× (CPU)"
+reference=$(python3 -c "import backtesting" 2>/dev/null && echo yes || echo no)
+wallratios=() cpuratios=()
+for _ in $(seq "$REFERENCE_RUNS"); do
+  read -r t rss cpu < <(seconds "$BIN" backtest --csv "$work/M1.csv" --strategy sma-cross --every-candle --timing)
+  cycles=$(awk '/^runs every/ {n += $NF} END {print n}' "$work/out")
+  echo "tradejob:       ${t} s wall, ${cpu} s CPU (${cycles} cycles, $(awk -v t="$t" -v c="$cycles" 'BEGIN {printf "%.2f", t * 1e6 / c}') µs per cycle, ${rss} KiB max RSS)"
+  sed 's/^/                /' "$work/err"
+  if [ "$reference" = yes ]; then
+    read -r tp _ cpup < <(seconds python3 "$TOOLS/make_backtest_reference.py" "$work/M1.csv" "$work/ref.csv")
+    wallratios+=("$(awk -v a="$tp" -v b="$t" 'BEGIN {printf "%.1f", a / b}')") cpuratios+=("$(awk -v a="$cpup" -v b="$cpu" 'BEGIN {printf "%.1f", a / b}')")
+    echo "backtesting.py: ${tp} s wall, ${cpup} s CPU  → tradejob is ${wallratios[-1]}× its speed (wall), ${cpuratios[-1]}× (CPU)"
+  fi
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+if [ "$reference" = yes ]; then
+  echo "median of the ${REFERENCE_RUNS} pairs: tradejob is $(median "${wallratios[@]}")× backtesting.py's speed (wall), $(median "${cpuratios[@]}")× (CPU)"
 else
   echo "backtesting.py not installed (pip install backtesting): no side-by-side figure"
 fi

@@ -254,7 +254,7 @@ public enum PlainOHLCVFile {
     }
 
     /// One data line (`from` ..< `to`, without its newline) as a candle, with `OHLCVCSV`'s checks; nil otherwise.
-    @inline(__always)
+    @inline(never)  // the general line, rare beside `QuickLine`: kept out of the loop
     static func line(_ b: UnsafeBufferPointer<UInt8>, from: Int, to end: Int, day: inout Day, _ rule: LineRule) -> Candle? {
         guard end - from > 21, b[from + 20] == UInt8(ascii: ","),
               let time = time(b, from: from, day: &day),
