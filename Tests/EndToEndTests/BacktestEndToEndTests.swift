@@ -31,9 +31,22 @@ struct BacktestEndToEndTests {
         #expect(again.stdout == first.2)
         #expect(again.stderr.contains("timing: load "), "\(again.stderr)")
         #expect(again.stderr.contains("cycle-symbols"), "\(again.stderr)")
+        // The cycles run in full: at least an entry and an exit for each of the 11 closed trades, at most every cycle.
+        let counts = Self.cycleCounts(again.stderr)
+        #expect(counts.map { $0.full >= 2 * 11 && $0.full < $0.all } == true, "\(again.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: trades)) == first.0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: equity)) == first.1)
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+    }
+
+    /// The cycles and the cycles run in full that `--timing`'s line counts (nil when it has no such line).
+    static func cycleCounts(_ stderr: String) -> (all: Int, full: Int)? {
+        guard let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix("timing: ") }),
+              let open = line.firstIndex(of: "("), let semicolon = line.lastIndex(of: ";") else { return nil }
+        let all = line[line.index(after: open)...].prefix { $0.isNumber }
+        let full = line[line.index(semicolon, offsetBy: 2)...].prefix { $0.isNumber }
+        guard let a = Int(all), let f = Int(full), line.hasSuffix(" cycles run in full)") else { return nil }
+        return (a, f)
     }
 
     @Test func writesTheHTMLReport() throws {
