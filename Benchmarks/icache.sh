@@ -18,7 +18,9 @@ trap 'rm -rf "$work"' EXIT
 strip --strip-debug -o "$work/tradejob" "$BIN"
 python3 "$TOOLS/make_synthetic_ohlcv.py" "$work/bars.csv" "$BARS"
 "$work/tradejob" backtest --csv "$work/bars.csv" --strategy sma-cross --every-candle --timing > /dev/null 2> "$work/timing"
+# (A build older than that count prints none: its figures per cycle run in full are left out.)
 full=$(sed -n 's/.*; \([0-9]*\) cycles run in full.*/\1/p' "$work/timing")
+full=${full:-0}
 valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file="$work/out" \
   "$work/tradejob" backtest --csv "$work/bars.csv" --strategy sma-cross --every-candle > /dev/null 2> "$work/cg"
 python3 - "$work/cg" "$full" "$BARS" <<'PY'
@@ -30,7 +32,7 @@ def figure(name):
     return int(m.group(1).replace(",", "")) if m else 0
 rows = [("instructions", "I   refs"), ("instruction cache (L1i) misses", "I1  misses"), ("data cache (L1d) misses", "D1  misses"),
         ("last-level misses", "LL misses")]
-print(f"== reference run on {bars:,} bars under cachegrind: {full:,} of its cycles run in full")
+print(f"== reference run on {bars:,} bars under cachegrind" + (f": {full:,} of its cycles run in full" if full else ""))
 for label, key in rows:
     print(f"{label:<32} {figure(key):>15,}")
 refs, misses = figure("I   refs"), figure("I1  misses")

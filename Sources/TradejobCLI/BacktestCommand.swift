@@ -45,8 +45,8 @@ struct BacktestCommand: AsyncParsableCommand {
         if timing {
             let cycleSymbols = result.cycles * parameters.symbols.count
             let rate = result.cycleSeconds > 0 ? Double(cycleSymbols) / result.cycleSeconds : 0
-            // The cycles run in full (the others were idle, recorded without running the cycle): what the cycle's own
-            // cost is measured per (`Benchmarks/icache.sh`).
+            // Also the count of cycles run in full (the others were idle, recorded without running the cycle): what
+            // `Benchmarks/icache.sh` divides the run's cache misses by.
             let line = String(format: "timing: load %.3f s, analysis %.3f s, cycles %.3f s (%d cycles × %d symbols = %d cycle-symbols, %.0f per second; %d cycles run in full)\n",
                               loadSeconds, result.analysisSeconds, result.cycleSeconds, result.cycles, parameters.symbols.count, cycleSymbols, rate,
                               result.cycles - result.idleCycles)

@@ -41,11 +41,11 @@ struct BacktestEndToEndTests {
 
     /// The cycles and the cycles run in full that `--timing`'s line counts (nil when it has no such line).
     static func cycleCounts(_ stderr: String) -> (all: Int, full: Int)? {
-        guard let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix("timing: ") }),
+        guard let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix("timing: ") }), line.hasSuffix(" cycles run in full)"),
               let open = line.firstIndex(of: "("), let semicolon = line.lastIndex(of: ";") else { return nil }
         let all = line[line.index(after: open)...].prefix { $0.isNumber }
-        let full = line[line.index(semicolon, offsetBy: 2)...].prefix { $0.isNumber }
-        guard let a = Int(all), let f = Int(full), line.hasSuffix(" cycles run in full)") else { return nil }
+        let full = line[line.index(after: semicolon)...].drop { $0 == " " }.prefix { $0.isNumber }
+        guard let a = Int(all), let f = Int(full) else { return nil }
         return (a, f)
     }
 
